@@ -1,0 +1,28 @@
+/**
+ * Events of users, groups and API tokens. Users and groups share one namespace
+ * (`principal:<name>` streams); each token has its own stream keyed by its id.
+ * A token event holds only the SHA-256 hash of the token, never the token.
+ */
+import { z } from 'zod';
+import type { DomainEvent } from './envelope.ts';
+
+export const principalEventSchemas = {
+  UserCreated: z.object({ username: z.string(), email: z.string().nullable(), groups: z.array(z.string()), admin: z.boolean() }),
+  GroupCreated: z.object({ name: z.string() }),
+} as const;
+
+export const tokenEventSchemas = {
+  TokenIssued: z.object({
+    token_id: z.string(),
+    username: z.string(),
+    /** Hex SHA-256 of the token. */
+    hash: z.string().regex(/^[0-9a-f]{64}$/),
+    expires_at: z.string().nullable(),
+  }),
+  TokenRevoked: z.object({}),
+} as const;
+
+type P = typeof principalEventSchemas;
+type T = typeof tokenEventSchemas;
+export type PrincipalEvent = { [K in keyof P]: DomainEvent<K, z.infer<P[K]>> }[keyof P];
+export type TokenEvent = { [K in keyof T]: DomainEvent<K, z.infer<T[K]>> }[keyof T];

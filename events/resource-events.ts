@@ -1,0 +1,39 @@
+/**
+ * Events of the resource aggregate (workspaces, deployments, jobs). A resource's stream is
+ * keyed by its type, owner and name; every incarnation (create … delete) lives in it.
+ */
+import { z } from 'zod';
+import type { DomainEvent } from './envelope.ts';
+
+const spec = z.record(z.string(), z.unknown());
+
+export const resourceEventSchemas = {
+  ResourceCreated: z.object({
+    id: z.string(),
+    type: z.enum(['workspace', 'deployment', 'job']),
+    owner: z.string(),
+    name: z.string(),
+    incarnation: z.number().int().min(1),
+    spec,
+  }),
+  ResourceSpecUpdated: z.object({ spec }),
+  ResourceStartRequested: z.object({}),
+  ResourceStopRequested: z.object({}),
+  ResourceRestartRequested: z.object({}),
+  ResourceDeleted: z.object({}),
+  /** Reported by the runtime (compute drivers) once everything the resource needs runs. */
+  ResourceBecameRunning: z.object({}),
+  /** Reported by the runtime once nothing of the resource runs any more. */
+  ResourceBecameStopped: z.object({}),
+  /** Reported by the runtime when the resource cannot run; `reason` says why. */
+  ResourceFailed: z.object({ reason: z.string() }),
+  JobScheduleSet: z.object({ schedule: z.string().nullable(), concurrency_policy: z.enum(['Allow', 'Forbid', 'Replace']) }),
+  JobScheduleSuspended: z.object({}),
+  JobScheduleResumed: z.object({}),
+} as const;
+
+type Schemas = typeof resourceEventSchemas;
+export type ResourceEvent = {
+  [K in keyof Schemas]: DomainEvent<K, z.infer<Schemas[K]>>;
+}[keyof Schemas];
+export type ResourceEventType = ResourceEvent['type'];

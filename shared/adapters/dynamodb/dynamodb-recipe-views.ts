@@ -1,0 +1,141 @@
+/**
+ * Recipe views in the views table. All live in one partition, sorted as owner#type#name, so
+ * a listing by owner, type and name prefix is a key-range Query. A deleted resource leaves a
+ * tombstone holding the stream version, which stops a late, older batch from resurrecting it.
+ */
+import {
+  BatchWriteItemCommand,
+  ConditionalCheckFailedException,
+  PutItemCommand,
+  QueryCommand,
+  type AttributeValue,
+  type BatchWriteItemCommandInput,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import type { RecipeKey, RecipePage, RecipeQuery, RecipeView, RecipeViews } from '../../ports/recipe-views.ts';
+import { InvalidCursorError } from '../../ports/recipe-views.ts';
+
+const PARTITION = 'recipes';
+const onlyNewer = 'attribute_not_exists(pk) OR sv < :sv';
+const notTombstone = 'attribute_not_exists(gone)';
+
+interface Cursor {
+  /** Index into the owners list (0 for an `all` listing). */
+  o: number;
+  /** LastEvaluatedKey's sort key within that owner. */
+  k: string | null;
+}
+
+function sortKey(key: RecipeKey): string {
+  return `${key.owner}#${key.type}#${key.name}`;
+}
+
+function encodeCursor(cursor: Cursor): string {
+  return Buffer.from(JSON.stringify(cursor)).toString('base64url');
+}
+
+function decodeCursor(value: string): Cursor {
+  try {
+    const parsed = JSON.parse(Buffer.from(value, 'base64url').toString('utf8')) as Cursor;
+    if (typeof parsed.o !== 'number' || !Number.isInteger(parsed.o) || parsed.o < 0) throw new Error('bad');
+    if (parsed.k !== null && typeof parsed.k !== 'string') throw new Error('bad');
+    return parsed;
+  } catch {
+    throw new InvalidCursorError('next_key is not one this server issued');
+  }
+}
+
+export class DynamoRecipeViews implements RecipeViews {
+  constructor(private readonly client: DynamoDBClient, private readonly tableName: string) {}
+
+  async put(key: RecipeKey, view: RecipeView, streamVersion: number): Promise<void> {
+    await this.conditionalPut({
+      pk: { S: PARTITION },
+      sk: { S: sortKey(key) },
+      sv: { N: String(streamVersion) },
+      type: { S: key.type },
+      name: { S: key.name },
+      d: { S: JSON.stringify(view) },
+    });
+  }
+
+  async remove(key: RecipeKey, streamVersion: number): Promise<void> {
+    await this.conditionalPut({ pk: { S: PARTITION }, sk: { S: sortKey(key) }, sv: { N: String(streamVersion) }, gone: { BOOL: true } });
+  }
+
+  private async conditionalPut(item: Record<string, AttributeValue>): Promise<void> {
+    try {
+      await this.client.send(
+        new PutItemCommand({ TableName: this.tableName, Item: item, ConditionExpression: onlyNewer, ExpressionAttributeValues: { ':sv': item.sv! } }),
+      );
+    } catch (error) {
+      // A newer view is already there: this write is stale, and dropping it is correct.
+      if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException') return;
+      throw error;
+    }
+  }
+
+  async list(query: RecipeQuery): Promise<RecipePage> {
+    const owners = query.owners === 'all' ? [null] : [...query.owners].sort();
+    let cursor: Cursor = query.cursor ? decodeCursor(query.cursor) : { o: 0, k: null };
+    const views: RecipeView[] = [];
+    while (cursor.o < owners.length) {
+      const owner = owners[cursor.o]!;
+      const prefix = owner === null ? '' : `${owner}#${query.type ? `${query.type}#${query.namePrefix ?? ''}` : ''}`;
+      const filters = [notTombstone];
+      const values: Record<string, AttributeValue> = { ':pk': { S: PARTITION } };
+      if (prefix) values[':prefix'] = { S: prefix };
+      if (query.type && owner === null) {
+        filters.push('#type = :type');
+        values[':type'] = { S: query.type };
+      }
+      if (query.namePrefix && !(owner !== null && query.type)) {
+        filters.push('begins_with(#name, :name)');
+        values[':name'] = { S: query.namePrefix };
+      }
+      const names: Record<string, string> = {};
+      if (filters.some((f) => f.includes('#type'))) names['#type'] = 'type';
+      if (filters.some((f) => f.includes('#name'))) names['#name'] = 'name';
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: prefix ? 'pk = :pk AND begins_with(sk, :prefix)' : 'pk = :pk',
+          FilterExpression: filters.join(' AND '),
+          ExpressionAttributeValues: values,
+          ...(Object.keys(names).length ? { ExpressionAttributeNames: names } : {}),
+          ExclusiveStartKey: cursor.k ? { pk: { S: PARTITION }, sk: { S: cursor.k } } : undefined,
+          Limit: query.pageSize - views.length,
+        }),
+      );
+      for (const item of page.Items ?? []) views.push(JSON.parse(item.d!.S!) as RecipeView);
+      const last = page.LastEvaluatedKey?.sk?.S;
+      cursor = last ? { o: cursor.o, k: last } : { o: cursor.o + 1, k: null };
+      if (views.length >= query.pageSize) break;
+    }
+    return { views, cursor: cursor.o < owners.length ? encodeCursor(cursor) : null };
+  }
+
+  async clear(): Promise<void> {
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': { S: PARTITION } },
+          ProjectionExpression: 'pk, sk',
+          ExclusiveStartKey: startKey,
+          Limit: 25,
+        }),
+      );
+      const keys = page.Items ?? [];
+      let requests: BatchWriteItemCommandInput['RequestItems'] | undefined =
+        keys.length > 0 ? { [this.tableName]: keys.map((k) => ({ DeleteRequest: { Key: { pk: k.pk!, sk: k.sk! } } })) } : undefined;
+      while (requests && Object.keys(requests).length > 0) {
+        const result = await this.client.send(new BatchWriteItemCommand({ RequestItems: requests }));
+        requests = result.UnprocessedItems;
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+  }
+}

@@ -1,0 +1,19 @@
+/**
+ * The decider pattern: a pure aggregate with no I/O, no clock and no id generation.
+ * Everything time- or randomness-dependent arrives inside the command.
+ */
+export interface Decider<Command, Event, State> {
+  initialState: State;
+  /** Returns the events the command produces, or throws a DomainError. An empty list is a no-op. */
+  decide(command: Command, state: State): Event[];
+  evolve(state: State, event: Event): State;
+}
+
+/** Folds events into a state, starting from `state`. */
+export function fold<Command, Event, State>(
+  decider: Decider<Command, Event, State>,
+  state: State,
+  events: readonly Event[],
+): State {
+  return events.reduce((s, e) => decider.evolve(s, e), state);
+}

@@ -1,0 +1,62 @@
+/**
+ * Users and groups. They share one namespace because a resource's owner may be either, so
+ * each name is one `principal-<name>` stream: creating a user whose name a group holds (or
+ * the reverse) is a conflict on that stream.
+ */
+import type { Decider } from '../decider.ts';
+import { ConflictError } from '../errors.ts';
+import type { PrincipalEvent } from '../../../events/principal-events.ts';
+
+export interface User {
+  username: string;
+  email: string | null;
+  groups: string[];
+  admin: boolean;
+}
+
+export type PrincipalState = { kind: 'none' } | { kind: 'group'; name: string } | { kind: 'user'; user: User };
+
+interface Meta {
+  at: string;
+  actor: string;
+}
+
+export type PrincipalCommand = (Meta & { kind: 'CreateUser'; user: User }) | (Meta & { kind: 'EnsureGroup'; name: string });
+
+export function principalStreamId(name: string): string {
+  return `principal-${name}`;
+}
+
+function decide(command: PrincipalCommand, state: PrincipalState): PrincipalEvent[] {
+  const meta = { at: command.at, actor: command.actor };
+  switch (command.kind) {
+    case 'CreateUser':
+      if (state.kind === 'user') {
+        const { user } = state;
+        // The same request again (a client retry) changes nothing.
+        if (JSON.stringify(user) === JSON.stringify(command.user)) return [];
+        throw new ConflictError(`User ${command.user.username} already exists.`);
+      }
+      if (state.kind === 'group') throw new ConflictError(`${command.user.username} is a group name; users and groups share one namespace.`);
+      return [{ type: 'UserCreated', data: { ...command.user }, ...meta }];
+    case 'EnsureGroup':
+      if (state.kind === 'group') return [];
+      if (state.kind === 'user') throw new ConflictError(`${command.name} is a user, so it cannot be used as a group.`);
+      return [{ type: 'GroupCreated', data: { name: command.name }, ...meta }];
+  }
+}
+
+function evolve(_state: PrincipalState, event: PrincipalEvent): PrincipalState {
+  switch (event.type) {
+    case 'UserCreated':
+      return { kind: 'user', user: { ...event.data } };
+    case 'GroupCreated':
+      return { kind: 'group', name: event.data.name };
+  }
+}
+
+export const principalDecider: Decider<PrincipalCommand, PrincipalEvent, PrincipalState> = {
+  initialState: { kind: 'none' },
+  decide,
+  evolve,
+};

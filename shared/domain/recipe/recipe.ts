@@ -1,0 +1,133 @@
+/**
+ * A recipe is `{schema_version, type, spec, state}`. `parseRecipe` validates one as a client
+ * sent it and returns its normalized spec: absent values dropped, the owner resolved and
+ * every documented default applied, so what is stored and returned is complete.
+ */
+import { z } from 'zod';
+import { ValidationError, type FieldIssue } from '../errors.ts';
+import { dropAbsent, isPlainObject } from './absent-values.ts';
+import { fieldIssues } from './issues.ts';
+import { RESOURCE_TYPES, specSchemas, type ResourceType } from './spec-schemas.ts';
+import { DEFAULT_AUTO_SHUTOFF, DEFAULT_DISK_SPACE } from './choices.ts';
+import { DEFAULT_SIZE } from '../sizes.ts';
+import { DEFAULT_IMAGES } from './default-images.ts';
+import { principalName } from './fields.ts';
+
+export const CURRENT_SCHEMA_VERSION = '2025.10.01';
+/** The oldest Saturn Cloud recipe layout accepted unchanged. */
+export const OLDEST_SCHEMA_VERSION = '2023.09.01';
+
+export const recipeEnvelopeSchema = z.strictObject({
+  schema_version: z
+    .string()
+    .regex(/^\d{4}\.\d{2}\.\d{2}$/, 'must be a date-like version such as "2025.10.01"')
+    .refine((v) => v >= OLDEST_SCHEMA_VERSION, `must be ${OLDEST_SCHEMA_VERSION} or newer`)
+    .refine((v) => v <= CURRENT_SCHEMA_VERSION, `must be ${CURRENT_SCHEMA_VERSION} or older; this platform does not know newer layouts`)
+    .optional(),
+  type: z.enum(RESOURCE_TYPES),
+  spec: z.record(z.string(), z.unknown()),
+  state: z.unknown().optional().describe('read-only; ignored on input'),
+});
+
+/** A spec after normalization. Field names are the recipe's own (snake_case). */
+export type NormalizedSpec = Record<string, unknown> & { name: string; owner: string };
+
+export interface ParsedRecipe {
+  type: ResourceType;
+  spec: NormalizedSpec;
+}
+
+export interface RecipeContext {
+  /** The caller's username: the owner when the recipe names none. */
+  caller: string;
+  /** Whether the platform runs Docker-in-Docker; without it `start_dind: true` is refused. */
+  dindEnabled?: boolean;
+}
+
+/** Saturn Cloud exports owners as `<org>/<name>`; Cassini has one organisation. */
+export function resolveOwnerName(owner: string): string {
+  const slash = owner.lastIndexOf('/');
+  return slash >= 0 ? owner.slice(slash + 1) : owner;
+}
+
+export function parseRecipe(body: unknown, context: RecipeContext): ParsedRecipe {
+  if (!isPlainObject(body)) throw new ValidationError('A recipe must be a JSON object.', [{ path: '', message: 'must be an object' }]);
+  const envelope = recipeEnvelopeSchema.safeParse({ ...body, spec: body.spec ?? {} });
+  if (!envelope.success) throw invalid(fieldIssues(envelope.error));
+  const { type } = envelope.data;
+  const spec = dropAbsent(envelope.data.spec) as Record<string, unknown>;
+  const result = specSchemas[type].safeParse(spec);
+  const issues = result.success ? [] : fieldIssues(result.error, 'spec');
+  issues.push(...policyIssues(spec, context));
+  if (!result.success || issues.length > 0) throw invalid(issues);
+  return { type, spec: applyDefaults(type, result.data as Record<string, unknown>, context) };
+}
+
+function invalid(details: FieldIssue[]): ValidationError {
+  const paths = details.map((d) => d.path || '(body)').join(', ');
+  return new ValidationError(`The recipe is invalid; fix these fields: ${paths}.`, details);
+}
+
+function policyIssues(spec: Record<string, unknown>, context: RecipeContext): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  if (spec.start_dind === true && !context.dindEnabled) {
+    issues.push({ path: 'spec.start_dind', message: 'Docker-in-Docker is not enabled on this platform; remove start_dind or set it to false' });
+  }
+  if (typeof spec.owner === 'string' && !principalName.safeParse(resolveOwnerName(spec.owner)).success) {
+    issues.push({ path: 'spec.owner', message: 'must be a user or group name (a DNS label), optionally prefixed by "<org>/"' });
+  }
+  return issues;
+}
+
+function applyDefaults(type: ResourceType, spec: Record<string, unknown>, context: RecipeContext): NormalizedSpec {
+  const owner = resolveOwnerName(typeof spec.owner === 'string' ? spec.owner : context.caller);
+  const out: Record<string, unknown> = { ...spec, owner, instance_type: spec.instance_type ?? DEFAULT_SIZE };
+  if (Array.isArray(spec.git_repositories)) out.git_repositories = spec.git_repositories.map(gitDefaults);
+  if (Array.isArray(spec.routes)) out.routes = spec.routes.map((r: Record<string, unknown>) => ({ visibility: 'owner', ...r }));
+  switch (type) {
+    case 'workspace': {
+      const ide = (spec.ide as 'jupyter' | 'rstudio' | undefined) ?? 'jupyter';
+      Object.assign(out, {
+        ide,
+        image: spec.image ?? DEFAULT_IMAGES[ide],
+        auto_shutoff: spec.auto_shutoff ?? DEFAULT_AUTO_SHUTOFF,
+        disk_space: spec.disk_space ?? DEFAULT_DISK_SPACE,
+      });
+      break;
+    }
+    case 'deployment':
+      Object.assign(out, {
+        image: spec.image ?? DEFAULT_IMAGES.command,
+        scale: spec.scale ?? 1,
+        healthcheck: spec.healthcheck ?? '/',
+        subdomain: spec.subdomain ?? defaultSubdomain(spec.name as string, owner),
+      });
+      break;
+    case 'job':
+      Object.assign(out, {
+        image: spec.image ?? DEFAULT_IMAGES.command,
+        scale: spec.scale ?? 1,
+        concurrency_policy: spec.concurrency_policy ?? 'Allow',
+        retries: spec.retries ?? 0,
+        schedule_timezone: spec.schedule_timezone ?? 'UTC',
+      });
+      break;
+  }
+  return out as NormalizedSpec;
+}
+
+function gitDefaults(repo: Record<string, unknown>): Record<string, unknown> {
+  const url = String(repo.url);
+  const repoName = url.replace(/\/+$/, '').replace(/\.git$/, '').split(/[/:]/).pop() || 'repo';
+  return {
+    ...repo,
+    path: repo.path ?? `/home/jovyan/workspace/${repoName}`,
+    ...(repo.reference !== undefined ? { reference_type: repo.reference_type ?? 'branch' } : {}),
+    on_restart: repo.on_restart ?? 'preserve changes',
+  };
+}
+
+/** `<name>-<owner>`, cut to a DNS label's 63 characters when both are long. */
+export function defaultSubdomain(name: string, owner: string): string {
+  return `${name}-${owner}`.slice(0, 63).replace(/-+$/, '');
+}

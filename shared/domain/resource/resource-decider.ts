@@ -1,0 +1,223 @@
+/**
+ * The resource aggregate: a workspace, deployment or job through its lifecycle.
+ *
+ * Status is desired state meeting observed state: `start` asks for it to run (`pending` until
+ * the runtime reports `running`), `stop` asks for it to stop (`stopping` until the runtime
+ * reports `stopped`). Commands that would change nothing decide no events, which is what
+ * makes retried requests harmless.
+ */
+import { isDeepStrictEqual } from 'node:util';
+import type { Decider } from '../decider.ts';
+import { ConflictError, NotFoundError } from '../errors.ts';
+import type { ResourceEvent } from '../../../events/resource-events.ts';
+import type { ResourceType } from '../recipe/spec-schemas.ts';
+import type { NormalizedSpec } from '../recipe/recipe.ts';
+import { addressOf, resourceId } from './resource-identity.ts';
+
+export type ResourceStatus = 'pending' | 'running' | 'stopping' | 'stopped' | 'error';
+export type ConcurrencyPolicy = 'Allow' | 'Forbid' | 'Replace';
+
+export interface LiveResource {
+  id: string;
+  type: ResourceType;
+  owner: string;
+  name: string;
+  spec: NormalizedSpec;
+  status: ResourceStatus;
+  /** Why the resource is in `error`, as the runtime reported it. */
+  reason: string | null;
+  scheduleSuspended: boolean;
+  createdAt: string;
+  updatedAt: string;
+  /** Stream version of this incarnation's ResourceCreated. */
+  firstStreamVersion: number;
+}
+
+export interface ResourceState {
+  streamId: string;
+  /** Events in the stream so far, all incarnations together. */
+  streamVersion: number;
+  /** Incarnations created so far; the live one, if any, is the last. */
+  incarnation: number;
+  /** Stream versions at which each incarnation started (index 0 is incarnation 1). */
+  incarnationStarts: number[];
+  /** Type, owner and name of the stream, kept after a delete so read models can drop it. */
+  address: { type: ResourceType; owner: string; name: string } | null;
+  live: LiveResource | null;
+}
+
+interface Meta {
+  at: string;
+  actor: string;
+}
+
+export type ResourceCommand =
+  | (Meta & {
+      kind: 'ApplyRecipe';
+      type: ResourceType;
+      spec: NormalizedSpec;
+      /** `POST /api/recipes`: refuse when the name is taken. */
+      createOnly: boolean;
+      /** `If-Match`: the version the caller last saw. */
+      expectedVersion?: number;
+    })
+  | (Meta & { kind: 'StartResource' | 'StopResource' | 'RestartResource' | 'DeleteResource'; id: string })
+  | (Meta & { kind: 'SetJobSchedule'; id: string; schedule: string | null; concurrencyPolicy?: ConcurrencyPolicy })
+  | (Meta & { kind: 'SuspendJobSchedule' | 'ResumeJobSchedule'; id: string })
+  | (Meta & { kind: 'ReportRunning' | 'ReportStopped'; id: string })
+  | (Meta & { kind: 'ReportFailed'; id: string; reason: string });
+
+export function initialResourceState(streamId: string): ResourceState {
+  return { streamId, streamVersion: 0, incarnation: 0, incarnationStarts: [], address: null, live: null };
+}
+
+/** The version clients see: events of this incarnation so far, starting at 1. */
+export function resourceVersion(state: ResourceState): number {
+  return state.live ? state.streamVersion - state.live.firstStreamVersion + 1 : 0;
+}
+
+function event<E extends ResourceEvent>(type: E['type'], data: E['data'], meta: Meta): ResourceEvent {
+  return { type, data, at: meta.at, actor: meta.actor } as ResourceEvent;
+}
+
+function decideApply(command: Extract<ResourceCommand, { kind: 'ApplyRecipe' }>, state: ResourceState): ResourceEvent[] {
+  const live = state.live;
+  if (command.expectedVersion !== undefined && command.expectedVersion !== resourceVersion(state)) {
+    throw new ConflictError(
+      `The ${command.type} is at version ${resourceVersion(state)}, not ${command.expectedVersion}; fetch it again and re-apply your change.`,
+    );
+  }
+  if (!live) {
+    const incarnation = state.incarnation + 1;
+    return [
+      event(
+        'ResourceCreated',
+        { id: resourceId(state.streamId, incarnation), type: command.type, owner: command.spec.owner, name: command.spec.name, incarnation, spec: command.spec },
+        command,
+      ),
+    ];
+  }
+  if (command.createOnly) {
+    throw new ConflictError(`A ${command.type} named "${command.spec.name}" already exists for ${command.spec.owner}; choose another name or apply with PUT.`);
+  }
+  if (isDeepStrictEqual(live.spec, command.spec)) return [];
+  return [event('ResourceSpecUpdated', { spec: command.spec }, command)];
+}
+
+/** The live resource a command names by id, or the error a client should see. */
+function target(state: ResourceState, id: string): LiveResource {
+  const address = addressOf(id);
+  if (!address || address.streamId !== state.streamId || address.incarnation > state.incarnation) {
+    throw new NotFoundError(`No resource with id ${id}.`);
+  }
+  if (!state.live || state.live.id !== id) throw new ConflictError(`Resource ${id} was deleted; apply its recipe again to create a new one.`);
+  return state.live;
+}
+
+function decide(command: ResourceCommand, state: ResourceState): ResourceEvent[] {
+  if (command.kind === 'ApplyRecipe') return decideApply(command, state);
+  if (command.kind === 'DeleteResource' && state.live?.id !== command.id && addressOf(command.id)?.streamId === state.streamId) {
+    // Deleting what is already deleted is a no-op, so a retried DELETE succeeds.
+    const address = addressOf(command.id)!;
+    if (address.incarnation <= state.incarnation) return [];
+  }
+  const live = target(state, command.id);
+  const { status } = live;
+  switch (command.kind) {
+    case 'StartResource':
+      return status === 'pending' || status === 'running' ? [] : [event('ResourceStartRequested', {}, command)];
+    case 'StopResource':
+      return status === 'stopped' || status === 'stopping' ? [] : [event('ResourceStopRequested', {}, command)];
+    case 'RestartResource':
+      return status === 'pending' || status === 'running'
+        ? [event('ResourceRestartRequested', {}, command)]
+        : [event('ResourceStartRequested', {}, command)];
+    case 'DeleteResource':
+      return [event('ResourceDeleted', {}, command)];
+    case 'SetJobSchedule': {
+      requireJob(live);
+      const concurrency_policy = command.concurrencyPolicy ?? (live.spec.concurrency_policy as ConcurrencyPolicy);
+      if (live.spec.schedule === (command.schedule ?? undefined) && live.spec.concurrency_policy === concurrency_policy) return [];
+      return [event('JobScheduleSet', { schedule: command.schedule, concurrency_policy }, command)];
+    }
+    case 'SuspendJobSchedule':
+      requireJob(live);
+      if (!live.spec.schedule) throw new ConflictError(`Job ${live.name} has no schedule to suspend; set one with PATCH /api/jobs/${live.id}.`);
+      return live.scheduleSuspended ? [] : [event('JobScheduleSuspended', {}, command)];
+    case 'ResumeJobSchedule':
+      requireJob(live);
+      if (!live.spec.schedule) throw new ConflictError(`Job ${live.name} has no schedule to resume; set one with PATCH /api/jobs/${live.id}.`);
+      return live.scheduleSuspended ? [event('JobScheduleResumed', {}, command)] : [];
+    case 'ReportRunning':
+      return status === 'pending' ? [event('ResourceBecameRunning', {}, command)] : [];
+    case 'ReportStopped':
+      return status === 'stopped' ? [] : [event('ResourceBecameStopped', {}, command)];
+    case 'ReportFailed':
+      return status === 'error' && live.reason === command.reason ? [] : [event('ResourceFailed', { reason: command.reason }, command)];
+  }
+}
+
+function requireJob(live: LiveResource): void {
+  if (live.type !== 'job') throw new NotFoundError(`No job with id ${live.id}.`);
+}
+
+function evolve(state: ResourceState, e: ResourceEvent): ResourceState {
+  const streamVersion = state.streamVersion + 1;
+  const next: ResourceState = { ...state, streamVersion };
+  if (e.type === 'ResourceCreated') {
+    return {
+      ...next,
+      incarnation: e.data.incarnation,
+      incarnationStarts: [...state.incarnationStarts, streamVersion],
+      address: { type: e.data.type, owner: e.data.owner, name: e.data.name },
+      live: {
+        id: e.data.id,
+        type: e.data.type,
+        owner: e.data.owner,
+        name: e.data.name,
+        spec: e.data.spec as NormalizedSpec,
+        status: 'stopped',
+        reason: null,
+        scheduleSuspended: false,
+        createdAt: e.at,
+        updatedAt: e.at,
+        firstStreamVersion: streamVersion,
+      },
+    };
+  }
+  const live = state.live;
+  if (!live) return next;
+  const touched = { ...live, updatedAt: e.at };
+  switch (e.type) {
+    case 'ResourceSpecUpdated':
+      return { ...next, live: { ...touched, spec: e.data.spec as NormalizedSpec } };
+    case 'ResourceStartRequested':
+    case 'ResourceRestartRequested':
+      return { ...next, live: { ...touched, status: 'pending', reason: null } };
+    case 'ResourceStopRequested':
+      // Nothing runs for a resource in error, so there is nothing to wait for.
+      return { ...next, live: { ...touched, status: live.status === 'error' ? 'stopped' : 'stopping' } };
+    case 'ResourceBecameRunning':
+      return { ...next, live: { ...touched, status: 'running' } };
+    case 'ResourceBecameStopped':
+      return { ...next, live: { ...touched, status: 'stopped' } };
+    case 'ResourceFailed':
+      return { ...next, live: { ...touched, status: 'error', reason: e.data.reason } };
+    case 'ResourceDeleted':
+      return { ...next, live: null };
+    case 'JobScheduleSet': {
+      const { schedule: _old, ...rest } = live.spec;
+      const spec = { ...rest, ...(e.data.schedule ? { schedule: e.data.schedule } : {}), concurrency_policy: e.data.concurrency_policy };
+      return { ...next, live: { ...touched, spec: spec as NormalizedSpec } };
+    }
+    case 'JobScheduleSuspended':
+      return { ...next, live: { ...touched, scheduleSuspended: true } };
+    case 'JobScheduleResumed':
+      return { ...next, live: { ...touched, scheduleSuspended: false } };
+  }
+}
+
+/** The decider for one resource stream; its initial state needs the stream id. */
+export function resourceDecider(streamId: string): Decider<ResourceCommand, ResourceEvent, ResourceState> {
+  return { initialState: initialResourceState(streamId), decide, evolve };
+}
