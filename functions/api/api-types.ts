@@ -1,0 +1,62 @@
+/** The shapes the API's middlewares and routes pass along, on top of API Gateway's v2 event. */
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { z } from 'zod';
+import type { User } from '../../shared/domain/identity/principal-decider.ts';
+import type { IdentityService } from '../../shared/app/identity-service.ts';
+import type { ResourceService } from '../../shared/app/resource-service.ts';
+
+export interface ApiServices {
+  identity: IdentityService;
+  resources: ResourceService;
+  version: string;
+  /** The sizes and choices `GET /api/info/servers` lists. */
+}
+
+export interface ApiEvent extends APIGatewayProxyEventV2 {
+  /** Set by the routing middleware. */
+  route?: MatchedRoute;
+  /** Set by the authentication middleware on routes that need a user. */
+  user?: User;
+  /** Set by the body middleware: the parsed JSON or YAML body. */
+  parsedBody?: unknown;
+}
+
+export type ApiResult = APIGatewayProxyStructuredResultV2;
+
+export interface RouteContext {
+  params: Record<string, string>;
+  query: Record<string, string | undefined>;
+  headers: Record<string, string | undefined>;
+  body: unknown;
+  user: User;
+  services: ApiServices;
+}
+
+export interface RouteReply {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** Reply in YAML instead of JSON (recipes, when the client asked for it). */
+  yaml?: boolean;
+}
+
+export interface RouteDefinition {
+  method: 'GET' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
+  /** OpenAPI-style template, e.g. `/api/recipes/{type}/{name}`. */
+  path: string;
+  summary: string;
+  /** `public` routes need no token. */
+  access: 'public' | 'user';
+  /** Bodies may also be YAML (recipes). */
+  acceptsYaml?: boolean;
+  query?: z.ZodType;
+  body?: z.ZodType;
+  /** Documentation of the success response. */
+  response?: { status: number; schema?: z.ZodType; description: string };
+  handle(context: RouteContext): Promise<RouteReply>;
+}
+
+export interface MatchedRoute {
+  definition: RouteDefinition;
+  params: Record<string, string>;
+}

@@ -1,0 +1,71 @@
+/**
+ * The API as one middy handler: routing, body limits and parsing, authentication, rate
+ * limiting and the error contract as middlewares around a router over thin route handlers.
+ * Both the Lambda entry point and the local server build it with their own services.
+ */
+import middy from '@middy/core';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import { stringify as toYaml } from 'yaml';
+import type { ApiEvent, ApiResult, ApiServices, RouteDefinition, RouteReply } from './api-types.ts';
+import { Router } from './router.ts';
+import { routing } from './middlewares/routing.ts';
+import { bodyParser, bodySizeLimit } from './middlewares/request-body.ts';
+import { authentication } from './middlewares/authentication.ts';
+import { rateLimit, type RateLimitOptions } from './middlewares/rate-limit.ts';
+import { errorContract } from './middlewares/error-contract.ts';
+import { serviceRoutes } from './routes/service-routes.ts';
+import { identityRoutes } from './routes/identity-routes.ts';
+import { recipeRoutes } from './routes/recipe-routes.ts';
+import { resourceRoutes } from './routes/resource-routes.ts';
+import { openApiDocument } from './openapi.ts';
+
+export interface ApiOptions {
+  services: ApiServices;
+  rateLimit?: RateLimitOptions;
+  logger?: Pick<Console, 'error'>;
+}
+
+/** Order matters: fixed paths before `{kind}/{id}` templates that would also match them. */
+export function apiRoutes(): RouteDefinition[] {
+  const openapi: RouteDefinition = {
+    method: 'GET',
+    path: '/openapi.json',
+    summary: 'This document.',
+    access: 'public',
+    response: { status: 200, description: 'OpenAPI 3.1' },
+    handle: async ({ services }) => ({ status: 200, body: openApiDocument(routes, services.version) }),
+  };
+  const routes = [openapi, ...serviceRoutes, ...identityRoutes, ...recipeRoutes, ...resourceRoutes];
+  return routes;
+}
+
+function toResult(reply: RouteReply): ApiResult {
+  const headers: Record<string, string> = { ...reply.headers };
+  if (reply.body === undefined) return { statusCode: reply.status, headers };
+  if (reply.yaml) return { statusCode: reply.status, headers: { ...headers, 'content-type': 'application/yaml' }, body: toYaml(reply.body) };
+  return { statusCode: reply.status, headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(reply.body) };
+}
+
+export function createApi(options: ApiOptions) {
+  const router = new Router(apiRoutes());
+  const core = async (event: ApiEvent): Promise<ApiResult> => {
+    const route = event.route!;
+    const reply = await route.definition.handle({
+      params: route.params,
+      query: event.queryStringParameters ?? {},
+      headers: event.headers,
+      body: event.parsedBody,
+      user: event.user!,
+      services: options.services,
+    });
+    return toResult(reply);
+  };
+  const handler = middy<ApiEvent, ApiResult>(core)
+    .use(errorContract({ logger: options.logger }))
+    .use(httpHeaderNormalizer())
+    .use(routing({ router }))
+    .use(bodySizeLimit())
+    .use(authentication({ authenticate: (token) => options.services.identity.authenticate(token) }));
+  if (options.rateLimit) handler.use(rateLimit(options.rateLimit));
+  return handler.use(bodyParser());
+}

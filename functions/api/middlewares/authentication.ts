@@ -1,0 +1,50 @@
+/**
+ * Resolves `Authorization: Bearer <token>` or `token <token>` (the form Saturn's `sc`
+ * sends) to a user. On AWS, a Cognito JWT already verified by API Gateway's authorizer
+ * arrives as claims and is trusted as such; platform tokens are checked here.
+ */
+import type { MiddlewareObj, Request } from '@middy/core';
+import type { ApiEvent, ApiResult } from '../api-types.ts';
+import type { User } from '../../../shared/domain/identity/principal-decider.ts';
+import { UnauthenticatedError } from '../../../shared/domain/errors.ts';
+
+export interface AuthenticationOptions {
+  authenticate(token: string): Promise<User>;
+}
+
+const SCHEME = /^(?:bearer|token)\s+(\S+)\s*$/i;
+
+function userFromJwtClaims(claims: Record<string, unknown>): User | undefined {
+  const username = claims['cognito:username'] ?? claims.username;
+  if (typeof username !== 'string') return undefined;
+  const raw = claims['cognito:groups'];
+  const groups = Array.isArray(raw) ? raw.map(String) : typeof raw === 'string' ? raw.replace(/^\[|\]$/g, '').split(/[\s,]+/).filter(Boolean) : [];
+  return {
+    username,
+    email: typeof claims.email === 'string' ? claims.email : null,
+    groups: groups.filter((g) => g !== 'admins'),
+    admin: groups.includes('admins'),
+  };
+}
+
+export function authentication(options: AuthenticationOptions): MiddlewareObj<ApiEvent, ApiResult> {
+  const authenticationBefore = async (request: Request<ApiEvent, ApiResult>): Promise<void> => {
+    const event = request.event;
+    if (event.route?.definition.access === 'public') return;
+    const context = event.requestContext as ApiEvent['requestContext'] & { authorizer?: { jwt?: { claims?: Record<string, unknown> } } };
+    const claims = context.authorizer?.jwt?.claims;
+    if (claims) {
+      const user = userFromJwtClaims(claims);
+      if (user) {
+        event.user = user;
+        return;
+      }
+    }
+    const header = event.headers.authorization;
+    if (!header) throw new UnauthenticatedError('This route needs "Authorization: Bearer <token>" (or "token <token>").');
+    const m = SCHEME.exec(header);
+    if (!m) throw new UnauthenticatedError('The Authorization header must read "Bearer <token>" or "token <token>".');
+    event.user = await options.authenticate(m[1]!);
+  };
+  return { before: authenticationBefore };
+}

@@ -1,0 +1,85 @@
+/**
+ * Node HTTP in front of the API handler: each request becomes the API Gateway HTTP API (v2)
+ * event the Lambda would receive, and the handler's result becomes the response.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+
+/** Reads at most this much of a body: enough for the API to see it is too large and say so. */
+const READ_LIMIT = 512 * 1024;
+
+export type ApiHandler = (event: APIGatewayProxyEventV2, context: object) => Promise<APIGatewayProxyStructuredResultV2>;
+
+async function readBody(req: IncomingMessage): Promise<{ body: Buffer; truncated: boolean }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let truncated = false;
+  for await (const chunk of req) {
+    const buffer = chunk as Buffer;
+    if (size + buffer.length > READ_LIMIT) {
+      truncated = true;
+      chunks.push(buffer.subarray(0, READ_LIMIT - size));
+      size = READ_LIMIT;
+      break;
+    }
+    chunks.push(buffer);
+    size += buffer.length;
+  }
+  return { body: Buffer.concat(chunks), truncated };
+}
+
+export async function toApiGatewayEvent(req: IncomingMessage): Promise<APIGatewayProxyEventV2> {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const { body, truncated } = await readBody(req);
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
+  }
+  if (truncated) headers['content-length'] = String(Math.max(Number(headers['content-length'] ?? 0), READ_LIMIT + 1));
+  const query: Record<string, string> = {};
+  for (const [k, v] of url.searchParams) query[k] = k in query ? `${query[k]},${v}` : v;
+  const now = Date.now();
+  const method = (req.method ?? 'GET').toUpperCase();
+  return {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    headers,
+    queryStringParameters: Object.keys(query).length ? query : undefined,
+    requestContext: {
+      accountId: 'local',
+      apiId: 'local',
+      domainName: headers.host ?? 'localhost',
+      domainPrefix: 'local',
+      http: { method, path: url.pathname, protocol: `HTTP/${req.httpVersion}`, sourceIp: req.socket.remoteAddress ?? '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
+      requestId: randomUUID(),
+      routeKey: '$default',
+      stage: '$default',
+      time: new Date(now).toISOString(),
+      timeEpoch: now,
+    },
+    body: body.length ? body.toString('base64') : undefined,
+    isBase64Encoded: body.length > 0,
+  };
+}
+
+export function writeResult(res: ServerResponse, result: APIGatewayProxyStructuredResultV2): void {
+  const headers = Object.fromEntries(Object.entries(result.headers ?? {}).map(([k, v]) => [k, String(v)]));
+  const body = result.body === undefined ? undefined : Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8');
+  res.writeHead(result.statusCode ?? 200, { ...headers, ...(body ? { 'content-length': String(body.length) } : {}) });
+  res.end(body);
+}
+
+export function httpAdapter(handler: ApiHandler) {
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    try {
+      const event = await toApiGatewayEvent(req);
+      writeResult(res, await handler(event, {}));
+    } catch (error) {
+      console.error(JSON.stringify({ level: 'error', message: 'local HTTP adapter failed', error: String(error) }));
+      if (!res.headersSent) writeResult(res, { statusCode: 500, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code: 'internal_error', message: 'Something went wrong on our side; try again shortly.' }) });
+    }
+  };
+}

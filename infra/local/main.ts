@@ -1,0 +1,43 @@
+/**
+ * `npm start`: the Cassini control plane on this machine. Settings come from the
+ * environment: PORT (8080), DATA_DIR (.data), ADMIN_TOKEN (the admin token on first start),
+ * RATE_LIMIT_PER_SECOND (100 requests per second per caller).
+ */
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { startLocalPlatform } from './local-platform.ts';
+import { adminTokenPath, readAdminToken, writeAdminToken } from './admin-token-file.ts';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+async function main(): Promise<void> {
+  const dataDir = resolve(process.env.DATA_DIR ?? '.data');
+  const port = Number(process.env.PORT ?? 8080);
+  const rate = Number(process.env.RATE_LIMIT_PER_SECOND ?? 100);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+
+  const platform = await startLocalPlatform({ dataDir, port, rateLimit: { ratePerSecond: rate, burst: rate * 2 } });
+
+  if (readAdminToken(dataDir) === undefined) {
+    const token = await platform.services.identity.bootstrapAdmin(process.env.ADMIN_TOKEN || undefined);
+    writeAdminToken(dataDir, token);
+    console.log(`Created the admin user. Its token (also in ${adminTokenPath(dataDir)}, mode 0600):\n\n  ${token}\n`);
+  }
+  console.log(`Cassini ${platform.url} — data in ${dataDir}. Try: curl -H "Authorization: Bearer $(cat ${adminTokenPath(dataDir)})" ${platform.url}/api/user`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${signal}: stopping`);
+    await platform.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((error) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,114 @@
+/**
+ * Users, groups and API tokens: authenticating a request, and the admin operations of
+ * `POST /api/users`, `POST /api/users/{username}/tokens` and `DELETE /api/tokens/{id}`.
+ */
+import type { EventStore } from '../ports/event-store.ts';
+import type { Clock, RandomSource } from '../ports/platform-clock.ts';
+import { loadState, runCommand, type StreamModel } from './command-runner.ts';
+import { principalDecider, principalStreamId, type PrincipalCommand, type PrincipalState, type User } from '../domain/identity/principal-decider.ts';
+import { tokenDecider, tokenRefusal, tokenStreamId, type TokenCommand, type TokenState } from '../domain/identity/token-decider.ts';
+import { formatToken, TOKEN_BYTES, tokenHash, tokenId, tokenMatches } from '../domain/identity/api-token.ts';
+import { ForbiddenError, NotFoundError, UnauthenticatedError } from '../domain/errors.ts';
+import type { PrincipalEvent, TokenEvent } from '../../events/principal-events.ts';
+
+const SNAPSHOT_SCHEMA = 1;
+const DAY_MS = 86_400_000;
+/** Tokens expire after this many days unless the request says otherwise. */
+export const DEFAULT_TOKEN_DAYS = 90;
+
+function principalModel(name: string): StreamModel<PrincipalCommand, PrincipalEvent, PrincipalState> {
+  return { streamId: principalStreamId(name), decider: principalDecider, snapshotSchema: SNAPSHOT_SCHEMA };
+}
+
+function tokenModel(id: string): StreamModel<TokenCommand, TokenEvent, TokenState> {
+  return { streamId: tokenStreamId(id), decider: tokenDecider, snapshotSchema: SNAPSHOT_SCHEMA };
+}
+
+export interface IssuedToken {
+  token: string;
+  token_id: string;
+  expires_at: string | null;
+}
+
+export class IdentityService {
+  constructor(private readonly deps: { store: EventStore; clock: Clock; random: RandomSource }) {}
+
+  /** Resolves a presented token to its user, or says why it cannot be used. */
+  async authenticate(token: string): Promise<User> {
+    const id = tokenId(token);
+    const { state } = await loadState(this.deps.store, tokenModel(id));
+    const refusal = tokenRefusal(state, this.deps.clock.now().toISOString());
+    if (refusal === 'expired') throw new UnauthenticatedError('The API token has expired; ask for a new one.');
+    if (refusal || !state || !tokenMatches(token, state.hash)) throw new UnauthenticatedError('The API token is not valid.');
+    const user = await this.findUser(state.username);
+    if (!user) throw new UnauthenticatedError('The API token is not valid.');
+    return user;
+  }
+
+  async findUser(username: string): Promise<User | undefined> {
+    const { state } = await loadState(this.deps.store, principalModel(username));
+    return state.kind === 'user' ? state.user : undefined;
+  }
+
+  /** Whether a name is a known user or group: only those can own resources. */
+  async principalExists(name: string): Promise<boolean> {
+    const { state } = await loadState(this.deps.store, principalModel(name));
+    return state.kind !== 'none';
+  }
+
+  async createUser(actor: User, user: User): Promise<User> {
+    if (!actor.admin) throw new ForbiddenError('Only an admin can create users.');
+    const meta = this.meta(actor.username);
+    for (const group of user.groups) {
+      await runCommand(this.deps.store, principalModel(group), { kind: 'EnsureGroup', name: group, ...meta });
+    }
+    const outcome = await runCommand(this.deps.store, principalModel(user.username), { kind: 'CreateUser', user, ...meta });
+    return (outcome.state as Extract<PrincipalState, { kind: 'user' }>).user;
+  }
+
+  /** Issues a new token for `username`; admins may do so for anyone, users for themselves. */
+  async issueToken(actor: User, username: string, expiresInDays: number | null = DEFAULT_TOKEN_DAYS): Promise<IssuedToken> {
+    if (!actor.admin && actor.username !== username) throw new NotFoundError(`No user named ${username}.`);
+    if (!(await this.findUser(username))) throw new NotFoundError(`No user named ${username}.`);
+    return this.issue(actor.username, username, formatToken(this.deps.random.bytes(TOKEN_BYTES)), expiresInDays);
+  }
+
+  async revokeToken(actor: User, id: string): Promise<void> {
+    const { state } = await loadState(this.deps.store, tokenModel(id));
+    // Someone else's token is reported missing, so token ids do not leak.
+    if (!state || (!actor.admin && state.username !== actor.username)) throw new NotFoundError(`No token with id ${id}.`);
+    await runCommand(this.deps.store, tokenModel(id), { kind: 'RevokeToken', tokenId: id, ...this.meta(actor.username) });
+  }
+
+  /**
+   * Makes sure the `admin` user exists and holds `token` (a new random one when none is
+   * given), which is returned. Safe to repeat: a crash before the caller stored the token
+   * just means the next start issues another.
+   */
+  async bootstrapAdmin(token?: string): Promise<string> {
+    const admin: User = { username: 'admin', email: null, groups: [], admin: true };
+    if (!(await this.findUser('admin'))) {
+      await runCommand(this.deps.store, principalModel('admin'), { kind: 'CreateUser', user: admin, ...this.meta('system:bootstrap') });
+    }
+    const issued = await this.issue('system:bootstrap', 'admin', token ?? formatToken(this.deps.random.bytes(TOKEN_BYTES)), null);
+    return issued.token;
+  }
+
+  private async issue(actor: string, username: string, token: string, expiresInDays: number | null): Promise<IssuedToken> {
+    const id = tokenId(token);
+    const expiresAt = expiresInDays === null ? null : new Date(this.deps.clock.now().getTime() + expiresInDays * DAY_MS).toISOString();
+    const outcome = await runCommand(this.deps.store, tokenModel(id), {
+      kind: 'IssueToken',
+      tokenId: id,
+      username,
+      hash: tokenHash(token),
+      expiresAt,
+      ...this.meta(actor),
+    });
+    return { token, token_id: id, expires_at: outcome.state?.expiresAt ?? expiresAt };
+  }
+
+  private meta(actor: string): { at: string; actor: string } {
+    return { at: this.deps.clock.now().toISOString(), actor };
+  }
+}

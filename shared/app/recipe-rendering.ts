@@ -1,0 +1,58 @@
+/**
+ * What a client sees of a resource: its recipe with the resolved spec and a read-only state.
+ * Jobs carry their next fire times, computed from the schedule in its time zone.
+ */
+import { Cron } from 'croner';
+import type { LiveResource } from '../domain/resource/resource-decider.ts';
+import { CURRENT_SCHEMA_VERSION } from '../domain/recipe/recipe.ts';
+
+export interface RenderContext {
+  now: Date;
+  /** The address a subdomain is served at (local: http://<subdomain>.localhost:<port>/). */
+  routeUrl(subdomain: string): string;
+}
+
+export interface RecipeResponse {
+  schema_version: string;
+  type: LiveResource['type'];
+  spec: Record<string, unknown>;
+  state: Record<string, unknown>;
+}
+
+const NEXT_RUNS = 5;
+/** croner knows the common macros; these are the cron names it lacks. */
+const MACRO_ALIASES: Record<string, string> = { '@midnight': '@daily' };
+
+export function nextRuns(schedule: string, timeZone: string, after: Date, count = NEXT_RUNS): string[] {
+  const expression = MACRO_ALIASES[schedule.trim()] ?? schedule;
+  const cron = new Cron(expression, { timezone: timeZone, paused: true });
+  return cron.nextRuns(count, after).map((d) => d.toISOString());
+}
+
+export function subdomainOf(resource: LiveResource): string | undefined {
+  if (resource.type === 'job') return undefined;
+  if (typeof resource.spec.subdomain === 'string') return resource.spec.subdomain;
+  return `${resource.name}-${resource.owner}`.slice(0, 63).replace(/-+$/, '');
+}
+
+export function renderRecipe(resource: LiveResource, version: number, context: RenderContext): RecipeResponse {
+  const state: Record<string, unknown> = {
+    id: resource.id,
+    status: resource.status,
+    version,
+    created_at: resource.createdAt,
+    updated_at: resource.updatedAt,
+  };
+  if (resource.reason) state.reason = resource.reason;
+  const subdomain = subdomainOf(resource);
+  if (subdomain) state.url = context.routeUrl(subdomain);
+  if (resource.type === 'job') {
+    const schedule = resource.spec.schedule as string | undefined;
+    state.scheduled = Boolean(schedule) && !resource.scheduleSuspended;
+    if (schedule && !resource.scheduleSuspended) {
+      state.next_runs = nextRuns(schedule, (resource.spec.schedule_timezone as string) ?? 'UTC', context.now);
+    }
+    state.last_run = null;
+  }
+  return { schema_version: CURRENT_SCHEMA_VERSION, type: resource.type, spec: resource.spec, state };
+}

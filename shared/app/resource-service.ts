@@ -1,0 +1,149 @@
+/**
+ * The use cases of recipes and resources, each one read and one conditional write on the
+ * resource's stream: apply, look up, list, start/stop/restart/delete, schedules, the audit log.
+ */
+import type { EventStore } from '../ports/event-store.ts';
+import type { RecipeViews } from '../ports/recipe-views.ts';
+import type { Clock } from '../ports/platform-clock.ts';
+import { loadState, runCommand } from './command-runner.ts';
+import { resourceModel } from './resource-model.ts';
+import { renderRecipe, type RecipeResponse } from './recipe-rendering.ts';
+import { parseRecipe } from '../domain/recipe/recipe.ts';
+import type { ResourceType } from '../domain/recipe/spec-schemas.ts';
+import { addressOf, resourceStreamId } from '../domain/resource/resource-identity.ts';
+import { resourceVersion, type ConcurrencyPolicy, type ResourceCommand, type ResourceState } from '../domain/resource/resource-decider.ts';
+import { mayAccess, visibleOwners } from '../domain/identity/access.ts';
+import type { User } from '../domain/identity/principal-decider.ts';
+import { ForbiddenError, NotFoundError, ValidationError } from '../domain/errors.ts';
+
+export const KIND_TYPES = { workspaces: 'workspace', deployments: 'deployment', jobs: 'job' } as const satisfies Record<string, ResourceType>;
+export type Kind = keyof typeof KIND_TYPES;
+
+export type LifecycleAction = 'start' | 'stop' | 'restart';
+const ACTION_COMMANDS = { start: 'StartResource', stop: 'StopResource', restart: 'RestartResource' } as const;
+
+export interface ResourceServiceDeps {
+  store: EventStore;
+  views: RecipeViews;
+  clock: Clock;
+  routeUrl(subdomain: string): string;
+  /** Whether a name is a user or group (admins may apply for any existing one). */
+  principalExists(name: string): Promise<boolean>;
+  dindEnabled?: boolean;
+}
+
+export interface ApplyOptions {
+  createOnly: boolean;
+  expectedVersion?: number;
+}
+
+export interface AuditEvent {
+  version: number;
+  type: string;
+  at: string;
+  actor: string;
+  data: unknown;
+}
+
+export class ResourceService {
+  constructor(private readonly deps: ResourceServiceDeps) {}
+
+  async apply(user: User, body: unknown, options: ApplyOptions): Promise<{ recipe: RecipeResponse; created: boolean }> {
+    const recipe = parseRecipe(body, { caller: user.username, dindEnabled: this.deps.dindEnabled });
+    const { owner } = recipe.spec;
+    if (!mayAccess(user, owner)) throw new ForbiddenError(`You may only apply recipes owned by yourself or one of your groups, not by ${owner}.`);
+    if (owner !== user.username && !(await this.deps.principalExists(owner))) {
+      throw new ValidationError(`There is no user or group named ${owner}.`, [{ path: 'spec.owner', message: 'no such user or group' }]);
+    }
+    const model = resourceModel(resourceStreamId(recipe.type, owner, recipe.spec.name));
+    const outcome = await runCommand(this.deps.store, model, {
+      kind: 'ApplyRecipe',
+      type: recipe.type,
+      spec: recipe.spec,
+      createOnly: options.createOnly,
+      expectedVersion: options.expectedVersion,
+      ...this.meta(user),
+    });
+    const created = outcome.events.some((e) => e.type === 'ResourceCreated');
+    return { recipe: this.render(outcome.state), created };
+  }
+
+  async getByName(user: User, type: ResourceType, name: string, owner = user.username): Promise<RecipeResponse> {
+    const notFound = new NotFoundError(`No ${type} named ${name} owned by ${owner}.`);
+    if (!mayAccess(user, owner)) throw notFound;
+    const { state } = await loadState(this.deps.store, resourceModel(resourceStreamId(type, owner, name)));
+    if (!state.live) throw notFound;
+    return this.render(state);
+  }
+
+  async getById(user: User, kind: Kind, id: string): Promise<RecipeResponse> {
+    const state = await this.visibleStream(user, kind, id);
+    if (!state.live || state.live.id !== id) throw new NotFoundError(`No ${KIND_TYPES[kind]} with id ${id}.`);
+    return this.render(state);
+  }
+
+  async list(user: User, query: { type?: ResourceType; owner?: string; namePrefix?: string; pageSize: number; cursor?: string }) {
+    let owners: string[] | 'all';
+    if (query.owner !== undefined) owners = mayAccess(user, query.owner) ? [query.owner] : [];
+    else owners = user.admin ? 'all' : visibleOwners(user);
+    const page = await this.deps.views.list({ owners, type: query.type, namePrefix: query.namePrefix, pageSize: query.pageSize, cursor: query.cursor });
+    const now = this.deps.clock.now();
+    return { recipes: page.views.map((v) => renderRecipe(v.resource, v.version, { now, routeUrl: this.deps.routeUrl })), nextKey: page.cursor };
+  }
+
+  async act(user: User, kind: Kind, id: string, action: LifecycleAction): Promise<RecipeResponse> {
+    return this.render(await this.command(user, kind, id, { kind: ACTION_COMMANDS[action], id, ...this.meta(user) }));
+  }
+
+  async delete(user: User, kind: Kind, id: string): Promise<void> {
+    await this.command(user, kind, id, { kind: 'DeleteResource', id, ...this.meta(user) });
+  }
+
+  async setSchedule(user: User, id: string, schedule: string | null, concurrencyPolicy?: ConcurrencyPolicy): Promise<RecipeResponse> {
+    return this.render(await this.command(user, 'jobs', id, { kind: 'SetJobSchedule', id, schedule, concurrencyPolicy, ...this.meta(user) }));
+  }
+
+  async setScheduleSuspended(user: User, id: string, suspended: boolean): Promise<RecipeResponse> {
+    const kind = suspended ? 'SuspendJobSchedule' : 'ResumeJobSchedule';
+    return this.render(await this.command(user, 'jobs', id, { kind, id, ...this.meta(user) }));
+  }
+
+  /** The resource's domain events, oldest first, with versions as its clients count them. */
+  async events(user: User, kind: Kind, id: string, afterVersion: number, limit: number): Promise<{ events: AuditEvent[]; nextAfter: number | null }> {
+    const state = await this.visibleStream(user, kind, id);
+    const incarnation = addressOf(id)!.incarnation;
+    const start = state.incarnationStarts[incarnation - 1]!;
+    const end = state.incarnationStarts[incarnation] ?? Number.POSITIVE_INFINITY;
+    const page = await this.deps.store.read(state.streamId, start - 1 + afterVersion, limit);
+    const events = page.events
+      .filter((e) => e.version < end)
+      .map((e) => ({ version: e.version - start + 1, type: e.type, at: e.at, actor: e.actor, data: e.data }));
+    const more = page.nextAfterVersion !== undefined && page.nextAfterVersion + 1 < end;
+    return { events, nextAfter: more && events.length > 0 ? events[events.length - 1]!.version : null };
+  }
+
+  /** Loads the stream an id names, or 404 when it is not one the caller may see. */
+  private async visibleStream(user: User, kind: Kind, id: string): Promise<ResourceState> {
+    const notFound = new NotFoundError(`No ${KIND_TYPES[kind]} with id ${id}.`);
+    const address = addressOf(id);
+    if (!address) throw notFound;
+    const { state } = await loadState(this.deps.store, resourceModel(address.streamId));
+    if (!state.address || state.address.type !== KIND_TYPES[kind] || address.incarnation > state.incarnation) throw notFound;
+    if (!mayAccess(user, state.address.owner)) throw notFound;
+    return state;
+  }
+
+  private async command(user: User, kind: Kind, id: string, command: ResourceCommand): Promise<ResourceState> {
+    const state = await this.visibleStream(user, kind, id);
+    return (await runCommand(this.deps.store, resourceModel(state.streamId), command)).state;
+  }
+
+  private render(state: ResourceState): RecipeResponse {
+    if (!state.live) throw new NotFoundError('The resource no longer exists.');
+    return renderRecipe(state.live, resourceVersion(state), { now: this.deps.clock.now(), routeUrl: this.deps.routeUrl });
+  }
+
+  private meta(user: User): { at: string; actor: string } {
+    return { at: this.deps.clock.now().toISOString(), actor: user.username };
+  }
+}
