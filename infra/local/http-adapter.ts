@@ -20,7 +20,6 @@ async function readBody(req: IncomingMessage): Promise<{ body: Buffer; truncated
     if (size + buffer.length > READ_LIMIT) {
       truncated = true;
       chunks.push(buffer.subarray(0, READ_LIMIT - size));
-      size = READ_LIMIT;
       break;
     }
     chunks.push(buffer);
