@@ -1,0 +1,15 @@
+/** The shape of `--json` output: what CI and the README's table read. */
+import type { Summary } from './measure.ts';
+
+export const HISTORIES = [1, 1000, 10000] as const;
+export type History = (typeof HISTORIES)[number];
+
+export type Numbers = Pick<Summary, 'p50_ms' | 'p99_ms' | 'round_trips'>;
+
+export interface BenchResults {
+  event_store: {
+    floor_p50_ms: number;
+    ours: Record<`${History}`, Numbers>;
+    castore: Record<`${History}`, Numbers>;
+  };
+}
