@@ -1,0 +1,217 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startEmbeddedDynamo, type EmbeddedDynamo } from '../../../infra/local/embedded-dynamodb.ts';
+import { DynamoRecipeViews } from '../../../shared/adapters/dynamodb/dynamodb-recipe-views.ts';
+import { InvalidCursorError, type RecipeKey, type RecipeQuery, type RecipeView } from '../../../shared/ports/recipe-views.ts';
+import type { ResourceType } from '../../../shared/domain/recipe/spec-schemas.ts';
+
+let dynamo: EmbeddedDynamo;
+let views: DynamoRecipeViews;
+
+beforeAll(async () => {
+  dynamo = await startEmbeddedDynamo();
+  views = new DynamoRecipeViews(dynamo.client, dynamo.tables.views);
+});
+
+afterAll(async () => {
+  await dynamo.close();
+});
+
+beforeEach(async () => {
+  await views.clear();
+});
+
+function viewOf(key: RecipeKey, version = 1): RecipeView {
+  return {
+    version,
+    resource: {
+      id: `${key.owner}-${key.type}-${key.name}`,
+      type: key.type,
+      owner: key.owner,
+      name: key.name,
+      spec: { name: key.name, owner: key.owner, scale: version },
+      status: 'stopped',
+      reason: null,
+      scheduleSuspended: false,
+      createdAt: '2025-01-01T00:00:00.000Z',
+      updatedAt: '2025-01-01T00:00:00.000Z',
+      firstStreamVersion: 1,
+    },
+  };
+}
+
+const key = (owner: string, type: ResourceType, name: string): RecipeKey => ({ owner, type, name });
+
+async function putAll(keys: RecipeKey[]): Promise<void> {
+  await Promise.all(keys.map((k) => views.put(k, viewOf(k), 1)));
+}
+
+/** Names as `owner/type/name`, the way listings are compared below. */
+function labels(list: RecipeView[]): string[] {
+  return list.map((v) => `${v.resource.owner}/${v.resource.type}/${v.resource.name}`);
+}
+
+/** Every page of a listing, following cursors to the end. */
+async function pages(query: Omit<RecipeQuery, 'cursor'>): Promise<string[][]> {
+  const out: string[][] = [];
+  let cursor: string | undefined;
+  for (let i = 0; i < 100; i++) {
+    const page = await views.list({ ...query, cursor });
+    out.push(labels(page.views));
+    if (page.cursor === null) return out;
+    cursor = page.cursor;
+  }
+  throw new Error('the listing never ended');
+}
+
+// Three owners with mixed types; 'an' is a prefix of 'ann' and must not leak into her listing.
+const population = [
+  key('ann', 'job', 'etl'),
+  key('ann', 'job', 'train'),
+  key('ann', 'workspace', 'lab'),
+  key('ann', 'deployment', 'api'),
+  key('an', 'job', 'train'),
+  key('bob', 'job', 'train-2'),
+  key('bob', 'workspace', 'lab'),
+  key('ml', 'job', 'tune'),
+  key('ml', 'deployment', 'serve'),
+];
+
+describe('DynamoRecipeViews', () => {
+  describe('put and remove', () => {
+    it('stores a view and lists it back', async () => {
+      const k = key('ann', 'job', 'train');
+      await views.put(k, viewOf(k, 3), 5);
+      expect((await views.list({ owners: ['ann'], pageSize: 10 })).views).toEqual([viewOf(k, 3)]);
+    });
+
+    it('keeps the newer view when an older one arrives late', async () => {
+      const k = key('ann', 'job', 'train');
+      await views.put(k, viewOf(k, 2), 2);
+      await views.put(k, viewOf(k, 1), 1);
+      await views.put(k, viewOf(k, 9), 2);
+      expect((await views.list({ owners: ['ann'], pageSize: 10 })).views).toEqual([viewOf(k, 2)]);
+    });
+
+    it('does not resurrect a removed view from an older version', async () => {
+      const k = key('ann', 'job', 'train');
+      await views.put(k, viewOf(k, 1), 1);
+      await views.remove(k, 2);
+      await views.put(k, viewOf(k, 1), 1);
+      expect((await views.list({ owners: ['ann'], pageSize: 10 })).views).toEqual([]);
+    });
+
+    it('ignores a removal older than the view', async () => {
+      const k = key('ann', 'job', 'train');
+      await views.put(k, viewOf(k, 3), 3);
+      await views.remove(k, 2);
+      expect(labels((await views.list({ owners: ['ann'], pageSize: 10 })).views)).toEqual(['ann/job/train']);
+    });
+
+    it('shows a view again once a newer version re-creates it', async () => {
+      const k = key('ann', 'job', 'train');
+      await views.put(k, viewOf(k, 1), 1);
+      await views.remove(k, 2);
+      await views.put(k, viewOf(k, 1), 3);
+      expect((await views.list({ owners: ['ann'], pageSize: 10 })).views).toEqual([viewOf(k, 1)]);
+    });
+  });
+
+  describe('list', () => {
+    beforeEach(async () => {
+      await putAll(population);
+    });
+
+    it("lists the given owners' views by owner, type and name, and no one else's", async () => {
+      expect(await pages({ owners: ['bob', 'ann'], pageSize: 100 })).toEqual([
+        ['ann/deployment/api', 'ann/job/etl', 'ann/job/train', 'ann/workspace/lab', 'bob/job/train-2', 'bob/workspace/lab'],
+      ]);
+    });
+
+    it('lists everything for all', async () => {
+      const [all] = await pages({ owners: 'all', pageSize: 100 });
+      expect(all).toHaveLength(population.length);
+      expect(new Set(all)).toEqual(new Set(population.map((k) => `${k.owner}/${k.type}/${k.name}`)));
+    });
+
+    it('lists nothing for no owners', async () => {
+      expect(await views.list({ owners: [], pageSize: 10 })).toEqual({ views: [], cursor: null });
+    });
+
+    it('filters by type, for owners and for all', async () => {
+      expect((await pages({ owners: ['ann', 'ml'], type: 'job', pageSize: 100 })).flat()).toEqual(['ann/job/etl', 'ann/job/train', 'ml/job/tune']);
+      expect(new Set((await pages({ owners: 'all', type: 'workspace', pageSize: 100 })).flat())).toEqual(new Set(['ann/workspace/lab', 'bob/workspace/lab']));
+    });
+
+    it('filters by name prefix, with and without a type, for owners and for all', async () => {
+      expect((await pages({ owners: ['ann'], type: 'job', namePrefix: 'tr', pageSize: 100 })).flat()).toEqual(['ann/job/train']);
+      expect((await pages({ owners: ['ann', 'bob'], namePrefix: 'la', pageSize: 100 })).flat()).toEqual(['ann/workspace/lab', 'bob/workspace/lab']);
+      expect(new Set((await pages({ owners: 'all', namePrefix: 'train', pageSize: 100 })).flat())).toEqual(
+        new Set(['ann/job/train', 'an/job/train', 'bob/job/train-2']),
+      );
+      expect(new Set((await pages({ owners: 'all', type: 'job', namePrefix: 't', pageSize: 100 })).flat())).toEqual(
+        new Set(['ann/job/train', 'an/job/train', 'bob/job/train-2', 'ml/job/tune']),
+      );
+    });
+
+    it.each([[1], [2], [3], [4], [5]])('pages through owners with page size %i, each view once and in order', async (pageSize) => {
+      // Act
+      const listed = await pages({ owners: ['ml', 'bob', 'ann'], pageSize });
+
+      // Assess
+      for (const page of listed) expect(page.length).toBeLessThanOrEqual(pageSize);
+      expect(listed.flat()).toEqual([
+        'ann/deployment/api',
+        'ann/job/etl',
+        'ann/job/train',
+        'ann/workspace/lab',
+        'bob/job/train-2',
+        'bob/workspace/lab',
+        'ml/deployment/serve',
+        'ml/job/tune',
+      ]);
+      expect(listed[0]).toHaveLength(pageSize);
+    });
+
+    it.each([[1], [2], [4]])('pages through all with page size %i, each view once', async (pageSize) => {
+      const listed = (await pages({ owners: 'all', pageSize })).flat();
+      expect(listed).toHaveLength(population.length);
+      expect(new Set(listed).size).toBe(population.length);
+    });
+
+    it('pages through a filtered listing past removed views', async () => {
+      // Prepare: tombstones between the live views
+      await views.remove(key('ann', 'job', 'etl'), 5);
+      await views.remove(key('ann', 'deployment', 'api'), 5);
+
+      // Act
+      const listed = await pages({ owners: ['ann', 'bob'], pageSize: 2 });
+
+      // Assess
+      expect(listed.flat()).toEqual(['ann/job/train', 'ann/workspace/lab', 'bob/job/train-2', 'bob/workspace/lab']);
+    });
+
+    it('refuses a cursor it did not issue', async () => {
+      const forged = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+      for (const cursor of ['not a cursor', forged(null), forged({ o: -1, k: null }), forged({ o: 0.5, k: null }), forged({ o: 0, k: 5 }), forged('x')]) {
+        await expect(views.list({ owners: ['ann'], pageSize: 2, cursor })).rejects.toThrow(InvalidCursorError);
+      }
+    });
+  });
+
+  describe('clear', () => {
+    it('empties the listing, however many views there are', async () => {
+      // Prepare: more than one page of the clearing query
+      await putAll(Array.from({ length: 60 }, (_, i) => key(`user${i % 3}`, 'job', `job-${i}`)));
+      await views.remove(key('user0', 'job', 'job-0'), 2);
+
+      // Act
+      await views.clear();
+
+      // Assess
+      expect(await views.list({ owners: 'all', pageSize: 1000 })).toEqual({ views: [], cursor: null });
+      // A cleared view can be written again from its first version.
+      await views.put(key('user0', 'job', 'job-0'), viewOf(key('user0', 'job', 'job-0')), 1);
+      expect(labels((await views.list({ owners: ['user0'], pageSize: 100 })).views)).toEqual(['user0/job/job-0']);
+    });
+  });
+});

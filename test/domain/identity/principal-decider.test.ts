@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { fold } from '../../../shared/domain/decider.ts';
+import { ConflictError } from '../../../shared/domain/errors.ts';
+import {
+  principalDecider,
+  principalStreamId,
+  type PrincipalCommand,
+  type PrincipalState,
+  type User,
+} from '../../../shared/domain/identity/principal-decider.ts';
+import type { PrincipalEvent } from '../../../events/principal-events.ts';
+import { EVENT_CATALOG } from '../../../events/catalog.ts';
+
+const meta = { at: '2025-01-01T00:00:00.000Z', actor: 'admin' };
+const ann: User = { username: 'ann', email: 'ann@example.com', groups: ['ml'], admin: false };
+
+const createUser = (user: User): PrincipalCommand => ({ kind: 'CreateUser', user, ...meta });
+const ensureGroup = (name: string): PrincipalCommand => ({ kind: 'EnsureGroup', name, ...meta });
+const userCreated = (user: User): PrincipalEvent => ({ type: 'UserCreated', data: user, ...meta });
+const groupCreated = (name: string): PrincipalEvent => ({ type: 'GroupCreated', data: { name }, ...meta });
+
+function given(events: PrincipalEvent[]) {
+  const state = fold(principalDecider, principalDecider.initialState, events);
+  return {
+    when(command: PrincipalCommand) {
+      return {
+        then(expected: PrincipalEvent[] | typeof ConflictError): PrincipalState {
+          if (typeof expected === 'function') {
+            expect(() => principalDecider.decide(command, state)).toThrow(expected);
+            return state;
+          }
+          const decided = principalDecider.decide(command, state);
+          expect(decided).toEqual(expected);
+          for (const e of decided) expect(EVENT_CATALOG[e.type]!.schema.safeParse(e.data).success).toBe(true);
+          const next = fold(principalDecider, state, decided);
+          // The same command again (a client retry) changes nothing.
+          expect(principalDecider.decide(command, next)).toEqual([]);
+          return next;
+        },
+      };
+    },
+  };
+}
+
+describe('principal decider', () => {
+  it('names one stream per user or group name, so both share a namespace', () => {
+    expect(principalStreamId('ann')).toBe('principal-ann');
+  });
+
+  describe('CreateUser', () => {
+    it('creates a user on a fresh name, and the same request again changes nothing', () => {
+      const state = given([]).when(createUser(ann)).then([userCreated(ann)]);
+      expect(state).toEqual({ kind: 'user', user: ann });
+    });
+
+    it('refuses a user with the same name but other details', () => {
+      given([userCreated(ann)]).when(createUser({ ...ann, admin: true })).then(ConflictError);
+      given([userCreated(ann)]).when(createUser({ ...ann, email: null })).then(ConflictError);
+    });
+
+    it('refuses a user whose name a group holds', () => {
+      given([groupCreated('ann')]).when(createUser(ann)).then(ConflictError);
+    });
+
+    it('copies the user, so changing the command later does not change the event', () => {
+      // Prepare
+      const user = { ...ann, groups: [...ann.groups] };
+
+      // Act
+      const [event] = principalDecider.decide(createUser(user), principalDecider.initialState);
+      user.admin = true;
+
+      // Assess
+      expect(event?.data).toEqual(ann);
+    });
+  });
+
+  describe('EnsureGroup', () => {
+    it('creates a group on a fresh name, and ensuring it again changes nothing', () => {
+      const state = given([]).when(ensureGroup('ml')).then([groupCreated('ml')]);
+      expect(state).toEqual({ kind: 'group', name: 'ml' });
+    });
+
+    it('decides nothing for an existing group', () => {
+      given([groupCreated('ml')]).when(ensureGroup('ml')).then([]);
+    });
+
+    it('refuses a name a user holds', () => {
+      given([userCreated(ann)]).when(ensureGroup('ann')).then(ConflictError);
+    });
+  });
+});

@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import { fold } from '../../../shared/domain/decider.ts';
+import { ConflictError, NotFoundError } from '../../../shared/domain/errors.ts';
+import { formatToken, tokenHash, tokenId } from '../../../shared/domain/identity/api-token.ts';
+import {
+  tokenDecider,
+  tokenRefusal,
+  tokenStreamId,
+  type TokenCommand,
+  type TokenState,
+} from '../../../shared/domain/identity/token-decider.ts';
+import type { TokenEvent } from '../../../events/principal-events.ts';
+import { EVENT_CATALOG } from '../../../events/catalog.ts';
+
+const AT = '2025-01-01T00:00:00.000Z';
+const meta = { at: AT, actor: 'admin' };
+const token = formatToken(new Uint8Array(32).fill(7));
+const id = tokenId(token);
+const hash = tokenHash(token);
+const EXPIRES = '2025-02-01T00:00:00.000Z';
+
+const issue = (overrides: Partial<Extract<TokenCommand, { kind: 'IssueToken' }>> = {}): TokenCommand => ({
+  kind: 'IssueToken',
+  tokenId: id,
+  username: 'ann',
+  hash,
+  expiresAt: EXPIRES,
+  ...meta,
+  ...overrides,
+});
+const revoke = (tokenIdToRevoke = id): TokenCommand => ({ kind: 'RevokeToken', tokenId: tokenIdToRevoke, ...meta });
+const issued: TokenEvent = { type: 'TokenIssued', data: { token_id: id, username: 'ann', hash, expires_at: EXPIRES }, ...meta };
+const revoked: TokenEvent = { type: 'TokenRevoked', data: {}, ...meta };
+
+function given(events: TokenEvent[]) {
+  const state = fold(tokenDecider, tokenDecider.initialState, events);
+  return {
+    when(command: TokenCommand) {
+      return {
+        then(expected: TokenEvent[] | typeof ConflictError | typeof NotFoundError): TokenState {
+          if (typeof expected === 'function') {
+            expect(() => tokenDecider.decide(command, state)).toThrow(expected);
+            return state;
+          }
+          const decided = tokenDecider.decide(command, state);
+          expect(decided).toEqual(expected);
+          for (const e of decided) expect(EVENT_CATALOG[e.type]!.schema.safeParse(e.data).success).toBe(true);
+          const next = fold(tokenDecider, state, decided);
+          expect(tokenDecider.decide(command, next)).toEqual([]);
+          return next;
+        },
+      };
+    },
+  };
+}
+
+describe('token decider', () => {
+  it('keys each token stream by the token id', () => {
+    expect(tokenStreamId(id)).toBe(`token-${id}`);
+  });
+
+  describe('IssueToken', () => {
+    it('issues a token holding only its hash, and issuing it again changes nothing', () => {
+      // Act
+      const state = given([]).when(issue()).then([issued]);
+
+      // Assess
+      expect(state).toEqual({ tokenId: id, username: 'ann', hash, expiresAt: EXPIRES, issuedAt: AT, revoked: false });
+      expect(JSON.stringify(issued)).not.toContain(token);
+    });
+
+    it('refuses a different token under an existing id', () => {
+      given([issued]).when(issue({ hash: tokenHash('cas_other') })).then(ConflictError);
+      given([issued]).when(issue({ username: 'bob' })).then(ConflictError);
+    });
+  });
+
+  describe('RevokeToken', () => {
+    it('revokes an issued token, and revoking again changes nothing', () => {
+      const state = given([issued]).when(revoke()).then([revoked]);
+      expect(state?.revoked).toBe(true);
+    });
+
+    it('refuses an unknown token as not found', () => {
+      given([]).when(revoke()).then(NotFoundError);
+    });
+
+    it('decides nothing for a revoked token', () => {
+      given([issued, revoked]).when(revoke()).then([]);
+    });
+  });
+});
+
+describe('tokenRefusal', () => {
+  const live = fold(tokenDecider, null, [issued]);
+
+  it('refuses an unknown token', () => {
+    expect(tokenRefusal(null, AT)).toBe('unknown');
+  });
+
+  it('refuses a revoked token, even before it expires', () => {
+    expect(tokenRefusal(fold(tokenDecider, null, [issued, revoked]), AT)).toBe('revoked');
+  });
+
+  it('refuses an expired token from its expiry on', () => {
+    expect(tokenRefusal(live, EXPIRES)).toBe('expired');
+    expect(tokenRefusal(live, '2026-01-01T00:00:00.000Z')).toBe('expired');
+  });
+
+  it('accepts a live token before its expiry', () => {
+    expect(tokenRefusal(live, '2025-01-31T23:59:59.999Z')).toBeUndefined();
+  });
+
+  it('accepts a token without expiry at any time', () => {
+    const forever = fold(tokenDecider, null, [{ ...issued, data: { ...issued.data, expires_at: null } } as TokenEvent]);
+    expect(tokenRefusal(forever, '2999-01-01T00:00:00.000Z')).toBeUndefined();
+  });
+});

@@ -1,0 +1,67 @@
+import { z } from 'zod';
+import { describe, expect, it } from 'vitest';
+import { catalogEntry, EVENT_CATALOG, UnknownEventError, upcast, type CatalogEntry } from '../../events/catalog.ts';
+import { resourceEventSchemas } from '../../events/resource-events.ts';
+import { principalEventSchemas, tokenEventSchemas } from '../../events/principal-events.ts';
+
+// A synthetic history of one event: v1 had `size` in GiB, v2 renamed it to `memory_gib`, v3 moved it to MiB.
+const catalog: Record<string, CatalogEntry> = {
+  DiskResized: {
+    version: 3,
+    schema: z.object({ memory_mib: z.number(), unit: z.literal('MiB') }),
+    upcasters: {
+      1: (data) => ({ memory_gib: (data as { size: number }).size }),
+      2: (data) => ({ memory_mib: (data as { memory_gib: number }).memory_gib * 1024, unit: 'MiB' }),
+    },
+  },
+  Gappy: { version: 3, schema: z.unknown(), upcasters: { 1: (data) => data } },
+};
+
+describe('upcast', () => {
+  it('applies every upcaster from the stored version to the current one, in order', () => {
+    // Act
+    const data = upcast('DiskResized', 1, { size: 2 }, catalog);
+
+    // Assess
+    expect(data).toEqual({ memory_mib: 2048, unit: 'MiB' });
+    expect(catalog.DiskResized!.schema.safeParse(data).success).toBe(true);
+  });
+
+  it('applies only the upcasters after the stored version', () => {
+    expect(upcast('DiskResized', 2, { memory_gib: 4 }, catalog)).toEqual({ memory_mib: 4096, unit: 'MiB' });
+  });
+
+  it('returns data of the current version as it is', () => {
+    const data = { memory_mib: 512, unit: 'MiB' };
+    expect(upcast('DiskResized', 3, data, catalog)).toBe(data);
+  });
+
+  it('refuses an event type the catalog does not know', () => {
+    expect(() => upcast('DiskShrunk', 1, {}, catalog)).toThrow(UnknownEventError);
+    expect(() => catalogEntry('DiskShrunk', catalog)).toThrow(/not in the catalog/);
+  });
+
+  it('refuses a stored version without an upcaster to the next one', () => {
+    expect(() => upcast('Gappy', 1, {}, catalog)).toThrow(UnknownEventError);
+    expect(() => upcast('Gappy', 1, {}, catalog)).toThrow(/from version 2/);
+  });
+
+  it('reads the real catalog by default', () => {
+    expect(upcast('ResourceFailed', 1, { reason: 'oom' })).toEqual({ reason: 'oom' });
+    expect(() => upcast('DiskResized', 1, { size: 1 })).toThrow(UnknownEventError);
+  });
+});
+
+describe('EVENT_CATALOG', () => {
+  it('holds every resource, principal and token event', () => {
+    const types = [...Object.keys(resourceEventSchemas), ...Object.keys(principalEventSchemas), ...Object.keys(tokenEventSchemas)];
+    expect(Object.keys(EVENT_CATALOG).sort()).toEqual(types.sort());
+  });
+
+  it('gives every event a version with an upcaster from each older one', () => {
+    for (const [type, entry] of Object.entries(EVENT_CATALOG)) {
+      expect(entry.version, type).toBeGreaterThanOrEqual(1);
+      for (let v = 1; v < entry.version; v++) expect(entry.upcasters[v], `${type} v${v}`).toBeTypeOf('function');
+    }
+  });
+});
