@@ -1,0 +1,27 @@
+/**
+ * Lambda entry point of the HTTP API (API Gateway HTTP API, payload v2). Dependencies are
+ * built on the first invocation, not at import, so tests and tools can import this freely.
+ * ROUTE_DOMAIN is the domain deployments and workspaces are served under.
+ */
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { createApi } from './create-api.ts';
+import { dynamoPlatformFromEnv } from '../../shared/adapters/dynamodb/dynamodb-platform.ts';
+import { platformServices } from '../../shared/app/platform-services.ts';
+import { systemClock, systemRandom } from '../../shared/adapters/node-platform.ts';
+import { PLATFORM_VERSION } from '../../shared/version.ts';
+
+type Api = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+
+let api: Api | undefined;
+
+function buildApi(): Api {
+  const { store, views } = dynamoPlatformFromEnv();
+  const domain = process.env.ROUTE_DOMAIN ?? 'localhost';
+  const services = platformServices({ store, views, clock: systemClock, random: systemRandom, routeUrl: (subdomain) => `https://${subdomain}.${domain}/` });
+  return createApi({ services: { ...services, version: PLATFORM_VERSION } }) as unknown as Api;
+}
+
+export async function handler(event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyStructuredResultV2> {
+  api ??= buildApi();
+  return api(event, context);
+}

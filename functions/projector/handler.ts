@@ -1,0 +1,33 @@
+/**
+ * Lambda entry point of the projector, fed by the events table's stream. Each record is one
+ * committed batch; the projector writes the recipe view from its snapshot. On a failure it
+ * reports that record and every later one as failed (partial batch response), so Lambda
+ * retries from there and the stream's order is kept.
+ */
+import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import { dynamoPlatformFromEnv } from '../../shared/adapters/dynamodb/dynamodb-platform.ts';
+import { RecipeProjector } from '../../shared/app/consumers/recipe-projector.ts';
+import { batchOf } from './stream-records.ts';
+
+let projector: RecipeProjector | undefined;
+
+export async function projectRecords(event: DynamoDBStreamEvent, target: Pick<RecipeProjector, 'handle'>): Promise<DynamoDBBatchResponse> {
+  for (const [index, record] of event.Records.entries()) {
+    const batch = batchOf(record);
+    if (!batch) continue;
+    try {
+      await target.handle(batch);
+    } catch (error) {
+      console.error(JSON.stringify({ level: 'error', message: 'projection failed', stream: batch.streamId, version: batch.lastVersion, error: String(error) }));
+      return {
+        batchItemFailures: event.Records.slice(index).map((r) => ({ itemIdentifier: r.dynamodb?.SequenceNumber ?? '' })),
+      };
+    }
+  }
+  return { batchItemFailures: [] };
+}
+
+export async function handler(event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> {
+  projector ??= new RecipeProjector(dynamoPlatformFromEnv());
+  return projectRecords(event, projector);
+}

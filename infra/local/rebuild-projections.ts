@@ -1,0 +1,39 @@
+/**
+ * `npm run rebuild-projections`: rebuilds the read models of the local data directory from
+ * its events. The data directory is locked while `npm start` runs, so stop it first.
+ */
+import { resolve, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { startEmbeddedDynamo } from './embedded-dynamodb.ts';
+import { DynamoEventStore } from '../../shared/adapters/dynamodb/dynamodb-event-store.ts';
+import { DynamoRecipeViews } from '../../shared/adapters/dynamodb/dynamodb-recipe-views.ts';
+import { rebuildProjections } from '../../shared/app/consumers/rebuild-projections.ts';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+async function main(): Promise<void> {
+  const dataDir = resolve(process.env.DATA_DIR ?? '.data');
+  const path = join(dataDir, 'dynamodb');
+  if (!existsSync(path)) throw new Error(`No data in ${dataDir}: nothing to rebuild.`);
+  let db;
+  try {
+    db = await startEmbeddedDynamo({ path });
+  } catch (error) {
+    throw new Error(`Could not open ${path} (${String(error)}). Is "npm start" running on it? Stop it first.`, { cause: error });
+  }
+  try {
+    const started = Date.now();
+    const result = await rebuildProjections({
+      store: new DynamoEventStore({ client: db.client, tableName: db.tables.events }),
+      views: new DynamoRecipeViews(db.client, db.tables.views),
+    });
+    console.log(`Rebuilt the recipe views from ${result.streams} streams in ${Date.now() - started} ms.`);
+  } finally {
+    await db.close();
+  }
+}
+
+main().catch((error) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,23 @@
+/** The platform's ports on real DynamoDB, for the Lambda functions. Table names come from the environment. */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoEventStore } from './dynamodb-event-store.ts';
+import { DynamoRecipeViews } from './dynamodb-recipe-views.ts';
+import { DynamoCheckpoints } from './dynamodb-checkpoints.ts';
+
+export interface DynamoPlatform {
+  store: DynamoEventStore;
+  views: DynamoRecipeViews;
+  checkpoints: DynamoCheckpoints;
+}
+
+export function dynamoPlatformFromEnv(env: NodeJS.ProcessEnv = process.env): DynamoPlatform {
+  const events = env.EVENTS_TABLE;
+  const views = env.VIEWS_TABLE;
+  if (!events || !views) throw new Error('EVENTS_TABLE and VIEWS_TABLE must be set');
+  const client = new DynamoDBClient({});
+  return {
+    store: new DynamoEventStore({ client, tableName: events }),
+    views: new DynamoRecipeViews(client, views),
+    checkpoints: new DynamoCheckpoints(client, views),
+  };
+}
