@@ -57,7 +57,11 @@ export class WrongExpectedVersionError extends Error {
 export interface EventStore {
   /** One read: the latest batch's version, snapshot and recent command ids. */
   head(streamId: string): Promise<StreamHead>;
-  /** One conditional write; throws WrongExpectedVersionError when the stream moved on. */
+  /**
+   * One conditional write; throws WrongExpectedVersionError when the stream moved on.
+   * `expectedVersion` must be a version `head` returned (a batch boundary): the condition is
+   * that no batch starts right after it.
+   */
   append(streamId: string, request: AppendRequest): Promise<CommittedBatch>;
   /** Events after a version, oldest first, at most `limit`. */
   read(streamId: string, afterVersion: number, limit: number): Promise<EventPage>;

@@ -19,7 +19,7 @@ export interface RecipeKey {
 }
 
 export interface RecipeQuery {
-  /** Owners to list, in this order; `all` for an admin listing everything. */
+  /** Owners to list (listed in name order); `all` for an admin listing everything. */
   owners: string[] | 'all';
   type?: ResourceType;
   namePrefix?: string;

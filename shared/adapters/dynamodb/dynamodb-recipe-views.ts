@@ -12,6 +12,7 @@ import {
   type BatchWriteItemCommandInput,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
+import { createHash } from 'node:crypto';
 import type { RecipeKey, RecipePage, RecipeQuery, RecipeView, RecipeViews } from '../../ports/recipe-views.ts';
 import { InvalidCursorError } from '../../ports/recipe-views.ts';
 
@@ -24,6 +25,12 @@ interface Cursor {
   o: number;
   /** LastEvaluatedKey's sort key within that owner. */
   k: string | null;
+  /** Fingerprint of the query the cursor belongs to: a cursor only continues its own listing. */
+  q: string;
+}
+
+function queryFingerprint(query: RecipeQuery, owners: Array<string | null>): string {
+  return createHash('sha256').update(JSON.stringify([owners, query.type ?? null, query.namePrefix ?? null])).digest('base64url').slice(0, 12);
 }
 
 function sortKey(key: RecipeKey): string {
@@ -34,15 +41,20 @@ function encodeCursor(cursor: Cursor): string {
   return Buffer.from(JSON.stringify(cursor)).toString('base64url');
 }
 
-function decodeCursor(value: string): Cursor {
+function decodeCursor(value: string, fingerprint: string): Cursor {
+  let parsed: Cursor;
   try {
-    const parsed = JSON.parse(Buffer.from(value, 'base64url').toString('utf8')) as Cursor;
-    if (typeof parsed.o !== 'number' || !Number.isInteger(parsed.o) || parsed.o < 0) throw new Error('bad');
-    if (parsed.k !== null && typeof parsed.k !== 'string') throw new Error('bad');
-    return parsed;
+    parsed = JSON.parse(Buffer.from(value, 'base64url').toString('utf8')) as Cursor;
   } catch {
     throw new InvalidCursorError('next_key is not one this server issued');
   }
+  const valid =
+    typeof parsed === 'object' && parsed !== null &&
+    Number.isInteger(parsed.o) && parsed.o >= 0 &&
+    (parsed.k === null || typeof parsed.k === 'string') &&
+    parsed.q === fingerprint;
+  if (!valid) throw new InvalidCursorError('next_key is not one this server issued for this listing');
+  return parsed;
 }
 
 export class DynamoRecipeViews implements RecipeViews {
@@ -77,11 +89,14 @@ export class DynamoRecipeViews implements RecipeViews {
 
   async list(query: RecipeQuery): Promise<RecipePage> {
     const owners = query.owners === 'all' ? [null] : [...query.owners].sort();
-    let cursor: Cursor = query.cursor ? decodeCursor(query.cursor) : { o: 0, k: null };
+    const q = queryFingerprint(query, owners);
+    let cursor: Cursor = query.cursor ? decodeCursor(query.cursor, q) : { o: 0, k: null, q };
     const views: RecipeView[] = [];
     while (cursor.o < owners.length) {
       const owner = owners[cursor.o]!;
       const prefix = owner === null ? '' : `${owner}#${query.type ? `${query.type}#${query.namePrefix ?? ''}` : ''}`;
+      // A forged cursor whose key lies outside this owner's range would make DynamoDB refuse the query.
+      if (cursor.k !== null && !cursor.k.startsWith(prefix)) throw new InvalidCursorError('next_key is not one this server issued for this listing');
       const filters = [notTombstone];
       const values: Record<string, AttributeValue> = { ':pk': { S: PARTITION } };
       if (prefix) values[':prefix'] = { S: prefix };
@@ -109,7 +124,7 @@ export class DynamoRecipeViews implements RecipeViews {
       );
       for (const item of page.Items ?? []) views.push(JSON.parse(item.d!.S!) as RecipeView);
       const last = page.LastEvaluatedKey?.sk?.S;
-      cursor = last ? { o: cursor.o, k: last } : { o: cursor.o + 1, k: null };
+      cursor = last ? { o: cursor.o, k: last, q } : { o: cursor.o + 1, k: null, q };
       if (views.length >= query.pageSize) break;
     }
     return { views, cursor: cursor.o < owners.length ? encodeCursor(cursor) : null };

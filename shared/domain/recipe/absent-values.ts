@@ -3,7 +3,9 @@
  * absent, so they are dropped before validation. Maps whose values are user data
  * (environment variables, tags, config file contents) keep their empty-string values.
  */
-const USER_MAPS = new Set(['environment_variables', 'tags', 'config_files']);
+const USER_MAPS = new Set(['environment_variables', 'tags']);
+/** Maps whose keys are user data but whose values are objects with optional fields. */
+const USER_KEYED_MAPS = new Set(['config_files']);
 
 function isAbsent(value: unknown): boolean {
   if (value === null || value === undefined || value === '') return true;
@@ -20,10 +22,19 @@ export function dropAbsent(value: unknown, key = ''): unknown {
   if (Array.isArray(value)) return value.map((v) => dropAbsent(v));
   if (!isPlainObject(value)) return value;
   if (USER_MAPS.has(key)) return value;
+  if (USER_KEYED_MAPS.has(key)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, isPlainObject(v) ? keepContent(v) : v]));
+  }
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
     const cleaned = dropAbsent(v, k);
     if (!isAbsent(cleaned)) out[k] = cleaned;
   }
   return out;
+}
+
+/** A config file's empty content is a real (empty) file, not an absent field. */
+function keepContent(file: Record<string, unknown>): Record<string, unknown> {
+  const cleaned = dropAbsent(file) as Record<string, unknown>;
+  return typeof file.content === 'string' ? { ...cleaned, content: file.content } : cleaned;
 }

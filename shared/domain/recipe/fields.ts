@@ -67,12 +67,12 @@ export function cronProblem(expression: string): string | undefined {
     if (!CRON_FIELD.test(field)) return `field ${i + 1} ("${field}") is not a cron field`;
     if (field === '?' && i !== 2 && i !== 4) return `"?" is only allowed in day-of-month and day-of-week`;
     for (const part of field.split(',')) {
-      const [range] = part.split('/');
+      const [range, step] = part.split('/');
+      if (step !== undefined && Number(step) < 1) return `field ${i + 1} ("${field}") has a step of 0`;
       if (range === '*' || range === '?') continue;
-      for (const token of range!.split('-')) {
-        const v = cronValue(token, i);
-        if (v === undefined || v < lo || v > hi) return `field ${i + 1} ("${field}") must be within ${lo}-${hi}`;
-      }
+      const values = range!.split('-').map((token) => cronValue(token, i));
+      if (values.some((v) => v === undefined || v < lo || v > hi)) return `field ${i + 1} ("${field}") must be within ${lo}-${hi}`;
+      if (values.length === 2 && values[0]! > values[1]!) return `field ${i + 1} ("${field}") has a range that runs backwards`;
     }
   }
   return undefined;

@@ -20,9 +20,11 @@ export const OLDEST_SCHEMA_VERSION = '2023.09.01';
 export const recipeEnvelopeSchema = z.strictObject({
   schema_version: z
     .string()
-    .regex(/^\d{4}\.\d{2}\.\d{2}$/, 'must be a date-like version such as "2025.10.01"')
-    .refine((v) => v >= OLDEST_SCHEMA_VERSION, `must be ${OLDEST_SCHEMA_VERSION} or newer`)
-    .refine((v) => v <= CURRENT_SCHEMA_VERSION, `must be ${CURRENT_SCHEMA_VERSION} or older; this platform does not know newer layouts`)
+    .superRefine((v, ctx) => {
+      if (!/^\d{4}\.\d{2}\.\d{2}$/.test(v)) ctx.addIssue({ code: 'custom', message: 'must be a date-like version such as "2025.10.01"' });
+      else if (v < OLDEST_SCHEMA_VERSION) ctx.addIssue({ code: 'custom', message: `must be ${OLDEST_SCHEMA_VERSION} or newer` });
+      else if (v > CURRENT_SCHEMA_VERSION) ctx.addIssue({ code: 'custom', message: `must be ${CURRENT_SCHEMA_VERSION} or older; this platform does not know newer layouts` });
+    })
     .optional(),
   type: z.enum(RESOURCE_TYPES),
   spec: z.record(z.string(), z.unknown()),
@@ -52,7 +54,8 @@ export function resolveOwnerName(owner: string): string {
 
 export function parseRecipe(body: unknown, context: RecipeContext): ParsedRecipe {
   if (!isPlainObject(body)) throw new ValidationError('A recipe must be a JSON object.', [{ path: '', message: 'must be an object' }]);
-  const envelope = recipeEnvelopeSchema.safeParse({ ...body, spec: body.spec ?? {} });
+  const { schema_version, ...rest } = body;
+  const envelope = recipeEnvelopeSchema.safeParse({ ...rest, ...(schema_version === null ? {} : { schema_version }), spec: body.spec ?? {} });
   if (!envelope.success) throw invalid(fieldIssues(envelope.error));
   const { type } = envelope.data;
   const spec = dropAbsent(envelope.data.spec) as Record<string, unknown>;

@@ -196,11 +196,11 @@ function evolve(state: ResourceState, e: ResourceEvent): ResourceState {
       return { ...next, live: { ...touched, status: 'pending', reason: null } };
     case 'ResourceStopRequested':
       // Nothing runs for a resource in error, so there is nothing to wait for.
-      return { ...next, live: { ...touched, status: live.status === 'error' ? 'stopped' : 'stopping' } };
+      return { ...next, live: { ...touched, status: live.status === 'error' ? 'stopped' : 'stopping', reason: null } };
     case 'ResourceBecameRunning':
-      return { ...next, live: { ...touched, status: 'running' } };
+      return { ...next, live: { ...touched, status: 'running', reason: null } };
     case 'ResourceBecameStopped':
-      return { ...next, live: { ...touched, status: 'stopped' } };
+      return { ...next, live: { ...touched, status: 'stopped', reason: null } };
     case 'ResourceFailed':
       return { ...next, live: { ...touched, status: 'error', reason: e.data.reason } };
     case 'ResourceDeleted':

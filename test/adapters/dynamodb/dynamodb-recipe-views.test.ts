@@ -196,6 +196,19 @@ describe('DynamoRecipeViews', () => {
         await expect(views.list({ owners: ['ann'], pageSize: 2, cursor })).rejects.toThrow(InvalidCursorError);
       }
     });
+
+    it('refuses a cursor of another listing, and a well-formed one pointing outside the listing', async () => {
+      // Prepare
+      await putAll([key('ann', 'job', 'a'), key('ann', 'job', 'b'), key('ann', 'job', 'c')]);
+      const first = await views.list({ owners: ['ann'], type: 'job', pageSize: 1 });
+      const fields = JSON.parse(Buffer.from(first.cursor!, 'base64url').toString('utf8')) as Record<string, unknown>;
+      const outside = Buffer.from(JSON.stringify({ ...fields, k: 'zzz' })).toString('base64url');
+
+      // Act / Assess
+      await expect(views.list({ owners: ['ann'], type: 'workspace', pageSize: 1, cursor: first.cursor! })).rejects.toThrow(InvalidCursorError);
+      await expect(views.list({ owners: ['ann'], type: 'job', pageSize: 1, cursor: outside })).rejects.toThrow(InvalidCursorError);
+      expect(labels((await views.list({ owners: ['ann'], type: 'job', pageSize: 1, cursor: first.cursor! })).views)).toEqual(['ann/job/b']);
+    });
   });
 
   describe('clear', () => {

@@ -47,6 +47,9 @@ describe('cronProblem', () => {
     ['*/x * * * *', /not a cron field/],
     ['1,,2 * * * *', /not a cron field/],
     ['0 0 L * *', /field 3/],
+    ['*/0 * * * *', /step of 0/],
+    ['5-1 * * * *', /runs backwards/],
+    ['0 0 * * fri-mon', /runs backwards/],
   ])('refuses %j', (expression, problem) => {
     expect(cronProblem(expression)).toMatch(problem);
   });

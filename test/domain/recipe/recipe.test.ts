@@ -156,6 +156,15 @@ describe('parseRecipe', () => {
       expect(spec.tags).toEqual({ team: '' });
     });
 
+    it('reads null fields of a config file as absent but keeps its empty content', () => {
+      const { spec } = parseRecipe(job({ config_files: { '/etc/app.conf': { content: '', mode: null } } }), caller);
+      expect(spec.config_files).toEqual({ '/etc/app.conf': { content: '' } });
+    });
+
+    it('reads a null schema_version as absent', () => {
+      expect(parseRecipe({ schema_version: null, type: 'job', spec: { name: 'a', command: 'x' } }, caller).type).toBe('job');
+    });
+
     it('still requires a required field given as null', () => {
       expect(issuesOf(job({ command: null }))).toEqual([{ path: 'spec.command', message: 'is required' }]);
     });

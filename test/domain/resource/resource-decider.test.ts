@@ -251,9 +251,10 @@ describe('resource decider', () => {
       andReplayDecidesNothing();
     });
 
-    it('stops a resource in error at once, since nothing of it runs', () => {
+    it('stops a resource in error at once, since nothing of it runs, and forgets why it failed', () => {
       const { state, andReplayDecidesNothing } = given(history.error).when(act('StopResource')).then([stopRequested]);
       expect(state.live?.status).toBe('stopped');
+      expect(state.live?.reason).toBeNull();
       andReplayDecidesNothing();
     });
 
