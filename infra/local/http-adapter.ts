@@ -71,14 +71,36 @@ export function writeResult(res: ServerResponse, result: APIGatewayProxyStructur
   res.end(body);
 }
 
-export function httpAdapter(handler: ApiHandler) {
-  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+export interface HttpAdapter {
+  (req: IncomingMessage, res: ServerResponse): Promise<void>;
+  /** Resolves once no request is being handled (or after `timeoutMs`). */
+  drained(timeoutMs: number): Promise<void>;
+}
+
+export function httpAdapter(handler: ApiHandler): HttpAdapter {
+  let inFlight = 0;
+  let onIdle: (() => void) | undefined;
+  const adapter = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    inFlight++;
     try {
       const event = await toApiGatewayEvent(req);
       writeResult(res, await handler(event, {}));
     } catch (error) {
       console.error(JSON.stringify({ level: 'error', message: 'local HTTP adapter failed', error: String(error) }));
       if (!res.headersSent) writeResult(res, { statusCode: 500, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code: 'internal_error', message: 'Something went wrong on our side; try again shortly.' }) });
+    } finally {
+      inFlight--;
+      if (inFlight === 0) onIdle?.();
     }
   };
+  adapter.drained = (timeoutMs: number) =>
+    new Promise<void>((resolve) => {
+      if (inFlight === 0) return resolve();
+      const timer = setTimeout(resolve, timeoutMs);
+      onIdle = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  return adapter;
 }

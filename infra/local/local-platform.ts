@@ -20,6 +20,9 @@ import { feedingEventStore } from './feeding-event-store.ts';
 import { httpAdapter, type ApiHandler } from './http-adapter.ts';
 import { PLATFORM_VERSION } from '../../shared/version.ts';
 
+/** How long a clean stop waits for requests under way. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
 export interface LocalPlatformOptions {
   /** Where data lives; in memory when absent (tests). */
   dataDir?: string;
@@ -72,7 +75,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     routeUrl: (subdomain) => `http://${subdomain}.localhost:${port}/`,
   });
   const handler = createApi({ services: { ...services, version: PLATFORM_VERSION }, rateLimit: options.rateLimit }) as unknown as ApiHandler;
-  server.on('request', httpAdapter(handler));
+  const http = httpAdapter(handler);
+  server.on('request', http);
 
   return {
     url: `http://127.0.0.1:${port}`,
@@ -82,10 +86,12 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     db,
     handler,
     async close() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      // Stop taking requests, let those under way finish, then deliver what they committed.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await http.drained(SHUTDOWN_GRACE_MS);
+      server.closeAllConnections();
+      await closed;
       await feed.idle();
       await db.close();
     },

@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { startLocalPlatform } from './local-platform.ts';
 import { adminTokenPath, readAdminToken, writeAdminToken } from './admin-token-file.ts';
+import { lockDataDir } from './data-dir-lock.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -15,8 +16,12 @@ async function main(): Promise<void> {
   const port = Number(process.env.PORT ?? 8080);
   const rate = Number(process.env.RATE_LIMIT_PER_SECOND ?? 100);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const lock = lockDataDir(dataDir, 'npm start');
 
-  const platform = await startLocalPlatform({ dataDir, port, rateLimit: { ratePerSecond: rate, burst: rate * 2 } });
+  const platform = await startLocalPlatform({ dataDir, port, rateLimit: { ratePerSecond: rate, burst: rate * 2 } }).catch((error) => {
+    lock.release();
+    throw error;
+  });
 
   if (readAdminToken(dataDir) === undefined) {
     const token = await platform.services.identity.bootstrapAdmin(process.env.ADMIN_TOKEN || undefined);
@@ -31,6 +36,7 @@ async function main(): Promise<void> {
     stopping = true;
     console.log(`${signal}: stopping`);
     await platform.close();
+    lock.release();
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));

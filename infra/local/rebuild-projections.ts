@@ -1,6 +1,6 @@
 /**
  * `npm run rebuild-projections`: rebuilds the read models of the local data directory from
- * its events. The data directory is locked while `npm start` runs, so stop it first.
+ * its events. The data directory belongs to one process at a time, so stop `npm start` first.
  */
 import { resolve, join } from 'node:path';
 import { existsSync } from 'node:fs';
@@ -8,6 +8,7 @@ import { startEmbeddedDynamo } from './embedded-dynamodb.ts';
 import { DynamoEventStore } from '../../shared/adapters/dynamodb/dynamodb-event-store.ts';
 import { DynamoRecipeViews } from '../../shared/adapters/dynamodb/dynamodb-recipe-views.ts';
 import { rebuildProjections } from '../../shared/app/consumers/rebuild-projections.ts';
+import { lockDataDir } from './data-dir-lock.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -15,12 +16,8 @@ async function main(): Promise<void> {
   const dataDir = resolve(process.env.DATA_DIR ?? '.data');
   const path = join(dataDir, 'dynamodb');
   if (!existsSync(path)) throw new Error(`No data in ${dataDir}: nothing to rebuild.`);
-  let db;
-  try {
-    db = await startEmbeddedDynamo({ path });
-  } catch (error) {
-    throw new Error(`Could not open ${path} (${String(error)}). Is "npm start" running on it? Stop it first.`, { cause: error });
-  }
+  const lock = lockDataDir(dataDir, 'npm run rebuild-projections');
+  const db = await startEmbeddedDynamo({ path });
   try {
     const started = Date.now();
     const result = await rebuildProjections({
@@ -30,6 +27,7 @@ async function main(): Promise<void> {
     console.log(`Rebuilt the recipe views from ${result.streams} streams in ${Date.now() - started} ms.`);
   } finally {
     await db.close();
+    lock.release();
   }
 }
 
