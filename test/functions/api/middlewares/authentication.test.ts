@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import type { Request } from '@middy/core';
+import { authentication } from '../../../../functions/api/middlewares/authentication.ts';
+import type { ApiEvent, ApiResult, RouteDefinition } from '../../../../functions/api/api-types.ts';
+import type { User } from '../../../../shared/domain/identity/principal-decider.ts';
+import { UnauthenticatedError } from '../../../../shared/domain/errors.ts';
+
+const ann: User = { username: 'ann', email: null, groups: [], admin: false };
+
+function requestWith(headers: Record<string, string>, extra: Partial<ApiEvent> = {}, access: RouteDefinition['access'] = 'user') {
+  const event = {
+    headers,
+    requestContext: { http: { method: 'GET', path: '/api/user' } },
+    route: { definition: { access } as RouteDefinition, params: {} },
+    ...extra,
+  } as unknown as ApiEvent;
+  return { event } as Request<ApiEvent, ApiResult>;
+}
+
+async function run(request: Request<ApiEvent, ApiResult>, tokens: Record<string, User> = { good: ann }) {
+  const seen: string[] = [];
+  const middleware = authentication({
+    authenticate: async (token) => {
+      seen.push(token);
+      const user = tokens[token];
+      if (!user) throw new UnauthenticatedError('The API token is not valid.');
+      return user;
+    },
+  });
+  await middleware.before!(request);
+  return seen;
+}
+
+describe('authentication', () => {
+  it.each([['Bearer good'], ['token good'], ['bearer   good'], ['TOKEN good ']])('accepts %j', async (header) => {
+    const request = requestWith({ authorization: header });
+    expect(await run(request)).toEqual(['good']);
+    expect(request.event.user).toEqual(ann);
+  });
+
+  it.each([[{}], [{ authorization: 'Basic Z29vZA==' }], [{ authorization: 'Bearer' }], [{ authorization: 'Bearer a b' }]])('refuses %j', async (headers) => {
+    await expect(run(requestWith(headers))).rejects.toThrow(UnauthenticatedError);
+  });
+
+  it('passes public routes without looking at any token', async () => {
+    const request = requestWith({ authorization: 'Bearer unknown' }, {}, 'public');
+    expect(await run(request)).toEqual([]);
+    expect(request.event.user).toBeUndefined();
+  });
+
+  it('trusts the claims of a Cognito JWT that API Gateway already verified, admins by group', async () => {
+    // Prepare
+    const claims = { 'cognito:username': 'grace', email: 'grace@example.com', 'cognito:groups': '[admins analytics]' };
+    const request = requestWith({}, { requestContext: { http: { method: 'GET', path: '/api/user' }, authorizer: { jwt: { claims } } } } as never);
+
+    // Act
+    const seen = await run(request);
+
+    // Assess
+    expect(seen).toEqual([]);
+    expect(request.event.user).toEqual({ username: 'grace', email: 'grace@example.com', groups: ['analytics'], admin: true });
+  });
+});
