@@ -4,6 +4,7 @@
  * accepts those and the normalizer drops them.
  */
 import { z } from 'zod';
+import { Cron } from 'croner';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -69,13 +70,24 @@ export function cronProblem(expression: string): string | undefined {
     for (const part of field.split(',')) {
       const [range, step] = part.split('/');
       if (step !== undefined && Number(step) < 1) return `field ${i + 1} ("${field}") has a step of 0`;
+      if (step !== undefined && !range!.includes('-') && range !== '*') return `field ${i + 1} ("${field}"): a step needs "*" or a range before it, e.g. "*/${step}" or "1-5/${step}"`;
       if (range === '*' || range === '?') continue;
       const values = range!.split('-').map((token) => cronValue(token, i));
       if (values.some((v) => v === undefined || v < lo || v > hi)) return `field ${i + 1} ("${field}") must be within ${lo}-${hi}`;
       if (values.length === 2 && values[0]! > values[1]!) return `field ${i + 1} ("${field}") has a range that runs backwards`;
     }
   }
-  return undefined;
+  return scheduleEngineProblem(trimmed);
+}
+
+/** The scheduler that computes fire times must accept the expression too, or reads of the job would fail. */
+function scheduleEngineProblem(expression: string): string | undefined {
+  try {
+    new Cron(expression.replace(/^@midnight$/, '@daily'), { paused: true });
+    return undefined;
+  } catch (error) {
+    return (error as Error).message.replace(/^CronPattern: /, '');
+  }
 }
 
 export const cronSchedule = z.string().superRefine((value, ctx) => {

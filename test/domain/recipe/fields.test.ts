@@ -49,6 +49,8 @@ describe('cronProblem', () => {
     ['0 0 L * *', /field 3/],
     ['*/0 * * * *', /step of 0/],
     ['5-1 * * * *', /runs backwards/],
+    ['1/3 * * * *', /a step needs/],
+    ['*/61 * * * *', /steps cannot be greater/],
     ['0 0 * * fri-mon', /runs backwards/],
   ])('refuses %j', (expression, problem) => {
     expect(cronProblem(expression)).toMatch(problem);
