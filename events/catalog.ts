@@ -6,6 +6,7 @@
 import type { z } from 'zod';
 import { resourceEventSchemas } from './resource-events.ts';
 import { principalEventSchemas, tokenEventSchemas } from './principal-events.ts';
+import { runEventSchemas } from './run-events.ts';
 
 export interface CatalogEntry {
   /** The version new events are written with. */
@@ -23,6 +24,7 @@ export const EVENT_CATALOG: Readonly<Record<string, CatalogEntry>> = {
   ...current(resourceEventSchemas),
   ...current(principalEventSchemas),
   ...current(tokenEventSchemas),
+  ...current(runEventSchemas),
 };
 
 export class UnknownEventError extends Error {}

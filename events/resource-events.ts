@@ -30,6 +30,24 @@ export const resourceEventSchemas = {
   JobScheduleSet: z.object({ schedule: z.string().nullable(), concurrency_policy: z.enum(['Allow', 'Forbid', 'Replace']) }),
   JobScheduleSuspended: z.object({}),
   JobScheduleResumed: z.object({}),
+  /** A run of the job was asked for: by the API, a schedule tick, or a retry after a failure. */
+  JobRunRequested: z.object({
+    run_id: z.string(),
+    trigger: z.enum(['api', 'schedule', 'retry']),
+    attempt: z.number().int().min(1),
+    scheduled_for: z.string().nullable(),
+    not_before: z.string().nullable(),
+    idempotency_key: z.string().nullable(),
+    /** Runs the concurrency policy Replace cancels for this one. */
+    replaces: z.array(z.string()),
+  }),
+  /** A schedule tick the concurrency policy Forbid refused, recorded as a skipped run. */
+  JobTickSkipped: z.object({ run_id: z.string(), scheduled_for: z.string(), reason: z.string() }),
+  JobRunFinished: z.object({
+    run_id: z.string(),
+    status: z.enum(['succeeded', 'failed', 'cancelled', 'skipped', 'timed_out']),
+    attempt: z.number().int().min(1),
+  }),
 } as const;
 
 type Schemas = typeof resourceEventSchemas;

@@ -13,6 +13,7 @@ import type { ResourceEvent } from '../../../events/resource-events.ts';
 import type { ResourceType } from '../recipe/spec-schemas.ts';
 import type { NormalizedSpec } from '../recipe/recipe.ts';
 import { addressOf, resourceId } from './resource-identity.ts';
+import { decideJobRun, evolveJobRuns, NO_RUNS, type JobRunCommand, type JobRuns } from './job-runs.ts';
 
 export type ResourceStatus = 'pending' | 'running' | 'stopping' | 'stopped' | 'error';
 export type ConcurrencyPolicy = 'Allow' | 'Forbid' | 'Replace';
@@ -27,6 +28,8 @@ export interface LiveResource {
   /** Why the resource is in `error`, as the runtime reported it. */
   reason: string | null;
   scheduleSuspended: boolean;
+  /** Jobs only: their active runs, recent idempotency keys and last outcome. */
+  runs: JobRuns | null;
   createdAt: string;
   updatedAt: string;
   /** Stream version of this incarnation's ResourceCreated. */
@@ -65,7 +68,8 @@ export type ResourceCommand =
   | (Meta & { kind: 'SetJobSchedule'; id: string; schedule: string | null; concurrencyPolicy?: ConcurrencyPolicy })
   | (Meta & { kind: 'SuspendJobSchedule' | 'ResumeJobSchedule'; id: string })
   | (Meta & { kind: 'ReportRunning' | 'ReportStopped'; id: string })
-  | (Meta & { kind: 'ReportFailed'; id: string; reason: string });
+  | (Meta & { kind: 'ReportFailed'; id: string; reason: string })
+  | JobRunCommand;
 
 export function initialResourceState(streamId: string): ResourceState {
   return { streamId, streamVersion: 0, incarnation: 0, incarnationStarts: [], address: null, live: null };
@@ -154,7 +158,25 @@ function decide(command: ResourceCommand, state: ResourceState): ResourceEvent[]
       return status === 'stopped' ? [] : [event('ResourceBecameStopped', {}, command)];
     case 'ReportFailed':
       return status === 'error' && live.reason === command.reason ? [] : [event('ResourceFailed', { reason: command.reason }, command)];
+    case 'RequestJobRun':
+    case 'RecordJobRunFinished':
+      requireJob(live);
+      if (command.kind === 'RequestJobRun' && command.trigger === 'api' && status === 'stopping') {
+        throw new ConflictError(`Job ${live.name} is stopping; start a run once its runs have ended.`);
+      }
+      return decideJobRun(command, live.runs ?? NO_RUNS, {
+        schedule: live.spec.schedule as string | undefined,
+        scheduleSuspended: live.scheduleSuspended,
+        concurrencyPolicy: (live.spec.concurrency_policy as ConcurrencyPolicy) ?? 'Allow',
+        retries: (live.spec.retries as number | undefined) ?? 0,
+      });
   }
+}
+
+/** A job is running while it has active runs; stopping ends once the last one has. */
+function jobStatus(live: LiveResource, runs: JobRuns): ResourceStatus {
+  if (runs.active.length > 0) return live.status === 'stopping' ? 'stopping' : 'running';
+  return 'stopped';
 }
 
 function requireJob(live: LiveResource): void {
@@ -179,6 +201,7 @@ function evolve(state: ResourceState, e: ResourceEvent): ResourceState {
         status: 'stopped',
         reason: null,
         scheduleSuspended: false,
+        runs: e.data.type === 'job' ? NO_RUNS : null,
         createdAt: e.at,
         updatedAt: e.at,
         firstStreamVersion: streamVersion,
@@ -214,6 +237,12 @@ function evolve(state: ResourceState, e: ResourceEvent): ResourceState {
       return { ...next, live: { ...touched, scheduleSuspended: true } };
     case 'JobScheduleResumed':
       return { ...next, live: { ...touched, scheduleSuspended: false } };
+    case 'JobRunRequested':
+    case 'JobTickSkipped':
+    case 'JobRunFinished': {
+      const runs = evolveJobRuns(live.runs ?? NO_RUNS, e);
+      return { ...next, live: { ...touched, runs, status: jobStatus(live, runs) } };
+    }
   }
 }
 

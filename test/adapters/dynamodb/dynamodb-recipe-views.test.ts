@@ -32,6 +32,7 @@ function viewOf(key: RecipeKey, version = 1): RecipeView {
       status: 'stopped',
       reason: null,
       scheduleSuspended: false,
+      runs: null,
       createdAt: '2025-01-01T00:00:00.000Z',
       updatedAt: '2025-01-01T00:00:00.000Z',
       firstStreamVersion: 1,
