@@ -1,0 +1,26 @@
+/**
+ * What a run of a job executes, fixed when the run is queued: the job's command and
+ * environment with the run's overrides applied, its image, size, scale and timeout.
+ */
+import type { RunPlan } from '../../../events/run-events.ts';
+import type { NormalizedSpec } from '../recipe/recipe.ts';
+import { durationSeconds } from '../recipe/fields.ts';
+
+export interface RunOverrides {
+  command?: string;
+  environment_variables?: Record<string, string>;
+}
+
+export function planRun(spec: NormalizedSpec, overrides: RunOverrides = {}): RunPlan {
+  const timeout = spec.timeout as number | string | undefined;
+  return {
+    command: overrides.command ?? (spec.command as string),
+    environment: { ...((spec.environment_variables as Record<string, string> | undefined) ?? {}), ...(overrides.environment_variables ?? {}) },
+    image: spec.image as string,
+    instance_type: spec.instance_type as string,
+    scale: (spec.scale as number | undefined) ?? 1,
+    timeout_seconds: timeout === undefined ? null : (durationSeconds(timeout) ?? null),
+    start_script: (spec.start_script as string | undefined) ?? null,
+    working_directory: (spec.working_directory as string | undefined) ?? null,
+  };
+}

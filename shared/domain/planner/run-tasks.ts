@@ -1,0 +1,42 @@
+/**
+ * The tasks of a run: `scale` of them, ranked from 0, each told its place the way Saturn
+ * Cloud tells it (SATURN_JOB_RANK, SATURN_JOB_SCALE, SATURN_JOB_LEADER, SATURN_JOB_RUN), so
+ * code written for Saturn Cloud runs unchanged. Rank 0 is the leader.
+ */
+import type { TaskSpec } from '../../ports/task-driver.ts';
+import type { RunPlan } from '../../../events/run-events.ts';
+
+export interface RunIdentity {
+  runId: string;
+  jobId: string;
+  jobName: string;
+  owner: string;
+}
+
+export function runTaskId(runId: string, rank: number): string {
+  return `${runId}-${rank}`;
+}
+
+/** How tasks reach each other: locally the leader is on this machine; on AWS the adapter overrides it. */
+export interface TaskNetwork {
+  leaderAddress(runId: string): string;
+}
+
+export function runTasks(run: RunIdentity, plan: RunPlan, network: TaskNetwork, platformEnvironment: Record<string, string> = {}): TaskSpec[] {
+  return Array.from({ length: plan.scale }, (_, rank) => ({
+    taskId: runTaskId(run.runId, rank),
+    group: run.runId,
+    command: plan.command,
+    ...(plan.start_script ? { startScript: plan.start_script } : {}),
+    ...(plan.working_directory ? { workingDirectory: plan.working_directory } : {}),
+    environment: {
+      ...plan.environment,
+      ...platformEnvironment,
+      SATURN_JOB_RANK: String(rank),
+      SATURN_JOB_SCALE: String(plan.scale),
+      SATURN_JOB_LEADER: network.leaderAddress(run.runId),
+      SATURN_JOB_RUN: run.runId,
+    },
+    labels: { owner: run.owner, resource: run.jobId, job: run.jobName, run: run.runId, rank: String(rank) },
+  }));
+}

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { planRun } from '../../../shared/domain/planner/run-plan.ts';
+import { runTasks } from '../../../shared/domain/planner/run-tasks.ts';
+import { parseRecipe } from '../../../shared/domain/recipe/recipe.ts';
+
+const spec = (extra: Record<string, unknown> = {}) =>
+  parseRecipe({ type: 'job', spec: { name: 'etl', command: 'python etl.py', environment_variables: { STAGE: 'prod', LEVEL: 'info' }, ...extra } }, { caller: 'ann' }).spec;
+
+describe('planRun', () => {
+  it('takes the job command, environment, image, size, scale and timeout', () => {
+    expect(planRun(spec({ scale: 3, timeout: '1h30m', start_script: 'pip install x', working_directory: '/home/jovyan/etl' }))).toEqual({
+      command: 'python etl.py',
+      environment: { STAGE: 'prod', LEVEL: 'info' },
+      image: 'docker.io/library/python:3.12-slim',
+      instance_type: 'medium',
+      scale: 3,
+      timeout_seconds: 5400,
+      start_script: 'pip install x',
+      working_directory: '/home/jovyan/etl',
+    });
+  });
+
+  it("applies a run's command and environment overrides over the job's", () => {
+    const plan = planRun(spec(), { command: 'python etl.py --full', environment_variables: { LEVEL: 'debug', EXTRA: '1' } });
+    expect(plan.command).toBe('python etl.py --full');
+    expect(plan.environment).toEqual({ STAGE: 'prod', LEVEL: 'debug', EXTRA: '1' });
+    expect(plan.timeout_seconds).toBeNull();
+  });
+});
+
+describe('runTasks', () => {
+  it('makes scale tasks ranked from 0 with the SATURN_JOB_* variables and cost labels', () => {
+    // Prepare
+    const plan = planRun(spec({ scale: 2 }));
+
+    // Act
+    const tasks = runTasks({ runId: 'r1', jobId: 'j1', jobName: 'etl', owner: 'ann' }, plan, { leaderAddress: (run) => `${run}-0.local` }, { SATURN_BASE_URL: 'http://x' });
+
+    // Assess
+    expect(tasks.map((t) => t.taskId)).toEqual(['r1-0', 'r1-1']);
+    expect(tasks[1]!.environment).toEqual({
+      STAGE: 'prod',
+      LEVEL: 'info',
+      SATURN_BASE_URL: 'http://x',
+      SATURN_JOB_RANK: '1',
+      SATURN_JOB_SCALE: '2',
+      SATURN_JOB_LEADER: 'r1-0.local',
+      SATURN_JOB_RUN: 'r1',
+    });
+    expect(tasks[0]!.labels).toEqual({ owner: 'ann', resource: 'j1', job: 'etl', run: 'r1', rank: '0' });
+    expect(tasks.every((t) => t.group === 'r1' && t.command === 'python etl.py')).toBe(true);
+  });
+
+  it('does not let a job variable pretend to be the platform', () => {
+    const plan = planRun(spec({ environment_variables: { SATURN_JOB_RANK: '7' } }));
+    const [task] = runTasks({ runId: 'r', jobId: 'j', jobName: 'etl', owner: 'ann' }, plan, { leaderAddress: () => 'l' });
+    expect(task!.environment.SATURN_JOB_RANK).toBe('0');
+  });
+});
