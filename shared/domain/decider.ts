@@ -9,6 +9,14 @@ export interface Decider<Command, Event, State> {
   evolve(state: State, event: Event): State;
 }
 
+/** Who asked for a command and when: every command carries it, since deciders read no clock. */
+export interface CommandMeta {
+  /** ISO 8601 UTC time the command was accepted. */
+  at: string;
+  /** Username, or `system:<component>`. */
+  actor: string;
+}
+
 /** Folds events into a state, starting from `state`. */
 export function fold<Command, Event, State>(
   decider: Decider<Command, Event, State>,

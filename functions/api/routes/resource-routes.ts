@@ -45,6 +45,24 @@ function lifecycle(action: LifecycleAction, summary: string): RouteDefinition {
   };
 }
 
+/**
+ * Pods, history and logs of a resource that has never run anything: until the compute drivers
+ * land, that is every resource, so these answer with the contract's shape and no entries.
+ */
+function nothingRanYet(what: string, summary: string, body: Record<string, unknown>): RouteDefinition {
+  return {
+    method: 'GET',
+    path: `/api/{kind}/{id}/${what}`,
+    summary,
+    access: 'user',
+    response: { status: 200, description: `{${Object.keys(body).join(', ')}}` },
+    handle: async (context) => {
+      await context.services.resources.getById(context.user, kindOf(context), context.params.id!);
+      return { status: 200, body };
+    },
+  };
+}
+
 export const resourceRoutes: RouteDefinition[] = [
   {
     method: 'GET',
@@ -101,41 +119,9 @@ export const resourceRoutes: RouteDefinition[] = [
     response: { status: 200, description: 'The recipe.' },
     handle: async ({ user, params, services }) => ({ status: 200, body: await services.resources.setScheduleSuspended(user, params.id!, true) }),
   },
-  {
-    method: 'GET',
-    path: '/api/{kind}/{id}/history',
-    summary: 'Pods that ran for the resource, newest first.',
-    access: 'user',
-    response: { status: 200, description: '{pods}' },
-    handle: async (context) => {
-      await context.services.resources.getById(context.user, kindOf(context), context.params.id!);
-      return { status: 200, body: { pods: [] } };
-    },
-  },
-  {
-    method: 'GET',
-    path: '/api/{kind}/{id}/runtimesummary',
-    summary: 'What runs for the resource now.',
-    access: 'user',
-    response: { status: 200, description: '{pod_summaries}' },
-    handle: async (context) => {
-      await context.services.resources.getById(context.user, kindOf(context), context.params.id!);
-      return { status: 200, body: { pod_summaries: [] } };
-    },
-  },
-  {
-    method: 'GET',
-    path: '/api/{kind}/{id}/logs',
-    summary: "The resource's logs, a page at a time.",
-    access: 'user',
-    query: logsQuery,
-    response: { status: 200, description: '{logs, next_key}' },
-    handle: async (context) => {
-      validate(logsQuery, context.query, 'query');
-      await context.services.resources.getById(context.user, kindOf(context), context.params.id!);
-      return { status: 200, body: { logs: [], next_key: null } };
-    },
-  },
+  nothingRanYet('history', 'Pods that ran for the resource, newest first.', { pods: [] }),
+  nothingRanYet('runtimesummary', 'What runs for the resource now.', { pod_summaries: [] }),
+  { ...nothingRanYet('logs', "The resource's logs, a page at a time.", { logs: [], next_key: null }), query: logsQuery },
   {
     method: 'GET',
     path: '/api/{kind}/{id}/events',

@@ -3,7 +3,7 @@
  * each name is one `principal-<name>` stream: creating a user whose name a group holds (or
  * the reverse) is a conflict on that stream.
  */
-import type { Decider } from '../decider.ts';
+import type { CommandMeta, Decider } from '../decider.ts';
 import { ConflictError } from '../errors.ts';
 import type { PrincipalEvent } from '../../../events/principal-events.ts';
 
@@ -16,12 +16,8 @@ export interface User {
 
 export type PrincipalState = { kind: 'none' } | { kind: 'group'; name: string } | { kind: 'user'; user: User };
 
-interface Meta {
-  at: string;
-  actor: string;
-}
 
-export type PrincipalCommand = (Meta & { kind: 'CreateUser'; user: User }) | (Meta & { kind: 'EnsureGroup'; name: string });
+export type PrincipalCommand = (CommandMeta & { kind: 'CreateUser'; user: User }) | (CommandMeta & { kind: 'EnsureGroup'; name: string });
 
 export function principalStreamId(name: string): string {
   return `principal-${name}`;

@@ -1,5 +1,5 @@
 /** The lifecycle of one API token: issued (with an optional expiry), then perhaps revoked. */
-import type { Decider } from '../decider.ts';
+import type { CommandMeta, Decider } from '../decider.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import type { TokenEvent } from '../../../events/principal-events.ts';
 
@@ -14,14 +14,10 @@ export interface TokenRecord {
 
 export type TokenState = TokenRecord | null;
 
-interface Meta {
-  at: string;
-  actor: string;
-}
 
 export type TokenCommand =
-  | (Meta & { kind: 'IssueToken'; tokenId: string; username: string; hash: string; expiresAt: string | null })
-  | (Meta & { kind: 'RevokeToken'; tokenId: string });
+  | (CommandMeta & { kind: 'IssueToken'; tokenId: string; username: string; hash: string; expiresAt: string | null })
+  | (CommandMeta & { kind: 'RevokeToken'; tokenId: string });
 
 export function tokenStreamId(tokenId: string): string {
   return `token-${tokenId}`;

@@ -4,6 +4,7 @@
  * The job stream decides what a request or a tick means (a new run, a skipped tick, a
  * replacement, a retry); each run then lives in a stream of its own.
  */
+import type { CommandMeta } from '../decider.ts';
 import type { ResourceEvent } from '../../../events/resource-events.ts';
 import { retryDelaySeconds, type RunStatus } from '../run/run-decider.ts';
 
@@ -22,13 +23,9 @@ export interface JobRuns {
 
 export const NO_RUNS: JobRuns = { active: [], keys: [], lastTick: null, last: null };
 
-interface Meta {
-  at: string;
-  actor: string;
-}
 
 export type JobRunCommand =
-  | (Meta & {
+  | (CommandMeta & {
       kind: 'RequestJobRun';
       id: string;
       /** The id the run gets if one is started; drawn by the caller. */
@@ -37,7 +34,7 @@ export type JobRunCommand =
       scheduledFor?: string;
       idempotencyKey?: string;
     })
-  | (Meta & {
+  | (CommandMeta & {
       kind: 'RecordJobRunFinished';
       id: string;
       runId: string;

@@ -7,7 +7,7 @@
  * makes retried requests harmless.
  */
 import { isDeepStrictEqual } from 'node:util';
-import type { Decider } from '../decider.ts';
+import type { CommandMeta, Decider } from '../decider.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import type { ResourceEvent } from '../../../events/resource-events.ts';
 import type { ResourceType } from '../recipe/spec-schemas.ts';
@@ -49,13 +49,9 @@ export interface ResourceState {
   live: LiveResource | null;
 }
 
-interface Meta {
-  at: string;
-  actor: string;
-}
 
 export type ResourceCommand =
-  | (Meta & {
+  | (CommandMeta & {
       kind: 'ApplyRecipe';
       type: ResourceType;
       spec: NormalizedSpec;
@@ -64,11 +60,11 @@ export type ResourceCommand =
       /** `If-Match`: the version the caller last saw. */
       expectedVersion?: number;
     })
-  | (Meta & { kind: 'StartResource' | 'StopResource' | 'RestartResource' | 'DeleteResource'; id: string })
-  | (Meta & { kind: 'SetJobSchedule'; id: string; schedule: string | null; concurrencyPolicy?: ConcurrencyPolicy })
-  | (Meta & { kind: 'SuspendJobSchedule' | 'ResumeJobSchedule'; id: string })
-  | (Meta & { kind: 'ReportRunning' | 'ReportStopped'; id: string })
-  | (Meta & { kind: 'ReportFailed'; id: string; reason: string })
+  | (CommandMeta & { kind: 'StartResource' | 'StopResource' | 'RestartResource' | 'DeleteResource'; id: string })
+  | (CommandMeta & { kind: 'SetJobSchedule'; id: string; schedule: string | null; concurrencyPolicy?: ConcurrencyPolicy })
+  | (CommandMeta & { kind: 'SuspendJobSchedule' | 'ResumeJobSchedule'; id: string })
+  | (CommandMeta & { kind: 'ReportRunning' | 'ReportStopped'; id: string })
+  | (CommandMeta & { kind: 'ReportFailed'; id: string; reason: string })
   | JobRunCommand;
 
 export function initialResourceState(streamId: string): ResourceState {
@@ -80,7 +76,7 @@ export function resourceVersion(state: ResourceState): number {
   return state.live ? state.streamVersion - state.live.firstStreamVersion + 1 : 0;
 }
 
-function event<E extends ResourceEvent>(type: E['type'], data: E['data'], meta: Meta): ResourceEvent {
+function event<E extends ResourceEvent>(type: E['type'], data: E['data'], meta: CommandMeta): ResourceEvent {
   return { type, data, at: meta.at, actor: meta.actor } as ResourceEvent;
 }
 

@@ -3,7 +3,7 @@
  * every task exits 0, fails as soon as one fails, and can be cancelled or time out while it
  * has not ended. Once ended it stays ended: late task reports are recorded, nothing more.
  */
-import type { Decider } from '../decider.ts';
+import type { CommandMeta, Decider } from '../decider.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import type { RunEvent, RunPlan } from '../../../events/run-events.ts';
 
@@ -40,13 +40,9 @@ export interface Run {
 
 export type RunState = Run | null;
 
-interface Meta {
-  at: string;
-  actor: string;
-}
 
 export type RunCommand =
-  | (Meta & {
+  | (CommandMeta & {
       kind: 'QueueRun';
       runId: string;
       jobId: string;
@@ -57,12 +53,12 @@ export type RunCommand =
       notBefore: string | null;
       plan: RunPlan;
     })
-  | (Meta & { kind: 'SkipRun'; runId: string; jobId: string; owner: string; scheduledFor: string | null; reason: string })
-  | (Meta & { kind: 'RecordTasksLaunched'; tasks: Array<{ rank: number; taskId: string }> })
-  | (Meta & { kind: 'ReportTaskStarted'; taskId: string })
-  | (Meta & { kind: 'ReportTaskExited'; taskId: string; exitCode: number | null; reason: string })
-  | (Meta & { kind: 'CancelRun'; reason: string })
-  | (Meta & { kind: 'TimeOutRun' });
+  | (CommandMeta & { kind: 'SkipRun'; runId: string; jobId: string; owner: string; scheduledFor: string | null; reason: string })
+  | (CommandMeta & { kind: 'RecordTasksLaunched'; tasks: Array<{ rank: number; taskId: string }> })
+  | (CommandMeta & { kind: 'ReportTaskStarted'; taskId: string })
+  | (CommandMeta & { kind: 'ReportTaskExited'; taskId: string; exitCode: number | null; reason: string })
+  | (CommandMeta & { kind: 'CancelRun'; reason: string })
+  | (CommandMeta & { kind: 'TimeOutRun' });
 
 export function runStreamId(runId: string): string {
   return `run-${runId}`;
@@ -72,7 +68,7 @@ export function runFinished(run: Run): boolean {
   return FINISHED_RUN_STATUSES.includes(run.status);
 }
 
-function event<E extends RunEvent>(type: E['type'], data: E['data'], meta: Meta): RunEvent {
+function event<E extends RunEvent>(type: E['type'], data: E['data'], meta: CommandMeta): RunEvent {
   return { type, data, at: meta.at, actor: meta.actor } as RunEvent;
 }
 
