@@ -20,7 +20,8 @@ export const resourceEventSchemas = {
   ResourceStartRequested: z.object({}),
   ResourceStopRequested: z.object({}),
   ResourceRestartRequested: z.object({}),
-  ResourceDeleted: z.object({}),
+  /** `active_runs`: a job's runs still going, which the delete cancels. */
+  ResourceDeleted: z.object({ active_runs: z.array(z.string()).optional() }),
   /** Reported by the runtime (compute drivers) once everything the resource needs runs. */
   ResourceBecameRunning: z.object({}),
   /** Reported by the runtime once nothing of the resource runs any more. */
@@ -38,6 +39,8 @@ export const resourceEventSchemas = {
     scheduled_for: z.string().nullable(),
     not_before: z.string().nullable(),
     idempotency_key: z.string().nullable(),
+    /** Per-run `command` and `environment_variables` given with an API request. */
+    overrides: z.object({ command: z.string().optional(), environment_variables: z.record(z.string(), z.string()).optional() }).nullable(),
     /** Runs the concurrency policy Replace cancels for this one. */
     replaces: z.array(z.string()),
   }),

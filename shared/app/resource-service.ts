@@ -8,6 +8,7 @@ import type { Clock } from '../ports/platform-clock.ts';
 import { loadState, runCommand } from './command-runner.ts';
 import { resourceModel } from './resource-model.ts';
 import { renderRecipe, type RecipeResponse } from './recipe-rendering.ts';
+import { loadVisibleResource } from './visible-resource.ts';
 import { parseRecipe } from '../domain/recipe/recipe.ts';
 import type { ResourceType } from '../domain/recipe/spec-schemas.ts';
 import { addressOf, resourceStreamId } from '../domain/resource/resource-identity.ts';
@@ -122,15 +123,8 @@ export class ResourceService {
     return { events, nextAfter: more && events.length > 0 ? events[events.length - 1]!.version : null };
   }
 
-  /** Loads the stream an id names, or 404 when it is not one the caller may see. */
-  private async visibleStream(user: User, kind: Kind, id: string): Promise<ResourceState> {
-    const notFound = new NotFoundError(`No ${KIND_TYPES[kind]} with id ${id}.`);
-    const address = addressOf(id);
-    if (!address) throw notFound;
-    const { state } = await loadState(this.deps.store, resourceModel(address.streamId));
-    if (!state.address || state.address.type !== KIND_TYPES[kind] || address.incarnation > state.incarnation) throw notFound;
-    if (!mayAccess(user, state.address.owner)) throw notFound;
-    return state;
+  private visibleStream(user: User, kind: Kind, id: string): Promise<ResourceState> {
+    return loadVisibleResource(this.deps.store, user, KIND_TYPES[kind], id);
   }
 
   private async command(user: User, kind: Kind, id: string, command: ResourceCommand): Promise<ResourceState> {

@@ -7,6 +7,7 @@
 import type { CommandMeta } from '../decider.ts';
 import type { ResourceEvent } from '../../../events/resource-events.ts';
 import { retryDelaySeconds, type RunStatus } from '../run/run-decider.ts';
+import type { RunOverrides } from '../planner/run-plan.ts';
 
 /** Idempotency keys are honoured this long, as the API promises. */
 export const IDEMPOTENCY_WINDOW_MS = 24 * 3600 * 1000;
@@ -33,6 +34,7 @@ export type JobRunCommand =
       trigger: 'api' | 'schedule';
       scheduledFor?: string;
       idempotencyKey?: string;
+      overrides?: RunOverrides;
     })
   | (CommandMeta & {
       kind: 'RecordJobRunFinished';
@@ -49,6 +51,8 @@ export interface JobPolicy {
   scheduleSuspended: boolean;
   concurrencyPolicy: 'Allow' | 'Forbid' | 'Replace';
   retries: number;
+  /** A job being stopped retries nothing: its runs are meant to end. */
+  stopping: boolean;
 }
 
 function withinWindow(at: string, now: string): boolean {
@@ -67,22 +71,24 @@ export function decideJobRun(command: JobRunCommand, runs: JobRuns, policy: JobP
     if (!active) return [];
     const events: ResourceEvent[] = [{ type: 'JobRunFinished', data: { run_id: command.runId, status: command.status, attempt: command.attempt }, ...meta }];
     // A timeout wins over retries, and a cancelled run was stopped on purpose.
-    if (command.status === 'failed' && command.attempt <= policy.retries) {
+    if (command.status === 'failed' && command.attempt <= policy.retries && !policy.stopping) {
       const notBefore = new Date(Date.parse(command.at) + retryDelaySeconds(command.attempt) * 1000).toISOString();
       events.push({
         type: 'JobRunRequested',
-        data: { run_id: command.retryRunId, trigger: 'retry', attempt: command.attempt + 1, scheduled_for: null, not_before: notBefore, idempotency_key: null, replaces: [] },
+        data: { run_id: command.retryRunId, trigger: 'retry', attempt: command.attempt + 1, scheduled_for: null, not_before: notBefore, idempotency_key: null, overrides: null, replaces: [] },
         ...meta,
       });
     }
     return events;
   }
-  const request = { run_id: command.runId, attempt: 1, not_before: null, replaces: [] as string[] };
+  const request = { run_id: command.runId, attempt: 1, not_before: null, overrides: null, replaces: [] as string[] };
   if (command.trigger === 'api') {
     if (command.idempotencyKey && runForKey(runs, command.idempotencyKey, command.at)) return [];
-    return [{ type: 'JobRunRequested', data: { ...request, trigger: 'api', scheduled_for: null, idempotency_key: command.idempotencyKey ?? null }, ...meta }];
+    const overrides = command.overrides && Object.keys(command.overrides).length > 0 ? command.overrides : null;
+    return [{ type: 'JobRunRequested', data: { ...request, trigger: 'api', scheduled_for: null, idempotency_key: command.idempotencyKey ?? null, overrides }, ...meta }];
   }
-  const tick = command.scheduledFor!;
+  const tick = command.scheduledFor;
+  if (!tick) throw new Error('a schedule tick needs the time it was due');
   // One run per tick: a tick fired twice, or late after a newer one, starts nothing.
   if (!policy.schedule || policy.scheduleSuspended || (runs.lastTick !== null && tick <= runs.lastTick)) return [];
   const scheduled = { ...request, trigger: 'schedule' as const, scheduled_for: tick, idempotency_key: null };

@@ -13,7 +13,7 @@ import type { ResourceEvent } from '../../../events/resource-events.ts';
 import type { ResourceType } from '../recipe/spec-schemas.ts';
 import type { NormalizedSpec } from '../recipe/recipe.ts';
 import { addressOf, resourceId } from './resource-identity.ts';
-import { decideJobRun, evolveJobRuns, NO_RUNS, type JobRunCommand, type JobRuns } from './job-runs.ts';
+import { decideJobRun, evolveJobRuns, NO_RUNS, runForKey, type JobRunCommand, type JobRuns } from './job-runs.ts';
 
 export type ResourceStatus = 'pending' | 'running' | 'stopping' | 'stopped' | 'error';
 export type ConcurrencyPolicy = 'Allow' | 'Forbid' | 'Replace';
@@ -132,8 +132,10 @@ function decide(command: ResourceCommand, state: ResourceState): ResourceEvent[]
       return status === 'pending' || status === 'running'
         ? [event('ResourceRestartRequested', {}, command)]
         : [event('ResourceStartRequested', {}, command)];
-    case 'DeleteResource':
-      return [event('ResourceDeleted', {}, command)];
+    case 'DeleteResource': {
+      const activeRuns = live.runs?.active.map((r) => r.id) ?? [];
+      return [event('ResourceDeleted', activeRuns.length > 0 ? { active_runs: activeRuns } : {}, command)];
+    }
     case 'SetJobSchedule': {
       requireJob(live);
       const concurrency_policy = command.concurrencyPolicy ?? (live.spec.concurrency_policy as ConcurrencyPolicy);
@@ -155,9 +157,10 @@ function decide(command: ResourceCommand, state: ResourceState): ResourceEvent[]
     case 'ReportFailed':
       return status === 'error' && live.reason === command.reason ? [] : [event('ResourceFailed', { reason: command.reason }, command)];
     case 'RequestJobRun':
-    case 'RecordJobRunFinished':
+    case 'RecordJobRunFinished': {
       requireJob(live);
-      if (command.kind === 'RequestJobRun' && command.trigger === 'api' && status === 'stopping') {
+      const repeated = command.kind === 'RequestJobRun' && command.idempotencyKey && runForKey(live.runs ?? NO_RUNS, command.idempotencyKey, command.at);
+      if (command.kind === 'RequestJobRun' && command.trigger === 'api' && status === 'stopping' && !repeated) {
         throw new ConflictError(`Job ${live.name} is stopping; start a run once its runs have ended.`);
       }
       return decideJobRun(command, live.runs ?? NO_RUNS, {
@@ -165,7 +168,9 @@ function decide(command: ResourceCommand, state: ResourceState): ResourceEvent[]
         scheduleSuspended: live.scheduleSuspended,
         concurrencyPolicy: (live.spec.concurrency_policy as ConcurrencyPolicy) ?? 'Allow',
         retries: (live.spec.retries as number | undefined) ?? 0,
+        stopping: status === 'stopping',
       });
+    }
   }
 }
 

@@ -120,6 +120,8 @@ function decide(command: RunCommand, state: RunState): RunEvent[] {
       if (!task || task.status === 'exited') return [];
       const events = [event('TaskExited', { task_id: command.taskId, exit_code: command.exitCode, reason: command.reason }, command)];
       if (runFinished(run)) return events;
+      // A task can end before its start was reported (a quick command): it did start.
+      if (run.status === 'starting' && command.exitCode !== null) events.unshift(event('RunStarted', {}, command));
       if (command.exitCode !== 0) {
         events.push(event('RunFailed', { exit_code: command.exitCode, reason: `task ${task.rank}: ${command.reason}` }, command));
       } else if (run.tasks.every((t) => t.taskId === command.taskId || (t.status === 'exited' && t.exitCode === 0))) {

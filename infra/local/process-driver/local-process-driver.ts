@@ -1,0 +1,192 @@
+/**
+ * The compute port on one machine, without containers: each task is `sh -c` in a directory
+ * tree of its own under `rootDir`, with $HOME at `home/jovyan`, a free port as $PORT, only
+ * the environment its spec declares, and its output in a timestamped log. It survives its own
+ * crash: a restarted control plane calls `recover()` and learns of every task that was lost.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { ValidationError } from '../../../shared/domain/errors.ts';
+import type { LaunchedTask, LogPage, TaskDriver, TaskExit, TaskSpec } from '../../../shared/ports/task-driver.ts';
+import { freePort } from './free-port.ts';
+import { readLogPage } from './log-reader.ts';
+import { recoverLostTasks } from './lost-tasks.ts';
+import { RunningTask, type TaskEnd } from './running-task.ts';
+import { taskEnvironment } from './task-environment.ts';
+import { readTaskRecord } from './task-records.ts';
+import { CONTAINER_HOME, isValidTaskId, TaskTree } from './task-tree.ts';
+
+export interface LocalProcessDriverOptions {
+  /** Where task trees live, e.g. `<DATA_DIR>/tasks`. */
+  rootDir: string;
+  /** Stamps log lines, starts and ends. */
+  clock?: () => Date;
+  /** How long a stopped task has between SIGTERM and SIGKILL. */
+  stopGraceMs?: number;
+  /** The shell that runs `-c <script>`; an absolute path, so a task's PATH cannot hide it. */
+  shell?: string;
+}
+
+export const DEFAULT_STOP_GRACE_MS = 5_000;
+export const SHUTDOWN_REASON = 'the control plane shut down while the task was running; it was stopped';
+
+/** The container port that is $PORT itself on AWS; asked for as an extra port, it is $PORT here too. */
+const MAIN_CONTAINER_PORT = 8000;
+
+export class LocalProcessDriver implements TaskDriver {
+  readonly #rootDir: string;
+  readonly #clock: () => Date;
+  readonly #stopGraceMs: number;
+  readonly #shell: string;
+  /** Launches in flight or running, by task id: what makes `launch` idempotent within a process. */
+  readonly #launches = new Map<string, Promise<LaunchedTask>>();
+  readonly #tasks = new Map<string, RunningTask>();
+  readonly #portsInUse = new Set<number>();
+  readonly #listeners: Array<(exit: TaskExit) => void> = [];
+  #closed = false;
+
+  constructor(options: LocalProcessDriverOptions) {
+    this.#rootDir = options.rootDir;
+    this.#clock = options.clock ?? (() => new Date());
+    this.#stopGraceMs = options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS;
+    this.#shell = options.shell ?? '/bin/sh';
+  }
+
+  /**
+   * Starts the task, or returns how it was started if this id was launched before (running,
+   * ended, or left by a crashed predecessor). Rejects a spec it cannot place (a bad task id, a
+   * working directory outside /home/jovyan); a task that fails to start is a reported exit.
+   */
+  launch(spec: TaskSpec): Promise<LaunchedTask> {
+    if (this.#closed) return Promise.reject(new Error('the process driver is closed; it launches no more tasks'));
+    const known = this.#launches.get(spec.taskId);
+    if (known !== undefined) return known;
+    const launching = this.#launch(spec);
+    this.#launches.set(spec.taskId, launching);
+    launching.catch(() => this.#launches.delete(spec.taskId));
+    return launching;
+  }
+
+  /** Ends the task and everything it started; resolves once its exit has been reported. */
+  async stop(taskId: string, reason: string): Promise<void> {
+    await this.#launches.get(taskId)?.catch(() => undefined);
+    const task = this.#tasks.get(taskId);
+    if (task === undefined) return;
+    task.stop(reason);
+    await task.ended;
+  }
+
+  /** Every end of a task this driver launched, once each, after its log is complete. */
+  onExit(listener: (exit: TaskExit) => void): void {
+    this.#listeners.push(listener);
+  }
+
+  /** Tasks launched here whose end has not been reported yet. */
+  running(): string[] {
+    return [...this.#tasks.keys()];
+  }
+
+  /** A page of the task's log; see `readLogPage` for the cursor. An unknown task has an empty log. */
+  async logs(taskId: string, options: { cursor?: string | null; limit: number }): Promise<LogPage> {
+    if (!isValidTaskId(taskId)) return { lines: [], next: null };
+    const tree = new TaskTree(this.#rootDir, taskId);
+    return readLogPage(tree.logFile, { ...options, complete: existsSync(tree.exitFile) });
+  }
+
+  /**
+   * For a driver started after a crash: ends every task the previous control plane left
+   * running (SIGKILL to its group, if any of it survived) and returns their exits. They are
+   * returned, not passed to `onExit` listeners; a second call returns nothing new.
+   */
+  recover(): Promise<TaskExit[]> {
+    return recoverLostTasks({
+      rootDir: this.#rootDir,
+      clock: this.#clock,
+      isOwnTask: (taskId) => this.#launches.has(taskId) || this.#tasks.has(taskId),
+    });
+  }
+
+  /** Clean shutdown: launches no more, stops every running task and waits for their exits. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.allSettled(this.#launches.values());
+    await Promise.all(this.running().map((taskId) => this.stop(taskId, SHUTDOWN_REASON)));
+  }
+
+  async #launch(spec: TaskSpec): Promise<LaunchedTask> {
+    const tree = new TaskTree(this.#rootDir, spec.taskId);
+    const previous = readTaskRecord(tree.taskFile);
+    if (previous !== undefined) return { taskId: previous.taskId, startedAt: previous.startedAt, port: previous.port };
+    const cwd = tree.hostPath(spec.workingDirectory ?? CONTAINER_HOME, 'workingDirectory');
+    checkContainerPorts(spec.extraPorts ?? []);
+    await mkdir(tree.home, { recursive: true, mode: 0o700 });
+    await mkdir(cwd, { recursive: true });
+    const ports = await this.#reservePorts(spec.extraPorts ?? []);
+    const port = ports.get(MAIN_CONTAINER_PORT) ?? 0;
+    const extraPorts = new Map([...ports].filter(([containerPort]) => containerPort !== MAIN_CONTAINER_PORT));
+    const startedAt = this.#clock().toISOString();
+    let task: RunningTask;
+    try {
+      task = RunningTask.start({
+        spec,
+        tree,
+        cwd,
+        env: taskEnvironment({ declared: spec.environment, home: tree.home, port, extraPorts, hostPath: process.env.PATH }),
+        port,
+        ports: Object.fromEntries([['PORT', port], ...[...extraPorts].map(([containerPort, hostPort]) => [`PORT_${containerPort}`, hostPort])]),
+        startedAt,
+        shell: this.#shell,
+        clock: this.#clock,
+        stopGraceMs: this.#stopGraceMs,
+      });
+    } catch (error) {
+      for (const hostPort of ports.values()) this.#portsInUse.delete(hostPort);
+      throw error;
+    }
+    this.#tasks.set(spec.taskId, task);
+    void task.ended.then((end) => this.#ended(task, end, ports));
+    return { taskId: spec.taskId, startedAt, port };
+  }
+
+  /** A host port for $PORT (container port 8000) and each extra container port, none shared with a live task. */
+  async #reservePorts(extraPorts: number[]): Promise<Map<number, number>> {
+    const ports = new Map<number, number>();
+    for (const containerPort of [MAIN_CONTAINER_PORT, ...extraPorts]) {
+      if (ports.has(containerPort)) continue;
+      try {
+        const hostPort = await freePort(this.#portsInUse);
+        this.#portsInUse.add(hostPort);
+        ports.set(containerPort, hostPort);
+      } catch (error) {
+        for (const hostPort of ports.values()) this.#portsInUse.delete(hostPort);
+        throw error;
+      }
+    }
+    return ports;
+  }
+
+  #ended(task: RunningTask, end: TaskEnd, ports: Map<number, number>): void {
+    const { taskId } = end.exit;
+    if (this.#tasks.get(taskId) === task) this.#tasks.delete(taskId);
+    // Forgotten here, remembered on disk: a later launch of the id finds task.json.
+    this.#launches.delete(taskId);
+    for (const hostPort of ports.values()) this.#portsInUse.delete(hostPort);
+    if (end.reportedElsewhere) return;
+    for (const listener of this.#listeners) {
+      try {
+        listener(end.exit);
+      } catch (error) {
+        console.error(`process driver: an exit listener failed on task ${taskId}:`, error);
+      }
+    }
+  }
+}
+
+/** Each extra port names a variable, `PORT_<n>`: it has to be a TCP port number. */
+function checkContainerPorts(extraPorts: number[]): void {
+  extraPorts.forEach((containerPort, index) => {
+    if (Number.isInteger(containerPort) && containerPort >= 1 && containerPort <= 65_535) return;
+    const message = `${JSON.stringify(containerPort)} is not a TCP port number`;
+    throw new ValidationError(`extraPorts: ${message}`, [{ path: `extraPorts.${index}`, message }]);
+  });
+}

@@ -1,0 +1,162 @@
+/**
+ * ECS task definitions named by their content. Everything that shapes a definition (image,
+ * size, roles, log destination, the container's fixed shape) is rendered, hashed, and the hash
+ * becomes the family: `cassini-<12 hex>`. Equal specs share one family, a changed spec gets a
+ * new one, and "is it registered?" is one DescribeTaskDefinition by family — no registry of
+ * our own, and no revision pile-up from registering the same thing on every run.
+ *
+ * What differs per run (the command, its environment) is not in the definition: it goes in
+ * RunTask's container overrides (see container-overrides.ts), so a job's thousand runs reuse
+ * one definition.
+ */
+import { createHash } from 'node:crypto';
+import {
+  DescribeTaskDefinitionCommand,
+  RegisterTaskDefinitionCommand,
+  type ECSClient,
+  type RegisterTaskDefinitionCommandInput,
+} from '@aws-sdk/client-ecs';
+import type { Size } from '../../domain/sizes.ts';
+import { isNamed } from './sdk-errors.ts';
+
+/** The one container of a platform task; overrides address it by this name. */
+export const MAIN_CONTAINER = 'main';
+
+const FAMILY_PREFIX = 'cassini-';
+const FAMILY_HASH_DIGITS = 12;
+
+export interface TaskDefinitionParams {
+  image: string;
+  size: Size;
+  /** The role ECS uses to pull the image and write logs (and, later, read secrets). */
+  executionRoleArn: string;
+  /** The role the user's code runs as. */
+  taskRoleArn: string;
+  logGroup: string;
+  region: string;
+}
+
+/** JSON with object keys sorted, so equal content always hashes the same. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item ?? null)).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+function render(params: TaskDefinitionParams, family: string): RegisterTaskDefinitionCommandInput {
+  const { size } = params;
+  const gpu = size.capacity.kind === 'ec2-gpu';
+  return {
+    family,
+    // Fargate has no GPUs: GPU sizes run on the cluster's EC2 GPU capacity.
+    requiresCompatibilities: [gpu ? 'EC2' : 'FARGATE'],
+    // A network interface per task, on EC2 too: the same security groups apply everywhere.
+    networkMode: 'awsvpc',
+    cpu: String(size.task.cpu),
+    memory: String(size.task.memoryMiB),
+    runtimePlatform: { operatingSystemFamily: 'LINUX', cpuArchitecture: 'X86_64' },
+    executionRoleArn: params.executionRoleArn,
+    taskRoleArn: params.taskRoleArn,
+    containerDefinitions: [
+      {
+        name: MAIN_CONTAINER,
+        image: params.image,
+        essential: true,
+        // The same contract as the local driver: the task's script runs with `sh -c`; the
+        // script itself arrives per run as the container's command.
+        entryPoint: ['sh', '-c'],
+        // Without an init process `sh` is PID 1: it neither reaps orphans nor gets default
+        // signal handling, so StopTask's SIGTERM would wait out the stop timeout.
+        linuxParameters: { initProcessEnabled: true },
+        logConfiguration: {
+          logDriver: 'awslogs',
+          options: {
+            'awslogs-group': params.logGroup,
+            'awslogs-region': params.region,
+            'awslogs-stream-prefix': family,
+          },
+        },
+        ...(gpu ? { resourceRequirements: [{ type: 'GPU' as const, value: String(size.gpu) }] } : {}),
+      },
+    ],
+  };
+}
+
+/**
+ * The RegisterTaskDefinition request for these parameters. The family is the hash of the
+ * request rendered without a name (the name, and the log prefix that repeats it, add nothing),
+ * so any change to what is rendered — here or in this code — yields a new family.
+ */
+export function taskDefinitionInput(params: TaskDefinitionParams): RegisterTaskDefinitionCommandInput {
+  const digest = createHash('sha256').update(canonicalJson(render(params, ''))).digest('hex');
+  return render(params, `${FAMILY_PREFIX}${digest.slice(0, FAMILY_HASH_DIGITS)}`);
+}
+
+/** The CloudWatch log stream awslogs writes a task's output to. */
+export function logStreamName(family: string, taskArn: string): string {
+  return `${family}/${MAIN_CONTAINER}/${taskArn.slice(taskArn.lastIndexOf('/') + 1)}`;
+}
+
+export interface EcsTaskDefinitionsOptions {
+  client: ECSClient;
+  executionRoleArn: string;
+  /** The task role when a resource attaches none of its own. */
+  taskRoleArn: string;
+  logGroup: string;
+  region: string;
+}
+
+export interface TaskDefinitionRequest {
+  image: string;
+  size: Size;
+  /** A role an admin registered and the resource attached; default the platform's task role. */
+  taskRoleArn?: string;
+}
+
+export class EcsTaskDefinitions {
+  private readonly options: EcsTaskDefinitionsOptions;
+  // Family → its ARN, per process. The promise, not the value, is cached, so a burst of
+  // launches for one spec makes one Describe, not a thousand.
+  private readonly known = new Map<string, Promise<string>>();
+
+  constructor(options: EcsTaskDefinitionsOptions) {
+    this.options = options;
+  }
+
+  /** The `family:revision` ARN to run for this request, registering the definition only if no revision exists. */
+  ensure(request: TaskDefinitionRequest): Promise<string> {
+    const { client: _client, ...defaults } = this.options;
+    const input = taskDefinitionInput({ ...defaults, image: request.image, size: request.size, taskRoleArn: request.taskRoleArn ?? defaults.taskRoleArn });
+    const family = input.family!;
+    const cached = this.known.get(family);
+    if (cached) return cached;
+    const arn = this.describeOrRegister(family, input);
+    this.known.set(family, arn);
+    // A failure is not remembered: the next launch asks again.
+    arn.catch(() => {
+      if (this.known.get(family) === arn) this.known.delete(family);
+    });
+    return arn;
+  }
+
+  private async describeOrRegister(family: string, input: RegisterTaskDefinitionCommandInput): Promise<string> {
+    const { client } = this.options;
+    try {
+      const { taskDefinition } = await client.send(new DescribeTaskDefinitionCommand({ taskDefinition: family }));
+      // By family, ECS describes the latest ACTIVE revision; the hash in the name vouches for its content.
+      if (taskDefinition?.taskDefinitionArn && taskDefinition.status === 'ACTIVE') return taskDefinition.taskDefinitionArn;
+    } catch (error) {
+      // ECS answers a family with no active revision with ClientException ("Unable to describe task definition").
+      if (!isNamed(error, 'ClientException', 'InvalidParameterException')) throw error;
+    }
+    // Two processes may both get here; each registers an identical revision, and either one runs the same.
+    const { taskDefinition } = await client.send(new RegisterTaskDefinitionCommand(input));
+    if (!taskDefinition?.taskDefinitionArn) throw new Error(`RegisterTaskDefinition returned no ARN for ${family}`);
+    return taskDefinition.taskDefinitionArn;
+  }
+}

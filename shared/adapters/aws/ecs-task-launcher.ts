@@ -1,0 +1,200 @@
+/**
+ * Starts a run's task specs on ECS. One RunTask per task with `count: 1` — each task has its
+ * own environment (its rank), which one multi-task call cannot give — paced by the launch
+ * queue, and each carrying a clientToken derived from the task id: whatever the retries (ours,
+ * the SDK's, a redelivered event in another process within ECS's token lifetime), a task id
+ * starts at most one ECS task.
+ *
+ * The tasks carry the run in `startedBy` (ListTasks filters on it) and `group`, and the spec's
+ * labels as tags for cost allocation.
+ */
+import { createHash } from 'node:crypto';
+import {
+  RunTaskCommand,
+  StopTaskCommand,
+  type CapacityProviderStrategyItem,
+  type ECSClient,
+  type RunTaskCommandInput,
+  type RunTaskCommandOutput,
+  type Tag,
+} from '@aws-sdk/client-ecs';
+import { sizeNamed, type Size } from '../../domain/sizes.ts';
+import type { LaunchedTask, TaskSpec } from '../../ports/task-driver.ts';
+import { containerOverrides, SERVICE_PORT } from './container-overrides.ts';
+import type { EcsTaskDefinitions } from './ecs-task-definitions.ts';
+import { LaunchQueue, RetryableLaunchError } from './launch-queue.ts';
+import { errorMessage, isNamed, isThrottling, isTransient } from './sdk-errors.ts';
+
+// ECS's limits on RunTask and StopTask fields.
+const MAX_CLIENT_TOKEN = 64;
+const MAX_STARTED_BY = 36;
+const MAX_GROUP = 255;
+const MAX_TAG_VALUE = 256;
+const MAX_STOP_REASON = 255;
+
+/**
+ * Failure reasons in a RunTask response that a later attempt may not meet: throttling,
+ * Fargate or Spot capacity ("Capacity is unavailable at this time…"), an EC2 host short of
+ * CPU, memory, GPU or network interfaces (`RESOURCE:*`), a disconnected agent.
+ */
+const RETRYABLE_FAILURE = /throttl|rate exceeded|capacity|RESOURCE:|AGENT|try again|timed? ?out/i;
+const THROTTLED_FAILURE = /throttl|rate exceeded/i;
+
+export interface EcsTaskLauncherOptions {
+  client: ECSClient;
+  cluster: string;
+  /** Private subnets: tasks get no public address and reach out through NAT or endpoints. */
+  subnets: string[];
+  securityGroups: string[];
+  definitions: EcsTaskDefinitions;
+  /** The cluster's capacity provider for EC2 GPU instances. */
+  gpuCapacityProvider: string;
+  /** Shared by every launch of the process, so the rate holds across runs. Default: Fargate's documented rate. */
+  queue?: LaunchQueue;
+  clock?: () => Date;
+}
+
+/** What a run's tasks need beyond their specs. */
+export interface LaunchPlan {
+  image: string;
+  /** A size name from the hardware catalog. */
+  instance_type: string;
+  spot: boolean;
+  /** The IAM role the resource attached, if any. */
+  taskRoleArn?: string;
+}
+
+export interface EcsLaunchedTask extends LaunchedTask {
+  taskArn: string;
+}
+
+export type LaunchOutcome = ({ status: 'started' } & EcsLaunchedTask) | { status: 'failed'; taskId: string; reason: string };
+
+/** The task id itself when it is a valid token (readable in CloudTrail), else its SHA-256. */
+export function clientTokenFor(taskId: string): string {
+  const valid = new RegExp(`^[\\x21-\\x7e]{1,${MAX_CLIENT_TOKEN}}$`);
+  return valid.test(taskId) ? taskId : createHash('sha256').update(taskId).digest('hex');
+}
+
+/** `startedBy` takes letters, digits, `-`, `/`, `_`; run ids are hex, so this rarely changes one. */
+export function startedByFor(runId: string): string {
+  return runId.replace(/[^A-Za-z0-9/_-]/g, '_').slice(0, MAX_STARTED_BY);
+}
+
+/** Labels as `cassini:<label>` tags; values cut to the characters and length tags allow. */
+export function tagsFor(labels: Record<string, string>): Tag[] {
+  return Object.entries(labels).map(([key, value]) => ({
+    key: `cassini:${key}`,
+    value: value.replace(/[^\p{L}\p{Z}\p{N}_.:/=+@-]/gu, '_').slice(0, MAX_TAG_VALUE),
+  }));
+}
+
+export class EcsTaskLauncher {
+  private readonly options: EcsTaskLauncherOptions;
+  private readonly queue: LaunchQueue;
+  private readonly clock: () => Date;
+
+  constructor(options: EcsTaskLauncherOptions) {
+    this.options = options;
+    this.queue = options.queue ?? new LaunchQueue();
+    this.clock = options.clock ?? (() => new Date());
+  }
+
+  /**
+   * Starts every spec; resolves when each has started or failed for good, one outcome per spec
+   * in order. Rejects only when nothing could be tried (unknown size, no task definition).
+   */
+  async launch(specs: TaskSpec[], plan: LaunchPlan): Promise<LaunchOutcome[]> {
+    const size = sizeNamed(plan.instance_type);
+    if (!size) throw new Error(`unknown size ${JSON.stringify(plan.instance_type)}`);
+    const taskDefinition = await this.options.definitions.ensure({
+      image: plan.image,
+      size,
+      ...(plan.taskRoleArn ? { taskRoleArn: plan.taskRoleArn } : {}),
+    });
+    return Promise.all(specs.map((spec) => this.launchOne(spec, taskDefinition, size, plan.spot)));
+  }
+
+  /** Stops a task; stopping one that has stopped, or is gone, is fine. */
+  async stop(taskArn: string, reason: string): Promise<void> {
+    try {
+      await this.options.client.send(new StopTaskCommand({ cluster: this.options.cluster, task: taskArn, reason: reason.slice(0, MAX_STOP_REASON) }));
+    } catch (error) {
+      // ECS forgets stopped tasks after about an hour and then calls them not found.
+      if (isNamed(error, 'InvalidParameterException', 'ClientException') && /not found/i.test(errorMessage(error))) return;
+      throw error;
+    }
+  }
+
+  /** The RunTask request for one task; the same on every attempt, as the clientToken requires. */
+  private runTaskInput(spec: TaskSpec, taskDefinition: string, size: Size, spot: boolean): RunTaskCommandInput {
+    const { cluster, subnets, securityGroups } = this.options;
+    const runId = spec.labels.run ?? spec.group;
+    const gpu = size.capacity.kind === 'ec2-gpu' ? size.capacity : undefined;
+    return {
+      cluster,
+      taskDefinition,
+      count: 1,
+      clientToken: clientTokenFor(spec.taskId),
+      startedBy: startedByFor(runId),
+      group: `run:${runId}`.slice(0, MAX_GROUP),
+      capacityProviderStrategy: this.capacityFor(size, spot),
+      // One GPU provider may span instance types; the size names the one it must land on.
+      ...(gpu ? { placementConstraints: [{ type: 'memberOf' as const, expression: `attribute:ecs.instance-type == ${gpu.instanceType}` }] } : {}),
+      networkConfiguration: { awsvpcConfiguration: { subnets, securityGroups, assignPublicIp: 'DISABLED' } },
+      overrides: containerOverrides(spec),
+      // Task definitions are shared across resources, so their tags say nothing about a run:
+      // the run's own tags go on the task, and nothing is propagated.
+      tags: tagsFor(spec.labels),
+      enableECSManagedTags: true,
+      enableExecuteCommand: false,
+    };
+  }
+
+  private capacityFor(size: Size, spot: boolean): CapacityProviderStrategyItem[] {
+    // GPU tasks take the GPU provider whether or not spot was asked for: spot is a price
+    // preference, and a GPU spot provider is not part of the cluster (yet).
+    if (size.capacity.kind === 'ec2-gpu') return [{ capacityProvider: this.options.gpuCapacityProvider, weight: 1 }];
+    return [{ capacityProvider: spot ? 'FARGATE_SPOT' : 'FARGATE', weight: 1 }];
+  }
+
+  private async launchOne(spec: TaskSpec, taskDefinition: string, size: Size, spot: boolean): Promise<LaunchOutcome> {
+    try {
+      const input = this.runTaskInput(spec, taskDefinition, size, spot);
+      const launched = await this.queue.submit(() => this.attempt(spec.taskId, input));
+      return { status: 'started', ...launched };
+    } catch (error) {
+      // Every error that reaches here was worded for a person by this adapter or the queue.
+      return { status: 'failed', taskId: spec.taskId, reason: error instanceof Error ? error.message : String(error) };
+    }
+  }
+
+  /** One RunTask call, its outcome sorted into started, worth retrying, or failed for good. */
+  private async attempt(taskId: string, input: RunTaskCommandInput): Promise<EcsLaunchedTask> {
+    let response: RunTaskCommandOutput;
+    try {
+      response = await this.options.client.send(new RunTaskCommand(input));
+    } catch (error) {
+      // The token already started a task, from a request that differed (say, another
+      // revision of the same definition, registered by a racing process): that task is ours.
+      const existing = isNamed(error, 'ConflictException') ? (error as { resourceIds?: string[] }).resourceIds?.[0] : undefined;
+      if (existing) return this.launched(taskId, existing, undefined);
+      // A timeout may have started the task; the same token on the next attempt returns it.
+      const message = `RunTask for ${taskId}: ${errorMessage(error)}`;
+      if (isTransient(error)) throw new RetryableLaunchError(message, { throttled: isThrottling(error), cause: error });
+      throw new Error(message, { cause: error });
+    }
+    const task = response.tasks?.find((t) => t.taskArn);
+    if (task?.taskArn) return this.launched(taskId, task.taskArn, task.createdAt);
+    const failure = response.failures?.[0];
+    const reason = failure ? [failure.reason, failure.detail].filter(Boolean).join(': ') : 'RunTask started no task and gave no reason';
+    // A call that started nothing leaves the token unbound (its lifetime follows the task it
+    // created), so the retry may use it again.
+    if (RETRYABLE_FAILURE.test(reason)) throw new RetryableLaunchError(`RunTask for ${taskId}: ${reason}`, { throttled: THROTTLED_FAILURE.test(reason) });
+    throw new Error(`RunTask for ${taskId}: ${reason}`);
+  }
+
+  private launched(taskId: string, taskArn: string, createdAt: Date | undefined): EcsLaunchedTask {
+    return { taskId, taskArn, startedAt: (createdAt ?? this.clock()).toISOString(), port: SERVICE_PORT };
+  }
+}

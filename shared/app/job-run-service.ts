@@ -1,0 +1,225 @@
+/**
+ * The use cases of job runs: dispatching a run (API, schedule tick), reading runs, cancelling
+ * one, and the runtime's reports (tasks launched, started, exited; timeouts; finished runs).
+ * The job stream decides what a request means; each run then lives in its own stream.
+ */
+import { createHash } from 'node:crypto';
+import type { EventStore } from '../ports/event-store.ts';
+import type { RunViews } from '../ports/run-views.ts';
+import type { Clock, RandomSource } from '../ports/platform-clock.ts';
+import { loadState, runCommand, type StreamModel } from './command-runner.ts';
+import { resourceModel } from './resource-model.ts';
+import { loadVisibleResource } from './visible-resource.ts';
+import { runDecider, runStreamId, runFinished, type Run, type RunCommand, type RunState } from '../domain/run/run-decider.ts';
+import type { RunEvent } from '../../events/run-events.ts';
+import { runForKey, NO_RUNS } from '../domain/resource/job-runs.ts';
+import { addressOf } from '../domain/resource/resource-identity.ts';
+import type { LiveResource } from '../domain/resource/resource-decider.ts';
+import { planRun, type RunOverrides } from '../domain/planner/run-plan.ts';
+import type { User } from '../domain/identity/principal-decider.ts';
+import { ConflictError, NotFoundError } from '../domain/errors.ts';
+import type { ResourceEvent } from '../../events/resource-events.ts';
+
+export const RUN_SNAPSHOT_SCHEMA = 1;
+const QUEUE_WAIT_MS = 3000;
+const QUEUE_POLL_MS = 50;
+
+export function runModel(runId: string): StreamModel<RunCommand, RunEvent, RunState> {
+  return { streamId: runStreamId(runId), decider: runDecider, snapshotSchema: RUN_SNAPSHOT_SCHEMA };
+}
+
+/** A scheduled tick's run id is derived from the job and the tick, so a double fire names one run. */
+export function tickRunId(jobId: string, scheduledFor: string): string {
+  return createHash('sha256').update(`tick\n${jobId}\n${scheduledFor}`).digest('hex').slice(0, 32);
+}
+
+export interface RunResponse {
+  id: string;
+  job_id: string;
+  status: Run['status'];
+  trigger: Run['trigger'];
+  attempt: number;
+  scheduled_for?: string;
+  not_before?: string;
+  created_at: string;
+  started_at?: string;
+  finished_at?: string;
+  exit_code?: number;
+  reason?: string;
+  tasks: Array<{ name: string; rank: number; status: string; exit_code?: number }>;
+}
+
+export function renderRun(run: Run): RunResponse {
+  return {
+    id: run.id,
+    job_id: run.jobId,
+    status: run.status,
+    trigger: run.trigger,
+    attempt: run.attempt,
+    ...(run.scheduledFor ? { scheduled_for: run.scheduledFor } : {}),
+    ...(run.notBefore && run.status === 'queued' ? { not_before: run.notBefore } : {}),
+    created_at: run.createdAt,
+    ...(run.startedAt ? { started_at: run.startedAt } : {}),
+    ...(run.finishedAt ? { finished_at: run.finishedAt } : {}),
+    ...(run.exitCode !== null ? { exit_code: run.exitCode } : {}),
+    ...(run.reason ? { reason: run.reason } : {}),
+    tasks: run.tasks.map((t) => ({ name: t.taskId, rank: t.rank, status: t.status, ...(t.exitCode !== null ? { exit_code: t.exitCode } : {}) })),
+  };
+}
+
+export interface JobRunServiceDeps {
+  store: EventStore;
+  runViews: RunViews;
+  clock: Clock;
+  random: RandomSource;
+}
+
+export class JobRunService {
+  constructor(private readonly deps: JobRunServiceDeps) {}
+
+  /** `POST /api/jobs/{id}/runs`: a run now, or the run an Idempotency-Key already started. */
+  async dispatch(user: User, jobId: string, options: { overrides?: RunOverrides; idempotencyKey?: string } = {}): Promise<Run> {
+    const job = await loadVisibleResource(this.deps.store, user, 'job', jobId);
+    if (!job.live || job.live.id !== jobId) throw new NotFoundError(`No job with id ${jobId}.`);
+    const outcome = await runCommand(this.deps.store, resourceModel(job.streamId), {
+      kind: 'RequestJobRun',
+      id: jobId,
+      runId: this.newId(),
+      trigger: 'api',
+      idempotencyKey: options.idempotencyKey,
+      overrides: options.overrides,
+      ...this.meta(user.username),
+    });
+    const requested = outcome.events.find((e) => e.type === 'JobRunRequested') as Extract<ResourceEvent, { type: 'JobRunRequested' }> | undefined;
+    if (requested) return this.queueRequested(outcome.state.live!, requested);
+    const runId = runForKey(outcome.state.live?.runs ?? NO_RUNS, options.idempotencyKey ?? '', this.now());
+    if (!runId) throw new NotFoundError(`No job with id ${jobId}.`);
+    return this.awaitQueued(jobId, runId);
+  }
+
+  /** A schedule fired for the job at `scheduledFor`; the job decides whether that starts a run. */
+  async tick(jobId: string, scheduledFor: string): Promise<void> {
+    const address = addressOf(jobId);
+    if (!address) return;
+    const { state } = await loadState(this.deps.store, resourceModel(address.streamId));
+    if (!state.live || state.live.id !== jobId) return;
+    await runCommand(this.deps.store, resourceModel(address.streamId), {
+      kind: 'RequestJobRun',
+      id: jobId,
+      runId: tickRunId(jobId, scheduledFor),
+      trigger: 'schedule',
+      scheduledFor,
+      ...this.meta('system:scheduler'),
+    });
+  }
+
+  /** Creates the run stream a JobRunRequested names (idempotent: the API and the reactor both may). */
+  async queueRequested(job: LiveResource, requested: Extract<ResourceEvent, { type: 'JobRunRequested' }>): Promise<Run> {
+    const d = requested.data;
+    const outcome = await runCommand(this.deps.store, runModel(d.run_id), {
+      kind: 'QueueRun',
+      runId: d.run_id,
+      jobId: job.id,
+      owner: job.owner,
+      trigger: d.trigger,
+      attempt: d.attempt,
+      scheduledFor: d.scheduled_for,
+      notBefore: d.not_before,
+      plan: planRun(job.spec, d.overrides ?? undefined),
+      ...this.meta(requested.actor),
+    });
+    return outcome.state!;
+  }
+
+  async skipTick(job: LiveResource, skipped: Extract<ResourceEvent, { type: 'JobTickSkipped' }>): Promise<void> {
+    await runCommand(this.deps.store, runModel(skipped.data.run_id), {
+      kind: 'SkipRun',
+      runId: skipped.data.run_id,
+      jobId: job.id,
+      owner: job.owner,
+      scheduledFor: skipped.data.scheduled_for,
+      reason: skipped.data.reason,
+      ...this.meta('system:scheduler'),
+    });
+  }
+
+  async listRuns(user: User, jobId: string, limit: number, cursor?: string): Promise<{ runs: Run[]; cursor: string | null }> {
+    await loadVisibleResource(this.deps.store, user, 'job', jobId);
+    return this.deps.runViews.list({ jobId, limit, cursor });
+  }
+
+  async getRun(user: User, jobId: string, runId: string): Promise<Run> {
+    await loadVisibleResource(this.deps.store, user, 'job', jobId);
+    return this.runOf(jobId, runId);
+  }
+
+  async cancel(user: User, jobId: string, runId: string, reason = `cancelled by ${user.username}`): Promise<Run> {
+    await loadVisibleResource(this.deps.store, user, 'job', jobId);
+    await this.runOf(jobId, runId);
+    return (await this.command(runId, { kind: 'CancelRun', reason, ...this.meta(user.username) }))!;
+  }
+
+  /** Runtime reports, from the task driver and the reactor. */
+  report(runId: string, command: RunCommand): Promise<RunState> {
+    return this.command(runId, command);
+  }
+
+  async load(runId: string): Promise<RunState> {
+    return (await loadState(this.deps.store, runModel(runId))).state;
+  }
+
+  /** Tells the job a run ended, which may request a retry. */
+  async recordFinished(run: Run): Promise<void> {
+    if (!runFinished(run)) return;
+    const address = addressOf(run.jobId);
+    if (!address) return;
+    await runCommand(this.deps.store, resourceModel(address.streamId), {
+      kind: 'RecordJobRunFinished',
+      id: run.jobId,
+      runId: run.id,
+      status: run.status as 'succeeded' | 'failed' | 'cancelled' | 'skipped' | 'timed_out',
+      attempt: run.attempt,
+      retryRunId: this.newId(),
+      ...this.meta('system:runner'),
+    }).catch((error) => {
+      // The job was deleted meanwhile: there is nothing left to tell.
+      if (!(error instanceof NotFoundError) && (error as Error).name !== 'ConflictError') throw error;
+    });
+  }
+
+  private async runOf(jobId: string, runId: string): Promise<Run> {
+    if (!/^[0-9a-f]{32}$/.test(runId)) throw new NotFoundError(`No run ${runId} of job ${jobId}.`);
+    const run = await this.load(runId);
+    if (!run || run.jobId !== jobId) throw new NotFoundError(`No run ${runId} of job ${jobId}.`);
+    return run;
+  }
+
+  /**
+   * The run a racing request with the same Idempotency-Key started: that request (or, if it
+   * died, the reactor) is creating its stream right now, so wait for it briefly.
+   */
+  private async awaitQueued(jobId: string, runId: string): Promise<Run> {
+    for (let waited = 0; waited < QUEUE_WAIT_MS; waited += QUEUE_POLL_MS) {
+      const run = await this.load(runId);
+      if (run) return run;
+      await new Promise((resolve) => setTimeout(resolve, QUEUE_POLL_MS));
+    }
+    throw new ConflictError(`Run ${runId} of job ${jobId} is still being created; retry the request with the same Idempotency-Key.`);
+  }
+
+  private async command(runId: string, command: RunCommand): Promise<RunState> {
+    return (await runCommand(this.deps.store, runModel(runId), command)).state;
+  }
+
+  private newId(): string {
+    return Buffer.from(this.deps.random.bytes(16)).toString('hex');
+  }
+
+  private now(): string {
+    return this.deps.clock.now().toISOString();
+  }
+
+  private meta(actor: string): { at: string; actor: string } {
+    return { at: this.now(), actor };
+  }
+}

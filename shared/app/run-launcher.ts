@@ -1,0 +1,72 @@
+/**
+ * Starts and stops the tasks of runs through the task driver, and turns the driver's exit
+ * reports into run events. The tasks are recorded on the run before any process starts, so
+ * an exit can never arrive for a task the run does not know.
+ */
+import type { TaskDriver, TaskExit } from '../ports/task-driver.ts';
+import type { Clock } from '../ports/platform-clock.ts';
+import type { JobRunService } from './job-run-service.ts';
+import { runTasks, type TaskNetwork } from '../domain/planner/run-tasks.ts';
+import type { Run } from '../domain/run/run-decider.ts';
+
+/** Task ids are `<run id>-<rank>`; the run id is 32 hex digits. */
+export function runIdOfTask(taskId: string): string | undefined {
+  return /^([0-9a-f]{32})-\d+$/.exec(taskId)?.[1];
+}
+
+export interface RunLauncherDeps {
+  driver: TaskDriver;
+  jobs: JobRunService;
+  clock: Clock;
+  network: TaskNetwork;
+  /** Variables every task gets from the platform (SATURN_BASE_URL, ...). */
+  platformEnvironment: Record<string, string>;
+}
+
+export class RunLauncher {
+  constructor(private readonly deps: RunLauncherDeps) {
+    deps.driver.onExit((exit) => void this.reportExit(exit));
+  }
+
+  async launch(run: Run): Promise<void> {
+    if (run.status !== 'queued' || !run.plan) return;
+    const specs = runTasks({ runId: run.id, jobId: run.jobId, jobName: run.jobId, owner: run.owner }, run.plan, this.deps.network, this.deps.platformEnvironment);
+    const recorded = await this.deps.jobs.report(run.id, {
+      kind: 'RecordTasksLaunched',
+      tasks: specs.map((s, rank) => ({ rank, taskId: s.taskId })),
+      ...this.meta(),
+    });
+    // Another launcher (a redelivery) got here first; its tasks are the run's.
+    if (!recorded || recorded.tasks.length !== specs.length || recorded.status === 'queued') return;
+    for (const spec of specs) {
+      try {
+        await this.deps.driver.launch(spec);
+        await this.deps.jobs.report(run.id, { kind: 'ReportTaskStarted', taskId: spec.taskId, ...this.meta() });
+      } catch (error) {
+        await this.deps.jobs.report(run.id, { kind: 'ReportTaskExited', taskId: spec.taskId, exitCode: null, reason: `could not start: ${(error as Error).message}`, ...this.meta() });
+      }
+    }
+  }
+
+  /** Stops every task of the run that has not exited. */
+  async stopTasks(run: Run, reason: string): Promise<void> {
+    const running = new Set(this.deps.driver.running());
+    for (const task of run.tasks) {
+      if (task.status !== 'exited' && running.has(task.taskId)) await this.deps.driver.stop(task.taskId, reason);
+    }
+  }
+
+  async reportExit(exit: TaskExit): Promise<void> {
+    const runId = runIdOfTask(exit.taskId);
+    if (!runId) return;
+    try {
+      await this.deps.jobs.report(runId, { kind: 'ReportTaskExited', taskId: exit.taskId, exitCode: exit.exitCode, reason: exit.reason, at: exit.finishedAt, actor: 'system:runner' });
+    } catch (error) {
+      console.error(JSON.stringify({ level: 'error', message: 'could not record a task exit', task: exit.taskId, error: String(error) }));
+    }
+  }
+
+  private meta(): { at: string; actor: string } {
+    return { at: this.deps.clock.now().toISOString(), actor: 'system:runner' };
+  }
+}
