@@ -4,12 +4,16 @@ import type { z } from 'zod';
 import type { User } from '../../shared/domain/identity/principal-decider.ts';
 import type { IdentityService } from '../../shared/app/identity-service.ts';
 import type { ResourceService } from '../../shared/app/resource-service.ts';
+import type { JobRunService } from '../../shared/app/job-run-service.ts';
+import type { TaskDriver } from '../../shared/ports/task-driver.ts';
 
 export interface ApiServices {
   identity: IdentityService;
   resources: ResourceService;
+  runs: JobRunService;
+  /** Task logs, where the runtime keeps them readable (the local driver). */
+  taskLogs?: Pick<TaskDriver, 'logs'>;
   version: string;
-  /** The sizes and choices `GET /api/info/servers` lists. */
 }
 
 export interface ApiEvent extends APIGatewayProxyEventV2 {

@@ -17,6 +17,7 @@ import { serviceRoutes } from './routes/service-routes.ts';
 import { identityRoutes } from './routes/identity-routes.ts';
 import { recipeRoutes } from './routes/recipe-routes.ts';
 import { resourceRoutes } from './routes/resource-routes.ts';
+import { jobRunRoutes } from './routes/job-run-routes.ts';
 import { openApiDocument } from './openapi.ts';
 
 export interface ApiOptions {
@@ -35,7 +36,7 @@ export function apiRoutes(): RouteDefinition[] {
     response: { status: 200, description: 'OpenAPI 3.1' },
     handle: async ({ services }) => ({ status: 200, body: openApiDocument(routes, services.version) }),
   };
-  const routes = [openapi, ...serviceRoutes, ...identityRoutes, ...recipeRoutes, ...resourceRoutes];
+  const routes = [openapi, ...serviceRoutes, ...identityRoutes, ...recipeRoutes, ...jobRunRoutes, ...resourceRoutes];
   return routes;
 }
 

@@ -15,9 +15,9 @@ type Api = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatew
 let api: Api | undefined;
 
 function buildApi(): Api {
-  const { store, views } = dynamoPlatformFromEnv();
+  const { store, views, runViews } = dynamoPlatformFromEnv();
   const domain = process.env.ROUTE_DOMAIN ?? 'localhost';
-  const services = platformServices({ store, views, clock: systemClock, random: systemRandom, routeUrl: (subdomain) => `https://${subdomain}.${domain}/` });
+  const services = platformServices({ store, views, runViews, clock: systemClock, random: systemRandom, routeUrl: (subdomain) => `https://${subdomain}.${domain}/` });
   return createApi({ services: { ...services, version: PLATFORM_VERSION } }) as unknown as Api;
 }
 

@@ -7,7 +7,11 @@ import type { LocalEventFeed } from './event-feed.ts';
 
 const DELIVERY_WAIT_MS = 2000;
 
-export function feedingEventStore(store: EventStore, feed: () => LocalEventFeed): EventStore {
+/**
+ * `awaitDelivery` is for the API (read-your-writes in listings). Consumers and the task driver
+ * must not wait: a consumer appending to the stream it is being delivered would wait on itself.
+ */
+export function feedingEventStore(store: EventStore, feed: () => LocalEventFeed, options: { awaitDelivery: boolean }): EventStore {
   return {
     head: (streamId) => store.head(streamId),
     read: (streamId, after, limit) => store.read(streamId, after, limit),
@@ -16,7 +20,7 @@ export function feedingEventStore(store: EventStore, feed: () => LocalEventFeed)
     async append(streamId: string, request: AppendRequest): Promise<CommittedBatch> {
       const batch = await store.append(streamId, request);
       const delivered = feed().publish(batch);
-      await Promise.race([delivered, new Promise((resolve) => setTimeout(resolve, DELIVERY_WAIT_MS).unref())]);
+      if (options.awaitDelivery) await Promise.race([delivered, new Promise((resolve) => setTimeout(resolve, DELIVERY_WAIT_MS).unref())]);
       return batch;
     },
   };

@@ -16,11 +16,14 @@ async function readBody(req: IncomingMessage): Promise<{ body: Buffer; truncated
   let size = 0;
   let truncated = false;
   for await (const chunk of req) {
+    // Past the limit the rest is read and dropped: leaving it unread would tear the connection
+    // down before the 413 could be sent.
+    if (truncated) continue;
     const buffer = chunk as Buffer;
     if (size + buffer.length > READ_LIMIT) {
       truncated = true;
       chunks.push(buffer.subarray(0, READ_LIMIT - size));
-      break;
+      continue;
     }
     chunks.push(buffer);
     size += buffer.length;
@@ -30,6 +33,7 @@ async function readBody(req: IncomingMessage): Promise<{ body: Buffer; truncated
 
 export async function toApiGatewayEvent(req: IncomingMessage): Promise<APIGatewayProxyEventV2> {
   const url = new URL(req.url ?? '/', 'http://localhost');
+  const sourceIp = req.socket.remoteAddress ?? '127.0.0.1';
   const { body, truncated } = await readBody(req);
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(req.headers)) {
@@ -52,7 +56,7 @@ export async function toApiGatewayEvent(req: IncomingMessage): Promise<APIGatewa
       apiId: 'local',
       domainName: headers.host ?? 'localhost',
       domainPrefix: 'local',
-      http: { method, path: url.pathname, protocol: `HTTP/${req.httpVersion}`, sourceIp: req.socket.remoteAddress ?? '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
+      http: { method, path: url.pathname, protocol: `HTTP/${req.httpVersion}`, sourceIp, userAgent: headers['user-agent'] ?? '' },
       requestId: randomUUID(),
       routeKey: '$default',
       stage: '$default',

@@ -18,16 +18,17 @@ async function main(): Promise<void> {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const lock = lockDataDir(dataDir, 'npm start');
 
-  const platform = await startLocalPlatform({ dataDir, port, rateLimit: { ratePerSecond: rate, burst: rate * 2 } }).catch((error) => {
+  // The admin exists before the API answers anything, so its token works from the first request.
+  const bootstrapAdmin = async (services: { identity: { bootstrapAdmin(token?: string): Promise<string> } }) => {
+    if (readAdminToken(dataDir) !== undefined) return;
+    const token = await services.identity.bootstrapAdmin(process.env.ADMIN_TOKEN || undefined);
+    writeAdminToken(dataDir, token);
+    console.log(`Created the admin user. Its token (also in ${adminTokenPath(dataDir)}, mode 0600):\n\n  ${token}\n`);
+  };
+  const platform = await startLocalPlatform({ dataDir, port, rateLimit: { ratePerSecond: rate, burst: rate * 2 }, prepare: bootstrapAdmin }).catch((error) => {
     lock.release();
     throw error;
   });
-
-  if (readAdminToken(dataDir) === undefined) {
-    const token = await platform.services.identity.bootstrapAdmin(process.env.ADMIN_TOKEN || undefined);
-    writeAdminToken(dataDir, token);
-    console.log(`Created the admin user. Its token (also in ${adminTokenPath(dataDir)}, mode 0600):\n\n  ${token}\n`);
-  }
   console.log(`Cassini ${platform.url} — data in ${dataDir}. Try: curl -H "Authorization: Bearer $(cat ${adminTokenPath(dataDir)})" ${platform.url}/api/user`);
 
   let stopping = false;

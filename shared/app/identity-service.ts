@@ -59,6 +59,13 @@ export class IdentityService {
   async createUser(actor: User, user: User): Promise<User> {
     if (!actor.admin) throw new ForbiddenError('Only an admin can create users.');
     const meta = this.meta(actor.username);
+    // Refuse before writing anything, so a refused request leaves no group behind.
+    const existing = await loadState(this.deps.store, principalModel(user.username));
+    principalDecider.decide({ kind: 'CreateUser', user, ...meta }, existing.state);
+    for (const group of user.groups) {
+      const { state } = await loadState(this.deps.store, principalModel(group));
+      principalDecider.decide({ kind: 'EnsureGroup', name: group, ...meta }, state);
+    }
     for (const group of user.groups) {
       await runCommand(this.deps.store, principalModel(group), { kind: 'EnsureGroup', name: group, ...meta });
     }

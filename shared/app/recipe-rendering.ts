@@ -52,7 +52,9 @@ export function renderRecipe(resource: LiveResource, version: number, context: R
     if (schedule && !resource.scheduleSuspended) {
       state.next_runs = nextRuns(schedule, (resource.spec.schedule_timezone as string) ?? 'UTC', context.now);
     }
-    state.last_run = null;
+    const last = resource.runs?.last;
+    state.last_run = last ? { id: last.id, status: last.status, finished_at: last.at } : null;
+    state.active_runs = resource.runs?.active.map((r) => r.id) ?? [];
   }
   return { schema_version: CURRENT_SCHEMA_VERSION, type: resource.type, spec: resource.spec, state };
 }

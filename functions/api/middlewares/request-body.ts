@@ -6,8 +6,25 @@ import type { MiddlewareObj, Request } from '@middy/core';
 import { parse as parseYaml } from 'yaml';
 import type { ApiEvent, ApiResult } from '../api-types.ts';
 import { HttpError } from './error-contract.ts';
+import { ValidationError } from '../../../shared/domain/errors.ts';
 
 export const MAX_BODY_BYTES = 256 * 1024;
+/** No contract shape nests nearly this deep; deeper bodies are refused before anything walks them. */
+export const MAX_BODY_DEPTH = 64;
+
+/** The nesting depth of a parsed body, measured without recursion. */
+function depthOf(value: unknown): number {
+  let deepest = 0;
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (typeof node !== 'object' || node === null) continue;
+    deepest = Math.max(deepest, depth);
+    if (deepest > MAX_BODY_DEPTH) return deepest;
+    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
 
 const JSON_TYPES = /^application\/(?:[\w.+-]+\+)?json$/;
 const YAML_TYPES = /^(?:application|text)\/(?:x-)?yaml$/;
@@ -54,6 +71,9 @@ export function bodyParser(): MiddlewareObj<ApiEvent, ApiResult> {
     } else {
       const allowed = acceptsYaml ? 'application/json or application/yaml' : 'application/json';
       throw new HttpError('unsupported_media_type', `Send the body as ${allowed}, not ${contentType}.`);
+    }
+    if (depthOf(request.event.parsedBody) > MAX_BODY_DEPTH) {
+      throw new ValidationError(`The request body nests deeper than ${MAX_BODY_DEPTH} levels; no field of this API does.`, [{ path: 'body', message: `nests deeper than ${MAX_BODY_DEPTH} levels` }]);
     }
   };
 

@@ -3,10 +3,12 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoEventStore } from './dynamodb-event-store.ts';
 import { DynamoRecipeViews } from './dynamodb-recipe-views.ts';
 import { DynamoCheckpoints } from './dynamodb-checkpoints.ts';
+import { DynamoRunViews } from './dynamodb-run-views.ts';
 
 export interface DynamoPlatform {
   store: DynamoEventStore;
   views: DynamoRecipeViews;
+  runViews: DynamoRunViews;
   checkpoints: DynamoCheckpoints;
 }
 
@@ -18,6 +20,7 @@ export function dynamoPlatformFromEnv(env: NodeJS.ProcessEnv = process.env): Dyn
   return {
     store: new DynamoEventStore({ client, tableName: events }),
     views: new DynamoRecipeViews(client, views),
+    runViews: new DynamoRunViews(client, views),
     checkpoints: new DynamoCheckpoints(client, views),
   };
 }

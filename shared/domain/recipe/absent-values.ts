@@ -28,7 +28,8 @@ export function dropAbsent(value: unknown, key = ''): unknown {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
     const cleaned = dropAbsent(v, k);
-    if (!isAbsent(cleaned)) out[k] = cleaned;
+    // defineProperty, not assignment: a "__proto__" key must stay a key (and be reported as unknown).
+    if (!isAbsent(cleaned)) Object.defineProperty(out, k, { value: cleaned, enumerable: true, writable: true, configurable: true });
   }
   return out;
 }

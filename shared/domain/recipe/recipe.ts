@@ -54,6 +54,9 @@ export function resolveOwnerName(owner: string): string {
 
 export function parseRecipe(body: unknown, context: RecipeContext): ParsedRecipe {
   if (!isPlainObject(body)) throw new ValidationError('A recipe must be a JSON object.', [{ path: '', message: 'must be an object' }]);
+  // Before any copy: copying an object by assignment turns a "__proto__" key into its prototype.
+  const prototypeKeys = prototypeKeyIssues(body, '');
+  if (prototypeKeys.length > 0) throw invalid(prototypeKeys);
   const { schema_version, ...rest } = body;
   const envelope = recipeEnvelopeSchema.safeParse({ ...rest, ...(schema_version === null ? {} : { schema_version }), spec: body.spec ?? {} });
   if (!envelope.success) throw invalid(fieldIssues(envelope.error));
@@ -69,6 +72,22 @@ export function parseRecipe(body: unknown, context: RecipeContext): ParsedRecipe
 function invalid(details: FieldIssue[]): ValidationError {
   const paths = details.map((d) => d.path || '(body)').join(', ');
   return new ValidationError(`The recipe is invalid; fix these fields: ${paths}.`, details);
+}
+
+/** Paths of `__proto__` keys, which are never fields of ours but vanish from any copy made by assignment. */
+function prototypeKeyIssues(value: unknown, path: string): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  const stack: Array<[unknown, string]> = [[value, path]];
+  while (stack.length > 0) {
+    const [node, at] = stack.pop()!;
+    if (typeof node !== 'object' || node === null) continue;
+    for (const [key, child] of Object.entries(node)) {
+      const childPath = Array.isArray(node) ? `${at}[${key}]` : at ? `${at}.${key}` : key;
+      if (key === '__proto__') issues.push({ path: childPath, message: 'unknown field' });
+      else stack.push([child, childPath]);
+    }
+  }
+  return issues;
 }
 
 function policyIssues(spec: Record<string, unknown>, context: RecipeContext): FieldIssue[] {

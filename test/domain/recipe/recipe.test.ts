@@ -35,6 +35,11 @@ describe('parseRecipe', () => {
       expect(pathsOf(job({ colour: 'blue' }))).toEqual(['spec.colour']);
     });
 
+    it('reports a "__proto__" key as an unknown field rather than dropping it', () => {
+      const body = JSON.parse('{"type": "job", "spec": {"name": "a", "command": "x", "__proto__": {"scale": 2}}}');
+      expect(pathsOf(body)).toEqual(['spec.__proto__']);
+    });
+
     it('names an unknown field inside a list by its dotted path with the index', () => {
       const body = workspace({ git_repositories: [{ url: 'https://github.com/a/b.git' }, { url: 'https://github.com/a/c.git', foo: 1 }] });
       expect(issuesOf(body)).toEqual([{ path: 'spec.git_repositories[1].foo', message: 'unknown field' }]);

@@ -1,0 +1,132 @@
+/**
+ * Local mode keeps everything it acknowledged across a restart, clean (SIGTERM) or killed
+ * (SIGKILL of the whole process group right after the last acknowledged write), on the same
+ * data directory: by name, in the listing once the projector has caught up, and the tokens.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalServer, type ApiResponse, type Json } from './support/local-server.ts';
+
+const CATCH_UP_TIMEOUT_MS = 15_000;
+/** Each test restarts `npm start` once or twice, a few seconds each. */
+const RESTART_TEST_TIMEOUT_MS = 90_000;
+
+let server: LocalServer;
+
+beforeAll(async () => {
+  server = await LocalServer.start();
+});
+
+afterAll(async () => {
+  await server?.dispose();
+});
+
+interface Acknowledged {
+  type: string;
+  name: string;
+  id: string;
+  version: number;
+  status: string;
+  spec: Json;
+}
+
+function recipeFor(index: number, prefix: string) {
+  const name = `${prefix}-${String(index).padStart(2, '0')}`;
+  if (index % 3 === 1) return { type: 'workspace', spec: { name, description: `workspace ${index}` } };
+  if (index % 3 === 2) return { type: 'deployment', spec: { name, command: `serve --port ${index}` } };
+  return { type: 'job', spec: { name, command: `run ${index}`, environment_variables: { INDEX: String(index) } } };
+}
+
+function acknowledged(response: ApiResponse): Acknowledged {
+  const { type, spec, state } = response.json;
+  return { type, name: spec.name, id: state.id, version: state.version, status: state.status, spec };
+}
+
+async function applyAcknowledged(body: unknown): Promise<Acknowledged> {
+  const response = await server.api('PUT', '/api/recipes', body);
+  expect(response.status, response.text).toBe(201);
+  return acknowledged(response);
+}
+
+async function expectStored(expected: Acknowledged): Promise<void> {
+  const response = await server.api('GET', `/api/recipes/${expected.type}/${expected.name}`);
+  expect(response.status, `${expected.name}: ${response.text}`).toBe(200);
+  expect(acknowledged(response)).toEqual(expected);
+}
+
+async function listedNames(prefix: string): Promise<string[]> {
+  const response = await server.api('GET', `/api/recipes?owner_name=admin&name=${prefix}-&page_size=1000`);
+  expect(response.status).toBe(200);
+  return response.json.recipes.map((r: Json) => r.spec.name).sort();
+}
+
+/** Polls the listing until it holds every expected name: the projector catches up on start. */
+async function expectListedEventually(prefix: string, names: string[]): Promise<void> {
+  const wanted = [...names].sort();
+  const deadline = Date.now() + CATCH_UP_TIMEOUT_MS;
+  let listed = await listedNames(prefix);
+  while (!wanted.every((n) => listed.includes(n)) && Date.now() < deadline) {
+    await new Promise((done) => setTimeout(done, 200));
+    listed = await listedNames(prefix);
+  }
+  expect(listed).toEqual(expect.arrayContaining(wanted));
+}
+
+describe('a clean restart (SIGTERM)', () => {
+  it('keeps every recipe, its version and its state', async () => {
+    // Prepare
+    const written: Acknowledged[] = [];
+    for (let i = 0; i < 10; i++) written.push(await applyAcknowledged(recipeFor(i, 'kept')));
+    written.push(...(await Promise.all(Array.from({ length: 20 }, (_, i) => applyAcknowledged(recipeFor(i + 10, 'kept'))))));
+    for (const target of written.slice(0, 5)) {
+      const updated = await applyAcknowledged({ type: target.type, spec: { ...target.spec, description: 'second version' } });
+      written[written.indexOf(target)] = updated;
+    }
+    for (const target of written.slice(5, 10)) {
+      const response = await server.api('POST', `/api/${target.type}s/${target.id}/start`);
+      expect(response.status).toBe(200);
+      written[written.indexOf(target)] = acknowledged(response);
+    }
+
+    // Act
+    await server.stop('SIGTERM');
+    await server.restart();
+
+    // Assess
+    expect(server.output).toContain('SIGTERM: stopping');
+    expect(written.slice(0, 5).every((w) => w.version === 2)).toBe(true);
+    expect(written.slice(5, 10).every((w) => w.status === 'pending')).toBe(true);
+    for (const expected of written) await expectStored(expected);
+    expect(await listedNames('kept')).toEqual(written.map((w) => w.name).sort());
+  }, RESTART_TEST_TIMEOUT_MS);
+});
+
+describe('a crash (SIGKILL of the process group)', () => {
+  it('keeps every acknowledged write, and the tokens', async () => {
+    // Prepare
+    await server.api('POST', '/api/users', { username: 'survivor' });
+    const { json: issued } = await server.api('POST', '/api/users/survivor/tokens', {});
+    expect(issued.token).toEqual(expect.any(String));
+    const written: Acknowledged[] = [];
+    let killed: Promise<unknown> | undefined;
+
+    // Act: 40 writes at once; the group is killed as soon as 30 are acknowledged.
+    const attempts = Array.from({ length: 40 }, async (_, i) => {
+      const response = await server.api('PUT', '/api/recipes', recipeFor(i, 'crash'));
+      if (response.status !== 201 || killed) return;
+      written.push(acknowledged(response));
+      if (written.length === 30) killed = server.stop('SIGKILL');
+    });
+    await Promise.allSettled(attempts);
+    await (killed ?? server.stop('SIGKILL'));
+    await server.restart();
+
+    // Assess
+    expect(written.length).toBeGreaterThanOrEqual(30);
+    for (const expected of written) await expectStored(expected);
+    await expectListedEventually('crash', written.map((w) => w.name));
+    expect((await server.api('GET', '/api/user')).json.username).toBe('admin');
+    expect((await server.api('GET', '/api/user', undefined, {}, issued.token)).json.username).toBe('survivor');
+    for (const kept of await listedNames('kept')) expect(kept).toMatch(/^kept-\d{2}$/);
+    expect(await listedNames('kept')).toHaveLength(30);
+  }, RESTART_TEST_TIMEOUT_MS);
+});

@@ -1,0 +1,68 @@
+/**
+ * Calls the API handler in process with the API Gateway HTTP API (v2) event a Lambda, or the
+ * local HTTP adapter, would hand it: no sockets, so property tests can send thousands.
+ */
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { ApiHandler } from '../../../infra/local/http-adapter.ts';
+
+export interface ApiRequest {
+  method: string;
+  /** The path, optionally with `?query`. */
+  path: string;
+  /** Header names in lower case, as the header normalizer leaves them. */
+  headers?: Record<string, string>;
+  body?: string;
+  /** Claims of a JWT API Gateway's authorizer already verified (the Cognito path on AWS). */
+  claims?: Record<string, unknown>;
+}
+
+export interface ApiReply {
+  status: number;
+  headers: Record<string, string>;
+  text: string;
+  /** The body parsed as JSON, or undefined when it is empty or not JSON. */
+  json: unknown;
+}
+
+export function apiEvent(request: ApiRequest): APIGatewayProxyEventV2 {
+  const url = new URL(request.path, 'http://localhost');
+  const query: Record<string, string> = {};
+  for (const [key, value] of url.searchParams) query[key] = key in query ? `${query[key]},${value}` : value;
+  const now = Date.now();
+  return {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    headers: { ...request.headers },
+    queryStringParameters: Object.keys(query).length > 0 ? query : undefined,
+    requestContext: {
+      accountId: 'test',
+      apiId: 'test',
+      domainName: 'api.example.test',
+      domainPrefix: 'api',
+      http: { method: request.method, path: url.pathname, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'vitest' },
+      requestId: 'test-request',
+      routeKey: '$default',
+      stage: '$default',
+      time: new Date(now).toISOString(),
+      timeEpoch: now,
+      ...(request.claims ? { authorizer: { jwt: { claims: request.claims, scopes: [] } } } : {}),
+    },
+    body: request.body,
+    isBase64Encoded: false,
+  };
+}
+
+export async function callApi(handler: ApiHandler, request: ApiRequest): Promise<ApiReply> {
+  const result = await handler(apiEvent(request), {});
+  const text = result.body ?? '';
+  let json: unknown;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  const headers = Object.fromEntries(Object.entries(result.headers ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)]));
+  return { status: result.statusCode ?? 200, headers, text, json };
+}
