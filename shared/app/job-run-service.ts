@@ -79,8 +79,8 @@ export class JobRunService {
 
   /** `POST /api/jobs/{id}/runs`: a run now, or the run an Idempotency-Key already started. */
   async dispatch(user: User, jobId: string, options: { overrides?: RunOverrides; idempotencyKey?: string } = {}): Promise<Run> {
+    // The decider tells an unknown id (404) from a deleted job (409).
     const job = await loadVisibleResource(this.deps.store, user, 'job', jobId);
-    if (!job.live || job.live.id !== jobId) throw new NotFoundError(`No job with id ${jobId}.`);
     const outcome = await runCommand(this.deps.store, resourceModel(job.streamId), {
       kind: 'RequestJobRun',
       id: jobId,

@@ -386,7 +386,9 @@ describe('who sees what', () => {
     // Assess
     expect(read.status).toBe(200);
     expect(started.status).toBe(200);
-    expect(started.json.state.status).toBe('pending');
+    // A job's start dispatches a run: the job runs while the run is active.
+    expect(started.json.state.status).toBe('running');
+    expect(started.headers.location).toMatch(/^\/api\/jobs\/[0-9a-f]{32}\/runs\/[0-9a-f]{32}$/);
   });
 
   it('answers 404, not 403, for another user’s resource by name and by id', async () => {

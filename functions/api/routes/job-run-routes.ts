@@ -66,11 +66,15 @@ export const jobRunRoutes: RouteDefinition[] = [
   {
     method: 'POST',
     path: '/api/jobs/{id}/start',
-    summary: "Saturn Cloud's form of POST /api/jobs/{id}/runs.",
+    summary: "Saturn Cloud's form of POST /api/jobs/{id}/runs: starts a run and answers, like every start, with the recipe (the run is in `Location`).",
     access: 'user',
     body: dispatchBody,
-    response: { status: 202, description: '{run}' },
-    handle: dispatch,
+    response: { status: 200, description: 'The recipe with its new state.' },
+    handle: async (context) => {
+      const { body } = await dispatch(context);
+      const recipe = await context.services.resources.getById(context.user, 'jobs', context.params.id!);
+      return { status: 200, body: recipe, headers: { location: `/api/jobs/${context.params.id}/runs/${body.run.id}` } };
+    },
   },
   {
     method: 'GET',
