@@ -31,8 +31,12 @@ export function authentication(options: AuthenticationOptions): MiddlewareObj<Ap
   const authenticationBefore = async (request: Request<ApiEvent, ApiResult>): Promise<void> => {
     const event = request.event;
     if (event.route?.definition.access === 'public') return;
-    const context = event.requestContext as ApiEvent['requestContext'] & { authorizer?: { jwt?: { claims?: Record<string, unknown> } } };
-    const claims = context.authorizer?.jwt?.claims;
+    const context = event.requestContext as ApiEvent['requestContext'] & {
+      authorizer?: { jwt?: { claims?: Record<string, unknown> }; lambda?: Record<string, unknown> };
+    };
+    // A JWT authorizer passes claims under `jwt`; the Lambda authorizer (Cognito JWT or platform
+    // token, on one API) passes the verified JWT's claims as its context, under `lambda`.
+    const claims = context.authorizer?.jwt?.claims ?? context.authorizer?.lambda;
     if (claims) {
       const user = userFromJwtClaims(claims);
       if (user) {

@@ -32,6 +32,19 @@ async function run(request: Request<ApiEvent, ApiResult>, tokens: Record<string,
 }
 
 describe('authentication', () => {
+  it('trusts the verified claims the Lambda authorizer passes as its context', async () => {
+    // The shape functions/authorizer/handler.ts produces: context values are strings.
+    const claims = { 'cognito:username': 'lin', 'cognito:groups': 'analytics,admins', token_use: 'access' };
+    const request = requestWith({}, { requestContext: { http: { method: 'GET', path: '/api/user' }, authorizer: { lambda: claims } } } as never);
+    expect(await run(request)).toEqual([]);
+    expect(request.event.user).toEqual({ username: 'lin', email: null, groups: ['analytics'], admin: true });
+  });
+
+  it('checks the token itself when the Lambda authorizer passed the request on without claims', async () => {
+    const request = requestWith({ authorization: 'Bearer good' }, { requestContext: { http: { method: 'GET', path: '/api/user' }, authorizer: { lambda: {} } } } as never);
+    expect(await run(request)).toEqual(['good']);
+  });
+
   it.each([['Bearer good'], ['token good'], ['bearer   good'], ['TOKEN good ']])('accepts %j', async (header) => {
     const request = requestWith({ authorization: header });
     expect(await run(request)).toEqual(['good']);

@@ -1,0 +1,82 @@
+/**
+ * The whole platform in one stack, one construct per concern (infra/aws/constructs/):
+ * event store, identity, API, stream processors, scheduling, compute, storage, ingress (with a
+ * domain only), task lifecycle, integrations and observability.
+ *
+ * The Lambda functions that exist are wired here: the API and its authorizer (in Api) and the
+ * projector. The ones to come plug in with one line each, e.g.
+ *
+ * ```ts
+ * const reactor = this.processors.addConsumer('Reactor', { entry: 'functions/reactor/handler.ts', description: 'Cassini reactor' });
+ * this.scheduling.connectTarget(new PlatformFunction(this, 'ScheduleTarget', { entry: 'functions/schedule-target/handler.ts', ... }).fn);
+ * this.taskLifecycle.onTaskStateChange(taskStateFunction.fn);
+ * this.taskLifecycle.reconcileWith(reconcilerFunction.fn);
+ * ```
+ *
+ * followed by the grants their code needs (`scheduling.grantManageSchedules`,
+ * `compute.grantPassTaskRoles`, `integrations.grantPublish`, explicit statements for ECS and
+ * EFS), which test/infra/aws/least-privilege.test.ts then holds to what the code sends.
+ */
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import type { PlatformConfig } from './config.ts';
+import { Api } from './constructs/api.ts';
+import { Compute } from './constructs/compute.ts';
+import { EventStore } from './constructs/event-store.ts';
+import { Identity } from './constructs/identity.ts';
+import { Ingress } from './constructs/ingress.ts';
+import { Integrations } from './constructs/integrations.ts';
+import { Observability } from './constructs/observability.ts';
+import { Processors } from './constructs/processors.ts';
+import { Scheduling } from './constructs/scheduling.ts';
+import { Storage } from './constructs/storage.ts';
+import { TaskLifecycle } from './constructs/task-lifecycle.ts';
+import type { PlatformFunction } from './platform-function.ts';
+
+export interface CassiniStackProps extends StackProps {
+  config: PlatformConfig;
+}
+
+export class CassiniStack extends Stack {
+  readonly observability: Observability;
+  readonly eventStore: EventStore;
+  readonly identity: Identity;
+  readonly api: Api;
+  readonly processors: Processors;
+  readonly projector: PlatformFunction;
+  readonly scheduling: Scheduling;
+  readonly compute: Compute;
+  readonly storage: Storage;
+  readonly ingress?: Ingress;
+  readonly taskLifecycle: TaskLifecycle;
+  readonly integrations: Integrations;
+
+  constructor(scope: Construct, id: string, props: CassiniStackProps) {
+    super(scope, id, { description: 'Cassini: a self-hosted data-science platform (control plane, compute, storage, ingress)', ...props });
+    const { config } = props;
+    const observability = (this.observability = new Observability(this, 'Observability', { alarmEmail: config.adminEmail }));
+    const eventStore = (this.eventStore = new EventStore(this, 'EventStore'));
+    const identity = (this.identity = new Identity(this, 'Identity', { adminEmail: config.adminEmail }));
+
+    this.api = new Api(this, 'Api', { eventStore, identity, observability, routeDomain: config.ingress?.domainName ?? 'localhost' });
+    this.processors = new Processors(this, 'Processors', { eventStore, observability });
+    this.projector = this.processors.addConsumer('Projector', { entry: 'functions/projector/handler.ts', description: 'Cassini projector: recipe views' });
+
+    this.scheduling = new Scheduling(this, 'Scheduling', { observability });
+    this.compute = new Compute(this, 'Compute', { existingVpc: config.vpc, availabilityZones: config.availabilityZones, gpu: config.gpu });
+    this.storage = new Storage(this, 'Storage', { vpc: this.compute.vpc, clients: this.compute.tasksSecurityGroup });
+    if (config.ingress) {
+      this.ingress = new Ingress(this, 'Ingress', { config: config.ingress, vpc: this.compute.vpc, identity, tasksSecurityGroup: this.compute.tasksSecurityGroup });
+    }
+    this.taskLifecycle = new TaskLifecycle(this, 'TaskLifecycle', { cluster: this.compute.cluster, observability });
+    this.integrations = new Integrations(this, 'Integrations', { eventStore, observability });
+
+    new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the HTTP API' });
+    new CfnOutput(this, 'UserPoolId', { value: identity.userPool.userPoolId });
+    new CfnOutput(this, 'ApiClientId', { value: identity.apiClient.userPoolClientId, description: 'Cognito app client for API sign-in' });
+    new CfnOutput(this, 'EventBusName', { value: this.integrations.bus.eventBusName });
+    new CfnOutput(this, 'ClusterName', { value: this.compute.cluster.clusterName });
+    new CfnOutput(this, 'FileSystemId', { value: this.storage.fileSystem.fileSystemId });
+    if (this.ingress) new CfnOutput(this, 'LoadBalancerDns', { value: this.ingress.loadBalancer.loadBalancerDnsName, description: `Point *.${config.ingress!.domainName} here if no hosted zone was given` });
+  }
+}

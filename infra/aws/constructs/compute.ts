@@ -1,0 +1,240 @@
+/**
+ * Where user work runs: a VPC (new, or an existing one imported by id without lookups), one
+ * ECS cluster with Container Insights and three capacity providers:
+ *  - FARGATE and FARGATE_SPOT for CPU sizes (Fargate has no GPUs),
+ *  - GPU: an Auto Scaling group of the ECS GPU-optimized AMI on the configured instance types,
+ *    under ECS managed scaling from zero instances (nothing is paid while no GPU task runs),
+ *    with managed termination protection and draining so scale-in never kills a running task.
+ * Also the task execution role (pull images, write task logs, read the platform's secrets),
+ * the log group of task output, and the security group tasks run in.
+ *
+ * Task definitions, services and RunTask calls are made at run time by the reactor (to come),
+ * which receives `grantPassTaskRoles` for the roles it may hand to ECS.
+ */
+import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { PLATFORM_SECRET_PREFIX, WORKLOAD_ROLE_PATH, type ExistingVpc } from '../config.ts';
+import { acknowledgeGrantedWildcard, acknowledgeWildcardResource } from '../nag.ts';
+
+/** The port every task serves HTTP on (`$PORT` on AWS, see API.md). */
+export const TASK_PORT = 8000;
+export const GPU_ROOT_VOLUME_GIB = 200;
+
+export interface ComputeProps {
+  /** Reuse this VPC instead of creating one. */
+  existingVpc?: ExistingVpc;
+  /** Availability zones for a new VPC; default: two of the region's. */
+  availabilityZones?: string[];
+  gpu: { instanceTypes: string[]; maxInstances: number };
+}
+
+export class Compute extends Construct {
+  readonly vpc: ec2.IVpc;
+  readonly cluster: ecs.Cluster;
+  readonly gpuCapacity: ecs.AsgCapacityProvider;
+  readonly gpuInstances: autoscaling.AutoScalingGroup;
+  /** Used by ECS to start every platform task: image pulls, task logs, secrets under the platform prefix. */
+  readonly executionRole: iam.Role;
+  /** Output of every task (one stream per task). */
+  readonly taskLogs: logs.LogGroup;
+  /** Tasks run in this group; they reach each other (Dask scheduler and workers) and nothing else reaches them unless allowed. */
+  readonly tasksSecurityGroup: ec2.SecurityGroup;
+
+  constructor(scope: Construct, id: string, props: ComputeProps) {
+    super(scope, id);
+    this.vpc = props.existingVpc ? importVpc(this, props.existingVpc) : this.newVpc(props.availabilityZones);
+
+    this.cluster = new ecs.Cluster(this, 'Cluster', {
+      vpc: this.vpc,
+      containerInsightsV2: ecs.ContainerInsights.ENABLED,
+      enableFargateCapacityProviders: true,
+    });
+
+    this.tasksSecurityGroup = new ec2.SecurityGroup(this, 'TasksSecurityGroup', {
+      vpc: this.vpc,
+      description: 'Cassini tasks: open to each other only',
+      allowAllOutbound: true,
+    });
+    this.tasksSecurityGroup.addIngressRule(this.tasksSecurityGroup, ec2.Port.allTcp(), 'Tasks of the platform (e.g. Dask scheduler and workers)');
+
+    this.taskLogs = new logs.LogGroup(this, 'TaskLogs', { retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.RETAIN });
+    this.executionRole = this.newExecutionRole();
+
+    this.gpuInstances = this.newGpuInstances(props.gpu);
+    this.gpuCapacity = new ecs.AsgCapacityProvider(this, 'GpuCapacity', {
+      autoScalingGroup: this.gpuInstances,
+      machineImageType: ecs.MachineImageType.AMAZON_LINUX_2,
+      enableManagedScaling: true,
+      targetCapacityPercent: 100,
+      minimumScalingStepSize: 1,
+      maximumScalingStepSize: 10,
+      enableManagedTerminationProtection: true,
+      enableManagedDraining: true,
+    });
+    this.cluster.addAsgCapacityProvider(this.gpuCapacity);
+    this.cluster.addDefaultCapacityProviderStrategy([{ capacityProvider: 'FARGATE', weight: 1 }]);
+    Validations.of(this.gpuInstances).acknowledge(
+      {
+        id: 'AwsSolutions-EC26',
+        reason: 'The root volume is encrypted in the launch template (GpuLaunchTemplate, encrypted: true); the rule cannot read through the launch template reference of a mixed instances policy.',
+      },
+      {
+        id: 'AwsSolutions-AS3',
+        reason: 'ECS managed scaling drives this group; its scaling activities show in ECS, CloudWatch and the Auto Scaling history, and operators act on alarms rather than a notification per instance.',
+      },
+    );
+  }
+
+  private newVpc(availabilityZones: string[] | undefined): ec2.Vpc {
+    const flowLogs = new logs.LogGroup(this, 'FlowLogs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
+    return new ec2.Vpc(this, 'Vpc', {
+      // Given explicitly, or two of the region's: either way no availability-zone lookup.
+      ...(availabilityZones ? { availabilityZones } : { maxAzs: 2 }),
+      natGateways: 1,
+      subnetConfiguration: [
+        { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
+        { name: 'private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 19 },
+      ],
+      // Image layers come from S3 and the control plane's data is in DynamoDB: keep that traffic off the NAT gateway.
+      gatewayEndpoints: {
+        S3: { service: ec2.GatewayVpcEndpointAwsService.S3 },
+        DynamoDB: { service: ec2.GatewayVpcEndpointAwsService.DYNAMODB },
+      },
+      flowLogs: { all: { destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogs), trafficType: ec2.FlowLogTrafficType.ALL } },
+    });
+  }
+
+  private newExecutionRole(): iam.Role {
+    const stack = Stack.of(this);
+    const role = new iam.Role(this, 'TaskExecutionRole', {
+      description: 'ECS task execution role of Cassini tasks',
+      assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com').withConditions({ StringEquals: { 'aws:SourceAccount': stack.account } }),
+    });
+    const repositories = stack.formatArn({ service: 'ecr', resource: 'repository', resourceName: '*' });
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }));
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage'],
+        resources: [repositories],
+      }),
+    );
+    this.taskLogs.grantWrite(role);
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: [platformSecretsArn(this)],
+      }),
+    );
+    Validations.of(role).acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason: 'ecr:GetAuthorizationToken has no resource-level permissions.' });
+    acknowledgeWildcardResource(role, repositories, 'Users choose images at run time (catalog or full URI): pulls are allowed from any repository of this account and no other.');
+    acknowledgeWildcardResource(
+      role,
+      platformSecretsArn(this),
+      `Secrets are created at run time (PUT /api/secrets/{name}) under the platform prefix "${PLATFORM_SECRET_PREFIX}"; ECS injects those and no other secret.`,
+    );
+    return role;
+  }
+
+  private newGpuInstances(gpu: ComputeProps['gpu']): autoscaling.AutoScalingGroup {
+    const securityGroup = new ec2.SecurityGroup(this, 'GpuInstancesSecurityGroup', {
+      vpc: this.vpc,
+      description: 'Cassini GPU container instances: no inbound traffic (tasks use awsvpc networking and the tasks group)',
+      allowAllOutbound: true,
+    });
+    const role = new iam.Role(this, 'GpuInstanceRole', {
+      description: 'Cassini GPU container instances (ECS agent)',
+      assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
+    });
+    Validations.of(role).acknowledge(
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'The ECS agent registers the instance and polls for work: ecs:DiscoverPollEndpoint, Poll, StartTelemetrySession and ' +
+          'ecr:GetAuthorizationToken have no resource-level permissions (statements written by CDK addAsgCapacityProvider; cluster actions are scoped to the cluster).',
+      },
+      {
+        id: 'AwsSolutions-IAM5[Action::ecs:Submit*]',
+        reason: 'ecs:Submit* (SubmitContainerStateChange, SubmitTaskStateChange, ...) is how the ECS agent reports task state; CDK writes it scoped to this cluster.',
+      },
+    );
+    const launchTemplate = new ec2.LaunchTemplate(this, 'GpuLaunchTemplate', {
+      machineImage: ecs.EcsOptimizedImage.amazonLinux2(ecs.AmiHardwareType.GPU),
+      userData: ec2.UserData.forLinux(),
+      role,
+      securityGroup,
+      requireImdsv2: true,
+      // One hop: containers cannot reach the instance metadata (and the instance role).
+      httpPutResponseHopLimit: 1,
+      detailedMonitoring: true,
+      blockDevices: [
+        {
+          deviceName: '/dev/xvda',
+          volume: ec2.BlockDeviceVolume.ebs(GPU_ROOT_VOLUME_GIB, { encrypted: true, volumeType: ec2.EbsDeviceVolumeType.GP3, deleteOnTermination: true }),
+        },
+      ],
+    });
+    return new autoscaling.AutoScalingGroup(this, 'GpuInstances', {
+      vpc: this.vpc,
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      minCapacity: 0,
+      maxCapacity: gpu.maxInstances,
+      mixedInstancesPolicy: {
+        launchTemplate,
+        launchTemplateOverrides: gpu.instanceTypes.map((t) => ({ instanceType: new ec2.InstanceType(t) })),
+        instancesDistribution: {
+          onDemandPercentageAboveBaseCapacity: 100,
+          onDemandAllocationStrategy: autoscaling.OnDemandAllocationStrategy.PRIORITIZED,
+        },
+      },
+      healthChecks: autoscaling.HealthChecks.ec2({ gracePeriod: Duration.minutes(5) }),
+    });
+  }
+
+  /**
+   * Lets `grantee` hand ECS the roles a task may use: the execution role, and the task roles an
+   * admin registered, which must live under the IAM path WORKLOAD_ROLE_PATH. Nothing else.
+   */
+  grantPassTaskRoles(grantee: iam.IGrantable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['iam:PassRole'],
+        resources: [this.executionRole.roleArn, workloadRolesArn(this)],
+        conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+      }),
+    );
+    acknowledgeGrantedWildcard(
+      grantee,
+      workloadRolesArn(this),
+      `Task roles are registered by an admin at run time (PUT /api/iam_roles/{name}); only roles under the IAM path ${WORKLOAD_ROLE_PATH} can be passed, and only to ECS tasks.`,
+    );
+  }
+}
+
+/** The secrets the platform owns: `cassini/...` (Secrets Manager appends a random suffix to every ARN). */
+export function platformSecretsArn(scope: Construct): string {
+  return Stack.of(scope).formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${PLATFORM_SECRET_PREFIX}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+}
+
+/** The task roles an admin may register: roles under WORKLOAD_ROLE_PATH. */
+export function workloadRolesArn(scope: Construct): string {
+  return Stack.of(scope).formatArn({ service: 'iam', region: '', resource: 'role', resourceName: `${WORKLOAD_ROLE_PATH.replace(/^\//, '')}*` });
+}
+
+function importVpc(scope: Construct, existing: ExistingVpc): ec2.IVpc {
+  const vpc = ec2.Vpc.fromVpcAttributes(scope, 'Vpc', {
+    vpcId: existing.vpcId,
+    availabilityZones: existing.availabilityZones,
+    privateSubnetIds: existing.privateSubnetIds,
+    ...(existing.publicSubnetIds.length > 0 ? { publicSubnetIds: existing.publicSubnetIds } : {}),
+  });
+  Validations.of(vpc).acknowledge({
+    id: 'Annotation::@aws-cdk/aws-ec2:noSubnetRouteTableId',
+    reason: 'Nothing in the stack adds routes to an existing VPC (no gateway endpoints, no NAT): its route tables are never read.',
+  });
+  return vpc;
+}

@@ -1,0 +1,145 @@
+/**
+ * The way in to deployments and workspaces: an internet-facing Application Load Balancer with
+ * HTTPS only (HTTP redirects), serving `*.<domain>` with Cognito sign-in. Created only when a
+ * domain and a certificate are given.
+ *
+ * Routes are host-based rules per subdomain, added at run time by the reactor (to come) when a
+ * deployment or workspace starts: `authenticate-cognito` then forward for `owner`/`org`
+ * visibility, forward alone for `unauthenticated`. Until a rule matches, the listener's default
+ * action signs the visitor in and answers 404, so nobody learns which names exist without
+ * signing in. What the reactor needs is in `environment()`.
+ *
+ * Cognito accepts no wildcard callback URL: each served subdomain must be added to the
+ * load balancer client's callback URLs (`https://<sub>.<domain>/oauth2/idpresponse`) when its
+ * rule is added (cognito-idp:UpdateUserPoolClient); 100 per client, like the 100 rules of an ALB.
+ */
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import { AuthenticateCognitoAction } from 'aws-cdk-lib/aws-elasticloadbalancingv2-actions';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as targets from 'aws-cdk-lib/aws-route53-targets';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import type { IngressConfig } from '../config.ts';
+import type { Identity } from './identity.ts';
+
+/** Body of the answer for a host no deployment or workspace serves, in the API's error shape. */
+export const NO_ROUTE_BODY = JSON.stringify({ code: 'not_found', message: 'Nothing is served at this address: check the deployment or workspace name and that it is running.' });
+
+export interface IngressProps {
+  config: IngressConfig;
+  vpc: ec2.IVpc;
+  identity: Identity;
+  /** Tasks behind the load balancer; it is allowed to reach them. */
+  tasksSecurityGroup: ec2.ISecurityGroup;
+}
+
+export class Ingress extends Construct {
+  readonly loadBalancer: elbv2.ApplicationLoadBalancer;
+  readonly httpsListener: elbv2.ApplicationListener;
+  /** The app client the load balancer signs users in with (it has a secret, unlike the API's). */
+  readonly client: cognito.UserPoolClient;
+  readonly userPoolDomain: cognito.UserPoolDomain;
+  readonly accessLogs: s3.Bucket;
+
+  constructor(scope: Construct, id: string, props: IngressProps) {
+    super(scope, id);
+    const { domainName, certificateArn, hostedZone } = props.config;
+    const { userPool } = props.identity;
+
+    this.userPoolDomain = userPool.addDomain('SignIn', {
+      cognitoDomain: { domainPrefix: `cassini-${domainName.replace(/\./g, '-')}`.slice(0, 63).replace(/-+$/, '') },
+    });
+    this.client = userPool.addClient('LoadBalancerClient', {
+      generateSecret: true,
+      oAuth: {
+        flows: { authorizationCodeGrant: true },
+        scopes: [cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE],
+        callbackUrls: [`https://${domainName}/oauth2/idpresponse`],
+      },
+      supportedIdentityProviders: [cognito.UserPoolClientIdentityProvider.COGNITO],
+      preventUserExistenceErrors: true,
+    });
+
+    this.accessLogs = new s3.Bucket(this, 'AccessLogs', {
+      // ALB access logs support SSE-S3 only.
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      lifecycleRules: [{ expiration: Duration.days(90) }],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(this.accessLogs).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason: 'This bucket receives the load balancer access logs; logging access to the log bucket itself would log the logging.',
+    });
+
+    const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.vpc,
+      description: 'Cassini load balancer: HTTPS (and HTTP to redirect) from anywhere',
+      allowAllOutbound: false,
+    });
+    securityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS');
+    securityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(80), 'HTTP, redirected to HTTPS');
+    // Route ports are chosen per resource (container_port), so the load balancer may reach any task port.
+    securityGroup.addEgressRule(props.tasksSecurityGroup, ec2.Port.allTcp(), 'To platform tasks');
+    // Cognito sign-in: the load balancer calls the user pool's token endpoint over HTTPS.
+    securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'Cognito token endpoint');
+    props.tasksSecurityGroup.addIngressRule(securityGroup, ec2.Port.allTcp(), 'From the load balancer');
+    Validations.of(securityGroup).acknowledge({
+      id: 'AwsSolutions-EC23',
+      reason: 'A public entry point: deployments and workspaces are served to browsers anywhere, and every request signs in through Cognito unless its route is explicitly unauthenticated.',
+    });
+
+    this.loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'LoadBalancer', {
+      vpc: props.vpc,
+      internetFacing: true,
+      vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC },
+      securityGroup,
+      dropInvalidHeaderFields: true,
+    });
+    this.loadBalancer.logAccessLogs(this.accessLogs, 'alb');
+
+    this.httpsListener = this.loadBalancer.addListener('Https', {
+      port: 443,
+      protocol: elbv2.ApplicationProtocol.HTTPS,
+      certificates: [elbv2.ListenerCertificate.fromArn(certificateArn)],
+      open: false,
+      defaultAction: new AuthenticateCognitoAction({
+        userPool,
+        userPoolClient: this.client,
+        userPoolDomain: this.userPoolDomain,
+        sessionTimeout: Duration.hours(12),
+        allowHttpsOutbound: false,
+        next: elbv2.ListenerAction.fixedResponse(404, { contentType: 'application/json', messageBody: NO_ROUTE_BODY }),
+      }),
+    });
+    this.loadBalancer.addListener('Http', {
+      port: 80,
+      protocol: elbv2.ApplicationProtocol.HTTP,
+      open: false,
+      defaultAction: elbv2.ListenerAction.redirect({ protocol: 'HTTPS', port: '443', permanent: true }),
+    });
+
+    if (hostedZone) {
+      const zone = route53.HostedZone.fromHostedZoneAttributes(this, 'Zone', { hostedZoneId: hostedZone.id, zoneName: hostedZone.name });
+      new route53.ARecord(this, 'Wildcard', {
+        zone,
+        recordName: `*.${domainName}`,
+        target: route53.RecordTarget.fromAlias(new targets.LoadBalancerTarget(this.loadBalancer)),
+      });
+    }
+  }
+
+  /** What the code that adds routes needs: where to add rules, and the sign-in to put in front of them. */
+  environment(): Record<string, string> {
+    return {
+      LISTENER_ARN: this.httpsListener.listenerArn,
+      ALB_USER_POOL_CLIENT_ID: this.client.userPoolClientId,
+      ALB_USER_POOL_DOMAIN: this.userPoolDomain.domainName,
+    };
+  }
+}

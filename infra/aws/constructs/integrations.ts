@@ -1,0 +1,103 @@
+/**
+ * Domain events for integrations: a custom EventBridge bus that receives every committed batch
+ * of domain events, with an archive (a year) so an integration can replay what it missed.
+ *
+ * An EventBridge Pipe carries them from the events table's stream to the bus, with no code:
+ * every insert (one committed batch) becomes one bus event with source `cassini.events`,
+ * detail-type `EventBatchCommitted`, and the stream record as detail. The record's `NewImage`
+ * is the item described in shared/adapters/dynamodb/batch-item.ts: stream id (`pk`), first
+ * and last versions (`sk`, `n`), commit time (`at`) and the events (`e`, JSON; or `z`, gzipped
+ * for large batches); `decodeBatch` there reads it. The pipe retries, splits failing batches and
+ * sends what it cannot deliver to its dead-letter queue, which is alarmed.
+ *
+ * Other publishers (e.g. the reactor publishing one bus event per domain event) get
+ * `grantPublish`.
+ */
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as pipes from 'aws-cdk-lib/aws-pipes';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { EventStore } from './event-store.ts';
+import type { Observability } from './observability.ts';
+
+export const EVENT_SOURCE = 'cassini.events';
+export const BATCH_DETAIL_TYPE = 'EventBatchCommitted';
+export const ARCHIVE_RETENTION = Duration.days(365);
+
+export interface IntegrationsProps {
+  eventStore: EventStore;
+  observability: Observability;
+}
+
+export class Integrations extends Construct {
+  readonly bus: events.EventBus;
+  readonly archive: events.Archive;
+  readonly pipe: pipes.CfnPipe;
+  readonly deadLetterQueue: sqs.Queue;
+
+  constructor(scope: Construct, id: string, props: IntegrationsProps) {
+    super(scope, id);
+    this.bus = new events.EventBus(this, 'Bus', { description: 'Cassini domain events, for integrations' });
+    this.archive = this.bus.archive('Archive', {
+      description: 'Every Cassini domain event, for replay',
+      eventPattern: { account: [Stack.of(this).account] },
+      retention: ARCHIVE_RETENTION,
+    });
+
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is the dead-letter queue of the event publishing pipe; it needs none of its own.',
+    });
+    props.observability.watchQueue(this.deadLetterQueue, 'Event publishing dead letters');
+
+    const streamArn = props.eventStore.events.tableStreamArn!;
+    const role = new iam.Role(this, 'PipeRole', {
+      description: 'Cassini pipe: events table stream to the domain events bus',
+      assumedBy: new iam.ServicePrincipal('pipes.amazonaws.com').withConditions({ StringEquals: { 'aws:SourceAccount': Stack.of(this).account } }),
+    });
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'],
+        resources: [streamArn],
+      }),
+    );
+    this.bus.grantPutEventsTo(role);
+    this.deadLetterQueue.grantSendMessages(role);
+
+    this.pipe = new pipes.CfnPipe(this, 'Pipe', {
+      description: 'Publishes every committed batch of domain events on the integrations bus',
+      roleArn: role.roleArn,
+      source: streamArn,
+      sourceParameters: {
+        dynamoDbStreamParameters: {
+          startingPosition: 'LATEST',
+          batchSize: 10,
+          maximumRetryAttempts: 10,
+          onPartialBatchItemFailure: 'AUTOMATIC_BISECT',
+          deadLetterConfig: { arn: this.deadLetterQueue.queueArn },
+        },
+        // Items are only ever inserted; anything else (a TTL deletion) is not a domain event.
+        filterCriteria: { filters: [{ pattern: JSON.stringify({ eventName: ['INSERT'] }) }] },
+      },
+      target: this.bus.eventBusArn,
+      targetParameters: {
+        eventBridgeEventBusParameters: { source: EVENT_SOURCE, detailType: BATCH_DETAIL_TYPE },
+      },
+    });
+    // The role's policy must exist before the pipe starts reading.
+    this.pipe.node.addDependency(role);
+  }
+
+  /** Lets `grantee` put events on the bus. */
+  grantPublish(grantee: iam.IGrantable): void {
+    this.bus.grantPutEventsTo(grantee);
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * The consumers of the events table's stream: the projector today, the reactor and others
+ * later (`addConsumer`, one line each). Each gets a Lambda event source mapping that
+ *  - reads every shard in order (parallelization 1) from the oldest record still kept,
+ *  - takes the handler's partial batch response (`batchItemFailures`) so only the failed
+ *    record and what follows it are retried,
+ *  - splits a failing batch in two (bisect) to isolate a poison record,
+ *  - retries a bounded number of times, then sends the record's coordinates to the SQS
+ *    on-failure queue and moves on. Nothing is lost by moving on: consumers read the batches
+ *    they missed from the table when they see a gap (shared/app/consumers/ordered-delivery.ts),
+ *    and the queue's alarm tells an operator to look.
+ *
+ * DynamoDB Streams advises at most two readers per shard: the projector and the integrations
+ * pipe read it today (see integrations.ts); a reactor makes three, which costs some read
+ * throttling (retried, not lost) unless one of them takes over another's work.
+ */
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { PlatformFunction, type PlatformFunctionProps } from '../platform-function.ts';
+import type { EventStore } from './event-store.ts';
+import type { Observability } from './observability.ts';
+
+/** Attempts after the first before a record goes to the on-failure queue. */
+export const STREAM_RETRY_ATTEMPTS = 10;
+export const STREAM_BATCH_SIZE = 100;
+
+export interface ProcessorsProps {
+  eventStore: EventStore;
+  observability: Observability;
+}
+
+export class Processors extends Construct {
+  /** Where records that exhausted their retries are reported (metadata only: shard and sequence numbers). */
+  readonly failures: sqs.Queue;
+  readonly consumers: PlatformFunction[] = [];
+
+  constructor(scope: Construct, id: string, private readonly props: ProcessorsProps) {
+    super(scope, id);
+    this.failures = new sqs.Queue(this, 'OnFailure', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    Validations.of(this.failures).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself the on-failure destination of the stream consumers; it needs no dead-letter queue of its own.',
+    });
+    props.observability.watchQueue(this.failures, 'Stream consumer failures');
+  }
+
+  /**
+   * A new consumer of the events stream, connected to both tables (see EventStore.connect),
+   * watched by the dashboard and alarms. Returns the function, for further grants.
+   */
+  addConsumer(id: string, props: PlatformFunctionProps): PlatformFunction {
+    const consumer = new PlatformFunction(this, id, { timeout: Duration.seconds(60), ...props });
+    this.props.eventStore.connect(consumer);
+    consumer.fn.addEventSource(
+      new DynamoEventSource(this.props.eventStore.events, {
+        startingPosition: lambda.StartingPosition.TRIM_HORIZON,
+        batchSize: STREAM_BATCH_SIZE,
+        parallelizationFactor: 1,
+        reportBatchItemFailures: true,
+        bisectBatchOnError: true,
+        retryAttempts: STREAM_RETRY_ATTEMPTS,
+        onFailure: new SqsDlq(this.failures),
+      }),
+    );
+    Validations.of(consumer.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Two actions without resource-level permissions: dynamodb:ListStreams, which the event source mapping needs (CDK grantStreamRead), ' +
+        'and X-Ray PutTraceSegments/PutTelemetryRecords for active tracing. Stream reads are limited to the events stream.',
+    });
+    this.props.observability.watchStreamConsumer(consumer, id);
+    this.consumers.push(consumer);
+    return consumer;
+  }
+}

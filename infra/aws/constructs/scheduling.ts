@@ -1,0 +1,103 @@
+/**
+ * Job schedules: one EventBridge Scheduler schedule per scheduled job, all in one schedule
+ * group, each with the job's time zone, a retry policy and this dead-letter queue. Schedules
+ * are created at run time by the code that reacts to `ScheduleSet` events (the reactor, to
+ * come), not here; what they need is here:
+ *  - the group,
+ *  - the role Scheduler assumes to invoke the schedule-target Lambda and to write to the
+ *    dead-letter queue (`connectTarget` adds the invoke permission once that Lambda exists),
+ *  - `environment()`: the values a schedule-writing function needs,
+ *  - `grantManageSchedules`: create/update/delete/get in this group, and `iam:PassRole` on this
+ *    one role, to Scheduler only.
+ */
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { acknowledgeGrantedWildcard } from '../nag.ts';
+import type { Observability } from './observability.ts';
+
+export interface SchedulingProps {
+  observability: Observability;
+}
+
+export class Scheduling extends Construct {
+  readonly group: scheduler.ScheduleGroup;
+  /** Assumed by EventBridge Scheduler for the platform's schedules only. */
+  readonly schedulerRole: iam.Role;
+  readonly deadLetterQueue: sqs.Queue;
+  private target?: lambda.IFunction;
+
+  /** Every schedule of the group. */
+  get scheduleArns(): string {
+    return Stack.of(this).formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${this.group.scheduleGroupName}/*` });
+  }
+
+  constructor(scope: Construct, id: string, props: SchedulingProps) {
+    super(scope, id);
+    this.group = new scheduler.ScheduleGroup(this, 'Group', { removalPolicy: RemovalPolicy.DESTROY });
+
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is the dead-letter queue of the job schedules; it needs none of its own.',
+    });
+    props.observability.watchQueue(this.deadLetterQueue, 'Schedule dead letters');
+
+    const { account } = Stack.of(this);
+    this.schedulerRole = new iam.Role(this, 'SchedulerRole', {
+      description: 'Assumed by EventBridge Scheduler to start scheduled Cassini job runs',
+      // Only schedules of this account and group may use it (confused-deputy protection).
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com').withConditions({
+        StringEquals: { 'aws:SourceAccount': account },
+        ArnLike: { 'aws:SourceArn': this.scheduleArns },
+      }),
+    });
+    this.deadLetterQueue.grantSendMessages(this.schedulerRole);
+  }
+
+  /** Makes `fn` the target every job schedule invokes. One target: a second call is a mistake. */
+  connectTarget(fn: lambda.IFunction): void {
+    if (this.target) throw new Error('the schedules already have a target function');
+    this.target = fn;
+    // The unqualified function only (grantInvoke would add every version, `arn:*`).
+    this.schedulerRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [fn.functionArn] }));
+  }
+
+  /** What a function that writes schedules puts in each one. */
+  environment(): Record<string, string> {
+    if (!this.target) throw new Error('connectTarget first: schedules need their target function');
+    return {
+      SCHEDULE_GROUP: this.group.scheduleGroupName,
+      SCHEDULER_ROLE_ARN: this.schedulerRole.roleArn,
+      SCHEDULE_TARGET_ARN: this.target.functionArn,
+      SCHEDULE_DLQ_ARN: this.deadLetterQueue.queueArn,
+    };
+  }
+
+  /** Lets `grantee` create, change, read and delete the schedules of this group (and hand Scheduler its role). */
+  grantManageSchedules(grantee: iam.IGrantable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule', 'scheduler:DeleteSchedule', 'scheduler:GetSchedule'],
+        resources: [this.scheduleArns],
+      }),
+    );
+    acknowledgeGrantedWildcard(grantee, this.scheduleArns, 'One schedule per scheduled job, named at run time: the grant covers the schedules of the platform group and no other.');
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['iam:PassRole'],
+        resources: [this.schedulerRole.roleArn],
+        conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+      }),
+    );
+  }
+}
+

@@ -1,0 +1,75 @@
+/**
+ * How the control plane learns what ECS did:
+ *  - an EventBridge rule on "ECS Task State Change" events of the platform's cluster, for the
+ *    function that appends run and replica events (`lastStatus`, `stopCode`,
+ *    `containers[].exitCode`);
+ *  - a rule firing every minute for the reconciler, which compares what should run with what
+ *    ECS says runs and repairs drift (a lost event, a reclaimed spot task).
+ * Both functions come later: the rules exist now, without targets (they match and deliver
+ * nothing), and `onTaskStateChange(fn)` / `reconcileWith(fn)` connect them, one line each,
+ * with retries and this construct's dead-letter queue.
+ */
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import type * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { Observability } from './observability.ts';
+
+export const RECONCILE_EVERY = Duration.minutes(1);
+
+export interface TaskLifecycleProps {
+  cluster: ecs.ICluster;
+  observability: Observability;
+}
+
+export class TaskLifecycle extends Construct {
+  readonly taskStateRule: events.Rule;
+  readonly reconcileRule: events.Rule;
+  /** Events a target could not take after its retries. */
+  readonly deadLetterQueue: sqs.Queue;
+
+  constructor(scope: Construct, id: string, props: TaskLifecycleProps) {
+    super(scope, id);
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is the dead-letter queue of the task-state and reconciler rules; it needs none of its own.',
+    });
+    props.observability.watchQueue(this.deadLetterQueue, 'Task lifecycle dead letters');
+
+    this.taskStateRule = new events.Rule(this, 'TaskStateChanged', {
+      description: 'ECS task state changes of the Cassini cluster',
+      eventPattern: {
+        source: ['aws.ecs'],
+        detailType: ['ECS Task State Change'],
+        detail: { clusterArn: [props.cluster.clusterArn] },
+      },
+    });
+    this.reconcileRule = new events.Rule(this, 'Reconcile', {
+      description: 'Runs the Cassini reconciler every minute',
+      schedule: events.Schedule.rate(RECONCILE_EVERY),
+    });
+  }
+
+  /** Delivers every task state change of the cluster to `fn`. */
+  onTaskStateChange(fn: lambda.IFunction): void {
+    this.taskStateRule.addTarget(this.target(fn, Duration.hours(1)));
+  }
+
+  /** Runs `fn` every minute; a tick older than two minutes is dropped, the next one does the same work. */
+  reconcileWith(fn: lambda.IFunction): void {
+    this.reconcileRule.addTarget(this.target(fn, Duration.minutes(2)));
+  }
+
+  private target(fn: lambda.IFunction, maxEventAge: Duration): eventTargets.LambdaFunction {
+    return new eventTargets.LambdaFunction(fn, { deadLetterQueue: this.deadLetterQueue, retryAttempts: 8, maxEventAge });
+  }
+}

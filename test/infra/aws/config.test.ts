@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, platformConfig } from '../../../infra/aws/config.ts';
+
+const VPC = 'vpc-0a1b2c3d4e5f60718';
+const [S1, S2, S3, S4] = ['subnet-0000000000000000a', 'subnet-0000000000000000b', 'subnet-0000000000000000c', 'subnet-0000000000000000d'];
+const CERT = 'arn:aws:acm:eu-west-1:123456789012:certificate/0d1f5c2e-1111-2222-3333-444455556666';
+
+function config(context: Record<string, unknown>) {
+  return platformConfig((key) => context[key]);
+}
+
+describe('platformConfig', () => {
+  it('gives a complete platform without ingress when no parameter is set', () => {
+    expect(config({})).toEqual({ gpu: { instanceTypes: ['g5.xlarge', 'g4dn.xlarge'], maxInstances: 2 } });
+  });
+
+  it('reads lists and numbers as the command line gives them (strings) and as cdk.json gives them', () => {
+    expect(config({ gpuInstanceTypes: 'g6.xlarge, g5.2xlarge', gpuMaxInstances: '8' }).gpu).toEqual({ instanceTypes: ['g6.xlarge', 'g5.2xlarge'], maxInstances: 8 });
+    expect(config({ gpuInstanceTypes: ['g6.xlarge'], gpuMaxInstances: 0 }).gpu).toEqual({ instanceTypes: ['g6.xlarge'], maxInstances: 0 });
+  });
+
+  it('creates ingress only with a domain and a certificate, and the hosted zone defaults to the domain', () => {
+    expect(config({ domainName: 'Apps.Example.com.', certificateArn: CERT, hostedZoneId: 'Z1' }).ingress).toEqual({
+      domainName: 'apps.example.com',
+      certificateArn: CERT,
+      hostedZone: { id: 'Z1', name: 'apps.example.com' },
+    });
+    expect(config({ domainName: 'apps.example.com', certificateArn: CERT }).ingress).toEqual({ domainName: 'apps.example.com', certificateArn: CERT });
+  });
+
+  it.each([
+    [{ domainName: 'apps.example.com' }, /needs "certificateArn"/],
+    [{ certificateArn: CERT }, /need "domainName"/],
+    [{ domainName: 'not a domain', certificateArn: CERT }, /not a domain name/],
+    [{ domainName: 'apps.example.com', certificateArn: 'arn:aws:iam::123456789012:role/x' }, /not an ACM certificate ARN/],
+    [{ gpuMaxInstances: '1.5' }, /gpuMaxInstances" must be an integer/],
+    [{ gpuInstanceTypes: 'g5.xlarge,huge' }, /"huge", which is not an EC2 instance type/],
+    [{ gpuMaxInstances: -1 }, /gpuMaxInstances" must be an integer/],
+    [{ adminEmail: 'admin' }, /not an e-mail address/],
+    [{ vpcId: VPC }, /needs "vpcAvailabilityZones" and "vpcPrivateSubnetIds"/],
+    [{ vpcId: 'vpc-1', vpcAvailabilityZones: 'a', vpcPrivateSubnetIds: S1 }, /not a VPC id/],
+    [{ vpcId: VPC, vpcAvailabilityZones: 'a', vpcPrivateSubnetIds: 'subnet-2' }, /"subnet-2", which is not a subnet id/],
+    [{ vpcId: VPC, vpcAvailabilityZones: 'a,b', vpcPrivateSubnetIds: `${S1},${S2},${S3}` }, /same number of subnets in each of the 2 availability zones/],
+    [{ vpcId: VPC, vpcAvailabilityZones: 'a', vpcPrivateSubnetIds: S1, domainName: 'apps.example.com', certificateArn: CERT }, /needs "vpcPublicSubnetIds"/],
+    [{ vpcId: VPC, vpcAvailabilityZones: 'a', vpcPrivateSubnetIds: S1, availabilityZones: 'a' }, /is for a new VPC/],
+  ])('refuses %j', (context, message) => {
+    expect(() => config(context)).toThrow(ConfigError);
+    expect(() => config(context)).toThrow(message);
+  });
+
+  it('imports an existing VPC by ids', () => {
+    expect(config({ vpcId: VPC, vpcAvailabilityZones: 'a,b', vpcPrivateSubnetIds: `${S1},${S2}`, vpcPublicSubnetIds: `${S3},${S4}` }).vpc).toEqual({
+      vpcId: VPC,
+      availabilityZones: ['a', 'b'],
+      privateSubnetIds: [S1, S2],
+      publicSubnetIds: [S3, S4],
+    });
+  });
+});

@@ -1,0 +1,137 @@
+/**
+ * Least privilege, proven against the code: for every platform Lambda function in the stack,
+ * every AWS SDK command its bundle can send is allowed by its synthesized role (DynamoDB: on
+ * the right table), and its role allows nothing else except what the Lambda service needs on
+ * its behalf (its log group, X-Ray, its stream and on-failure queue). Then the rules no role
+ * may break: iam:PassRole only for the roles tasks and schedules need, Secrets Manager only
+ * under the platform prefix.
+ */
+import { describe, expect, it } from 'vitest';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { PLATFORM_SECRET_PREFIX, WORKLOAD_ROLE_PATH } from '../../../infra/aws/config.ts';
+import { PlatformFunction } from '../../../infra/aws/platform-function.ts';
+import { buildCassini, logicalId, synthesize, type Synthesized } from './support/synth.ts';
+import { checkLeastPrivilege, commandsSentBy, commandsSentByEntry, DYNAMODB_TABLE_OF_FILE, roleStatements } from './support/least-privilege.ts';
+
+const FIXTURE = 'test/infra/aws/fixtures/deletes-items.ts';
+
+const synth = synthesize(buildCassini());
+const functions = synth.stack.node.findAll().filter((c): c is PlatformFunction => c instanceof PlatformFunction);
+
+/** Every role's statements. CDK's own custom resource providers carry the basic Lambda policy (logs only). */
+function statementsEverywhere(s: Synthesized) {
+  return Object.entries(s.json.Resources)
+    .filter(([, r]) => r.Type === 'AWS::IAM::Role')
+    .flatMap(([id]) => roleStatements(s.json.Resources, id, ['service-role/AWSLambdaBasicExecutionRole']).map((statement) => ({ role: id, statement })));
+}
+
+function actionsOf(statement: { Action: string | string[] }): string[] {
+  return Array.isArray(statement.Action) ? statement.Action : [statement.Action];
+}
+
+describe('least privilege of the platform functions', () => {
+  it('finds every platform function of the stack (API, authorizer, projector)', () => {
+    expect(functions.map((f) => f.entry).sort()).toEqual(['functions/api/handler.ts', 'functions/authorizer/handler.ts', 'functions/projector/handler.ts']);
+  });
+
+  it.each(functions.map((f) => [f.entry, f] as const))('%s: its role allows exactly what its code sends', (_entry, fn) => {
+    const report = checkLeastPrivilege(synth, fn);
+    expect({ missing: report.missing, excess: report.excess }).toEqual({ missing: [], excess: [] });
+  });
+
+  it('reads what the DynamoDB adapters send from the code itself', () => {
+    const actions = new Set(commandsSentByEntry('functions/api/handler.ts').map((c) => `${c.action} on ${c.table}`));
+    expect(actions).toEqual(
+      new Set([
+        'dynamodb:Query on events',
+        'dynamodb:PutItem on events',
+        'dynamodb:Scan on events',
+        'dynamodb:Query on views',
+        'dynamodb:PutItem on views',
+        'dynamodb:GetItem on views',
+        'dynamodb:BatchWriteItem on views',
+      ]),
+    );
+    expect(commandsSentByEntry('functions/authorizer/handler.ts')).toEqual([]);
+  });
+
+  it('understands aliased imports and ignores type-only uses', () => {
+    const source = [
+      "import { QueryCommand as Q, type PutItemCommandInput, GetItemCommand } from '@aws-sdk/client-dynamodb';",
+      "import { RunTaskCommand } from '@aws-sdk/client-ecs';",
+      'const input: PutItemCommandInput = x; send(new Q({})); send(new RunTaskCommand({}));',
+    ].join('\n');
+    expect(commandsSentBy('shared/adapters/dynamodb/dynamodb-event-store.ts', source).map((c) => c.action)).toEqual(['dynamodb:Query', 'ecs:RunTask']);
+  });
+
+  it('fails when the code sends a command the role does not allow', () => {
+    const app = buildCassini();
+    const fn = new PlatformFunction(app.stack, 'Deleter', { entry: FIXTURE, description: 'test' });
+    app.stack.eventStore.connect(fn);
+    const sent = commandsSentByEntry(FIXTURE, { ...DYNAMODB_TABLE_OF_FILE, [FIXTURE]: 'events' });
+    expect(checkLeastPrivilege(synthesize(app), fn, sent).missing).toEqual(['dynamodb:DeleteItem on events']);
+  });
+
+  it('refuses to guess the table of a DynamoDB adapter it does not know', () => {
+    expect(() => commandsSentByEntry(FIXTURE)).toThrow(/deletes-items\.ts sends DeleteItemCommand: say which table/);
+  });
+
+  it('fails when the role allows an action the code never sends', () => {
+    const app = buildCassini();
+    app.stack.projector.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['dynamodb:DeleteItem'], resources: [app.stack.eventStore.views.tableArn] }));
+    const report = checkLeastPrivilege(synthesize(app), app.stack.projector);
+    expect(report.excess).toEqual(['dynamodb:DeleteItem on views']);
+  });
+
+  it('gives no function a managed policy, a wildcard action, or DynamoDB beyond the two tables', () => {
+    for (const fn of functions) {
+      const id = logicalId(fn.role);
+      expect(synth.json.Resources[id]!.Properties!.ManagedPolicyArns, fn.entry).toBeUndefined();
+      for (const statement of roleStatements(synth.json.Resources, id)) {
+        for (const action of actionsOf(statement)) expect(action, fn.entry).not.toMatch(/\*/);
+      }
+    }
+  });
+});
+
+describe('roles handed to AWS services and secrets', () => {
+  // Grant what the reactor will need, as it will be granted, to a stand-in function.
+  const app = buildCassini();
+  const reactor = new PlatformFunction(app.stack, 'ReactorStandIn', { entry: 'functions/projector/handler.ts', description: 'test' });
+  app.stack.compute.grantPassTaskRoles(reactor);
+  app.stack.scheduling.connectTarget(reactor.fn);
+  app.stack.scheduling.grantManageSchedules(reactor);
+  const s = synthesize(app);
+  const all = statementsEverywhere(s);
+  const stack = s.stack;
+
+  it('allows iam:PassRole only on the execution role, registered workload roles and the scheduler role, each to its service', () => {
+    const passing = all.filter(({ statement }) => actionsOf(statement).some((a) => a === 'iam:PassRole' || a === 'iam:*' || a === '*'));
+    expect(passing.length).toBeGreaterThan(0);
+    const allowed = [
+      { resource: stack.resolve(stack.compute.executionRole.roleArn), service: 'ecs-tasks.amazonaws.com' },
+      { resource: 'workload', service: 'ecs-tasks.amazonaws.com' },
+      { resource: stack.resolve(stack.scheduling.schedulerRole.roleArn), service: 'scheduler.amazonaws.com' },
+    ];
+    for (const { statement } of passing) {
+      expect(actionsOf(statement)).toEqual(['iam:PassRole']);
+      const service = (statement.Condition as { StringEquals?: Record<string, string> } | undefined)?.StringEquals?.['iam:PassedToService'];
+      const resources = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
+      for (const resource of resources) {
+        const isWorkload = JSON.stringify(resource).includes(`:role${WORKLOAD_ROLE_PATH}*`);
+        const match = allowed.find((a) => (a.resource === 'workload' ? isWorkload : JSON.stringify(a.resource) === JSON.stringify(resource)));
+        expect(match, JSON.stringify(resource)).toBeDefined();
+        expect(service).toBe(match!.service);
+      }
+    }
+  });
+
+  it('allows Secrets Manager only under the platform prefix', () => {
+    const secretStatements = all.filter(({ statement }) => actionsOf(statement).some((a) => a.startsWith('secretsmanager:')));
+    expect(secretStatements.map((s) => s.role)).toEqual([logicalId(stack.compute.executionRole)]);
+    for (const { statement } of secretStatements) {
+      const resources = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
+      for (const resource of resources) expect(JSON.stringify(resource)).toMatch(new RegExp(`:secret:${PLATFORM_SECRET_PREFIX}\\*"`));
+    }
+  });
+});
