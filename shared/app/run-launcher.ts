@@ -8,6 +8,7 @@ import type { Clock } from '../ports/platform-clock.ts';
 import type { JobRunService } from './job-run-service.ts';
 import { runTasks, type TaskNetwork } from '../domain/planner/run-tasks.ts';
 import type { Run } from '../domain/run/run-decider.ts';
+import type { RunTaskControl } from '../ports/run-task-control.ts';
 
 /** Task ids are `<run id>-<rank>`; the run id is 32 hex digits. */
 export function runIdOfTask(taskId: string): string | undefined {
@@ -23,7 +24,7 @@ export interface RunLauncherDeps {
   platformEnvironment: Record<string, string>;
 }
 
-export class RunLauncher {
+export class RunLauncher implements RunTaskControl {
   constructor(private readonly deps: RunLauncherDeps) {
     deps.driver.onExit((exit) => void this.reportExit(exit));
   }

@@ -12,7 +12,7 @@ import type { JobScheduler } from '../../ports/job-scheduler.ts';
 import type { Timers } from '../../ports/timers.ts';
 import type { Clock } from '../../ports/platform-clock.ts';
 import type { JobRunService } from '../job-run-service.ts';
-import type { RunLauncher } from '../run-launcher.ts';
+import type { RunTaskControl } from '../../ports/run-task-control.ts';
 import { RESOURCE_STREAM_PREFIX } from '../resource-model.ts';
 import type { ResourceState } from '../../domain/resource/resource-decider.ts';
 import { resourceId } from '../../domain/resource/resource-identity.ts';
@@ -24,7 +24,7 @@ const STOPPING_EVENTS = new Set(['RunCancelled', 'RunFailed', 'RunTimedOut']);
 
 export interface JobRunReactorDeps {
   jobs: JobRunService;
-  launcher: RunLauncher;
+  launcher: RunTaskControl;
   scheduler: JobScheduler;
   timers: Timers;
   clock: Clock;
