@@ -3,21 +3,15 @@
  * event store, identity, API, stream processors, scheduling, compute, storage, ingress (with a
  * domain only), task lifecycle, integrations and observability.
  *
- * The Lambda functions that exist are wired here: the API and its authorizer (in Api) and the
- * projector. The ones to come plug in with one line each, e.g.
- *
- * ```ts
- * const reactor = this.processors.addConsumer('Reactor', { entry: 'functions/reactor/handler.ts', description: 'Cassini reactor' });
- * this.scheduling.connectTarget(new PlatformFunction(this, 'ScheduleTarget', { entry: 'functions/schedule-target/handler.ts', ... }).fn);
- * this.taskLifecycle.onTaskStateChange(taskStateFunction.fn);
- * this.taskLifecycle.reconcileWith(reconcilerFunction.fn);
- * ```
- *
- * followed by the grants their code needs (`scheduling.grantManageSchedules`,
- * `compute.grantPassTaskRoles`, `integrations.grantPublish`, explicit statements for ECS and
- * EFS), which test/infra/aws/least-privilege.test.ts then holds to what the code sends.
+ * The Lambda functions are wired here: the API and its authorizer (in Api); the projector and
+ * the reactor on the events stream (Processors); the schedule target every job schedule
+ * invokes (Scheduling); the task-state function on ECS task state changes and the reconciler
+ * every minute (TaskLifecycle). Each gets exactly the grants its code needs
+ * (`scheduling.grantManageSchedules`, `compute.grantRunTasks` with the task roles it passes,
+ * `compute.grantDescribeTasks`, the tables through `eventStore.connect`), which
+ * test/infra/aws/least-privilege.test.ts holds to what the code sends.
  */
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { PlatformConfig } from './config.ts';
 import { Api } from './constructs/api.ts';
@@ -31,7 +25,7 @@ import { Processors } from './constructs/processors.ts';
 import { Scheduling } from './constructs/scheduling.ts';
 import { Storage } from './constructs/storage.ts';
 import { TaskLifecycle } from './constructs/task-lifecycle.ts';
-import type { PlatformFunction } from './platform-function.ts';
+import { PlatformFunction } from './platform-function.ts';
 
 export interface CassiniStackProps extends StackProps {
   config: PlatformConfig;
@@ -44,6 +38,10 @@ export class CassiniStack extends Stack {
   readonly api: Api;
   readonly processors: Processors;
   readonly projector: PlatformFunction;
+  readonly reactor: PlatformFunction;
+  readonly scheduleTarget: PlatformFunction;
+  readonly taskState: PlatformFunction;
+  readonly reconciler: PlatformFunction;
   readonly scheduling: Scheduling;
   readonly compute: Compute;
   readonly storage: Storage;
@@ -70,6 +68,45 @@ export class CassiniStack extends Stack {
     }
     this.taskLifecycle = new TaskLifecycle(this, 'TaskLifecycle', { cluster: this.compute.cluster, observability });
     this.integrations = new Integrations(this, 'Integrations', { eventStore, observability });
+
+    // Job runs on AWS: schedule ticks in, runs launched and stopped on ECS, task states back.
+    const scheduleTarget = (this.scheduleTarget = new PlatformFunction(this, 'ScheduleTarget', {
+      entry: 'functions/schedule-target/handler.ts',
+      description: 'Cassini schedule target: job schedule ticks',
+    }));
+    eventStore.connect(scheduleTarget);
+    this.scheduling.connectTarget(scheduleTarget.fn);
+
+    // Launches wait for ECS's launch rate and retry throttling: more time than a projection.
+    const reactor = (this.reactor = this.processors.addConsumer('Reactor', {
+      entry: 'functions/reactor/handler.ts',
+      description: 'Cassini reactor: job runs on ECS, job schedules on EventBridge Scheduler',
+      timeout: Duration.minutes(3),
+      environment: { ...this.scheduling.environment(), ...this.compute.taskEnvironment(), PLATFORM_URL: this.api.url },
+    }));
+    this.scheduling.grantManageSchedules(reactor);
+    this.compute.grantRunTasks(reactor);
+
+    const taskState = (this.taskState = new PlatformFunction(this, 'TaskState', {
+      entry: 'functions/task-state/handler.ts',
+      description: 'Cassini task state: ECS task state changes into run events',
+    }));
+    eventStore.connect(taskState);
+    this.taskLifecycle.onTaskStateChange(taskState.fn);
+
+    const reconciler = (this.reconciler = new PlatformFunction(this, 'Reconciler', {
+      entry: 'functions/reconciler/handler.ts',
+      description: 'Cassini reconciler: backoffs, timeouts and lost tasks, every minute',
+      timeout: Duration.minutes(2),
+      environment: { ...this.compute.taskEnvironment(), PLATFORM_URL: this.api.url },
+    }));
+    eventStore.connect(reconciler);
+    this.compute.grantRunTasks(reconciler);
+    this.compute.grantDescribeTasks(reconciler);
+    this.taskLifecycle.reconcileWith(reconciler.fn);
+    observability.watchFunction(scheduleTarget, 'Schedule target');
+    observability.watchFunction(taskState, 'Task state');
+    observability.watchFunction(reconciler, 'Reconciler');
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the HTTP API' });
     new CfnOutput(this, 'UserPoolId', { value: identity.userPool.userPoolId });

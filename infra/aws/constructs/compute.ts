@@ -8,8 +8,10 @@
  * Also the task execution role (pull images, write task logs, read the platform's secrets),
  * the log group of task output, and the security group tasks run in.
  *
- * Task definitions, services and RunTask calls are made at run time by the reactor (to come),
- * which receives `grantPassTaskRoles` for the roles it may hand to ECS.
+ * Task definitions, services and RunTask calls are made at run time by the reactor and the
+ * reconciler: `taskEnvironment()` tells them where tasks run, `grantRunTasks` lets them launch,
+ * list and stop the platform's tasks (with `grantPassTaskRoles` for the roles they hand to ECS),
+ * `grantDescribeTasks` lets the reconciler compare runs with what ECS runs.
  */
 import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
@@ -24,6 +26,8 @@ import { acknowledgeGrantedWildcard, acknowledgeWildcardResource } from '../nag.
 /** The port every task serves HTTP on (`$PORT` on AWS, see API.md). */
 export const TASK_PORT = 8000;
 export const GPU_ROOT_VOLUME_GIB = 200;
+/** The family prefix of the task definitions the platform registers (shared/adapters/aws/ecs-task-definitions.ts). */
+export const TASK_FAMILY_PREFIX = 'cassini-';
 
 export interface ComputeProps {
   /** Reuse this VPC instead of creating one. */
@@ -44,6 +48,11 @@ export class Compute extends Construct {
   readonly taskLogs: logs.LogGroup;
   /** Tasks run in this group; they reach each other (Dask scheduler and workers) and nothing else reaches them unless allowed. */
   readonly tasksSecurityGroup: ec2.SecurityGroup;
+  /**
+   * The role a task's code runs as when its resource attaches none: no permissions. It lives
+   * under WORKLOAD_ROLE_PATH, so it is passed like any registered role and no more.
+   */
+  readonly defaultTaskRole: iam.Role;
 
   constructor(scope: Construct, id: string, props: ComputeProps) {
     super(scope, id);
@@ -64,6 +73,11 @@ export class Compute extends Construct {
 
     this.taskLogs = new logs.LogGroup(this, 'TaskLogs', { retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.RETAIN });
     this.executionRole = this.newExecutionRole();
+    this.defaultTaskRole = new iam.Role(this, 'DefaultTaskRole', {
+      description: 'Cassini tasks whose resource attaches no IAM role: no permissions',
+      path: WORKLOAD_ROLE_PATH,
+      assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com').withConditions({ StringEquals: { 'aws:SourceAccount': Stack.of(this).account } }),
+    });
 
     this.gpuInstances = this.newGpuInstances(props.gpu);
     this.gpuCapacity = new ecs.AsgCapacityProvider(this, 'GpuCapacity', {
@@ -212,6 +226,51 @@ export class Compute extends Construct {
       workloadRolesArn(this),
       `Task roles are registered by an admin at run time (PUT /api/iam_roles/{name}); only roles under the IAM path ${WORKLOAD_ROLE_PATH} can be passed, and only to ECS tasks.`,
     );
+  }
+
+  /** Where tasks run, for the functions that launch them (shared/adapters/aws/ecs-platform.ts reads these). */
+  taskEnvironment(): Record<string, string> {
+    return {
+      ECS_CLUSTER: this.cluster.clusterName,
+      TASK_SUBNETS: this.vpc.privateSubnets.map((s) => s.subnetId).join(','),
+      TASK_SECURITY_GROUP: this.tasksSecurityGroup.securityGroupId,
+      TASK_EXECUTION_ROLE_ARN: this.executionRole.roleArn,
+      TASK_ROLE_ARN: this.defaultTaskRole.roleArn,
+      TASK_LOG_GROUP: this.taskLogs.logGroupName,
+      GPU_CAPACITY_PROVIDER: this.gpuCapacity.capacityProviderName,
+    };
+  }
+
+  /**
+   * Lets `grantee` run the platform's task definitions (`cassini-*` families) in this cluster,
+   * tag the tasks it starts, list and stop tasks of this cluster, describe and register task
+   * definitions, and pass the task roles (`grantPassTaskRoles`).
+   */
+  grantRunTasks(grantee: iam.IGrantable): void {
+    const principal = grantee.grantPrincipal;
+    const inCluster = { ArnEquals: { 'ecs:cluster': this.cluster.clusterArn } };
+    const definitions = Stack.of(this).formatArn({ service: 'ecs', resource: 'task-definition', resourceName: `${TASK_FAMILY_PREFIX}*:*` });
+    const tasks = this.taskArns();
+    principal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['ecs:RunTask'], resources: [definitions], conditions: inCluster }));
+    // RunTask with tags is also authorized as ecs:TagResource on the new task.
+    principal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['ecs:TagResource'], resources: [tasks], conditions: { StringEquals: { 'ecs:CreateAction': 'RunTask' } } }));
+    principal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['ecs:StopTask'], resources: [tasks], conditions: inCluster }));
+    // ListTasks is authorized on container instances; the cluster condition is what limits it.
+    principal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['ecs:ListTasks'], resources: ['*'], conditions: inCluster }));
+    // Neither has resource-level permissions.
+    principal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['ecs:DescribeTaskDefinition', 'ecs:RegisterTaskDefinition'], resources: ['*'] }));
+    acknowledgeGrantedWildcard(grantee, definitions, `Task definitions are registered at run time, one family per spec hash (${TASK_FAMILY_PREFIX}<hash>): RunTask is allowed on those families, in this cluster only.`);
+    acknowledgeGrantedWildcard(grantee, tasks, 'Task ids are chosen by ECS at launch: tagging (at RunTask only) and stopping are allowed on the tasks of this cluster only.');
+    this.grantPassTaskRoles(grantee);
+  }
+
+  /** Lets `grantee` describe the tasks of this cluster. */
+  grantDescribeTasks(grantee: iam.IGrantable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['ecs:DescribeTasks'], resources: [this.taskArns()], conditions: { ArnEquals: { 'ecs:cluster': this.cluster.clusterArn } } }));
+  }
+
+  private taskArns(): string {
+    return Stack.of(this).formatArn({ service: 'ecs', resource: 'task', resourceName: `${this.cluster.clusterName}/*` });
   }
 }
 

@@ -1,13 +1,12 @@
 /**
  * Job schedules: one EventBridge Scheduler schedule per scheduled job, all in one schedule
  * group, each with the job's time zone, a retry policy and this dead-letter queue. Schedules
- * are created at run time by the code that reacts to `ScheduleSet` events (the reactor, to
- * come), not here; what they need is here:
+ * are created at run time by the reactor (functions/reactor), not here; what they need is here:
  *  - the group,
  *  - the role Scheduler assumes to invoke the schedule-target Lambda and to write to the
  *    dead-letter queue (`connectTarget` adds the invoke permission once that Lambda exists),
  *  - `environment()`: the values a schedule-writing function needs,
- *  - `grantManageSchedules`: create/update/delete/get in this group, and `iam:PassRole` on this
+ *  - `grantManageSchedules`: create/update/delete in this group, and `iam:PassRole` on this
  *    one role, to Scheduler only.
  */
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
@@ -82,11 +81,12 @@ export class Scheduling extends Construct {
     };
   }
 
-  /** Lets `grantee` create, change, read and delete the schedules of this group (and hand Scheduler its role). */
+  /** Lets `grantee` create, change and delete the schedules of this group (and hand Scheduler its role). */
   grantManageSchedules(grantee: iam.IGrantable): void {
     grantee.grantPrincipal.addToPrincipalPolicy(
       new iam.PolicyStatement({
-        actions: ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule', 'scheduler:DeleteSchedule', 'scheduler:GetSchedule'],
+        // What EventBridgeJobScheduler sends: it writes and deletes, it never reads a schedule back.
+        actions: ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule', 'scheduler:DeleteSchedule'],
         resources: [this.scheduleArns],
       }),
     );

@@ -15,10 +15,8 @@ import {
   type CreateScheduleCommandInput,
   type SchedulerClient,
 } from '@aws-sdk/client-scheduler';
-import { z } from 'zod';
 import { toEventBridgeCron } from '../../domain/schedule/eventbridge-cron.ts';
-import { ValidationError } from '../../domain/errors.ts';
-import type { JobSchedule, JobScheduler, ScheduleTick } from '../../ports/job-scheduler.ts';
+import type { JobSchedule, JobScheduler } from '../../ports/job-scheduler.ts';
 import { isNamed } from './sdk-errors.ts';
 
 /** Scheduler's context attribute: the time the fire was due, e.g. `2025-01-31T00:00:00Z`. */
@@ -149,22 +147,5 @@ export class EventBridgeJobScheduler implements JobScheduler {
   }
 }
 
-const scheduleEventSchema = z.object({
-  job_id: z.string().min(1),
-  // Scheduler sends `2025-01-31T00:00:00Z`; an offset is accepted for events replayed by hand.
-  scheduled_time: z.iso.datetime({ offset: true }),
-});
-
-/**
- * The schedule Lambda's input as a tick. The time is normalized to `toISOString()` form
- * (milliseconds, `Z`), the form every other timestamp of the platform has: ticks are compared
- * and turned into run ids as strings, so one instant must have one spelling.
- */
-export function parseScheduleEvent(input: unknown): ScheduleTick {
-  const result = scheduleEventSchema.safeParse(input);
-  if (!result.success) {
-    const details = result.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
-    throw new ValidationError('not a schedule event: expected {"job_id": string, "scheduled_time": ISO 8601 time}', details);
-  }
-  return { jobId: result.data.job_id, scheduledFor: new Date(result.data.scheduled_time).toISOString() };
-}
+// The other half of the contract lives apart, so the schedule Lambda's bundle (and role) carries no Scheduler commands.
+export { parseScheduleEvent } from './schedule-event.ts';

@@ -170,10 +170,10 @@ describe('processors.ts', () => {
 
 
   describe('stream processors', () => {
-    it('feeds the projector from the events stream with partial batch failures, bisect, bounded retries and an SQS on-failure queue', () => {
-      template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+    it.each(['projector', 'reactor'] as const)('feeds the %s from the events stream with partial batch failures, bisect, bounded retries and an SQS on-failure queue', (consumer) => {
+      template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
       template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
-        FunctionName: ref(stack.projector.fn),
+        FunctionName: ref(stack[consumer].fn),
         EventSourceArn: getAtt(stack.eventStore.events, 'StreamArn'),
         StartingPosition: 'TRIM_HORIZON',
         FunctionResponseTypes: ['ReportBatchItemFailures'],
@@ -192,11 +192,11 @@ describe('processors.ts', () => {
       expect(JSON.stringify(policy?.Properties?.PolicyDocument)).toContain('"aws:SecureTransport":"false"');
     });
 
-    it('wires a later consumer (the reactor) the same way with one line', () => {
+    it('wires a later consumer the same way with one line', () => {
       const app = buildCassini();
-      const reactor = app.stack.processors.addConsumer('Reactor', { entry: 'functions/projector/handler.ts', description: 'stand-in reactor' });
+      const reactor = app.stack.processors.addConsumer('Later', { entry: 'functions/projector/handler.ts', description: 'stand-in consumer' });
       const { template: t } = synthesize(app);
-      t.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
+      t.resourceCountIs('AWS::Lambda::EventSourceMapping', 3);
       t.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
         FunctionName: ref(reactor.fn),
         FunctionResponseTypes: ['ReportBatchItemFailures'],
@@ -269,10 +269,9 @@ describe('scheduling.ts', () => {
       expect(json.Resources[logicalId(stack.scheduling.deadLetterQueue)]!.Properties).toMatchObject({ SqsManagedSseEnabled: true });
     });
 
-    it('connects the schedule target Lambda when it exists: invoke on that function only, and the values schedules need', () => {
+    it('connects the schedule target Lambda: invoke on that function only, and the values schedules need, given to the reactor', () => {
       const app = buildCassini();
-      const target = new PlatformFunction(app.stack, 'ScheduleTarget', { entry: 'functions/projector/handler.ts', description: 'stand-in' });
-      app.stack.scheduling.connectTarget(target.fn);
+      const target = app.stack.scheduleTarget;
       const env = app.stack.scheduling.environment();
       const { template: t, stack: s } = synthesize(app);
       t.hasResourceProperties('AWS::IAM::Policy', {
@@ -280,11 +279,9 @@ describe('scheduling.ts', () => {
         PolicyDocument: { Statement: Match.arrayWith([{ Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: getAtt(target.fn) }]) },
       });
       expect(Object.keys(env).sort()).toEqual(['SCHEDULER_ROLE_ARN', 'SCHEDULE_DLQ_ARN', 'SCHEDULE_GROUP', 'SCHEDULE_TARGET_ARN']);
+      const reactorEnv = (json.Resources[logicalId(stack.reactor.fn)]!.Properties!.Environment as { Variables: Record<string, unknown> }).Variables;
+      expect(Object.keys(reactorEnv)).toEqual(expect.arrayContaining(Object.keys(env)));
       expect(() => app.stack.scheduling.connectTarget(target.fn)).toThrow(/already have a target/);
-    });
-
-    it('refuses to describe schedules before their target exists', () => {
-      expect(() => stack.scheduling.environment()).toThrow(/connectTarget first/);
     });
   });
 });
@@ -293,7 +290,7 @@ describe('task-lifecycle.ts', () => {
   const { json, stack } = synthCassini();
 
   describe('task lifecycle', () => {
-    it('has a rule for the task state changes of the platform cluster, waiting for its function', () => {
+    it('has a rule for the task state changes of the platform cluster', () => {
       const rule = json.Resources[logicalId(stack.taskLifecycle.taskStateRule)]!.Properties!;
       expect(rule.EventPattern).toEqual({
         source: ['aws.ecs'],
@@ -301,22 +298,16 @@ describe('task-lifecycle.ts', () => {
         detail: { clusterArn: [getAtt(stack.compute.cluster)] },
       });
       expect(rule.State).toBe('ENABLED');
-      expect(rule.Targets).toBeUndefined();
     });
 
-    it('has a one-minute schedule for the reconciler, waiting for its function', () => {
+    it('has a one-minute schedule for the reconciler', () => {
       const rule = json.Resources[logicalId(stack.taskLifecycle.reconcileRule)]!.Properties!;
       expect(rule.ScheduleExpression).toBe('rate(1 minute)');
-      expect(rule.Targets).toBeUndefined();
     });
 
-    it('connects the task-state and reconciler functions with one line each, with retries and a dead-letter queue', () => {
-      const app = buildCassini();
-      const taskState = new PlatformFunction(app.stack, 'TaskState', { entry: 'functions/projector/handler.ts', description: 'stand-in' });
-      const reconciler = new PlatformFunction(app.stack, 'Reconciler', { entry: 'functions/projector/handler.ts', description: 'stand-in' });
-      app.stack.taskLifecycle.onTaskStateChange(taskState.fn);
-      app.stack.taskLifecycle.reconcileWith(reconciler.fn);
-      const { template: t, stack: s } = synthesize(app);
+    it('connects the task-state and reconciler functions, with retries and a dead-letter queue', () => {
+      const { template: t, stack: s } = synthCassini();
+      const { taskState, reconciler } = s;
       for (const [rule, fn] of [[s.taskLifecycle.taskStateRule, taskState], [s.taskLifecycle.reconcileRule, reconciler]] as const) {
         t.hasResourceProperties('AWS::Events::Rule', {
           ScheduleExpression: rule === s.taskLifecycle.reconcileRule ? 'rate(1 minute)' : Match.absent(),

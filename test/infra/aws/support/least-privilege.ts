@@ -37,6 +37,18 @@ const SERVICE_PREFIX: Record<string, string> = {
 const ACTION_OF_COMMAND: Record<string, string> = {};
 
 /**
+ * Actions a command is also authorized as: RunTask with tags is ecs:TagResource on the new task
+ * too, and a command that hands a role to a service (a task definition's roles, a schedule's
+ * role) is iam:PassRole on it (whose resources the PassRole test below checks).
+ */
+const ALSO_AUTHORIZED_AS: Record<string, string[]> = {
+  'ecs:RunTask': ['ecs:TagResource', 'iam:PassRole'],
+  'ecs:RegisterTaskDefinition': ['iam:PassRole'],
+  'scheduler:CreateSchedule': ['iam:PassRole'],
+  'scheduler:UpdateSchedule': ['iam:PassRole'],
+};
+
+/**
  * Which table each DynamoDB adapter is built with (shared/adapters/dynamodb/dynamodb-platform.ts
  * passes EVENTS_TABLE to the event store, VIEWS_TABLE to the views and checkpoints). A new
  * adapter must be added here: the test refuses to guess its table.
@@ -237,7 +249,7 @@ export function checkLeastPrivilege(synth: Synthesized, fn: PlatformFunction, se
   const { grants: service, label } = serviceGrants(synth, fn);
   const allowed = grantsOf(roleStatements(synth.json.Resources, logicalId(fn.role)), label);
   const neededExact = new Set([...sent.filter((c) => c.table).map((c) => key({ action: c.action, resource: c.table! })), ...service.map(key)]);
-  const neededAnywhere = new Set(sent.filter((c) => !c.table).map((c) => c.action));
+  const neededAnywhere = new Set(sent.filter((c) => !c.table).flatMap((c) => [c.action, ...(ALSO_AUTHORIZED_AS[c.action] ?? [])]));
 
   const allowedKeys = new Set(allowed.map(key));
   const allowedActions = new Set(allowed.map((g) => g.action));

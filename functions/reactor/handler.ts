@@ -1,0 +1,83 @@
+/**
+ * Lambda entry point of the reactor, fed by the events table's stream. Each record is one
+ * committed batch; the job-run reactor turns it into what must happen next (queue a run,
+ * launch its tasks on ECS, stop them, put the job's schedule on EventBridge Scheduler).
+ *
+ * Delivery goes through `deliverInOrder`: a repeated batch is skipped and a gap is read from
+ * the table, with checkpoints in the views table. Launches due now run within the batch and
+ * are awaited before its checkpoint moves (DeferredTimers.settle); later ones (a retry's
+ * backoff, a timeout) are the reconciler's. On a failure the record and every later one are
+ * reported failed (partial batch response), so Lambda retries from there in order.
+ */
+import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { dynamoPlatformFromEnv } from '../../shared/adapters/dynamodb/dynamodb-platform.ts';
+import { systemClock, systemRandom } from '../../shared/adapters/node-platform.ts';
+import { ecsPlatformFromEnv } from '../../shared/adapters/aws/ecs-platform.ts';
+import { EventBridgeJobScheduler } from '../../shared/adapters/aws/eventbridge-job-scheduler.ts';
+import { DeferredTimers } from '../../shared/adapters/aws/deferred-timers.ts';
+import { JobRunService } from '../../shared/app/job-run-service.ts';
+import { JobRunReactor } from '../../shared/app/consumers/job-run-reactor.ts';
+import { deliverInOrder, type BatchConsumer } from '../../shared/app/consumers/ordered-delivery.ts';
+import type { EventStore } from '../../shared/ports/event-store.ts';
+import type { Checkpoints } from '../../shared/ports/checkpoints.ts';
+import { batchOf } from '../projector/stream-records.ts';
+
+export interface ReactorDeps {
+  store: EventStore;
+  checkpoints: Checkpoints;
+  reactor: BatchConsumer;
+  timers: DeferredTimers;
+}
+
+let deps: ReactorDeps | undefined;
+
+function buildDeps(env: NodeJS.ProcessEnv = process.env): ReactorDeps {
+  const { store, runViews, checkpoints } = dynamoPlatformFromEnv(env);
+  const jobs = new JobRunService({ store, runViews, clock: systemClock, random: systemRandom });
+  const timers = new DeferredTimers(systemClock);
+  const scheduler = new EventBridgeJobScheduler({
+    client: new SchedulerClient({}),
+    groupName: required(env, 'SCHEDULE_GROUP'),
+    targetArn: required(env, 'SCHEDULE_TARGET_ARN'),
+    roleArn: required(env, 'SCHEDULER_ROLE_ARN'),
+    deadLetterArn: required(env, 'SCHEDULE_DLQ_ARN'),
+  });
+  const launcher = ecsPlatformFromEnv(jobs, systemClock, env).control;
+  const reactor = new JobRunReactor({ jobs, launcher, scheduler, timers, clock: systemClock });
+  return { store, checkpoints, reactor, timers };
+}
+
+function required(env: NodeJS.ProcessEnv, name: string): string {
+  const value = env[name];
+  if (!value) throw new Error(`${name} must be set`);
+  return value;
+}
+
+export async function reactToRecords(event: DynamoDBStreamEvent, deps: ReactorDeps): Promise<DynamoDBBatchResponse> {
+  // A batch counts as handled once the actions it started (launches due now) are done.
+  const consumer: BatchConsumer = {
+    name: deps.reactor.name,
+    handle: async (batch) => {
+      await deps.reactor.handle(batch);
+      await deps.timers.settle();
+    },
+  };
+  for (const [index, record] of event.Records.entries()) {
+    const batch = batchOf(record);
+    if (!batch) continue;
+    try {
+      await deliverInOrder(consumer, batch, deps);
+    } catch (error) {
+      await deps.timers.settle().catch(() => {});
+      console.error(JSON.stringify({ level: 'error', message: 'reaction failed', stream: batch.streamId, version: batch.lastVersion, error: String(error) }));
+      return { batchItemFailures: event.Records.slice(index).map((r) => ({ itemIdentifier: r.dynamodb?.SequenceNumber ?? '' })) };
+    }
+  }
+  return { batchItemFailures: [] };
+}
+
+export async function handler(event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> {
+  deps ??= buildDeps();
+  return reactToRecords(event, deps);
+}

@@ -1,0 +1,51 @@
+/**
+ * The ECS side of the platform for the Lambda functions that launch and stop tasks (reactor,
+ * reconciler), from the environment the CDK stack gives them (infra/aws/cassini-stack.ts):
+ *
+ * - `ECS_CLUSTER`, `TASK_SUBNETS` (comma-separated), `TASK_SECURITY_GROUP`
+ * - `TASK_EXECUTION_ROLE_ARN`, `TASK_ROLE_ARN` (the default task role), `TASK_LOG_GROUP`
+ * - `GPU_CAPACITY_PROVIDER`; `AWS_REGION` (set by Lambda)
+ * - `PLATFORM_URL` (optional): the API's base URL, given to tasks as SATURN_BASE_URL
+ */
+import { ECSClient } from '@aws-sdk/client-ecs';
+import type { JobRunService } from '../../app/job-run-service.ts';
+import type { Clock } from '../../ports/platform-clock.ts';
+import { EcsRunTaskControl } from './ecs-run-task-control.ts';
+import { EcsTaskDefinitions } from './ecs-task-definitions.ts';
+import { EcsTaskLauncher } from './ecs-task-launcher.ts';
+
+export interface EcsPlatform {
+  client: ECSClient;
+  cluster: string;
+  control: EcsRunTaskControl;
+}
+
+function required(env: NodeJS.ProcessEnv, name: string): string {
+  const value = env[name];
+  if (!value) throw new Error(`${name} must be set`);
+  return value;
+}
+
+export function ecsPlatformFromEnv(jobs: Pick<JobRunService, 'report'>, clock: Clock, env: NodeJS.ProcessEnv = process.env): EcsPlatform {
+  const cluster = required(env, 'ECS_CLUSTER');
+  const region = required(env, 'AWS_REGION');
+  const client = new ECSClient({});
+  const definitions = new EcsTaskDefinitions({
+    client,
+    executionRoleArn: required(env, 'TASK_EXECUTION_ROLE_ARN'),
+    taskRoleArn: required(env, 'TASK_ROLE_ARN'),
+    logGroup: required(env, 'TASK_LOG_GROUP'),
+    region,
+  });
+  const launcher = new EcsTaskLauncher({
+    client,
+    cluster,
+    subnets: required(env, 'TASK_SUBNETS').split(',').filter(Boolean),
+    securityGroups: [required(env, 'TASK_SECURITY_GROUP')],
+    definitions,
+    gpuCapacityProvider: required(env, 'GPU_CAPACITY_PROVIDER'),
+    clock: () => clock.now(),
+  });
+  const platformEnvironment: Record<string, string> = env.PLATFORM_URL ? { SATURN_BASE_URL: env.PLATFORM_URL } : {};
+  return { client, cluster, control: new EcsRunTaskControl({ client, cluster, launcher, jobs, clock, platformEnvironment }) };
+}

@@ -1,0 +1,98 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOST_REASON, reconcile, type ReconcileDeps } from '../../../functions/reconciler/reconcile.ts';
+import type { EcsTaskFacts } from '../../../shared/adapters/aws/ecs-task-state.ts';
+import type { Run } from '../../../shared/domain/run/run-decider.ts';
+import type { RecipeViews } from '../../../shared/ports/recipe-views.ts';
+import { queueRun, startJobRuns, startRun, type JobRunsFixture } from '../../adapters/aws/support/job-runs-on-dynalite.ts';
+
+let f: JobRunsFixture;
+
+beforeAll(async () => {
+  f = await startJobRuns('2026-01-01T00:00:00.000Z');
+});
+
+afterAll(async () => {
+  await f.dynamo.close();
+});
+
+const JOB_ID = '1'.repeat(32);
+
+/** The recipe views as the projector leaves them: one job listing these runs as active, over two pages. */
+function viewsListing(runIds: string[]): Pick<RecipeViews, 'list'> {
+  const job = (ids: string[]) => ({ resource: { id: JOB_ID, runs: { active: ids.map((id) => ({ id, attempt: 1, trigger: 'api' as const })) } }, version: 1 }) as never;
+  return {
+    list: async (query) => (query.cursor ? { views: [job(runIds.slice(1))], cursor: null } : { views: [job(runIds.slice(0, 1))], cursor: 'next' }),
+  };
+}
+
+function deps(runIds: string[], ecs: { live?: Map<string, EcsTaskFacts>; stopped?: Map<string, EcsTaskFacts> } = {}) {
+  const launched: Run[] = [];
+  const d: ReconcileDeps = {
+    views: viewsListing(runIds),
+    jobs: f.jobs,
+    control: { launch: async (run) => void launched.push(run), stopTasks: async () => {} },
+    ecs: { liveTasks: async () => ecs.live ?? new Map(), stoppedTasksOf: async () => ecs.stopped ?? new Map() },
+    clock: f.clock,
+  };
+  return { d, launched };
+}
+
+describe('reconcile', () => {
+  it('times out a running run past its start plus its timeout', async () => {
+    // Prepare
+    f.clock.set('2026-01-01T00:00:00.000Z');
+    const runId = 'a'.repeat(32);
+    await startRun(f, await queueRun(f, runId, JOB_ID, { timeout_seconds: 60 }));
+    f.clock.set('2026-01-01T00:01:30.000Z');
+
+    // Act
+    const summary = await reconcile(deps([runId]).d);
+
+    // Assess
+    expect(summary).toMatchObject({ activeRuns: 1, timedOut: 1, failed: 0 });
+    expect(await f.jobs.load(runId)).toMatchObject({ status: 'timed_out', reason: 'timed out after 60 s' });
+  });
+
+  it('launches a queued run whose backoff has passed, and not one still waiting', async () => {
+    f.clock.set('2026-01-01T01:00:00.000Z');
+    const due = 'b'.repeat(32);
+    const waiting = 'c'.repeat(32);
+    await queueRun(f, due, JOB_ID, {}, '2026-01-01T01:00:30.000Z');
+    await queueRun(f, waiting, JOB_ID, {}, '2026-01-01T01:05:00.000Z');
+    f.clock.set('2026-01-01T01:01:00.000Z');
+    const { d, launched } = deps([due, waiting]);
+    await reconcile(d);
+    expect(launched.map((r) => r.id)).toEqual([due]);
+  });
+
+  it('reports a task ECS has no record of as exited without an exit code, two minutes after launch', async () => {
+    // Prepare
+    f.clock.set('2026-01-01T02:00:00.000Z');
+    const runId = 'd'.repeat(32);
+    await startRun(f, await queueRun(f, runId, JOB_ID));
+    f.clock.set('2026-01-01T02:01:00.000Z');
+    await reconcile(deps([runId]).d);
+    expect(await f.jobs.load(runId)).toMatchObject({ status: 'running' });
+    f.clock.set('2026-01-01T02:02:30.000Z');
+
+    // Act
+    await reconcile(deps([runId]).d);
+
+    // Assess
+    expect(await f.jobs.load(runId)).toMatchObject({ status: 'failed', exitCode: null, reason: `task 0: ${LOST_REASON}` });
+  });
+
+  it('reports what ECS saw for a task whose stop event was lost', async () => {
+    f.clock.set('2026-01-01T03:00:00.000Z');
+    const runId = 'e'.repeat(32);
+    await startRun(f, await queueRun(f, runId, JOB_ID));
+    f.clock.set('2026-01-01T03:10:00.000Z');
+    const stoppedTask: EcsTaskFacts = {
+      group: `run:${runId}`, lastStatus: 'STOPPED', stopCode: 'EssentialContainerExited',
+      overrides: { containerOverrides: [{ name: 'main', environment: [{ name: 'SATURN_JOB_RANK', value: '0' }] }] },
+      containers: [{ name: 'main', exitCode: 0 }],
+    };
+    await reconcile(deps([runId], { stopped: new Map([[`${runId}-0`, stoppedTask]]) }).d);
+    expect(await f.jobs.load(runId)).toMatchObject({ status: 'succeeded' });
+  });
+});
