@@ -1,17 +1,17 @@
 /**
  * Lambda entry point of the projector, fed by the events table's stream. Each record is one
- * committed batch; the projector writes the recipe view from its snapshot. On a failure it
+ * committed batch; the projectors write the recipe and run views from its snapshot. On a failure it
  * reports that record and every later one as failed (partial batch response), so Lambda
  * retries from there and the stream's order is kept.
  */
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { dynamoPlatformFromEnv } from '../../shared/adapters/dynamodb/dynamodb-platform.ts';
-import { RecipeProjector } from '../../shared/app/consumers/recipe-projector.ts';
+import { ReadModelProjector } from '../../shared/app/consumers/read-model-projector.ts';
 import { batchOf } from './stream-records.ts';
 
-let projector: RecipeProjector | undefined;
+let projector: ReadModelProjector | undefined;
 
-export async function projectRecords(event: DynamoDBStreamEvent, target: Pick<RecipeProjector, 'handle'>): Promise<DynamoDBBatchResponse> {
+export async function projectRecords(event: DynamoDBStreamEvent, target: Pick<ReadModelProjector, 'handle'>): Promise<DynamoDBBatchResponse> {
   for (const [index, record] of event.Records.entries()) {
     const batch = batchOf(record);
     if (!batch) continue;
@@ -28,6 +28,6 @@ export async function projectRecords(event: DynamoDBStreamEvent, target: Pick<Re
 }
 
 export async function handler(event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> {
-  projector ??= new RecipeProjector(dynamoPlatformFromEnv());
+  projector ??= new ReadModelProjector(dynamoPlatformFromEnv());
   return projectRecords(event, projector);
 }

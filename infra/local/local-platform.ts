@@ -13,7 +13,7 @@ import { DynamoRecipeViews } from '../../shared/adapters/dynamodb/dynamodb-recip
 import { DynamoCheckpoints } from '../../shared/adapters/dynamodb/dynamodb-checkpoints.ts';
 import { systemClock, systemRandom } from '../../shared/adapters/node-platform.ts';
 import { platformServices } from '../../shared/app/platform-services.ts';
-import { RecipeProjector } from '../../shared/app/consumers/recipe-projector.ts';
+import { ReadModelProjector } from '../../shared/app/consumers/read-model-projector.ts';
 import { createApi } from '../../functions/api/create-api.ts';
 import type { RateLimitOptions } from '../../functions/api/middlewares/rate-limit.ts';
 import { LocalEventFeed } from './event-feed.ts';
@@ -22,7 +22,6 @@ import { httpAdapter, writeResult, type ApiHandler } from './http-adapter.ts';
 import { DynamoRunViews } from '../../shared/adapters/dynamodb/dynamodb-run-views.ts';
 import { JobRunService } from '../../shared/app/job-run-service.ts';
 import { RunLauncher } from '../../shared/app/run-launcher.ts';
-import { RunProjector } from '../../shared/app/consumers/run-projector.ts';
 import { JobRunReactor } from '../../shared/app/consumers/job-run-reactor.ts';
 import { LocalProcessDriver } from './process-driver/local-process-driver.ts';
 import { LocalTimers } from './local-timers.ts';
@@ -114,8 +113,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     store: rawStore,
     checkpoints,
     consumers: [
-      new RecipeProjector({ views, store: rawStore }),
-      new RunProjector({ runViews, load: (runId) => runtimeJobs.load(runId) }),
+      new ReadModelProjector({ store: rawStore, views, runViews }),
       new JobRunReactor({ jobs: runtimeJobs, launcher, scheduler, timers, clock: systemClock }),
     ],
     onError: (error, consumer, batch) =>

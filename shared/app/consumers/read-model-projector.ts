@@ -1,0 +1,27 @@
+/**
+ * Every read model, fed from one feed: each projector takes the streams it knows and skips
+ * the rest. The local runtime and the projector Lambda both use it.
+ */
+import type { CommittedBatch, EventStore } from '../../ports/event-store.ts';
+import type { RecipeViews } from '../../ports/recipe-views.ts';
+import type { RunViews } from '../../ports/run-views.ts';
+import { RecipeProjector } from './recipe-projector.ts';
+import { RunProjector } from './run-projector.ts';
+import { loadState } from '../command-runner.ts';
+import { runModel } from '../job-run-service.ts';
+
+export class ReadModelProjector {
+  readonly name = 'read-model-projector';
+  private readonly projectors: Array<{ handle(batch: CommittedBatch): Promise<void> }>;
+
+  constructor(deps: { store: EventStore; views: RecipeViews; runViews: RunViews }) {
+    this.projectors = [
+      new RecipeProjector({ views: deps.views, store: deps.store }),
+      new RunProjector({ runViews: deps.runViews, load: async (runId) => (await loadState(deps.store, runModel(runId))).state }),
+    ];
+  }
+
+  async handle(batch: CommittedBatch): Promise<void> {
+    for (const projector of this.projectors) await projector.handle(batch);
+  }
+}

@@ -1,0 +1,52 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmbeddedDynamo, type EmbeddedDynamo } from '../../../infra/local/embedded-dynamodb.ts';
+import { DynamoEventStore } from '../../../shared/adapters/dynamodb/dynamodb-event-store.ts';
+import { DynamoRecipeViews } from '../../../shared/adapters/dynamodb/dynamodb-recipe-views.ts';
+import { DynamoRunViews } from '../../../shared/adapters/dynamodb/dynamodb-run-views.ts';
+import { rebuildProjections } from '../../../shared/app/consumers/rebuild-projections.ts';
+import { platformServices } from '../../../shared/app/platform-services.ts';
+import type { User } from '../../../shared/domain/identity/principal-decider.ts';
+
+let dynamo: EmbeddedDynamo;
+
+beforeAll(async () => {
+  dynamo = await startEmbeddedDynamo();
+});
+
+afterAll(async () => {
+  await dynamo.close();
+});
+
+const admin: User = { username: 'admin', email: null, groups: [], admin: true };
+let counter = 0;
+
+describe('rebuildProjections', () => {
+  it('rebuilds the recipe and run views from the events alone', async () => {
+    // Prepare: events written with no projector running, so every view is missing.
+    const store = new DynamoEventStore({ client: dynamo.client, tableName: dynamo.tables.events });
+    const views = new DynamoRecipeViews(dynamo.client, dynamo.tables.views);
+    const runViews = new DynamoRunViews(dynamo.client, dynamo.tables.views);
+    const services = platformServices({
+      store,
+      views,
+      runViews,
+      clock: { now: () => new Date(Date.UTC(2026, 0, 1, 0, 0, counter++)) },
+      random: { bytes: (n) => new Uint8Array(n).fill(counter++ % 256) },
+      routeUrl: (s) => `http://${s}.localhost/`,
+    });
+    const { recipe: job } = await services.resources.apply(admin, { type: 'job', spec: { name: 'etl', command: 'true' } }, { createOnly: false });
+    await services.resources.apply(admin, { type: 'workspace', spec: { name: 'lab' } }, { createOnly: false });
+    const run = await services.runs.dispatch(admin, job.state.id as string);
+    expect((await views.list({ owners: 'all', pageSize: 10 })).views).toEqual([]);
+
+    // Act
+    const result = await rebuildProjections({ store, views, runViews });
+
+    // Assess
+    expect(result.streams).toBeGreaterThanOrEqual(3);
+    const listed = await views.list({ owners: 'all', pageSize: 10 });
+    expect(listed.views.map((v) => v.resource.name).sort()).toEqual(['etl', 'lab']);
+    const runs = await runViews.list({ jobId: job.state.id as string, limit: 10 });
+    expect(runs.runs.map((r) => r.id)).toEqual([run.id]);
+  });
+});
