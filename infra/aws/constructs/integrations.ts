@@ -13,12 +13,13 @@
  * Other publishers (e.g. the reactor publishing one bus event per domain event) get
  * `grantPublish`.
  */
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as pipes from 'aws-cdk-lib/aws-pipes';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { deadLetterQueue } from '../dead-letter-queue.ts';
 import type { EventStore } from './event-store.ts';
 import type { Observability } from './observability.ts';
 
@@ -46,17 +47,7 @@ export class Integrations extends Construct {
       retention: ARCHIVE_RETENTION,
     });
 
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: 'This queue is the dead-letter queue of the event publishing pipe; it needs none of its own.',
-    });
-    props.observability.watchQueue(this.deadLetterQueue, 'Event publishing dead letters');
+    this.deadLetterQueue = deadLetterQueue(this, 'DeadLetters', { catches: 'the event publishing pipe', label: 'Event publishing dead letters', observability: props.observability });
 
     const streamArn = props.eventStore.events.tableStreamArn!;
     const role = new iam.Role(this, 'PipeRole', {

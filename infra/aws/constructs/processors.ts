@@ -14,11 +14,12 @@
  * pipe read it today (see integrations.ts); a reactor makes three, which costs some read
  * throttling (retried, not lost) unless one of them takes over another's work.
  */
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { deadLetterQueue } from '../dead-letter-queue.ts';
 import { PlatformFunction, type PlatformFunctionProps } from '../platform-function.ts';
 import type { EventStore } from './event-store.ts';
 import type { Observability } from './observability.ts';
@@ -39,17 +40,7 @@ export class Processors extends Construct {
 
   constructor(scope: Construct, id: string, private readonly props: ProcessorsProps) {
     super(scope, id);
-    this.failures = new sqs.Queue(this, 'OnFailure', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    Validations.of(this.failures).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: 'This queue is itself the on-failure destination of the stream consumers; it needs no dead-letter queue of its own.',
-    });
-    props.observability.watchQueue(this.failures, 'Stream consumer failures');
+    this.failures = deadLetterQueue(this, 'OnFailure', { catches: 'the stream consumers (their on-failure destination)', label: 'Stream consumer failures', observability: props.observability });
   }
 
   /**

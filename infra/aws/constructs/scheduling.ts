@@ -9,12 +9,13 @@
  *  - `grantManageSchedules`: create/update/delete in this group, and `iam:PassRole` on this
  *    one role, to Scheduler only.
  */
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { deadLetterQueue } from '../dead-letter-queue.ts';
 import { acknowledgeGrantedWildcard } from '../nag.ts';
 import type { Observability } from './observability.ts';
 
@@ -38,17 +39,7 @@ export class Scheduling extends Construct {
     super(scope, id);
     this.group = new scheduler.ScheduleGroup(this, 'Group', { removalPolicy: RemovalPolicy.DESTROY });
 
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: 'This queue is the dead-letter queue of the job schedules; it needs none of its own.',
-    });
-    props.observability.watchQueue(this.deadLetterQueue, 'Schedule dead letters');
+    this.deadLetterQueue = deadLetterQueue(this, 'DeadLetters', { catches: 'the job schedules', label: 'Schedule dead letters', observability: props.observability });
 
     const { account } = Stack.of(this);
     this.schedulerRole = new iam.Role(this, 'SchedulerRole', {

@@ -9,13 +9,14 @@
  * nothing), and `onTaskStateChange(fn)` / `reconcileWith(fn)` connect them, one line each,
  * with retries and this construct's dead-letter queue.
  */
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { deadLetterQueue } from '../dead-letter-queue.ts';
 import type { Observability } from './observability.ts';
 
 export const RECONCILE_EVERY = Duration.minutes(1);
@@ -33,17 +34,7 @@ export class TaskLifecycle extends Construct {
 
   constructor(scope: Construct, id: string, props: TaskLifecycleProps) {
     super(scope, id);
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: 'This queue is the dead-letter queue of the task-state and reconciler rules; it needs none of its own.',
-    });
-    props.observability.watchQueue(this.deadLetterQueue, 'Task lifecycle dead letters');
+    this.deadLetterQueue = deadLetterQueue(this, 'DeadLetters', { catches: 'the task-state and reconciler rules', label: 'Task lifecycle dead letters', observability: props.observability });
 
     this.taskStateRule = new events.Rule(this, 'TaskStateChanged', {
       description: 'ECS task state changes of the Cassini cluster',
