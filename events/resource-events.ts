@@ -50,6 +50,8 @@ export const resourceEventSchemas = {
     run_id: z.string(),
     status: z.enum(['succeeded', 'failed', 'cancelled', 'skipped', 'timed_out']),
     attempt: z.number().int().min(1),
+    /** When the run itself ended; the event's own time is when the job heard of it. */
+    finished_at: z.string().optional(),
   }),
 } as const;
 

@@ -5,17 +5,11 @@
  */
 import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+// A killed process stays a zombie until reaped: it holds no lock, so zombies count as gone.
+import { isProcessRunning } from './process-driver/process-group.ts';
 
 export class DataDirInUseError extends Error {}
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 export function lockDataDir(dataDir: string, purpose: string): { release(): void } {
   const path = join(dataDir, 'cassini.pid');
@@ -27,7 +21,7 @@ export function lockDataDir(dataDir: string, purpose: string): { release(): void
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const [pidLine, holder = 'another process'] = readFileSync(path, 'utf8').split('\n');
       const pid = Number(pidLine);
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isProcessRunning(pid)) {
         throw new DataDirInUseError(`${dataDir} is in use by ${holder} (pid ${pid}); stop it first or choose another DATA_DIR.`);
       }
       unlinkSync(path);

@@ -11,7 +11,7 @@ import type { RunLauncher } from '../../shared/app/run-launcher.ts';
 import type { LocalProcessDriver } from './process-driver/local-process-driver.ts';
 import { runFinished } from '../../shared/domain/run/run-decider.ts';
 
-export const NEVER_STARTED_REASON = 'the control plane restarted before the task started; it was not started';
+export const NEVER_STARTED_REASON = 'the control plane restarted and no process of the task was running; it was not started again';
 
 export interface JobRecoveryDeps {
   views: RecipeViews;
@@ -50,7 +50,6 @@ export async function recoverJobs(deps: JobRecoveryDeps): Promise<{ lostTasks: n
 async function recoverRun(deps: JobRecoveryDeps, runId: string): Promise<void> {
   const run = await deps.jobs.load(runId);
   if (!run) return;
-  if (runFinished(run)) return deps.jobs.recordFinished(run);
   if (run.status === 'queued') {
     deps.timers.at(`launch:${run.id}`, run.notBefore ? new Date(run.notBefore) : deps.now(), async () => {
       const current = await deps.jobs.load(run.id);
@@ -58,11 +57,14 @@ async function recoverRun(deps: JobRecoveryDeps, runId: string): Promise<void> {
     });
     return;
   }
-  // Tasks recorded as launched that no process ever ran: the crash came between the two.
+  // Tasks recorded as launched that no process ever ran (the crash came between the two), or
+  // whose exit was never recorded: none of them runs now, so each is ended, with the reason.
   const running = new Set(deps.driver.running());
   for (const task of run.tasks) {
     if (task.status !== 'exited' && !running.has(task.taskId)) {
       await deps.jobs.report(run.id, { kind: 'ReportTaskExited', taskId: task.taskId, exitCode: null, reason: NEVER_STARTED_REASON, at: deps.now().toISOString(), actor: 'system:runner' });
     }
   }
+  const current = await deps.jobs.load(run.id);
+  if (current && runFinished(current)) await deps.jobs.recordFinished(current);
 }

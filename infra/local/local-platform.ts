@@ -147,6 +147,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       scheduler.close();
       timers.close();
       await driver.close();
+      await launcher.idle();
       await feed.idle();
       await db.close();
     },

@@ -179,6 +179,7 @@ export class JobRunService {
       runId: run.id,
       status: run.status as 'succeeded' | 'failed' | 'cancelled' | 'skipped' | 'timed_out',
       attempt: run.attempt,
+      ...(run.finishedAt ? { finishedAt: run.finishedAt } : {}),
       retryRunId: this.newId(),
       ...this.meta('system:runner'),
     }).catch((error) => {

@@ -25,8 +25,19 @@ export interface RunLauncherDeps {
 }
 
 export class RunLauncher implements RunTaskControl {
+  /** Exit reports being recorded: a clean stop waits for them before closing the store. */
+  private readonly reporting = new Set<Promise<void>>();
+
   constructor(private readonly deps: RunLauncherDeps) {
-    deps.driver.onExit((exit) => void this.reportExit(exit));
+    deps.driver.onExit((exit) => {
+      const report = this.reportExit(exit).finally(() => this.reporting.delete(report));
+      this.reporting.add(report);
+    });
+  }
+
+  /** Resolves once every exit reported so far is recorded. */
+  async idle(): Promise<void> {
+    while (this.reporting.size > 0) await Promise.all([...this.reporting]);
   }
 
   async launch(run: Run): Promise<void> {

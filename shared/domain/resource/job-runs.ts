@@ -42,6 +42,7 @@ export type JobRunCommand =
       runId: string;
       status: 'succeeded' | 'failed' | 'cancelled' | 'skipped' | 'timed_out';
       attempt: number;
+      finishedAt?: string;
       /** The id a retry gets if the failure calls for one. */
       retryRunId: string;
     });
@@ -69,7 +70,8 @@ export function decideJobRun(command: JobRunCommand, runs: JobRuns, policy: JobP
   if (command.kind === 'RecordJobRunFinished') {
     const active = runs.active.find((r) => r.id === command.runId);
     if (!active) return [];
-    const events: ResourceEvent[] = [{ type: 'JobRunFinished', data: { run_id: command.runId, status: command.status, attempt: command.attempt }, ...meta }];
+    const finished = { run_id: command.runId, status: command.status, attempt: command.attempt, ...(command.finishedAt ? { finished_at: command.finishedAt } : {}) };
+    const events: ResourceEvent[] = [{ type: 'JobRunFinished', data: finished, ...meta }];
     // A timeout wins over retries, and a cancelled run was stopped on purpose.
     if (command.status === 'failed' && command.attempt <= policy.retries && !policy.stopping) {
       const notBefore = new Date(Date.parse(command.at) + retryDelaySeconds(command.attempt) * 1000).toISOString();
@@ -115,7 +117,7 @@ export function evolveJobRuns(runs: JobRuns, e: ResourceEvent): JobRuns {
     case 'JobTickSkipped':
       return { ...runs, lastTick: e.data.scheduled_for, last: { id: e.data.run_id, status: 'skipped', at: e.at } };
     case 'JobRunFinished':
-      return { ...runs, active: runs.active.filter((r) => r.id !== e.data.run_id), last: { id: e.data.run_id, status: e.data.status, at: e.at } };
+      return { ...runs, active: runs.active.filter((r) => r.id !== e.data.run_id), last: { id: e.data.run_id, status: e.data.status, at: e.data.finished_at ?? e.at } };
     default:
       return runs;
   }

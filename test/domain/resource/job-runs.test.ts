@@ -421,6 +421,14 @@ describe('job runs', () => {
       andReplayDecidesNothing();
     });
 
+    it("keeps the run's own end time as the last outcome's time, not when the job heard of it", () => {
+      const command = { ...finish('r1', 'failed'), finishedAt: later(30) } as ResourceCommand;
+      const { state } = given([created(), apiRequested('r1')])
+        .when(command)
+        .then([{ ...runFinished('r1', 'failed'), data: { run_id: 'r1', status: 'failed', attempt: 1, finished_at: later(30) } } as ResourceEvent]);
+      expect(state.live?.runs?.last).toEqual({ id: 'r1', status: 'failed', at: later(30) });
+    });
+
     it('keeps the job running while another run is active', () => {
       const { state } = given([created(), apiRequested('r1'), apiRequested('r2')]).when(finish('r1', 'succeeded')).then([runFinished('r1', 'succeeded')]);
       expect(state.live?.status).toBe('running');
