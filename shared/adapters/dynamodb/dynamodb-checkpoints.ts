@@ -1,6 +1,7 @@
 /** Consumer checkpoints in the views table: pk `checkpoint#<consumer>`, sk the stream id. */
-import { ConditionalCheckFailedException, GetItemCommand, PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Checkpoints } from '../../ports/checkpoints.ts';
+import { conditionFailed } from './condition-failed.ts';
 
 const onlyForward = 'attribute_not_exists(pk) OR v < :v';
 
@@ -25,7 +26,7 @@ export class DynamoCheckpoints implements Checkpoints {
         }),
       );
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException') return;
+      if (conditionFailed(error)) return;
       throw error;
     }
   }

@@ -4,7 +4,6 @@
  * PutItem. No transactions, no scans on the command path.
  */
 import {
-  ConditionalCheckFailedException,
   PutItemCommand,
   QueryCommand,
   ScanCommand,
@@ -13,6 +12,7 @@ import {
 import type { AppendRequest, CommittedBatch, EventPage, EventStore, StreamHead } from '../../ports/event-store.ts';
 import { WrongExpectedVersionError } from '../../ports/event-store.ts';
 import { decodeBatch, encodeBatch, MAX_BATCH_EVENTS, type Item } from './batch-item.ts';
+import { conditionFailed } from './condition-failed.ts';
 
 const batchSlotIsFree = 'attribute_not_exists(pk)';
 
@@ -63,7 +63,7 @@ export class DynamoEventStore implements EventStore {
     try {
       await this.client.send(new PutItemCommand({ TableName: this.tableName, Item: item, ConditionExpression: batchSlotIsFree }));
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException') {
+      if (conditionFailed(error)) {
         throw new WrongExpectedVersionError(streamId, request.expectedVersion);
       }
       throw error;

@@ -5,7 +5,6 @@
  */
 import {
   BatchWriteItemCommand,
-  ConditionalCheckFailedException,
   PutItemCommand,
   QueryCommand,
   type AttributeValue,
@@ -15,6 +14,7 @@ import {
 import { createHash } from 'node:crypto';
 import type { RecipeKey, RecipePage, RecipeQuery, RecipeView, RecipeViews } from '../../ports/recipe-views.ts';
 import { InvalidCursorError } from '../../ports/recipe-views.ts';
+import { conditionFailed } from './condition-failed.ts';
 
 const PARTITION = 'recipes';
 const onlyNewer = 'attribute_not_exists(pk) OR sv < :sv';
@@ -82,7 +82,7 @@ export class DynamoRecipeViews implements RecipeViews {
       );
     } catch (error) {
       // A newer view is already there: this write is stale, and dropping it is correct.
-      if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException') return;
+      if (conditionFailed(error)) return;
       throw error;
     }
   }

@@ -2,10 +2,11 @@
  * Run views in the views table: partition `runs#<job id>`, sorted by creation time then run
  * id, read newest first. Each item carries the run stream's version; older writes are dropped.
  */
-import { ConditionalCheckFailedException, PutItemCommand, QueryCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { PutItemCommand, QueryCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { RunPage, RunPageQuery, RunViews } from '../../ports/run-views.ts';
 import { InvalidCursorError } from '../../ports/recipe-views.ts';
 import type { Run } from '../../domain/run/run-decider.ts';
+import { conditionFailed } from './condition-failed.ts';
 
 const onlyNewer = 'attribute_not_exists(pk) OR sv < :sv';
 
@@ -27,7 +28,7 @@ export class DynamoRunViews implements RunViews {
         }),
       );
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException') return;
+      if (conditionFailed(error)) return;
       throw error;
     }
   }
