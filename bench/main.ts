@@ -1,8 +1,10 @@
 /**
- * `npm run bench [-- --json]`: how long one command takes on our event store, against the
- * floor of the same dynalite and against Castore, at 1, 1,000 and 10,000 events of history.
- * Prints a table and PASS/FAIL lines for the design goals; with --json the last line of
- * stdout is the results object. Progress goes to stderr so stdout stays parseable.
+ * `npm run bench [-- --json] [-- --only event_store|lambdas]`: how long one command takes on
+ * our event store, against the floor of the same dynalite and against Castore, at 1, 1,000 and
+ * 10,000 events of history; then each Lambda function's bundle size and module initialisation
+ * time (bench/lambda-bundles.ts). Prints tables and PASS/FAIL lines for the design goals; with
+ * --json the last line of stdout is the results object ({ event_store, lambdas }, the parts
+ * that ran). Progress goes to stderr so stdout stays parseable.
  */
 import './quiet-aws-sdk.ts';
 import { performance } from 'node:perf_hooks';
@@ -10,9 +12,10 @@ import { startEmbeddedDynamo } from '../infra/local/embedded-dynamodb.ts';
 import { castoreStream, createCastoreTable } from './castore-subject.ts';
 import { floorSubject, itemBytes, latestItem } from './floor.ts';
 import { evaluateGoals } from './goals.ts';
+import { lambdaGoals, lambdaRows, measureLambdas } from './lambda-bundles.ts';
 import { measure, type Summary } from './measure.ts';
 import { oursStream, type OursStream } from './ours-subject.ts';
-import { HISTORIES, type BenchResults, type History, type Numbers } from './results.ts';
+import { HISTORIES, type BenchReport, type BenchResults, type History, type Numbers } from './results.ts';
 import { countRoundTrips } from './round-trip-counter.ts';
 
 const CASTORE_TABLE = 'bench-castore-events';
@@ -24,6 +27,9 @@ const CASTORE_ITERATIONS = { 1000: 100, 10000: 40 } as const;
 const CASTORE_WARMUP = { 1000: 10, 10000: 5 } as const;
 
 const json = process.argv.includes('--json');
+const PARTS = ['event_store', 'lambdas'] as const;
+type Part = (typeof PARTS)[number];
+const only = onlyPart(process.argv.slice(2));
 const progress = (message: string): void => void process.stderr.write(`${message}\n`);
 const seconds = (since: number): string => `${((performance.now() - since) / 1000).toFixed(1)} s`;
 
@@ -31,8 +37,36 @@ function numbers(summary: Summary): Numbers {
   return { p50_ms: summary.p50_ms, p99_ms: summary.p99_ms, round_trips: summary.round_trips };
 }
 
+/** `--only <part>` or `--only=<part>`; undefined runs every part. */
+function onlyPart(args: string[]): Part | undefined {
+  const index = args.findIndex((arg) => arg === '--only' || arg.startsWith('--only='));
+  if (index === -1) return undefined;
+  const arg = args[index]!;
+  const value = arg === '--only' ? args[index + 1] : arg.slice('--only='.length);
+  const part = PARTS.find((p) => p === value);
+  if (!part) throw new Error(`--only takes one of ${PARTS.join(', ')} (got ${value ?? 'nothing'})`);
+  return part;
+}
+
 async function main(): Promise<void> {
   const started = performance.now();
+  const report: BenchReport = {};
+  if (only !== 'lambdas') report.event_store = await eventStore();
+  if (only !== 'event_store') {
+    const since = performance.now();
+    const lambdas = await measureLambdas(progress);
+    progress(`lambdas: measured in ${seconds(since)}`);
+    report.lambdas = lambdas;
+    console.log('\nEach Lambda function: esbuild bundle as the CDK makes it (AWS SDK external), and `await import` of it in a fresh node process, SDK loading included.\n');
+    console.log(table(lambdaRows(lambdas)));
+    console.log('');
+    for (const goal of lambdaGoals(lambdas)) console.log(`${goal.pass ? 'PASS' : 'FAIL'}  ${goal.text}`);
+  }
+  console.log(`\nTotal ${seconds(started)}.`);
+  if (json) console.log(JSON.stringify(report));
+}
+
+async function eventStore(): Promise<BenchResults['event_store']> {
   const dynamo = await startEmbeddedDynamo();
   try {
     const { client, tables } = dynamo;
@@ -92,8 +126,7 @@ async function main(): Promise<void> {
     console.log(table(rows));
     console.log('');
     for (const goal of evaluateGoals(results)) console.log(`${goal.pass ? 'PASS' : 'FAIL'}  ${goal.text}`);
-    console.log(`\nTotal ${seconds(started)}.`);
-    if (json) console.log(JSON.stringify(results));
+    return results.event_store;
   } finally {
     await dynamo.close();
   }

@@ -13,3 +13,15 @@ export interface BenchResults {
     castore: Record<`${History}`, Numbers>;
   };
 }
+
+/** One Lambda function's bundle (bench/lambda-bundles.ts). */
+export interface LambdaNumbers {
+  bundle_bytes: number;
+  init_ms: number;
+}
+
+/** The `--json` last line: whichever parts ran (`--only event_store` or `--only lambdas`), both by default. */
+export interface BenchReport {
+  event_store?: BenchResults['event_store'];
+  lambdas?: Record<string, LambdaNumbers>;
+}
