@@ -17,6 +17,8 @@ export const runPlanSchema = z.object({
   timeout_seconds: z.number().int().positive().nullable(),
   start_script: z.string().nullable(),
   working_directory: z.string().nullable(),
+  /** Run the tasks on spot capacity (FARGATE_SPOT). Absent in runs queued before it existed: false. */
+  spot: z.boolean().optional(),
 });
 export type RunPlan = z.infer<typeof runPlanSchema>;
 
@@ -41,7 +43,8 @@ export const runEventSchemas = {
     reason: z.string(),
   }),
   RunTasksLaunched: z.object({ tasks: z.array(z.object({ rank: z.number().int().min(0), task_id: z.string() })) }),
-  TaskStarted: z.object({ task_id: z.string() }),
+  /** `ref`: the platform's own id of the task (on ECS its task ARN); absent where there is none. */
+  TaskStarted: z.object({ task_id: z.string(), ref: z.string().optional() }),
   TaskExited: z.object({ task_id: z.string(), exit_code: z.number().int().nullable(), reason: z.string() }),
   RunStarted: z.object({}),
   RunSucceeded: z.object({}),

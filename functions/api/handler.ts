@@ -1,10 +1,15 @@
 /**
  * Lambda entry point of the HTTP API (API Gateway HTTP API, payload v2). Dependencies are
  * built on the first invocation, not at import, so tests and tools can import this freely.
- * ROUTE_DOMAIN is the domain deployments and workspaces are served under.
+ * ROUTE_DOMAIN is the domain deployments and workspaces are served under. Job logs are read
+ * from CloudWatch Logs (ECS_CLUSTER, TASK_LOG_GROUP: the cluster tasks run in and their log
+ * group); without those two the logs route answers with no lines.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { ECSClient } from '@aws-sdk/client-ecs';
 import { createApi } from './create-api.ts';
+import { CloudWatchTaskLogs } from '../../shared/adapters/aws/cloudwatch-task-logs.ts';
 import { dynamoPlatformFromEnv } from '../../shared/adapters/dynamodb/dynamodb-platform.ts';
 import { platformServices } from '../../shared/app/platform-services.ts';
 import { systemClock, systemRandom } from '../../shared/adapters/node-platform.ts';
@@ -18,7 +23,13 @@ function buildApi(): Api {
   const { store, views, runViews } = dynamoPlatformFromEnv();
   const domain = process.env.ROUTE_DOMAIN ?? 'localhost';
   const services = platformServices({ store, views, runViews, clock: systemClock, random: systemRandom, routeUrl: (subdomain) => `https://${subdomain}.${domain}/` });
-  return createApi({ services: { ...services, version: PLATFORM_VERSION } }) as unknown as Api;
+  const cluster = process.env.ECS_CLUSTER;
+  const logGroup = process.env.TASK_LOG_GROUP;
+  const taskLogs =
+    cluster && logGroup
+      ? new CloudWatchTaskLogs({ ecs: new ECSClient({}), logs: new CloudWatchLogsClient({}), cluster, logGroup, loadRun: (runId) => services.runs.load(runId) })
+      : undefined;
+  return createApi({ services: { ...services, ...(taskLogs ? { taskLogs } : {}), version: PLATFORM_VERSION } }) as unknown as Api;
 }
 
 export async function handler(event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyStructuredResultV2> {

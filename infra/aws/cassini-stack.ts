@@ -11,7 +11,8 @@
  * `compute.grantDescribeTasks`, the tables through `eventStore.connect`), which
  * test/infra/aws/least-privilege.test.ts holds to what the code sends.
  */
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import type { PlatformConfig } from './config.ts';
 import { Api } from './constructs/api.ts';
@@ -20,6 +21,7 @@ import { EventStore } from './constructs/event-store.ts';
 import { Identity } from './constructs/identity.ts';
 import { Ingress } from './constructs/ingress.ts';
 import { Integrations } from './constructs/integrations.ts';
+import { acknowledgeGrantedWildcard } from './nag.ts';
 import { Observability } from './constructs/observability.ts';
 import { Processors } from './constructs/processors.ts';
 import { Scheduling } from './constructs/scheduling.ts';
@@ -104,6 +106,9 @@ export class CassiniStack extends Stack {
     this.compute.grantRunTasks(reconciler);
     this.compute.grantDescribeTasks(reconciler);
     this.taskLifecycle.reconcileWith(reconciler.fn);
+
+    // Job logs on AWS: the API finds a task's log stream (DescribeTasks gives its family) and reads it.
+    this.grantReadTaskLogs(this.api.handler);
     observability.watchFunction(scheduleTarget, 'Schedule target');
     observability.watchFunction(taskState, 'Task state');
     observability.watchFunction(reconciler, 'Reconciler');
@@ -115,5 +120,25 @@ export class CassiniStack extends Stack {
     new CfnOutput(this, 'ClusterName', { value: this.compute.cluster.clusterName });
     new CfnOutput(this, 'FileSystemId', { value: this.storage.fileSystem.fileSystemId });
     if (this.ingress) new CfnOutput(this, 'LoadBalancerDns', { value: this.ingress.loadBalancer.loadBalancerDnsName, description: `Point *.${config.ingress!.domainName} here if no hosted zone was given` });
+  }
+
+  /**
+   * Lets `fn` read the output of the platform's tasks (shared/adapters/aws/cloudwatch-task-logs.ts):
+   * where they run and log (ECS_CLUSTER, TASK_LOG_GROUP), ecs:DescribeTasks on the cluster's
+   * tasks and logs:GetLogEvents on the task log group's streams, nothing more.
+   */
+  private grantReadTaskLogs(fn: PlatformFunction): void {
+    fn.addEnvironment('ECS_CLUSTER', this.compute.cluster.clusterName);
+    fn.addEnvironment('TASK_LOG_GROUP', this.compute.taskLogs.logGroupName);
+    this.compute.grantDescribeTasks(fn);
+    const streams = this.formatArn({
+      service: 'logs',
+      resource: 'log-group',
+      resourceName: `${this.compute.taskLogs.logGroupName}:log-stream:*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    fn.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['logs:GetLogEvents'], resources: [streams] }));
+    acknowledgeGrantedWildcard(fn.role, streams, 'Log streams are named by ECS per task at run time: reading is allowed on the streams of the task log group only.');
+    acknowledgeGrantedWildcard(fn.role, this.formatArn({ service: 'ecs', resource: 'task', resourceName: `${this.compute.cluster.clusterName}/*` }), 'Task ids are chosen by ECS at launch: describing is allowed on the tasks of this cluster only.');
   }
 }

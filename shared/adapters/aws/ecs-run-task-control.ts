@@ -51,8 +51,8 @@ export class EcsRunTaskControl implements RunTaskControl {
     if (!recorded || recorded.status !== 'starting' || recorded.tasks.length !== specs.length) return;
     let outcomes: LaunchOutcome[];
     try {
-      // The run plan does not carry `use_spot_instance` yet: CPU sizes run on FARGATE, GPU sizes on the GPU provider.
-      outcomes = await this.deps.launcher.launch(specs, { image: run.plan.image, instance_type: run.plan.instance_type, spot: false });
+      // CPU sizes run on FARGATE (FARGATE_SPOT for a spot plan), GPU sizes on the GPU provider.
+      outcomes = await this.deps.launcher.launch(specs, { image: run.plan.image, instance_type: run.plan.instance_type, spot: run.plan.spot === true });
     } catch (error) {
       // Nothing could be tried (unknown size, no task definition): every task failed to start.
       const reason = errorMessage(error);

@@ -61,13 +61,14 @@ export function stopReason(task: EcsTaskFacts, exitCode: number | null): string 
 }
 
 /**
- * The run command an ECS task's state makes: RUNNING → ReportTaskStarted, STOPPED →
+ * The run command an ECS task's state makes: RUNNING → ReportTaskStarted (ref: the task ARN), STOPPED →
  * ReportTaskExited (exit code null when the container has none: it never ran, or was killed
  * before it could say). Other states (PROVISIONING, PENDING, DEPROVISIONING…) report nothing.
  */
 export function reportOf(task: EcsTaskFacts, ref: RunTaskRef, at: string): RunCommand | undefined {
   const meta = { at, actor: 'system:ecs' };
-  if (task.lastStatus === 'RUNNING') return { kind: 'ReportTaskStarted', taskId: ref.taskId, ...meta };
+  // The ARN is the task's ref: its log stream (and anything else ECS knows of it) hangs off it.
+  if (task.lastStatus === 'RUNNING') return { kind: 'ReportTaskStarted', taskId: ref.taskId, ...(task.taskArn ? { ref: task.taskArn } : {}), ...meta };
   if (task.lastStatus !== 'STOPPED') return undefined;
   const exitCode = mainContainer(task)?.exitCode ?? null;
   return { kind: 'ReportTaskExited', taskId: ref.taskId, exitCode, reason: stopReason(task, exitCode), ...meta };

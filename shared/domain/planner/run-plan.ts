@@ -22,5 +22,6 @@ export function planRun(spec: NormalizedSpec, overrides: RunOverrides = {}): Run
     timeout_seconds: timeout === undefined ? null : (durationSeconds(timeout) ?? null),
     start_script: (spec.start_script as string | undefined) ?? null,
     working_directory: (spec.working_directory as string | undefined) ?? null,
+    spot: spec.use_spot_instance === true,
   };
 }

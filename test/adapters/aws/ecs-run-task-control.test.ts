@@ -118,6 +118,56 @@ describe('EcsRunTaskControl.launch', () => {
     expect(jobs.reports[1]).toMatchObject({ taskId: `${RUN_ID}-0`, exitCode: null, reason: `could not start: RunTask for ${RUN_ID}-0: MISSING: subnet-1 does not exist` });
   });
 
+  it('runs the tasks of a spot plan on FARGATE_SPOT', async () => {
+    // Prepare
+    const run: Run = { ...queuedRun(1), plan: { ...queuedRun(1).plan!, spot: true } };
+    const jobs = fakeJobs(run);
+    ecs.on(RunTaskCommand).callsFake((input) => ({ tasks: [{ taskArn: `arn:aws:ecs:eu-west-1:123456789012:task/cassini/${input.clientToken}` }] }));
+
+    // Act
+    await control(jobs).launch(run);
+
+    // Assess
+    expect(ecs.commandCalls(RunTaskCommand).map((c) => c.args[0].input)).toEqual([
+      {
+        cluster: 'cassini',
+        taskDefinition: DEFINITION,
+        count: 1,
+        clientToken: `${RUN_ID}-0`,
+        startedBy: RUN_ID,
+        group: `run:${RUN_ID}`,
+        capacityProviderStrategy: [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }],
+        networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-1'], securityGroups: ['sg-1'], assignPublicIp: 'DISABLED' } },
+        overrides: {
+          containerOverrides: [
+            {
+              name: 'main',
+              command: ['python train.py'],
+              environment: [
+                { name: 'MODEL', value: 'resnet' },
+                { name: 'SATURN_BASE_URL', value: 'https://api.example.com' },
+                { name: 'SATURN_JOB_RANK', value: '0' },
+                { name: 'SATURN_JOB_SCALE', value: '1' },
+                { name: 'SATURN_JOB_LEADER', value: `${RUN_ID}-0` },
+                { name: 'SATURN_JOB_RUN', value: RUN_ID },
+                { name: 'PORT', value: '8000' },
+              ],
+            },
+          ],
+        },
+        tags: [
+          { key: 'cassini:owner', value: 'ada' },
+          { key: 'cassini:resource', value: JOB_ID },
+          { key: 'cassini:job', value: JOB_ID },
+          { key: 'cassini:run', value: RUN_ID },
+          { key: 'cassini:rank', value: '0' },
+        ],
+        enableECSManagedTags: true,
+        enableExecuteCommand: false,
+      },
+    ]);
+  });
+
   it('starts nothing for a run that is not queued', async () => {
     const jobs = fakeJobs(queuedRun());
     await control(jobs).launch({ ...queuedRun(), status: 'cancelled' });

@@ -17,7 +17,14 @@ describe('planRun', () => {
       timeout_seconds: 5400,
       start_script: 'pip install x',
       working_directory: '/home/jovyan/etl',
+      spot: false,
     });
+  });
+
+  it('carries use_spot_instance as spot', () => {
+    expect(planRun(spec({ use_spot_instance: true })).spot).toBe(true);
+    expect(planRun(spec({ use_spot_instance: false })).spot).toBe(false);
+    expect(planRun(spec()).spot).toBe(false);
   });
 
   it("applies a run's command and environment overrides over the job's", () => {

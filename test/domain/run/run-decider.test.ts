@@ -275,9 +275,9 @@ describe('run decider', () => {
       // Assess
       expect(state?.status).toBe('starting');
       expect(state?.tasks).toEqual([
-        { rank: 0, taskId: 'task-0', status: 'launched', exitCode: null, reason: null },
-        { rank: 1, taskId: 'task-1', status: 'launched', exitCode: null, reason: null },
-        { rank: 2, taskId: 'task-2', status: 'launched', exitCode: null, reason: null },
+        { rank: 0, taskId: 'task-0', status: 'launched', exitCode: null, reason: null, ref: null },
+        { rank: 1, taskId: 'task-1', status: 'launched', exitCode: null, reason: null, ref: null },
+        { rank: 2, taskId: 'task-2', status: 'launched', exitCode: null, reason: null, ref: null },
       ]);
       expect(state?.startedAt).toBeNull();
       andReplayDecidesNothing();
@@ -309,6 +309,25 @@ describe('run decider', () => {
       // Assess
       expect(state).toMatchObject({ status: 'running', startedAt: STARTED_AT });
       expect(state?.tasks.map((t) => t.status)).toEqual(['running', 'running']);
+    });
+
+    it('records the task\'s platform ref (its ECS task ARN) when the report carries one', () => {
+      // Prepare
+      const arn = 'arn:aws:ecs:eu-west-1:123456789012:task/cassini/0123456789abcdef';
+
+      // Act
+      const { state, andReplayDecidesNothing } = given(history().starting)
+        .when({ kind: 'ReportTaskStarted', taskId: taskId(0), ref: arn, at: STARTED_AT, actor: SYSTEM })
+        .then([ev('TaskStarted', { task_id: taskId(0), ref: arn }, STARTED_AT), runStarted()]);
+
+      // Assess
+      expect(state?.tasks[0]).toMatchObject({ status: 'running', ref: arn });
+      andReplayDecidesNothing();
+    });
+
+    it('leaves the ref null when the report carries none', () => {
+      const { state } = given(history().starting).when(reportStarted(0)).then([taskStarted(0), runStarted()]);
+      expect(state?.tasks[0]?.ref).toBeNull();
     });
 
     it('decides nothing for a task the run does not know', () => {
