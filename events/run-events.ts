@@ -43,8 +43,11 @@ export const runEventSchemas = {
     reason: z.string(),
   }),
   RunTasksLaunched: z.object({ tasks: z.array(z.object({ rank: z.number().int().min(0), task_id: z.string() })) }),
-  /** `ref`: the platform's own id of the task (on ECS its task ARN); absent where there is none. */
-  TaskStarted: z.object({ task_id: z.string(), ref: z.string().optional() }),
+  /**
+   * `ref`: the platform's own id of the task (on ECS its task ARN); `log_stream`: where its output
+   * goes, when that is not the platform's own (a CloudWatch Logs stream on ECS). Absent where none.
+   */
+  TaskStarted: z.object({ task_id: z.string(), ref: z.string().optional(), log_stream: z.string().optional() }),
   TaskExited: z.object({ task_id: z.string(), exit_code: z.number().int().nullable(), reason: z.string() }),
   RunStarted: z.object({}),
   RunSucceeded: z.object({}),

@@ -6,9 +6,9 @@
  * definition, whose ARN names the family. GetLogEvents then reads the stream from its head,
  * our cursor being CloudWatch's forward token.
  *
- * Limits: ECS keeps a stopped task describable for about an hour; after that DescribeTasks no
- * longer finds it and its logs read as empty (recording the stream name with the start would
- * lift this). A task that has not started yet has no ref, and so no lines.
+ * The task-state Lambda records the stream itself when the task starts; for a task recorded
+ * without it, the stream is worked out through DescribeTasks, which finds a stopped task for
+ * about an hour only. A task that has not started yet has no stream, and so no lines.
  *
  * The stream name is worked out here rather than with `logStreamName` of ecs-task-definitions.ts:
  * that module sends task-definition commands, and the API's bundle (and role) should not carry them.
@@ -17,7 +17,7 @@ import { GetLogEventsCommand, type CloudWatchLogsClient } from '@aws-sdk/client-
 import { DescribeTasksCommand, type ECSClient } from '@aws-sdk/client-ecs';
 import type { RunState } from '../../domain/run/run-decider.ts';
 import type { LogPage, TaskDriver } from '../../ports/task-driver.ts';
-import { TASK_CONTAINER } from './ecs-task-state.ts';
+import { familyOf, taskLogStream } from './ecs-task-state.ts';
 import { isNamed } from './sdk-errors.ts';
 
 /** GetLogEvents returns at most 10,000 events a call. */
@@ -40,15 +40,7 @@ export function runOfTaskId(taskId: string): { runId: string; rank: number } | u
   return match ? { runId: match[1]!, rank: Number(match[2]) } : undefined;
 }
 
-/** The family of a task definition ARN (`…:task-definition/<family>:<revision>`). */
-export function familyOf(taskDefinitionArn: string): string | undefined {
-  return /:task-definition\/([^:/]+):\d+$/.exec(taskDefinitionArn)?.[1];
-}
-
-/** The awslogs stream of a task of this family (the prefix is the family, see ecs-task-definitions.ts). */
-export function taskLogStream(family: string, taskArn: string): string {
-  return `${family}/${TASK_CONTAINER}/${taskArn.slice(taskArn.lastIndexOf('/') + 1)}`;
-}
+export { familyOf, taskLogStream };
 
 const EMPTY: LogPage = { lines: [], next: null };
 
@@ -90,7 +82,10 @@ export class CloudWatchTaskLogs implements Pick<TaskDriver, 'logs'> {
     const id = runOfTaskId(taskId);
     if (!id) return undefined;
     const run = await this.options.loadRun(id.runId);
-    const ref = run?.tasks.find((t) => t.taskId === taskId)?.ref;
+    const task = run?.tasks.find((t) => t.taskId === taskId);
+    if (task?.logStream) return task.logStream;
+    // Runs recorded before log streams were: work the stream out from the task, while ECS knows it.
+    const ref = task?.ref;
     if (!ref) return undefined;
     const cached = this.streams.get(ref);
     if (cached) return cached;

@@ -18,9 +18,20 @@ const GROUP_PREFIX = 'run:';
  */
 export const TASK_CONTAINER = 'main';
 
+/** The family of a task definition ARN (`…:task-definition/<family>:<revision>`). */
+export function familyOf(taskDefinitionArn: string): string | undefined {
+  return /:task-definition\/([^:/]+):\d+$/.exec(taskDefinitionArn)?.[1];
+}
+
+/** The awslogs stream of a task of this family (the prefix is the family, see ecs-task-definitions.ts). */
+export function taskLogStream(family: string, taskArn: string): string {
+  return `${family}/${TASK_CONTAINER}/${taskArn.slice(taskArn.lastIndexOf('/') + 1)}`;
+}
+
 /** The fields read here, as both ECS's API and its events spell them. */
 export interface EcsTaskFacts {
   taskArn?: string;
+  taskDefinitionArn?: string;
   group?: string;
   startedBy?: string;
   lastStatus?: string;
@@ -67,8 +78,18 @@ export function stopReason(task: EcsTaskFacts, exitCode: number | null): string 
  */
 export function reportOf(task: EcsTaskFacts, ref: RunTaskRef, at: string): RunCommand | undefined {
   const meta = { at, actor: 'system:ecs' };
-  // The ARN is the task's ref: its log stream (and anything else ECS knows of it) hangs off it.
-  if (task.lastStatus === 'RUNNING') return { kind: 'ReportTaskStarted', taskId: ref.taskId, ...(task.taskArn ? { ref: task.taskArn } : {}), ...meta };
+  // The ARN is the task's ref; its log stream is recorded too, since ECS forgets a stopped task
+  // within about an hour and the stream could no longer be worked out from the ARN then.
+  if (task.lastStatus === 'RUNNING') {
+    const family = task.taskDefinitionArn ? familyOf(task.taskDefinitionArn) : undefined;
+    return {
+      kind: 'ReportTaskStarted',
+      taskId: ref.taskId,
+      ...(task.taskArn ? { ref: task.taskArn } : {}),
+      ...(task.taskArn && family ? { logStream: taskLogStream(family, task.taskArn) } : {}),
+      ...meta,
+    };
+  }
   if (task.lastStatus !== 'STOPPED') return undefined;
   const exitCode = mainContainer(task)?.exitCode ?? null;
   return { kind: 'ReportTaskExited', taskId: ref.taskId, exitCode, reason: stopReason(task, exitCode), ...meta };

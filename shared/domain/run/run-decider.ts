@@ -20,6 +20,7 @@ export interface RunTask {
   reason: string | null;
   /** The platform's own id of the task once it started (on ECS its task ARN), else null. */
   ref: string | null;
+  logStream: string | null;
 }
 
 export interface Run {
@@ -57,7 +58,7 @@ export type RunCommand =
     })
   | (CommandMeta & { kind: 'SkipRun'; runId: string; jobId: string; owner: string; scheduledFor: string | null; reason: string })
   | (CommandMeta & { kind: 'RecordTasksLaunched'; tasks: Array<{ rank: number; taskId: string }> })
-  | (CommandMeta & { kind: 'ReportTaskStarted'; taskId: string; ref?: string })
+  | (CommandMeta & { kind: 'ReportTaskStarted'; taskId: string; ref?: string; logStream?: string })
   | (CommandMeta & { kind: 'ReportTaskExited'; taskId: string; exitCode: number | null; reason: string })
   | (CommandMeta & { kind: 'CancelRun'; reason: string })
   | (CommandMeta & { kind: 'TimeOutRun' });
@@ -112,7 +113,12 @@ function decide(command: RunCommand, state: RunState): RunEvent[] {
       const run = existing(state);
       const task = run.tasks.find((t) => t.taskId === command.taskId);
       if (!task || task.status !== 'launched') return [];
-      const events = [event('TaskStarted', { task_id: command.taskId, ...(command.ref === undefined ? {} : { ref: command.ref }) }, command)];
+      const started = {
+        task_id: command.taskId,
+        ...(command.ref === undefined ? {} : { ref: command.ref }),
+        ...(command.logStream === undefined ? {} : { log_stream: command.logStream }),
+      };
+      const events = [event('TaskStarted', started, command)];
       if (run.status === 'starting') events.push(event('RunStarted', {}, command));
       return events;
     }
@@ -196,10 +202,10 @@ function evolve(state: RunState, e: RunEvent): RunState {
       return {
         ...state,
         status: 'starting',
-        tasks: e.data.tasks.map((t) => ({ rank: t.rank, taskId: t.task_id, status: 'launched', exitCode: null, reason: null, ref: null })),
+        tasks: e.data.tasks.map((t) => ({ rank: t.rank, taskId: t.task_id, status: 'launched', exitCode: null, reason: null, ref: null, logStream: null })),
       };
     case 'TaskStarted':
-      return { ...state, tasks: state.tasks.map((t) => (t.taskId === e.data.task_id ? { ...t, status: 'running', ref: e.data.ref ?? t.ref } : t)) };
+      return { ...state, tasks: state.tasks.map((t) => (t.taskId === e.data.task_id ? { ...t, status: 'running', ref: e.data.ref ?? t.ref, logStream: e.data.log_stream ?? t.logStream } : t)) };
     case 'RunStarted':
       return { ...state, status: 'running', startedAt: e.at };
     case 'TaskExited':

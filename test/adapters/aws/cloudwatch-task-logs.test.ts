@@ -18,10 +18,10 @@ const FAMILY = 'cassini-0123456789ab';
 const DEFINITION = `arn:aws:ecs:eu-west-1:123456789012:task-definition/${FAMILY}:3`;
 const STREAM = `${FAMILY}/main/0a1b2c3d4e5f60718293a4b5c6d7e8f9`;
 
-function run(ref: string | null): Run {
+function run(ref: string | null, logStream: string | null = null): Run {
   return {
     id: RUN_ID, jobId: 'job-1', owner: 'ada', trigger: 'api', attempt: 1, scheduledFor: null, notBefore: null, status: 'running', plan: null,
-    tasks: [{ rank: 0, taskId: TASK_ID, status: ref ? 'running' : 'launched', exitCode: null, reason: null, ref }],
+    tasks: [{ rank: 0, taskId: TASK_ID, status: ref ? 'running' : 'launched', exitCode: null, reason: null, ref, logStream }],
     createdAt: '2026-01-01T00:00:00.000Z', startedAt: null, finishedAt: null, exitCode: null, reason: null,
   };
 }
@@ -45,6 +45,22 @@ beforeEach(() => {
 });
 
 describe('CloudWatchTaskLogs', () => {
+  it('reads the stream the run recorded at start, without asking ECS (which forgets stopped tasks)', async () => {
+    // Prepare
+    cwl.on(GetLogEventsCommand).resolves({ events: [{ timestamp: 0, message: 'done' }], nextForwardToken: 'f/1' });
+    const { logs } = taskLogs(run(TASK_ARN, STREAM));
+
+    // Act
+    const page = await logs.logs(TASK_ID, { limit: 10 });
+
+    // Assess
+    expect(ecs.commandCalls(DescribeTasksCommand)).toHaveLength(0);
+    expect(cwl.commandCalls(GetLogEventsCommand).map((c) => c.args[0].input)).toEqual([
+      { logGroupName: '/cassini/tasks', logStreamName: STREAM, startFromHead: true, limit: 10 },
+    ]);
+    expect(page.lines.map((l) => l.message)).toEqual(['done']);
+  });
+
   it('finds the stream from the task ARN the run recorded and reads it from the head', async () => {
     // Prepare
     cwl.on(GetLogEventsCommand).resolves({

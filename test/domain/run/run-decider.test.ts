@@ -275,9 +275,9 @@ describe('run decider', () => {
       // Assess
       expect(state?.status).toBe('starting');
       expect(state?.tasks).toEqual([
-        { rank: 0, taskId: 'task-0', status: 'launched', exitCode: null, reason: null, ref: null },
-        { rank: 1, taskId: 'task-1', status: 'launched', exitCode: null, reason: null, ref: null },
-        { rank: 2, taskId: 'task-2', status: 'launched', exitCode: null, reason: null, ref: null },
+        { rank: 0, taskId: 'task-0', status: 'launched', exitCode: null, reason: null, ref: null, logStream: null },
+        { rank: 1, taskId: 'task-1', status: 'launched', exitCode: null, reason: null, ref: null, logStream: null },
+        { rank: 2, taskId: 'task-2', status: 'launched', exitCode: null, reason: null, ref: null, logStream: null },
       ]);
       expect(state?.startedAt).toBeNull();
       andReplayDecidesNothing();

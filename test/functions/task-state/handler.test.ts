@@ -40,6 +40,15 @@ describe('task state handler', () => {
     expect(run).toMatchObject({ status: 'running', startedAt: '2026-01-01T00:00:30.000Z' });
   });
 
+  it('records the task ARN and its log stream when the task runs, so its logs stay readable after ECS forgets it', async () => {
+    const runId = 'f'.repeat(32);
+    await launchedRun(runId);
+    const definition = 'arn:aws:ecs:eu-west-1:123456789012:task-definition/cassini-0123456789ab:4';
+    await reportTaskState(taskEvent(runId, 0, { lastStatus: 'RUNNING', taskDefinitionArn: definition }), f.jobs);
+    const run = await f.jobs.load(runId);
+    expect(run?.tasks[0]).toMatchObject({ ref: 'arn:aws:ecs:eu-west-1:123456789012:task/cassini/0abc', logStream: 'cassini-0123456789ab/main/0abc' });
+  });
+
   it('turns a STOPPED task with exit code 1 into a failed run', async () => {
     // Prepare
     const runId = 'b'.repeat(32);
