@@ -6,14 +6,9 @@
 import type { TaskDriver, TaskExit } from '../ports/task-driver.ts';
 import type { Clock } from '../ports/platform-clock.ts';
 import type { JobRunService } from './job-run-service.ts';
-import { runTasks, type TaskNetwork } from '../domain/planner/run-tasks.ts';
+import { parseRunTaskId, runTasks, type TaskNetwork } from '../domain/planner/run-tasks.ts';
 import type { Run } from '../domain/run/run-decider.ts';
 import type { RunTaskControl } from '../ports/run-task-control.ts';
-
-/** Task ids are `<run id>-<rank>`; the run id is 32 hex digits. */
-export function runIdOfTask(taskId: string): string | undefined {
-  return /^([0-9a-f]{32})-\d+$/.exec(taskId)?.[1];
-}
 
 export interface RunLauncherDeps {
   driver: TaskDriver;
@@ -69,7 +64,7 @@ export class RunLauncher implements RunTaskControl {
   }
 
   async reportExit(exit: TaskExit): Promise<void> {
-    const runId = runIdOfTask(exit.taskId);
+    const runId = parseRunTaskId(exit.taskId)?.runId;
     if (!runId) return;
     try {
       await this.deps.jobs.report(runId, { kind: 'ReportTaskExited', taskId: exit.taskId, exitCode: exit.exitCode, reason: exit.reason, at: exit.finishedAt, actor: 'system:runner' });

@@ -18,6 +18,7 @@ import { DescribeTasksCommand, type ECSClient } from '@aws-sdk/client-ecs';
 import type { RunState } from '../../domain/run/run-decider.ts';
 import type { LogPage, TaskDriver } from '../../ports/task-driver.ts';
 import { familyOf, taskLogStream } from './ecs-task-state.ts';
+import { parseRunTaskId } from '../../domain/planner/run-tasks.ts';
 import { isNamed } from './sdk-errors.ts';
 
 /** GetLogEvents returns at most 10,000 events a call. */
@@ -33,14 +34,6 @@ export interface CloudWatchTaskLogsOptions {
   /** The run a task belongs to (JobRunService.load). */
   loadRun: (runId: string) => Promise<RunState>;
 }
-
-/** `<run id>-<rank>` (run-tasks.ts) split back, or undefined for anything else. */
-export function runOfTaskId(taskId: string): { runId: string; rank: number } | undefined {
-  const match = /^(.+)-(\d+)$/.exec(taskId);
-  return match ? { runId: match[1]!, rank: Number(match[2]) } : undefined;
-}
-
-export { familyOf, taskLogStream };
 
 const EMPTY: LogPage = { lines: [], next: null };
 
@@ -79,7 +72,7 @@ export class CloudWatchTaskLogs implements Pick<TaskDriver, 'logs'> {
 
   /** The log stream of a run task that has started, or undefined when it has none (yet, or any more). */
   private async streamOf(taskId: string): Promise<string | undefined> {
-    const id = runOfTaskId(taskId);
+    const id = parseRunTaskId(taskId);
     if (!id) return undefined;
     const run = await this.options.loadRun(id.runId);
     const task = run?.tasks.find((t) => t.taskId === taskId);

@@ -17,6 +17,12 @@ export function runTaskId(runId: string, rank: number): string {
   return `${runId}-${rank}`;
 }
 
+/** `runTaskId` read back: the run (32 hex digits) and rank, or undefined for any other id. */
+export function parseRunTaskId(taskId: string): { runId: string; rank: number } | undefined {
+  const match = /^([0-9a-f]{32})-(\d+)$/.exec(taskId);
+  return match ? { runId: match[1]!, rank: Number(match[2]) } : undefined;
+}
+
 /** How tasks reach each other: locally the leader is on this machine; on AWS the adapter overrides it. */
 export interface TaskNetwork {
   leaderAddress(runId: string): string;

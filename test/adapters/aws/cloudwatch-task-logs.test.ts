@@ -2,7 +2,9 @@ import { CloudWatchLogsClient, GetLogEventsCommand, ResourceNotFoundException } 
 import { DescribeTasksCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { CloudWatchTaskLogs, familyOf, runOfTaskId, taskLogStream } from '../../../shared/adapters/aws/cloudwatch-task-logs.ts';
+import { CloudWatchTaskLogs } from '../../../shared/adapters/aws/cloudwatch-task-logs.ts';
+import { familyOf, taskLogStream } from '../../../shared/adapters/aws/ecs-task-state.ts';
+import { parseRunTaskId } from '../../../shared/domain/planner/run-tasks.ts';
 import { logStreamName } from '../../../shared/adapters/aws/ecs-task-definitions.ts';
 import type { Run, RunState } from '../../../shared/domain/run/run-decider.ts';
 
@@ -132,8 +134,9 @@ describe('CloudWatchTaskLogs', () => {
 
 describe('stream naming', () => {
   it('splits task ids, reads families from definition ARNs and names streams as awslogs does', () => {
-    expect(runOfTaskId(TASK_ID)).toEqual({ runId: RUN_ID, rank: 0 });
-    expect(runOfTaskId('nope')).toBeUndefined();
+    expect(parseRunTaskId(TASK_ID)).toEqual({ runId: RUN_ID, rank: 0 });
+    expect(parseRunTaskId('nope')).toBeUndefined();
+    expect(parseRunTaskId('not-hex-0')).toBeUndefined();
     expect(familyOf(DEFINITION)).toBe(FAMILY);
     expect(familyOf('arn:aws:ecs:eu-west-1:123456789012:task/cassini/abc')).toBeUndefined();
     expect(taskLogStream(FAMILY, TASK_ARN)).toBe(STREAM);
