@@ -30,13 +30,20 @@ export interface RunOptions {
   /** Idempotency key: a command with an id the stream remembers decides nothing. */
   commandId?: string;
   maxAttempts?: number;
+  /** The stream as the caller already loaded it (to check access): the first attempt decides on it instead of reading again. */
+  loaded?: LoadedStream<unknown>;
+}
+
+export interface LoadedStream<State> {
+  head: StreamHead;
+  state: State;
 }
 
 /** Loads a stream's current state: from the latest snapshot, or by replay when it is stale. */
 export async function loadState<C, E extends DomainEvent, S>(
   store: EventStore,
   model: StreamModel<C, E, S>,
-): Promise<{ head: StreamHead; state: S }> {
+): Promise<LoadedStream<S>> {
   const head = await store.head(model.streamId);
   if (head.version === 0) return { head, state: model.decider.initialState };
   if (head.snapshot?.schema === model.snapshotSchema) return { head, state: head.snapshot.state as S };
@@ -58,7 +65,7 @@ export async function runCommand<C, E extends DomainEvent, S>(
 ): Promise<CommandOutcome<S>> {
   const maxAttempts = options.maxAttempts ?? 5;
   for (let attempt = 1; ; attempt++) {
-    const { head, state } = await loadState(store, model);
+    const { head, state } = attempt === 1 && options.loaded ? (options.loaded as LoadedStream<S>) : await loadState(store, model);
     if (options.commandId && head.recentCommands.some((c) => c.id === options.commandId)) {
       return { state, version: head.version, events: [], duplicate: true };
     }

@@ -80,8 +80,8 @@ export class JobRunService {
   /** `POST /api/jobs/{id}/runs`: a run now, or the run an Idempotency-Key already started. */
   async dispatch(user: User, jobId: string, options: { overrides?: RunOverrides; idempotencyKey?: string } = {}): Promise<Run> {
     // The decider tells an unknown id (404) from a deleted job (409).
-    const job = await loadVisibleResource(this.deps.store, user, 'job', jobId);
-    const outcome = await runCommand(this.deps.store, resourceModel(job.streamId), {
+    const loaded = await loadVisibleResource(this.deps.store, user, 'job', jobId);
+    const outcome = await runCommand(this.deps.store, resourceModel(loaded.state.streamId), {
       kind: 'RequestJobRun',
       id: jobId,
       runId: this.newId(),
@@ -89,7 +89,7 @@ export class JobRunService {
       idempotencyKey: options.idempotencyKey,
       overrides: options.overrides,
       ...this.meta(user.username),
-    });
+    }, { loaded });
     const requested = outcome.events.find((e) => e.type === 'JobRunRequested') as Extract<ResourceEvent, { type: 'JobRunRequested' }> | undefined;
     if (requested) return this.queueRequested(outcome.state.live!, requested);
     const runId = runForKey(outcome.state.live?.runs ?? NO_RUNS, options.idempotencyKey ?? '', this.now());

@@ -5,7 +5,7 @@
 import type { EventStore } from '../ports/event-store.ts';
 import type { RecipeViews } from '../ports/recipe-views.ts';
 import type { Clock } from '../ports/platform-clock.ts';
-import { loadState, runCommand } from './command-runner.ts';
+import { loadState, runCommand, type LoadedStream } from './command-runner.ts';
 import { resourceModel } from './resource-model.ts';
 import { renderRecipe, type RecipeResponse } from './recipe-rendering.ts';
 import { loadVisibleResource } from './visible-resource.ts';
@@ -78,7 +78,7 @@ export class ResourceService {
   }
 
   async getById(user: User, kind: Kind, id: string): Promise<RecipeResponse> {
-    const state = await this.visibleStream(user, kind, id);
+    const { state } = await this.visibleStream(user, kind, id);
     if (!state.live || state.live.id !== id) throw new NotFoundError(`No ${KIND_TYPES[kind]} with id ${id}.`);
     return this.render(state);
   }
@@ -111,7 +111,7 @@ export class ResourceService {
 
   /** The resource's domain events, oldest first, with versions as its clients count them. */
   async events(user: User, kind: Kind, id: string, afterVersion: number, limit: number): Promise<{ events: AuditEvent[]; nextAfter: number | null }> {
-    const state = await this.visibleStream(user, kind, id);
+    const { state } = await this.visibleStream(user, kind, id);
     const incarnation = addressOf(id)!.incarnation;
     const start = state.incarnationStarts[incarnation - 1]!;
     const end = state.incarnationStarts[incarnation] ?? Number.POSITIVE_INFINITY;
@@ -123,13 +123,14 @@ export class ResourceService {
     return { events, nextAfter: more && events.length > 0 ? events[events.length - 1]!.version : null };
   }
 
-  private visibleStream(user: User, kind: Kind, id: string): Promise<ResourceState> {
+  private visibleStream(user: User, kind: Kind, id: string): Promise<LoadedStream<ResourceState>> {
     return loadVisibleResource(this.deps.store, user, KIND_TYPES[kind], id);
   }
 
+  /** One read (which also checks access) and one conditional write. */
   private async command(user: User, kind: Kind, id: string, command: ResourceCommand): Promise<ResourceState> {
-    const state = await this.visibleStream(user, kind, id);
-    return (await runCommand(this.deps.store, resourceModel(state.streamId), command)).state;
+    const loaded = await this.visibleStream(user, kind, id);
+    return (await runCommand(this.deps.store, resourceModel(loaded.state.streamId), command, { loaded })).state;
   }
 
   private render(state: ResourceState): RecipeResponse {
