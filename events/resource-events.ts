@@ -2,7 +2,7 @@
  * Events of the resource aggregate (workspaces, deployments, jobs). A resource's stream is
  * keyed by its type, owner and name; every incarnation (create … delete) lives in it.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { DomainEvent } from './envelope.ts';
 
 const spec = z.record(z.string(), z.unknown());
@@ -18,16 +18,25 @@ export const resourceEventSchemas = {
   }),
   ResourceSpecUpdated: z.object({ spec }),
   ResourceStartRequested: z.object({}),
-  ResourceStopRequested: z.object({}),
+  /** `reason` when the platform stopped it on its own, e.g. a workspace's auto_shutoff. */
+  ResourceStopRequested: z.object({ reason: z.string().optional() }),
   ResourceRestartRequested: z.object({}),
   /** `active_runs`: a job's runs still going, which the delete cancels. */
   ResourceDeleted: z.object({ active_runs: z.array(z.string()).optional() }),
   /** Reported by the runtime (compute drivers) once everything the resource needs runs. */
   ResourceBecameRunning: z.object({}),
+  /** A deployment's or workspace's replica (pod) started, passed its health check, or ended. */
+  ReplicaStarted: z.object({ pod: z.string(), revision: z.number().int().min(1) }),
+  ReplicaReady: z.object({ pod: z.string(), revision: z.number().int().min(1) }),
+  ReplicaExited: z.object({ pod: z.string(), revision: z.number().int().min(1), exit_code: z.number().int().nullable(), reason: z.string() }),
+  /** Every replica of `revision` is healthy and serves; older ones are being stopped. */
+  ServiceRolledOut: z.object({ revision: z.number().int().min(1) }),
+  /** `revision` never became healthy; the previous revision's replicas keep serving. */
+  ServiceRolledBack: z.object({ revision: z.number().int().min(1), reason: z.string() }),
   /** Reported by the runtime once nothing of the resource runs any more. */
   ResourceBecameStopped: z.object({}),
   /** Reported by the runtime when the resource cannot run; `reason` says why. */
-  ResourceFailed: z.object({ reason: z.string() }),
+  ResourceFailed: z.object({ reason: z.string(), revision: z.number().int().min(1).optional() }),
   JobScheduleSet: z.object({ schedule: z.string().nullable(), concurrency_policy: z.enum(['Allow', 'Forbid', 'Replace']) }),
   JobScheduleSuspended: z.object({}),
   JobScheduleResumed: z.object({}),

@@ -5,6 +5,7 @@
 import { Cron } from 'croner';
 import type { LiveResource } from '../domain/resource/resource-decider.ts';
 import { CURRENT_SCHEMA_VERSION } from '../domain/recipe/recipe.ts';
+import { subdomainOf } from '../domain/planner/service-routes.ts';
 
 export interface RenderContext {
   now: Date;
@@ -27,12 +28,6 @@ export function nextRuns(schedule: string, timeZone: string, after: Date, count 
   const expression = MACRO_ALIASES[schedule.trim()] ?? schedule;
   const cron = new Cron(expression, { timezone: timeZone, paused: true });
   return cron.nextRuns(count, after).map((d) => d.toISOString());
-}
-
-export function subdomainOf(resource: LiveResource): string | undefined {
-  if (resource.type === 'job') return undefined;
-  if (typeof resource.spec.subdomain === 'string') return resource.spec.subdomain;
-  return `${resource.name}-${resource.owner}`.slice(0, 63).replace(/-+$/, '');
 }
 
 export function renderRecipe(resource: LiveResource, version: number, context: RenderContext): RecipeResponse {

@@ -1,14 +1,15 @@
 /**
  * Acting on a resource by id: `/api/{kind}/{id}/...` where kind is workspaces, deployments
- * or jobs. Pods, history and logs are empty until the compute drivers run anything.
+ * or jobs.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { RouteContext, RouteDefinition } from '../api-types.ts';
 import { validate } from '../validation.ts';
 import { KIND_TYPES, type Kind, type LifecycleAction } from '../../../shared/app/resource-service.ts';
 import { NotFoundError } from '../../../shared/domain/errors.ts';
 import { cronSchedule } from '../../../shared/domain/recipe/fields.ts';
 import { wantsYaml } from './recipe-routes.ts';
+import type { Pod } from '../../../shared/domain/resource/service-replicas.ts';
 
 export const patchJobBody = z.strictObject({
   cron_schedule_options: z.strictObject({
@@ -45,23 +46,70 @@ function lifecycle(action: LifecycleAction, summary: string): RouteDefinition {
   };
 }
 
-/**
- * Pods, history and logs of a resource that has never run anything: until the compute drivers
- * land, that is every resource, so these answer with the contract's shape and no entries.
- */
-function nothingRanYet(what: string, summary: string, body: Record<string, unknown>): RouteDefinition {
+function renderPod(pod: Pod) {
   return {
-    method: 'GET',
-    path: `/api/{kind}/{id}/${what}`,
-    summary,
-    access: 'user',
-    response: { status: 200, description: `{${Object.keys(body).join(', ')}}` },
-    handle: async (context) => {
-      await context.services.resources.getById(context.user, kindOf(context), context.params.id!);
-      return { status: 200, body };
-    },
+    pod_name: pod.name,
+    status: pod.status,
+    start_time: pod.startedAt,
+    end_time: pod.endedAt,
+    last_seen: pod.lastSeen,
+    revision: pod.revision,
+    ...(pod.exitCode !== null ? { exit_code: pod.exitCode } : {}),
+    ...(pod.reason ? { reason: pod.reason } : {}),
   };
 }
+
+/**
+ * Pods of deployments and workspaces: their replicas, as the runtime reported them (jobs have
+ * routes of their own in job-run-routes.ts, built from their runs).
+ */
+const podRoutes: RouteDefinition[] = [
+  {
+    method: 'GET',
+    path: '/api/{kind}/{id}/history',
+    summary: 'Pods (replicas) that ran for the resource, newest first.',
+    access: 'user',
+    response: { status: 200, description: '{pods}' },
+    handle: async (context) => {
+      const pods = await context.services.resources.pods(context.user, kindOf(context), context.params.id!);
+      return { status: 200, body: { pods: pods.map(renderPod) } };
+    },
+  },
+  {
+    method: 'GET',
+    path: '/api/{kind}/{id}/runtimesummary',
+    summary: 'The pods (replicas) of the resource that run now.',
+    access: 'user',
+    response: { status: 200, description: '{pod_summaries}' },
+    handle: async (context) => {
+      const pods = await context.services.resources.pods(context.user, kindOf(context), context.params.id!);
+      const live = pods.filter((p) => p.endedAt === null);
+      return {
+        status: 200,
+        body: { pod_summaries: live.map((p) => ({ name: p.name, status: p.status, started_at: p.startedAt, completed_at: null, labels: { revision: String(p.revision) } })) },
+      };
+    },
+  },
+  {
+    method: 'GET',
+    path: '/api/{kind}/{id}/logs',
+    summary: "A pod's logs (pod_name), or the newest pod's, a page at a time.",
+    access: 'user',
+    query: logsQuery,
+    response: { status: 200, description: '{logs, next_key}' },
+    handle: async (context) => {
+      const q = validate(logsQuery, context.query, 'query');
+      const pods = await context.services.resources.pods(context.user, kindOf(context), context.params.id!);
+      const pod = q.pod_name ?? pods[0]?.name;
+      if (!pod || !pods.some((p) => p.name === pod) || !context.services.taskLogs) return { status: 200, body: { logs: [], next_key: null } };
+      const logs = await context.services.taskLogs.logs(pod, { cursor: q.next_key ?? null, limit: 1000 });
+      return {
+        status: 200,
+        body: { logs: logs.lines.map((l) => ({ timestamp: l.timestamp, message: l.message, pod_name: pod, stream: l.stream })), next_key: logs.next },
+      };
+    },
+  },
+];
 
 export const resourceRoutes: RouteDefinition[] = [
   {
@@ -119,9 +167,7 @@ export const resourceRoutes: RouteDefinition[] = [
     response: { status: 200, description: 'The recipe.' },
     handle: async ({ user, params, services }) => ({ status: 200, body: await services.resources.setScheduleSuspended(user, params.id!, true) }),
   },
-  nothingRanYet('history', 'Pods that ran for the resource, newest first.', { pods: [] }),
-  nothingRanYet('runtimesummary', 'What runs for the resource now.', { pod_summaries: [] }),
-  { ...nothingRanYet('logs', "The resource's logs, a page at a time.", { logs: [], next_key: null }), query: logsQuery },
+  ...podRoutes,
   {
     method: 'GET',
     path: '/api/{kind}/{id}/events',

@@ -14,6 +14,7 @@ import type { ResourceType } from '../recipe/spec-schemas.ts';
 import type { NormalizedSpec } from '../recipe/recipe.ts';
 import { addressOf, resourceId } from './resource-identity.ts';
 import { decideJobRun, evolveJobRuns, NO_RUNS, runForKey, type JobRunCommand, type JobRuns } from './job-runs.ts';
+import { decideReplica, endLivePods, evolveReplicas, NO_SERVICE, type ReplicaCommand, type ServiceState } from './service-replicas.ts';
 
 export type ResourceStatus = 'pending' | 'running' | 'stopping' | 'stopped' | 'error';
 export type ConcurrencyPolicy = 'Allow' | 'Forbid' | 'Replace';
@@ -30,6 +31,8 @@ export interface LiveResource {
   scheduleSuspended: boolean;
   /** Jobs only: their active runs, recent idempotency keys and last outcome. */
   runs: JobRuns | null;
+  /** Deployments and workspaces only: revisions and replicas as the runtime reported them. */
+  service: ServiceState | null;
   createdAt: string;
   updatedAt: string;
   /** Stream version of this incarnation's ResourceCreated. */
@@ -60,11 +63,18 @@ export type ResourceCommand =
       /** `If-Match`: the version the caller last saw. */
       expectedVersion?: number;
     })
-  | (CommandMeta & { kind: 'StartResource' | 'StopResource' | 'RestartResource' | 'DeleteResource'; id: string })
+  | (CommandMeta & { kind: 'StartResource' | 'RestartResource' | 'DeleteResource'; id: string })
+  | (CommandMeta & { kind: 'StopResource'; id: string; reason?: string })
   | (CommandMeta & { kind: 'SetJobSchedule'; id: string; schedule: string | null; concurrencyPolicy?: ConcurrencyPolicy })
   | (CommandMeta & { kind: 'SuspendJobSchedule' | 'ResumeJobSchedule'; id: string })
   | (CommandMeta & { kind: 'ReportRunning' | 'ReportStopped'; id: string })
-  | (CommandMeta & { kind: 'ReportFailed'; id: string; reason: string })
+  /** `revision`: the service revision that failed; a report about an older one changes nothing. */
+  | (CommandMeta & { kind: 'ReportFailed'; id: string; reason: string; revision?: number })
+  | (CommandMeta & { kind: 'ReportRolledOut'; id: string; revision: number })
+  | (CommandMeta & { kind: 'ReportRolledBack'; id: string; revision: number; reason: string })
+  /** The runtime saw no request or connection for `idleSeconds`: a workspace past its auto_shutoff stops. */
+  | (CommandMeta & { kind: 'ReportIdle'; id: string; idleSeconds: number })
+  | ReplicaCommand
   | JobRunCommand;
 
 export function initialResourceState(streamId: string): ResourceState {
@@ -127,7 +137,7 @@ function decide(command: ResourceCommand, state: ResourceState): ResourceEvent[]
     case 'StartResource':
       return status === 'pending' || status === 'running' ? [] : [event('ResourceStartRequested', {}, command)];
     case 'StopResource':
-      return status === 'stopped' || status === 'stopping' ? [] : [event('ResourceStopRequested', {}, command)];
+      return status === 'stopped' || status === 'stopping' ? [] : [event('ResourceStopRequested', command.reason ? { reason: command.reason } : {}, command)];
     case 'RestartResource':
       return status === 'pending' || status === 'running'
         ? [event('ResourceRestartRequested', {}, command)]
@@ -153,9 +163,37 @@ function decide(command: ResourceCommand, state: ResourceState): ResourceEvent[]
     case 'ReportRunning':
       return status === 'pending' ? [event('ResourceBecameRunning', {}, command)] : [];
     case 'ReportStopped':
-      return status === 'stopped' ? [] : [event('ResourceBecameStopped', {}, command)];
+      // A stop report that arrives after a new start is about the old one.
+      return status === 'stopped' || status === 'pending' ? [] : [event('ResourceBecameStopped', {}, command)];
     case 'ReportFailed':
+      if (command.revision !== undefined) {
+        const current = command.revision === live.service?.revision && (status === 'pending' || status === 'running');
+        return current ? [event('ResourceFailed', { reason: command.reason, revision: command.revision }, command)] : [];
+      }
       return status === 'error' && live.reason === command.reason ? [] : [event('ResourceFailed', { reason: command.reason }, command)];
+    case 'ReportRolledOut': {
+      const service = requireService(live);
+      if (command.revision !== service.revision || !(status === 'pending' || status === 'running')) return [];
+      if (status === 'running' && service.servingRevision === command.revision) return [];
+      return [event('ServiceRolledOut', { revision: command.revision }, command)];
+    }
+    case 'ReportRolledBack': {
+      const service = requireService(live);
+      if (command.revision !== service.revision || !(status === 'pending' || status === 'running')) return [];
+      if (service.rolledBackRevision === command.revision) return [];
+      return [event('ServiceRolledBack', { revision: command.revision, reason: command.reason }, command)];
+    }
+    case 'ReportIdle': {
+      requireService(live);
+      if (live.type !== 'workspace' || status !== 'running') return [];
+      const shutoff = live.spec.auto_shutoff as string | undefined;
+      const reason = `auto_shutoff: no request or open connection for ${formatIdle(command.idleSeconds)}${shutoff ? ` (auto_shutoff is ${shutoff})` : ''}`;
+      return [event('ResourceStopRequested', { reason }, command)];
+    }
+    case 'ReportReplicaStarted':
+    case 'ReportReplicaReady':
+    case 'ReportReplicaExited':
+      return decideReplica(command, requireService(live));
     case 'RequestJobRun':
     case 'RecordJobRunFinished': {
       requireJob(live);
@@ -178,6 +216,22 @@ function decide(command: ResourceCommand, state: ResourceState): ResourceEvent[]
 function jobStatus(live: LiveResource, runs: JobRuns): ResourceStatus {
   if (runs.active.length > 0) return live.status === 'stopping' ? 'stopping' : 'running';
   return 'stopped';
+}
+
+function requireService(live: LiveResource): ServiceState {
+  if (!live.service) throw new NotFoundError(`No deployment or workspace with id ${live.id}.`);
+  return live.service;
+}
+
+function formatIdle(seconds: number): string {
+  if (seconds % 3600 === 0) return `${seconds / 3600} h`;
+  if (seconds % 60 === 0) return `${seconds / 60} min`;
+  return `${seconds} s`;
+}
+
+/** A deployment or workspace asked to run a new revision: a start, a restart, or a spec change while it runs. */
+function nextRevision(live: LiveResource): LiveResource['service'] {
+  return live.service ? { ...live.service, revision: live.service.revision + 1, rolledBackRevision: null } : null;
 }
 
 function requireJob(live: LiveResource): void {
@@ -203,6 +257,7 @@ function evolve(state: ResourceState, e: ResourceEvent): ResourceState {
         reason: null,
         scheduleSuspended: false,
         runs: e.data.type === 'job' ? NO_RUNS : null,
+        service: e.data.type === 'job' ? null : NO_SERVICE,
         createdAt: e.at,
         updatedAt: e.at,
         firstStreamVersion: streamVersion,
@@ -213,20 +268,37 @@ function evolve(state: ResourceState, e: ResourceEvent): ResourceState {
   if (!live) return next;
   const touched = { ...live, updatedAt: e.at };
   switch (e.type) {
-    case 'ResourceSpecUpdated':
-      return { ...next, live: { ...touched, spec: e.data.spec as NormalizedSpec } };
+    case 'ResourceSpecUpdated': {
+      const active = live.status === 'pending' || live.status === 'running';
+      return { ...next, live: { ...touched, spec: e.data.spec as NormalizedSpec, service: active ? nextRevision(live) : live.service } };
+    }
     case 'ResourceStartRequested':
     case 'ResourceRestartRequested':
-      return { ...next, live: { ...touched, status: 'pending', reason: null } };
+      return { ...next, live: { ...touched, status: 'pending', reason: null, service: nextRevision(live) } };
     case 'ResourceStopRequested':
       // Nothing runs for a resource in error, so there is nothing to wait for.
       return { ...next, live: { ...touched, status: live.status === 'error' ? 'stopped' : 'stopping', reason: null } };
     case 'ResourceBecameRunning':
       return { ...next, live: { ...touched, status: 'running', reason: null } };
-    case 'ResourceBecameStopped':
-      return { ...next, live: { ...touched, status: 'stopped', reason: null } };
-    case 'ResourceFailed':
-      return { ...next, live: { ...touched, status: 'error', reason: e.data.reason } };
+    case 'ResourceBecameStopped': {
+      const service = live.service ? { ...endLivePods(live.service, e.at, 'the service stopped'), servingRevision: null } : null;
+      return { ...next, live: { ...touched, status: 'stopped', reason: null, service } };
+    }
+    case 'ResourceFailed': {
+      const service = live.service && e.data.revision !== undefined ? { ...live.service, servingRevision: null } : live.service;
+      return { ...next, live: { ...touched, status: 'error', reason: e.data.reason, service } };
+    }
+    case 'ServiceRolledOut':
+      return { ...next, live: { ...touched, status: 'running', reason: null, service: { ...live.service!, servingRevision: e.data.revision } } };
+    case 'ServiceRolledBack':
+      return {
+        ...next,
+        live: { ...touched, status: 'running', reason: `revision ${e.data.revision} was rolled back: ${e.data.reason}`, service: { ...live.service!, rolledBackRevision: e.data.revision } },
+      };
+    case 'ReplicaStarted':
+    case 'ReplicaReady':
+    case 'ReplicaExited':
+      return { ...next, live: { ...touched, service: evolveReplicas(live.service ?? NO_SERVICE, e) } };
     case 'ResourceDeleted':
       return { ...next, live: null };
     case 'JobScheduleSet': {

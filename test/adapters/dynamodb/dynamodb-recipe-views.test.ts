@@ -33,6 +33,7 @@ function viewOf(key: RecipeKey, version = 1): RecipeView {
       reason: null,
       scheduleSuspended: false,
       runs: null,
+      service: null,
       createdAt: '2025-01-01T00:00:00.000Z',
       updatedAt: '2025-01-01T00:00:00.000Z',
       firstStreamVersion: 1,

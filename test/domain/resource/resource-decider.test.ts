@@ -449,14 +449,14 @@ describe('resource decider', () => {
   });
 
   describe('ReportStopped', () => {
-    it.each<[Status]>([['stopping'], ['running'], ['pending'], ['error']])('marks a %s resource stopped; the same report again is a no-op', (status) => {
+    it.each<[Status]>([['stopping'], ['running'], ['error']])('marks a %s resource stopped; the same report again is a no-op', (status) => {
       const { state, andReplayDecidesNothing } = given(history[status]).when(report('ReportStopped')).then([becameStopped]);
       expect(state.live?.status).toBe('stopped');
       andReplayDecidesNothing();
     });
 
-    it('decides nothing for a stopped resource', () => {
-      given(history.stopped).when(report('ReportStopped')).then([]);
+    it.each<[Status]>([['stopped'], ['pending']])('decides nothing for a %s resource (a late report of an earlier stop)', (status) => {
+      given(history[status]).when(report('ReportStopped')).then([]);
     });
   });
 

@@ -1,0 +1,110 @@
+/**
+ * What the local proxy serves: each subdomain's route (who may pass) and the ready replicas
+ * behind it, kept by the local service supervisor; and how busy each service is, kept by the
+ * proxy, which is how idle workspaces are found.
+ */
+import type { RouteViewer, RouteVisibility, ServiceRoute } from '../../../shared/ports/service-runtime.ts';
+
+export interface ServiceRoutes {
+  resourceId: string;
+  owner: string;
+  routes: ServiceRoute[];
+  viewers: RouteViewer[];
+}
+
+/** A ready replica: its pod name and the host port each container port is served on. */
+export interface ReadyReplica {
+  pod: string;
+  /** container port → host port; 8000 is the replica's $PORT. */
+  ports: Record<number, number>;
+}
+
+export interface ResolvedRoute {
+  resourceId: string;
+  owner: string;
+  visibility: RouteVisibility;
+  viewers: RouteViewer[];
+  /** The host port to forward this request to, round-robin over ready replicas; undefined when none is ready. */
+  port: number | undefined;
+}
+
+interface Entry extends ServiceRoutes {
+  replicas: ReadyReplica[];
+  next: number;
+}
+
+interface Activity {
+  lastActivityMs: number;
+  openConnections: number;
+}
+
+export class RouteTable {
+  readonly #services = new Map<string, Entry>();
+  readonly #bySubdomain = new Map<string, { resourceId: string; route: ServiceRoute }>();
+  readonly #activity = new Map<string, Activity>();
+
+  constructor(private readonly nowMs: () => number = Date.now) {}
+
+  /** Publishes (or replaces) a service's routes; its ready replicas are kept. */
+  publish(service: ServiceRoutes): void {
+    const previous = this.#services.get(service.resourceId);
+    this.#unindex(service.resourceId);
+    this.#services.set(service.resourceId, { ...service, replicas: previous?.replicas ?? [], next: 0 });
+    for (const route of service.routes) this.#bySubdomain.set(route.subdomain, { resourceId: service.resourceId, route });
+    if (!this.#activity.has(service.resourceId)) this.#activity.set(service.resourceId, { lastActivityMs: this.nowMs(), openConnections: 0 });
+  }
+
+  /** The replicas that passed their health check and take traffic now. */
+  setReady(resourceId: string, replicas: ReadyReplica[]): void {
+    const entry = this.#services.get(resourceId);
+    if (entry) entry.replicas = [...replicas];
+  }
+
+  /** Takes a service off the proxy: its subdomains answer 404 from now on. */
+  withdraw(resourceId: string): void {
+    this.#unindex(resourceId);
+    this.#services.delete(resourceId);
+    this.#activity.delete(resourceId);
+  }
+
+  resolve(subdomain: string): ResolvedRoute | undefined {
+    const found = this.#bySubdomain.get(subdomain);
+    if (!found) return undefined;
+    const entry = this.#services.get(found.resourceId)!;
+    const ports = entry.replicas.map((r) => r.ports[found.route.containerPort]).filter((p): p is number => p !== undefined);
+    const port = ports.length === 0 ? undefined : ports[entry.next++ % ports.length];
+    return { resourceId: entry.resourceId, owner: entry.owner, visibility: found.route.visibility, viewers: entry.viewers, port };
+  }
+
+  /** A proxied request or WebSocket message for the service: it is not idle. */
+  touch(resourceId: string): void {
+    const activity = this.#activity.get(resourceId);
+    if (activity) activity.lastActivityMs = this.nowMs();
+  }
+
+  /** A long-lived connection (a WebSocket, a streamed response) opened; call the result when it closes. */
+  connectionOpened(resourceId: string): () => void {
+    const activity = this.#activity.get(resourceId);
+    if (!activity) return () => undefined;
+    activity.openConnections++;
+    activity.lastActivityMs = this.nowMs();
+    let closed = false;
+    return () => {
+      if (closed) return;
+      closed = true;
+      activity.openConnections--;
+      activity.lastActivityMs = this.nowMs();
+    };
+  }
+
+  /** Milliseconds since the service last had a request or an open connection; 0 while one is open. */
+  idleMs(resourceId: string): number | undefined {
+    const activity = this.#activity.get(resourceId);
+    if (!activity) return undefined;
+    return activity.openConnections > 0 ? 0 : this.nowMs() - activity.lastActivityMs;
+  }
+
+  #unindex(resourceId: string): void {
+    for (const [subdomain, found] of this.#bySubdomain) if (found.resourceId === resourceId) this.#bySubdomain.delete(subdomain);
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * Turns what deployments and workspaces record into what the serving runtime must do: a
+ * start, restart or spec change of an active service applies its plan (the runtime starts it
+ * or rolls it to the new revision), a stop stops it, a delete removes it and its home.
+ *
+ * Every reaction is idempotent (the runtime ignores a revision it already runs, and stopping
+ * or removing twice is harmless), which is what at-least-once delivery needs.
+ */
+import type { CommittedBatch } from '../../ports/event-store.ts';
+import type { ServiceReports, ServiceRuntime } from '../../ports/service-runtime.ts';
+import type { Clock } from '../../ports/platform-clock.ts';
+import { RESOURCE_STREAM_PREFIX } from '../resource-model.ts';
+import type { LiveResource, ResourceState } from '../../domain/resource/resource-decider.ts';
+import { resourceId } from '../../domain/resource/resource-identity.ts';
+import { planService } from '../../domain/planner/service-plan.ts';
+import type { ResourceEvent } from '../../../events/resource-events.ts';
+
+const APPLY_EVENTS = new Set(['ResourceStartRequested', 'ResourceRestartRequested', 'ResourceSpecUpdated']);
+export const RESTART_REASON = 'the control plane restarted; the replica was replaced';
+
+export interface ServiceReactorDeps {
+  runtime: ServiceRuntime;
+  /** Variables every task gets from the platform (SATURN_BASE_URL, ...). */
+  platformEnvironment: Record<string, string>;
+}
+
+export class ServiceReactor {
+  readonly name = 'service-reactor';
+
+  constructor(private readonly deps: ServiceReactorDeps) {}
+
+  async handle(batch: CommittedBatch): Promise<void> {
+    if (!batch.streamId.startsWith(RESOURCE_STREAM_PREFIX)) return;
+    const state = batch.snapshot.state as ResourceState;
+    const type = state.address?.type;
+    if (type !== 'deployment' && type !== 'workspace') return;
+    const events = batch.events as unknown as ResourceEvent[];
+    const deleted = events.find((e) => e.type === 'ResourceDeleted');
+    if (deleted) {
+      await this.deps.runtime.remove(resourceId(state.streamId, state.incarnation));
+      return;
+    }
+    const live = state.live;
+    if (!live) return;
+    const stop = events.find((e): e is Extract<ResourceEvent, { type: 'ResourceStopRequested' }> => e.type === 'ResourceStopRequested');
+    if (stop) await this.deps.runtime.stop(live.id, stop.data.reason ?? `stopped by ${stop.actor}`);
+    if (events.some((e) => APPLY_EVENTS.has(e.type)) && isActive(live)) await this.apply(live);
+  }
+
+  /**
+   * After a restart of a runtime that loses its replicas with it (local mode): the replicas
+   * recorded as live are over, and each active service is brought back at its revision.
+   */
+  async recover(resources: LiveResource[], reports: ServiceReports, clock: Clock): Promise<number> {
+    let recovered = 0;
+    for (const resource of resources) {
+      if (!resource.service) continue;
+      const at = clock.now().toISOString();
+      for (const pod of resource.service.pods.filter((p) => p.endedAt === null)) {
+        await reports.replicaExited({ resourceId: resource.id, pod: pod.name, revision: pod.revision, at, exitCode: null, reason: RESTART_REASON });
+      }
+      if (isActive(resource)) {
+        await this.apply(resource);
+        recovered++;
+      } else if (resource.status === 'stopping') {
+        await this.deps.runtime.stop(resource.id, 'the control plane restarted while the service was stopping');
+      }
+    }
+    return recovered;
+  }
+
+  private apply(live: LiveResource): Promise<void> {
+    return this.deps.runtime.apply(planService(live, { platformEnvironment: this.deps.platformEnvironment }));
+  }
+}
+
+function isActive(live: LiveResource): boolean {
+  return live.status === 'pending' || live.status === 'running';
+}

@@ -1,0 +1,88 @@
+/**
+ * What a deployment or workspace runs, as the serving runtimes realize it: the command
+ * (a workspace's IDE unless `command` overrides it), its replicas, health check, routes,
+ * home volume and idle shutoff. Pure: the same resource and revision give the same plan.
+ */
+import type { LiveResource } from '../resource/resource-decider.ts';
+import type { ServicePlan } from '../../ports/service-runtime.ts';
+import { MAIN_CONTAINER_PORT, routeViewers, serviceRoutes } from './service-routes.ts';
+
+/**
+ * The IDE servers, listening on $PORT with their own authentication off: the platform's
+ * proxy (or the ALB) is the authentication, and only what it admits reaches them.
+ */
+export const IDE_COMMANDS = {
+  jupyter:
+    'exec jupyter lab --ip=0.0.0.0 --port="$PORT" --no-browser --ServerApp.root_dir="$HOME" ' +
+    "--ServerApp.token='' --ServerApp.password='' --ServerApp.allow_remote_access=True",
+  rstudio: 'exec /usr/lib/rstudio-server/bin/rserver --server-daemonize=0 --www-address=0.0.0.0 --www-port="$PORT" --auth-none=1 --server-user="$(id -un)"',
+} as const;
+
+/** Paths that answer 200 once the IDE serves: Jupyter's API root, RStudio's sign-in-free page. */
+const IDE_HEALTH_PATHS = { jupyter: '/api', rstudio: '/' } as const;
+
+/**
+ * How long a new replica may take to pass its first health check. Workspaces install extra
+ * packages and start an IDE before they answer, so they get longer than deployments.
+ */
+export const HEALTH_GRACE_SECONDS = { deployment: 180, workspace: 600 } as const;
+
+const AUTO_SHUTOFF_SECONDS: Record<string, number | null> = {
+  '1 hour': 3600,
+  '6 hours': 6 * 3600,
+  '24 hours': 24 * 3600,
+  '3 days': 3 * 86400,
+  '7 days': 7 * 86400,
+  Never: null,
+};
+
+export interface ServicePlanContext {
+  /** Variables every task gets from the platform (SATURN_BASE_URL, ...). */
+  platformEnvironment: Record<string, string>;
+}
+
+/** The home volume of a workspace: one per incarnation, so a re-created workspace starts empty. */
+export function homeVolumeOf(resourceId: string): string {
+  return `home-${resourceId}`;
+}
+
+export function planService(resource: LiveResource, context: ServicePlanContext): ServicePlan {
+  if (resource.type === 'job' || !resource.service) throw new Error(`planService: ${resource.type} ${resource.id} is not served`);
+  const { spec } = resource;
+  const workspace = resource.type === 'workspace';
+  const ide = (spec.ide as keyof typeof IDE_COMMANDS | undefined) ?? 'jupyter';
+  const command = (spec.command as string | undefined) ?? (workspace ? IDE_COMMANDS[ide] : undefined);
+  if (!command) throw new Error(`planService: deployment ${resource.id} has no command`);
+  const routes = serviceRoutes(resource);
+  const extraPorts = [...new Set(routes.map((r) => r.containerPort).filter((p) => p !== MAIN_CONTAINER_PORT))];
+  const healthCheckPath =
+    (spec.healthcheck as string | undefined) ?? (workspace && spec.command === undefined ? IDE_HEALTH_PATHS[ide] : '/');
+  const autoShutoff = workspace ? AUTO_SHUTOFF_SECONDS[(spec.auto_shutoff as string | undefined) ?? '1 hour'] ?? null : null;
+  return {
+    resourceId: resource.id,
+    type: resource.type,
+    owner: resource.owner,
+    name: resource.name,
+    revision: resource.service.revision,
+    replicas: workspace ? 1 : ((spec.scale as number | undefined) ?? 1),
+    task: {
+      command,
+      ...(spec.start_script ? { startScript: spec.start_script as string } : {}),
+      ...(spec.working_directory ? { workingDirectory: spec.working_directory as string } : {}),
+      environment: { ...((spec.environment_variables as Record<string, string> | undefined) ?? {}), ...context.platformEnvironment },
+      ...(extraPorts.length > 0 ? { extraPorts } : {}),
+      ...(workspace ? { homeVolume: homeVolumeOf(resource.id) } : {}),
+      labels: { owner: resource.owner, resource: resource.id, [resource.type]: resource.name, revision: String(resource.service.revision) },
+    },
+    image: spec.image as string,
+    instanceType: spec.instance_type as string,
+    spot: spec.use_spot_instance === true,
+    healthCheckPath,
+    healthGraceSeconds: HEALTH_GRACE_SECONDS[resource.type],
+    routes,
+    viewers: routeViewers(spec),
+    homeVolume: workspace ? homeVolumeOf(resource.id) : null,
+    shellAccess: spec.start_ssh === true,
+    idleShutoffSeconds: autoShutoff,
+  };
+}

@@ -1,0 +1,51 @@
+/**
+ * The addresses a deployment or workspace answers at. The main route serves the task's $PORT
+ * (container port 8000) at the resource's subdomain; each entry of `routes` adds a container
+ * port at a subdomain of its own. Visibility defaults to `owner`: nothing is public unless
+ * its owner says so.
+ */
+import type { LiveResource } from '../resource/resource-decider.ts';
+import type { RouteViewer, RouteVisibility, ServiceRoute } from '../../ports/service-runtime.ts';
+
+/** The container port that is the task's $PORT. */
+export const MAIN_CONTAINER_PORT = 8000;
+const DNS_LABEL_MAX = 63;
+
+interface SpecRoute {
+  subdomain?: string;
+  container_port: number;
+  visibility?: RouteVisibility;
+}
+
+function label(value: string): string {
+  return value.slice(0, DNS_LABEL_MAX).replace(/-+$/, '');
+}
+
+/** `spec.subdomain`, or `<name>-<owner>`; jobs have none. */
+export function subdomainOf(resource: Pick<LiveResource, 'type' | 'name' | 'owner' | 'spec'>): string | undefined {
+  if (resource.type === 'job') return undefined;
+  if (typeof resource.spec.subdomain === 'string') return resource.spec.subdomain;
+  return label(`${resource.name}-${resource.owner}`);
+}
+
+/** Every route of the resource, the main one first, each subdomain once. */
+export function serviceRoutes(resource: Pick<LiveResource, 'type' | 'name' | 'owner' | 'spec'>): ServiceRoute[] {
+  const main = subdomainOf(resource);
+  if (!main) return [];
+  const declared = (resource.spec.routes as SpecRoute[] | undefined) ?? [];
+  const mainDeclared = declared.find((r) => r.container_port === MAIN_CONTAINER_PORT && (r.subdomain === undefined || r.subdomain === main));
+  const routes: ServiceRoute[] = [{ subdomain: main, containerPort: MAIN_CONTAINER_PORT, visibility: mainDeclared?.visibility ?? 'owner' }];
+  for (const route of declared) {
+    if (route === mainDeclared) continue;
+    const subdomain = route.subdomain ?? label(`${main}-${route.container_port}`);
+    if (routes.some((r) => r.subdomain === subdomain)) continue;
+    routes.push({ subdomain, containerPort: route.container_port, visibility: route.visibility ?? 'owner' });
+  }
+  return routes;
+}
+
+/** `viewers` as written (a name, or {name, type}) in one shape. */
+export function routeViewers(spec: Record<string, unknown>): RouteViewer[] {
+  const viewers = (spec.viewers as Array<string | RouteViewer> | undefined) ?? [];
+  return viewers.map((v) => (typeof v === 'string' ? { name: v } : v));
+}
