@@ -3,10 +3,12 @@
  * the upcasters that read older versions. Stored events carry their version; reading goes
  * through `upcast`, so deciders and projections only ever see the current shape.
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { resourceEventSchemas } from './resource-events.ts';
 import { principalEventSchemas, tokenEventSchemas } from './principal-events.ts';
 import { runEventSchemas } from './run-events.ts';
+import { subdomainEventSchemas } from './subdomain-events.ts';
+import { catalogObjectEventSchemas } from './catalog-object-events.ts';
 
 export interface CatalogEntry {
   /** The version new events are written with. */
@@ -25,6 +27,8 @@ export const EVENT_CATALOG: Readonly<Record<string, CatalogEntry>> = {
   ...current(principalEventSchemas),
   ...current(tokenEventSchemas),
   ...current(runEventSchemas),
+  ...current(subdomainEventSchemas),
+  ...current(catalogObjectEventSchemas),
 };
 
 export class UnknownEventError extends Error {}

@@ -1,16 +1,19 @@
 /** The shapes the API's middlewares and routes pass along, on top of API Gateway's v2 event. */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { User } from '../../shared/domain/identity/principal-decider.ts';
 import type { IdentityService } from '../../shared/app/identity-service.ts';
 import type { ResourceService } from '../../shared/app/resource-service.ts';
 import type { JobRunService } from '../../shared/app/job-run-service.ts';
+import type { CatalogService } from '../../shared/app/catalog-service.ts';
 import type { TaskDriver } from '../../shared/ports/task-driver.ts';
 
 export interface ApiServices {
   identity: IdentityService;
   resources: ResourceService;
   runs: JobRunService;
+  /** Secrets, shared folders, images and IAM roles (extension). */
+  catalog: CatalogService;
   /** Task logs, where the runtime keeps them readable (the local driver). */
   taskLogs?: Pick<TaskDriver, 'logs'>;
   version: string;

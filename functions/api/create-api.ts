@@ -18,12 +18,15 @@ import { identityRoutes } from './routes/identity-routes.ts';
 import { recipeRoutes } from './routes/recipe-routes.ts';
 import { resourceRoutes } from './routes/resource-routes.ts';
 import { jobRunRoutes } from './routes/job-run-routes.ts';
+import { catalogRoutes } from './routes/catalog-routes.ts';
 import { openApiDocument } from './openapi.ts';
+import type { Log } from '../observability.ts';
 
 export interface ApiOptions {
   services: ApiServices;
   rateLimit?: RateLimitOptions;
-  logger?: Pick<Console, 'error'>;
+  /** Where unexpected errors are logged: Powertools' logger on Lambda; JSON lines on the console by default. */
+  logger?: Pick<Log, 'error'>;
 }
 
 /** Order matters: fixed paths before `{kind}/{id}` templates that would also match them. */
@@ -36,7 +39,7 @@ export function apiRoutes(): RouteDefinition[] {
     response: { status: 200, description: 'OpenAPI 3.1' },
     handle: async ({ services }) => ({ status: 200, body: openApiDocument(routes, services.version) }),
   };
-  const routes = [openapi, ...serviceRoutes, ...identityRoutes, ...recipeRoutes, ...jobRunRoutes, ...resourceRoutes];
+  const routes = [openapi, ...serviceRoutes, ...identityRoutes, ...recipeRoutes, ...jobRunRoutes, ...catalogRoutes, ...resourceRoutes];
   return routes;
 }
 

@@ -3,36 +3,44 @@
  * built on the first invocation, not at import, so tests and tools can import this freely.
  * ROUTE_DOMAIN is the domain deployments and workspaces are served under. Job logs are read
  * from CloudWatch Logs (ECS_CLUSTER, TASK_LOG_GROUP: the cluster tasks run in and their log
- * group); without those two the logs route answers with no lines.
+ * group); without those two the logs route answers with no lines. Secret values go to Secrets
+ * Manager under SECRET_PREFIX (default `cassini/`), the only names the function's role may write.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { ECSClient } from '@aws-sdk/client-ecs';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createApi } from './create-api.ts';
 import { CloudWatchTaskLogs } from '../../shared/adapters/aws/cloudwatch-task-logs.ts';
+import { SecretsManagerStore } from '../../shared/adapters/aws/secrets-manager-store.ts';
 import { dynamoPlatformFromEnv } from '../../shared/adapters/dynamodb/dynamodb-platform.ts';
 import { platformServices } from '../../shared/app/platform-services.ts';
 import { systemClock, systemRandom } from '../../shared/adapters/node-platform.ts';
 import { PLATFORM_VERSION } from '../../shared/version.ts';
+import { observed, telemetryFor } from '../observability.ts';
+
+const telemetry = telemetryFor('api');
 
 type Api = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 
 let api: Api | undefined;
 
 function buildApi(): Api {
-  const { store, views, runViews } = dynamoPlatformFromEnv();
+  const { store, views, runViews, catalogViews } = dynamoPlatformFromEnv();
   const domain = process.env.ROUTE_DOMAIN ?? 'localhost';
-  const services = platformServices({ store, views, runViews, clock: systemClock, random: systemRandom, routeUrl: (subdomain) => `https://${subdomain}.${domain}/` });
+  const secretStore = new SecretsManagerStore({ client: new SecretsManagerClient({}), prefix: process.env.SECRET_PREFIX });
+  const services = platformServices({ store, views, runViews, catalogViews, secretStore, clock: systemClock, random: systemRandom, routeUrl: (subdomain) => `https://${subdomain}.${domain}/` });
   const cluster = process.env.ECS_CLUSTER;
   const logGroup = process.env.TASK_LOG_GROUP;
   const taskLogs =
     cluster && logGroup
       ? new CloudWatchTaskLogs({ ecs: new ECSClient({}), logs: new CloudWatchLogsClient({}), cluster, logGroup, loadRun: (runId) => services.runs.load(runId) })
       : undefined;
-  return createApi({ services: { ...services, ...(taskLogs ? { taskLogs } : {}), version: PLATFORM_VERSION } }) as unknown as Api;
+  return createApi({ services: { ...services, ...(taskLogs ? { taskLogs } : {}), version: PLATFORM_VERSION }, logger: telemetry.logger }) as unknown as Api;
 }
 
-export async function handler(event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyStructuredResultV2> {
+/** Requests are not logged (their Authorization header is a credential); the error contract logs failures by route. */
+export const handler = observed(telemetry, async (event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyStructuredResultV2> => {
   api ??= buildApi();
   return api(event, context);
-}
+});

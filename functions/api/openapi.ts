@@ -2,7 +2,7 @@
  * The OpenAPI 3.1 document, generated from the route table and the same zod schemas that
  * validate requests, so the document cannot drift from what the API accepts.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { RouteDefinition } from './api-types.ts';
 import { specSchemas } from '../../shared/domain/recipe/spec-schemas.ts';
 
@@ -30,6 +30,7 @@ function pathParameters(path: string): unknown[] {
 const ERROR_RESPONSES = {
   '400': 'validation_error or invalid_json',
   '401': 'unauthenticated',
+  '403': 'forbidden',
   '404': 'not_found',
   '409': 'conflict',
   '413': 'payload_too_large',

@@ -8,6 +8,7 @@ import { startEmbeddedDynamo } from './embedded-dynamodb.ts';
 import { DynamoEventStore } from '../../shared/adapters/dynamodb/dynamodb-event-store.ts';
 import { DynamoRecipeViews } from '../../shared/adapters/dynamodb/dynamodb-recipe-views.ts';
 import { DynamoRunViews } from '../../shared/adapters/dynamodb/dynamodb-run-views.ts';
+import { DynamoCatalogViews } from '../../shared/adapters/dynamodb/dynamodb-catalog-views.ts';
 import { rebuildProjections } from '../../shared/app/consumers/rebuild-projections.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 
@@ -25,8 +26,9 @@ async function main(): Promise<void> {
       store: new DynamoEventStore({ client: db.client, tableName: db.tables.events }),
       views: new DynamoRecipeViews(db.client, db.tables.views),
       runViews: new DynamoRunViews(db.client, db.tables.views),
+      catalogViews: new DynamoCatalogViews(db.client, db.tables.views),
     });
-    console.log(`Rebuilt the recipe and run views from ${result.streams} streams in ${Date.now() - started} ms.`);
+    console.log(`Rebuilt the recipe, run and catalog views from ${result.streams} streams in ${Date.now() - started} ms.`);
   } finally {
     await db.close();
     lock.release();

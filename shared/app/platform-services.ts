@@ -1,4 +1,5 @@
 /** The composition root both runtimes share: services over a store, read models and a clock. */
+import type { ShellAccess } from './recipe-rendering.ts';
 import type { EventStore } from '../ports/event-store.ts';
 import type { RecipeViews } from '../ports/recipe-views.ts';
 import type { RunViews } from '../ports/run-views.ts';
@@ -6,6 +7,10 @@ import { JobRunService } from './job-run-service.ts';
 import type { Clock, RandomSource } from '../ports/platform-clock.ts';
 import { IdentityService } from './identity-service.ts';
 import { ResourceService } from './resource-service.ts';
+import type { CatalogViews } from '../ports/catalog-views.ts';
+import type { SecretWriter } from '../ports/secret-store.ts';
+import { CatalogService } from './catalog-service.ts';
+import { AttachmentCheck, type AttachmentChecker } from './attachment-check.ts';
 
 export interface PlatformPorts {
   store: EventStore;
@@ -14,12 +19,24 @@ export interface PlatformPorts {
   clock: Clock;
   random: RandomSource;
   routeUrl(subdomain: string): string;
+  /** `state.ssh` for resources with `start_ssh` (ECS Exec on AWS; none locally). */
+  shellAccess?: ShellAccess;
   dindEnabled?: boolean;
+  catalogViews: CatalogViews;
+  /** Where secret values go: the data directory locally, Secrets Manager on AWS. */
+  secretStore: SecretWriter;
+  /** Replaces the catalog check of recipe attachments; for tests that apply arbitrary recipes. */
+  attachments?: AttachmentChecker;
 }
 
-export function platformServices(ports: PlatformPorts): { identity: IdentityService; resources: ResourceService; runs: JobRunService } {
+export function platformServices(ports: PlatformPorts): { identity: IdentityService; resources: ResourceService; runs: JobRunService; catalog: CatalogService } {
   const identity = new IdentityService(ports);
-  const resources = new ResourceService({ ...ports, principalExists: (name) => identity.principalExists(name) });
+  const principalExists = (name: string) => identity.principalExists(name);
+  const catalog = new CatalogService({ ...ports, secrets: ports.secretStore, principalExists });
+  const attachments =
+    ports.attachments ??
+    new AttachmentCheck({ find: (kind, owner, name) => catalog.find(kind, owner, name), groupsOf: async (name) => (await identity.findUser(name))?.groups ?? [] });
+  const resources = new ResourceService({ ...ports, principalExists, attachments });
   const runs = new JobRunService(ports);
-  return { identity, resources, runs };
+  return { identity, resources, runs, catalog };
 }

@@ -1,9 +1,11 @@
-import { z } from 'zod';
+import { subdomainEventSchemas } from '../../events/subdomain-events.ts';
+import * as z from 'zod';
 import { describe, expect, it } from 'vitest';
 import { catalogEntry, EVENT_CATALOG, UnknownEventError, upcast, type CatalogEntry } from '../../events/catalog.ts';
 import { resourceEventSchemas } from '../../events/resource-events.ts';
 import { principalEventSchemas, tokenEventSchemas } from '../../events/principal-events.ts';
 import { runEventSchemas } from '../../events/run-events.ts';
+import { catalogObjectEventSchemas } from '../../events/catalog-object-events.ts';
 
 // A synthetic history of one event: v1 had `size` in GiB, v2 renamed it to `memory_gib`, v3 moved it to MiB.
 const catalog: Record<string, CatalogEntry> = {
@@ -54,8 +56,15 @@ describe('upcast', () => {
 });
 
 describe('EVENT_CATALOG', () => {
-  it('holds every resource, principal, token and run event', () => {
-    const types = [...Object.keys(resourceEventSchemas), ...Object.keys(principalEventSchemas), ...Object.keys(tokenEventSchemas), ...Object.keys(runEventSchemas)];
+  it('holds every resource, principal, token, run, catalog object and subdomain event', () => {
+    const types = [
+      ...Object.keys(resourceEventSchemas),
+      ...Object.keys(principalEventSchemas),
+      ...Object.keys(tokenEventSchemas),
+      ...Object.keys(runEventSchemas),
+      ...Object.keys(catalogObjectEventSchemas),
+      ...Object.keys(subdomainEventSchemas),
+    ];
     expect(Object.keys(EVENT_CATALOG).sort()).toEqual(types.sort());
   });
 

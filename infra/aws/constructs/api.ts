@@ -13,10 +13,14 @@ import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { PlatformFunction } from '../platform-function.ts';
 import type { EventStore } from './event-store.ts';
+import { platformSecretsArn } from './compute.ts';
+import { PLATFORM_SECRET_PREFIX } from '../config.ts';
+import { acknowledgeWildcardResource } from '../nag.ts';
 import type { Identity } from './identity.ts';
 import type { Observability } from './observability.ts';
 
@@ -65,9 +69,23 @@ export class Api extends Construct {
       entry: 'functions/api/handler.ts',
       description: 'Cassini HTTP API',
       timeout: Duration.seconds(15),
-      environment: { ROUTE_DOMAIN: props.routeDomain },
+      environment: { ROUTE_DOMAIN: props.routeDomain, SECRET_PREFIX: PLATFORM_SECRET_PREFIX },
     });
     props.eventStore.connect(this.handler);
+    // Secret values (PUT and DELETE /api/secrets/{name}): written, restored and deleted under the
+    // platform prefix only, and never read back (no GetSecretValue: the API returns metadata only).
+    const secrets = platformSecretsArn(this);
+    this.handler.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['secretsmanager:CreateSecret', 'secretsmanager:TagResource', 'secretsmanager:PutSecretValue', 'secretsmanager:RestoreSecret', 'secretsmanager:DeleteSecret'],
+        resources: [secrets],
+      }),
+    );
+    acknowledgeWildcardResource(
+      this.handler.role,
+      secrets,
+      `Users create secrets at run time (PUT /api/secrets/{name}); the API may write only names under the platform prefix "${PLATFORM_SECRET_PREFIX}".`,
+    );
 
     this.authorizer = new PlatformFunction(this, 'Authorizer', {
       entry: 'functions/authorizer/handler.ts',

@@ -4,12 +4,14 @@ import { DynamoEventStore } from './dynamodb-event-store.ts';
 import { DynamoRecipeViews } from './dynamodb-recipe-views.ts';
 import { DynamoCheckpoints } from './dynamodb-checkpoints.ts';
 import { DynamoRunViews } from './dynamodb-run-views.ts';
+import { DynamoCatalogViews } from './dynamodb-catalog-views.ts';
 
 export interface DynamoPlatform {
   store: DynamoEventStore;
   views: DynamoRecipeViews;
   runViews: DynamoRunViews;
   checkpoints: DynamoCheckpoints;
+  catalogViews: DynamoCatalogViews;
 }
 
 export function dynamoPlatformFromEnv(env: NodeJS.ProcessEnv = process.env): DynamoPlatform {
@@ -22,5 +24,6 @@ export function dynamoPlatformFromEnv(env: NodeJS.ProcessEnv = process.env): Dyn
     views: new DynamoRecipeViews(client, views),
     runViews: new DynamoRunViews(client, views),
     checkpoints: new DynamoCheckpoints(client, views),
+    catalogViews: new DynamoCatalogViews(client, views),
   };
 }

@@ -5,8 +5,10 @@
 import type { CommittedBatch, EventStore } from '../../ports/event-store.ts';
 import type { RecipeViews } from '../../ports/recipe-views.ts';
 import type { RunViews } from '../../ports/run-views.ts';
+import type { CatalogViews } from '../../ports/catalog-views.ts';
 import { RecipeProjector } from './recipe-projector.ts';
 import { RunProjector } from './run-projector.ts';
+import { CatalogProjector } from './catalog-projector.ts';
 import { loadState } from '../command-runner.ts';
 import { runModel } from '../job-run-service.ts';
 
@@ -14,10 +16,11 @@ export class ReadModelProjector {
   readonly name = 'read-model-projector';
   private readonly projectors: Array<{ handle(batch: CommittedBatch): Promise<void> }>;
 
-  constructor(deps: { store: EventStore; views: RecipeViews; runViews: RunViews }) {
+  constructor(deps: { store: EventStore; views: RecipeViews; runViews: RunViews; catalogViews: CatalogViews }) {
     this.projectors = [
       new RecipeProjector({ views: deps.views, store: deps.store }),
       new RunProjector({ runViews: deps.runViews, load: async (runId) => (await loadState(deps.store, runModel(runId))).state }),
+      new CatalogProjector({ catalogViews: deps.catalogViews, store: deps.store }),
     ];
   }
 

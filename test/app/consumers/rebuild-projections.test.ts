@@ -3,6 +3,8 @@ import { startEmbeddedDynamo, type EmbeddedDynamo } from '../../../infra/local/e
 import { DynamoEventStore } from '../../../shared/adapters/dynamodb/dynamodb-event-store.ts';
 import { DynamoRecipeViews } from '../../../shared/adapters/dynamodb/dynamodb-recipe-views.ts';
 import { DynamoRunViews } from '../../../shared/adapters/dynamodb/dynamodb-run-views.ts';
+import { DynamoCatalogViews } from '../../../shared/adapters/dynamodb/dynamodb-catalog-views.ts';
+import { LocalSecretStore } from '../../../infra/local/local-secret-store.ts';
 import { rebuildProjections } from '../../../shared/app/consumers/rebuild-projections.ts';
 import { platformServices } from '../../../shared/app/platform-services.ts';
 import type { User } from '../../../shared/domain/identity/principal-decider.ts';
@@ -21,15 +23,18 @@ const admin: User = { username: 'admin', email: null, groups: [], admin: true };
 let counter = 0;
 
 describe('rebuildProjections', () => {
-  it('rebuilds the recipe and run views from the events alone', async () => {
+  it('rebuilds the recipe, run and catalog views from the events alone', async () => {
     // Prepare: events written with no projector running, so every view is missing.
     const store = new DynamoEventStore({ client: dynamo.client, tableName: dynamo.tables.events });
     const views = new DynamoRecipeViews(dynamo.client, dynamo.tables.views);
     const runViews = new DynamoRunViews(dynamo.client, dynamo.tables.views);
+    const catalogViews = new DynamoCatalogViews(dynamo.client, dynamo.tables.views);
     const services = platformServices({
       store,
       views,
       runViews,
+      catalogViews,
+      secretStore: new LocalSecretStore(),
       clock: { now: () => new Date(Date.UTC(2026, 0, 1, 0, 0, counter++)) },
       random: { bytes: (n) => new Uint8Array(n).fill(counter++ % 256) },
       routeUrl: (s) => `http://${s}.localhost/`,
@@ -37,10 +42,12 @@ describe('rebuildProjections', () => {
     const { recipe: job } = await services.resources.apply(admin, { type: 'job', spec: { name: 'etl', command: 'true' } }, { createOnly: false });
     await services.resources.apply(admin, { type: 'workspace', spec: { name: 'lab' } }, { createOnly: false });
     const run = await services.runs.dispatch(admin, job.state.id as string);
+    await services.catalog.putSecret(admin, { name: 'db-password', attributes: { description: null, access: 'owner' } }, 'rebuild-secret-value');
+    expect(await catalogViews.list('secret')).toEqual([]);
     expect((await views.list({ owners: 'all', pageSize: 10 })).views).toEqual([]);
 
     // Act
-    const result = await rebuildProjections({ store, views, runViews });
+    const result = await rebuildProjections({ store, views, runViews, catalogViews });
 
     // Assess
     expect(result.streams).toBeGreaterThanOrEqual(3);
@@ -48,5 +55,6 @@ describe('rebuildProjections', () => {
     expect(listed.views.map((v) => v.resource.name).sort()).toEqual(['etl', 'lab']);
     const runs = await runViews.list({ jobId: job.state.id as string, limit: 10 });
     expect(runs.runs.map((r) => r.id)).toEqual([run.id]);
+    expect((await catalogViews.list('secret')).map((o) => `${o.owner}/${o.name}`)).toEqual(['admin/db-password']);
   });
 });

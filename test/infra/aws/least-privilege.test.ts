@@ -61,8 +61,18 @@ describe('least privilege of the platform functions', () => {
         'dynamodb:BatchWriteItem on views',
       ]),
     );
-    // Beside the tables, the API reads task logs (shared/adapters/aws/cloudwatch-task-logs.ts).
-    expect(new Set(sent.filter((c) => !c.table).map((c) => c.action))).toEqual(new Set(['ecs:DescribeTasks', 'logs:GetLogEvents']));
+    // Beside the tables, the API reads task logs (shared/adapters/aws/cloudwatch-task-logs.ts) and
+    // writes secret values without ever reading one (shared/adapters/aws/secrets-manager-store.ts).
+    expect(new Set(sent.filter((c) => !c.table).map((c) => c.action))).toEqual(
+      new Set([
+        'ecs:DescribeTasks',
+        'logs:GetLogEvents',
+        'secretsmanager:CreateSecret',
+        'secretsmanager:PutSecretValue',
+        'secretsmanager:RestoreSecret',
+        'secretsmanager:DeleteSecret',
+      ]),
+    );
     expect(commandsSentByEntry('functions/authorizer/handler.ts')).toEqual([]);
   });
 
@@ -134,7 +144,10 @@ describe('roles handed to AWS services and secrets', () => {
 
   it('allows Secrets Manager only under the platform prefix', () => {
     const secretStatements = all.filter(({ statement }) => actionsOf(statement).some((a) => a.startsWith('secretsmanager:')));
-    expect(secretStatements.map((s) => s.role)).toEqual([logicalId(stack.compute.executionRole)]);
+    // Tasks' execution role reads them (ECS injects them); the API writes them and cannot read them.
+    expect(secretStatements.map((s) => s.role).sort()).toEqual([logicalId(stack.compute.executionRole), logicalId(stack.api.handler.role)].sort());
+    const apiSecretActions = secretStatements.filter((s) => s.role === logicalId(stack.api.handler.role)).flatMap((s) => actionsOf(s.statement));
+    expect(apiSecretActions).not.toContain('secretsmanager:GetSecretValue');
     for (const { statement } of secretStatements) {
       const resources = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
       for (const resource of resources) expect(JSON.stringify(resource)).toMatch(new RegExp(`:secret:${PLATFORM_SECRET_PREFIX}\\*"`));

@@ -27,6 +27,7 @@ const SERVICE_PREFIX: Record<string, string> = {
   'client-eventbridge': 'events',
   'client-efs': 'elasticfilesystem',
   'client-cloudwatch-logs': 'logs',
+  'client-cloudwatch': 'cloudwatch',
   'client-iam': 'iam',
   'client-sqs': 'sqs',
   'client-elastic-load-balancing-v2': 'elasticloadbalancing',
@@ -37,15 +38,21 @@ const SERVICE_PREFIX: Record<string, string> = {
 const ACTION_OF_COMMAND: Record<string, string> = {};
 
 /**
- * Actions a command is also authorized as: RunTask with tags is ecs:TagResource on the new task
- * too, and a command that hands a role to a service (a task definition's roles, a schedule's
+ * Actions a command is also authorized as: RunTask, CreateService, CreateTargetGroup, CreateRule
+ * and CreateAccessPoint with tags are also tag actions on the new resource, and a command that hands a role to a service (a task definition's roles, a schedule's
  * role) is iam:PassRole on it (whose resources the PassRole test below checks).
  */
 const ALSO_AUTHORIZED_AS: Record<string, string[]> = {
   'ecs:RunTask': ['ecs:TagResource', 'iam:PassRole'],
   'ecs:RegisterTaskDefinition': ['iam:PassRole'],
+  'ecs:CreateService': ['ecs:TagResource'],
+  'elasticloadbalancing:CreateTargetGroup': ['elasticloadbalancing:AddTags'],
+  'elasticloadbalancing:CreateRule': ['elasticloadbalancing:AddTags'],
+  'elasticfilesystem:CreateAccessPoint': ['elasticfilesystem:TagResource'],
   'scheduler:CreateSchedule': ['iam:PassRole'],
   'scheduler:UpdateSchedule': ['iam:PassRole'],
+  // Creating a secret with tags is also authorized as tagging it.
+  'secretsmanager:CreateSecret': ['secretsmanager:TagResource'],
 };
 
 /**
@@ -58,6 +65,7 @@ export const DYNAMODB_TABLE_OF_FILE: Record<string, 'events' | 'views'> = {
   'shared/adapters/dynamodb/dynamodb-recipe-views.ts': 'views',
   'shared/adapters/dynamodb/dynamodb-checkpoints.ts': 'views',
   'shared/adapters/dynamodb/dynamodb-run-views.ts': 'views',
+  'shared/adapters/dynamodb/dynamodb-catalog-views.ts': 'views',
 };
 
 export interface SentCommand {

@@ -1,0 +1,83 @@
+/**
+ * Catalog views in the views table. All live in one partition, sorted by the object's stream
+ * key (`secret-ann/db-password`, `image-python`), so a listing of one kind is a key-range
+ * Query. A deleted object leaves a tombstone holding the stream version, which stops a late,
+ * older batch from resurrecting it. Views hold metadata only, as the events do.
+ */
+import { BatchWriteItemCommand, PutItemCommand, QueryCommand, type AttributeValue, type BatchWriteItemCommandInput, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { CatalogViews } from '../../ports/catalog-views.ts';
+import { CATALOG_STREAM_PREFIX, catalogStreamId, type CatalogKey, type CatalogKind, type CatalogObject } from '../../domain/catalog/catalog-object.ts';
+import { conditionFailed } from './condition-failed.ts';
+
+const PARTITION = 'catalog';
+const onlyNewer = 'attribute_not_exists(pk) OR sv < :sv';
+const notTombstone = 'attribute_not_exists(gone)';
+
+function sortKey(key: CatalogKey): string {
+  return catalogStreamId(key).slice(CATALOG_STREAM_PREFIX.length);
+}
+
+export class DynamoCatalogViews implements CatalogViews {
+  constructor(private readonly client: DynamoDBClient, private readonly tableName: string) {}
+
+  async put(object: CatalogObject, streamVersion: number): Promise<void> {
+    await this.conditionalPut({ pk: { S: PARTITION }, sk: { S: sortKey(object) }, sv: { N: String(streamVersion) }, d: { S: JSON.stringify(object) } });
+  }
+
+  async remove(key: CatalogKey, streamVersion: number): Promise<void> {
+    await this.conditionalPut({ pk: { S: PARTITION }, sk: { S: sortKey(key) }, sv: { N: String(streamVersion) }, gone: { BOOL: true } });
+  }
+
+  async list(kind: CatalogKind): Promise<CatalogObject[]> {
+    const objects: CatalogObject[] = [];
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :kind)',
+          FilterExpression: notTombstone,
+          ExpressionAttributeValues: { ':pk': { S: PARTITION }, ':kind': { S: `${kind}-` } },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) objects.push(JSON.parse(item.d!.S!) as CatalogObject);
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return objects;
+  }
+
+  async clear(): Promise<void> {
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': { S: PARTITION } },
+          ProjectionExpression: 'pk, sk',
+          ExclusiveStartKey: startKey,
+          Limit: 25,
+        }),
+      );
+      const keys = page.Items ?? [];
+      let requests: BatchWriteItemCommandInput['RequestItems'] | undefined =
+        keys.length > 0 ? { [this.tableName]: keys.map((k) => ({ DeleteRequest: { Key: { pk: k.pk!, sk: k.sk! } } })) } : undefined;
+      while (requests && Object.keys(requests).length > 0) {
+        const result = await this.client.send(new BatchWriteItemCommand({ RequestItems: requests }));
+        requests = result.UnprocessedItems;
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+  }
+
+  private async conditionalPut(item: Record<string, AttributeValue>): Promise<void> {
+    try {
+      await this.client.send(new PutItemCommand({ TableName: this.tableName, Item: item, ConditionExpression: onlyNewer, ExpressionAttributeValues: { ':sv': item.sv! } }));
+    } catch (error) {
+      // A newer view is already there: this write is stale, and dropping it is correct.
+      if (conditionFailed(error)) return;
+      throw error;
+    }
+  }
+}
