@@ -11,7 +11,12 @@ export interface RenderContext {
   now: Date;
   /** The address a subdomain is served at (local: http://<subdomain>.localhost:<port>/). */
   routeUrl(subdomain: string): string;
+  /** How to open a shell in a resource with `start_ssh` here, or why there is none. */
+  shellAccess?: ShellAccess;
 }
+
+/** `state.ssh` of a deployment or workspace with `start_ssh`: how to connect, or why it cannot be done. */
+export type ShellAccess = (resource: LiveResource) => Record<string, unknown>;
 
 export interface RecipeResponse {
   schema_version: string;
@@ -41,6 +46,7 @@ export function renderRecipe(resource: LiveResource, version: number, context: R
   if (resource.reason) state.reason = resource.reason;
   const subdomain = subdomainOf(resource);
   if (subdomain) state.url = context.routeUrl(subdomain);
+  if (resource.type !== 'job' && resource.spec.start_ssh === true && context.shellAccess) state.ssh = context.shellAccess(resource);
   if (resource.type === 'job') {
     const schedule = resource.spec.schedule as string | undefined;
     state.scheduled = Boolean(schedule) && !resource.scheduleSuspended;

@@ -7,7 +7,8 @@ import type { RecipeViews } from '../ports/recipe-views.ts';
 import type { Clock } from '../ports/platform-clock.ts';
 import { loadState, runCommand, type LoadedStream } from './command-runner.ts';
 import { resourceModel } from './resource-model.ts';
-import { renderRecipe, type RecipeResponse } from './recipe-rendering.ts';
+import { SubdomainClaims, subdomainsOf } from './subdomain-claims.ts';
+import { renderRecipe, type RecipeResponse, type ShellAccess } from './recipe-rendering.ts';
 import { loadVisibleResource } from './visible-resource.ts';
 import { parseRecipe } from '../domain/recipe/recipe.ts';
 import type { ResourceType } from '../domain/recipe/spec-schemas.ts';
@@ -16,6 +17,7 @@ import { resourceVersion, type ConcurrencyPolicy, type ResourceCommand, type Res
 import { mayAccess, visibleOwners } from '../domain/identity/access.ts';
 import type { User } from '../domain/identity/principal-decider.ts';
 import { ForbiddenError, NotFoundError, ValidationError } from '../domain/errors.ts';
+import type { Pod } from '../domain/resource/service-replicas.ts';
 
 export const KIND_TYPES = { workspaces: 'workspace', deployments: 'deployment', jobs: 'job' } as const satisfies Record<string, ResourceType>;
 export type Kind = keyof typeof KIND_TYPES;
@@ -28,9 +30,12 @@ export interface ResourceServiceDeps {
   views: RecipeViews;
   clock: Clock;
   routeUrl(subdomain: string): string;
+  shellAccess?: ShellAccess;
   /** Whether a name is a user or group (admins may apply for any existing one). */
   principalExists(name: string): Promise<boolean>;
   dindEnabled?: boolean;
+  /** Catalog attachments (issue 5): checks the recipe's secrets, shared folders, IAM role and catalog image before it is recorded. */
+  attachments?: { check(owner: string, spec: Record<string, unknown>): Promise<void> };
 }
 
 export interface ApplyOptions {
@@ -47,7 +52,11 @@ export interface AuditEvent {
 }
 
 export class ResourceService {
-  constructor(private readonly deps: ResourceServiceDeps) {}
+  private readonly claims: SubdomainClaims;
+
+  constructor(private readonly deps: ResourceServiceDeps) {
+    this.claims = new SubdomainClaims(deps.store);
+  }
 
   async apply(user: User, body: unknown, options: ApplyOptions): Promise<{ recipe: RecipeResponse; created: boolean }> {
     const recipe = parseRecipe(body, { caller: user.username, dindEnabled: this.deps.dindEnabled });
@@ -56,15 +65,27 @@ export class ResourceService {
     if (owner !== user.username && !(await this.deps.principalExists(owner))) {
       throw new ValidationError(`There is no user or group named ${owner}.`, [{ path: 'spec.owner', message: 'no such user or group' }]);
     }
+    // Catalog attachments hook (issue 5): refuses references the owner cannot use, before anything is appended.
+    await this.deps.attachments?.check(owner, recipe.spec);
     const model = resourceModel(resourceStreamId(recipe.type, owner, recipe.spec.name));
-    const outcome = await runCommand(this.deps.store, model, {
-      kind: 'ApplyRecipe',
-      type: recipe.type,
-      spec: recipe.spec,
-      createOnly: options.createOnly,
-      expectedVersion: options.expectedVersion,
-      ...this.meta(user),
-    });
+    const loaded = await loadState(this.deps.store, model);
+    const before = subdomainsOf(loaded.state.live);
+    const after = subdomainsOf({ type: recipe.type, name: recipe.spec.name, owner, spec: recipe.spec });
+    const meta = this.meta(user);
+    const command: ResourceCommand = { kind: 'ApplyRecipe', type: recipe.type, spec: recipe.spec, createOnly: options.createOnly, expectedVersion: options.expectedVersion, ...meta };
+    // Decided once before claiming, so a recipe refused for its name or version claims nothing.
+    model.decider.decide(command, loaded.state);
+    const fresh = after.filter((s) => !before.includes(s));
+    if (fresh.length > 0) await this.claims.claim(fresh, model.streamId, `${recipe.type} ${owner}/${recipe.spec.name}`, meta);
+    let outcome;
+    try {
+      outcome = await runCommand(this.deps.store, model, command, { loaded });
+    } catch (error) {
+      if (fresh.length > 0) await this.claims.release(fresh, model.streamId, meta);
+      throw error;
+    }
+    const unused = before.filter((s) => !subdomainsOf(outcome.state.live).includes(s));
+    if (unused.length > 0) await this.claims.release(unused, model.streamId, meta);
     const created = outcome.events.some((e) => e.type === 'ResourceCreated');
     return { recipe: this.render(outcome.state), created };
   }
@@ -89,7 +110,7 @@ export class ResourceService {
     else owners = user.admin ? 'all' : visibleOwners(user);
     const page = await this.deps.views.list({ owners, type: query.type, namePrefix: query.namePrefix, pageSize: query.pageSize, cursor: query.cursor });
     const now = this.deps.clock.now();
-    return { recipes: page.views.map((v) => renderRecipe(v.resource, v.version, { now, routeUrl: this.deps.routeUrl })), nextKey: page.cursor };
+    return { recipes: page.views.map((v) => renderRecipe(v.resource, v.version, { now, routeUrl: this.deps.routeUrl, shellAccess: this.deps.shellAccess })), nextKey: page.cursor };
   }
 
   async act(user: User, kind: Kind, id: string, action: LifecycleAction): Promise<RecipeResponse> {
@@ -97,7 +118,10 @@ export class ResourceService {
   }
 
   async delete(user: User, kind: Kind, id: string): Promise<void> {
-    await this.command(user, kind, id, { kind: 'DeleteResource', id, ...this.meta(user) });
+    const loaded = await this.visibleStream(user, kind, id);
+    const meta = this.meta(user);
+    await runCommand(this.deps.store, resourceModel(loaded.state.streamId), { kind: 'DeleteResource', id, ...meta }, { loaded });
+    if (loaded.state.live?.id === id) await this.claims.release(subdomainsOf(loaded.state.live), loaded.state.streamId, meta);
   }
 
   async setSchedule(user: User, id: string, schedule: string | null, concurrencyPolicy?: ConcurrencyPolicy): Promise<RecipeResponse> {
@@ -107,6 +131,13 @@ export class ResourceService {
   async setScheduleSuspended(user: User, id: string, suspended: boolean): Promise<RecipeResponse> {
     const kind = suspended ? 'SuspendJobSchedule' : 'ResumeJobSchedule';
     return this.render(await this.command(user, 'jobs', id, { kind, id, ...this.meta(user) }));
+  }
+
+  /** A deployment's or workspace's pods (replicas) as its runtime reported them, newest first. */
+  async pods(user: User, kind: Kind, id: string): Promise<Pod[]> {
+    const { state } = await this.visibleStream(user, kind, id);
+    if (!state.live || state.live.id !== id) throw new NotFoundError(`No ${KIND_TYPES[kind]} with id ${id}.`);
+    return state.live.service?.pods ?? [];
   }
 
   /** The resource's domain events, oldest first, with versions as its clients count them. */
@@ -135,7 +166,7 @@ export class ResourceService {
 
   private render(state: ResourceState): RecipeResponse {
     if (!state.live) throw new NotFoundError('The resource no longer exists.');
-    return renderRecipe(state.live, resourceVersion(state), { now: this.deps.clock.now(), routeUrl: this.deps.routeUrl });
+    return renderRecipe(state.live, resourceVersion(state), { now: this.deps.clock.now(), routeUrl: this.deps.routeUrl, shellAccess: this.deps.shellAccess });
   }
 
   private meta(user: User): { at: string; actor: string } {

@@ -3,6 +3,8 @@ import { startEmbeddedDynamo, type EmbeddedDynamo } from '../../infra/local/embe
 import { DynamoEventStore } from '../../shared/adapters/dynamodb/dynamodb-event-store.ts';
 import { DynamoRecipeViews } from '../../shared/adapters/dynamodb/dynamodb-recipe-views.ts';
 import { DynamoRunViews } from '../../shared/adapters/dynamodb/dynamodb-run-views.ts';
+import { DynamoCatalogViews } from '../../shared/adapters/dynamodb/dynamodb-catalog-views.ts';
+import { LocalSecretStore } from '../../infra/local/local-secret-store.ts';
 import { systemClock, systemRandom } from '../../shared/adapters/node-platform.ts';
 import { platformServices } from '../../shared/app/platform-services.ts';
 import type { User } from '../../shared/domain/identity/principal-decider.ts';
@@ -32,6 +34,8 @@ function services() {
     store: new DynamoEventStore({ client: dynamo.client, tableName: dynamo.tables.events }),
     views: new DynamoRecipeViews(dynamo.client, dynamo.tables.views),
     runViews: new DynamoRunViews(dynamo.client, dynamo.tables.views),
+    catalogViews: new DynamoCatalogViews(dynamo.client, dynamo.tables.views),
+    secretStore: new LocalSecretStore(),
     clock: systemClock,
     random: systemRandom,
     routeUrl: (s) => `http://${s}.localhost/`,

@@ -15,6 +15,8 @@ import type { ApiHandler } from '../../infra/local/http-adapter.ts';
 import { DynamoEventStore } from '../../shared/adapters/dynamodb/dynamodb-event-store.ts';
 import { DynamoRecipeViews } from '../../shared/adapters/dynamodb/dynamodb-recipe-views.ts';
 import { DynamoRunViews } from '../../shared/adapters/dynamodb/dynamodb-run-views.ts';
+import { DynamoCatalogViews } from '../../shared/adapters/dynamodb/dynamodb-catalog-views.ts';
+import { LocalSecretStore } from '../../infra/local/local-secret-store.ts';
 import { systemClock, systemRandom } from '../../shared/adapters/node-platform.ts';
 import { platformServices } from '../../shared/app/platform-services.ts';
 import { PLATFORM_VERSION } from '../../shared/version.ts';
@@ -277,6 +279,10 @@ describe('valid recipes', () => {
       store: new DynamoEventStore({ client: dynamo.client, tableName: dynamo.tables.events }),
       views: new DynamoRecipeViews(dynamo.client, dynamo.tables.views),
       runViews: new DynamoRunViews(dynamo.client, dynamo.tables.views),
+      catalogViews: new DynamoCatalogViews(dynamo.client, dynamo.tables.views),
+      secretStore: new LocalSecretStore(),
+      // Catalog references are checked in test/functions/api-catalog.test.ts; arbitrary recipes name arbitrary secrets and roles.
+      attachments: { check: async () => undefined },
       clock: systemClock,
       random: systemRandom,
       routeUrl: (subdomain) => `http://${subdomain}.localhost:8080/`,
@@ -294,7 +300,16 @@ describe('valid recipes', () => {
     await fc.assert(
       fc.asyncProperty(validRecipe, async (recipe: Recipe) => {
         // Act
+        const beforeApply = appends;
         const applied = await asAdmin({ method: 'PUT', path: '/api/recipes', headers: { 'content-type': 'application/json' }, body: JSON.stringify(recipe) });
+        // Generated recipes share names and subdomains: one whose address another resource
+        // serves is refused, with 409 naming it, and changes nothing.
+        const refusal = applied.json as { code?: string; message?: string };
+        if (applied.status === 409 && /subdomain "[a-z0-9-]+" is already served by/.test(refusal.message ?? '')) {
+          expect(refusal.code).toBe('conflict');
+          expect(appends).toBe(beforeApply);
+          return;
+        }
         const before = appends;
         const exported = await asAdmin({ method: 'GET', path: `/api/recipes/${recipe.type}/${recipe.spec.name}`, headers: { accept: 'application/yaml' } });
         const reapplied = await asAdmin({ method: 'PUT', path: '/api/recipes', headers: { 'content-type': 'application/yaml' }, body: exported.text });
