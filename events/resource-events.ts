@@ -28,7 +28,14 @@ export const resourceEventSchemas = {
   /** A deployment's or workspace's replica (pod) started, passed its health check, or ended. */
   ReplicaStarted: z.object({ pod: z.string(), revision: z.number().int().min(1) }),
   ReplicaReady: z.object({ pod: z.string(), revision: z.number().int().min(1) }),
-  ReplicaExited: z.object({ pod: z.string(), revision: z.number().int().min(1), exit_code: z.number().int().nullable(), reason: z.string() }),
+  ReplicaExited: z.object({
+    pod: z.string(),
+    revision: z.number().int().min(1),
+    exit_code: z.number().int().nullable(),
+    reason: z.string(),
+    /** The runtime stopped it (a stop, a rollout); otherwise it ended or was killed on its own. */
+    stopped_by_platform: z.boolean().optional(),
+  }),
   /** Every replica of `revision` is healthy and serves; older ones are being stopped. */
   ServiceRolledOut: z.object({ revision: z.number().int().min(1) }),
   /** `revision` never became healthy; the previous revision's replicas keep serving. */

@@ -20,6 +20,8 @@ import { LocalEventFeed } from './event-feed.ts';
 import { feedingEventStore } from './feeding-event-store.ts';
 import { httpAdapter, writeResult, type ApiHandler } from './http-adapter.ts';
 import { DynamoRunViews } from '../../shared/adapters/dynamodb/dynamodb-run-views.ts';
+import { DynamoCatalogViews } from '../../shared/adapters/dynamodb/dynamodb-catalog-views.ts';
+import { LocalSecretStore } from './local-secret-store.ts';
 import { JobRunService } from '../../shared/app/job-run-service.ts';
 import { RunLauncher } from '../../shared/app/run-launcher.ts';
 import { JobRunReactor } from '../../shared/app/consumers/job-run-reactor.ts';
@@ -28,6 +30,18 @@ import { LocalTimers } from './local-timers.ts';
 import { LocalJobScheduler } from './local-job-scheduler.ts';
 import { recoverJobs } from './job-recovery.ts';
 import { PLATFORM_VERSION } from '../../shared/version.ts';
+import type { Duplex } from 'node:stream';
+import { RouteTable } from './proxy/route-table.ts';
+import { createLocalProxy, type LocalProxy } from './proxy/local-proxy.ts';
+import { LocalServiceRuntime, type LocalServiceRuntimeOptions } from './services/local-service-runtime.ts';
+import { ServiceReportRecorder } from '../../shared/app/service-report-recorder.ts';
+import { ServiceReactor } from '../../shared/app/consumers/service-reactor.ts';
+import type { RecipeViews } from '../../shared/ports/recipe-views.ts';
+import type { LiveResource } from '../../shared/domain/resource/resource-decider.ts';
+
+/** `state.ssh` locally: ECS Exec has no counterpart here, and the replicas are the user's own processes anyway. */
+const LOCAL_SHELL_REASON =
+  'start_ssh opens a shell through ECS Exec on AWS; local mode has none. The replicas run as your own processes: their files are under the data directory (tasks/<pod>, volumes/home-<id>).';
 
 /** How long a clean stop waits for requests under way. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -42,6 +56,8 @@ export interface LocalPlatformOptions {
   prepare?: (services: PlatformServices) => Promise<void>;
   /** Grace between SIGTERM and SIGKILL when stopping tasks. */
   stopGraceMs?: number;
+  /** Health checks, restarts and idle checks of deployments and workspaces (short ones in tests). */
+  services?: LocalServiceRuntimeOptions;
 }
 
 type PlatformServices = ReturnType<typeof platformServices>;
@@ -74,12 +90,23 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   const views = new DynamoRecipeViews(db.client, db.tables.views);
   const runViews = new DynamoRunViews(db.client, db.tables.views);
   const checkpoints = new DynamoCheckpoints(db.client, db.tables.views);
+  const catalogViews = new DynamoCatalogViews(db.client, db.tables.views);
+  // Secret values: files of mode 0600 under <DATA_DIR>/secrets (a temporary directory without one).
+  const secretStore = new LocalSecretStore(options.dataDir ? { dir: join(options.dataDir, 'secrets') } : {});
 
   // The port is chosen first: route URLs and the tasks' SATURN_BASE_URL name it. Until the
   // platform is ready, every request gets 503.
   const server: Server = createServer();
-  const ready: { serve?: (req: IncomingMessage, res: ServerResponse) => Promise<void> } = {};
+  const ready: { serve?: (req: IncomingMessage, res: ServerResponse) => Promise<void>; proxy?: LocalProxy } = {};
+  // WebSockets to deployments and workspaces (Jupyter's kernels); the API has none.
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const subdomain = ready.proxy?.matches(req.headers.host);
+    if (subdomain === undefined) return void socket.destroy();
+    void ready.proxy!.handleUpgrade(req, socket, head, subdomain);
+  });
   server.on('request', (req, res) => {
+    const subdomain = ready.proxy?.matches(req.headers.host);
+    if (subdomain !== undefined) return void ready.proxy!.handleRequest(req, res, subdomain);
     if (ready.serve) return void ready.serve(req, res);
     writeResult(res, { statusCode: 503, headers: { 'content-type': 'application/json', 'retry-after': '1' }, body: JSON.stringify({ code: 'starting', message: 'Cassini is starting; try again in a moment.' }) });
   });
@@ -95,8 +122,15 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   const feedOf = () => feedRef.current!;
   const apiStore = feedingEventStore(rawStore, feedOf, { awaitDelivery: true });
   const runtimeStore = feedingEventStore(rawStore, feedOf, { awaitDelivery: false });
-  const ports = { views, runViews, clock: systemClock, random: systemRandom, routeUrl: (subdomain: string) => `http://${subdomain}.localhost:${port}/` };
-  const services = platformServices({ ...ports, store: apiStore });
+  const ports = {
+    views,
+    runViews,
+    clock: systemClock,
+    random: systemRandom,
+    routeUrl: (subdomain: string) => `http://${subdomain}.localhost:${port}/`,
+    shellAccess: () => ({ available: false, reason: LOCAL_SHELL_REASON }),
+  };
+  const services = platformServices({ ...ports, catalogViews, secretStore, store: apiStore });
   const runtimeJobs = new JobRunService({ ...ports, store: runtimeStore });
 
   const driver = new LocalProcessDriver({ rootDir: tasksDir, ...(options.stopGraceMs !== undefined ? { stopGraceMs: options.stopGraceMs } : {}) });
@@ -108,13 +142,19 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     network: { leaderAddress: () => 'localhost' },
     platformEnvironment: { SATURN_BASE_URL: url },
   });
+  // Deployments and workspaces: the supervisor keeps their replicas; the proxy serves their routes.
+  const routes = new RouteTable();
+  const serviceReports = new ServiceReportRecorder({ store: runtimeStore, clock: systemClock });
+  const serviceRuntime = new LocalServiceRuntime({ driver, routes, reports: serviceReports, clock: systemClock, ...(options.services ? { options: options.services } : {}) });
+  const serviceReactor = new ServiceReactor({ runtime: serviceRuntime, platformEnvironment: { SATURN_BASE_URL: url } });
   const scheduler = new LocalJobScheduler((tick) => runtimeJobs.tick(tick.jobId, tick.scheduledFor), logError('schedule tick failed'));
   const feed = new LocalEventFeed({
     store: rawStore,
     checkpoints,
     consumers: [
-      new ReadModelProjector({ store: rawStore, views, runViews }),
+      new ReadModelProjector({ store: rawStore, views, runViews, catalogViews }),
       new JobRunReactor({ jobs: runtimeJobs, launcher, scheduler, timers, clock: systemClock }),
+      serviceReactor,
     ],
     onError: (error, consumer, batch) =>
       console.error(JSON.stringify({ level: 'error', message: 'consumer failed', consumer, stream: batch.streamId, version: batch.lastVersion, error: String(error) })),
@@ -122,10 +162,12 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   feedRef.current = feed;
   await feed.catchUp();
   await recoverJobs({ views, jobs: runtimeJobs, launcher, driver, scheduler, timers, now: () => systemClock.now() });
+  await serviceReactor.recover(await servedResources(views), { reports: serviceReports, clock: systemClock, running: new Set(driver.running()) });
 
   const handler = createApi({ services: { ...services, taskLogs: driver, version: PLATFORM_VERSION }, rateLimit: options.rateLimit }) as unknown as ApiHandler;
   const http = httpAdapter(handler);
   await options.prepare?.(services);
+  ready.proxy = createLocalProxy({ routes, authenticate: (token) => services.identity.authenticate(token) });
   ready.serve = http;
 
   return {
@@ -143,13 +185,30 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       server.closeIdleConnections();
       await http.drained(SHUTDOWN_GRACE_MS);
       server.closeAllConnections();
+      ready.proxy?.close();
       await closed;
       scheduler.close();
       timers.close();
+      // Before the driver: replicas stopped by its close are not to be replaced.
+      await serviceRuntime.close();
       await driver.close();
       await launcher.idle();
       await feed.idle();
       await db.close();
     },
   };
+}
+
+/** Every deployment and workspace, as the read model has them. */
+async function servedResources(views: RecipeViews): Promise<LiveResource[]> {
+  const resources: LiveResource[] = [];
+  for (const type of ['deployment', 'workspace'] as const) {
+    let cursor: string | undefined;
+    do {
+      const page = await views.list({ owners: 'all', type, pageSize: 100, cursor });
+      resources.push(...page.views.map((v) => v.resource));
+      cursor = page.cursor ?? undefined;
+    } while (cursor);
+  }
+  return resources;
 }

@@ -1,13 +1,15 @@
 /**
  * `npm start`: the Cassini control plane on this machine. Settings come from the
  * environment: PORT (8080), DATA_DIR (.data), ADMIN_TOKEN (the admin token on first start),
- * RATE_LIMIT_PER_SECOND (100 requests per second per caller).
+ * RATE_LIMIT_PER_SECOND (100 requests per second per caller), and the timings of deployments
+ * and workspaces (service-settings.ts: CASSINI_HEALTH_GRACE_SECONDS, CASSINI_AUTO_SHUTOFF_SCALE, ...).
  */
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { startLocalPlatform } from './local-platform.ts';
 import { adminTokenPath, readAdminToken, writeAdminToken } from './admin-token-file.ts';
 import { lockDataDir } from './data-dir-lock.ts';
+import { serviceSettingsFromEnv } from './service-settings.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -15,6 +17,7 @@ async function main(): Promise<void> {
   const dataDir = resolve(process.env.DATA_DIR ?? '.data');
   const port = Number(process.env.PORT ?? 8080);
   const rate = Number(process.env.RATE_LIMIT_PER_SECOND ?? 100);
+  const services = serviceSettingsFromEnv(process.env);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const lock = lockDataDir(dataDir, 'npm start');
 
@@ -25,7 +28,7 @@ async function main(): Promise<void> {
     writeAdminToken(dataDir, token);
     console.log(`Created the admin user. Its token (also in ${adminTokenPath(dataDir)}, mode 0600):\n\n  ${token}\n`);
   };
-  const platform = await startLocalPlatform({ dataDir, port, rateLimit: { ratePerSecond: rate, burst: rate * 2 }, prepare: bootstrapAdmin }).catch((error) => {
+  const platform = await startLocalPlatform({ dataDir, port, rateLimit: { ratePerSecond: rate, burst: rate * 2 }, services, prepare: bootstrapAdmin }).catch((error) => {
     lock.release();
     throw error;
   });

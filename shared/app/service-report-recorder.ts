@@ -35,8 +35,9 @@ export class ServiceReportRecorder implements ServiceReports {
     return this.record({ kind: 'ReportReplicaReady', id: r.resourceId, pod: r.pod, revision: r.revision }, r.at);
   }
 
-  replicaExited(r: ReplicaReport & { exitCode: number | null; reason: string }): Promise<void> {
-    return this.record({ kind: 'ReportReplicaExited', id: r.resourceId, pod: r.pod, revision: r.revision, exitCode: r.exitCode, reason: r.reason }, r.at);
+  replicaExited(r: ReplicaReport & { exitCode: number | null; reason: string; stoppedByPlatform?: boolean }): Promise<void> {
+    const stopped = r.stoppedByPlatform ? { stoppedByPlatform: true } : {};
+    return this.record({ kind: 'ReportReplicaExited', id: r.resourceId, pod: r.pod, revision: r.revision, exitCode: r.exitCode, reason: r.reason, ...stopped }, r.at);
   }
 
   rolledOut(r: { resourceId: string; revision: number; at: string }): Promise<void> {

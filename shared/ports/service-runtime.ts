@@ -82,7 +82,8 @@ export interface ServiceReports {
   replicaStarted(report: ReplicaReport): Promise<void>;
   /** The replica passed its health check and takes traffic. */
   replicaReady(report: ReplicaReport): Promise<void>;
-  replicaExited(report: ReplicaReport & { exitCode: number | null; reason: string }): Promise<void>;
+  /** `stoppedByPlatform`: the runtime stopped it (a stop, a rollout, a scale-in), rather than it ending or being killed. */
+  replicaExited(report: ReplicaReport & { exitCode: number | null; reason: string; stoppedByPlatform?: boolean }): Promise<void>;
   /** Every replica of `revision` is healthy and older ones are stopping: the service runs it. */
   rolledOut(report: { resourceId: string; revision: number; at: string }): Promise<void>;
   /** `revision` never became healthy; the replicas of the previous revision keep serving. */

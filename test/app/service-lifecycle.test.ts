@@ -83,7 +83,7 @@ describe('a deployment through its lifecycle', () => {
     // Start: the runtime is asked for revision 1 with two replicas behind the default route.
     await resources.act(ann, 'deployments', id, 'start');
     await deliver();
-    const [[kind, plan]] = runtime.calls.splice(0) as Array<['apply', ServicePlan]>;
+    const [kind, plan] = (runtime.calls.splice(0) as Array<['apply', ServicePlan]>)[0]!;
     expect(kind).toBe('apply');
     expect(plan).toMatchObject({
       resourceId: id,
@@ -147,7 +147,7 @@ describe('a workspace', () => {
     const id = recipe.state.id as string;
     await resources.act(ann, 'workspaces', id, 'start');
     await deliver();
-    const [[, plan]] = runtime.calls.splice(0) as Array<['apply', ServicePlan]>;
+    const [, plan] = (runtime.calls.splice(0) as Array<['apply', ServicePlan]>)[0]!;
     expect(plan).toMatchObject({ replicas: 1, homeVolume: `home-${id}`, idleShutoffSeconds: 6 * 3600, healthCheckPath: '/api' });
     expect(plan.task.command).toContain('jupyter lab');
     await reports.rolledOut({ resourceId: id, revision: 1, at: at() });

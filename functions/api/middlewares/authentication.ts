@@ -14,6 +14,11 @@ export interface AuthenticationOptions {
 
 const SCHEME = /^(?:bearer|token)\s+(\S+)\s*$/i;
 
+/** The token of an `Authorization` header in either accepted form, or undefined when it has another form. */
+export function tokenFromAuthorization(header: string): string | undefined {
+  return SCHEME.exec(header)?.[1];
+}
+
 function userFromJwtClaims(claims: Record<string, unknown>): User | undefined {
   const username = claims['cognito:username'] ?? claims.username;
   if (typeof username !== 'string') return undefined;

@@ -3,12 +3,15 @@
  * tree of its own under `rootDir`, with $HOME at `home/jovyan`, a free port as $PORT, only
  * the environment its spec declares, and its output in a timestamped log. It survives its own
  * crash: a restarted control plane calls `recover()` and learns of every task that was lost.
+ * A task given a `homeVolume` has a persistent home instead, under `volumesDir`.
  */
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { ValidationError } from '../../../shared/domain/errors.ts';
+import { join } from 'node:path';
+import { ConflictError, ValidationError } from '../../../shared/domain/errors.ts';
 import type { LaunchedTask, LogPage, TaskDriver, TaskExit, TaskSpec } from '../../../shared/ports/task-driver.ts';
 import { freePort } from './free-port.ts';
+import { deleteVolume, linkHomeVolume, volumePath } from './home-volume.ts';
 import { readLogPage } from './log-reader.ts';
 import { recoverLostTasks } from './lost-tasks.ts';
 import { RunningTask, type TaskEnd } from './running-task.ts';
@@ -25,6 +28,13 @@ export interface LocalProcessDriverOptions {
   stopGraceMs?: number;
   /** The shell that runs `-c <script>`; an absolute path, so a task's PATH cannot hide it. */
   shell?: string;
+  /** Where home volumes live, e.g. `<DATA_DIR>/volumes`; by default `volumes` beside `rootDir`. */
+  volumesDir?: string;
+}
+
+/** A launched task with the host port of each container port it serves: 8000 ($PORT) and its extra ports. */
+export interface LocalLaunchedTask extends LaunchedTask {
+  ports: Record<number, number>;
 }
 
 export const DEFAULT_STOP_GRACE_MS = 5_000;
@@ -38,10 +48,13 @@ export class LocalProcessDriver implements TaskDriver {
   readonly #clock: () => Date;
   readonly #stopGraceMs: number;
   readonly #shell: string;
+  readonly #volumesDir: string;
   /** Launches in flight or running, by task id: what makes `launch` idempotent within a process. */
-  readonly #launches = new Map<string, Promise<LaunchedTask>>();
+  readonly #launches = new Map<string, Promise<LocalLaunchedTask>>();
   readonly #tasks = new Map<string, RunningTask>();
   readonly #portsInUse = new Set<number>();
+  /** Task id → the home volume it runs on, while it runs: a volume in use is not removed. */
+  readonly #volumesInUse = new Map<string, string>();
   readonly #listeners: Array<(exit: TaskExit) => void> = [];
   #closed = false;
 
@@ -50,6 +63,7 @@ export class LocalProcessDriver implements TaskDriver {
     this.#clock = options.clock ?? (() => new Date());
     this.#stopGraceMs = options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS;
     this.#shell = options.shell ?? '/bin/sh';
+    this.#volumesDir = options.volumesDir ?? join(options.rootDir, '..', 'volumes');
   }
 
   /**
@@ -57,7 +71,7 @@ export class LocalProcessDriver implements TaskDriver {
    * ended, or left by a crashed predecessor). Rejects a spec it cannot place (a bad task id, a
    * working directory outside /home/jovyan); a task that fails to start is a reported exit.
    */
-  launch(spec: TaskSpec): Promise<LaunchedTask> {
+  launch(spec: TaskSpec): Promise<LocalLaunchedTask> {
     if (this.#closed) return Promise.reject(new Error('the process driver is closed; it launches no more tasks'));
     const known = this.#launches.get(spec.taskId);
     if (known !== undefined) return known;
@@ -79,6 +93,26 @@ export class LocalProcessDriver implements TaskDriver {
   /** Every end of a task this driver launched, once each, after its log is complete. */
   onExit(listener: (exit: TaskExit) => void): void {
     this.#listeners.push(listener);
+  }
+
+  /**
+   * Whether the id was ever launched on this tree, by this driver or one before it: a launch of
+   * it would start nothing new. Lets a supervisor pick replica ids a previous control plane never used.
+   */
+  hasLaunched(taskId: string): boolean {
+    if (this.#launches.has(taskId) || this.#tasks.has(taskId)) return true;
+    return isValidTaskId(taskId) && existsSync(new TaskTree(this.#rootDir, taskId).taskFile);
+  }
+
+  /**
+   * Deletes a home volume and everything in it (a workspace removed); idempotent. Refuses a name
+   * that is not a plain directory name, and a volume a running task has as its home.
+   */
+  async removeVolume(name: string): Promise<void> {
+    const volume = volumePath(this.#volumesDir, name);
+    const user = [...this.#volumesInUse].find(([, inUse]) => inUse === name)?.[0];
+    if (user !== undefined) throw new ConflictError(`home volume ${name} is the home of running task ${user}; stop it first`);
+    await deleteVolume(volume);
   }
 
   /** Tasks launched here whose end has not been reported yet. */
@@ -113,13 +147,17 @@ export class LocalProcessDriver implements TaskDriver {
     await Promise.all(this.running().map((taskId) => this.stop(taskId, SHUTDOWN_REASON)));
   }
 
-  async #launch(spec: TaskSpec): Promise<LaunchedTask> {
+  async #launch(spec: TaskSpec): Promise<LocalLaunchedTask> {
     const tree = new TaskTree(this.#rootDir, spec.taskId);
     const previous = readTaskRecord(tree.taskFile);
-    if (previous !== undefined) return { taskId: previous.taskId, startedAt: previous.startedAt, port: previous.port };
+    if (previous !== undefined) {
+      return { taskId: previous.taskId, startedAt: previous.startedAt, port: previous.port, ports: containerPorts(previous.ports, previous.port) };
+    }
     const cwd = tree.hostPath(spec.workingDirectory ?? CONTAINER_HOME, 'workingDirectory');
     checkContainerPorts(spec.extraPorts ?? []);
-    await mkdir(tree.home, { recursive: true, mode: 0o700 });
+    const volume = spec.homeVolume === undefined ? undefined : volumePath(this.#volumesDir, spec.homeVolume);
+    if (volume === undefined) await mkdir(tree.home, { recursive: true, mode: 0o700 });
+    else await linkHomeVolume(volume, tree.home);
     await mkdir(cwd, { recursive: true });
     const ports = await this.#reservePorts(spec.extraPorts ?? []);
     const port = ports.get(MAIN_CONTAINER_PORT) ?? 0;
@@ -144,8 +182,9 @@ export class LocalProcessDriver implements TaskDriver {
       throw error;
     }
     this.#tasks.set(spec.taskId, task);
+    if (spec.homeVolume !== undefined) this.#volumesInUse.set(spec.taskId, spec.homeVolume);
     void task.ended.then((end) => this.#ended(task, end, ports));
-    return { taskId: spec.taskId, startedAt, port };
+    return { taskId: spec.taskId, startedAt, port, ports: Object.fromEntries(ports) };
   }
 
   /** A host port for $PORT (container port 8000) and each extra container port, none shared with a live task. */
@@ -168,6 +207,7 @@ export class LocalProcessDriver implements TaskDriver {
   #ended(task: RunningTask, end: TaskEnd, ports: Map<number, number>): void {
     const { taskId } = end.exit;
     if (this.#tasks.get(taskId) === task) this.#tasks.delete(taskId);
+    this.#volumesInUse.delete(taskId);
     // Forgotten here, remembered on disk: a later launch of the id finds task.json.
     this.#launches.delete(taskId);
     for (const hostPort of ports.values()) this.#portsInUse.delete(hostPort);
@@ -180,6 +220,16 @@ export class LocalProcessDriver implements TaskDriver {
       }
     }
   }
+}
+
+/** The container ports of a recorded task, from the variables they were given as (`PORT` is 8000). */
+function containerPorts(variables: Record<string, number> | undefined, port: number): Record<number, number> {
+  const ports: Record<number, number> = { [MAIN_CONTAINER_PORT]: port };
+  for (const [name, hostPort] of Object.entries(variables ?? {})) {
+    const containerPort = /^PORT_(\d+)$/.exec(name)?.[1];
+    if (containerPort !== undefined) ports[Number(containerPort)] = hostPort;
+  }
+  return ports;
 }
 
 /** Each extra port names a variable, `PORT_<n>`: it has to be a TCP port number. */

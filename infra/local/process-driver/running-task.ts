@@ -1,5 +1,6 @@
 /**
- * One task's life as a process: `sh -c` spawned detached in the task's tree, its output
+ * One task's life as a process: prepared (its attachments put in place, see task-preparation.ts),
+ * then `sh -c` spawned detached in the task's tree, its output
  * captured line by line, stopped with SIGTERM to the whole group and SIGKILL after a grace
  * period, and its end settled exactly once: the log flushed, exit.json claimed, and only then
  * `ended` resolves. Nothing a task does (failing to start, flooding its output, outliving its
@@ -14,13 +15,16 @@ import { LogWriter } from './log-writer.ts';
 import { isGroupRunning, processIdentity, signalGroup, waitForGroupToEnd } from './process-group.ts';
 import { claimExit, exitRecorded, writeTaskRecord, type TaskRecord } from './task-records.ts';
 import { CONTAINER_HOME, type TaskTree } from './task-tree.ts';
+import { PreparationFailed, type PreparationContext } from './preparation-step.ts';
+import type { PreparedTask } from './task-preparation.ts';
 
 export interface TaskLaunch {
   spec: TaskSpec;
   tree: TaskTree;
   /** The host directory the shell starts in. */
   cwd: string;
-  env: Record<string, string>;
+  /** Puts the task's attachments in place and gives its environment; runs before the command. */
+  prepare: (context: PreparationContext) => Promise<PreparedTask>;
   port: number;
   /** The variable name (`PORT`, `PORT_8787`) → the host port it was given. */
   ports: Record<string, number>;
@@ -62,6 +66,12 @@ export class RunningTask {
   #settling = false;
   #outputPaused = false;
   #stop: StopRequest | undefined;
+  /** Set while the attachments are prepared: a stop then aborts the preparation. */
+  #preparing: AbortController | undefined;
+  #prepareStopReason: string | undefined;
+  /** The pid of what runs now: a preparation step's, then the shell's. */
+  #pid: number | null = null;
+  #prepared: PreparedTask | undefined;
 
   private constructor(launch: TaskLaunch) {
     this.#launch = launch;
@@ -69,20 +79,38 @@ export class RunningTask {
     this.#log = new LogWriter(launch.tree.logFile, launch.clock);
   }
 
-  /** Spawns the task. Throws only if task.json cannot be written, before anything started. */
+  /**
+   * Claims the task on disk, then prepares and spawns it in the background. Throws only if
+   * task.json cannot be written, before anything started.
+   */
   static start(launch: TaskLaunch): RunningTask {
     const task = new RunningTask(launch);
     try {
-      task.#spawn();
+      // Claims the id on disk before anything runs: a crash from here on is recoverable.
+      writeTaskRecord(launch.tree.taskFile, task.#record());
     } catch (error) {
       void task.#log.close();
       throw error;
     }
+    void task.#prepareAndSpawn();
     return task;
   }
 
-  /** SIGTERM to the whole group now, SIGKILL at the end of the grace period; idempotent. */
+  /** The id of the task's SATURN_TOKEN, once issued: revoked when the task ends. */
+  get platformTokenId(): string | undefined {
+    return this.#prepared?.tokenId;
+  }
+
+  /**
+   * SIGTERM to the whole group now, SIGKILL at the end of the grace period; idempotent. While
+   * the task is being prepared, the preparation is abandoned and the command never starts.
+   */
   stop(reason: string): void {
+    if (this.#preparing !== undefined) {
+      this.#prepareStopReason ??= reason;
+      this.#preparing.abort();
+      return;
+    }
     const pgid = this.#pgid;
     if (pgid === undefined || this.#stop !== undefined || this.#leaderExited || this.#settling) return;
     const { stopGraceMs } = this.#launch;
@@ -95,10 +123,51 @@ export class RunningTask {
     signalGroup(pgid, 'SIGTERM');
   }
 
-  #spawn(): void {
-    const { spec, tree, cwd, env, shell } = this.#launch;
-    // Claims the id on disk before the process exists: a crash from here on is recoverable.
-    writeTaskRecord(tree.taskFile, this.#record(null));
+  async #prepareAndSpawn(): Promise<void> {
+    const controller = new AbortController();
+    this.#preparing = controller;
+    const { spec, tree } = this.#launch;
+    const context: PreparationContext = {
+      spec,
+      tree,
+      say: (message) => void this.#log.write('system', message),
+      output: (stream, line) => void this.#log.write(stream, line),
+      signal: controller.signal,
+      onProcess: (pid) => this.#recordProcess(pid),
+    };
+    let prepared: PreparedTask;
+    try {
+      prepared = await this.#launch.prepare(context);
+      this.#prepared = prepared;
+    } catch (error) {
+      this.#preparing = undefined;
+      if (this.#prepareStopReason !== undefined) return void this.#settle({ exitCode: null, signal: null, reason: this.#prepareStopReason }, this.#launch.clock().toISOString());
+      if (!(error instanceof PreparationFailed)) console.error(`process driver: preparing task ${spec.taskId} failed:`, error);
+      return this.#couldNotStart(error);
+    }
+    this.#preparing = undefined;
+    if (this.#prepareStopReason !== undefined) {
+      return void this.#settle({ exitCode: null, signal: null, reason: this.#prepareStopReason }, this.#launch.clock().toISOString());
+    }
+    try {
+      this.#spawn(prepared.env);
+    } catch (error) {
+      this.#couldNotStart(error);
+    }
+  }
+
+  /** Records the process group that runs now, so a restarted control plane can end it. */
+  #recordProcess(pid: number | null): void {
+    this.#pid = pid;
+    try {
+      writeTaskRecord(this.#launch.tree.taskFile, this.#record());
+    } catch (error) {
+      console.error(`process driver: could not record pid ${pid} of task ${this.#launch.spec.taskId}; a crash now would lose it:`, error);
+    }
+  }
+
+  #spawn(env: Record<string, string>): void {
+    const { spec, cwd, shell } = this.#launch;
     const script = spec.startScript ? `${spec.startScript}\n${spec.command}` : spec.command;
     let child: ChildProcess;
     try {
@@ -115,11 +184,7 @@ export class RunningTask {
     if (pid === undefined) return;
     // Detached, the shell leads a new session, hence a process group whose id is its pid.
     this.#pgid = pid;
-    try {
-      writeTaskRecord(tree.taskFile, this.#record(pid));
-    } catch (error) {
-      console.error(`process driver: could not record pid ${pid} of task ${spec.taskId}; a crash now would lose it:`, error);
-    }
+    this.#recordProcess(pid);
     const ports = Object.entries(this.#launch.ports).map(([name, port]) => `${name}=${port}`);
     this.#log.write('system', `started: pid ${pid}, working directory ${this.#containerCwd()}, ${ports.join(', ')}`);
     const stdioClosed = new Promise<void>((resolve) => child.once('close', () => resolve()));
@@ -217,18 +282,23 @@ export class RunningTask {
     this.#resolveEnded({ exit, reportedElsewhere });
   }
 
-  #record(pid: number | null): TaskRecord {
+  #record(): TaskRecord {
     const { spec, startedAt, port, ports } = this.#launch;
+    const pid = this.#pid;
     const identity = pid === null ? null : processIdentity(pid);
+    const prepared = this.#prepared;
     return {
       taskId: spec.taskId,
       group: spec.group,
       command: spec.command,
       ...(spec.startScript === undefined ? {} : { startScript: spec.startScript }),
-      environmentNames: Object.keys(spec.environment).sort(),
+      environmentNames: [...new Set([...Object.keys(spec.environment), ...(prepared?.addedNames ?? [])])].sort(),
       ...(spec.workingDirectory === undefined ? {} : { workingDirectory: spec.workingDirectory }),
       extraPorts: spec.extraPorts ?? [],
       labels: spec.labels,
+      ...(spec.homeVolume === undefined ? {} : { homeVolume: spec.homeVolume }),
+      ...(spec.attachments === undefined ? {} : { attachments: recordedAttachments(spec.attachments) }),
+      ...(prepared?.tokenId === undefined ? {} : { platformTokenId: prepared.tokenId }),
       startedAt,
       port,
       ports,
@@ -244,4 +314,10 @@ export class RunningTask {
     const { workingDirectory } = this.#launch.spec;
     return workingDirectory === undefined || workingDirectory === '' ? CONTAINER_HOME : workingDirectory;
   }
+}
+
+/** The attachments as task.json keeps them: references and paths; config files without their content. */
+function recordedAttachments(attachments: NonNullable<TaskSpec['attachments']>): TaskRecord['attachments'] {
+  const { configFiles, ...rest } = attachments;
+  return { ...rest, ...(configFiles === undefined ? {} : { configFiles: configFiles.map(({ path, mode }) => ({ path, mode })) }) };
 }

@@ -10,7 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, linkSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import type { TaskExit } from '../../../shared/ports/task-driver.ts';
+import type { TaskAttachments, TaskExit } from '../../../shared/ports/task-driver.ts';
 
 /** task.json: the spec without environment values (they may be secrets), and the process. */
 export interface TaskRecord {
@@ -23,11 +23,17 @@ export interface TaskRecord {
   workingDirectory?: string;
   extraPorts: number[];
   labels: Record<string, string>;
+  /** The persistent volume linked in as the task's home, if it had one. */
+  homeVolume?: string;
+  /** What the task carries, by reference: secrets by owner and name, config files by path and mode (no content). */
+  attachments?: Omit<TaskAttachments, 'configFiles'> & { configFiles?: Array<{ path: string; mode: number }> };
+  /** The id of the task's SATURN_TOKEN (never the token): revoked when the task ends, or at recovery. */
+  platformTokenId?: string;
   startedAt: string;
   port: number;
   /** The variable name (`PORT`, `PORT_8787`) → the host port it was given. */
   ports: Record<string, number>;
-  /** Null until the process exists (and for good when it could not be started). */
+  /** Null until a process exists (and for good when it could not be started); a preparation step's (git, an install) while one runs. */
   pid: number | null;
   pgid: number | null;
   /** With `pidStartTicks`, tells the task's process from a later one given the same pid (Linux). */

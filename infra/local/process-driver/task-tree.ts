@@ -7,7 +7,8 @@
  *       task.json      what was launched (environment names, never values) and its process
  *       exit.json      how it ended; present once the end has been reported
  *       log.ndjson     timestamped output, one JSON object a line
- *       home/jovyan/   the task's $HOME; spec paths under /home/jovyan land here
+ *       home/jovyan/   the task's $HOME; spec paths under /home/jovyan land here (a link
+ *                      to `<volumesDir>/<name>` for a task with a home volume)
  */
 import { join, posix } from 'node:path';
 import { ValidationError } from '../../../shared/domain/errors.ts';

@@ -14,6 +14,8 @@ import type { LiveResource, ResourceState } from '../../domain/resource/resource
 import { resourceId } from '../../domain/resource/resource-identity.ts';
 import { planService } from '../../domain/planner/service-plan.ts';
 import type { ResourceEvent } from '../../../events/resource-events.ts';
+import type { EventStore } from '../../ports/event-store.ts';
+import { attachmentFacts } from '../attachment-facts.ts';
 
 const APPLY_EVENTS = new Set(['ResourceStartRequested', 'ResourceRestartRequested', 'ResourceSpecUpdated']);
 export const RESTART_REASON = 'the control plane restarted; the replica was replaced';
@@ -22,6 +24,8 @@ export interface ServiceReactorDeps {
   runtime: ServiceRuntime;
   /** Variables every task gets from the platform (SATURN_BASE_URL, ...). */
   platformEnvironment: Record<string, string>;
+  /** Where the catalog is read for the attachments' facts (folder modes, role ARNs); without it, folders are read-write and no role is attached. */
+  catalog?: EventStore;
 }
 
 export class ServiceReactor {
@@ -51,13 +55,15 @@ export class ServiceReactor {
    * After a restart of a runtime that loses its replicas with it (local mode): the replicas
    * recorded as live are over, and each active service is brought back at its revision.
    */
-  async recover(resources: LiveResource[], reports: ServiceReports, clock: Clock): Promise<number> {
+  async recover(resources: LiveResource[], context: { reports: ServiceReports; clock: Clock; running: ReadonlySet<string> }): Promise<number> {
+    const { reports, clock, running } = context;
     let recovered = 0;
     for (const resource of resources) {
       if (!resource.service) continue;
       const at = clock.now().toISOString();
-      for (const pod of resource.service.pods.filter((p) => p.endedAt === null)) {
-        await reports.replicaExited({ resourceId: resource.id, pod: pod.name, revision: pod.revision, at, exitCode: null, reason: RESTART_REASON });
+      // Pods started since the restart (a redelivered start during catch-up) are not lost.
+      for (const pod of resource.service.pods.filter((p) => p.endedAt === null && !running.has(p.name))) {
+        await reports.replicaExited({ resourceId: resource.id, pod: pod.name, revision: pod.revision, at, exitCode: null, reason: RESTART_REASON, stoppedByPlatform: true });
       }
       if (isActive(resource)) {
         await this.apply(resource);
@@ -69,8 +75,9 @@ export class ServiceReactor {
     return recovered;
   }
 
-  private apply(live: LiveResource): Promise<void> {
-    return this.deps.runtime.apply(planService(live, { platformEnvironment: this.deps.platformEnvironment }));
+  private async apply(live: LiveResource): Promise<void> {
+    const catalog = this.deps.catalog ? await attachmentFacts(this.deps.catalog, live.owner, live.spec) : undefined;
+    await this.deps.runtime.apply(planService(live, { platformEnvironment: this.deps.platformEnvironment, ...(catalog ? { catalog } : {}) }));
   }
 }
 

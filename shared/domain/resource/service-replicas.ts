@@ -41,7 +41,7 @@ export const ENDED_PODS_KEPT = 50;
 
 export type ReplicaCommand =
   | (CommandMeta & { kind: 'ReportReplicaStarted' | 'ReportReplicaReady'; id: string; pod: string; revision: number })
-  | (CommandMeta & { kind: 'ReportReplicaExited'; id: string; pod: string; revision: number; exitCode: number | null; reason: string });
+  | (CommandMeta & { kind: 'ReportReplicaExited'; id: string; pod: string; revision: number; exitCode: number | null; reason: string; stoppedByPlatform?: boolean });
 
 function event<E extends ResourceEvent>(type: E['type'], data: E['data'], meta: CommandMeta): ResourceEvent {
   return { type, data, at: meta.at, actor: meta.actor } as ResourceEvent;
@@ -59,7 +59,13 @@ export function decideReplica(command: ReplicaCommand, service: ServiceState): R
       return [event('ReplicaReady', { pod, revision }, command)];
     case 'ReportReplicaExited':
       if (ended) return [];
-      return [event('ReplicaExited', { pod, revision, exit_code: command.exitCode, reason: command.reason }, command)];
+      return [
+        event(
+          'ReplicaExited',
+          { pod, revision, exit_code: command.exitCode, reason: command.reason, ...(command.stoppedByPlatform ? { stopped_by_platform: true } : {}) },
+          command,
+        ),
+      ];
   }
 }
 
@@ -81,7 +87,7 @@ export function evolveReplicas(service: ServiceState, e: ReplicaEvent): ServiceS
   if (e.type === 'ReplicaStarted') pod = base;
   else if (e.type === 'ReplicaReady') pod = { ...base, status: 'running', lastSeen: e.at };
   else {
-    const status: PodStatus = e.data.exit_code === 0 || (e.data.exit_code === null && base.status === 'running') ? 'stopped' : 'failed';
+    const status: PodStatus = e.data.stopped_by_platform === true || e.data.exit_code === 0 ? 'stopped' : 'failed';
     pod = { ...base, status, endedAt: e.at, lastSeen: e.at, exitCode: e.data.exit_code, reason: e.data.reason };
   }
   const others = service.pods.filter((p) => p.name !== pod.name);

@@ -145,16 +145,28 @@ describe('replica reports', () => {
     ]);
   });
 
-  it('a ready pod stopped by the platform ended as stopped; a pod that never got ready and was killed failed', () => {
-    const events = [...deploymentStarted, ev('ReplicaStarted', { pod: 'p1', revision: 1 }), ev('ReplicaReady', { pod: 'p1', revision: 1 }), ev('ReplicaStarted', { pod: 'p2', revision: 1 })];
+  it('a pod the platform stopped, or that exited 0, ended as stopped; one killed or exiting non-zero failed', () => {
+    const pods = ['p1', 'p2', 'p3', 'p4'];
     const after = stateAfter([
-      ...events,
-      ev('ReplicaExited', { pod: 'p1', revision: 1, exit_code: null, reason: 'stopped' }),
-      ev('ReplicaExited', { pod: 'p2', revision: 1, exit_code: null, reason: 'no health check passed' }),
+      ...deploymentStarted,
+      ...pods.flatMap((pod) => [ev('ReplicaStarted', { pod, revision: 1 }), ev('ReplicaReady', { pod, revision: 1 })]),
+      ev('ReplicaExited', { pod: 'p1', revision: 1, exit_code: null, reason: 'replaced by revision 2', stopped_by_platform: true }),
+      ev('ReplicaExited', { pod: 'p2', revision: 1, exit_code: 0, reason: 'exited with code 0' }),
+      ev('ReplicaExited', { pod: 'p3', revision: 1, exit_code: null, reason: 'killed by SIGKILL' }),
+      ev('ReplicaExited', { pod: 'p4', revision: 1, exit_code: 3, reason: 'exited with code 3' }),
     ]);
     expect(after.live?.service?.pods.map((p) => [p.name, p.status])).toEqual([
-      ['p2', 'failed'],
+      ['p4', 'failed'],
+      ['p3', 'failed'],
+      ['p2', 'stopped'],
       ['p1', 'stopped'],
+    ]);
+  });
+
+  it('records that the platform stopped a pod', () => {
+    const command: ResourceCommand = { ...(exited('p1', null) as Extract<ResourceCommand, { kind: 'ReportReplicaExited' }>), stoppedByPlatform: true };
+    expect(decide(deploymentStarted, command).decided).toEqual([
+      ev('ReplicaExited', { pod: 'p1', revision: 1, exit_code: null, reason: 'stopped by the platform', stopped_by_platform: true }),
     ]);
   });
 

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -422,6 +422,96 @@ describe('LocalProcessDriver', () => {
       // Assess
       for (const again of [concurrent, whileRunning, afterEnd, fromAnotherDriver]) expect(again).toEqual(first);
       expect(readFileSync(join(rootDir, 'once', 'home', 'jovyan', 'runs'), 'utf8')).toBe('ran\n');
+      expect(driver.running()).toEqual([]);
+    });
+  });
+
+  describe('ports', () => {
+    it('tells the host port of each container port, 8000 being $PORT, also for a launch it had done before', async () => {
+      // Prepare
+      const { driver, rootDir, exitOf } = newDriver();
+
+      // Act
+      const launched = await driver.launch(spec('port-map', 'echo "$PORT $PORT_8787"', { extraPorts: [8787, 8000] }));
+      await exitOf('port-map');
+      const again = await newDriver({ rootDir }).driver.launch(spec('port-map', 'true'));
+
+      // Assess
+      expect(Object.keys(launched.ports)).toEqual(['8000', '8787']);
+      expect(launched.ports[8000]).toBe(launched.port);
+      expect(await output(driver, 'port-map')).toEqual([`${launched.ports[8000]} ${launched.ports[8787]}`]);
+      expect(again.ports).toEqual(launched.ports);
+    });
+
+    it('knows which ids were launched on its tree, by itself or a driver before it', async () => {
+      // Prepare
+      const { driver, rootDir, exitOf } = newDriver();
+      await driver.launch(spec('known', 'true'));
+      await exitOf('known');
+
+      // Act & Assess
+      expect(driver.hasLaunched('known')).toBe(true);
+      expect(newDriver({ rootDir }).driver.hasLaunched('known')).toBe(true);
+      expect(driver.hasLaunched('never')).toBe(false);
+      expect(driver.hasLaunched('../known')).toBe(false);
+    });
+  });
+
+  describe('home volumes', () => {
+    it('gives tasks with the same volume one persistent home, beside the task trees by default', async () => {
+      // Prepare
+      const parent = newRoot();
+      const { driver, exitOf } = newDriver({ rootDir: join(parent, 'tasks') });
+
+      // Act
+      await driver.launch(spec('writer', 'echo kept > "$HOME/notes.txt"; mkdir -p "$HOME/work"', { homeVolume: 'home-alice' }));
+      await exitOf('writer');
+      await driver.launch(spec('reader', 'cat "$HOME/notes.txt"; pwd', { homeVolume: 'home-alice', workingDirectory: '/home/jovyan/work' }));
+      await driver.launch(spec('stranger', 'cat "$HOME/notes.txt"'));
+      await Promise.all([exitOf('reader'), exitOf('stranger')]);
+
+      // Assess
+      expect(readFileSync(join(parent, 'volumes', 'home-alice', 'notes.txt'), 'utf8')).toBe('kept\n');
+      expect((await output(driver, 'reader'))[0]).toBe('kept');
+      expect(realpathSync((await output(driver, 'reader'))[1] ?? '')).toBe(realpathSync(join(parent, 'volumes', 'home-alice', 'work')));
+      expect((await exitOf('stranger')).exitCode).not.toBe(0);
+      expect(taskRecord(join(parent, 'tasks'), 'reader')).toMatchObject({ homeVolume: 'home-alice' });
+    });
+
+    it('removes a volume with what is in it, idempotently, and never one a running task uses', async () => {
+      // Prepare
+      const volumesDir = newRoot();
+      const { driver, exitOf } = newDriver({ volumesDir });
+      await driver.launch(spec('busy', 'touch "$HOME/file"; sleep 100', { homeVolume: 'busy-home' }));
+      await driver.launch(spec('done', 'touch "$HOME/file"', { homeVolume: 'done-home' }));
+      await exitOf('done');
+      await waitUntil(() => existsSync(join(volumesDir, 'busy-home', 'file')));
+
+      // Act
+      await driver.removeVolume('done-home');
+      await driver.removeVolume('done-home');
+      const whileRunning = driver.removeVolume('busy-home');
+
+      // Assess
+      expect(existsSync(join(volumesDir, 'done-home'))).toBe(false);
+      await expect(whileRunning).rejects.toThrow('busy-home is the home of running task busy');
+      expect(existsSync(join(volumesDir, 'busy-home', 'file'))).toBe(true);
+      await driver.stop('busy', 'done');
+      await driver.removeVolume('busy-home');
+      expect(existsSync(join(volumesDir, 'busy-home'))).toBe(false);
+    });
+
+    it('refuses a volume name that is not a plain directory name, and starts nothing', async () => {
+      // Prepare
+      const parent = newRoot();
+      const { driver } = newDriver({ rootDir: join(parent, 'tasks'), volumesDir: join(parent, 'volumes') });
+
+      // Act & Assess
+      await expect(driver.launch(spec('escape', 'true', { homeVolume: '../tasks' }))).rejects.toThrow('home volume "../tasks"');
+      await expect(driver.removeVolume('..')).rejects.toThrow('home volume ".."');
+      await expect(driver.removeVolume('a/b')).rejects.toThrow('home volume "a/b"');
+      expect(existsSync(join(parent, 'tasks', 'escape'))).toBe(false);
+      expect(existsSync(parent)).toBe(true);
       expect(driver.running()).toEqual([]);
     });
   });

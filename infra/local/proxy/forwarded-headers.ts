@@ -1,0 +1,77 @@
+/**
+ * The headers a request carries on to the backend, and a response back to the caller.
+ *
+ * Hop-by-hop headers (RFC 9110 §7.6.1: `Connection`, the headers it names, `Keep-Alive`,
+ * `Transfer-Encoding`, ...) describe one connection and are not forwarded; Node frames each
+ * side itself. The caller's platform credentials never reach the backend. In their place the
+ * backend learns who is calling from `X-Cassini-User` (absent for anonymous callers), which
+ * the proxy always sets or removes itself so that no caller can claim a name, and where the
+ * request came from from `X-Forwarded-For`, `-Proto` and `-Host`. The proxy is the first hop,
+ * so whatever the caller sent in those is replaced rather than appended to.
+ */
+import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import type { User } from '../../../shared/domain/identity/principal-decider.ts';
+import { withoutSessionCookie } from './proxy-credentials.ts';
+
+/** The header naming the authenticated caller to the app behind the proxy. */
+export const USER_HEADER = 'x-cassini-user';
+
+const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
+
+function withoutHopByHop(headers: IncomingHttpHeaders): Record<string, string | string[]> {
+  const named = String(headers.connection ?? '')
+    .split(',')
+    .map((token) => token.trim().toLowerCase())
+    .filter(Boolean);
+  const dropped = new Set([...HOP_BY_HOP, ...named]);
+  const kept: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined && !dropped.has(name)) kept[name] = value;
+  }
+  return kept;
+}
+
+export interface ForwardedFor {
+  user: User | null;
+  /** The Authorization header carried a platform token (on an `unauthenticated` route it may be the app's own). */
+  stripAuthorization: boolean;
+  /** A WebSocket (or other) upgrade: `Connection: upgrade` and `Upgrade` are kept, as the backend must see them. */
+  upgrade: boolean;
+}
+
+export function backendRequestHeaders(req: IncomingMessage, forwarded: ForwardedFor): OutgoingHttpHeaders {
+  const headers: OutgoingHttpHeaders = withoutHopByHop(req.headers);
+  if (forwarded.stripAuthorization) delete headers.authorization;
+  // The caller was already told to continue (Node answers `Expect: 100-continue` itself).
+  delete headers.expect;
+  if (typeof headers.cookie === 'string') {
+    const cookie = withoutSessionCookie(headers.cookie);
+    if (cookie === undefined) delete headers.cookie;
+    else headers.cookie = cookie;
+  }
+  delete headers[USER_HEADER];
+  if (forwarded.user) headers[USER_HEADER] = forwarded.user.username;
+  headers['x-forwarded-for'] = req.socket.remoteAddress ?? '127.0.0.1';
+  headers['x-forwarded-proto'] = 'http';
+  if (req.headers.host !== undefined) headers['x-forwarded-host'] = req.headers.host;
+  if (forwarded.upgrade && req.headers.upgrade !== undefined) {
+    headers.connection = 'upgrade';
+    headers.upgrade = req.headers.upgrade;
+  }
+  return headers;
+}
+
+/** The backend's response headers for the caller: everything but hop-by-hop, each `Set-Cookie` kept. */
+export function clientResponseHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
+  return withoutHopByHop(headers);
+}
+
+/** A request head written as HTTP/1.1 text, for the upgrade path, which speaks to the backend over a plain socket. */
+export function requestHead(method: string, target: string, headers: OutgoingHttpHeaders): string {
+  const lines = [`${method} ${target} HTTP/1.1`];
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    for (const one of Array.isArray(value) ? value : [value]) lines.push(`${name}: ${String(one).replace(/[\r\n]/g, ' ')}`);
+  }
+  return `${lines.join('\r\n')}\r\n\r\n`;
+}

@@ -1,0 +1,228 @@
+/**
+ * The local reverse proxy in front of deployments and workspaces: a request whose Host is
+ * `<subdomain>.localhost[:port]` is checked against the route's visibility (`route-gate.ts`)
+ * and forwarded, streamed both ways, to one of the route's ready replicas on 127.0.0.1, picked
+ * round-robin by the `RouteTable`. WebSocket upgrades (Jupyter's kernels) pass the same checks
+ * and are then tunnelled byte for byte.
+ *
+ * Every proxied request and tunnel counts as an open connection of its service while it lasts,
+ * so a workspace with an open notebook, or a stream being read, is never idle.
+ *
+ * It is the local counterpart of the load balancer on AWS; the platform's HTTP server hands it
+ * the requests `matches` claims and everything else to the API.
+ */
+import { request as httpRequest, type IncomingMessage, type ClientRequest, type ServerResponse } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import { pipeline, type Duplex } from 'node:stream';
+import type { RouteTable, ResolvedRoute } from './route-table.ts';
+import { admit, type Admission, type Authenticate } from './route-gate.ts';
+import { backendRequestHeaders, clientResponseHeaders, requestHead } from './forwarded-headers.ts';
+import { BACKEND_TIMEOUT, BACKEND_UNREACHABLE, NO_ROUTE, NOT_RUNNING, PROXY_FAILED, writeReply, writeReplyOnSocket, type ProxyReply } from './proxy-replies.ts';
+
+export interface LocalProxyOptions {
+  routes: RouteTable;
+  /** Resolves a platform API token to its user; throws `UnauthenticatedError` for an unknown, revoked or expired one. */
+  authenticate: Authenticate;
+  /** Served hosts are `<subdomain>.<baseDomain>`, with any port. Default `localhost`. */
+  baseDomain?: string;
+  /** Where replicas listen. Default `127.0.0.1`. */
+  backendHost?: string;
+  /**
+   * How long a backend may stay silent before its response starts: then the caller gets 504.
+   * Once the response has started it may stream for as long as the caller reads. Default 5 minutes.
+   */
+  responseTimeoutMs?: number;
+  /** How long connecting a WebSocket tunnel to its backend may take. Default 10 seconds. */
+  connectTimeoutMs?: number;
+  logger?: Pick<Console, 'error'>;
+}
+
+export interface LocalProxy {
+  /** The subdomain a Host header names under the base domain, or undefined when the request is not the proxy's. */
+  matches(host: string | undefined): string | undefined;
+  /** Answers a request for `subdomain`; never rejects, whatever the request or the backend does. */
+  handleRequest(req: IncomingMessage, res: ServerResponse, subdomain: string): Promise<void>;
+  /** Answers an upgrade request (a server's `upgrade` event) for `subdomain`; never rejects. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, subdomain: string): Promise<void>;
+  /** Cuts every request under way and every open tunnel (the HTTP server's `close` does not reach upgraded sockets). */
+  close(): void;
+}
+
+/** TCP keep-alive on tunnels, so a peer that vanished without closing is noticed and the tunnel freed. */
+const KEEP_ALIVE_MS = 60_000;
+/**
+ * After one side of a tunnel ends, how long the other has to close too. WebSockets end with a
+ * close frame, not a half-closed connection, so a tunnel left half-open past this is cut: it
+ * would otherwise count as an open connection, and keep its workspace from going idle, forever.
+ */
+const HALF_CLOSE_GRACE_MS = 10_000;
+
+class BackendTimeout extends Error {}
+
+function refusalReply(admission: Exclude<Admission, { outcome: 'pass' }>): ProxyReply {
+  if (admission.outcome === 'sign-in') {
+    return { status: admission.status, headers: { location: admission.location, 'set-cookie': admission.setCookie } };
+  }
+  return { status: admission.status, code: admission.code, message: admission.message, ...(admission.setCookie ? { headers: { 'set-cookie': admission.setCookie } } : {}) };
+}
+
+export function createLocalProxy(options: LocalProxyOptions): LocalProxy {
+  const { routes, authenticate } = options;
+  const config = {
+    baseDomain: options.baseDomain ?? 'localhost',
+    backendHost: options.backendHost ?? '127.0.0.1',
+    responseTimeoutMs: options.responseTimeoutMs ?? 300_000,
+    connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+  };
+  const logger = options.logger ?? console;
+  const suffix = `.${config.baseDomain.toLowerCase()}`;
+  /** Backend requests and tunnel sockets under way, for `close`. */
+  const open = new Set<ClientRequest | Duplex>();
+
+  function matches(host: string | undefined): string | undefined {
+    if (!host) return undefined;
+    const name = host.toLowerCase().replace(/:\d*$/, '').replace(/\.$/, '');
+    if (!name.endsWith(suffix)) return undefined;
+    const subdomain = name.slice(0, -suffix.length);
+    return subdomain.length > 0 ? subdomain : undefined;
+  }
+
+  function logFailure(message: string, subdomain: string, error: unknown): void {
+    logger.error(JSON.stringify({ level: 'error', message, subdomain, error: String(error) }));
+  }
+
+  function forward(req: IncomingMessage, res: ServerResponse, subdomain: string, route: ResolvedRoute & { port: number }, admission: Extract<Admission, { outcome: 'pass' }>): void {
+    routes.touch(route.resourceId);
+    const release = routes.connectionOpened(route.resourceId);
+    // Without keep-alive to the backend: a pooled connection the backend closes just as it is
+    // reused would fail a request for nothing, and loopback connections are cheap.
+    const backend = httpRequest({
+      host: config.backendHost,
+      port: route.port,
+      method: req.method,
+      path: admission.target,
+      headers: backendRequestHeaders(req, { user: admission.user, stripAuthorization: admission.stripAuthorization, upgrade: false }),
+      agent: false,
+      timeout: config.responseTimeoutMs,
+    });
+    open.add(backend);
+    res.once('close', () => {
+      // The caller went away, or the answer is complete: either way the backend request is done.
+      if (!res.writableFinished) backend.destroy();
+      open.delete(backend);
+      release();
+    });
+    backend.once('timeout', () => backend.destroy(new BackendTimeout()));
+    backend.on('error', (error) => {
+      if (res.headersSent) res.destroy();
+      else writeReply(res, error instanceof BackendTimeout ? BACKEND_TIMEOUT : BACKEND_UNREACHABLE);
+    });
+    backend.once('response', (answer) => {
+      backend.setTimeout(0);
+      try {
+        // The status code is kept; the reason phrase is Node's own, as the backend's may hold bytes Node refuses to write.
+        res.writeHead(answer.statusCode ?? 502, clientResponseHeaders(answer.headers));
+      } catch (error) {
+        logFailure('backend answered a head that cannot be passed on', subdomain, error);
+        answer.destroy();
+        writeReply(res, BACKEND_UNREACHABLE);
+        return;
+      }
+      pipeline(answer, res, () => undefined);
+    });
+    req.once('error', () => backend.destroy());
+    req.pipe(backend);
+  }
+
+  async function handleRequest(req: IncomingMessage, res: ServerResponse, subdomain: string): Promise<void> {
+    let gone = false;
+    res.once('close', () => (gone = true));
+    try {
+      const route = routes.resolve(subdomain);
+      if (!route) return writeReply(res, NO_ROUTE);
+      const admission = await admit(req, route, authenticate, { mayRedirect: true });
+      if (admission.outcome !== 'pass') return writeReply(res, refusalReply(admission));
+      if (route.port === undefined) return writeReply(res, NOT_RUNNING);
+      // The caller left while its credentials were checked: nothing to forward.
+      if (gone) return;
+      forward(req, res, subdomain, { ...route, port: route.port }, admission);
+    } catch (error) {
+      logFailure('proxy failed', subdomain, error);
+      writeReply(res, PROXY_FAILED);
+    }
+  }
+
+  function tunnel(req: IncomingMessage, client: Socket, head: Buffer, route: ResolvedRoute & { port: number }, admission: Extract<Admission, { outcome: 'pass' }>): void {
+    routes.touch(route.resourceId);
+    const release = routes.connectionOpened(route.resourceId);
+    const backend = connect({ host: config.backendHost, port: route.port });
+    open.add(backend);
+    open.add(client);
+    let connected = false;
+    backend.setTimeout(config.connectTimeoutMs, () => backend.destroy(new BackendTimeout()));
+    backend.once('connect', () => {
+      connected = true;
+      backend.setTimeout(0);
+      for (const socket of [backend, client]) {
+        socket.setNoDelay(true);
+        socket.setKeepAlive(true, KEEP_ALIVE_MS);
+      }
+      const headers = backendRequestHeaders(req, { user: admission.user, stripAuthorization: admission.stripAuthorization, upgrade: true });
+      backend.write(requestHead(req.method ?? 'GET', admission.target, headers));
+      if (head.length > 0) backend.write(head);
+      // The backend's own answer (101, or a refusal) reaches the caller unchanged.
+      backend.pipe(client);
+      client.pipe(backend);
+    });
+    backend.on('error', (error) => {
+      if (connected) client.destroy();
+      else writeReplyOnSocket(client, error instanceof BackendTimeout ? BACKEND_TIMEOUT : BACKEND_UNREACHABLE);
+    });
+    client.on('error', () => backend.destroy());
+    for (const side of [backend, client]) {
+      side.once('end', () => {
+        setTimeout(() => {
+          backend.destroy();
+          client.destroy();
+        }, HALF_CLOSE_GRACE_MS).unref();
+      });
+    }
+    // When one side has closed, the other is ended once what it still has to write is written.
+    backend.once('close', () => {
+      open.delete(backend);
+      if (connected) client.destroySoon();
+    });
+    client.once('close', () => {
+      open.delete(client);
+      if (connected) backend.destroySoon();
+      else backend.destroy();
+      release();
+    });
+  }
+
+  async function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, subdomain: string): Promise<void> {
+    // The socket left the HTTP server's care: it must never throw unhandled, and has no timeout of its own.
+    socket.on('error', () => socket.destroy());
+    const client = socket as Socket;
+    client.setTimeout?.(0);
+    try {
+      const route = routes.resolve(subdomain);
+      if (!route) return writeReplyOnSocket(socket, NO_ROUTE);
+      const admission = await admit(req, route, authenticate, { mayRedirect: false });
+      if (admission.outcome !== 'pass') return writeReplyOnSocket(socket, refusalReply(admission));
+      if (route.port === undefined) return writeReplyOnSocket(socket, NOT_RUNNING);
+      if (socket.destroyed) return;
+      tunnel(req, client, head, { ...route, port: route.port }, admission);
+    } catch (error) {
+      logFailure('proxy failed', subdomain, error);
+      writeReplyOnSocket(socket, PROXY_FAILED);
+    }
+  }
+
+  function close(): void {
+    for (const connection of open) connection.destroy();
+    open.clear();
+  }
+
+  return { matches, handleRequest, handleUpgrade, close };
+}

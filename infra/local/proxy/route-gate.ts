@@ -1,0 +1,98 @@
+/**
+ * The proxy's door: given a request for a route, who is calling (from the credentials the
+ * request carries) and whether they may pass (`mayUseRoute`).
+ *
+ * On `owner` and `org` routes every platform credential presented must be valid, or the answer
+ * is 401. On `unauthenticated` routes credentials are optional: a valid one names the caller
+ * (and is removed before forwarding), while a header or `?token=` the platform does not
+ * recognize is taken for the app's own and passed through untouched.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { User } from '../../../shared/domain/identity/principal-decider.ts';
+import { mayUseRoute, type RouteAccessRule } from '../../../shared/domain/identity/route-access.ts';
+import { UnauthenticatedError } from '../../../shared/domain/errors.ts';
+import { clearedSessionCookie, originForm, presentedCredentials, sessionCookie, withoutTokenParameter } from './proxy-credentials.ts';
+
+export type Authenticate = (token: string) => Promise<User>;
+
+export type Admission =
+  /** Forward the request to `target` on behalf of `user` (null: anonymous). */
+  | { outcome: 'pass'; user: User | null; target: string; stripAuthorization: boolean }
+  /** A valid `?token=`: set the session cookie and send the browser to the same address without it. */
+  | { outcome: 'sign-in'; status: 302 | 307; location: string; setCookie: string }
+  | { outcome: 'refuse'; status: 401 | 403; code: 'unauthenticated' | 'forbidden'; message: string; setCookie?: string };
+
+export interface AdmitOptions {
+  /** False for WebSocket upgrades, which cannot follow a redirect: a valid `?token=` is used and removed instead. */
+  mayRedirect: boolean;
+}
+
+export const SIGN_IN_MESSAGE =
+  'Sign in to open this address: send your Cassini API token as "Authorization: Bearer <token>", or visit it once with ?token=<token> added to the URL.';
+
+type Checked = { user: User } | { refusal: string };
+
+/** Errors other than a refused token (the identity store is down, ...) propagate: they are not the caller's fault. */
+async function check(authenticate: Authenticate, token: string): Promise<Checked> {
+  try {
+    return { user: await authenticate(token) };
+  } catch (error) {
+    if (error instanceof UnauthenticatedError) return { refusal: error.message };
+    throw error;
+  }
+}
+
+function unauthenticated(message: string, setCookie?: string): Admission {
+  return { outcome: 'refuse', status: 401, code: 'unauthenticated', message, ...(setCookie ? { setCookie } : {}) };
+}
+
+export async function admit(req: IncomingMessage, rule: RouteAccessRule, authenticate: Authenticate, options: AdmitOptions): Promise<Admission> {
+  const guarded = rule.visibility !== 'unauthenticated';
+  const presented = presentedCredentials(req);
+  let target = originForm(req.url);
+  let user: User | null = null;
+  let stripAuthorization = false;
+
+  if (presented.query !== undefined) {
+    const checked = await check(authenticate, presented.query);
+    if ('user' in checked) {
+      const location = withoutTokenParameter(target);
+      if (options.mayRedirect) {
+        // 307 keeps the method and body of anything but a plain page load.
+        const status = req.method === 'GET' || req.method === 'HEAD' ? 302 : 307;
+        return { outcome: 'sign-in', status, location, setCookie: sessionCookie(presented.query) };
+      }
+      user = checked.user;
+      target = location;
+    } else if (guarded) {
+      return unauthenticated(`${checked.refusal} ${SIGN_IN_MESSAGE}`);
+    }
+  }
+
+  if (presented.header !== undefined) {
+    const checked = await check(authenticate, presented.header);
+    if ('user' in checked) {
+      user ??= checked.user;
+      stripAuthorization = true;
+    } else if (guarded) {
+      return unauthenticated(`${checked.refusal} ${SIGN_IN_MESSAGE}`);
+    }
+  }
+
+  if (user === null && presented.cookie !== undefined) {
+    const checked = await check(authenticate, presented.cookie);
+    if ('user' in checked) user = checked.user;
+    else if (guarded) return unauthenticated(`${checked.refusal} ${SIGN_IN_MESSAGE}`, clearedSessionCookie());
+  }
+
+  if (!mayUseRoute(user, rule)) {
+    if (user === null) return unauthenticated(SIGN_IN_MESSAGE);
+    return {
+      outcome: 'refuse',
+      status: 403,
+      code: 'forbidden',
+      message: `${user.username} may not open this address: it is open only to its owner, members of the owning group, admins and the viewers it lists.`,
+    };
+  }
+  return { outcome: 'pass', user, target, stripAuthorization };
+}

@@ -1,0 +1,406 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { LocalProcessDriver } from '../../../../infra/local/process-driver/local-process-driver.ts';
+import { RouteTable } from '../../../../infra/local/proxy/route-table.ts';
+import { LocalServiceRuntime, type LocalServiceRuntimeOptions } from '../../../../infra/local/services/local-service-runtime.ts';
+import type { ServicePlan, ServiceReports } from '../../../../shared/ports/service-runtime.ts';
+
+/** A replica: answers `<VERSION> <pid>` on /, 200 on /health, and $HOME/boots on /boots. */
+const SERVER = `
+const http = require('node:http');
+const fs = require('node:fs');
+const server = http.createServer((req, res) => {
+  if (req.url === '/health') return res.end('ok');
+  if (req.url === '/boots') return res.end(fs.readFileSync(process.env.HOME + '/boots', 'utf8'));
+  res.end(process.env.VERSION + ' ' + process.pid);
+});
+server.listen(Number(process.env.PORT), '127.0.0.1', () => console.log('listening, pid ' + process.pid));
+`;
+
+const FAST: LocalServiceRuntimeOptions = {
+  probeIntervalMs: 50,
+  backoffBaseMs: 20,
+  backoffMaxMs: 100,
+  crashLoopLimit: 3,
+  idleCheckIntervalMs: 50,
+  drainMs: 100,
+};
+
+type Call = { method: keyof ServiceReports; report: Record<string, unknown> };
+
+/** The control plane's side, recorded: the one fake here. */
+class RecordedReports implements ServiceReports {
+  readonly calls: Call[] = [];
+  failing: Set<keyof ServiceReports> = new Set();
+
+  replicaStarted = this.#recorder('replicaStarted');
+  replicaReady = this.#recorder('replicaReady');
+  replicaExited = this.#recorder('replicaExited');
+  rolledOut = this.#recorder('rolledOut');
+  rolledBack = this.#recorder('rolledBack');
+  failed = this.#recorder('failed');
+  stopped = this.#recorder('stopped');
+  idle = this.#recorder('idle');
+
+  of(method: keyof ServiceReports): Array<Record<string, unknown>> {
+    return this.calls.filter((call) => call.method === method).map((call) => call.report);
+  }
+
+  async waitFor(method: keyof ServiceReports, match: Record<string, unknown> = {}, timeoutMs = 8_000): Promise<Record<string, unknown>> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.of(method).find((report) => Object.entries(match).every(([key, value]) => report[key] === value));
+      if (found !== undefined) return found;
+      if (Date.now() > deadline) throw new Error(`no ${method} ${JSON.stringify(match)} reported; got ${JSON.stringify(this.calls.map((call) => [call.method, call.report.pod ?? call.report.revision]))}`);
+      await sleep(20);
+    }
+  }
+
+  #recorder<M extends keyof ServiceReports>(method: M): ServiceReports[M] {
+    const record = async (report: object): Promise<void> => {
+      if (this.failing.has(method)) throw new Error(`the event store refused ${method}`);
+      this.calls.push({ method, report: { ...report } });
+    };
+    return record;
+  }
+}
+
+const cleanups: Array<() => Promise<void> | void> = [];
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+function newHarness(options: LocalServiceRuntimeOptions = {}) {
+  const root = mkdtempSync(join(tmpdir(), 'services-'));
+  const serverFile = join(root, 'server.cjs');
+  writeFileSync(serverFile, SERVER);
+  const driver = new LocalProcessDriver({ rootDir: join(root, 'tasks'), volumesDir: join(root, 'volumes'), stopGraceMs: 500 });
+  const routes = new RouteTable();
+  const reports = new RecordedReports();
+  const runtime = new LocalServiceRuntime({ driver, routes, reports, clock: { now: () => new Date() }, options: { ...FAST, ...options } });
+  cleanups.push(() => rmSync(root, { recursive: true, force: true }));
+  cleanups.push(() => driver.close());
+  cleanups.push(() => runtime.close());
+  const serve = `exec '${process.execPath}' '${serverFile}'`;
+  return { root, driver, routes, reports, runtime, serve };
+}
+
+function plan(revision: number, command: string, more: Partial<ServicePlan> = {}): ServicePlan {
+  return {
+    resourceId: 'dep-1',
+    type: 'deployment',
+    owner: 'alice',
+    name: 'api',
+    revision,
+    replicas: 1,
+    task: { command, environment: { VERSION: `v${revision}` }, labels: { owner: 'alice' } },
+    image: 'python:3.12',
+    instanceType: 'medium',
+    spot: false,
+    healthCheckPath: '/health',
+    healthGraceSeconds: 5,
+    routes: [{ subdomain: 'api', containerPort: 8000, visibility: 'owner' }],
+    viewers: [],
+    homeVolume: null,
+    shellAccess: false,
+    idleShutoffSeconds: null,
+    ...more,
+  };
+}
+
+/** GET on a fresh connection, as the proxy forwards a request to a resolved port. */
+function get(port: number, path = '/'): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const call = request({ host: '127.0.0.1', port, path, agent: false, timeout: 2_000 }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (body += chunk));
+      response.on('end', () => (response.statusCode === 200 ? resolve(body) : reject(new Error(`HTTP ${response.statusCode}`))));
+    });
+    call.on('timeout', () => call.destroy(new Error('timed out')));
+    call.on('error', reject);
+    call.end();
+  });
+}
+
+/** A request through the route table, as the proxy makes it. */
+async function viaRoute(routes: RouteTable, subdomain = 'api', path = '/'): Promise<string> {
+  const port = routes.resolve(subdomain)?.port;
+  if (port === undefined) throw new Error(`no ready replica behind ${subdomain}`);
+  return get(port, path);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 8_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await sleep(25);
+    }
+  }
+}
+
+/** Requests through the route table, one after another, until stopped: what a client sees during a change. */
+function steadyTraffic(routes: RouteTable) {
+  const answers: string[] = [];
+  const failures: string[] = [];
+  let running = true;
+  const done = (async () => {
+    while (running) {
+      try {
+        answers.push(await viaRoute(routes));
+      } catch (error) {
+        failures.push(String(error));
+      }
+      await sleep(5);
+    }
+  })();
+  return {
+    answers,
+    failures,
+    stop: async () => {
+      running = false;
+      await done;
+    },
+  };
+}
+
+describe('LocalServiceRuntime', () => {
+  it('starts the replicas, reports each ready and the revision rolled out, and spreads requests over them', async () => {
+    // Prepare
+    const { routes, reports, runtime, serve } = newHarness();
+
+    // Act
+    await runtime.apply(plan(1, serve, { replicas: 2 }));
+    await reports.waitFor('rolledOut', { revision: 1 });
+    const answers = await Promise.all([1, 2, 3, 4].map(() => viaRoute(routes)));
+
+    // Assess
+    expect(reports.of('replicaStarted').map((report) => report.pod).sort()).toEqual(['dep-1-r1-1', 'dep-1-r1-2']);
+    expect(reports.of('replicaReady').map((report) => report.pod).sort()).toEqual(['dep-1-r1-1', 'dep-1-r1-2']);
+    expect(new Set(answers).size).toBe(2);
+    for (const answer of answers) expect(answer).toMatch(/^v1 \d+$/);
+    expect(reports.calls.at(-1)?.method).toBe('rolledOut');
+  });
+
+  it('replaces a replica that was killed, the other serving meanwhile', async () => {
+    // Prepare
+    const { routes, reports, runtime, serve } = newHarness();
+    await runtime.apply(plan(1, serve, { replicas: 2 }));
+    await reports.waitFor('rolledOut', { revision: 1 });
+    const [victim, survivor] = await eventually(async () => {
+      const pids = [...new Set(await Promise.all([1, 2].map(() => viaRoute(routes))))];
+      if (pids.length !== 2) throw new Error('not both replicas answered');
+      return pids.map((answer) => Number(answer.split(' ')[1]));
+    });
+
+    // Act
+    process.kill(victim!, 'SIGKILL');
+    const exit = await reports.waitFor('replicaExited');
+    const answersMeanwhile = await eventually(() => Promise.all([1, 2].map(() => viaRoute(routes))));
+    await reports.waitFor('replicaReady', { pod: 'dep-1-r1-3' });
+    const pidsAfter = await eventually(async () => {
+      const pids = new Set(await Promise.all([1, 2].map(() => viaRoute(routes))));
+      if (pids.size !== 2) throw new Error('not both replicas answered');
+      return [...pids].map((answer) => Number(answer.split(' ')[1]));
+    });
+
+    // Assess
+    expect(exit).toMatchObject({ exitCode: null, reason: 'killed by SIGKILL' });
+    expect(answersMeanwhile).toEqual([`v1 ${survivor}`, `v1 ${survivor}`]);
+    expect(pidsAfter).toContain(survivor);
+    expect(pidsAfter).not.toContain(victim);
+    expect(reports.of('failed')).toEqual([]);
+  });
+
+  it('rolls out a new revision with no failed request, ending on the new version', async () => {
+    // Prepare
+    const { routes, reports, runtime, serve } = newHarness();
+    await runtime.apply(plan(1, serve, { replicas: 2 }));
+    await reports.waitFor('rolledOut', { revision: 1 });
+    const traffic = steadyTraffic(routes);
+    await sleep(50);
+
+    // Act
+    await runtime.apply(plan(2, serve, { replicas: 2 }));
+    await reports.waitFor('rolledOut', { revision: 2 });
+    await reports.waitFor('replicaExited', { pod: 'dep-1-r1-1' });
+    await reports.waitFor('replicaExited', { pod: 'dep-1-r1-2' });
+    await sleep(50);
+    await traffic.stop();
+
+    // Assess
+    expect(traffic.failures).toEqual([]);
+    expect(traffic.answers[0]).toMatch(/^v1 /);
+    expect(traffic.answers.at(-1)).toMatch(/^v2 /);
+    expect(traffic.answers.length).toBeGreaterThan(10);
+    const exited = reports.of('replicaExited').filter((report) => String(report.pod).startsWith('dep-1-r1-'));
+    for (const report of exited) expect(report.reason).toBe('replaced by revision 2');
+  });
+
+  it('rolls back a revision that never listens, the old one serving throughout', async () => {
+    // Prepare
+    const { routes, reports, runtime, serve, driver } = newHarness({ crashLoopLimit: 2 });
+    await runtime.apply(plan(1, serve));
+    await reports.waitFor('rolledOut', { revision: 1 });
+    const traffic = steadyTraffic(routes);
+
+    // Act
+    await runtime.apply(plan(2, 'sleep 100', { healthGraceSeconds: 0.3 }));
+    const rolledBack = await reports.waitFor('rolledBack', { revision: 2 });
+    await eventually(() => expect(driver.running()).toEqual(['dep-1-r1-1']));
+    await traffic.stop();
+
+    // Assess
+    expect(rolledBack.reason).toBe(
+      'no replica answered on /health within 0.3 s (once, last probe: connection refused); does the command listen on $PORT? See the logs of pod dep-1-r2-1',
+    );
+    expect(traffic.failures).toEqual([]);
+    expect(new Set(traffic.answers.map((answer) => answer.split(' ')[0]))).toEqual(new Set(['v1']));
+    expect(reports.of('rolledOut').map((report) => report.revision)).toEqual([1]);
+    expect(reports.of('failed')).toEqual([]);
+  });
+
+  it('fails a first start whose command exits at once, after the crash-loop limit, and takes its routes off', async () => {
+    // Prepare
+    const { routes, reports, runtime, driver } = newHarness();
+
+    // Act
+    await runtime.apply(plan(1, 'echo "no such module" >&2; exit 1'));
+    const failed = await reports.waitFor('failed', { revision: 1 });
+
+    // Assess
+    expect(failed.reason).toBe('the command exited 3 times before passing its health check on /health, the last time: exited with code 1; see the logs of pod dep-1-r1-3');
+    expect(reports.of('replicaExited').map((report) => report.exitCode)).toEqual([1, 1, 1]);
+    expect(routes.resolve('api')).toBeUndefined();
+    const log = await driver.logs('dep-1-r1-3', { limit: 10 });
+    expect(log.lines.map((line) => line.message)).toContain('no such module');
+    await sleep(200);
+    expect(reports.of('replicaStarted')).toHaveLength(3);
+  });
+
+  it('fails a first start whose command never listens, after the grace, and stops its replicas', async () => {
+    // Prepare
+    const { routes, reports, runtime, driver } = newHarness({ crashLoopLimit: 1 });
+
+    // Act
+    await runtime.apply(plan(1, 'sleep 100', { healthGraceSeconds: 0.5, healthCheckPath: '/ready' }));
+    const failed = await reports.waitFor('failed', { revision: 1 });
+    await eventually(() => expect(driver.running()).toEqual([]));
+
+    // Assess
+    expect(failed.reason).toBe(
+      'no replica answered on /ready within 0.5 s (once, last probe: connection refused); does the command listen on $PORT? See the logs of pod dep-1-r1-1',
+    );
+    expect(reports.of('replicaExited')).toEqual([expect.objectContaining({ pod: 'dep-1-r1-1', reason: expect.stringContaining('did not pass its health check on /ready within 0.5 s') })]);
+    expect(routes.resolve('api')).toBeUndefined();
+  });
+
+  it('on stop, withdraws the routes, stops every replica and reports stopped last; idempotent, also for an unknown service', async () => {
+    // Prepare
+    const { routes, reports, runtime, serve, driver } = newHarness();
+    await runtime.apply(plan(1, serve, { replicas: 2 }));
+    await reports.waitFor('rolledOut', { revision: 1 });
+
+    // Act
+    const stopping = runtime.stop('dep-1', 'stopped by alice');
+    const routeWhileStopping = routes.resolve('api');
+    await stopping;
+    await runtime.stop('dep-1', 'stopped by alice');
+    await runtime.stop('never-applied', 'stopped by alice');
+    await runtime.apply(plan(1, serve, { replicas: 2 }));
+    await sleep(200);
+
+    // Assess
+    expect(routeWhileStopping).toBeUndefined();
+    expect(driver.running()).toEqual([]);
+    const afterRollout = reports.calls.slice(reports.calls.findIndex((call) => call.method === 'rolledOut') + 1);
+    expect(afterRollout.map((call) => [call.method, call.report.pod ?? call.report.resourceId])).toEqual([
+      ['replicaExited', expect.stringMatching(/^dep-1-r1-[12]$/)],
+      ['replicaExited', expect.stringMatching(/^dep-1-r1-[12]$/)],
+      ['stopped', 'dep-1'],
+      ['stopped', 'dep-1'],
+      ['stopped', 'never-applied'],
+    ]);
+    for (const exit of reports.of('replicaExited')) expect(exit.reason).toBe('stopped by alice');
+  });
+
+  it('keeps a workspace home across a stop and a new revision, and deletes it on remove', async () => {
+    // Prepare
+    const { root, routes, reports, runtime, serve, driver } = newHarness();
+    const workspace = (revision: number) => plan(revision, `echo "boot $VERSION" >> "$HOME/boots"; ${serve}`, { type: 'workspace', homeVolume: 'ws-1-home' });
+    await runtime.apply(workspace(1));
+    await reports.waitFor('rolledOut', { revision: 1 });
+
+    // Act
+    await runtime.stop('dep-1', 'auto-shutoff');
+    await runtime.apply(workspace(2));
+    await reports.waitFor('rolledOut', { revision: 2 });
+    const boots = await viaRoute(routes, 'api', '/boots');
+    await runtime.remove('dep-1');
+    await runtime.remove('dep-1');
+
+    // Assess
+    expect(boots).toBe('boot v1\nboot v2\n');
+    expect(readFileSync(join(root, 'tasks', 'dep-1-r2-1', 'task.json'), 'utf8')).toContain('"homeVolume": "ws-1-home"');
+    expect(existsSync(join(root, 'volumes', 'ws-1-home'))).toBe(false);
+    expect(driver.running()).toEqual([]);
+    expect(routes.resolve('api')).toBeUndefined();
+  });
+
+  it('reports a service idle once when nothing came through its routes for its idle time', async () => {
+    // Prepare: 2 s of idle shutoff, scaled down to 200 ms
+    const { routes, reports, runtime, serve } = newHarness({ idleScale: 0.1 });
+    await runtime.apply(plan(1, serve, { type: 'workspace', idleShutoffSeconds: 2 }));
+    await reports.waitFor('rolledOut', { revision: 1 });
+
+    // Act
+    routes.touch('dep-1');
+    const idle = await reports.waitFor('idle');
+    await sleep(300);
+
+    // Assess
+    expect(idle).toEqual({ resourceId: 'dep-1', idleSeconds: 0, at: expect.any(String) });
+    expect(reports.of('idle')).toHaveLength(1);
+  });
+
+  it('logs a report the control plane refuses as a JSON line on stderr, and carries on', async () => {
+    // Prepare
+    const { reports, runtime, serve } = newHarness();
+    reports.failing.add('replicaStarted');
+    const written: string[] = [];
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    });
+
+    try {
+      // Act
+      await runtime.apply(plan(1, serve));
+      await reports.waitFor('rolledOut', { revision: 1 });
+    } finally {
+      stderr.mockRestore();
+    }
+
+    // Assess
+    const line = JSON.parse(written.find((text) => text.includes('replicaStarted')) ?? '{}');
+    expect(line).toMatchObject({
+      level: 'error',
+      message: 'reporting replicaStarted failed',
+      resourceId: 'dep-1',
+      error: 'the event store refused replicaStarted',
+      report: { pod: 'dep-1-r1-1' },
+    });
+    expect(reports.of('replicaReady')).toHaveLength(1);
+  });
+});
