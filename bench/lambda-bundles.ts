@@ -3,11 +3,13 @@
  * initialisation time, against the goals of at most 1 MB and at most 150 ms each.
  *
  * Every `functions/<name>/handler.ts` is bundled with esbuild's JS API using the options the CDK
- * uses (BUNDLING in infra/aws/platform-function.ts, the AWS SDK left external), into a temporary
- * directory inside the repository's node_modules so the bundle's `@aws-sdk/*` and `@smithy/*`
- * imports resolve to the installed SDK, as the runtime's own SDK would. Initialisation is the
- * time of `await import(bundle)` in a fresh `node` process (SDK loading included), median of a
- * few runs. Progress goes to stderr.
+ * uses (BUNDLING in infra/aws/platform-function.ts: the AWS SDK bundled too), into a temporary
+ * directory inside the repository's node_modules so that whatever BUNDLING leaves external
+ * would resolve to the installed packages, as the runtime's own copies would. Initialisation is
+ * the time of `await import(bundle)` in a fresh `node` process (everything the module scope
+ * loads and builds: the SDK, Powertools' logger and metrics), median of several runs, with
+ * their minimum and maximum: other processes on the machine make single runs noisy. Progress
+ * goes to stderr.
  */
 import { execFile } from 'node:child_process';
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
@@ -21,7 +23,7 @@ import type { LambdaNumbers } from './results.ts';
 export const MAX_BUNDLE_BYTES = 1024 * 1024;
 export const MAX_INIT_MS = 150;
 /** Fresh processes per bundle; the median is reported. */
-const INIT_RUNS = 5;
+const INIT_RUNS = 9;
 const CACHE_DIR = join(REPO_ROOT, 'node_modules', '.cache', 'cassini-bench');
 
 const run = promisify(execFile);
@@ -94,7 +96,12 @@ export async function measureLambdas(progress: (message: string) => void): Promi
       const bundleBytes = (await stat(outfile)).size;
       const runs: number[] = [];
       for (let i = 0; i < INIT_RUNS; i++) runs.push(await initOnce(outfile));
-      results[name] = { bundle_bytes: bundleBytes, init_ms: Number(median(runs).toFixed(1)) };
+      results[name] = {
+        bundle_bytes: bundleBytes,
+        init_ms: Number(median(runs).toFixed(1)),
+        init_min_ms: Number(Math.min(...runs).toFixed(1)),
+        init_max_ms: Number(Math.max(...runs).toFixed(1)),
+      };
       progress(`lambda ${name}: ${bundleBytes} bytes, init ${runs.map((ms) => ms.toFixed(1)).join(', ')} ms`);
     }
   } finally {
@@ -104,16 +111,24 @@ export async function measureLambdas(progress: (message: string) => void): Promi
 }
 
 export function lambdaRows(results: Record<string, LambdaNumbers>): string[][] {
-  const rows = [['function', 'bundle KiB', 'bundle bytes', 'init ms (median)']];
+  const rows = [['function', 'bundle KiB', `goal <= ${MAX_BUNDLE_BYTES / 1024}`, `init ms (median of ${INIT_RUNS})`, 'min-max', `goal <= ${MAX_INIT_MS}`]];
+  const verdict = (pass: boolean): string => (pass ? 'PASS' : 'FAIL');
   for (const [name, n] of Object.entries(results)) {
-    rows.push([name, (n.bundle_bytes / 1024).toFixed(1), String(n.bundle_bytes), n.init_ms.toFixed(1)]);
+    rows.push([
+      name,
+      (n.bundle_bytes / 1024).toFixed(1),
+      verdict(n.bundle_bytes <= MAX_BUNDLE_BYTES),
+      n.init_ms.toFixed(1),
+      `${n.init_min_ms.toFixed(0)}-${n.init_max_ms.toFixed(0)}`,
+      verdict(n.init_ms <= MAX_INIT_MS),
+    ]);
   }
   return rows;
 }
 
 export function lambdaGoals(results: Record<string, LambdaNumbers>): { pass: boolean; text: string }[] {
   return Object.entries(results).flatMap(([name, n]) => [
-    { pass: n.bundle_bytes <= MAX_BUNDLE_BYTES, text: `${name}: bundle <= 1 MB (${(n.bundle_bytes / 1024).toFixed(1)} KiB)` },
-    { pass: n.init_ms <= MAX_INIT_MS, text: `${name}: module initialisation <= ${MAX_INIT_MS} ms (${n.init_ms.toFixed(1)} ms)` },
+    { pass: n.bundle_bytes <= MAX_BUNDLE_BYTES, text: `${name}: bundle <= 1 MB (measured ${(n.bundle_bytes / 1024).toFixed(1)} KiB)` },
+    { pass: n.init_ms <= MAX_INIT_MS, text: `${name}: module initialisation <= ${MAX_INIT_MS} ms (measured median ${n.init_ms.toFixed(1)} ms)` },
   ]);
 }

@@ -17,7 +17,10 @@ export interface BenchResults {
 /** One Lambda function's bundle (bench/lambda-bundles.ts). */
 export interface LambdaNumbers {
   bundle_bytes: number;
+  /** Median of the runs. */
   init_ms: number;
+  init_min_ms: number;
+  init_max_ms: number;
 }
 
 /** The `--json` last line: whichever parts ran (`--only event_store` or `--only lambdas`), both by default. */

@@ -3,7 +3,7 @@
  * (`principal:<name>` streams); each token has its own stream keyed by its id.
  * A token event holds only the SHA-256 hash of the token, never the token.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { DomainEvent } from './envelope.ts';
 
 export const principalEventSchemas = {

@@ -1,5 +1,5 @@
 /** Validates a query, body or header with a zod schema, failing with the fields' paths. */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { ValidationError } from '../../shared/domain/errors.ts';
 import { fieldIssues } from '../../shared/domain/recipe/issues.ts';
 

@@ -22,6 +22,9 @@
  */
 import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerWithContextResult } from 'aws-lambda';
 import { CognitoJwtVerifier, JwtRejected, looksLikeJwt, type Claims } from './cognito-jwt.ts';
+import { MetricUnit, observed, telemetryFor } from '../observability.ts';
+
+const telemetry = telemetryFor('authorizer');
 
 /** The verified caller, in the claim names functions/api/middlewares/authentication.ts reads. Values are strings: API Gateway passes scalars only. */
 export type AuthorizerContext = Record<string, string>;
@@ -57,7 +60,8 @@ export async function authorize(authorization: string | undefined, verifier: Ver
   } catch (error) {
     if (!(error instanceof JwtRejected)) throw error;
     // Never log the token: a near-valid one is still a credential.
-    console.warn(JSON.stringify({ level: 'warn', message: 'JWT rejected; passed on without claims', reason: error.message }));
+    telemetry.logger.warn('JWT rejected; passed on without claims', { reason: error.message });
+    telemetry.metrics.addMetric('JwtRejected', MetricUnit.Count, 1);
     return PASS_THROUGH;
   }
 }
@@ -71,7 +75,7 @@ function verifierFromEnv(env: NodeJS.ProcessEnv = process.env): CognitoJwtVerifi
   return new CognitoJwtVerifier({ issuer, clientIds });
 }
 
-export async function handler(event: APIGatewayRequestAuthorizerEventV2): Promise<AuthorizerResult> {
+export const handler = observed(telemetry, async (event: APIGatewayRequestAuthorizerEventV2): Promise<AuthorizerResult> => {
   verifier ??= verifierFromEnv();
   return authorize(event.headers?.authorization, verifier);
-}
+});

@@ -8,6 +8,10 @@ import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { dynamoPlatformFromEnv } from '../../shared/adapters/dynamodb/dynamodb-platform.ts';
 import { ReadModelProjector } from '../../shared/app/consumers/read-model-projector.ts';
 import { batchOf } from './stream-records.ts';
+import { countStreamBatch, observed, telemetryFor } from '../observability.ts';
+
+const telemetry = telemetryFor('projector');
+const { logger } = telemetry;
 
 let projector: ReadModelProjector | undefined;
 
@@ -18,7 +22,7 @@ export async function projectRecords(event: DynamoDBStreamEvent, target: Pick<Re
     try {
       await target.handle(batch);
     } catch (error) {
-      console.error(JSON.stringify({ level: 'error', message: 'projection failed', stream: batch.streamId, version: batch.lastVersion, error: String(error) }));
+      logger.error('projection failed', { stream: batch.streamId, version: batch.lastVersion, error });
       return {
         batchItemFailures: event.Records.slice(index).map((r) => ({ itemIdentifier: r.dynamodb?.SequenceNumber ?? '' })),
       };
@@ -27,7 +31,9 @@ export async function projectRecords(event: DynamoDBStreamEvent, target: Pick<Re
   return { batchItemFailures: [] };
 }
 
-export async function handler(event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> {
+export const handler = observed(telemetry, async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
   projector ??= new ReadModelProjector(dynamoPlatformFromEnv());
-  return projectRecords(event, projector);
-}
+  const response = await projectRecords(event, projector);
+  countStreamBatch(telemetry.metrics, event, response);
+  return response;
+});

@@ -1,7 +1,9 @@
 /**
  * Lambda entry point of the reactor, fed by the events table's stream. Each record is one
  * committed batch; the job-run reactor turns it into what must happen next (queue a run,
- * launch its tasks on ECS, stop them, put the job's schedule on EventBridge Scheduler).
+ * launch its tasks on ECS, stop them, put the job's schedule on EventBridge Scheduler), and
+ * the service reactor runs deployments and workspaces as ECS services behind the load balancer
+ * (shared/adapters/aws/ecs-service-runtime.ts).
  *
  * Delivery goes through `deliverInOrder`: a repeated batch is skipped and a gap is read from
  * the table, with checkpoints in the views table. Launches due now run within the batch and
@@ -18,10 +20,16 @@ import { EventBridgeJobScheduler } from '../../shared/adapters/aws/eventbridge-j
 import { DeferredTimers } from '../../shared/adapters/aws/deferred-timers.ts';
 import { JobRunService } from '../../shared/app/job-run-service.ts';
 import { JobRunReactor } from '../../shared/app/consumers/job-run-reactor.ts';
+import { ServiceReactor } from '../../shared/app/consumers/service-reactor.ts';
+import { ServiceReportRecorder } from '../../shared/app/service-report-recorder.ts';
+import { ecsServiceRuntimeFromEnv } from '../../shared/adapters/aws/ecs-service-platform.ts';
 import { deliverInOrder, type BatchConsumer } from '../../shared/app/consumers/ordered-delivery.ts';
 import type { EventStore } from '../../shared/ports/event-store.ts';
 import type { Checkpoints } from '../../shared/ports/checkpoints.ts';
 import { batchOf } from '../projector/stream-records.ts';
+import { countStreamBatch, observed, telemetryFor } from '../observability.ts';
+
+const telemetry = telemetryFor('reactor');
 
 export interface ReactorDeps {
   store: EventStore;
@@ -44,7 +52,17 @@ function buildDeps(env: NodeJS.ProcessEnv = process.env): ReactorDeps {
     deadLetterArn: required(env, 'SCHEDULE_DLQ_ARN'),
   });
   const launcher = ecsPlatformFromEnv(jobs, systemClock, env).control;
-  const reactor = new JobRunReactor({ jobs, launcher, scheduler, timers, clock: systemClock });
+  const jobReactor = new JobRunReactor({ jobs, launcher, scheduler, timers, clock: systemClock });
+  const runtime = ecsServiceRuntimeFromEnv(new ServiceReportRecorder({ store, clock: systemClock }), systemClock, env);
+  const services = new ServiceReactor({ runtime, platformEnvironment: env.PLATFORM_URL ? { SATURN_BASE_URL: env.PLATFORM_URL } : {}, catalog: store });
+  // One consumer (and checkpoint) for both: each ignores the other's streams, and both are idempotent when a batch is retried.
+  const reactor: BatchConsumer = {
+    name: jobReactor.name,
+    handle: async (batch) => {
+      await jobReactor.handle(batch);
+      await services.handle(batch);
+    },
+  };
   return { store, checkpoints, reactor, timers };
 }
 
@@ -70,14 +88,16 @@ export async function reactToRecords(event: DynamoDBStreamEvent, deps: ReactorDe
       await deliverInOrder(consumer, batch, deps);
     } catch (error) {
       await deps.timers.settle().catch(() => {});
-      console.error(JSON.stringify({ level: 'error', message: 'reaction failed', stream: batch.streamId, version: batch.lastVersion, error: String(error) }));
+      telemetry.logger.error('reaction failed', { stream: batch.streamId, version: batch.lastVersion, error });
       return { batchItemFailures: event.Records.slice(index).map((r) => ({ itemIdentifier: r.dynamodb?.SequenceNumber ?? '' })) };
     }
   }
   return { batchItemFailures: [] };
 }
 
-export async function handler(event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> {
+export const handler = observed(telemetry, async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
   deps ??= buildDeps();
-  return reactToRecords(event, deps);
-}
+  const response = await reactToRecords(event, deps);
+  countStreamBatch(telemetry.metrics, event, response);
+  return response;
+});

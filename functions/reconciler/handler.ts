@@ -3,27 +3,49 @@
  * (infra/aws/constructs/task-lifecycle.ts). One pass (reconcile.ts) repairs what the reactor
  * and the task-state events left undone: launches after a backoff, timeouts, ended runs their
  * job was not told about, and tasks ECS lost. A run that fails to reconcile is logged and
- * tried again on the next pass.
+ * tried again on the next pass. With a load balancer, workspaces nobody used for their
+ * auto_shutoff are reported idle (idle-workspaces.ts).
  */
 import { dynamoPlatformFromEnv } from '../../shared/adapters/dynamodb/dynamodb-platform.ts';
 import { systemClock, systemRandom } from '../../shared/adapters/node-platform.ts';
 import { ecsPlatformFromEnv } from '../../shared/adapters/aws/ecs-platform.ts';
 import { EcsRunInspector } from '../../shared/adapters/aws/ecs-run-inspector.ts';
 import { JobRunService } from '../../shared/app/job-run-service.ts';
+import { ServiceReportRecorder } from '../../shared/app/service-report-recorder.ts';
+import { albIdleWorkspacesFromEnv } from '../../shared/adapters/aws/alb-idle-workspaces.ts';
+import { reportIdleWorkspaces, type IdleWorkspacesDeps } from './idle-workspaces.ts';
 import { reconcile, type ReconcileDeps, type ReconcileSummary } from './reconcile.ts';
+import { MetricUnit, observed, telemetryFor } from '../observability.ts';
+
+const telemetry = telemetryFor('reconciler');
 
 let deps: ReconcileDeps | undefined;
+let idleDeps: IdleWorkspacesDeps | undefined;
 
 function buildDeps(): ReconcileDeps {
   const { store, views, runViews } = dynamoPlatformFromEnv();
   const jobs = new JobRunService({ store, runViews, clock: systemClock, random: systemRandom });
   const { client, cluster, control } = ecsPlatformFromEnv(jobs, systemClock);
-  return { views, jobs, control, ecs: new EcsRunInspector({ client, cluster }), clock: systemClock };
+  const detector = albIdleWorkspacesFromEnv(systemClock);
+  if (detector) idleDeps = { views, detector, reports: new ServiceReportRecorder({ store, clock: systemClock }), clock: systemClock };
+  return { views, jobs, control, ecs: new EcsRunInspector({ client, cluster }), clock: systemClock, log: telemetry.logger };
 }
 
-export async function handler(): Promise<ReconcileSummary> {
+export const handler = observed(telemetry, async (): Promise<ReconcileSummary> => {
   deps ??= buildDeps();
   const summary = await reconcile(deps);
-  console.info(JSON.stringify({ level: 'info', message: 'reconciled', ...summary }));
+  if (idleDeps) {
+    // A failed idle check leaves the runs' repairs done; the next pass checks again.
+    const idle = await reportIdleWorkspaces(idleDeps).catch((error: unknown) => (telemetry.logger.error('could not check idle workspaces', { error }), 0));
+    telemetry.metrics.addMetric('WorkspacesIdle', MetricUnit.Count, idle);
+  }
+  telemetry.logger.info('reconciled', { ...summary });
+  const { metrics } = telemetry;
+  metrics.addMetric('ActiveRuns', MetricUnit.Count, summary.activeRuns);
+  metrics.addMetric('RunsLaunched', MetricUnit.Count, summary.launched);
+  metrics.addMetric('RunsTimedOut', MetricUnit.Count, summary.timedOut);
+  metrics.addMetric('RunsFinished', MetricUnit.Count, summary.finished);
+  metrics.addMetric('TasksRepaired', MetricUnit.Count, summary.repaired);
+  metrics.addMetric('RunsFailedToReconcile', MetricUnit.Count, summary.failed);
   return summary;
-}
+});

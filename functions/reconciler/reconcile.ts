@@ -20,6 +20,7 @@ import type { Clock } from '../../shared/ports/platform-clock.ts';
 import type { EcsRunInspector } from '../../shared/adapters/aws/ecs-run-inspector.ts';
 import { reportOf, runTaskOf, type EcsTaskFacts } from '../../shared/adapters/aws/ecs-task-state.ts';
 import { runFinished, type Run } from '../../shared/domain/run/run-decider.ts';
+import { jsonConsole, type Log } from '../observability.ts';
 
 export const LOST_AFTER_MS = 2 * 60_000;
 export const LAUNCH_GRACE_MS = 60_000;
@@ -33,6 +34,8 @@ export interface ReconcileDeps {
   control: RunTaskControl;
   ecs: Pick<EcsRunInspector, 'liveTasks' | 'stoppedTasksOf'>;
   clock: Clock;
+  /** Where a run that fails to reconcile is logged; JSON lines on the console by default. */
+  log?: Pick<Log, 'error'>;
 }
 
 export interface ReconcileSummary {
@@ -60,7 +63,7 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileSummary> 
           await reconcileRun(deps, id, liveTasks, summary);
         } catch (error) {
           summary.failed++;
-          console.error(JSON.stringify({ level: 'error', message: 'could not reconcile a run', job: job.id, run: id, error: String(error) }));
+          (deps.log ?? jsonConsole).error('could not reconcile a run', { job: job.id, run: id, error });
         }
       }
     }

@@ -13,6 +13,9 @@ import { parseScheduleEvent } from '../../shared/adapters/aws/schedule-event.ts'
 import { JobRunService } from '../../shared/app/job-run-service.ts';
 import { ValidationError } from '../../shared/domain/errors.ts';
 import type { ScheduleTick } from '../../shared/ports/job-scheduler.ts';
+import { MetricUnit, observed, telemetryFor } from '../observability.ts';
+
+const telemetry = telemetryFor('schedule-target');
 
 let jobs: JobRunService | undefined;
 
@@ -23,17 +26,19 @@ export async function tickFromSchedule(event: unknown, target: Pick<JobRunServic
     tick = parseScheduleEvent(event);
   } catch (error) {
     if (!(error instanceof ValidationError)) throw error;
-    console.error(JSON.stringify({ level: 'error', message: 'dropped a malformed schedule event', error: error.message, event }));
+    // The event is logged: Scheduler sends only the job id and time (no secrets), and it is what needs fixing.
+    telemetry.logger.error('dropped a malformed schedule event', { error: error.message, event });
     return undefined;
   }
   await target.tick(tick.jobId, tick.scheduledFor);
   return tick;
 }
 
-export async function handler(event: unknown): Promise<void> {
+export const handler = observed(telemetry, async (event: unknown): Promise<void> => {
   if (!jobs) {
     const { store, runViews } = dynamoPlatformFromEnv();
     jobs = new JobRunService({ store, runViews, clock: systemClock, random: systemRandom });
   }
-  await tickFromSchedule(event, jobs);
-}
+  const tick = await tickFromSchedule(event, jobs);
+  telemetry.metrics.addMetric(tick ? 'TicksRecorded' : 'TicksDropped', MetricUnit.Count, 1);
+});

@@ -5,20 +5,31 @@
  * exited with its container's exit code and ECS's stop reason (SpotInterruption,
  * TaskFailedToStart, ...). Other tasks of the cluster, and other states, are ignored.
  *
+ * Tasks of deployments' and workspaces' services report their replicas, and "ECS Deployment
+ * State Change" events their rollouts (service-states.ts), through the ServiceReportRecorder.
+ *
  * Reports are idempotent (the run decides nothing for a repeated or late one), so the rule's
  * retries are safe; a run that does not exist (deleted, or not ours) is logged and dropped.
  */
 import type { EventBridgeEvent } from 'aws-lambda';
+import { ECSClient } from '@aws-sdk/client-ecs';
 import { dynamoPlatformFromEnv } from '../../shared/adapters/dynamodb/dynamodb-platform.ts';
 import { systemClock, systemRandom } from '../../shared/adapters/node-platform.ts';
 import { reportOf, runTaskOf, stateTime, type EcsTaskFacts } from '../../shared/adapters/aws/ecs-task-state.ts';
+import { EcsServiceInspector } from '../../shared/adapters/aws/ecs-service-inspector.ts';
 import { JobRunService } from '../../shared/app/job-run-service.ts';
+import { ServiceReportRecorder } from '../../shared/app/service-report-recorder.ts';
 import { NotFoundError } from '../../shared/domain/errors.ts';
 import type { RunCommand } from '../../shared/domain/run/run-decider.ts';
+import { MetricUnit, observed, telemetryFor } from '../observability.ts';
+import { reportDeployment, reportServiceTask, type DeploymentStateChange, type ServiceStateDeps } from './service-states.ts';
+
+const telemetry = telemetryFor('task-state');
 
 export type TaskStateChange = EventBridgeEvent<'ECS Task State Change', EcsTaskFacts>;
 
 let jobs: JobRunService | undefined;
+let services: ServiceStateDeps | undefined;
 
 /** Reports the change to its run; returns the command sent, or undefined when there was nothing to report. */
 export async function reportTaskState(event: TaskStateChange, target: Pick<JobRunService, 'report'>, now: () => Date = () => new Date()): Promise<RunCommand | undefined> {
@@ -31,16 +42,32 @@ export async function reportTaskState(event: TaskStateChange, target: Pick<JobRu
     await target.report(ref.runId, command);
   } catch (error) {
     if (!(error instanceof NotFoundError)) throw error;
-    console.warn(JSON.stringify({ level: 'warn', message: 'task state of an unknown run', run: ref.runId, task: task.taskArn }));
+    telemetry.logger.warn('task state of an unknown run', { run: ref.runId, task: task.taskArn });
     return undefined;
   }
   return command;
 }
 
-export async function handler(event: TaskStateChange): Promise<void> {
-  if (!jobs) {
+export const handler = observed(telemetry, async (event: TaskStateChange | DeploymentStateChange): Promise<void> => {
+  if (!jobs || !services) {
     const { store, runViews } = dynamoPlatformFromEnv();
     jobs = new JobRunService({ store, runViews, clock: systemClock, random: systemRandom });
+    const cluster = process.env.ECS_CLUSTER;
+    if (!cluster) throw new Error('ECS_CLUSTER must be set');
+    services = { reports: new ServiceReportRecorder({ store, clock: systemClock }), services: new EcsServiceInspector({ client: new ECSClient({}), cluster }) };
   }
-  await reportTaskState(event, jobs, () => systemClock.now());
-}
+  const fallbackAt = event.time ?? systemClock.now().toISOString();
+  if (event['detail-type'] === 'ECS Deployment State Change') {
+    const made = await reportDeployment(event as DeploymentStateChange, fallbackAt, services);
+    telemetry.metrics.addMetric(made ? 'ServiceReportsRecorded' : 'ServiceStatesIgnored', MetricUnit.Count, 1);
+    return;
+  }
+  const replicaReports = await reportServiceTask(event.detail as TaskStateChange['detail'], fallbackAt, services);
+  if (replicaReports) {
+    telemetry.metrics.addMetric(replicaReports.length > 0 ? 'ServiceReportsRecorded' : 'ServiceStatesIgnored', MetricUnit.Count, 1);
+    return;
+  }
+  const command = await reportTaskState(event as TaskStateChange, jobs, () => systemClock.now());
+  // A state change that named no run of ours, or reported nothing new, counts as ignored.
+  telemetry.metrics.addMetric(command ? 'TaskReportsRecorded' : 'TaskStatesIgnored', MetricUnit.Count, 1);
+});

@@ -8,7 +8,9 @@
  * invokes (Scheduling); the task-state function on ECS task state changes and the reconciler
  * every minute (TaskLifecycle). Each gets exactly the grants its code needs
  * (`scheduling.grantManageSchedules`, `compute.grantRunTasks` with the task roles it passes,
- * `compute.grantDescribeTasks`, the tables through `eventStore.connect`), which
+ * `compute.grantDescribeTasks`, the reactor's `compute.grantManageServices`,
+ * `storage.grantManageHomes` and `grantManageRoutes` for deployments and workspaces, the tables
+ * through `eventStore.connect`), which
  * test/infra/aws/least-privilege.test.ts holds to what the code sends.
  */
 import { ArnFormat, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
@@ -19,7 +21,7 @@ import { Api } from './constructs/api.ts';
 import { Compute } from './constructs/compute.ts';
 import { EventStore } from './constructs/event-store.ts';
 import { Identity } from './constructs/identity.ts';
-import { Ingress } from './constructs/ingress.ts';
+import { grantManageRoutes, grantReadRouteTraffic, Ingress } from './constructs/ingress.ts';
 import { Integrations } from './constructs/integrations.ts';
 import { acknowledgeGrantedWildcard } from './nag.ts';
 import { Observability } from './constructs/observability.ts';
@@ -69,6 +71,8 @@ export class CassiniStack extends Stack {
       this.ingress = new Ingress(this, 'Ingress', { config: config.ingress, vpc: this.compute.vpc, identity, tasksSecurityGroup: this.compute.tasksSecurityGroup });
     }
     this.taskLifecycle = new TaskLifecycle(this, 'TaskLifecycle', { cluster: this.compute.cluster, observability });
+    // Workspace homes are mounted through their access points with the task role.
+    this.storage.grantMountThroughAccessPoints(this.compute.defaultTaskRole);
     this.integrations = new Integrations(this, 'Integrations', { eventStore, observability });
 
     // Job runs on AWS: schedule ticks in, runs launched and stopped on ECS, task states back.
@@ -82,27 +86,43 @@ export class CassiniStack extends Stack {
     // Launches wait for ECS's launch rate and retry throttling: more time than a projection.
     const reactor = (this.reactor = this.processors.addConsumer('Reactor', {
       entry: 'functions/reactor/handler.ts',
-      description: 'Cassini reactor: job runs on ECS, job schedules on EventBridge Scheduler',
+      description: 'Cassini reactor: job runs on ECS, job schedules on EventBridge Scheduler, deployments and workspaces as ECS services',
       timeout: Duration.minutes(3),
-      environment: { ...this.scheduling.environment(), ...this.compute.taskEnvironment(), PLATFORM_URL: this.api.url },
+      environment: {
+        ...this.scheduling.environment(),
+        ...this.compute.taskEnvironment(),
+        PLATFORM_URL: this.api.url,
+        FILE_SYSTEM_ID: this.storage.fileSystem.fileSystemId,
+        ...(this.ingress?.environment() ?? {}),
+      },
     }));
     this.scheduling.grantManageSchedules(reactor);
     this.compute.grantRunTasks(reactor);
+    this.compute.grantManageServices(reactor);
+    this.storage.grantManageHomes(reactor);
+    grantManageRoutes(this, reactor, this.ingress);
 
     const taskState = (this.taskState = new PlatformFunction(this, 'TaskState', {
       entry: 'functions/task-state/handler.ts',
-      description: 'Cassini task state: ECS task state changes into run events',
+      description: 'Cassini task state: ECS task and deployment state changes into run and service events',
+      environment: { ECS_CLUSTER: this.compute.cluster.clusterName },
     }));
     eventStore.connect(taskState);
+    this.compute.grantDescribeServices(taskState);
     this.taskLifecycle.onTaskStateChange(taskState.fn);
 
     const reconciler = (this.reconciler = new PlatformFunction(this, 'Reconciler', {
       entry: 'functions/reconciler/handler.ts',
       description: 'Cassini reconciler: backoffs, timeouts and lost tasks, every minute',
       timeout: Duration.minutes(2),
-      environment: { ...this.compute.taskEnvironment(), PLATFORM_URL: this.api.url },
+      environment: {
+        ...this.compute.taskEnvironment(),
+        PLATFORM_URL: this.api.url,
+        ...(this.ingress ? { LOAD_BALANCER_ARN: this.ingress.loadBalancer.loadBalancerArn } : {}),
+      },
     }));
     eventStore.connect(reconciler);
+    grantReadRouteTraffic(reconciler);
     this.compute.grantRunTasks(reconciler);
     this.compute.grantDescribeTasks(reconciler);
     this.taskLifecycle.reconcileWith(reconciler.fn);

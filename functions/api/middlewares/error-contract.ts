@@ -7,6 +7,7 @@ import type { MiddlewareObj, Request } from '@middy/core';
 import { DomainError, ValidationError } from '../../../shared/domain/errors.ts';
 import { InvalidCursorError } from '../../../shared/ports/recipe-views.ts';
 import type { ApiEvent, ApiResult } from '../api-types.ts';
+import { jsonConsole, type Log } from '../../observability.ts';
 
 const STATUS_BY_CODE: Record<string, number> = {
   validation_error: 400,
@@ -36,11 +37,11 @@ export function errorReply(status: number, body: Record<string, unknown>, header
 }
 
 export interface ErrorContractOptions {
-  logger?: Pick<Console, 'error'>;
+  logger?: Pick<Log, 'error'>;
 }
 
 export function errorContract(options: ErrorContractOptions = {}): MiddlewareObj<ApiEvent, ApiResult> {
-  const logger = options.logger ?? console;
+  const logger = options.logger ?? jsonConsole;
 
   const errorContractOnError = async (request: Request<ApiEvent, ApiResult>): Promise<void> => {
     const error = request.error;
@@ -57,15 +58,11 @@ export function errorContract(options: ErrorContractOptions = {}): MiddlewareObj
       if (error instanceof ValidationError && error.details.length > 0) body.details = error.details;
       request.response = errorReply(STATUS_BY_CODE[error.code] ?? 400, body);
     } else {
-      logger.error(
-        JSON.stringify({
-          level: 'error',
-          message: 'unhandled error',
-          route: request.event.route?.definition.path,
-          method: request.event.requestContext?.http?.method,
-          error: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error),
-        }),
-      );
+      logger.error('unhandled error', {
+        route: request.event.route?.definition.path,
+        method: request.event.requestContext?.http?.method,
+        error: error instanceof Error ? error : String(error),
+      });
       request.response = errorReply(500, { code: 'internal_error', message: 'Something went wrong on our side; try again shortly.' });
     }
   };

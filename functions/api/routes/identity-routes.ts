@@ -1,5 +1,5 @@
 /** The caller, users and API tokens. */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { RouteDefinition } from '../api-types.ts';
 import { validate } from '../validation.ts';
 import { principalName } from '../../../shared/domain/recipe/fields.ts';

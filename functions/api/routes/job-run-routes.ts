@@ -1,5 +1,5 @@
 /** Job runs: dispatch (with Idempotency-Key), list, read, cancel; and the job's pods and logs. */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { RouteContext, RouteDefinition } from '../api-types.ts';
 import { validate } from '../validation.ts';
 import { envVarName } from '../../../shared/domain/recipe/fields.ts';

@@ -1,5 +1,5 @@
 /** Applying, listing and looking up recipes. */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { RouteContext, RouteDefinition, RouteReply } from '../api-types.ts';
 import { validate } from '../validation.ts';
 import { recipeEnvelopeSchema } from '../../../shared/domain/recipe/recipe.ts';

@@ -1,5 +1,5 @@
 /** `GET /api/status` and `GET /api/info/servers`: what the platform is and offers. */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { RouteDefinition } from '../api-types.ts';
 import { SIZES } from '../../../shared/domain/sizes.ts';
 import { AUTO_SHUTOFF_CHOICES, DISK_SPACE_CHOICES } from '../../../shared/domain/recipe/choices.ts';

@@ -28,6 +28,8 @@ export const TASK_PORT = 8000;
 export const GPU_ROOT_VOLUME_GIB = 200;
 /** The family prefix of the task definitions the platform registers (shared/adapters/aws/ecs-task-definitions.ts). */
 export const TASK_FAMILY_PREFIX = 'cassini-';
+/** The name prefix of deployments' and workspaces' ECS services (shared/adapters/aws/service-names.ts). */
+export const SERVICE_NAME_PREFIX = 'cassini-';
 
 export interface ComputeProps {
   /** Reuse this VPC instead of creating one. */
@@ -77,6 +79,19 @@ export class Compute extends Construct {
       description: 'Cassini tasks whose resource attaches no IAM role: no permissions',
       path: WORKLOAD_ROLE_PATH,
       assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com').withConditions({ StringEquals: { 'aws:SourceAccount': Stack.of(this).account } }),
+    });
+
+    // Shell access (ECS Exec) into a service's replicas: the ECS agent opens Session Manager
+    // channels with the task role. Without it, `start_ssh` would enable a shell nobody can open.
+    this.defaultTaskRole.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['ssmmessages:CreateControlChannel', 'ssmmessages:CreateDataChannel', 'ssmmessages:OpenControlChannel', 'ssmmessages:OpenDataChannel'],
+        resources: ['*'],
+      }),
+    );
+    Validations.of(this.defaultTaskRole).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'Session Manager message channels (ECS Exec) have no resource-level permissions; they open only for tasks whose service enables ECS Exec.',
     });
 
     this.gpuInstances = this.newGpuInstances(props.gpu);
@@ -262,6 +277,44 @@ export class Compute extends Construct {
     acknowledgeGrantedWildcard(grantee, definitions, `Task definitions are registered at run time, one family per spec hash (${TASK_FAMILY_PREFIX}<hash>): RunTask is allowed on those families, in this cluster only.`);
     acknowledgeGrantedWildcard(grantee, tasks, 'Task ids are chosen by ECS at launch: tagging (at RunTask only) and stopping are allowed on the tasks of this cluster only.');
     this.grantPassTaskRoles(grantee);
+  }
+
+  /**
+   * Lets `grantee` run deployments and workspaces as ECS services (shared/adapters/aws/ecs-service-runtime.ts):
+   * create, update, delete, describe and tag the services named `cassini-*` in this cluster,
+   * on the platform's task definitions only. Registering those definitions and passing their
+   * roles is `grantRunTasks`.
+   */
+  grantManageServices(grantee: iam.IGrantable): void {
+    const principal = grantee.grantPrincipal;
+    const services = this.serviceArns();
+    const definitions = Stack.of(this).formatArn({ service: 'ecs', resource: 'task-definition', resourceName: `${TASK_FAMILY_PREFIX}*:*` });
+    principal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['ecs:CreateService', 'ecs:UpdateService'],
+        resources: [services],
+        conditions: { ArnEquals: { 'ecs:cluster': this.cluster.clusterArn }, ArnLike: { 'ecs:task-definition': definitions } },
+      }),
+    );
+    // TagResource: the tags CreateService sets, and the revision tag each update moves.
+    principal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['ecs:DeleteService', 'ecs:TagResource'], resources: [services] }));
+    this.grantDescribeServices(grantee);
+    acknowledgeGrantedWildcard(grantee, services, `Services are created at run time, one per deployment or workspace (${SERVICE_NAME_PREFIX}<resource id>): allowed on those names in this cluster only.`);
+  }
+
+  /** Lets `grantee` describe the platform's services in this cluster (their deployments, counts and tags). */
+  grantDescribeServices(grantee: iam.IGrantable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['ecs:DescribeServices'], resources: [this.serviceArns()] }));
+    acknowledgeGrantedWildcard(grantee, this.serviceArns(), `Services are created at run time, one per deployment or workspace (${SERVICE_NAME_PREFIX}<resource id>): allowed on those names in this cluster only.`);
+  }
+
+  /** The ARN prefix of this cluster's services, for rules on their events. */
+  serviceArnPrefix(): string {
+    return Stack.of(this).formatArn({ service: 'ecs', resource: 'service', resourceName: `${this.cluster.clusterName}/` });
+  }
+
+  private serviceArns(): string {
+    return Stack.of(this).formatArn({ service: 'ecs', resource: 'service', resourceName: `${this.cluster.clusterName}/${SERVICE_NAME_PREFIX}*` });
   }
 
   /** Lets `grantee` describe the tasks of this cluster. */

@@ -3,8 +3,8 @@
  * HTTPS only (HTTP redirects), serving `*.<domain>` with Cognito sign-in. Created only when a
  * domain and a certificate are given.
  *
- * Routes are host-based rules per subdomain, added at run time by the reactor (to come) when a
- * deployment or workspace starts: `authenticate-cognito` then forward for `owner`/`org`
+ * Routes are host-based rules per subdomain, added at run time by the reactor
+ * (shared/adapters/aws/alb-routes.ts, `grantManageRoutes`) when a deployment or workspace starts: `authenticate-cognito` then forward for `owner`/`org`
  * visibility, forward alone for `unauthenticated`. Until a rule matches, the listener's default
  * action signs the visitor in and answers 404, so nobody learns which names exist without
  * signing in. What the reactor needs is in `environment()`.
@@ -13,10 +13,11 @@
  * load balancer client's callback URLs (`https://<sub>.<domain>/oauth2/idpresponse`) when its
  * rule is added (cognito-idp:UpdateUserPoolClient); 100 per client, like the 100 rules of an ALB.
  */
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { AuthenticateCognitoAction } from 'aws-cdk-lib/aws-elasticloadbalancingv2-actions';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as targets from 'aws-cdk-lib/aws-route53-targets';
@@ -24,6 +25,12 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { IngressConfig } from '../config.ts';
 import type { Identity } from './identity.ts';
+import { acknowledgeGrantedWildcard } from '../nag.ts';
+
+/** Target groups of deployments and workspaces are named `cassini-<hash>-<port>` (shared/adapters/aws/service-names.ts). */
+export const TARGET_GROUP_PREFIX = 'cassini-';
+/** Every rule and target group the platform creates carries this tag. */
+export const ROUTE_TAG = 'cassini:resource';
 
 /** Body of the answer for a host no deployment or workspace serves, in the API's error shape. */
 export const NO_ROUTE_BODY = JSON.stringify({ code: 'not_found', message: 'Nothing is served at this address: check the deployment or workspace name and that it is running.' });
@@ -43,11 +50,17 @@ export class Ingress extends Construct {
   readonly client: cognito.UserPoolClient;
   readonly userPoolDomain: cognito.UserPoolDomain;
   readonly accessLogs: s3.Bucket;
+  private readonly vpcId: string;
+  private readonly domainName: string;
+  private readonly userPoolArn: string;
 
   constructor(scope: Construct, id: string, props: IngressProps) {
     super(scope, id);
     const { domainName, certificateArn, hostedZone } = props.config;
     const { userPool } = props.identity;
+    this.vpcId = props.vpc.vpcId;
+    this.domainName = domainName;
+    this.userPoolArn = userPool.userPoolArn;
 
     this.userPoolDomain = userPool.addDomain('SignIn', {
       cognitoDomain: { domainPrefix: `cassini-${domainName.replace(/\./g, '-')}`.slice(0, 63).replace(/-+$/, '') },
@@ -138,8 +151,57 @@ export class Ingress extends Construct {
   environment(): Record<string, string> {
     return {
       LISTENER_ARN: this.httpsListener.listenerArn,
+      VPC_ID: this.vpcId,
+      ROUTE_DOMAIN: this.domainName,
+      ALB_USER_POOL_ARN: this.userPoolArn,
       ALB_USER_POOL_CLIENT_ID: this.client.userPoolClientId,
       ALB_USER_POOL_DOMAIN: this.userPoolDomain.domainName,
     };
   }
+}
+
+/**
+ * Lets `grantee` manage the routes of deployments and workspaces (shared/adapters/aws/alb-routes.ts):
+ * create, change and delete target groups named `cassini-*` and listener rules on the HTTPS
+ * listener, each only when it carries (or is created with) the platform's tag, and read the
+ * listener's rules and the target groups. Without ingress the code is bundled all the same (it
+ * reports such starts failed), so the same grants are made on the ARNs a load balancer would have.
+ */
+export function grantManageRoutes(scope: Construct, grantee: iam.IGrantable, ingress?: Ingress): void {
+  const stack = Stack.of(scope);
+  const principal = grantee.grantPrincipal;
+  const elb = (resource: string, resourceName: string) => stack.formatArn({ service: 'elasticloadbalancing', resource, resourceName });
+  const targetGroups = elb('targetgroup', `${TARGET_GROUP_PREFIX}*/*`);
+  const listener = ingress ? ingress.httpsListener.listenerArn : elb('listener', 'app/*');
+  const rules = elb('listener-rule', ingress ? `${ingress.loadBalancer.loadBalancerFullName}/*` : 'app/*');
+  const tagged = { Null: { [`aws:ResourceTag/${ROUTE_TAG}`]: 'false' } };
+  const taggedAtCreation = { Null: { [`aws:RequestTag/${ROUTE_TAG}`]: 'false' } };
+  principal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['elasticloadbalancing:CreateTargetGroup'], resources: [targetGroups], conditions: taggedAtCreation }));
+  principal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['elasticloadbalancing:CreateRule'], resources: [listener, rules], conditions: taggedAtCreation }));
+  principal.addToPrincipalPolicy(
+    new iam.PolicyStatement({ actions: ['elasticloadbalancing:ModifyTargetGroupAttributes', 'elasticloadbalancing:DeleteTargetGroup'], resources: [targetGroups], conditions: tagged }),
+  );
+  principal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['elasticloadbalancing:ModifyRule', 'elasticloadbalancing:DeleteRule'], resources: [rules], conditions: tagged }));
+  // Creating with tags is also authorized as AddTags on the new resource.
+  principal.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: ['elasticloadbalancing:AddTags'],
+      resources: [targetGroups, rules],
+      conditions: { StringEquals: { 'elasticloadbalancing:CreateAction': ['CreateTargetGroup', 'CreateRule'] } },
+    }),
+  );
+  // Neither has resource-level permissions.
+  principal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DescribeTargetGroups'], resources: ['*'] }));
+  acknowledgeGrantedWildcard(grantee, targetGroups, `Target groups are created at run time, one per routed port of a deployment or workspace (${TARGET_GROUP_PREFIX}<hash>-<port>), and changed or deleted only when tagged ${ROUTE_TAG}.`);
+  acknowledgeGrantedWildcard(grantee, rules, `Listener rules are created at run time, one per subdomain, on this load balancer only, and changed or deleted only when tagged ${ROUTE_TAG}.`);
+  if (!ingress) acknowledgeGrantedWildcard(grantee, listener, 'This stack has no load balancer (no domain): the route code is bundled but never adds a rule; the grant needs the platform tag on anything it would create.');
+}
+
+/**
+ * Lets `grantee` tell idle workspaces from the load balancer's request counts
+ * (shared/adapters/aws/alb-idle-workspaces.ts): list the target groups and read CloudWatch
+ * metrics, neither of which has resource-level permissions.
+ */
+export function grantReadRouteTraffic(grantee: iam.IGrantable): void {
+  grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['elasticloadbalancing:DescribeTargetGroups', 'cloudwatch:GetMetricData'], resources: ['*'] }));
 }

@@ -2,15 +2,21 @@
  * Persistent files: one encrypted EFS file system for user homes and shared folders, with a
  * mount target in each private subnet (one per availability zone: EFS allows no more, so an
  * imported VPC with several private subnets in a zone gets the first of them). Access points,
- * one per shared folder and per user home, are created at run time by the reactor (to come);
- * tasks mount through them with transit encryption and IAM authorization (the task role),
- * which the file system policy below insists on.
+ * one per shared folder and per workspace home, are created at run time by the reactor
+ * (`grantManageHomes`); tasks mount through them with transit encryption and IAM authorization
+ * (the task role, `grantMountThroughAccessPoints`), which the file system policy below insists on.
  */
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as efs from 'aws-cdk-lib/aws-efs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { acknowledgeGrantedWildcard } from '../nag.ts';
+
+/** Tag of the access points that are workspace homes (shared/adapters/aws/efs-home-volumes.ts). */
+export const HOME_TAG = 'cassini:home';
+/** Tag naming the resource an access point belongs to. */
+export const RESOURCE_TAG = 'cassini:resource';
 
 export interface StorageProps {
   vpc: ec2.IVpc;
@@ -51,6 +57,50 @@ export class Storage extends Construct {
         principals: [new iam.AnyPrincipal()],
         actions: ['*'],
         conditions: { Bool: { 'aws:SecureTransport': 'false' } },
+      }),
+    );
+  }
+
+  /** All access points of this account and region (EFS names them by a random id). */
+  private accessPointArns(): string {
+    return Stack.of(this).formatArn({ service: 'elasticfilesystem', resource: 'access-point', resourceName: '*' });
+  }
+
+  /**
+   * Lets `grantee` keep workspace homes: create access points on this file system (tagged with
+   * their resource), find them, and delete those tagged as homes.
+   */
+  grantManageHomes(grantee: iam.IGrantable): void {
+    const principal = grantee.grantPrincipal;
+    const accessPoints = this.accessPointArns();
+    principal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['elasticfilesystem:CreateAccessPoint'],
+        resources: [this.fileSystem.fileSystemArn],
+        conditions: { Null: { [`aws:RequestTag/${RESOURCE_TAG}`]: 'false', [`aws:RequestTag/${HOME_TAG}`]: 'false' } },
+      }),
+    );
+    // Creating with tags is also authorized as TagResource on the new access point.
+    principal.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['elasticfilesystem:TagResource'], resources: [accessPoints], conditions: { StringEquals: { 'elasticfilesystem:CreateAction': 'CreateAccessPoint' } } }),
+    );
+    principal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['elasticfilesystem:DescribeAccessPoints'], resources: [this.fileSystem.fileSystemArn] }));
+    principal.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['elasticfilesystem:DeleteAccessPoint'], resources: [accessPoints], conditions: { Null: { [`aws:ResourceTag/${HOME_TAG}`]: 'false' } } }),
+    );
+    acknowledgeGrantedWildcard(grantee, accessPoints, `Access points get random ids at creation: tagging is allowed only while creating one, deleting only on access points tagged ${HOME_TAG}.`);
+  }
+
+  /**
+   * Lets tasks running as `role` mount and write this file system, through an access point only:
+   * never its root, where every home and shared folder is.
+   */
+  grantMountThroughAccessPoints(role: iam.IGrantable): void {
+    role.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'],
+        resources: [this.fileSystem.fileSystemArn],
+        conditions: { ArnLike: { 'elasticfilesystem:AccessPointArn': this.accessPointArns() } },
       }),
     );
   }

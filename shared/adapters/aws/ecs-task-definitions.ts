@@ -8,12 +8,17 @@
  * What differs per run (the command, its environment) is not in the definition: it goes in
  * RunTask's container overrides (see container-overrides.ts), so a job's thousand runs reuse
  * one definition.
+ *
+ * A deployment's or workspace's service takes no overrides: its definition (the same container
+ * shape, plus script, environment, ports and home volume) is registered once per revision,
+ * under a family that names the resource and revision (service-names.ts).
  */
 import { createHash } from 'node:crypto';
 import {
   DescribeTaskDefinitionCommand,
   RegisterTaskDefinitionCommand,
   type ECSClient,
+  type KeyValuePair,
   type RegisterTaskDefinitionCommandInput,
 } from '@aws-sdk/client-ecs';
 import type { Size } from '../../domain/sizes.ts';
@@ -97,6 +102,61 @@ export function taskDefinitionInput(params: TaskDefinitionParams): RegisterTaskD
   return render(params, `${FAMILY_PREFIX}${digest.slice(0, FAMILY_HASH_DIGITS)}`);
 }
 
+/** Where a workspace's home is mounted, and the name of its volume in a task definition. */
+export const HOME_MOUNT_PATH = '/home/jovyan';
+const HOME_VOLUME = 'home';
+
+/**
+ * What a service's definition carries beyond a job's: a service takes no RunTask overrides,
+ * so its script and environment are part of the definition, with the ports the load balancer
+ * forwards to and the home volume (EFS through an access point, with transit encryption and
+ * IAM authorization by the task role, as the file system's policy requires).
+ */
+export interface ServiceContainerParams {
+  /** Named by its resource and revision (service-names.ts), not by content. */
+  family: string;
+  script: string;
+  environment: KeyValuePair[];
+  /** Container ports to map; the first is the task's $PORT. */
+  ports: number[];
+  home?: { fileSystemId: string; accessPointId: string };
+}
+
+/** The RegisterTaskDefinition request of a service revision: a job task's shape, plus what `service` adds. */
+export function serviceTaskDefinitionInput(params: TaskDefinitionParams, service: ServiceContainerParams): RegisterTaskDefinitionCommandInput {
+  const input = render(params, service.family);
+  const [container] = input.containerDefinitions!;
+  const { home } = service;
+  return {
+    ...input,
+    containerDefinitions: [
+      {
+        ...container,
+        command: [service.script],
+        environment: service.environment,
+        portMappings: [...new Set(service.ports)].map((containerPort) => ({ containerPort, protocol: 'tcp' as const })),
+        ...(home ? { mountPoints: [{ sourceVolume: HOME_VOLUME, containerPath: HOME_MOUNT_PATH, readOnly: false }] } : {}),
+      },
+    ],
+    ...(home
+      ? {
+          volumes: [
+            {
+              name: HOME_VOLUME,
+              efsVolumeConfiguration: {
+                fileSystemId: home.fileSystemId,
+                // With an access point the root directory is the access point's; ECS wants `/` or nothing here.
+                rootDirectory: '/',
+                transitEncryption: 'ENABLED' as const,
+                authorizationConfig: { accessPointId: home.accessPointId, iam: 'ENABLED' as const },
+              },
+            },
+          ],
+        }
+      : {}),
+  };
+}
+
 /** The CloudWatch log stream awslogs writes a task's output to. */
 export function logStreamName(family: string, taskArn: string): string {
   return `${family}/${MAIN_CONTAINER}/${taskArn.slice(taskArn.lastIndexOf('/') + 1)}`;
@@ -118,6 +178,10 @@ export interface TaskDefinitionRequest {
   taskRoleArn?: string;
 }
 
+export interface ServiceTaskDefinitionRequest extends TaskDefinitionRequest {
+  container: ServiceContainerParams;
+}
+
 export class EcsTaskDefinitions {
   private readonly options: EcsTaskDefinitionsOptions;
   // Family → its ARN, per process. The promise, not the value, is cached, so a burst of
@@ -132,6 +196,20 @@ export class EcsTaskDefinitions {
   ensure(request: TaskDefinitionRequest): Promise<string> {
     const { client: _client, ...defaults } = this.options;
     const input = taskDefinitionInput({ ...defaults, image: request.image, size: request.size, taskRoleArn: request.taskRoleArn ?? defaults.taskRoleArn });
+    return this.ensureInput(input);
+  }
+
+  /**
+   * The ARN of a service revision's definition, registered on the first apply of the revision;
+   * a repeated apply of the same revision finds it by family.
+   */
+  ensureService(request: ServiceTaskDefinitionRequest): Promise<string> {
+    const { client: _client, ...defaults } = this.options;
+    const params = { ...defaults, image: request.image, size: request.size, taskRoleArn: request.taskRoleArn ?? defaults.taskRoleArn };
+    return this.ensureInput(serviceTaskDefinitionInput(params, request.container));
+  }
+
+  private ensureInput(input: RegisterTaskDefinitionCommandInput): Promise<string> {
     const family = input.family!;
     const cached = this.known.get(family);
     if (cached) return cached;

@@ -2,7 +2,7 @@
  * The schedule Lambda's input: what every job schedule sends (eventbridge-job-scheduler.ts
  * writes it as the target's Input, with Scheduler's `<aws.scheduler.scheduled-time>`).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ValidationError } from '../../domain/errors.ts';
 import type { ScheduleTick } from '../../ports/job-scheduler.ts';
 

@@ -3,7 +3,7 @@
  * absent optional fields as `null` or as empty lists/maps, so every optional field here
  * accepts those and the normalizer drops them.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { Cron } from 'croner';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;

@@ -1,5 +1,5 @@
 /** Turns zod issues into the API's `details` list: one entry per bad field, by dotted path. */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { FieldIssue } from '../errors.ts';
 
 function joinPath(prefix: string, path: ReadonlyArray<PropertyKey>): string {

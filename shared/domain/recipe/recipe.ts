@@ -3,7 +3,7 @@
  * sent it and returns its normalized spec: absent values dropped, the owner resolved and
  * every documented default applied, so what is stored and returned is complete.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ValidationError, type FieldIssue } from '../errors.ts';
 import { dropAbsent, isPlainObject } from './absent-values.ts';
 import { fieldIssues } from './issues.ts';

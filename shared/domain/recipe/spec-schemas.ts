@@ -4,7 +4,7 @@
  * dropped; defaults are applied afterwards by `normalizeRecipe`, so the schemas stay usable
  * for the OpenAPI document as they are.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { cronSchedule, dnsLabel, duration, envVarName, filePath, principalName, timeZone } from './fields.ts';
 import { AUTO_SHUTOFF_CHOICES, DISK_SPACE_CHOICES } from './choices.ts';
 import { SIZE_NAMES } from '../sizes.ts';

@@ -74,10 +74,13 @@ describe('authorize', () => {
     ['unsigned', idClaims, { alg: 'none' }],
   ])('passes a JWT %s through without claims, so it gets the API\'s 401', async (_why, claims, options) => {
     const { verifier: v } = verifier();
-    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    // Powertools' logger writes warnings to stderr itself, one JSON line each.
+    const warn = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     expect(await authorize(`Bearer ${jwt(claims, options)}`, v)).toEqual({ isAuthorized: true, context: {} });
     expect(warn).toHaveBeenCalledOnce();
-    expect(String(warn.mock.calls[0]![0])).not.toContain(jwt(claims, options).split('.')[2]!);
+    const line = String(warn.mock.calls[0]![0]);
+    expect(JSON.parse(line)).toMatchObject({ level: 'WARN', message: 'JWT rejected; passed on without claims', service: 'authorizer' });
+    expect(line).not.toContain(jwt(claims, options).split('.')[2]!);
     warn.mockRestore();
   });
 

@@ -36,7 +36,7 @@ describe('Lambda bundles', () => {
   });
 
   it.each(functions.map((f) => [f.entry, f] as const))('%s: loads in Node and exports the handler', async (_entry, fn) => {
-    // A directory beside the project's node_modules: the SDK is external, as on Lambda where the runtime provides it.
+    // A directory beside the project's node_modules, so anything left external resolves as the runtime's copy would.
     const dir = mkdtempSync(join(tmpdir(), 'cassini-load-'));
     try {
       symlinkSync(join(REPO_ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');

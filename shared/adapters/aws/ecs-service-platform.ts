@@ -1,0 +1,75 @@
+/**
+ * The serving side of the platform for the Lambda function that runs deployments and
+ * workspaces (the reactor), from the environment the CDK stack gives it
+ * (infra/aws/cassini-stack.ts). Besides what ecs-platform.ts reads:
+ *
+ * - `FILE_SYSTEM_ID`: the EFS file system of workspace homes
+ * - with a domain (infra/aws/constructs/ingress.ts): `LISTENER_ARN`, `VPC_ID`,
+ *   `ROUTE_DOMAIN`, `ALB_USER_POOL_ARN`, `ALB_USER_POOL_CLIENT_ID`, `ALB_USER_POOL_DOMAIN`.
+ *   Without them the stack has no load balancer: a service with routes cannot be served, and
+ *   its start is reported failed with the reason.
+ */
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { EFSClient } from '@aws-sdk/client-efs';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { Clock } from '../../ports/platform-clock.ts';
+import type { ServicePlan, ServiceReports } from '../../ports/service-runtime.ts';
+import { AlbRoutes, type RoutedPort } from './alb-routes.ts';
+import { EcsServiceRuntime, UnrunnablePlanError, type ServiceRoutes } from './ecs-service-runtime.ts';
+import { EcsTaskDefinitions } from './ecs-task-definitions.ts';
+import { EfsHomeVolumes } from './efs-home-volumes.ts';
+
+function required(env: NodeJS.ProcessEnv, name: string): string {
+  const value = env[name];
+  if (!value) throw new Error(`${name} must be set`);
+  return value;
+}
+
+/** Routes when the stack has no load balancer: a service without routes runs, one with routes cannot. */
+export const NO_INGRESS: ServiceRoutes = {
+  async ensure(plan: Pick<ServicePlan, 'routes'>): Promise<RoutedPort[]> {
+    if (plan.routes.length === 0) return [];
+    throw new UnrunnablePlanError('this platform was deployed without a domain, so nothing can be served: redeploy it with -c domainName=… -c certificateArn=… (README, "Deploying to AWS")');
+  },
+  async detach(): Promise<void> {},
+  async remove(): Promise<void> {},
+};
+
+function routesFromEnv(env: NodeJS.ProcessEnv): ServiceRoutes {
+  if (!env.LISTENER_ARN) return NO_INGRESS;
+  return new AlbRoutes({
+    client: new ElasticLoadBalancingV2Client({}),
+    listenerArn: env.LISTENER_ARN,
+    vpcId: required(env, 'VPC_ID'),
+    domain: required(env, 'ROUTE_DOMAIN'),
+    signIn: {
+      userPoolArn: required(env, 'ALB_USER_POOL_ARN'),
+      userPoolClientId: required(env, 'ALB_USER_POOL_CLIENT_ID'),
+      userPoolDomain: required(env, 'ALB_USER_POOL_DOMAIN'),
+    },
+  });
+}
+
+export function ecsServiceRuntimeFromEnv(reports: Pick<ServiceReports, 'failed' | 'stopped'>, clock: Clock, env: NodeJS.ProcessEnv = process.env): EcsServiceRuntime {
+  const client = new ECSClient({});
+  const fileSystemId = required(env, 'FILE_SYSTEM_ID');
+  return new EcsServiceRuntime({
+    client,
+    cluster: required(env, 'ECS_CLUSTER'),
+    subnets: required(env, 'TASK_SUBNETS').split(',').filter(Boolean),
+    securityGroups: [required(env, 'TASK_SECURITY_GROUP')],
+    gpuCapacityProvider: required(env, 'GPU_CAPACITY_PROVIDER'),
+    definitions: new EcsTaskDefinitions({
+      client,
+      executionRoleArn: required(env, 'TASK_EXECUTION_ROLE_ARN'),
+      taskRoleArn: required(env, 'TASK_ROLE_ARN'),
+      logGroup: required(env, 'TASK_LOG_GROUP'),
+      region: required(env, 'AWS_REGION'),
+    }),
+    routes: routesFromEnv(env),
+    homes: new EfsHomeVolumes({ client: new EFSClient({}), fileSystemId }),
+    fileSystemId,
+    reports,
+    clock,
+  });
+}

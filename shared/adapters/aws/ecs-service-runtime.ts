@@ -1,0 +1,236 @@
+/**
+ * The serving port on AWS: a deployment or workspace is one ECS service (`cassini-<resource
+ * id>`) behind the platform's load balancer, its workspace home an EFS access point. ECS does
+ * what the port promises of a runtime — replaces crashed replicas, rolls revisions out with the
+ * deployment circuit breaker and rolls back a revision that never gets healthy — and its task
+ * and deployment events come back as reports (ecs-service-state.ts, functions/task-state).
+ *
+ * `apply` registers the revision's task definition (`cassini-<resource id>-r<revision>`, so
+ * every task and deployment names its revision), makes the routes (alb-routes.ts), then creates
+ * the service or updates it. Applying a revision the service already runs changes nothing. A
+ * plan that can never run (an unknown size, the load balancer's route quota reached) is
+ * reported `failed` instead of thrown, so the caller does not retry it forever; anything else
+ * is thrown for the caller to retry.
+ */
+import { createHash } from 'node:crypto';
+import {
+  CreateServiceCommand,
+  DeleteServiceCommand,
+  DescribeServicesCommand,
+  TagResourceCommand,
+  UpdateServiceCommand,
+  type CapacityProviderStrategyItem,
+  type CreateServiceCommandInput,
+  type DeploymentConfiguration,
+  type ECSClient,
+  type LoadBalancer,
+  type Service,
+  type Tag,
+  type UpdateServiceCommandInput,
+} from '@aws-sdk/client-ecs';
+import { sizeNamed, type Size } from '../../domain/sizes.ts';
+import type { Clock } from '../../ports/platform-clock.ts';
+import type { ServicePlan, ServiceReports, ServiceRuntime } from '../../ports/service-runtime.ts';
+import type { TaskSpec } from '../../ports/task-driver.ts';
+import { RouteLimitError, type AlbRoutes, type RoutedPort } from './alb-routes.ts';
+import { containerEnvironment, containerScript, SERVICE_PORT } from './container-overrides.ts';
+import type { EfsHomeVolumes } from './efs-home-volumes.ts';
+import { MAIN_CONTAINER, type EcsTaskDefinitions, type ServiceContainerParams } from './ecs-task-definitions.ts';
+import { serviceWoundDown } from './ecs-service-state.ts';
+import { resourceTags, serviceFamilyFor, serviceNameFor } from './service-names.ts';
+
+/** CreateService's clientToken: at most 36 ASCII characters. */
+const MAX_CLIENT_TOKEN = 36;
+const MAX_TAG_VALUE = 256;
+
+/** Roll out by starting new replicas before stopping old ones, and roll back a revision that never gets healthy. */
+export const DEPLOYMENT_CONFIGURATION: DeploymentConfiguration = {
+  deploymentCircuitBreaker: { enable: true, rollback: true },
+  minimumHealthyPercent: 100,
+  maximumPercent: 200,
+};
+
+/** A plan that no retry can make run. */
+export class UnrunnablePlanError extends Error {
+  override name = 'UnrunnablePlanError';
+}
+
+/** The load balancer side: AlbRoutes, or nothing to route to when the stack has no domain. */
+export type ServiceRoutes = Pick<AlbRoutes, 'ensure' | 'detach' | 'remove'>;
+
+export interface EcsServiceRuntimeOptions {
+  client: ECSClient;
+  cluster: string;
+  /** Private subnets: replicas get no public address; the load balancer reaches them in the VPC. */
+  subnets: string[];
+  securityGroups: string[];
+  /** The cluster's capacity provider for EC2 GPU instances. */
+  gpuCapacityProvider: string;
+  definitions: EcsTaskDefinitions;
+  routes: ServiceRoutes;
+  homes: Pick<EfsHomeVolumes, 'ensure' | 'removeOf'>;
+  fileSystemId: string;
+  reports: Pick<ServiceReports, 'failed' | 'stopped'>;
+  clock: Clock;
+}
+
+/** The revision itself in the token when it fits (readable in CloudTrail), else a hash of both. */
+export function serviceClientToken(resourceId: string, revision: number): string {
+  const token = `${resourceId}r${revision}`;
+  return token.length <= MAX_CLIENT_TOKEN ? token : createHash('sha256').update(token).digest('hex').slice(0, MAX_CLIENT_TOKEN);
+}
+
+/** Owner, resource, type, name and revision: on the service, and through propagation on every replica. */
+export function serviceTags(plan: ServicePlan): Tag[] {
+  const tags = { ...resourceTags(plan), 'cassini:revision': String(plan.revision) };
+  return Object.entries(tags).map(([key, value]) => ({ key, value: value.slice(0, MAX_TAG_VALUE) }));
+}
+
+/** FARGATE, FARGATE_SPOT when the plan asks for spot, or the GPU provider for GPU sizes (Fargate has none). */
+export function capacityFor(size: Size, spot: boolean, gpuCapacityProvider: string): CapacityProviderStrategyItem[] {
+  if (size.capacity.kind === 'ec2-gpu') return [{ capacityProvider: gpuCapacityProvider, weight: 1 }];
+  return [{ capacityProvider: spot ? 'FARGATE_SPOT' : 'FARGATE', weight: 1 }];
+}
+
+/** The container a revision runs: the plan's task as one script, $PORT and a PORT_N per other routed port. */
+export function serviceContainer(plan: ServicePlan, home: ServiceContainerParams['home']): ServiceContainerParams {
+  const family = serviceFamilyFor(plan.resourceId, plan.revision);
+  const otherPorts = [...(plan.task.extraPorts ?? []), ...plan.routes.map((r) => r.containerPort)].filter((p) => p !== SERVICE_PORT);
+  const spec: TaskSpec = { ...plan.task, taskId: family, group: serviceNameFor(plan.resourceId), extraPorts: [...new Set(otherPorts)] };
+  return {
+    family,
+    script: containerScript(spec),
+    environment: containerEnvironment(spec),
+    ports: [SERVICE_PORT, ...spec.extraPorts!],
+    ...(home ? { home } : {}),
+  };
+}
+
+export function loadBalancersFor(routed: RoutedPort[]): LoadBalancer[] {
+  return routed.map((r) => ({ targetGroupArn: r.targetGroupArn, containerName: MAIN_CONTAINER, containerPort: r.containerPort }));
+}
+
+function sameLoadBalancers(a: LoadBalancer[] | undefined, b: LoadBalancer[]): boolean {
+  const key = (list: LoadBalancer[]) => list.map((l) => `${l.targetGroupArn}|${l.containerName}|${l.containerPort}`).sort().join(',');
+  return key(a ?? []) === key(b);
+}
+
+function sameCapacity(a: CapacityProviderStrategyItem[] | undefined, b: CapacityProviderStrategyItem[]): boolean {
+  return (a ?? []).map((c) => c.capacityProvider).join(',') === b.map((c) => c.capacityProvider).join(',');
+}
+
+export class EcsServiceRuntime implements ServiceRuntime {
+  constructor(private readonly options: EcsServiceRuntimeOptions) {}
+
+  async apply(plan: ServicePlan): Promise<void> {
+    try {
+      await this.rollTo(plan);
+    } catch (error) {
+      if (!(error instanceof UnrunnablePlanError || error instanceof RouteLimitError)) throw error;
+      await this.options.reports.failed({ resourceId: plan.resourceId, revision: plan.revision, reason: error.message, at: this.now() });
+    }
+  }
+
+  async stop(resourceId: string, _reason: string): Promise<void> {
+    const { client, cluster, routes } = this.options;
+    await routes.detach(resourceId);
+    const service = await this.describe(resourceId);
+    if (service?.status === 'ACTIVE' && service.desiredCount !== 0) {
+      await client.send(new UpdateServiceCommand({ cluster, service: serviceNameFor(resourceId), desiredCount: 0 }));
+    }
+    // With replicas still running, the task-state function reports `stopped` when the last one stops.
+    if (serviceWoundDown(service && { ...service, desiredCount: 0 })) await this.options.reports.stopped({ resourceId, at: this.now() });
+  }
+
+  async remove(resourceId: string): Promise<void> {
+    const { client, cluster, routes, homes } = this.options;
+    const service = await this.describe(resourceId);
+    if (service?.status === 'ACTIVE') {
+      // `force` deletes a service that still has replicas: ECS stops them.
+      await client.send(new DeleteServiceCommand({ cluster, service: serviceNameFor(resourceId), force: true }));
+    }
+    await routes.remove(resourceId);
+    await homes.removeOf(resourceId);
+    if (serviceWoundDown(service && { ...service, status: 'DRAINING' })) await this.options.reports.stopped({ resourceId, at: this.now() });
+  }
+
+  private async rollTo(plan: ServicePlan): Promise<void> {
+    const size = sizeNamed(plan.instanceType);
+    if (!size) throw new UnrunnablePlanError(`unknown size ${JSON.stringify(plan.instanceType)}`);
+    const accessPointId = plan.homeVolume ? await this.options.homes.ensure(plan.homeVolume, plan) : undefined;
+    const home = accessPointId ? { fileSystemId: this.options.fileSystemId, accessPointId } : undefined;
+    const taskDefinition = await this.options.definitions.ensureService({ image: plan.image, size, container: serviceContainer(plan, home) });
+    const routed = await this.options.routes.ensure(plan);
+    const service = await this.describe(plan.resourceId);
+    if (service?.status === 'DRAINING') throw new Error(`the ECS service of ${plan.resourceId} is being deleted; try again once it is gone`);
+    if (service?.status !== 'ACTIVE') {
+      await this.options.client.send(new CreateServiceCommand(this.createInput(plan, size, taskDefinition, routed)));
+      return;
+    }
+    const update = this.updateInput(plan, size, taskDefinition, routed, service);
+    if (!update) return;
+    // Replicas take the service's tags when they start, so the revision tag changes first.
+    if (service.serviceArn) await this.options.client.send(new TagResourceCommand({ resourceArn: service.serviceArn, tags: serviceTags(plan).filter((t) => t.key === 'cassini:revision') }));
+    await this.options.client.send(new UpdateServiceCommand(update));
+  }
+
+  /** CreateService, the same request on every attempt of a revision, as the clientToken requires. */
+  createInput(plan: ServicePlan, size: Size, taskDefinition: string, routed: RoutedPort[]): CreateServiceCommandInput {
+    const { cluster, subnets, securityGroups, gpuCapacityProvider } = this.options;
+    return {
+      cluster,
+      serviceName: serviceNameFor(plan.resourceId),
+      taskDefinition,
+      desiredCount: plan.replicas,
+      clientToken: serviceClientToken(plan.resourceId, plan.revision),
+      capacityProviderStrategy: capacityFor(size, plan.spot, gpuCapacityProvider),
+      ...this.placementFor(size),
+      deploymentConfiguration: DEPLOYMENT_CONFIGURATION,
+      // ECS accepts a grace period only for a service behind a load balancer.
+      ...(routed.length > 0 ? { healthCheckGracePeriodSeconds: plan.healthGraceSeconds } : {}),
+      enableExecuteCommand: plan.shellAccess,
+      loadBalancers: loadBalancersFor(routed),
+      networkConfiguration: { awsvpcConfiguration: { subnets, securityGroups, assignPublicIp: 'DISABLED' } },
+      propagateTags: 'SERVICE',
+      tags: serviceTags(plan),
+      enableECSManagedTags: true,
+    };
+  }
+
+  /** UpdateService to the plan, or undefined when the service already is what the plan asks. */
+  updateInput(plan: ServicePlan, size: Size, taskDefinition: string, routed: RoutedPort[], service: Service): UpdateServiceCommandInput | undefined {
+    const capacity = capacityFor(size, plan.spot, this.options.gpuCapacityProvider);
+    const loadBalancers = loadBalancersFor(routed);
+    const sameDefinition = service.taskDefinition === taskDefinition;
+    // What only new replicas pick up: with the same definition, they must be replaced to get it.
+    const replicasDiffer = service.enableExecuteCommand !== plan.shellAccess || !sameCapacity(service.capacityProviderStrategy, capacity);
+    if (sameDefinition && !replicasDiffer && service.desiredCount === plan.replicas && sameLoadBalancers(service.loadBalancers, loadBalancers)) return undefined;
+    return {
+      cluster: this.options.cluster,
+      service: serviceNameFor(plan.resourceId),
+      taskDefinition,
+      desiredCount: plan.replicas,
+      capacityProviderStrategy: capacity,
+      ...this.placementFor(size),
+      deploymentConfiguration: DEPLOYMENT_CONFIGURATION,
+      ...(routed.length > 0 ? { healthCheckGracePeriodSeconds: plan.healthGraceSeconds } : {}),
+      enableExecuteCommand: plan.shellAccess,
+      loadBalancers,
+      forceNewDeployment: sameDefinition && replicasDiffer,
+    };
+  }
+
+  /** One GPU provider may span instance types; the size names the one it must land on. */
+  private placementFor(size: Size) {
+    return size.capacity.kind === 'ec2-gpu' ? { placementConstraints: [{ type: 'memberOf' as const, expression: `attribute:ecs.instance-type == ${size.capacity.instanceType}` }] } : {};
+  }
+
+  private async describe(resourceId: string): Promise<Service | undefined> {
+    const { services } = await this.options.client.send(new DescribeServicesCommand({ cluster: this.options.cluster, services: [serviceNameFor(resourceId)], include: ['TAGS'] }));
+    return services?.[0];
+  }
+
+  private now(): string {
+    return this.options.clock.now().toISOString();
+  }
+}

@@ -1,0 +1,398 @@
+import {
+  ClientException,
+  CreateServiceCommand,
+  DeleteServiceCommand,
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  ECSClient,
+  RegisterTaskDefinitionCommand,
+  TagResourceCommand,
+  UpdateServiceCommand,
+  type Service,
+} from '@aws-sdk/client-ecs';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { RouteLimitError, type RoutedPort, type RoutePlan } from '../../../shared/adapters/aws/alb-routes.ts';
+import { EcsServiceRuntime } from '../../../shared/adapters/aws/ecs-service-runtime.ts';
+import { EcsTaskDefinitions } from '../../../shared/adapters/aws/ecs-task-definitions.ts';
+import type { ServicePlan } from '../../../shared/ports/service-runtime.ts';
+
+const client = new ECSClient({ region: 'eu-west-1' });
+const ecs = mockClient(client);
+
+const RESOURCE = '0123456789abcdef0123456789000001';
+const SERVICE = `cassini-${RESOURCE}`;
+const SERVICE_ARN = `arn:aws:ecs:eu-west-1:123456789012:service/cassini/${SERVICE}`;
+const NOW = new Date('2025-03-01T12:00:00.000Z');
+const TG_MAIN = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/cassini-aaaaaaaaaaaa-8000/1';
+const TG_APP = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/cassini-aaaaaaaaaaaa-8501/2';
+
+function definitionArn(revision: number): string {
+  return `arn:aws:ecs:eu-west-1:123456789012:task-definition/cassini-${RESOURCE}-r${revision}:1`;
+}
+
+const deployment: ServicePlan = {
+  resourceId: RESOURCE,
+  type: 'deployment',
+  owner: 'ada',
+  name: 'api',
+  revision: 3,
+  replicas: 2,
+  task: {
+    command: 'uvicorn app:app --port $PORT',
+    startScript: 'pip install -r requirements.txt',
+    environment: { MODEL: 'small' },
+    labels: { owner: 'ada', resource: RESOURCE },
+  },
+  image: 'public.ecr.aws/saturncloud/saturn-python:2024.08.01',
+  instanceType: 'medium',
+  spot: false,
+  healthCheckPath: '/health',
+  healthGraceSeconds: 180,
+  routes: [
+    { subdomain: 'api-ada', containerPort: 8000, visibility: 'owner' },
+    { subdomain: 'api-ada-app', containerPort: 8501, visibility: 'unauthenticated' },
+  ],
+  viewers: [],
+  homeVolume: null,
+  shellAccess: false,
+  idleShutoffSeconds: null,
+};
+
+const workspace: ServicePlan = {
+  ...deployment,
+  type: 'workspace',
+  name: 'lab',
+  revision: 1,
+  replicas: 1,
+  instanceType: 'g5xlarge',
+  task: { command: 'exec jupyter lab --port="$PORT"', environment: {}, labels: { owner: 'ada' } },
+  healthCheckPath: '/api',
+  healthGraceSeconds: 600,
+  routes: [{ subdomain: 'lab-ada', containerPort: 8000, visibility: 'owner' }],
+  homeVolume: `home-${RESOURCE}`,
+  shellAccess: true,
+  idleShutoffSeconds: 3600,
+};
+
+interface Recorded {
+  routes: string[];
+  homes: string[];
+  reports: Array<[string, unknown]>;
+}
+
+function runtime(options: { routeError?: Error } = {}) {
+  const recorded: Recorded = { routes: [], homes: [], reports: [] };
+  const routes = {
+    async ensure(plan: RoutePlan): Promise<RoutedPort[]> {
+      if (options.routeError) throw options.routeError;
+      recorded.routes.push(`ensure ${plan.resourceId}`);
+      return [...new Set(plan.routes.map((r) => r.containerPort))].map((containerPort) => ({ containerPort, targetGroupArn: containerPort === 8000 ? TG_MAIN : TG_APP }));
+    },
+    async detach(resourceId: string) {
+      recorded.routes.push(`detach ${resourceId}`);
+    },
+    async remove(resourceId: string) {
+      recorded.routes.push(`remove ${resourceId}`);
+    },
+  };
+  const homes = {
+    async ensure(volume: string) {
+      recorded.homes.push(`ensure ${volume}`);
+      return 'fsap-0a1b2c3d4e5f60718';
+    },
+    async removeOf(resourceId: string) {
+      recorded.homes.push(`remove ${resourceId}`);
+    },
+  };
+  const record = (kind: string) => async (report: unknown) => void recorded.reports.push([kind, report]);
+  const serviceRuntime = new EcsServiceRuntime({
+    client,
+    cluster: 'cassini',
+    subnets: ['subnet-0a1b2c3d', 'subnet-4e5f6a7b'],
+    securityGroups: ['sg-0123456789abcdef0'],
+    gpuCapacityProvider: 'cassini-gpu',
+    definitions: new EcsTaskDefinitions({
+      client,
+      executionRoleArn: 'arn:aws:iam::123456789012:role/exec',
+      taskRoleArn: 'arn:aws:iam::123456789012:role/cassini-workloads/default',
+      logGroup: '/cassini/tasks',
+      region: 'eu-west-1',
+    }),
+    routes,
+    homes,
+    fileSystemId: 'fs-0123456789abcdef0',
+    reports: { failed: record('failed'), stopped: record('stopped') },
+    clock: { now: () => NOW },
+  });
+  return { runtime: serviceRuntime, recorded };
+}
+
+/** No definition registered yet: ECS registers revision 1 of the family. */
+function definitionsRegisterOnce() {
+  ecs.on(DescribeTaskDefinitionCommand).rejects(new ClientException({ message: 'Unable to describe task definition.', $metadata: {} }));
+  ecs.on(RegisterTaskDefinitionCommand).callsFake((input: { family: string }) => ({
+    taskDefinition: { taskDefinitionArn: `arn:aws:ecs:eu-west-1:123456789012:task-definition/${input.family}:1` },
+  }));
+}
+
+function existing(service: Partial<Service>) {
+  ecs.on(DescribeServicesCommand).resolves({ services: [{ serviceArn: SERVICE_ARN, serviceName: SERVICE, status: 'ACTIVE', ...service }] });
+}
+
+beforeEach(() => {
+  ecs.reset();
+});
+
+describe('EcsServiceRuntime.apply, first time', () => {
+  it('registers the revision and creates the service behind its routes', async () => {
+    // Prepare
+    definitionsRegisterOnce();
+    ecs.on(DescribeServicesCommand).resolves({ services: [], failures: [{ arn: SERVICE_ARN, reason: 'MISSING' }] });
+    ecs.on(CreateServiceCommand).resolves({});
+    const { runtime: serviceRuntime, recorded } = runtime();
+
+    // Act
+    await serviceRuntime.apply(deployment);
+
+    // Assess
+    expect(recorded.routes).toEqual([`ensure ${RESOURCE}`]);
+    const registered = ecs.commandCalls(RegisterTaskDefinitionCommand)[0]!.args[0].input;
+    expect(registered.family).toBe(`cassini-${RESOURCE}-r3`);
+    expect(registered.requiresCompatibilities).toEqual(['FARGATE']);
+    expect(registered.volumes).toBeUndefined();
+    expect(registered.containerDefinitions![0]).toMatchObject({
+      name: 'main',
+      image: deployment.image,
+      entryPoint: ['sh', '-c'],
+      command: ['pip install -r requirements.txt\nuvicorn app:app --port $PORT'],
+      environment: [
+        { name: 'MODEL', value: 'small' },
+        { name: 'PORT', value: '8000' },
+        { name: 'PORT_8501', value: '8501' },
+      ],
+      portMappings: [
+        { containerPort: 8000, protocol: 'tcp' },
+        { containerPort: 8501, protocol: 'tcp' },
+      ],
+      logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': '/cassini/tasks', 'awslogs-region': 'eu-west-1', 'awslogs-stream-prefix': `cassini-${RESOURCE}-r3` } },
+    });
+    expect(ecs.commandCalls(CreateServiceCommand)[0]!.args[0].input).toEqual({
+      cluster: 'cassini',
+      serviceName: SERVICE,
+      taskDefinition: definitionArn(3),
+      desiredCount: 2,
+      clientToken: `${RESOURCE}r3`,
+      capacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1 }],
+      deploymentConfiguration: { deploymentCircuitBreaker: { enable: true, rollback: true }, minimumHealthyPercent: 100, maximumPercent: 200 },
+      healthCheckGracePeriodSeconds: 180,
+      enableExecuteCommand: false,
+      loadBalancers: [
+        { targetGroupArn: TG_MAIN, containerName: 'main', containerPort: 8000 },
+        { targetGroupArn: TG_APP, containerName: 'main', containerPort: 8501 },
+      ],
+      networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-0a1b2c3d', 'subnet-4e5f6a7b'], securityGroups: ['sg-0123456789abcdef0'], assignPublicIp: 'DISABLED' } },
+      propagateTags: 'SERVICE',
+      tags: [
+        { key: 'cassini:resource', value: RESOURCE },
+        { key: 'cassini:owner', value: 'ada' },
+        { key: 'cassini:type', value: 'deployment' },
+        { key: 'cassini:name', value: 'api' },
+        { key: 'cassini:revision', value: '3' },
+      ],
+      enableECSManagedTags: true,
+    });
+    expect(ecs.commandCalls(UpdateServiceCommand)).toHaveLength(0);
+  });
+
+  it('mounts a workspace home through its access point and runs a GPU size on the GPU provider with shell access', async () => {
+    // Prepare
+    definitionsRegisterOnce();
+    ecs.on(DescribeServicesCommand).resolves({ services: [{ serviceName: SERVICE, status: 'INACTIVE' }] });
+    ecs.on(CreateServiceCommand).resolves({});
+    const { runtime: serviceRuntime, recorded } = runtime();
+
+    // Act
+    await serviceRuntime.apply(workspace);
+
+    // Assess
+    expect(recorded.homes).toEqual([`ensure home-${RESOURCE}`]);
+    const registered = ecs.commandCalls(RegisterTaskDefinitionCommand)[0]!.args[0].input;
+    expect(registered.requiresCompatibilities).toEqual(['EC2']);
+    expect(registered.volumes).toEqual([
+      {
+        name: 'home',
+        efsVolumeConfiguration: {
+          fileSystemId: 'fs-0123456789abcdef0',
+          rootDirectory: '/',
+          transitEncryption: 'ENABLED',
+          authorizationConfig: { accessPointId: 'fsap-0a1b2c3d4e5f60718', iam: 'ENABLED' },
+        },
+      },
+    ]);
+    expect(registered.containerDefinitions![0]).toMatchObject({
+      mountPoints: [{ sourceVolume: 'home', containerPath: '/home/jovyan', readOnly: false }],
+      resourceRequirements: [{ type: 'GPU', value: '1' }],
+      portMappings: [{ containerPort: 8000, protocol: 'tcp' }],
+    });
+    expect(ecs.commandCalls(CreateServiceCommand)[0]!.args[0].input).toMatchObject({
+      desiredCount: 1,
+      capacityProviderStrategy: [{ capacityProvider: 'cassini-gpu', weight: 1 }],
+      placementConstraints: [{ type: 'memberOf', expression: 'attribute:ecs.instance-type == g5.xlarge' }],
+      healthCheckGracePeriodSeconds: 600,
+      enableExecuteCommand: true,
+      loadBalancers: [{ targetGroupArn: TG_MAIN, containerName: 'main', containerPort: 8000 }],
+    });
+  });
+
+  it('runs a spot plan on FARGATE_SPOT', async () => {
+    definitionsRegisterOnce();
+    ecs.on(DescribeServicesCommand).resolves({ services: [] });
+    ecs.on(CreateServiceCommand).resolves({});
+
+    await runtime().runtime.apply({ ...deployment, spot: true });
+
+    expect(ecs.commandCalls(CreateServiceCommand)[0]!.args[0].input.capacityProviderStrategy).toEqual([{ capacityProvider: 'FARGATE_SPOT', weight: 1 }]);
+  });
+});
+
+describe('EcsServiceRuntime.apply, service exists', () => {
+  it('rolls the service to the new revision, moving its revision tag first', async () => {
+    // Prepare
+    definitionsRegisterOnce();
+    existing({
+      taskDefinition: definitionArn(2),
+      desiredCount: 2,
+      enableExecuteCommand: false,
+      capacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1 }],
+      loadBalancers: [{ targetGroupArn: TG_MAIN, containerName: 'main', containerPort: 8000 }],
+    });
+    ecs.on(TagResourceCommand).resolves({});
+    ecs.on(UpdateServiceCommand).resolves({});
+
+    // Act
+    await runtime().runtime.apply({ ...deployment, replicas: 4 });
+
+    // Assess
+    expect(ecs.commandCalls(CreateServiceCommand)).toHaveLength(0);
+    expect(ecs.commandCalls(TagResourceCommand)[0]!.args[0].input).toEqual({ resourceArn: SERVICE_ARN, tags: [{ key: 'cassini:revision', value: '3' }] });
+    expect(ecs.commandCalls(UpdateServiceCommand)[0]!.args[0].input).toEqual({
+      cluster: 'cassini',
+      service: SERVICE,
+      taskDefinition: definitionArn(3),
+      desiredCount: 4,
+      capacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1 }],
+      deploymentConfiguration: { deploymentCircuitBreaker: { enable: true, rollback: true }, minimumHealthyPercent: 100, maximumPercent: 200 },
+      healthCheckGracePeriodSeconds: 180,
+      enableExecuteCommand: false,
+      loadBalancers: [
+        { targetGroupArn: TG_MAIN, containerName: 'main', containerPort: 8000 },
+        { targetGroupArn: TG_APP, containerName: 'main', containerPort: 8501 },
+      ],
+      forceNewDeployment: false,
+    });
+  });
+
+  it('changes nothing when the service already runs the revision, reusing its registered definition', async () => {
+    // Prepare
+    ecs.on(DescribeTaskDefinitionCommand).resolves({ taskDefinition: { taskDefinitionArn: definitionArn(3), status: 'ACTIVE' } });
+    existing({
+      taskDefinition: definitionArn(3),
+      desiredCount: 2,
+      enableExecuteCommand: false,
+      capacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1 }],
+      loadBalancers: [
+        { targetGroupArn: TG_APP, containerName: 'main', containerPort: 8501 },
+        { targetGroupArn: TG_MAIN, containerName: 'main', containerPort: 8000 },
+      ],
+    });
+
+    // Act
+    await runtime().runtime.apply(deployment);
+
+    // Assess
+    expect(ecs.commandCalls(RegisterTaskDefinitionCommand)).toHaveLength(0);
+    expect(ecs.commandCalls(UpdateServiceCommand)).toHaveLength(0);
+    expect(ecs.commandCalls(CreateServiceCommand)).toHaveLength(0);
+  });
+
+  it('forces new replicas when only what they start with changed (shell access on the same definition)', async () => {
+    ecs.on(DescribeTaskDefinitionCommand).resolves({ taskDefinition: { taskDefinitionArn: definitionArn(3), status: 'ACTIVE' } });
+    existing({ taskDefinition: definitionArn(3), desiredCount: 2, enableExecuteCommand: false, capacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1 }] });
+    ecs.on(TagResourceCommand).resolves({});
+    ecs.on(UpdateServiceCommand).resolves({});
+
+    await runtime().runtime.apply({ ...deployment, shellAccess: true });
+
+    expect(ecs.commandCalls(UpdateServiceCommand)[0]!.args[0].input).toMatchObject({ enableExecuteCommand: true, forceNewDeployment: true });
+  });
+
+  it('reports a plan the load balancer cannot route as failed instead of throwing', async () => {
+    // Prepare
+    definitionsRegisterOnce();
+    const { runtime: serviceRuntime, recorded } = runtime({ routeError: new RouteLimitError('rules', 'api-ada.apps.example.com', undefined) });
+
+    // Act
+    await serviceRuntime.apply(deployment);
+
+    // Assess
+    expect(recorded.reports).toEqual([
+      ['failed', { resourceId: RESOURCE, revision: 3, reason: expect.stringMatching(/Rules per Application Load Balancer/), at: NOW.toISOString() }],
+    ]);
+    expect(ecs.commandCalls(CreateServiceCommand)).toHaveLength(0);
+  });
+});
+
+describe('EcsServiceRuntime.stop and remove', () => {
+  it('takes the routes off and scales to zero; the task-state function reports stopped later', async () => {
+    // Prepare
+    existing({ desiredCount: 2, runningCount: 2, pendingCount: 0 });
+    ecs.on(UpdateServiceCommand).resolves({});
+    const { runtime: serviceRuntime, recorded } = runtime();
+
+    // Act
+    await serviceRuntime.stop(RESOURCE, 'stopped by ada');
+
+    // Assess
+    expect(recorded.routes).toEqual([`detach ${RESOURCE}`]);
+    expect(ecs.commandCalls(UpdateServiceCommand)[0]!.args[0].input).toEqual({ cluster: 'cassini', service: SERVICE, desiredCount: 0 });
+    expect(recorded.reports).toEqual([]);
+  });
+
+  it('reports stopped at once when no replica runs', async () => {
+    existing({ desiredCount: 0, runningCount: 0, pendingCount: 0 });
+    const { runtime: serviceRuntime, recorded } = runtime();
+
+    await serviceRuntime.stop(RESOURCE, 'idle');
+
+    expect(ecs.commandCalls(UpdateServiceCommand)).toHaveLength(0);
+    expect(recorded.reports).toEqual([['stopped', { resourceId: RESOURCE, at: NOW.toISOString() }]]);
+  });
+
+  it('deletes the service by force, then its routes, target groups and home', async () => {
+    // Prepare
+    existing({ desiredCount: 1, runningCount: 1 });
+    ecs.on(DeleteServiceCommand).resolves({});
+    const { runtime: serviceRuntime, recorded } = runtime();
+
+    // Act
+    await serviceRuntime.remove(RESOURCE);
+
+    // Assess
+    expect(ecs.commandCalls(DeleteServiceCommand)[0]!.args[0].input).toEqual({ cluster: 'cassini', service: SERVICE, force: true });
+    expect(recorded.routes).toEqual([`remove ${RESOURCE}`]);
+    expect(recorded.homes).toEqual([`remove ${RESOURCE}`]);
+    expect(recorded.reports).toEqual([]);
+  });
+
+  it('removes what is left of a service ECS already forgot, and reports it stopped', async () => {
+    ecs.on(DescribeServicesCommand).resolves({ services: [], failures: [{ reason: 'MISSING' }] });
+    const { runtime: serviceRuntime, recorded } = runtime();
+
+    await serviceRuntime.remove(RESOURCE);
+
+    expect(ecs.commandCalls(DeleteServiceCommand)).toHaveLength(0);
+    expect(recorded.homes).toEqual([`remove ${RESOURCE}`]);
+    expect(recorded.reports).toEqual([['stopped', { resourceId: RESOURCE, at: NOW.toISOString() }]]);
+  });
+});
