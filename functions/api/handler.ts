@@ -18,6 +18,7 @@ import { platformServices } from '../../shared/app/platform-services.ts';
 import { systemClock, systemRandom } from '../../shared/adapters/node-platform.ts';
 import { PLATFORM_VERSION } from '../../shared/version.ts';
 import { observed, telemetryFor } from '../observability.ts';
+import { ecsExecShellAccess } from '../../shared/adapters/aws/ecs-exec-shell.ts';
 
 const telemetry = telemetryFor('api');
 
@@ -29,8 +30,19 @@ function buildApi(): Api {
   const { store, views, runViews, catalogViews } = dynamoPlatformFromEnv();
   const domain = process.env.ROUTE_DOMAIN ?? 'localhost';
   const secretStore = new SecretsManagerStore({ client: new SecretsManagerClient({}), prefix: process.env.SECRET_PREFIX });
-  const services = platformServices({ store, views, runViews, catalogViews, secretStore, clock: systemClock, random: systemRandom, routeUrl: (subdomain) => `https://${subdomain}.${domain}/` });
   const cluster = process.env.ECS_CLUSTER;
+  const shellAccess = cluster ? ecsExecShellAccess(cluster, process.env.AWS_REGION) : undefined;
+  const services = platformServices({
+    store,
+    views,
+    runViews,
+    catalogViews,
+    secretStore,
+    clock: systemClock,
+    random: systemRandom,
+    routeUrl: (subdomain) => `https://${subdomain}.${domain}/`,
+    ...(shellAccess ? { shellAccess } : {}),
+  });
   const logGroup = process.env.TASK_LOG_GROUP;
   const taskLogs =
     cluster && logGroup

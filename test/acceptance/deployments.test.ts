@@ -201,9 +201,10 @@ describe('a deployment', () => {
 
 describe('a workspace', () => {
   it('keeps its home across stop and start, and shuts off when idle', async () => {
-    const id = await apply('workspace', { name: 'lab', command: WORKSPACE_COMMAND });
+    const id = await apply('workspace', { name: 'lab', command: WORKSPACE_COMMAND, start_ssh: true });
     await act('workspace', id, 'start');
-    await reaches('workspace', id, 'running');
+    const running = await reaches('workspace', id, 'running');
+    expect(running.state.ssh).toMatchObject({ available: false, reason: expect.stringContaining('ECS Exec on AWS') });
     expect((await viaProxy('lab-admin')).text).toBe('start\n');
 
     await act('workspace', id, 'stop');

@@ -58,6 +58,7 @@ function platform() {
     views: new DynamoRecipeViews(dynamo.client, dynamo.tables.views),
     clock: systemClock,
     routeUrl: (s) => `http://${s}.localhost:8080/`,
+    shellAccess: () => ({ available: false, reason: 'no shell here' }),
     principalExists: async () => true,
   });
   const runtime = new RecordingRuntime();
@@ -143,7 +144,8 @@ describe('a deployment through its lifecycle', () => {
 describe('a workspace', () => {
   it('runs its IDE with a home volume, and an idle report stops it with the reason', async () => {
     const { resources, runtime, reports, deliver } = platform();
-    const { recipe } = await resources.apply(ann, { type: 'workspace', spec: { name: 'lab', auto_shutoff: '6 hours' } }, { createOnly: true });
+    const { recipe } = await resources.apply(ann, { type: 'workspace', spec: { name: 'lab', auto_shutoff: '6 hours', start_ssh: true } }, { createOnly: true });
+    expect(recipe.state.ssh).toEqual({ available: false, reason: 'no shell here' });
     const id = recipe.state.id as string;
     await resources.act(ann, 'workspaces', id, 'start');
     await deliver();

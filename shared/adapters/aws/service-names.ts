@@ -14,6 +14,9 @@
  */
 import { createHash } from 'node:crypto';
 
+/** The container that runs the user's command in every task definition. */
+export const MAIN_CONTAINER = 'main';
+
 const PREFIX = 'cassini-';
 const RESOURCE_ID = '[0-9a-f]{32}';
 const SERVICE_NAME = new RegExp(`^${PREFIX}(${RESOURCE_ID})$`);
