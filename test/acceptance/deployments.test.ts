@@ -4,6 +4,8 @@
  * failed request, stop, a command that never listens, and a workspace whose home survives a
  * stop and which shuts itself off when idle. Real processes, real HTTP, short timings.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalServer, type ApiResponse, type Json } from './support/local-server.ts';
 import { eventually, sleep } from './support/job-runs.ts';
@@ -219,5 +221,11 @@ describe('a workspace', () => {
     const events = (await server.api('GET', `/api/workspaces/${id}/events`)).json.events as Json[];
     const idleStop = events.filter((e) => e.type === 'ResourceStopRequested').at(-1);
     expect(idleStop).toMatchObject({ actor: 'system:auto-shutoff', data: { reason: expect.stringContaining('auto_shutoff is 1 hour') } });
+
+    // The home goes with the workspace.
+    const home = join(server.dataDir, 'volumes', `home-${id}`);
+    expect(existsSync(join(home, 'starts.txt'))).toBe(true);
+    expect((await server.api('DELETE', `/api/workspaces/${id}`)).status).toBe(204);
+    await eventually('the home to be deleted', async () => existsSync(home), (exists) => !exists);
   }, TEST_TIMEOUT_MS);
 });
