@@ -425,34 +425,27 @@ describe('who sees what', () => {
 });
 
 describe('start, stop and restart', () => {
-  it('moves through the lifecycle, with no-ops deciding no new version', async () => {
-    // Prepare
+  it('moves through the lifecycle, with no-ops deciding nothing', async () => {
+    // Prepare: a command that does not exist, so the deployment never gets past pending.
     const { state } = await apply(recipe('deployment', { name: 'lifecycle', command: 'serve' }));
     const act = async (action: string) => {
       const response = await server.api('POST', `/api/deployments/${state.id}/${action}`);
       expect(response.status, response.text).toBe(200);
-      return [response.json.state.status, response.json.state.version];
+      return response.json.state.status;
     };
 
     // Act
     const steps = [await act('start'), await act('start'), await act('stop'), await act('stop'), await act('restart'), await act('restart')];
 
-    // Assess
-    expect(steps).toEqual([
-      ['pending', 2],
-      ['pending', 2],
-      ['stopping', 3],
-      ['stopping', 3],
-      ['pending', 4],
-      ['pending', 5],
-    ]);
-    expect((await events('deployments', state.id)).map((e) => e.type)).toEqual([
-      'ResourceCreated',
-      'ResourceStartRequested',
-      'ResourceStopRequested',
-      'ResourceStartRequested',
-      'ResourceRestartRequested',
-    ]);
+    // Assess: the runtime records its replicas meanwhile (started, exited); the requests
+    // themselves decided one event each, and none for the repeated start and stop.
+    expect(steps[0]).toBe('pending');
+    expect(steps[1]).toBe('pending');
+    expect(['stopping', 'stopped']).toContain(steps[2]);
+    expect(['stopping', 'stopped']).toContain(steps[3]);
+    expect(steps.slice(4)).toEqual(['pending', 'pending']);
+    const requested = (await events('deployments', state.id)).map((e) => e.type).filter((type) => !/^(Replica|Service|ResourceBecame|ResourceFailed)/.test(type));
+    expect(requested).toEqual(['ResourceCreated', 'ResourceStartRequested', 'ResourceStopRequested', 'ResourceStartRequested', 'ResourceRestartRequested']);
   });
 
   it('answers 404 for an id under another kind or an unknown kind', async () => {

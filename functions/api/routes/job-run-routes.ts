@@ -1,4 +1,5 @@
 /** Job runs: dispatch (with Idempotency-Key), list, read, cancel; and the job's pods and logs. */
+import { podLogPage } from './pod-logs.ts';
 import * as z from 'zod';
 import type { RouteContext, RouteDefinition } from '../api-types.ts';
 import { validate } from '../validation.ts';
@@ -141,12 +142,7 @@ export const jobRunRoutes: RouteDefinition[] = [
       const page = await context.services.runs.listRuns(context.user, context.params.id!, HISTORY_RUNS);
       const names = new Set(pods(page.runs).map((p) => p.pod_name));
       const pod = q.pod_name ?? page.runs.find((r) => r.tasks.length > 0)?.tasks[0]?.taskId;
-      if (!pod || !names.has(pod) || !context.services.taskLogs) return { status: 200, body: { logs: [], next_key: null } };
-      const logs = await context.services.taskLogs.logs(pod, { cursor: q.next_key ?? null, limit: 1000 });
-      return {
-        status: 200,
-        body: { logs: logs.lines.map((l) => ({ timestamp: l.timestamp, message: l.message, pod_name: pod, stream: l.stream })), next_key: logs.next },
-      };
+      return { status: 200, body: await podLogPage(context, pod !== undefined && names.has(pod) ? pod : undefined, q.next_key) };
     },
   },
 ];

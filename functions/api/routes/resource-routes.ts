@@ -10,6 +10,7 @@ import { NotFoundError } from '../../../shared/domain/errors.ts';
 import { cronSchedule } from '../../../shared/domain/recipe/fields.ts';
 import { wantsYaml } from './recipe-routes.ts';
 import type { Pod } from '../../../shared/domain/resource/service-replicas.ts';
+import { podLogPage } from './pod-logs.ts';
 
 export const patchJobBody = z.strictObject({
   cron_schedule_options: z.strictObject({
@@ -101,12 +102,8 @@ const podRoutes: RouteDefinition[] = [
       const q = validate(logsQuery, context.query, 'query');
       const pods = await context.services.resources.pods(context.user, kindOf(context), context.params.id!);
       const pod = q.pod_name ?? pods[0]?.name;
-      if (!pod || !pods.some((p) => p.name === pod) || !context.services.taskLogs) return { status: 200, body: { logs: [], next_key: null } };
-      const logs = await context.services.taskLogs.logs(pod, { cursor: q.next_key ?? null, limit: 1000 });
-      return {
-        status: 200,
-        body: { logs: logs.lines.map((l) => ({ timestamp: l.timestamp, message: l.message, pod_name: pod, stream: l.stream })), next_key: logs.next },
-      };
+      const known = pod !== undefined && pods.some((p) => p.name === pod);
+      return { status: 200, body: await podLogPage(context, known ? pod : undefined, q.next_key) };
     },
   },
 ];

@@ -4,7 +4,8 @@
  * Query. A deleted object leaves a tombstone holding the stream version, which stops a late,
  * older batch from resurrecting it. Views hold metadata only, as the events do.
  */
-import { BatchWriteItemCommand, PutItemCommand, QueryCommand, type AttributeValue, type BatchWriteItemCommandInput, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { clearPartition } from './clear-partition.ts';
+import { PutItemCommand, QueryCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { CatalogViews } from '../../ports/catalog-views.ts';
 import { CATALOG_STREAM_PREFIX, catalogStreamId, type CatalogKey, type CatalogKind, type CatalogObject } from '../../domain/catalog/catalog-object.ts';
 import { conditionFailed } from './condition-failed.ts';
@@ -47,28 +48,8 @@ export class DynamoCatalogViews implements CatalogViews {
     return objects;
   }
 
-  async clear(): Promise<void> {
-    let startKey: Record<string, AttributeValue> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': { S: PARTITION } },
-          ProjectionExpression: 'pk, sk',
-          ExclusiveStartKey: startKey,
-          Limit: 25,
-        }),
-      );
-      const keys = page.Items ?? [];
-      let requests: BatchWriteItemCommandInput['RequestItems'] | undefined =
-        keys.length > 0 ? { [this.tableName]: keys.map((k) => ({ DeleteRequest: { Key: { pk: k.pk!, sk: k.sk! } } })) } : undefined;
-      while (requests && Object.keys(requests).length > 0) {
-        const result = await this.client.send(new BatchWriteItemCommand({ RequestItems: requests }));
-        requests = result.UnprocessedItems;
-      }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+  clear(): Promise<void> {
+    return clearPartition(this.client, this.tableName, PARTITION);
   }
 
   private async conditionalPut(item: Record<string, AttributeValue>): Promise<void> {

@@ -3,12 +3,11 @@
  * a listing by owner, type and name prefix is a key-range Query. A deleted resource leaves a
  * tombstone holding the stream version, which stops a late, older batch from resurrecting it.
  */
+import { clearPartition } from './clear-partition.ts';
 import {
-  BatchWriteItemCommand,
   PutItemCommand,
   QueryCommand,
   type AttributeValue,
-  type BatchWriteItemCommandInput,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { createHash } from 'node:crypto';
@@ -130,27 +129,7 @@ export class DynamoRecipeViews implements RecipeViews {
     return { views, cursor: cursor.o < owners.length ? encodeCursor(cursor) : null };
   }
 
-  async clear(): Promise<void> {
-    let startKey: Record<string, AttributeValue> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': { S: PARTITION } },
-          ProjectionExpression: 'pk, sk',
-          ExclusiveStartKey: startKey,
-          Limit: 25,
-        }),
-      );
-      const keys = page.Items ?? [];
-      let requests: BatchWriteItemCommandInput['RequestItems'] | undefined =
-        keys.length > 0 ? { [this.tableName]: keys.map((k) => ({ DeleteRequest: { Key: { pk: k.pk!, sk: k.sk! } } })) } : undefined;
-      while (requests && Object.keys(requests).length > 0) {
-        const result = await this.client.send(new BatchWriteItemCommand({ RequestItems: requests }));
-        requests = result.UnprocessedItems;
-      }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+  clear(): Promise<void> {
+    return clearPartition(this.client, this.tableName, PARTITION);
   }
 }

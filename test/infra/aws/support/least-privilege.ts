@@ -66,6 +66,8 @@ export const DYNAMODB_TABLE_OF_FILE: Record<string, 'events' | 'views'> = {
   'shared/adapters/dynamodb/dynamodb-checkpoints.ts': 'views',
   'shared/adapters/dynamodb/dynamodb-run-views.ts': 'views',
   'shared/adapters/dynamodb/dynamodb-catalog-views.ts': 'views',
+  // Called by the views adapters only, with their table.
+  'shared/adapters/dynamodb/clear-partition.ts': 'views',
 };
 
 export interface SentCommand {
