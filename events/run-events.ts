@@ -2,10 +2,54 @@
  * Events of a job run. Each run is its own stream (`run-<id>`), so a job with 100,000 runs
  * still loads in one read and its runs are written without contending with each other.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { DomainEvent } from './envelope.ts';
+import type { TaskAttachments } from '../shared/ports/task-driver.ts';
 
 export const RUN_TRIGGERS = ['api', 'schedule', 'retry'] as const;
+
+const catalogRef = { owner: z.string(), name: z.string() };
+
+/**
+ * A task's attachments as the task-driver port has them (hence camelCase inside a snake_case
+ * event): references only, never a secret's value. Typed against the port so the two cannot drift.
+ */
+export const taskAttachmentsSchema: z.ZodType<TaskAttachments> = z.object({
+  secrets: z
+    .array(
+      z.union([
+        z.object({ ...catalogRef, as: z.literal('environment_variable'), variable: z.string() }),
+        z.object({ ...catalogRef, as: z.literal('file'), path: z.string() }),
+      ]),
+    )
+    .optional(),
+  gitRepositories: z
+    .array(
+      z.object({
+        url: z.string(),
+        path: z.string(),
+        reference: z.string().optional(),
+        referenceType: z.enum(['branch', 'tag', 'commit']).optional(),
+        onRestart: z.enum(['preserve changes', 'reclone']),
+        deployKey: z.object(catalogRef).optional(),
+      }),
+    )
+    .optional(),
+  sharedFolders: z.array(z.object({ ...catalogRef, path: z.string(), readOnly: z.boolean() })).optional(),
+  configFiles: z.array(z.object({ path: z.string(), content: z.string(), mode: z.number().int() })).optional(),
+  extraPackages: z
+    .object({
+      apt: z.array(z.string()).optional(),
+      conda: z.array(z.string()).optional(),
+      condaChannels: z.array(z.string()).optional(),
+      useMamba: z.boolean().optional(),
+      pip: z.array(z.string()).optional(),
+      cran: z.array(z.string()).optional(),
+    })
+    .optional(),
+  taskRoleArn: z.string().optional(),
+  platformTokenFor: z.string().optional(),
+});
 
 /** What a run executes, fixed when it is queued so later edits of the job do not change it. */
 export const runPlanSchema = z.object({
@@ -19,6 +63,8 @@ export const runPlanSchema = z.object({
   working_directory: z.string().nullable(),
   /** Run the tasks on spot capacity (FARGATE_SPOT). Absent in runs queued before it existed: false. */
   spot: z.boolean().optional(),
+  /** Secrets by reference, repositories, folders, files, packages, role, token owner. Absent in runs queued before attachments existed. */
+  attachments: taskAttachmentsSchema.optional(),
 });
 export type RunPlan = z.infer<typeof runPlanSchema>;
 

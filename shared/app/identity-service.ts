@@ -15,6 +15,12 @@ const SNAPSHOT_SCHEMA = 1;
 const DAY_MS = 86_400_000;
 /** Tokens expire after this many days unless the request says otherwise. */
 export const DEFAULT_TOKEN_DAYS = 90;
+/**
+ * A task's SATURN_TOKEN is revoked when the task ends (and, for a task lost in a crash, at
+ * recovery); this expiry only bounds a token whose revocation was lost, e.g. a crash between
+ * issuing it and recording its id. A task running longer than this sees its token expire.
+ */
+export const TASK_TOKEN_DAYS = 30;
 
 function principalModel(name: string): StreamModel<PrincipalCommand, PrincipalEvent, PrincipalState> {
   return { streamId: principalStreamId(name), decider: principalDecider, snapshotSchema: SNAPSHOT_SCHEMA };
@@ -78,6 +84,23 @@ export class IdentityService {
     if (!actor.admin && actor.username !== username) throw new NotFoundError(`No user named ${username}.`);
     if (!(await this.findUser(username))) throw new NotFoundError(`No user named ${username}.`);
     return this.issue(actor.username, username, formatToken(this.deps.random.bytes(TOKEN_BYTES)), expiresInDays);
+  }
+
+  /**
+   * The system path behind a task's SATURN_TOKEN: a token for `username` issued with no admin
+   * behind the request (the platform starts tasks on its own), recorded as issued by
+   * `system:task:<taskId>` so the audit log says which task held it.
+   */
+  async issueTaskToken(username: string, taskId: string, expiresInDays = TASK_TOKEN_DAYS): Promise<IssuedToken> {
+    if (!(await this.findUser(username))) throw new NotFoundError(`No user named ${username}: a task token acts as a user.`);
+    return this.issue(`system:task:${taskId}`, username, formatToken(this.deps.random.bytes(TOKEN_BYTES)), expiresInDays);
+  }
+
+  /** Revokes a task's token when the task ends; an unknown or revoked one is left as it is. */
+  async revokeTaskToken(id: string): Promise<void> {
+    const { state } = await loadState(this.deps.store, tokenModel(id));
+    if (!state || state.revoked) return;
+    await runCommand(this.deps.store, tokenModel(id), { kind: 'RevokeToken', tokenId: id, ...this.meta('system:tasks') });
   }
 
   async revokeToken(actor: User, id: string): Promise<void> {

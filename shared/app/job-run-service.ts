@@ -19,6 +19,7 @@ import { planRun, type RunOverrides } from '../domain/planner/run-plan.ts';
 import type { User } from '../domain/identity/principal-decider.ts';
 import { ConflictError, NotFoundError } from '../domain/errors.ts';
 import type { ResourceEvent } from '../../events/resource-events.ts';
+import { attachmentFacts } from './attachment-facts.ts';
 
 export const RUN_SNAPSHOT_SCHEMA = 1;
 const QUEUE_WAIT_MS = 3000;
@@ -125,7 +126,7 @@ export class JobRunService {
       attempt: d.attempt,
       scheduledFor: d.scheduled_for,
       notBefore: d.not_before,
-      plan: planRun(job.spec, d.overrides ?? undefined),
+      plan: planRun(job.spec, d.overrides ?? undefined, await attachmentFacts(this.deps.store, job.owner, job.spec)),
       ...this.meta(requested.actor),
     });
     return outcome.state!;

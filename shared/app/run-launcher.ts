@@ -45,14 +45,17 @@ export class RunLauncher implements RunTaskControl {
     });
     // Another launcher (a redelivery) got here first; its tasks are the run's.
     if (!recorded || recorded.tasks.length !== specs.length || recorded.status === 'queued') return;
-    for (const spec of specs) {
-      try {
-        await this.deps.driver.launch(spec);
-        await this.deps.jobs.report(run.id, { kind: 'ReportTaskStarted', taskId: spec.taskId, ...this.meta() });
-      } catch (error) {
-        await this.deps.jobs.report(run.id, { kind: 'ReportTaskExited', taskId: spec.taskId, exitCode: null, reason: `could not start: ${(error as Error).message}`, ...this.meta() });
-      }
-    }
+    // Side by side: a task's launch lasts as long as its preparation (clones, package installs).
+    await Promise.all(
+      specs.map(async (spec) => {
+        try {
+          await this.deps.driver.launch(spec);
+          await this.deps.jobs.report(run.id, { kind: 'ReportTaskStarted', taskId: spec.taskId, ...this.meta() });
+        } catch (error) {
+          await this.deps.jobs.report(run.id, { kind: 'ReportTaskExited', taskId: spec.taskId, exitCode: null, reason: `could not start: ${(error as Error).message}`, ...this.meta() });
+        }
+      }),
+    );
   }
 
   /** Stops every task of the run that has not exited. */

@@ -42,10 +42,11 @@ afterAll(async () => {
   await server?.dispose();
 });
 
-/** The pid of the task's shell, from the line its log starts with: `started: pid <n>, ...`. */
+/** The pid of the task's shell, from its log's `started: pid <n>, ...` line (after the preparation's lines). */
 async function pidInLog(jobId: string, taskName: string): Promise<number> {
-  const started = await eventually(`task ${taskName} logged no start`, () => taskLog(server, jobId, taskName, 'system'), (lines) => lines.length > 0);
-  const pid = Number(/^started: pid (\d+)/.exec(started[0]!)?.[1]);
+  const isStart = (line: string) => line.startsWith('started: pid ');
+  const lines = await eventually(`task ${taskName} logged no start`, () => taskLog(server, jobId, taskName, 'system'), (logged) => logged.some(isStart));
+  const pid = Number(/^started: pid (\d+)/.exec(lines.find(isStart)!)?.[1]);
   expect(pid).toBeGreaterThan(1);
   return pid;
 }

@@ -3,7 +3,10 @@
  * tree of its own under `rootDir`, with $HOME at `home/jovyan`, a free port as $PORT, only
  * the environment its spec declares, and its output in a timestamped log. It survives its own
  * crash: a restarted control plane calls `recover()` and learns of every task that was lost.
- * A task given a `homeVolume` has a persistent home instead, under `volumesDir`.
+ * A task given a `homeVolume` has a persistent home instead, under `volumesDir`. Before the
+ * command starts, the task's attachments are put in place (task-preparation.ts): secrets read
+ * through `secrets`, shared folders under `foldersDir`, a SATURN_TOKEN from `tokens`, revoked
+ * when the task ends.
  */
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -18,6 +21,9 @@ import { RunningTask, type TaskEnd } from './running-task.ts';
 import { taskEnvironment } from './task-environment.ts';
 import { readTaskRecord } from './task-records.ts';
 import { CONTAINER_HOME, isValidTaskId, TaskTree } from './task-tree.ts';
+import type { SecretReader } from '../../../shared/ports/secret-store.ts';
+import type { TaskTokens } from '../../../shared/ports/task-tokens.ts';
+import { prepareTask } from './task-preparation.ts';
 
 export interface LocalProcessDriverOptions {
   /** Where task trees live, e.g. `<DATA_DIR>/tasks`. */
@@ -30,6 +36,12 @@ export interface LocalProcessDriverOptions {
   shell?: string;
   /** Where home volumes live, e.g. `<DATA_DIR>/volumes`; by default `volumes` beside `rootDir`. */
   volumesDir?: string;
+  /** Where the values of tasks' secrets are read; a task that attaches a secret fails to start without it. */
+  secrets?: SecretReader;
+  /** Where shared folders live, e.g. `<DATA_DIR>/shared-folders`; by default `shared-folders` beside `rootDir`. */
+  foldersDir?: string;
+  /** Issues and revokes tasks' SATURN_TOKEN; without it tasks get none. */
+  tokens?: TaskTokens;
 }
 
 /** A launched task with the host port of each container port it serves: 8000 ($PORT) and its extra ports. */
@@ -49,6 +61,9 @@ export class LocalProcessDriver implements TaskDriver {
   readonly #stopGraceMs: number;
   readonly #shell: string;
   readonly #volumesDir: string;
+  readonly #foldersDir: string;
+  readonly #secrets: SecretReader | undefined;
+  readonly #tokens: TaskTokens | undefined;
   /** Launches in flight or running, by task id: what makes `launch` idempotent within a process. */
   readonly #launches = new Map<string, Promise<LocalLaunchedTask>>();
   readonly #tasks = new Map<string, RunningTask>();
@@ -56,6 +71,8 @@ export class LocalProcessDriver implements TaskDriver {
   /** Task id → the home volume it runs on, while it runs: a volume in use is not removed. */
   readonly #volumesInUse = new Map<string, string>();
   readonly #listeners: Array<(exit: TaskExit) => void> = [];
+  /** Task id → its end being reported (token revoked, listeners told), until it is. */
+  readonly #reports = new Map<string, Promise<void>>();
   #closed = false;
 
   constructor(options: LocalProcessDriverOptions) {
@@ -64,12 +81,17 @@ export class LocalProcessDriver implements TaskDriver {
     this.#stopGraceMs = options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS;
     this.#shell = options.shell ?? '/bin/sh';
     this.#volumesDir = options.volumesDir ?? join(options.rootDir, '..', 'volumes');
+    this.#foldersDir = options.foldersDir ?? join(options.rootDir, '..', 'shared-folders');
+    this.#secrets = options.secrets;
+    this.#tokens = options.tokens;
   }
 
   /**
    * Starts the task, or returns how it was started if this id was launched before (running,
-   * ended, or left by a crashed predecessor). Rejects a spec it cannot place (a bad task id, a
-   * working directory outside /home/jovyan); a task that fails to start is a reported exit.
+   * ended, or left by a crashed predecessor). Resolves once the attachments are in place and the
+   * command runs, or once the task ended before it could. Rejects a spec it cannot place (a bad
+   * task id, a working directory outside /home/jovyan); a task that fails to start (a failed
+   * clone, a missing secret) is a reported exit.
    */
   launch(spec: TaskSpec): Promise<LocalLaunchedTask> {
     if (this.#closed) return Promise.reject(new Error('the process driver is closed; it launches no more tasks'));
@@ -83,11 +105,13 @@ export class LocalProcessDriver implements TaskDriver {
 
   /** Ends the task and everything it started; resolves once its exit has been reported. */
   async stop(taskId: string, reason: string): Promise<void> {
-    await this.#launches.get(taskId)?.catch(() => undefined);
+    // A task being prepared is stopped at once; a launch not yet that far is waited for.
+    if (!this.#tasks.has(taskId)) await this.#launches.get(taskId)?.catch(() => undefined);
     const task = this.#tasks.get(taskId);
     if (task === undefined) return;
     task.stop(reason);
     await task.ended;
+    await this.#reports.get(taskId);
   }
 
   /** Every end of a task this driver launched, once each, after its log is complete. */
@@ -137,12 +161,16 @@ export class LocalProcessDriver implements TaskDriver {
       rootDir: this.#rootDir,
       clock: this.#clock,
       isOwnTask: (taskId) => this.#launches.has(taskId) || this.#tasks.has(taskId),
+      // A lost task's SATURN_TOKEN would outlive it: revoked here, before its end is reported.
+      onLost: (record) => this.#revokeToken(record.taskId, record.platformTokenId),
     });
   }
 
   /** Clean shutdown: launches no more, stops every running task and waits for their exits. */
   async close(): Promise<void> {
     this.#closed = true;
+    // Tasks being prepared stop too (their launches see `closed` and stop what they register).
+    await Promise.all(this.running().map((taskId) => this.stop(taskId, SHUTDOWN_REASON)));
     await Promise.allSettled(this.#launches.values());
     await Promise.all(this.running().map((taskId) => this.stop(taskId, SHUTDOWN_REASON)));
   }
@@ -169,7 +197,12 @@ export class LocalProcessDriver implements TaskDriver {
         spec,
         tree,
         cwd,
-        env: taskEnvironment({ declared: spec.environment, home: tree.home, port, extraPorts, hostPath: process.env.PATH }),
+        prepare: (context) =>
+          prepareTask(
+            context,
+            { secrets: this.#secrets, foldersDir: this.#foldersDir, tokens: this.#tokens, shell: this.#shell, hostPath: process.env.PATH },
+            { cwd, environment: (added) => taskEnvironment({ declared: { ...spec.environment, ...added }, home: tree.home, port, extraPorts, hostPath: process.env.PATH }) },
+          ),
         port,
         ports: Object.fromEntries([['PORT', port], ...[...extraPorts].map(([containerPort, hostPort]) => [`PORT_${containerPort}`, hostPort])]),
         startedAt,
@@ -183,7 +216,9 @@ export class LocalProcessDriver implements TaskDriver {
     }
     this.#tasks.set(spec.taskId, task);
     if (spec.homeVolume !== undefined) this.#volumesInUse.set(spec.taskId, spec.homeVolume);
-    void task.ended.then((end) => this.#ended(task, end, ports));
+    this.#reports.set(spec.taskId, task.ended.then((end) => this.#ended(task, end, ports)));
+    if (this.#closed) task.stop(SHUTDOWN_REASON);
+    await task.started;
     return { taskId: spec.taskId, startedAt, port, ports: Object.fromEntries(ports) };
   }
 
@@ -204,13 +239,16 @@ export class LocalProcessDriver implements TaskDriver {
     return ports;
   }
 
-  #ended(task: RunningTask, end: TaskEnd, ports: Map<number, number>): void {
+  async #ended(task: RunningTask, end: TaskEnd, ports: Map<number, number>): Promise<void> {
     const { taskId } = end.exit;
     if (this.#tasks.get(taskId) === task) this.#tasks.delete(taskId);
     this.#volumesInUse.delete(taskId);
     // Forgotten here, remembered on disk: a later launch of the id finds task.json.
     this.#launches.delete(taskId);
     for (const hostPort of ports.values()) this.#portsInUse.delete(hostPort);
+    // Revoked before the end is reported: whoever learns the task ended finds its token dead.
+    await this.#revokeToken(taskId, task.platformTokenId);
+    this.#reports.delete(taskId);
     if (end.reportedElsewhere) return;
     for (const listener of this.#listeners) {
       try {
@@ -218,6 +256,15 @@ export class LocalProcessDriver implements TaskDriver {
       } catch (error) {
         console.error(`process driver: an exit listener failed on task ${taskId}:`, error);
       }
+    }
+  }
+
+  async #revokeToken(taskId: string, tokenId: string | undefined): Promise<void> {
+    if (tokenId === undefined || this.#tokens === undefined) return;
+    try {
+      await this.#tokens.revoke(tokenId);
+    } catch (error) {
+      console.error(`process driver: could not revoke the SATURN_TOKEN ${tokenId} of task ${taskId}; it expires on its own:`, error);
     }
   }
 }

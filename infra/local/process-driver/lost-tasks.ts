@@ -23,6 +23,8 @@ export interface RecoveryOptions {
   clock: () => Date;
   /** Tasks the recovering driver launched itself: not lost. */
   isOwnTask: (taskId: string) => boolean;
+  /** Called for each lost task once its processes are gone, before its end is recorded (to revoke its SATURN_TOKEN). */
+  onLost?: (record: TaskRecord) => Promise<void>;
 }
 
 /** Ends and reports every lost task under `rootDir`; each is reported by one recovery only. */
@@ -47,16 +49,18 @@ export async function recoverLostTasks(options: RecoveryOptions): Promise<TaskEx
       return [];
     }
   });
-  const exits = await Promise.all(lost.map(({ tree, record }) => endLostTask(tree, record, options.clock)));
+  const exits = await Promise.all(lost.map(({ tree, record }) => endLostTask(tree, record, options)));
   return exits.filter((exit): exit is TaskExit => exit !== undefined);
 }
 
-async function endLostTask(tree: TaskTree, record: TaskRecord, clock: () => Date): Promise<TaskExit | undefined> {
+async function endLostTask(tree: TaskTree, record: TaskRecord, options: RecoveryOptions): Promise<TaskExit | undefined> {
+  const { clock } = options;
   const survived = record.pgid !== null && stillThisTasksGroup(record);
   if (survived && record.pgid !== null) {
     signalGroup(record.pgid, 'SIGKILL');
     await waitForGroupToEnd(record.pgid, KILL_SETTLE_MS);
   }
+  await options.onLost?.(record);
   const exit: TaskExit = {
     taskId: record.taskId,
     group: record.group,

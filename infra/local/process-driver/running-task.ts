@@ -57,6 +57,9 @@ const KILL_SETTLE_MS = 2_000;
 
 export class RunningTask {
   readonly ended: Promise<TaskEnd>;
+  /** Resolves once the command runs (its pid recorded), or once the task ended before it could. */
+  readonly started: Promise<void>;
+  #resolveStarted: () => void = () => undefined;
   readonly #launch: TaskLaunch;
   readonly #log: LogWriter;
   readonly #splitters: LineSplitter[] = [];
@@ -76,6 +79,7 @@ export class RunningTask {
   private constructor(launch: TaskLaunch) {
     this.#launch = launch;
     this.ended = new Promise((resolve) => (this.#resolveEnded = resolve));
+    this.started = new Promise((resolve) => (this.#resolveStarted = resolve));
     this.#log = new LogWriter(launch.tree.logFile, launch.clock);
   }
 
@@ -185,6 +189,7 @@ export class RunningTask {
     // Detached, the shell leads a new session, hence a process group whose id is its pid.
     this.#pgid = pid;
     this.#recordProcess(pid);
+    this.#resolveStarted();
     const ports = Object.entries(this.#launch.ports).map(([name, port]) => `${name}=${port}`);
     this.#log.write('system', `started: pid ${pid}, working directory ${this.#containerCwd()}, ${ports.join(', ')}`);
     const stdioClosed = new Promise<void>((resolve) => child.once('close', () => resolve()));
@@ -263,6 +268,7 @@ export class RunningTask {
   async #settle(facts: EndFacts, finishedAt: string): Promise<void> {
     if (this.#settling) return;
     this.#settling = true;
+    this.#resolveStarted();
     if (this.#stop !== undefined) clearTimeout(this.#stop.timer);
     const { spec, tree } = this.#launch;
     const exit: TaskExit = { taskId: spec.taskId, group: spec.group, ...facts, finishedAt };

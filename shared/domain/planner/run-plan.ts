@@ -1,17 +1,19 @@
 /**
  * What a run of a job executes, fixed when the run is queued: the job's command and
- * environment with the run's overrides applied, its image, size, scale and timeout.
+ * environment with the run's overrides applied, its image, size, scale, timeout and attachments.
  */
 import type { RunPlan } from '../../../events/run-events.ts';
 import type { NormalizedSpec } from '../recipe/recipe.ts';
 import { durationSeconds } from '../recipe/fields.ts';
+import { planAttachments, type AttachmentCatalogFacts } from './task-attachments.ts';
 
 export interface RunOverrides {
   command?: string;
   environment_variables?: Record<string, string>;
 }
 
-export function planRun(spec: NormalizedSpec, overrides: RunOverrides = {}): RunPlan {
+/** `catalog`: what the catalog says about the spec's attachments (folder modes, the role's ARN). */
+export function planRun(spec: NormalizedSpec, overrides: RunOverrides = {}, catalog: AttachmentCatalogFacts = {}): RunPlan {
   const timeout = spec.timeout as number | string | undefined;
   return {
     command: overrides.command ?? (spec.command as string),
@@ -23,5 +25,6 @@ export function planRun(spec: NormalizedSpec, overrides: RunOverrides = {}): Run
     start_script: (spec.start_script as string | undefined) ?? null,
     working_directory: (spec.working_directory as string | undefined) ?? null,
     spot: spec.use_spot_instance === true,
+    attachments: planAttachments(spec, spec.owner, catalog),
   };
 }

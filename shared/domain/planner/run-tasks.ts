@@ -44,5 +44,6 @@ export function runTasks(run: RunIdentity, plan: RunPlan, network: TaskNetwork, 
       SATURN_JOB_RUN: run.runId,
     },
     labels: { owner: run.owner, resource: run.jobId, job: run.jobName, run: run.runId, rank: String(rank) },
+    ...(plan.attachments ? { attachments: plan.attachments } : {}),
   }));
 }

@@ -6,6 +6,7 @@
 import type { LiveResource } from '../resource/resource-decider.ts';
 import type { ServicePlan } from '../../ports/service-runtime.ts';
 import { MAIN_CONTAINER_PORT, routeViewers, serviceRoutes } from './service-routes.ts';
+import { planAttachments, type AttachmentCatalogFacts } from './task-attachments.ts';
 
 /**
  * The IDE servers, listening on $PORT with their own authentication off: the platform's
@@ -39,6 +40,8 @@ const AUTO_SHUTOFF_SECONDS: Record<string, number | null> = {
 export interface ServicePlanContext {
   /** Variables every task gets from the platform (SATURN_BASE_URL, ...). */
   platformEnvironment: Record<string, string>;
+  /** What the catalog says about the spec's attachments (folder modes, the role's ARN). */
+  catalog?: AttachmentCatalogFacts;
 }
 
 /** The home volume of a workspace: one per incarnation, so a re-created workspace starts empty. */
@@ -73,6 +76,7 @@ export function planService(resource: LiveResource, context: ServicePlanContext)
       ...(extraPorts.length > 0 ? { extraPorts } : {}),
       ...(workspace ? { homeVolume: homeVolumeOf(resource.id) } : {}),
       labels: { owner: resource.owner, resource: resource.id, [resource.type]: resource.name, revision: String(resource.service.revision) },
+      attachments: planAttachments(spec, resource.owner, context.catalog),
     },
     image: spec.image as string,
     instanceType: spec.instance_type as string,

@@ -18,6 +18,7 @@ describe('planRun', () => {
       start_script: 'pip install x',
       working_directory: '/home/jovyan/etl',
       spot: false,
+      attachments: { platformTokenFor: 'ann' },
     });
   });
 

@@ -1,0 +1,60 @@
+/**
+ * `extra_packages`, locally: the install commands run in the task's shell, with its environment
+ * and working directory, before the start script and in the order apt, conda, pip, cran. Their
+ * output is the task's; a failed install fails the start. They install into whatever the host
+ * has (apt-get needs root, conda or mamba must be on the PATH), as they would in the image.
+ */
+import type { TaskAttachments } from '../../../shared/ports/task-driver.ts';
+import { PreparationFailed, type PreparationContext } from './preparation-step.ts';
+import { runStep } from './step-process.ts';
+
+export interface InstallCommand {
+  manager: 'apt' | 'conda' | 'pip' | 'cran';
+  script: string;
+}
+
+/** The shell commands that install the packages, in order. Pure. */
+export function installCommands(packages: NonNullable<TaskAttachments['extraPackages']>): InstallCommand[] {
+  const commands: InstallCommand[] = [];
+  const names = (list: string[]) => list.map(shellQuote).join(' ');
+  if (packages.apt?.length) commands.push({ manager: 'apt', script: `apt-get install -y ${names(packages.apt)}` });
+  if (packages.conda?.length) {
+    const channels = (packages.condaChannels ?? []).flatMap((c) => ['-c', shellQuote(c)]).join(' ');
+    commands.push({ manager: 'conda', script: `${packages.useMamba ? 'mamba' : 'conda'} install -y ${channels ? `${channels} ` : ''}${names(packages.conda)}` });
+  }
+  if (packages.pip?.length) commands.push({ manager: 'pip', script: `pip install ${names(packages.pip)}` });
+  if (packages.cran?.length) {
+    const vector = packages.cran.map((p) => JSON.stringify(p)).join(', ');
+    commands.push({ manager: 'cran', script: `Rscript -e ${shellQuote(`install.packages(c(${vector}), repos = "https://cloud.r-project.org")`)}` });
+  }
+  return commands;
+}
+
+export interface InstallOptions {
+  shell: string;
+  cwd: string;
+  env: Record<string, string>;
+}
+
+export async function installPackages(context: PreparationContext, packages: NonNullable<TaskAttachments['extraPackages']>, options: InstallOptions): Promise<void> {
+  for (const { manager, script } of installCommands(packages)) {
+    context.say(`extra packages (${manager}): ${script}`);
+    const outcome = await runStep({
+      file: options.shell,
+      args: ['-c', script],
+      cwd: options.cwd,
+      env: options.env,
+      signal: context.signal,
+      onLine: (stream, line) => context.output(stream, line),
+      onProcess: (pid) => context.onProcess(pid),
+    }).catch((error: Error) => {
+      if (error.name === 'StepAborted') throw error;
+      throw new PreparationFailed(`installing the ${manager} packages could not run: ${error.message}`);
+    });
+    if (outcome.exitCode !== 0) throw new PreparationFailed(`installing the ${manager} packages failed (exit code ${outcome.exitCode ?? outcome.signal}); see the task's log`);
+  }
+}
+
+function shellQuote(value: string): string {
+  return /^[\w.,:=+@%/~-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}
