@@ -9,7 +9,8 @@
  * every minute (TaskLifecycle). Each gets exactly the grants its code needs
  * (`scheduling.grantManageSchedules`, `compute.grantRunTasks` with the task roles it passes,
  * `compute.grantDescribeTasks`, the reactor's `compute.grantManageServices`,
- * `storage.grantManageHomes` and `grantManageRoutes` for deployments and workspaces, the tables
+ * `storage.grantManageHomes`, `grantManageRoutes` and `grantManageSignInCallbacks` for
+ * deployments and workspaces, the tables
  * through `eventStore.connect`), which
  * test/infra/aws/least-privilege.test.ts holds to what the code sends.
  */
@@ -21,7 +22,7 @@ import { Api } from './constructs/api.ts';
 import { Compute } from './constructs/compute.ts';
 import { EventStore } from './constructs/event-store.ts';
 import { Identity } from './constructs/identity.ts';
-import { grantManageRoutes, grantReadRouteTraffic, Ingress } from './constructs/ingress.ts';
+import { grantManageRoutes, grantManageSignInCallbacks, grantReadRouteTraffic, Ingress } from './constructs/ingress.ts';
 import { Integrations } from './constructs/integrations.ts';
 import { acknowledgeGrantedWildcard } from './nag.ts';
 import { Observability } from './constructs/observability.ts';
@@ -65,7 +66,7 @@ export class CassiniStack extends Stack {
     this.projector = this.processors.addConsumer('Projector', { entry: 'functions/projector/handler.ts', description: 'Cassini projector: recipe views' });
 
     this.scheduling = new Scheduling(this, 'Scheduling', { observability });
-    this.compute = new Compute(this, 'Compute', { existingVpc: config.vpc, availabilityZones: config.availabilityZones, gpu: config.gpu });
+    this.compute = new Compute(this, 'Compute', { existingVpc: config.vpc, availabilityZones: config.availabilityZones, gpu: config.gpu, ...(config.gitImage ? { gitImage: config.gitImage } : {}) });
     this.storage = new Storage(this, 'Storage', { vpc: this.compute.vpc, clients: this.compute.tasksSecurityGroup });
     if (config.ingress) {
       this.ingress = new Ingress(this, 'Ingress', { config: config.ingress, vpc: this.compute.vpc, identity, tasksSecurityGroup: this.compute.tasksSecurityGroup });
@@ -100,7 +101,9 @@ export class CassiniStack extends Stack {
     this.compute.grantRunTasks(reactor);
     this.compute.grantManageServices(reactor);
     this.storage.grantManageHomes(reactor);
+    this.storage.grantManageSharedFolders(reactor);
     grantManageRoutes(this, reactor, this.ingress);
+    grantManageSignInCallbacks(reactor, identity.userPool);
 
     const taskState = (this.taskState = new PlatformFunction(this, 'TaskState', {
       entry: 'functions/task-state/handler.ts',
@@ -118,6 +121,7 @@ export class CassiniStack extends Stack {
       environment: {
         ...this.compute.taskEnvironment(),
         PLATFORM_URL: this.api.url,
+        FILE_SYSTEM_ID: this.storage.fileSystem.fileSystemId,
         ...(this.ingress ? { LOAD_BALANCER_ARN: this.ingress.loadBalancer.loadBalancerArn } : {}),
       },
     }));
@@ -125,6 +129,8 @@ export class CassiniStack extends Stack {
     grantReadRouteTraffic(reconciler);
     this.compute.grantRunTasks(reconciler);
     this.compute.grantDescribeTasks(reconciler);
+    // It relaunches runs (retries), so it gives their tasks shared folders as the reactor does.
+    this.storage.grantManageSharedFolders(reconciler);
     this.taskLifecycle.reconcileWith(reconciler.fn);
 
     // Job logs on AWS: the API finds a task's log stream (DescribeTasks gives its family) and reads it.

@@ -32,12 +32,14 @@ export interface PlatformConfig {
   availabilityZones?: string[];
   /** The first admin: created in the user pool, in the `admins` group, and subscribed to alarms. */
   adminEmail?: string;
+  /** The image of the init container that clones tasks' git repositories; default `alpine/git` (shared/adapters/aws/ecs-attachments.ts). */
+  gitImage?: string;
 }
 
 /** Secrets Manager names the platform owns start with this; no role may touch other secrets. */
 export const PLATFORM_SECRET_PREFIX = 'cassini/';
-/** IAM path under which an admin creates the task roles users may attach (`PUT /api/iam_roles/{name}`). */
-export const WORKLOAD_ROLE_PATH = '/cassini-workloads/';
+/** IAM path under which an admin creates the task roles users may attach (`PUT /api/iam_roles/{name}`): the catalog refuses others. */
+export { WORKLOAD_ROLE_PATH } from '../../shared/domain/catalog/catalog-object.ts';
 
 export const CONTEXT_KEYS = {
   domainName: 'domainName',
@@ -52,6 +54,7 @@ export const CONTEXT_KEYS = {
   vpcPublicSubnetIds: 'vpcPublicSubnetIds',
   availabilityZones: 'availabilityZones',
   adminEmail: 'adminEmail',
+  gitImage: 'gitImage',
 } as const;
 
 const DEFAULT_GPU_INSTANCE_TYPES = ['g5.xlarge', 'g4dn.xlarge'];
@@ -133,6 +136,8 @@ export function platformConfig(lookup: Lookup): PlatformConfig {
   const instanceTypes = list(lookup, CONTEXT_KEYS.gpuInstanceTypes) ?? DEFAULT_GPU_INSTANCE_TYPES;
   const badType = instanceTypes.find((t) => !/^[a-z][a-z0-9-]*\.[a-z0-9]+$/.test(t));
   if (badType) throw new ConfigError(`context "${CONTEXT_KEYS.gpuInstanceTypes}" holds "${badType}", which is not an EC2 instance type (e.g. g5.xlarge)`);
+  const gitImage = text(lookup, CONTEXT_KEYS.gitImage);
+  if (gitImage && /\s/.test(gitImage)) throw new ConfigError(`context "${CONTEXT_KEYS.gitImage}" is not an image reference: ${gitImage}`);
   return {
     ...(ingress ? { ingress } : {}),
     gpu: {
@@ -142,6 +147,7 @@ export function platformConfig(lookup: Lookup): PlatformConfig {
     ...(vpc ? { vpc } : {}),
     ...(availabilityZones ? { availabilityZones } : {}),
     ...(adminEmail ? { adminEmail } : {}),
+    ...(gitImage ? { gitImage } : {}),
   };
 }
 

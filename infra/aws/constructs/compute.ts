@@ -37,6 +37,8 @@ export interface ComputeProps {
   /** Availability zones for a new VPC; default: two of the region's. */
   availabilityZones?: string[];
   gpu: { instanceTypes: string[]; maxInstances: number };
+  /** The image that clones tasks' git repositories (an init container); default: the adapter's. */
+  gitImage?: string;
 }
 
 export class Compute extends Construct {
@@ -55,9 +57,11 @@ export class Compute extends Construct {
    * under WORKLOAD_ROLE_PATH, so it is passed like any registered role and no more.
    */
   readonly defaultTaskRole: iam.Role;
+  private readonly gitImage: string | undefined;
 
   constructor(scope: Construct, id: string, props: ComputeProps) {
     super(scope, id);
+    this.gitImage = props.gitImage;
     this.vpc = props.existingVpc ? importVpc(this, props.existingVpc) : this.newVpc(props.availabilityZones);
 
     this.cluster = new ecs.Cluster(this, 'Cluster', {
@@ -253,6 +257,9 @@ export class Compute extends Construct {
       TASK_ROLE_ARN: this.defaultTaskRole.roleArn,
       TASK_LOG_GROUP: this.taskLogs.logGroupName,
       GPU_CAPACITY_PROVIDER: this.gpuCapacity.capacityProviderName,
+      // Tasks' secrets are named by ARN in their definitions (ECS wants ARNs); the random suffix Secrets Manager resolves.
+      TASK_SECRET_ARN_PREFIX: Stack.of(this).formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: PLATFORM_SECRET_PREFIX, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+      ...(this.gitImage ? { GIT_IMAGE: this.gitImage } : {}),
     };
   }
 

@@ -9,9 +9,10 @@
  * action signs the visitor in and answers 404, so nobody learns which names exist without
  * signing in. What the reactor needs is in `environment()`.
  *
- * Cognito accepts no wildcard callback URL: each served subdomain must be added to the
+ * Cognito accepts no wildcard callback URL: the reactor adds each signed-in subdomain to the
  * load balancer client's callback URLs (`https://<sub>.<domain>/oauth2/idpresponse`) when its
- * rule is added (cognito-idp:UpdateUserPoolClient); 100 per client, like the 100 rules of an ALB.
+ * rule is added and removes it with the rule (shared/adapters/aws/cognito-callback-urls.ts,
+ * `grantManageSignInCallbacks`); 100 per client, like the 100 rules of an ALB.
  */
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
@@ -195,6 +196,17 @@ export function grantManageRoutes(scope: Construct, grantee: iam.IGrantable, ing
   acknowledgeGrantedWildcard(grantee, targetGroups, `Target groups are created at run time, one per routed port of a deployment or workspace (${TARGET_GROUP_PREFIX}<hash>-<port>), and changed or deleted only when tagged ${ROUTE_TAG}.`);
   acknowledgeGrantedWildcard(grantee, rules, `Listener rules are created at run time, one per subdomain, on this load balancer only, and changed or deleted only when tagged ${ROUTE_TAG}.`);
   if (!ingress) acknowledgeGrantedWildcard(grantee, listener, 'This stack has no load balancer (no domain): the route code is bundled but never adds a rule; the grant needs the platform tag on anything it would create.');
+}
+
+/**
+ * Lets `grantee` list and unlist the routes' sign-in callback URLs on the load balancer's app
+ * client (shared/adapters/aws/cognito-callback-urls.ts). App clients have no ARN of their own: the
+ * grant is on the user pool. Made without ingress too, where the code is bundled but never called.
+ */
+export function grantManageSignInCallbacks(grantee: iam.IGrantable, userPool: cognito.IUserPool): void {
+  grantee.grantPrincipal.addToPrincipalPolicy(
+    new iam.PolicyStatement({ actions: ['cognito-idp:DescribeUserPoolClient', 'cognito-idp:UpdateUserPoolClient'], resources: [userPool.userPoolArn] }),
+  );
 }
 
 /**

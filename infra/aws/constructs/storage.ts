@@ -11,12 +11,15 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as efs from 'aws-cdk-lib/aws-efs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { WORKLOAD_ROLE_PATH } from '../config.ts';
 import { acknowledgeGrantedWildcard } from '../nag.ts';
 
 /** Tag of the access points that are workspace homes (shared/adapters/aws/efs-home-volumes.ts). */
 export const HOME_TAG = 'cassini:home';
 /** Tag naming the resource an access point belongs to. */
 export const RESOURCE_TAG = 'cassini:resource';
+/** Tag of the access points that are shared folders (shared/adapters/aws/efs-shared-folders.ts). */
+export const SHARED_FOLDER_TAG = 'cassini:shared-folder';
 
 export interface StorageProps {
   vpc: ec2.IVpc;
@@ -59,6 +62,24 @@ export class Storage extends Construct {
         conditions: { Bool: { 'aws:SecureTransport': 'false' } },
       }),
     );
+    // Tasks that run as a role an admin registered (under WORKLOAD_ROLE_PATH) mount their homes
+    // and shared folders like the default task role does: through an access point, never the root.
+    const stack = Stack.of(this);
+    this.fileSystem.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'WorkloadRolesMountThroughAccessPoints',
+        principals: [new iam.AnyPrincipal()],
+        actions: ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'],
+        resources: ['*'],
+        conditions: {
+          ArnLike: {
+            'aws:PrincipalArn': stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: `${WORKLOAD_ROLE_PATH.replace(/^\//, '')}*` }),
+            'elasticfilesystem:AccessPointArn': stack.formatArn({ service: 'elasticfilesystem', resource: 'access-point', resourceName: '*' }),
+          },
+          Bool: { 'elasticfilesystem:AccessedViaMountTarget': 'true' },
+        },
+      }),
+    );
   }
 
   /** All access points of this account and region (EFS names them by a random id). */
@@ -89,6 +110,30 @@ export class Storage extends Construct {
       new iam.PolicyStatement({ actions: ['elasticfilesystem:DeleteAccessPoint'], resources: [accessPoints], conditions: { Null: { [`aws:ResourceTag/${HOME_TAG}`]: 'false' } } }),
     );
     acknowledgeGrantedWildcard(grantee, accessPoints, `Access points get random ids at creation: tagging is allowed only while creating one, deleting only on access points tagged ${HOME_TAG}.`);
+  }
+
+  /**
+   * Lets `grantee` give tasks their shared folders: create access points tagged as shared
+   * folders on this file system, find them, and delete those tagged so.
+   */
+  grantManageSharedFolders(grantee: iam.IGrantable): void {
+    const principal = grantee.grantPrincipal;
+    const accessPoints = this.accessPointArns();
+    principal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['elasticfilesystem:CreateAccessPoint'],
+        resources: [this.fileSystem.fileSystemArn],
+        conditions: { Null: { [`aws:RequestTag/${SHARED_FOLDER_TAG}`]: 'false' } },
+      }),
+    );
+    principal.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['elasticfilesystem:TagResource'], resources: [accessPoints], conditions: { StringEquals: { 'elasticfilesystem:CreateAction': 'CreateAccessPoint' } } }),
+    );
+    principal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['elasticfilesystem:DescribeAccessPoints'], resources: [this.fileSystem.fileSystemArn] }));
+    principal.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['elasticfilesystem:DeleteAccessPoint'], resources: [accessPoints], conditions: { Null: { [`aws:ResourceTag/${SHARED_FOLDER_TAG}`]: 'false' } } }),
+    );
+    acknowledgeGrantedWildcard(grantee, accessPoints, `Access points get random ids at creation: tagging is allowed only while creating one, deleting only on access points tagged ${SHARED_FOLDER_TAG}.`);
   }
 
   /**

@@ -166,6 +166,17 @@ export class AlbRoutes {
     return `${route.subdomain}.${this.options.domain}`;
   }
 
+  /** The hosts of the plan's routes that sign visitors in (all but `unauthenticated` ones). */
+  signInHosts(plan: Pick<RoutePlan, 'routes'>): string[] {
+    return plan.routes.filter((r) => r.visibility !== 'unauthenticated').map((r) => this.hostOf(r));
+  }
+
+  /** The hosts the resource's rules sign visitors in on now. */
+  async signedInHostsOf(resourceId: string): Promise<string[]> {
+    const rules = (await this.rules()).filter((r) => ownedBy(r, resourceId) && (r.Actions ?? []).some((a) => a.Type === 'authenticate-cognito'));
+    return rules.flatMap(hostsOf);
+  }
+
   /**
    * Makes the load balancer serve the plan's routes, and only those, for its resource: one
    * target group per container port, one rule per subdomain. Returns the ports to register with

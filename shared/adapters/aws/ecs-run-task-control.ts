@@ -52,7 +52,14 @@ export class EcsRunTaskControl implements RunTaskControl {
     let outcomes: LaunchOutcome[];
     try {
       // CPU sizes run on FARGATE (FARGATE_SPOT for a spot plan), GPU sizes on the GPU provider.
-      outcomes = await this.deps.launcher.launch(specs, { image: run.plan.image, instance_type: run.plan.instance_type, spot: run.plan.spot === true });
+      const { attachments } = run.plan;
+      outcomes = await this.deps.launcher.launch(specs, {
+        image: run.plan.image,
+        instance_type: run.plan.instance_type,
+        spot: run.plan.spot === true,
+        ...(attachments?.taskRoleArn ? { taskRoleArn: attachments.taskRoleArn } : {}),
+        ...(attachments ? { attachments } : {}),
+      });
     } catch (error) {
       // Nothing could be tried (unknown size, no task definition): every task failed to start.
       const reason = errorMessage(error);

@@ -6,18 +6,23 @@
  * - `FILE_SYSTEM_ID`: the EFS file system of workspace homes
  * - with a domain (infra/aws/constructs/ingress.ts): `LISTENER_ARN`, `VPC_ID`,
  *   `ROUTE_DOMAIN`, `ALB_USER_POOL_ARN`, `ALB_USER_POOL_CLIENT_ID`, `ALB_USER_POOL_DOMAIN`.
+ *   The same user pool and app client take the routes' sign-in callback URLs.
  *   Without them the stack has no load balancer: a service with routes cannot be served, and
  *   its start is reported failed with the reason.
  */
+import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { EFSClient } from '@aws-sdk/client-efs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { Clock } from '../../ports/platform-clock.ts';
 import type { ServicePlan, ServiceReports } from '../../ports/service-runtime.ts';
 import { AlbRoutes, type RoutedPort } from './alb-routes.ts';
-import { EcsServiceRuntime, UnrunnablePlanError, type ServiceRoutes } from './ecs-service-runtime.ts';
+import { CognitoCallbackUrls, userPoolIdOf } from './cognito-callback-urls.ts';
+import { EcsServiceRuntime, UnrunnablePlanError, type ServiceRoutes, type SignInCallbacks } from './ecs-service-runtime.ts';
 import { EcsTaskDefinitions } from './ecs-task-definitions.ts';
 import { EfsHomeVolumes } from './efs-home-volumes.ts';
+import { EfsSharedFolders } from './efs-shared-folders.ts';
+import { attachmentSettingsFromEnv } from './ecs-platform.ts';
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
   const value = env[name];
@@ -33,25 +38,44 @@ export const NO_INGRESS: ServiceRoutes = {
   },
   async detach(): Promise<void> {},
   async remove(): Promise<void> {},
+  signInHosts: () => [],
+  async signedInHostsOf(): Promise<string[]> {
+    return [];
+  },
 };
 
-function routesFromEnv(env: NodeJS.ProcessEnv): ServiceRoutes {
-  if (!env.LISTENER_ARN) return NO_INGRESS;
-  return new AlbRoutes({
-    client: new ElasticLoadBalancingV2Client({}),
-    listenerArn: env.LISTENER_ARN,
-    vpcId: required(env, 'VPC_ID'),
-    domain: required(env, 'ROUTE_DOMAIN'),
-    signIn: {
-      userPoolArn: required(env, 'ALB_USER_POOL_ARN'),
-      userPoolClientId: required(env, 'ALB_USER_POOL_CLIENT_ID'),
-      userPoolDomain: required(env, 'ALB_USER_POOL_DOMAIN'),
-    },
-  });
+/** Without a load balancer nobody signs in through it. */
+export const NO_SIGN_IN: SignInCallbacks = {
+  async add(): Promise<void> {},
+  async remove(): Promise<void> {},
+};
+
+function ingressFromEnv(env: NodeJS.ProcessEnv): { routes: ServiceRoutes; callbacks: SignInCallbacks } {
+  if (!env.LISTENER_ARN) return { routes: NO_INGRESS, callbacks: NO_SIGN_IN };
+  const signIn = {
+    userPoolArn: required(env, 'ALB_USER_POOL_ARN'),
+    userPoolClientId: required(env, 'ALB_USER_POOL_CLIENT_ID'),
+    userPoolDomain: required(env, 'ALB_USER_POOL_DOMAIN'),
+  };
+  return {
+    routes: new AlbRoutes({
+      client: new ElasticLoadBalancingV2Client({}),
+      listenerArn: env.LISTENER_ARN,
+      vpcId: required(env, 'VPC_ID'),
+      domain: required(env, 'ROUTE_DOMAIN'),
+      signIn,
+    }),
+    callbacks: new CognitoCallbackUrls({
+      client: new CognitoIdentityProviderClient({}),
+      userPoolId: userPoolIdOf(signIn.userPoolArn),
+      clientId: signIn.userPoolClientId,
+    }),
+  };
 }
 
 export function ecsServiceRuntimeFromEnv(reports: Pick<ServiceReports, 'failed' | 'stopped'>, clock: Clock, env: NodeJS.ProcessEnv = process.env): EcsServiceRuntime {
   const client = new ECSClient({});
+  const efs = new EFSClient({});
   const fileSystemId = required(env, 'FILE_SYSTEM_ID');
   return new EcsServiceRuntime({
     client,
@@ -65,10 +89,12 @@ export function ecsServiceRuntimeFromEnv(reports: Pick<ServiceReports, 'failed' 
       taskRoleArn: required(env, 'TASK_ROLE_ARN'),
       logGroup: required(env, 'TASK_LOG_GROUP'),
       region: required(env, 'AWS_REGION'),
+      attachmentSettings: attachmentSettingsFromEnv(env),
     }),
-    routes: routesFromEnv(env),
-    homes: new EfsHomeVolumes({ client: new EFSClient({}), fileSystemId }),
+    ...ingressFromEnv(env),
+    homes: new EfsHomeVolumes({ client: efs, fileSystemId }),
     fileSystemId,
+    folders: new EfsSharedFolders({ client: efs, fileSystemId }),
     reports,
     clock,
   });

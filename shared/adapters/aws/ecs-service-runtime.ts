@@ -6,11 +6,14 @@
  * and deployment events come back as reports (ecs-service-state.ts, functions/task-state).
  *
  * `apply` registers the revision's task definition (`cassini-<resource id>-r<revision>`, so
- * every task and deployment names its revision), makes the routes (alb-routes.ts), then creates
- * the service or updates it. Applying a revision the service already runs changes nothing. A
- * plan that can never run (an unknown size, the load balancer's route quota reached) is
- * reported `failed` instead of thrown, so the caller does not retry it forever; anything else
- * is thrown for the caller to retry.
+ * every task and deployment names its revision), makes the routes (alb-routes.ts) and lists
+ * their sign-in URLs on the load balancer's Cognito app client (cognito-callback-urls.ts), then
+ * creates the service or updates it. A signed-in route withdrawn (stopped, removed, renamed or
+ * made `unauthenticated`) gives its URL up before its rule goes, so a failed attempt retried
+ * still finds the rule and the URL to remove. Applying a revision the service already runs
+ * changes nothing. A plan that can never run (an unknown size, the load balancer's route quota
+ * or the app client's callback URL quota reached) is reported `failed` instead of thrown, so the
+ * caller does not retry it forever; anything else is thrown for the caller to retry.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -33,7 +36,9 @@ import type { Clock } from '../../ports/platform-clock.ts';
 import type { ServicePlan, ServiceReports, ServiceRuntime } from '../../ports/service-runtime.ts';
 import type { TaskSpec } from '../../ports/task-driver.ts';
 import { RouteLimitError, type AlbRoutes, type RoutedPort } from './alb-routes.ts';
+import { CallbackUrlLimitError, signInCallbackUrl, type CognitoCallbackUrls } from './cognito-callback-urls.ts';
 import { containerEnvironment, containerScript, SERVICE_PORT } from './container-overrides.ts';
+import { resolveAttachments, type AttachmentResolvers } from './ecs-attachments.ts';
 import type { EfsHomeVolumes } from './efs-home-volumes.ts';
 import { MAIN_CONTAINER, type EcsTaskDefinitions, type ServiceContainerParams } from './ecs-task-definitions.ts';
 import { serviceWoundDown } from './ecs-service-state.ts';
@@ -56,7 +61,10 @@ export class UnrunnablePlanError extends Error {
 }
 
 /** The load balancer side: AlbRoutes, or nothing to route to when the stack has no domain. */
-export type ServiceRoutes = Pick<AlbRoutes, 'ensure' | 'detach' | 'remove'>;
+export type ServiceRoutes = Pick<AlbRoutes, 'ensure' | 'detach' | 'remove' | 'signInHosts' | 'signedInHostsOf'>;
+
+/** The sign-in side: the load balancer's Cognito app client, or nothing when the stack has no domain. */
+export type SignInCallbacks = Pick<CognitoCallbackUrls, 'add' | 'remove'>;
 
 export interface EcsServiceRuntimeOptions {
   client: ECSClient;
@@ -68,8 +76,11 @@ export interface EcsServiceRuntimeOptions {
   gpuCapacityProvider: string;
   definitions: EcsTaskDefinitions;
   routes: ServiceRoutes;
+  callbacks: SignInCallbacks;
   homes: Pick<EfsHomeVolumes, 'ensure' | 'removeOf'>;
   fileSystemId: string;
+  /** Shared folders' EFS access points (efs-shared-folders.ts). */
+  folders?: AttachmentResolvers['folders'];
   reports: Pick<ServiceReports, 'failed' | 'stopped'>;
   clock: Clock;
 }
@@ -126,13 +137,14 @@ export class EcsServiceRuntime implements ServiceRuntime {
     try {
       await this.rollTo(plan);
     } catch (error) {
-      if (!(error instanceof UnrunnablePlanError || error instanceof RouteLimitError)) throw error;
+      if (!(error instanceof UnrunnablePlanError || error instanceof RouteLimitError || error instanceof CallbackUrlLimitError)) throw error;
       await this.options.reports.failed({ resourceId: plan.resourceId, revision: plan.revision, reason: error.message, at: this.now() });
     }
   }
 
   async stop(resourceId: string, _reason: string): Promise<void> {
     const { client, cluster, routes } = this.options;
+    await this.withdrawSignIn(resourceId);
     await routes.detach(resourceId);
     const service = await this.describe(resourceId);
     if (service?.status === 'ACTIVE' && service.desiredCount !== 0) {
@@ -149,6 +161,7 @@ export class EcsServiceRuntime implements ServiceRuntime {
       // `force` deletes a service that still has replicas: ECS stops them.
       await client.send(new DeleteServiceCommand({ cluster, service: serviceNameFor(resourceId), force: true }));
     }
+    await this.withdrawSignIn(resourceId);
     await routes.remove(resourceId);
     await homes.removeOf(resourceId);
     if (serviceWoundDown(service && { ...service, status: 'DRAINING' })) await this.options.reports.stopped({ resourceId, at: this.now() });
@@ -159,8 +172,20 @@ export class EcsServiceRuntime implements ServiceRuntime {
     if (!size) throw new UnrunnablePlanError(`unknown size ${JSON.stringify(plan.instanceType)}`);
     const accessPointId = plan.homeVolume ? await this.options.homes.ensure(plan.homeVolume, plan) : undefined;
     const home = accessPointId ? { fileSystemId: this.options.fileSystemId, accessPointId } : undefined;
-    const taskDefinition = await this.options.definitions.ensureService({ image: plan.image, size, container: serviceContainer(plan, home) });
-    const routed = await this.options.routes.ensure(plan);
+    const { attachments: planned } = plan.task;
+    const attachments = await resolveAttachments(planned, { ...(this.options.folders ? { folders: this.options.folders } : {}) });
+    const taskDefinition = await this.options.definitions.ensureService({
+      image: plan.image,
+      size,
+      ...(planned?.taskRoleArn ? { taskRoleArn: planned.taskRoleArn } : {}),
+      ...(attachments ? { attachments } : {}),
+      container: serviceContainer(plan, home),
+    });
+    const { routes, callbacks } = this.options;
+    const signIn = routes.signInHosts(plan);
+    await this.withdrawSignIn(plan.resourceId, signIn);
+    const routed = await routes.ensure(plan);
+    if (signIn.length > 0) await callbacks.add(signIn.map(signInCallbackUrl));
     const service = await this.describe(plan.resourceId);
     if (service?.status === 'DRAINING') throw new Error(`the ECS service of ${plan.resourceId} is being deleted; try again once it is gone`);
     if (service?.status !== 'ACTIVE') {
@@ -218,6 +243,12 @@ export class EcsServiceRuntime implements ServiceRuntime {
       loadBalancers,
       forceNewDeployment: sameDefinition && replicasDiffer,
     };
+  }
+
+  /** Takes the callback URLs of the resource's signed-in rules off the app client, but those of the hosts kept. */
+  private async withdrawSignIn(resourceId: string, kept: string[] = []): Promise<void> {
+    const withdrawn = (await this.options.routes.signedInHostsOf(resourceId)).filter((host) => !kept.includes(host));
+    if (withdrawn.length > 0) await this.options.callbacks.remove(withdrawn.map(signInCallbackUrl));
   }
 
   /** One GPU provider may span instance types; the size names the one it must land on. */

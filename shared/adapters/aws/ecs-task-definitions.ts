@@ -22,10 +22,12 @@ import {
   type RegisterTaskDefinitionCommandInput,
 } from '@aws-sdk/client-ecs';
 import type { Size } from '../../domain/sizes.ts';
+import { renderAttachments, type AttachmentSettings, type ResolvedAttachments } from './ecs-attachments.ts';
 import { isNamed } from './sdk-errors.ts';
 
 /** The one container of a platform task; overrides address it by this name. */
-export const MAIN_CONTAINER = 'main';
+export { MAIN_CONTAINER } from './service-names.ts';
+import { MAIN_CONTAINER } from './service-names.ts';
 
 const FAMILY_PREFIX = 'cassini-';
 const FAMILY_HASH_DIGITS = 12;
@@ -39,6 +41,10 @@ export interface TaskDefinitionParams {
   taskRoleArn: string;
   logGroup: string;
   region: string;
+  /** Secrets, checkouts, folders, files and packages (ecs-attachments.ts); absent renders exactly as before attachments existed. */
+  attachments?: ResolvedAttachments;
+  /** How attachments are realized: secret ARNs, the git image, the file system. Needed only with attachments. */
+  attachmentSettings?: AttachmentSettings;
 }
 
 /** JSON with object keys sorted, so equal content always hashes the same. */
@@ -53,9 +59,20 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-function render(params: TaskDefinitionParams, family: string): RegisterTaskDefinitionCommandInput {
+function render(params: TaskDefinitionParams, family: string, home?: boolean): RegisterTaskDefinitionCommandInput {
   const { size } = params;
   const gpu = size.capacity.kind === 'ec2-gpu';
+  const logConfiguration = {
+    logDriver: 'awslogs' as const,
+    options: {
+      'awslogs-group': params.logGroup,
+      'awslogs-region': params.region,
+      'awslogs-stream-prefix': family,
+    },
+  };
+  const settings = params.attachmentSettings ?? { secretArnPrefix: '', gitImage: '' };
+  if (params.attachments && !params.attachmentSettings) throw new Error('attachments need attachment settings (secret ARN prefix, git image)');
+  const attached = renderAttachments(params.attachments, settings, { logConfiguration, ...(home ? { home: { volumeName: HOME_VOLUME, mountPath: HOME_MOUNT_PATH } } : {}) });
   return {
     family,
     // Fargate has no GPUs: GPU sizes run on the cluster's EC2 GPU capacity.
@@ -68,27 +85,26 @@ function render(params: TaskDefinitionParams, family: string): RegisterTaskDefin
     executionRoleArn: params.executionRoleArn,
     taskRoleArn: params.taskRoleArn,
     containerDefinitions: [
+      ...attached.initContainers,
       {
         name: MAIN_CONTAINER,
         image: params.image,
         essential: true,
         // The same contract as the local driver: the task's script runs with `sh -c`; the
-        // script itself arrives per run as the container's command.
-        entryPoint: ['sh', '-c'],
+        // script itself arrives per run as the container's command. With attachments to
+        // prepare, `sh -c` first runs their prelude, which then runs the script.
+        entryPoint: attached.entryPoint ?? ['sh', '-c'],
         // Without an init process `sh` is PID 1: it neither reaps orphans nor gets default
         // signal handling, so StopTask's SIGTERM would wait out the stop timeout.
         linuxParameters: { initProcessEnabled: true },
-        logConfiguration: {
-          logDriver: 'awslogs',
-          options: {
-            'awslogs-group': params.logGroup,
-            'awslogs-region': params.region,
-            'awslogs-stream-prefix': family,
-          },
-        },
+        logConfiguration,
         ...(gpu ? { resourceRequirements: [{ type: 'GPU' as const, value: String(size.gpu) }] } : {}),
+        ...(attached.secrets.length > 0 ? { secrets: attached.secrets } : {}),
+        ...(attached.mountPoints.length > 0 ? { mountPoints: attached.mountPoints } : {}),
+        ...(attached.dependsOn.length > 0 ? { dependsOn: attached.dependsOn } : {}),
       },
     ],
+    ...(attached.volumes.length > 0 ? { volumes: attached.volumes } : {}),
   };
 }
 
@@ -124,23 +140,27 @@ export interface ServiceContainerParams {
 
 /** The RegisterTaskDefinition request of a service revision: a job task's shape, plus what `service` adds. */
 export function serviceTaskDefinitionInput(params: TaskDefinitionParams, service: ServiceContainerParams): RegisterTaskDefinitionCommandInput {
-  const input = render(params, service.family);
-  const [container] = input.containerDefinitions!;
   const { home } = service;
+  const input = render(params, service.family, home !== undefined);
+  const containers = input.containerDefinitions!;
+  const container = containers.find((c) => c.name === MAIN_CONTAINER)!;
+  const mountPoints = [...(home ? [{ sourceVolume: HOME_VOLUME, containerPath: HOME_MOUNT_PATH, readOnly: false }] : []), ...(container.mountPoints ?? [])];
   return {
     ...input,
     containerDefinitions: [
+      ...containers.filter((c) => c !== container),
       {
         ...container,
         command: [service.script],
         environment: service.environment,
         portMappings: [...new Set(service.ports)].map((containerPort) => ({ containerPort, protocol: 'tcp' as const })),
-        ...(home ? { mountPoints: [{ sourceVolume: HOME_VOLUME, containerPath: HOME_MOUNT_PATH, readOnly: false }] } : {}),
+        ...(mountPoints.length > 0 ? { mountPoints } : {}),
       },
     ],
     ...(home
       ? {
           volumes: [
+            ...(input.volumes ?? []),
             {
               name: HOME_VOLUME,
               efsVolumeConfiguration: {
@@ -169,6 +189,8 @@ export interface EcsTaskDefinitionsOptions {
   taskRoleArn: string;
   logGroup: string;
   region: string;
+  /** How tasks' attachments are realized (secret ARNs, the git image, the file system of shared folders). */
+  attachmentSettings?: AttachmentSettings;
 }
 
 export interface TaskDefinitionRequest {
@@ -176,10 +198,18 @@ export interface TaskDefinitionRequest {
   size: Size;
   /** A role an admin registered and the resource attached; default the platform's task role. */
   taskRoleArn?: string;
+  /** The task's attachments, with their access points and token secret resolved. */
+  attachments?: ResolvedAttachments;
 }
 
 export interface ServiceTaskDefinitionRequest extends TaskDefinitionRequest {
   container: ServiceContainerParams;
+}
+
+/** A request's attachments, left out when there are none so the definition (and its hash) is what it was before attachments. */
+function attachmentsOf(request: TaskDefinitionRequest): { attachments?: ResolvedAttachments } {
+  const { attachments } = request;
+  return attachments && Object.values(attachments).some((v) => v !== undefined) ? { attachments } : {};
 }
 
 export class EcsTaskDefinitions {
@@ -195,7 +225,7 @@ export class EcsTaskDefinitions {
   /** The `family:revision` ARN to run for this request, registering the definition only if no revision exists. */
   ensure(request: TaskDefinitionRequest): Promise<string> {
     const { client: _client, ...defaults } = this.options;
-    const input = taskDefinitionInput({ ...defaults, image: request.image, size: request.size, taskRoleArn: request.taskRoleArn ?? defaults.taskRoleArn });
+    const input = taskDefinitionInput({ ...defaults, ...attachmentsOf(request), image: request.image, size: request.size, taskRoleArn: request.taskRoleArn ?? defaults.taskRoleArn });
     return this.ensureInput(input);
   }
 
@@ -205,7 +235,7 @@ export class EcsTaskDefinitions {
    */
   ensureService(request: ServiceTaskDefinitionRequest): Promise<string> {
     const { client: _client, ...defaults } = this.options;
-    const params = { ...defaults, image: request.image, size: request.size, taskRoleArn: request.taskRoleArn ?? defaults.taskRoleArn };
+    const params = { ...defaults, ...attachmentsOf(request), image: request.image, size: request.size, taskRoleArn: request.taskRoleArn ?? defaults.taskRoleArn };
     return this.ensureInput(serviceTaskDefinitionInput(params, request.container));
   }
 

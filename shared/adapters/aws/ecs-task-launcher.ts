@@ -19,8 +19,9 @@ import {
   type Tag,
 } from '@aws-sdk/client-ecs';
 import { sizeNamed, type Size } from '../../domain/sizes.ts';
-import type { LaunchedTask, TaskSpec } from '../../ports/task-driver.ts';
+import type { LaunchedTask, TaskAttachments, TaskSpec } from '../../ports/task-driver.ts';
 import { containerOverrides, SERVICE_PORT } from './container-overrides.ts';
+import { resolveAttachments, type AttachmentResolvers } from './ecs-attachments.ts';
 import type { EcsTaskDefinitions } from './ecs-task-definitions.ts';
 import { LaunchQueue, RetryableLaunchError } from './launch-queue.ts';
 import { errorMessage, isNamed, isThrottling, isTransient } from './sdk-errors.ts';
@@ -49,6 +50,8 @@ export interface EcsTaskLauncherOptions {
   definitions: EcsTaskDefinitions;
   /** The cluster's capacity provider for EC2 GPU instances. */
   gpuCapacityProvider: string;
+  /** Shared folders' EFS access points (efs-shared-folders.ts); without it a task with shared folders cannot start. */
+  folders?: AttachmentResolvers['folders'];
   /** Shared by every launch of the process, so the rate holds across runs. Default: Fargate's documented rate. */
   queue?: LaunchQueue;
   clock?: () => Date;
@@ -62,6 +65,8 @@ export interface LaunchPlan {
   spot: boolean;
   /** The IAM role the resource attached, if any. */
   taskRoleArn?: string;
+  /** What every task of the run carries (secrets, repositories, folders, files, packages): part of the task definition. */
+  attachments?: TaskAttachments;
 }
 
 export interface EcsLaunchedTask extends LaunchedTask {
@@ -107,10 +112,12 @@ export class EcsTaskLauncher {
   async launch(specs: TaskSpec[], plan: LaunchPlan): Promise<LaunchOutcome[]> {
     const size = sizeNamed(plan.instance_type);
     if (!size) throw new Error(`unknown size ${JSON.stringify(plan.instance_type)}`);
+    const attachments = await resolveAttachments(plan.attachments, { ...(this.options.folders ? { folders: this.options.folders } : {}) });
     const taskDefinition = await this.options.definitions.ensure({
       image: plan.image,
       size,
       ...(plan.taskRoleArn ? { taskRoleArn: plan.taskRoleArn } : {}),
+      ...(attachments ? { attachments } : {}),
     });
     return Promise.all(specs.map((spec) => this.launchOne(spec, taskDefinition, size, plan.spot)));
   }

@@ -253,6 +253,24 @@ describe('AlbRoutes.detach and remove', () => {
   });
 });
 
+describe('AlbRoutes sign-in hosts', () => {
+  it('names the hosts of the plan that sign visitors in, leaving unauthenticated ones out', () => {
+    expect(routes.signInHosts(plan)).toEqual(['api-ada.apps.example.com']);
+  });
+
+  it("finds the hosts the resource's rules sign in on now, not its forward-only rules nor another resource's", async () => {
+    // Prepare
+    const forwardOnly: Rule = { ...rule(3, 'api-ada-public.apps.example.com', RESOURCE, 8501), Actions: [{ Type: 'forward', Order: 1, TargetGroupArn: tgArn(RESOURCE, 8501) }] };
+    elb.on(DescribeRulesCommand).resolves({ Rules: [DEFAULT_RULE, rule(1, 'other.apps.example.com', OTHER), rule(2, 'api-ada.apps.example.com', RESOURCE), forwardOnly] });
+
+    // Act
+    const hosts = await routes.signedInHostsOf(RESOURCE);
+
+    // Assess
+    expect(hosts).toEqual(['api-ada.apps.example.com']);
+  });
+});
+
 describe('lowestFreePriority', () => {
   it.each([
     [[], 1],

@@ -10,9 +10,11 @@ import {
   UpdateServiceCommand,
   type Service,
 } from '@aws-sdk/client-ecs';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { RouteLimitError, type RoutedPort, type RoutePlan } from '../../../shared/adapters/aws/alb-routes.ts';
+import { AlbRoutes, RouteLimitError, type RoutedPort, type RoutePlan } from '../../../shared/adapters/aws/alb-routes.ts';
+import { CallbackUrlLimitError } from '../../../shared/adapters/aws/cognito-callback-urls.ts';
 import { EcsServiceRuntime } from '../../../shared/adapters/aws/ecs-service-runtime.ts';
 import { EcsTaskDefinitions } from '../../../shared/adapters/aws/ecs-task-definitions.ts';
 import type { ServicePlan } from '../../../shared/ports/service-runtime.ts';
@@ -81,9 +83,24 @@ interface Recorded {
   reports: Array<[string, unknown]>;
 }
 
-function runtime(options: { routeError?: Error } = {}) {
+/** The hosts AlbRoutes would name, without calling ELB. */
+const alb = new AlbRoutes({
+  client: new ElasticLoadBalancingV2Client({ region: 'eu-west-1' }),
+  listenerArn: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/cassini/1/2',
+  vpcId: 'vpc-0a1b2c3d',
+  domain: 'apps.example.com',
+  signIn: { userPoolArn: 'arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_AbCdEf', userPoolClientId: 'lbclient123', userPoolDomain: 'cassini-apps' },
+});
+const API_CALLBACK = 'https://api-ada.apps.example.com/oauth2/idpresponse';
+
+/** `signedIn`: the hosts the resource's rules sign in on before the call. Routes and callback URLs are recorded in one list, in order. */
+function runtime(options: { routeError?: Error; callbackError?: Error; signedIn?: string[] } = {}) {
   const recorded: Recorded = { routes: [], homes: [], reports: [] };
   const routes = {
+    signInHosts: (plan: Pick<RoutePlan, 'routes'>) => alb.signInHosts(plan),
+    async signedInHostsOf(): Promise<string[]> {
+      return options.signedIn ?? [];
+    },
     async ensure(plan: RoutePlan): Promise<RoutedPort[]> {
       if (options.routeError) throw options.routeError;
       recorded.routes.push(`ensure ${plan.resourceId}`);
@@ -94,6 +111,15 @@ function runtime(options: { routeError?: Error } = {}) {
     },
     async remove(resourceId: string) {
       recorded.routes.push(`remove ${resourceId}`);
+    },
+  };
+  const callbacks = {
+    async add(urls: string[]) {
+      if (options.callbackError) throw options.callbackError;
+      recorded.routes.push(`add callbacks ${urls.join(' ')}`);
+    },
+    async remove(urls: string[]) {
+      recorded.routes.push(`remove callbacks ${urls.join(' ')}`);
     },
   };
   const homes = {
@@ -120,6 +146,7 @@ function runtime(options: { routeError?: Error } = {}) {
       region: 'eu-west-1',
     }),
     routes,
+    callbacks,
     homes,
     fileSystemId: 'fs-0123456789abcdef0',
     reports: { failed: record('failed'), stopped: record('stopped') },
@@ -155,8 +182,8 @@ describe('EcsServiceRuntime.apply, first time', () => {
     // Act
     await serviceRuntime.apply(deployment);
 
-    // Assess
-    expect(recorded.routes).toEqual([`ensure ${RESOURCE}`]);
+    // Assess: the owner route's sign-in URL is listed, the unauthenticated route needs none.
+    expect(recorded.routes).toEqual([`ensure ${RESOURCE}`, `add callbacks ${API_CALLBACK}`]);
     const registered = ecs.commandCalls(RegisterTaskDefinitionCommand)[0]!.args[0].input;
     expect(registered.family).toBe(`cassini-${RESOURCE}-r3`);
     expect(registered.requiresCompatibilities).toEqual(['FARGATE']);
@@ -341,6 +368,39 @@ describe('EcsServiceRuntime.apply, service exists', () => {
     ]);
     expect(ecs.commandCalls(CreateServiceCommand)).toHaveLength(0);
   });
+
+  it('reports a route the app client has no callback URL left for as failed, naming the quota', async () => {
+    // Prepare
+    definitionsRegisterOnce();
+    const { runtime: serviceRuntime, recorded } = runtime({ callbackError: new CallbackUrlLimitError([API_CALLBACK], 100) });
+
+    // Act
+    await serviceRuntime.apply(deployment);
+
+    // Assess
+    expect(recorded.reports).toEqual([
+      ['failed', { resourceId: RESOURCE, revision: 3, reason: expect.stringMatching(/"Callback URLs per app client"/), at: NOW.toISOString() }],
+    ]);
+    expect(ecs.commandCalls(CreateServiceCommand)).toHaveLength(0);
+  });
+
+  it('gives up the sign-in URLs of routes renamed or made unauthenticated before changing the rules, keeping those still signed in', async () => {
+    // Prepare: api-ada-app signed in before and is unauthenticated now; old-ada was renamed away.
+    definitionsRegisterOnce();
+    ecs.on(DescribeServicesCommand).resolves({ services: [] });
+    ecs.on(CreateServiceCommand).resolves({});
+    const { runtime: serviceRuntime, recorded } = runtime({ signedIn: ['api-ada.apps.example.com', 'api-ada-app.apps.example.com', 'old-ada.apps.example.com'] });
+
+    // Act
+    await serviceRuntime.apply(deployment);
+
+    // Assess
+    expect(recorded.routes).toEqual([
+      'remove callbacks https://api-ada-app.apps.example.com/oauth2/idpresponse https://old-ada.apps.example.com/oauth2/idpresponse',
+      `ensure ${RESOURCE}`,
+      `add callbacks ${API_CALLBACK}`,
+    ]);
+  });
 });
 
 describe('EcsServiceRuntime.stop and remove', () => {
@@ -348,13 +408,13 @@ describe('EcsServiceRuntime.stop and remove', () => {
     // Prepare
     existing({ desiredCount: 2, runningCount: 2, pendingCount: 0 });
     ecs.on(UpdateServiceCommand).resolves({});
-    const { runtime: serviceRuntime, recorded } = runtime();
+    const { runtime: serviceRuntime, recorded } = runtime({ signedIn: ['api-ada.apps.example.com'] });
 
     // Act
     await serviceRuntime.stop(RESOURCE, 'stopped by ada');
 
-    // Assess
-    expect(recorded.routes).toEqual([`detach ${RESOURCE}`]);
+    // Assess: the sign-in URL goes first, so a retried stop still finds the rule that names it.
+    expect(recorded.routes).toEqual([`remove callbacks ${API_CALLBACK}`, `detach ${RESOURCE}`]);
     expect(ecs.commandCalls(UpdateServiceCommand)[0]!.args[0].input).toEqual({ cluster: 'cassini', service: SERVICE, desiredCount: 0 });
     expect(recorded.reports).toEqual([]);
   });
@@ -369,18 +429,18 @@ describe('EcsServiceRuntime.stop and remove', () => {
     expect(recorded.reports).toEqual([['stopped', { resourceId: RESOURCE, at: NOW.toISOString() }]]);
   });
 
-  it('deletes the service by force, then its routes, target groups and home', async () => {
+  it('deletes the service by force, then its sign-in URLs, routes, target groups and home', async () => {
     // Prepare
     existing({ desiredCount: 1, runningCount: 1 });
     ecs.on(DeleteServiceCommand).resolves({});
-    const { runtime: serviceRuntime, recorded } = runtime();
+    const { runtime: serviceRuntime, recorded } = runtime({ signedIn: ['api-ada.apps.example.com'] });
 
     // Act
     await serviceRuntime.remove(RESOURCE);
 
     // Assess
     expect(ecs.commandCalls(DeleteServiceCommand)[0]!.args[0].input).toEqual({ cluster: 'cassini', service: SERVICE, force: true });
-    expect(recorded.routes).toEqual([`remove ${RESOURCE}`]);
+    expect(recorded.routes).toEqual([`remove callbacks ${API_CALLBACK}`, `remove ${RESOURCE}`]);
     expect(recorded.homes).toEqual([`remove ${RESOURCE}`]);
     expect(recorded.reports).toEqual([]);
   });

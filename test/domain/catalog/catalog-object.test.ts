@@ -22,10 +22,17 @@ describe('catalog names', () => {
 });
 
 describe('roleArn', () => {
-  it('accepts IAM role ARNs of any partition, with or without a path', () => {
-    for (const ok of ['arn:aws:iam::123456789012:role/reader', 'arn:aws-us-gov:iam::123456789012:role/cassini-workloads/team/reader', 'arn:aws-cn:iam::123456789012:role/a+b=c,d.e@f-g_h']) {
+  it('accepts IAM role ARNs of any partition under the workload path, with or without a deeper path', () => {
+    for (const ok of ['arn:aws:iam::123456789012:role/cassini-workloads/reader', 'arn:aws-us-gov:iam::123456789012:role/cassini-workloads/team/reader', 'arn:aws-cn:iam::123456789012:role/cassini-workloads/a+b=c,d.e@f-g_h']) {
       expect(roleArn.safeParse(ok).success, ok).toBe(true);
     }
+  });
+
+  it('refuses roles outside the workload path, which the platform may not pass to tasks', () => {
+    for (const bad of ['arn:aws:iam::123456789012:role/reader', 'arn:aws:iam::123456789012:role/admin/cassini-workloads/reader', 'arn:aws:iam::123456789012:role/cassini-workloads-x/reader']) {
+      expect(roleArn.safeParse(bad).success, bad).toBe(false);
+    }
+    expect(roleArn.safeParse('arn:aws:iam::123456789012:role/reader').error?.issues[0]?.message).toMatch(/under the IAM path \/cassini-workloads\//);
   });
 
   it('refuses other ARNs and malformed accounts', () => {

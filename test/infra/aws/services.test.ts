@@ -67,6 +67,15 @@ describe('reactor grants for services, routes and homes', () => {
     expect(addTags!.Condition).toEqual({ StringEquals: { 'elasticloadbalancing:CreateAction': ['CreateTargetGroup', 'CreateRule'] } });
   });
 
+  it("changes the load balancer app client's callback URLs on the platform user pool only", () => {
+    const [statement] = statementsWith(s, stack.reactor.role, 'cognito-idp:UpdateUserPoolClient');
+    expect(statement!.Action).toEqual(['cognito-idp:DescribeUserPoolClient', 'cognito-idp:UpdateUserPoolClient']);
+    expect(statement!.Resource).toEqual(getAtt(stack.identity.userPool));
+    expect(statement!.Condition).toBeUndefined();
+    const cognitoActions = roleStatements(s.json.Resources, logicalId(stack.reactor.role)).flatMap((st) => (Array.isArray(st.Action) ? st.Action : [st.Action]).filter((a) => a.startsWith('cognito-idp:')));
+    expect(cognitoActions).toEqual(['cognito-idp:DescribeUserPoolClient', 'cognito-idp:UpdateUserPoolClient']);
+  });
+
   it('creates access points on the platform file system only, and deletes only homes', () => {
     const fileSystem = getAtt(stack.storage.fileSystem);
     const [create] = statementsWith(s, stack.reactor.role, 'elasticfilesystem:CreateAccessPoint');

@@ -1,0 +1,341 @@
+/**
+ * Dask clusters on ECS, with the flaws of dask-cloudprovider's ECSCluster fixed:
+ *
+ * - A stable address. The scheduler is a task registered in a Cloud Map private DNS namespace
+ *   (one Cloud Map service per resource, an A record), so its address is
+ *   `tcp://<resource id>.<namespace>:8786` whatever task runs it; a replaced scheduler takes
+ *   over the name, and the resource's tasks keep the address they were given.
+ * - Closed to the world. Tasks run in private subnets with no public IP, in the platform's task
+ *   security group and the Dask group, which admits 8786/8787 only from the platform's tasks
+ *   (infra/aws/constructs/compute.ts): never 0.0.0.0/0.
+ * - Lost workers replaced. `ensure` compares what runs with the plan (`reconcileDaskCluster`)
+ *   and repairs it: a worker reclaimed from FARGATE_SPOT or crashed is started again. The
+ *   reconciler calls it every minute for every resource whose cluster should run.
+ * - Clean teardown. `stop` stops every task the cluster started (found by `startedBy`, not by
+ *   memory, so a Lambda that never saw the start can stop it), deregisters every instance and
+ *   deletes the Cloud Map service.
+ */
+import {
+  DescribeTasksCommand,
+  ListTasksCommand,
+  RunTaskCommand,
+  StopTaskCommand,
+  type CapacityProviderStrategyItem,
+  type ECSClient,
+  type RunTaskCommandInput,
+  type Task,
+} from '@aws-sdk/client-ecs';
+import {
+  CreateServiceCommand,
+  DeleteServiceCommand,
+  DeregisterInstanceCommand,
+  ListInstancesCommand,
+  ListServicesCommand,
+  RegisterInstanceCommand,
+  ServiceAlreadyExists,
+  type ServiceDiscoveryClient,
+} from '@aws-sdk/client-servicediscovery';
+import type { DaskClusterDescription, DaskRuntime } from '../../ports/dask-runtime.ts';
+import { STOPPED_CLUSTER } from '../../ports/dask-runtime.ts';
+import type { TaskSpec } from '../../ports/task-driver.ts';
+import {
+  DASK_DASHBOARD_PORT,
+  DASK_SCHEDULER_PORT,
+  daskSchedulerAddress,
+  daskSchedulerCommand,
+  daskWorkerCommand,
+  type DaskClusterPlan,
+} from '../../domain/planner/dask-plan.ts';
+import { reconcileDaskCluster, type ClusterTask, type RegisteredInstance } from '../../domain/planner/dask-reconcile.ts';
+import { sizeNamed, type Size } from '../../domain/sizes.ts';
+import type { EcsTaskDefinitions } from './ecs-task-definitions.ts';
+import { containerOverrides } from './container-overrides.ts';
+import { isNamed } from './sdk-errors.ts';
+
+/** RunTask starts at most this many tasks per call. */
+const RUN_TASK_MAX_COUNT = 10;
+/** DescribeTasks describes at most this many per call. */
+const DESCRIBE_MAX = 100;
+/** Short, so a replaced scheduler's address is found again quickly. */
+const DNS_TTL_SECONDS = 10;
+const MAX_STOP_REASON = 255;
+
+export interface EcsDaskRuntimeOptions {
+  ecs: ECSClient;
+  discovery: ServiceDiscoveryClient;
+  cluster: string;
+  /** Private subnets. */
+  subnets: string[];
+  /** The platform's task security group and the Dask security group. */
+  securityGroups: string[];
+  /** The Cloud Map private DNS namespace, by id and by name (e.g. `dask.cassini.internal`). */
+  namespaceId: string;
+  namespaceName: string;
+  definitions: Pick<EcsTaskDefinitions, 'ensure'>;
+  /** The cluster's capacity provider for EC2 GPU instances, for clusters that name GPU sizes. */
+  gpuCapacityProvider?: string;
+}
+
+/** `startedBy` of every task of a resource's cluster: 36 characters at most, letters and digits. */
+export function daskStartedBy(resourceId: string): string {
+  return `dask${resourceId}`.slice(0, 36);
+}
+
+function groupOf(resourceId: string, role: 'scheduler' | 'worker'): string {
+  return `dask-${role}:${resourceId}`;
+}
+
+export class EcsDaskRuntime implements DaskRuntime {
+  readonly #options: EcsDaskRuntimeOptions;
+  readonly #serviceIds = new Map<string, Promise<string>>();
+
+  constructor(options: EcsDaskRuntimeOptions) {
+    this.#options = options;
+  }
+
+  /** The name the resource's tasks reach the scheduler by. */
+  addressOf(resourceId: string): string {
+    return daskSchedulerAddress(`${resourceId}.${this.#options.namespaceName}`, DASK_SCHEDULER_PORT);
+  }
+
+  async ensure(plan: DaskClusterPlan): Promise<{ schedulerAddress: string | null }> {
+    const serviceId = await this.#serviceId(plan.resourceId);
+    const [running, registered] = await Promise.all([this.#tasks(plan.resourceId), this.#instances(serviceId)]);
+    const actions = reconcileDaskCluster(plan.numWorkers, running.map((r) => r.view), registered);
+    if (actions.startScheduler) await this.#run(plan, 'scheduler', 1);
+    if (actions.startWorkers > 0) await this.#run(plan, 'worker', actions.startWorkers);
+    for (const task of actions.stop) await this.#stopTask(task, `the Dask cluster of ${plan.resourceId} has more tasks than its plan`);
+    if (actions.register) {
+      await this.#options.discovery.send(
+        new RegisterInstanceCommand({
+          ServiceId: serviceId,
+          InstanceId: actions.register.id,
+          CreatorRequestId: actions.register.id,
+          Attributes: { AWS_INSTANCE_IPV4: actions.register.ip },
+        }),
+      );
+    }
+    for (const instance of actions.deregister) await this.#deregister(serviceId, instance);
+    return { schedulerAddress: this.addressOf(plan.resourceId) };
+  }
+
+  /**
+   * Scales a running cluster: extra workers stop; new ones start like the ones that run (same
+   * definition, overrides and capacity). A cluster with no worker to copy needs `ensure`.
+   */
+  async scale(resourceId: string, numWorkers: number): Promise<void> {
+    const tasks = await this.#tasks(resourceId);
+    const workers = tasks.filter((t) => t.view.role === 'worker');
+    const actions = reconcileDaskCluster(numWorkers, tasks.map((t) => t.view), []);
+    for (const task of actions.stop.filter((id) => workers.some((w) => w.view.id === id))) await this.#stopTask(task, `the Dask cluster was scaled to ${numWorkers} workers`);
+    const model = workers[0]?.task;
+    if (actions.startWorkers === 0 || !model) return;
+    await this.#runCount(
+      {
+        cluster: this.#options.cluster,
+        taskDefinition: model.taskDefinitionArn,
+        startedBy: daskStartedBy(resourceId),
+        group: groupOf(resourceId, 'worker'),
+        capacityProviderStrategy: [{ capacityProvider: model.capacityProviderName, weight: 1 }],
+        networkConfiguration: this.#network(),
+        ...(model.overrides ? { overrides: model.overrides } : {}),
+        ...(model.tags?.length ? { tags: model.tags } : {}),
+      },
+      actions.startWorkers,
+    );
+  }
+
+  async stop(resourceId: string, reason: string): Promise<void> {
+    for (const { view } of await this.#tasks(resourceId)) await this.#stopTask(view.id, reason);
+    const serviceId = await this.#existingServiceId(resourceId);
+    if (serviceId === null) return;
+    for (const instance of await this.#instances(serviceId)) await this.#deregister(serviceId, instance.id);
+    try {
+      await this.#options.discovery.send(new DeleteServiceCommand({ Id: serviceId }));
+    } catch (error) {
+      // Deregistration is asynchronous in Cloud Map: the next stop (or the reconciler) deletes it.
+      if (!isNamed(error, 'ResourceInUse', 'ServiceNotFound')) throw error;
+    }
+    this.#serviceIds.delete(resourceId);
+  }
+
+  async describe(resourceId: string): Promise<DaskClusterDescription> {
+    const tasks = (await this.#tasks(resourceId)).map((t) => t.view);
+    const scheduler = tasks.find((t) => t.role === 'scheduler');
+    if (!scheduler) return STOPPED_CLUSTER;
+    const host = `${resourceId}.${this.#options.namespaceName}`;
+    return {
+      status: scheduler.state === 'running' ? 'running' : 'starting',
+      scheduler_address: this.addressOf(resourceId),
+      dashboard_url: `http://${host}:${DASK_DASHBOARD_PORT}/status`,
+      num_workers: tasks.filter((t) => t.role === 'worker' && t.state === 'running').length,
+    };
+  }
+
+  async schedulerAddress(resourceId: string): Promise<string | null> {
+    const tasks = await this.#tasks(resourceId);
+    return tasks.some((t) => t.view.role === 'scheduler') ? this.addressOf(resourceId) : null;
+  }
+
+  #network(): RunTaskCommandInput['networkConfiguration'] {
+    return { awsvpcConfiguration: { subnets: this.#options.subnets, securityGroups: this.#options.securityGroups, assignPublicIp: 'DISABLED' } };
+  }
+
+  async #run(plan: DaskClusterPlan, role: 'scheduler' | 'worker', count: number): Promise<void> {
+    const instanceType = role === 'scheduler' ? plan.scheduler.instanceType : plan.worker.instanceType;
+    const size = sizeNamed(instanceType);
+    if (!size) throw new Error(`unknown size ${JSON.stringify(instanceType)}`);
+    const taskDefinition = await this.#options.definitions.ensure({ image: plan.image, size });
+    const command =
+      role === 'scheduler' ? daskSchedulerCommand() : daskWorkerCommand(plan.worker, this.addressOf(plan.resourceId));
+    const spec: TaskSpec = {
+      taskId: `dask-${role}-${plan.resourceId}`,
+      group: groupOf(plan.resourceId, role),
+      command,
+      ...(plan.startScript ? { startScript: plan.startScript } : {}),
+      environment: plan.environment,
+      labels: { ...plan.labels, dask: role },
+    };
+    await this.#runCount(
+      {
+        cluster: this.#options.cluster,
+        taskDefinition,
+        startedBy: daskStartedBy(plan.resourceId),
+        group: spec.group,
+        capacityProviderStrategy: this.#capacity(size, role === 'worker' && plan.worker.spot),
+        networkConfiguration: this.#network(),
+        overrides: containerOverrides(spec),
+        tags: Object.entries(spec.labels).map(([key, value]) => ({ key, value })),
+      },
+      count,
+    );
+  }
+
+  async #runCount(input: RunTaskCommandInput, count: number): Promise<void> {
+    for (let left = count; left > 0; left -= RUN_TASK_MAX_COUNT) {
+      const { failures } = await this.#options.ecs.send(new RunTaskCommand({ ...input, count: Math.min(left, RUN_TASK_MAX_COUNT) }));
+      // A failed start is left to the next reconcile; say why meanwhile.
+      for (const failure of failures ?? []) console.error(JSON.stringify({ level: 'warn', message: 'a Dask task did not start', group: input.group, reason: failure.reason, detail: failure.detail }));
+    }
+  }
+
+  #capacity(size: Size, spot: boolean): CapacityProviderStrategyItem[] {
+    if (size.capacity.kind === 'ec2-gpu') {
+      if (!this.#options.gpuCapacityProvider) throw new Error(`size ${size.name} needs the GPU capacity provider`);
+      return [{ capacityProvider: this.#options.gpuCapacityProvider, weight: 1 }];
+    }
+    return [{ capacityProvider: spot ? 'FARGATE_SPOT' : 'FARGATE', weight: 1 }];
+  }
+
+  async #stopTask(task: string, reason: string): Promise<void> {
+    try {
+      await this.#options.ecs.send(new StopTaskCommand({ cluster: this.#options.cluster, task, reason: reason.slice(0, MAX_STOP_REASON) }));
+    } catch (error) {
+      if (!isNamed(error, 'InvalidParameterException')) throw error;
+    }
+  }
+
+  async #deregister(serviceId: string, instanceId: string): Promise<void> {
+    try {
+      await this.#options.discovery.send(new DeregisterInstanceCommand({ ServiceId: serviceId, InstanceId: instanceId }));
+    } catch (error) {
+      if (!isNamed(error, 'InstanceNotFound')) throw error;
+    }
+  }
+
+  /** The cluster's tasks that run or are coming up. */
+  async #tasks(resourceId: string): Promise<Array<{ view: ClusterTask; task: Task }>> {
+    const arns: string[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await this.#options.ecs.send(new ListTasksCommand({ cluster: this.#options.cluster, startedBy: daskStartedBy(resourceId), desiredStatus: 'RUNNING', nextToken }));
+      arns.push(...(page.taskArns ?? []));
+      nextToken = page.nextToken;
+    } while (nextToken);
+    const tasks: Task[] = [];
+    for (let i = 0; i < arns.length; i += DESCRIBE_MAX) {
+      const described = await this.#options.ecs.send(new DescribeTasksCommand({ cluster: this.#options.cluster, tasks: arns.slice(i, i + DESCRIBE_MAX), include: ['TAGS'] }));
+      tasks.push(...(described.tasks ?? []));
+    }
+    return tasks
+      .filter((t) => t.taskArn && t.desiredStatus === 'RUNNING' && t.lastStatus !== 'STOPPED' && t.lastStatus !== 'DEPROVISIONING' && t.lastStatus !== 'STOPPING')
+      .map((task) => ({
+        task,
+        view: {
+          id: taskIdOf(task.taskArn!),
+          role: task.group === groupOf(resourceId, 'scheduler') ? 'scheduler' : 'worker',
+          state: task.lastStatus === 'RUNNING' ? 'running' : 'starting',
+          ip: privateIpOf(task),
+          startedAt: task.startedAt?.toISOString() ?? null,
+        },
+      }));
+  }
+
+  async #instances(serviceId: string): Promise<RegisteredInstance[]> {
+    const instances: RegisteredInstance[] = [];
+    let NextToken: string | undefined;
+    do {
+      const page = await this.#options.discovery.send(new ListInstancesCommand({ ServiceId: serviceId, NextToken }));
+      for (const i of page.Instances ?? []) instances.push({ id: i.Id!, ip: i.Attributes?.AWS_INSTANCE_IPV4 ?? '' });
+      NextToken = page.NextToken;
+    } while (NextToken);
+    return instances;
+  }
+
+  /** The resource's Cloud Map service, created on first use (CreatorRequestId makes a repeat return the same one). */
+  #serviceId(resourceId: string): Promise<string> {
+    const known = this.#serviceIds.get(resourceId);
+    if (known) return known;
+    const created = this.#createService(resourceId);
+    this.#serviceIds.set(resourceId, created);
+    created.catch(() => this.#serviceIds.delete(resourceId));
+    return created;
+  }
+
+  async #createService(resourceId: string): Promise<string> {
+    try {
+      const { Service } = await this.#options.discovery.send(
+        new CreateServiceCommand({
+          Name: resourceId,
+          NamespaceId: this.#options.namespaceId,
+          CreatorRequestId: `dask-${resourceId}`,
+          Description: `Dask scheduler of resource ${resourceId}`,
+          DnsConfig: { RoutingPolicy: 'MULTIVALUE', DnsRecords: [{ Type: 'A', TTL: DNS_TTL_SECONDS }] },
+        }),
+      );
+      return Service!.Id!;
+    } catch (error) {
+      if (error instanceof ServiceAlreadyExists && error.ServiceId) return error.ServiceId;
+      throw error;
+    }
+  }
+
+  /** The service's id if it exists; a stop creates nothing. */
+  async #existingServiceId(resourceId: string): Promise<string | null> {
+    const known = await this.#serviceIds.get(resourceId)?.catch(() => undefined);
+    if (known) return known;
+    let NextToken: string | undefined;
+    do {
+      const page = await this.#options.discovery.send(
+        new ListServicesCommand({ Filters: [{ Name: 'NAMESPACE_ID', Values: [this.#options.namespaceId], Condition: 'EQ' }], NextToken }),
+      );
+      const found = page.Services?.find((service) => service.Name === resourceId);
+      if (found?.Id) return found.Id;
+      NextToken = page.NextToken;
+    } while (NextToken);
+    return null;
+  }
+}
+
+/** The task's id, the last part of its ARN: what StopTask takes, and the scheduler's Cloud Map instance id. */
+function taskIdOf(taskArn: string): string {
+  return taskArn.slice(taskArn.lastIndexOf('/') + 1);
+}
+
+function privateIpOf(task: Task): string | null {
+  for (const attachment of task.attachments ?? []) {
+    const ip = attachment.details?.find((d) => d.name === 'privateIPv4Address')?.value;
+    if (ip) return ip;
+  }
+  return null;
+}

@@ -1,0 +1,114 @@
+/**
+ * Shared folders on the platform's EFS file system: one access point per folder, rooted at
+ * `/shared/<owner>/<name>` and entering as the image's user (jovyan, uid 1000, gid 100), so a
+ * task that mounts it sees that folder and nothing else of the file system. EFS creates the
+ * directory on first use (0775: every task runs as the same user, the group may write too).
+ *
+ * Idempotent like the workspace homes (efs-home-volumes.ts): `ensure` finds the access point by
+ * its root path before creating one, and creates with a client token derived from the folder,
+ * so a retried create returns the same access point. Access points carry the tag
+ * `cassini:shared-folder` = `<owner>/<name>`, which the reactor's role must set to create one
+ * and is the only kind it may delete besides homes (infra/aws/constructs/storage.ts).
+ *
+ * `remove` deletes the access point, not the files: removing them takes a mount, which the
+ * control plane does not have (as for homes).
+ */
+import { createHash } from 'node:crypto';
+import {
+  CreateAccessPointCommand,
+  DeleteAccessPointCommand,
+  DescribeAccessPointsCommand,
+  type AccessPointDescription,
+  type CreateAccessPointRequest,
+  type EFSClient,
+} from '@aws-sdk/client-efs';
+import type { CatalogRef } from '../../ports/task-driver.ts';
+import { HOME_GID, HOME_UID } from './efs-home-volumes.ts';
+import { isNamed } from './sdk-errors.ts';
+
+export const SHARED_ROOT = '/shared';
+/** The tag naming the folder (`<owner>/<name>`) an access point is for. */
+export const SHARED_FOLDER_TAG = 'cassini:shared-folder';
+const MAX_CLIENT_TOKEN = 64;
+/** Owners and catalog names are letters, digits, `_`, `-` (and `.` in user names); never `..`. */
+const PATH_PART = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/;
+const GONE = new Set(['deleting', 'deleted', 'error']);
+
+export interface EfsSharedFoldersOptions {
+  client: EFSClient;
+  fileSystemId: string;
+}
+
+export function folderPathFor(ref: CatalogRef): string {
+  for (const part of [ref.owner, ref.name]) {
+    if (!PATH_PART.test(part) || part.includes('..')) throw new Error(`shared folder ${JSON.stringify(`${ref.owner}/${ref.name}`)} is not a safe directory name`);
+  }
+  return `${SHARED_ROOT}/${ref.owner}/${ref.name}`;
+}
+
+/** The folder itself when it fits (readable in CloudTrail), else its SHA-256. */
+export function folderTokenFor(ref: CatalogRef): string {
+  const token = `cassini-folder-${ref.owner}/${ref.name}`;
+  return token.length <= MAX_CLIENT_TOKEN ? token : createHash('sha256').update(token).digest('hex');
+}
+
+export function createFolderAccessPointInput(fileSystemId: string, ref: CatalogRef): CreateAccessPointRequest {
+  return {
+    FileSystemId: fileSystemId,
+    ClientToken: folderTokenFor(ref),
+    PosixUser: { Uid: HOME_UID, Gid: HOME_GID },
+    RootDirectory: {
+      Path: folderPathFor(ref),
+      CreationInfo: { OwnerUid: HOME_UID, OwnerGid: HOME_GID, Permissions: '0775' },
+    },
+    Tags: [
+      { Key: 'Name', Value: `cassini shared folder ${ref.owner}/${ref.name}` },
+      { Key: SHARED_FOLDER_TAG, Value: `${ref.owner}/${ref.name}` },
+      { Key: 'cassini:owner', Value: ref.owner },
+    ],
+  };
+}
+
+export class EfsSharedFolders {
+  constructor(private readonly options: EfsSharedFoldersOptions) {}
+
+  /** The id of the folder's access point, created if there is none. */
+  async ensure(ref: CatalogRef): Promise<string> {
+    const path = folderPathFor(ref);
+    const existing = await this.find((a) => a.RootDirectory?.Path === path);
+    if (existing?.AccessPointId) return existing.AccessPointId;
+    try {
+      const created = await this.options.client.send(new CreateAccessPointCommand(createFolderAccessPointInput(this.options.fileSystemId, ref)));
+      if (!created.AccessPointId) throw new Error(`CreateAccessPoint returned no id for shared folder ${ref.owner}/${ref.name}`);
+      return created.AccessPointId;
+    } catch (error) {
+      // The token was used by a create that went through (a retry after a lost answer): that access point is this one.
+      const id = isNamed(error, 'AccessPointAlreadyExists') ? (error as { AccessPointId?: string }).AccessPointId : undefined;
+      if (id) return id;
+      throw error;
+    }
+  }
+
+  /** Deletes the folder's access point (its files stay); none is fine. */
+  async remove(ref: CatalogRef): Promise<void> {
+    const path = folderPathFor(ref);
+    const found = await this.find((a) => a.RootDirectory?.Path === path);
+    if (!found?.AccessPointId) return;
+    try {
+      await this.options.client.send(new DeleteAccessPointCommand({ AccessPointId: found.AccessPointId }));
+    } catch (error) {
+      if (!isNamed(error, 'AccessPointNotFound')) throw error;
+    }
+  }
+
+  private async find(match: (accessPoint: AccessPointDescription) => boolean): Promise<AccessPointDescription | undefined> {
+    let NextToken: string | undefined;
+    do {
+      const page = await this.options.client.send(new DescribeAccessPointsCommand({ FileSystemId: this.options.fileSystemId, ...(NextToken ? { NextToken } : {}) }));
+      const found = page.AccessPoints?.find((a) => match(a) && !GONE.has(a.LifeCycleState ?? ''));
+      if (found) return found;
+      NextToken = page.NextToken;
+    } while (NextToken);
+    return undefined;
+  }
+}

@@ -1,0 +1,71 @@
+import { AccessPointAlreadyExists, CreateAccessPointCommand, DeleteAccessPointCommand, DescribeAccessPointsCommand, EFSClient } from '@aws-sdk/client-efs';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { EfsSharedFolders, folderPathFor } from '../../../shared/adapters/aws/efs-shared-folders.ts';
+
+const client = new EFSClient({ region: 'eu-west-1' });
+const efs = mockClient(client);
+const FS = 'fs-0123456789abcdef0';
+const folders = new EfsSharedFolders({ client, fileSystemId: FS });
+const DATASETS = { owner: 'ml', name: 'datasets' };
+
+beforeEach(() => {
+  efs.reset();
+});
+
+describe('EfsSharedFolders.ensure', () => {
+  it('creates a tagged access point rooted at /shared/<owner>/<name>, entering as jovyan, with a client token of the folder', async () => {
+    // Prepare
+    efs.on(DescribeAccessPointsCommand).resolves({ AccessPoints: [{ AccessPointId: 'fsap-home', RootDirectory: { Path: '/homes/home-x' }, LifeCycleState: 'available' }] });
+    efs.on(CreateAccessPointCommand).resolves({ AccessPointId: 'fsap-0a1b2c3d4e5f60718' });
+
+    // Act
+    const id = await folders.ensure(DATASETS);
+
+    // Assess
+    expect(id).toBe('fsap-0a1b2c3d4e5f60718');
+    expect(efs.commandCalls(CreateAccessPointCommand)[0]!.args[0].input).toEqual({
+      FileSystemId: FS,
+      ClientToken: 'cassini-folder-ml/datasets',
+      PosixUser: { Uid: 1000, Gid: 100 },
+      RootDirectory: { Path: '/shared/ml/datasets', CreationInfo: { OwnerUid: 1000, OwnerGid: 100, Permissions: '0775' } },
+      Tags: [
+        { Key: 'Name', Value: 'cassini shared folder ml/datasets' },
+        { Key: 'cassini:shared-folder', Value: 'ml/datasets' },
+        { Key: 'cassini:owner', Value: 'ml' },
+      ],
+    });
+  });
+
+  it('reuses the folder\'s access point, across pages, without creating one', async () => {
+    efs.on(DescribeAccessPointsCommand, { FileSystemId: FS }).resolves({ AccessPoints: [], NextToken: 'p2' });
+    efs.on(DescribeAccessPointsCommand, { FileSystemId: FS, NextToken: 'p2' }).resolves({ AccessPoints: [{ AccessPointId: 'fsap-existing', RootDirectory: { Path: '/shared/ml/datasets' }, LifeCycleState: 'available' }] });
+
+    await expect(folders.ensure(DATASETS)).resolves.toBe('fsap-existing');
+    expect(efs.commandCalls(CreateAccessPointCommand)).toHaveLength(0);
+  });
+
+  it('takes the access point a lost create made, when the retried token says it exists', async () => {
+    efs.on(DescribeAccessPointsCommand).resolves({ AccessPoints: [] });
+    efs.on(CreateAccessPointCommand).rejects(new AccessPointAlreadyExists({ message: 'exists', ErrorCode: 'AccessPointAlreadyExists', AccessPointId: 'fsap-made', $metadata: {} }));
+
+    await expect(folders.ensure(DATASETS)).resolves.toBe('fsap-made');
+  });
+
+  it('refuses names that would leave /shared', () => {
+    expect(() => folderPathFor({ owner: '..', name: 'x' })).toThrow(/not a safe directory name/);
+    expect(() => folderPathFor({ owner: 'ml', name: 'a/b' })).toThrow(/not a safe directory name/);
+  });
+});
+
+describe('EfsSharedFolders.remove', () => {
+  it('deletes the folder\'s access point, and nothing when there is none', async () => {
+    efs.on(DescribeAccessPointsCommand).resolvesOnce({ AccessPoints: [{ AccessPointId: 'fsap-d', RootDirectory: { Path: '/shared/ml/datasets' }, LifeCycleState: 'available' }] }).resolves({ AccessPoints: [] });
+    efs.on(DeleteAccessPointCommand).resolves({});
+
+    await folders.remove(DATASETS);
+    await folders.remove(DATASETS);
+
+    expect(efs.commandCalls(DeleteAccessPointCommand).map((c) => c.args[0].input)).toEqual([{ AccessPointId: 'fsap-d' }]);
+  });
+});
