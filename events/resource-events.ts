@@ -69,6 +69,8 @@ export const resourceEventSchemas = {
     /** When the run itself ended; the event's own time is when the job heard of it. */
     finished_at: z.string().optional(),
   }),
+  /** The resource's Dask cluster was scaled through the API; this count wins over the spec's `num_workers` until the spec's `dask_cluster` changes. */
+  DaskClusterScaled: z.object({ num_workers: z.number().int().min(0).max(500) }),
 } as const;
 
 type Schemas = typeof resourceEventSchemas;

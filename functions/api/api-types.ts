@@ -7,6 +7,7 @@ import type { ResourceService } from '../../shared/app/resource-service.ts';
 import type { JobRunService } from '../../shared/app/job-run-service.ts';
 import type { CatalogService } from '../../shared/app/catalog-service.ts';
 import type { TaskDriver } from '../../shared/ports/task-driver.ts';
+import type { DaskService } from '../../shared/app/dask-service.ts';
 
 export interface ApiServices {
   identity: IdentityService;
@@ -16,6 +17,8 @@ export interface ApiServices {
   catalog: CatalogService;
   /** Task logs, where the runtime keeps them readable (the local driver). */
   taskLogs?: Pick<TaskDriver, 'logs'>;
+  /** Dask clusters of resources (`/api/{kind}/{id}/dask`); absent where no Dask runtime is wired. */
+  dask?: DaskService;
   version: string;
 }
 

@@ -19,6 +19,7 @@ import { recipeRoutes } from './routes/recipe-routes.ts';
 import { resourceRoutes } from './routes/resource-routes.ts';
 import { jobRunRoutes } from './routes/job-run-routes.ts';
 import { catalogRoutes } from './routes/catalog-routes.ts';
+import { daskRoutes } from './routes/dask-routes.ts';
 import { openApiDocument } from './openapi.ts';
 import type { Log } from '../observability.ts';
 
@@ -39,7 +40,7 @@ export function apiRoutes(): RouteDefinition[] {
     response: { status: 200, description: 'OpenAPI 3.1' },
     handle: async ({ services }) => ({ status: 200, body: openApiDocument(routes, services.version) }),
   };
-  const routes = [openapi, ...serviceRoutes, ...identityRoutes, ...recipeRoutes, ...jobRunRoutes, ...catalogRoutes, ...resourceRoutes];
+  const routes = [openapi, ...serviceRoutes, ...identityRoutes, ...recipeRoutes, ...jobRunRoutes, ...catalogRoutes, ...daskRoutes, ...resourceRoutes];
   return routes;
 }
 

@@ -38,6 +38,12 @@ import { ServiceReportRecorder } from '../../shared/app/service-report-recorder.
 import { ServiceReactor } from '../../shared/app/consumers/service-reactor.ts';
 import type { RecipeViews } from '../../shared/ports/recipe-views.ts';
 import type { LiveResource } from '../../shared/domain/resource/resource-decider.ts';
+import { IdentityService } from '../../shared/app/identity-service.ts';
+import { taskTokenIssuer } from '../../shared/app/task-token-issuer.ts';
+import { LocalDaskRuntime } from './dask/local-dask-runtime.ts';
+import { DaskReactor } from '../../shared/app/consumers/dask-reactor.ts';
+import { daskAwareDriver } from '../../shared/app/dask-task-environment.ts';
+import { DaskService } from '../../shared/app/dask-service.ts';
 
 /** `state.ssh` locally: ECS Exec has no counterpart here, and the replicas are the user's own processes anyway. */
 const LOCAL_SHELL_REASON =
@@ -133,10 +139,22 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   const services = platformServices({ ...ports, catalogViews, secretStore, store: apiStore });
   const runtimeJobs = new JobRunService({ ...ports, store: runtimeStore });
 
-  const driver = new LocalProcessDriver({ rootDir: tasksDir, ...(options.stopGraceMs !== undefined ? { stopGraceMs: options.stopGraceMs } : {}) });
+  // Tasks read their secrets from the same store, share folders under <DATA_DIR>/shared-folders
+  // (a temporary directory without one), and get a SATURN_TOKEN acting as their owner.
+  const driver = new LocalProcessDriver({
+    rootDir: tasksDir,
+    secrets: secretStore,
+    foldersDir: options.dataDir ? join(options.dataDir, 'shared-folders') : mkdtempSync(join(tmpdir(), 'cassini-shared-folders-')),
+    tokens: taskTokenIssuer(new IdentityService({ ...ports, store: runtimeStore })),
+    ...(options.stopGraceMs !== undefined ? { stopGraceMs: options.stopGraceMs } : {}),
+  });
+  // Dask clusters run as tasks of the same driver; the resources' own tasks get DASK_SCHEDULER_ADDRESS.
+  const daskRuntime = new LocalDaskRuntime({ driver });
+  const daskReactor = new DaskReactor({ runtime: daskRuntime });
+  const taskDriver = daskAwareDriver(driver, daskRuntime);
   const timers = new LocalTimers(logError('timer failed'));
   const launcher = new RunLauncher({
-    driver,
+    driver: taskDriver,
     jobs: runtimeJobs,
     clock: systemClock,
     network: { leaderAddress: () => 'localhost' },
@@ -145,14 +163,16 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   // Deployments and workspaces: the supervisor keeps their replicas; the proxy serves their routes.
   const routes = new RouteTable();
   const serviceReports = new ServiceReportRecorder({ store: runtimeStore, clock: systemClock });
-  const serviceRuntime = new LocalServiceRuntime({ driver, routes, reports: serviceReports, clock: systemClock, ...(options.services ? { options: options.services } : {}) });
-  const serviceReactor = new ServiceReactor({ runtime: serviceRuntime, platformEnvironment: { SATURN_BASE_URL: url } });
+  const serviceRuntime = new LocalServiceRuntime({ driver: taskDriver, routes, reports: serviceReports, clock: systemClock, ...(options.services ? { options: options.services } : {}) });
+  const serviceReactor = new ServiceReactor({ runtime: serviceRuntime, platformEnvironment: { SATURN_BASE_URL: url }, catalog: runtimeStore });
   const scheduler = new LocalJobScheduler((tick) => runtimeJobs.tick(tick.jobId, tick.scheduledFor), logError('schedule tick failed'));
   const feed = new LocalEventFeed({
     store: rawStore,
     checkpoints,
     consumers: [
       new ReadModelProjector({ store: rawStore, views, runViews, catalogViews }),
+      // Before the consumers that launch tasks: a cluster's address is known when they start.
+      daskReactor,
       new JobRunReactor({ jobs: runtimeJobs, launcher, scheduler, timers, clock: systemClock }),
       serviceReactor,
     ],
@@ -161,10 +181,11 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   });
   feedRef.current = feed;
   await feed.catchUp();
+  await daskReactor.recover(views);
   await recoverJobs({ views, jobs: runtimeJobs, launcher, driver, scheduler, timers, now: () => systemClock.now() });
   await serviceReactor.recover(await servedResources(views), { reports: serviceReports, clock: systemClock, running: new Set(driver.running()) });
 
-  const handler = createApi({ services: { ...services, taskLogs: driver, version: PLATFORM_VERSION }, rateLimit: options.rateLimit }) as unknown as ApiHandler;
+  const handler = createApi({ services: { ...services, taskLogs: driver, dask: new DaskService({ store: apiStore, clock: systemClock, runtime: daskRuntime }), version: PLATFORM_VERSION }, rateLimit: options.rateLimit }) as unknown as ApiHandler;
   const http = httpAdapter(handler);
   await options.prepare?.(services);
   ready.proxy = createLocalProxy({ routes, authenticate: (token) => services.identity.authenticate(token) });
@@ -191,6 +212,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       timers.close();
       // Before the driver: replicas stopped by its close are not to be replaced.
       await serviceRuntime.close();
+      await daskRuntime.close();
       await driver.close();
       await launcher.idle();
       await feed.idle();

@@ -15,6 +15,7 @@ import type { NormalizedSpec } from '../recipe/recipe.ts';
 import { addressOf, resourceId } from './resource-identity.ts';
 import { decideJobRun, evolveJobRuns, NO_RUNS, runForKey, type JobRunCommand, type JobRuns } from './job-runs.ts';
 import { decideReplica, endLivePods, evolveReplicas, NO_SERVICE, type ReplicaCommand, type ServiceState } from './service-replicas.ts';
+import { decideDaskScale, scaleSurvives } from './dask-cluster.ts';
 
 export type ResourceStatus = 'pending' | 'running' | 'stopping' | 'stopped' | 'error';
 export type ConcurrencyPolicy = 'Allow' | 'Forbid' | 'Replace';
@@ -37,6 +38,8 @@ export interface LiveResource {
   updatedAt: string;
   /** Stream version of this incarnation's ResourceCreated. */
   firstStreamVersion: number;
+  /** Dask workers asked for through the API (`DaskClusterScaled`); absent or null: the spec's `num_workers`. */
+  daskScaledTo?: number | null;
 }
 
 export interface ResourceState {
@@ -74,6 +77,8 @@ export type ResourceCommand =
   | (CommandMeta & { kind: 'ReportRolledBack'; id: string; revision: number; reason: string })
   /** The runtime saw no request or connection for `idleSeconds`: a workspace past its auto_shutoff stops. */
   | (CommandMeta & { kind: 'ReportIdle'; id: string; idleSeconds: number })
+  /** `POST /api/{kind}/{id}/dask/scale`. */
+  | (CommandMeta & { kind: 'ScaleDaskCluster'; id: string; numWorkers: number })
   | ReplicaCommand
   | JobRunCommand;
 
@@ -190,6 +195,10 @@ function decide(command: ResourceCommand, state: ResourceState): ResourceEvent[]
       const reason = `auto_shutoff: no request or open connection for ${formatIdle(command.idleSeconds)}${shutoff ? ` (auto_shutoff is ${shutoff})` : ''}`;
       return [event('ResourceStopRequested', { reason }, command)];
     }
+    case 'ScaleDaskCluster': {
+      const scaled = decideDaskScale({ id: live.id, spec: live.spec, scaledTo: live.daskScaledTo, numWorkers: command.numWorkers });
+      return scaled ? [event('DaskClusterScaled', scaled, command)] : [];
+    }
     case 'ReportReplicaStarted':
     case 'ReportReplicaReady':
     case 'ReportReplicaExited':
@@ -270,7 +279,9 @@ function evolve(state: ResourceState, e: ResourceEvent): ResourceState {
   switch (e.type) {
     case 'ResourceSpecUpdated': {
       const active = live.status === 'pending' || live.status === 'running';
-      return { ...next, live: { ...touched, spec: e.data.spec as NormalizedSpec, service: active ? nextRevision(live) : live.service } };
+      const spec = e.data.spec as NormalizedSpec;
+      const daskScaledTo = scaleSurvives(live.spec, spec) ? (live.daskScaledTo ?? null) : null;
+      return { ...next, live: { ...touched, spec, service: active ? nextRevision(live) : live.service, daskScaledTo } };
     }
     case 'ResourceStartRequested':
     case 'ResourceRestartRequested':
@@ -308,6 +319,8 @@ function evolve(state: ResourceState, e: ResourceEvent): ResourceState {
     }
     case 'JobScheduleSuspended':
       return { ...next, live: { ...touched, scheduleSuspended: true } };
+    case 'DaskClusterScaled':
+      return { ...next, live: { ...touched, daskScaledTo: e.data.num_workers } };
     case 'JobScheduleResumed':
       return { ...next, live: { ...touched, scheduleSuspended: false } };
     case 'JobRunRequested':

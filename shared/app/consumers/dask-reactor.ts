@@ -1,0 +1,81 @@
+/**
+ * Keeps each resource's Dask cluster in step with the resource: it runs while a deployment or
+ * workspace is started (pending or running) and while a job has an active run, at the worker
+ * count the spec or the last scale asks for, and stops otherwise (a stop, a failure, the last
+ * run's end, a delete, a spec without `dask_cluster`).
+ *
+ * It has to see a batch before the consumers that launch the resource's tasks (job runs,
+ * replicas), so that the scheduler's address is known when they start: place it first. Every
+ * reaction is idempotent (`ensure` brings a cluster to its plan; stopping twice is harmless).
+ */
+import type { CommittedBatch } from '../../ports/event-store.ts';
+import type { DaskRuntime } from '../../ports/dask-runtime.ts';
+import type { RecipeViews } from '../../ports/recipe-views.ts';
+import { RESOURCE_STREAM_PREFIX } from '../resource-model.ts';
+import type { LiveResource, ResourceState } from '../../domain/resource/resource-decider.ts';
+import { resourceId } from '../../domain/resource/resource-identity.ts';
+import { planDaskCluster } from '../../domain/planner/dask-plan.ts';
+import type { ResourceEvent, ResourceEventType } from '../../../events/resource-events.ts';
+
+/** Events after which the cluster may have to start, stop or change. */
+const CLUSTER_EVENTS = new Set<ResourceEventType>([
+  'ResourceStartRequested',
+  'ResourceRestartRequested',
+  'ResourceSpecUpdated',
+  'ResourceStopRequested',
+  'ResourceBecameStopped',
+  'ResourceFailed',
+  'JobRunRequested',
+  'JobRunFinished',
+  'DaskClusterScaled',
+]);
+
+export const DELETED_REASON = 'the resource was deleted';
+
+/** Whether the resource's cluster should run now. */
+export function daskClusterWanted(live: LiveResource): boolean {
+  if (live.type === 'job') return (live.runs?.active.length ?? 0) > 0;
+  return live.status === 'pending' || live.status === 'running';
+}
+
+export class DaskReactor {
+  readonly name = 'dask-reactor';
+
+  constructor(private readonly deps: { runtime: DaskRuntime }) {}
+
+  async handle(batch: CommittedBatch): Promise<void> {
+    if (!batch.streamId.startsWith(RESOURCE_STREAM_PREFIX)) return;
+    const state = batch.snapshot.state as ResourceState;
+    const events = batch.events as unknown as ResourceEvent[];
+    if (events.some((e) => e.type === 'ResourceDeleted')) {
+      await this.deps.runtime.stop(resourceId(state.streamId, state.incarnation), DELETED_REASON);
+      return;
+    }
+    if (state.live && events.some((e) => CLUSTER_EVENTS.has(e.type))) await this.follow(state.live);
+  }
+
+  /**
+   * After a restart of a runtime that loses its clusters with it (local mode): every resource
+   * that should have a cluster gets one again. Call before the replicas and runs are restored.
+   */
+  async recover(views: RecipeViews): Promise<number> {
+    let recovered = 0;
+    let cursor: string | undefined;
+    do {
+      const page = await views.list({ owners: 'all', pageSize: 100, cursor });
+      for (const { resource } of page.views) {
+        if (!planDaskCluster(resource) || !daskClusterWanted(resource)) continue;
+        await this.follow(resource);
+        recovered++;
+      }
+      cursor = page.cursor ?? undefined;
+    } while (cursor);
+    return recovered;
+  }
+
+  private async follow(live: LiveResource): Promise<void> {
+    const plan = planDaskCluster(live);
+    if (plan && daskClusterWanted(live)) await this.deps.runtime.ensure(plan);
+    else await this.deps.runtime.stop(live.id, plan ? `the ${live.type} stopped` : `the ${live.type}'s spec has no dask_cluster any more`);
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * A stand-in `dask` executable for tests on machines without dask: a Node script put first on
+ * PATH. Each process writes `<records>/<pid>.json` with its arguments; `dask scheduler` listens
+ * on --port and serves on --dashboard-address how many connections (workers) it holds;
+ * `dask worker <address>` connects to the address it is given and stays connected until it is
+ * killed. So a test sees the arguments, the ports and whether the workers reached the scheduler.
+ */
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface FakeDask {
+  /** The directory to put first on PATH. */
+  bin: string;
+  records: string;
+}
+
+export interface DaskProcess {
+  pid: number;
+  args: string[];
+}
+
+const SCRIPT = (records: string) => `#!${process.execPath}
+const net = require('node:net');
+const http = require('node:http');
+const fs = require('node:fs');
+const args = process.argv.slice(2);
+const record = ${JSON.stringify(records)} + '/' + process.pid;
+fs.writeFileSync(record + '.tmp', JSON.stringify({ pid: process.pid, args }));
+fs.renameSync(record + '.tmp', record + '.json');
+console.log('fake dask ' + args.join(' '));
+const option = (name) => args[args.indexOf(name) + 1];
+if (args[0] === 'scheduler') {
+  let connections = 0;
+  net.createServer((socket) => { connections++; socket.on('close', () => connections--); socket.on('error', () => {}); })
+    .listen(Number(option('--port')), option('--host') || '0.0.0.0');
+  const dashboard = option('--dashboard-address');
+  const port = Number(dashboard.slice(dashboard.lastIndexOf(':') + 1));
+  http.createServer((req, res) => res.end(JSON.stringify({ workers: connections }))).listen(port, '127.0.0.1');
+} else if (args[0] === 'worker') {
+  const url = new URL(args[1].replace('tcp://', 'http://'));
+  const socket = net.connect(Number(url.port), url.hostname);
+  socket.on('error', (error) => { console.error(String(error)); process.exit(3); });
+  socket.on('close', () => process.exit(4));
+} else {
+  process.exit(2);
+}
+`;
+
+export function makeFakeDask(): FakeDask {
+  const root = mkdtempSync(join(tmpdir(), 'fake-dask-'));
+  const bin = join(root, 'bin');
+  const records = join(root, 'records');
+  mkdirSync(bin);
+  mkdirSync(records);
+  writeFileSync(join(bin, 'dask'), SCRIPT(records));
+  chmodSync(join(bin, 'dask'), 0o755);
+  return { bin, records };
+}
+
+export function daskProcesses(fake: FakeDask): DaskProcess[] {
+  return readdirSync(fake.records).filter((f) => f.endsWith('.json')).map((f) => JSON.parse(readFileSync(join(fake.records, f), 'utf8')) as DaskProcess);
+}
+
+/** Whether the process runs: exists and is not a zombie (an ended process nobody reaped, e.g. in a container whose PID 1 does not). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true;
+  }
+}
+
+/** Workers connected to the fake scheduler, as its dashboard says. */
+export async function connectedWorkers(dashboardUrl: string): Promise<number> {
+  const response = await fetch(dashboardUrl);
+  return ((await response.json()) as { workers: number }).workers;
+}
+
+export async function eventually<T>(probe: () => T | Promise<T>, done: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (done(value) || Date.now() > deadline) return value;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
