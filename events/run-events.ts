@@ -65,6 +65,8 @@ export const runPlanSchema = z.object({
   spot: z.boolean().optional(),
   /** Secrets by reference, repositories, folders, files, packages, role, token owner. Absent in runs queued before attachments existed. */
   attachments: taskAttachmentsSchema.optional(),
+  /** The job attaches a Dask cluster, so its tasks get DASK_SCHEDULER_ADDRESS. Absent in runs queued before it existed: false. */
+  dask_cluster: z.boolean().optional(),
 });
 export type RunPlan = z.infer<typeof runPlanSchema>;
 

@@ -5,6 +5,9 @@
  * from CloudWatch Logs (ECS_CLUSTER, TASK_LOG_GROUP: the cluster tasks run in and their log
  * group); without those two the logs route answers with no lines. Secret values go to Secrets
  * Manager under SECRET_PREFIX (default `cassini/`), the only names the function's role may write.
+ * Dask clusters are described from the cluster's tasks (ECS_CLUSTER, DASK_NAMESPACE_NAME: the
+ * Cloud Map namespace their schedulers are named in); a scale is an event the reactor acts on.
+ * Without them every cluster is `unavailable`, saying why.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
@@ -19,6 +22,8 @@ import { systemClock, systemRandom } from '../../shared/adapters/node-platform.t
 import { PLATFORM_VERSION } from '../../shared/version.ts';
 import { observed, telemetryFor } from '../observability.ts';
 import { ecsExecShellAccess } from '../../shared/adapters/aws/ecs-exec-shell.ts';
+import { EcsDaskInspector } from '../../shared/adapters/aws/ecs-dask-inspector.ts';
+import { DaskService } from '../../shared/app/dask-service.ts';
 
 const telemetry = telemetryFor('api');
 
@@ -48,7 +53,11 @@ function buildApi(): Api {
     cluster && logGroup
       ? new CloudWatchTaskLogs({ ecs: new ECSClient({}), logs: new CloudWatchLogsClient({}), cluster, logGroup, loadRun: (runId) => services.runs.load(runId) })
       : undefined;
-  return createApi({ services: { ...services, ...(taskLogs ? { taskLogs } : {}), version: PLATFORM_VERSION }, logger: telemetry.logger }) as unknown as Api;
+  const namespaceName = process.env.DASK_NAMESPACE_NAME;
+  // Describing a cluster only reads ECS (ListTasks, DescribeTasks); scaling appends an event.
+  const daskRuntime = cluster && namespaceName ? new EcsDaskInspector({ ecs: new ECSClient({}), cluster, namespaceName }) : undefined;
+  const dask = new DaskService({ store, clock: systemClock, ...(daskRuntime ? { runtime: daskRuntime } : {}) });
+  return createApi({ services: { ...services, ...(taskLogs ? { taskLogs } : {}), dask, version: PLATFORM_VERSION }, logger: telemetry.logger }) as unknown as Api;
 }
 
 /** Requests are not logged (their Authorization header is a credential); the error contract logs failures by route. */

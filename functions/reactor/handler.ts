@@ -3,7 +3,9 @@
  * committed batch; the job-run reactor turns it into what must happen next (queue a run,
  * launch its tasks on ECS, stop them, put the job's schedule on EventBridge Scheduler), and
  * the service reactor runs deployments and workspaces as ECS services behind the load balancer
- * (shared/adapters/aws/ecs-service-runtime.ts).
+ * (shared/adapters/aws/ecs-service-runtime.ts). Before both, the Dask reactor starts, scales
+ * and stops each resource's Dask cluster (shared/adapters/aws/ecs-dask-runtime.ts), so the
+ * scheduler is up and named in Cloud Map when the resource's own tasks start with its address.
  *
  * Delivery goes through `deliverInOrder`: a repeated batch is skipped and a gap is read from
  * the table, with checkpoints in the views table. Launches due now run within the batch and
@@ -21,15 +23,22 @@ import { DeferredTimers } from '../../shared/adapters/aws/deferred-timers.ts';
 import { JobRunService } from '../../shared/app/job-run-service.ts';
 import { JobRunReactor } from '../../shared/app/consumers/job-run-reactor.ts';
 import { ServiceReactor } from '../../shared/app/consumers/service-reactor.ts';
+import { IdentityService } from '../../shared/app/identity-service.ts';
+import { taskTokenIssuer } from '../../shared/app/task-token-issuer.ts';
 import { ServiceReportRecorder } from '../../shared/app/service-report-recorder.ts';
 import { ecsServiceRuntimeFromEnv } from '../../shared/adapters/aws/ecs-service-platform.ts';
 import { deliverInOrder, type BatchConsumer } from '../../shared/app/consumers/ordered-delivery.ts';
+import { DaskReactor } from '../../shared/app/consumers/dask-reactor.ts';
+import { ecsDaskRuntimeFromEnv } from '../../shared/adapters/aws/ecs-dask-platform.ts';
+import { cloudMapSchedulerAddress } from '../../shared/adapters/aws/ecs-dask-inspector.ts';
 import type { EventStore } from '../../shared/ports/event-store.ts';
 import type { Checkpoints } from '../../shared/ports/checkpoints.ts';
 import { batchOf } from '../projector/stream-records.ts';
 import { countStreamBatch, observed, telemetryFor } from '../observability.ts';
 
 const telemetry = telemetryFor('reactor');
+/** How long a batch waits for a new Dask scheduler's IP, to name it before the resource's tasks start. */
+const DASK_REGISTER_WITHIN_MS = 60_000;
 
 export interface ReactorDeps {
   store: EventStore;
@@ -51,14 +60,28 @@ function buildDeps(env: NodeJS.ProcessEnv = process.env): ReactorDeps {
     roleArn: required(env, 'SCHEDULER_ROLE_ARN'),
     deadLetterArn: required(env, 'SCHEDULE_DLQ_ARN'),
   });
-  const launcher = ecsPlatformFromEnv(jobs, systemClock, env).control;
+  // Tasks' SATURN_TOKENs are API tokens of their owner, issued and revoked through the event store.
+  const platformExtras = { tokens: taskTokenIssuer(new IdentityService({ store, clock: systemClock, random: systemRandom })), log: telemetry.logger };
+  const launcher = ecsPlatformFromEnv(jobs, systemClock, env, platformExtras).control;
   const jobReactor = new JobRunReactor({ jobs, launcher, scheduler, timers, clock: systemClock });
-  const runtime = ecsServiceRuntimeFromEnv(new ServiceReportRecorder({ store, clock: systemClock }), systemClock, env);
-  const services = new ServiceReactor({ runtime, platformEnvironment: env.PLATFORM_URL ? { SATURN_BASE_URL: env.PLATFORM_URL } : {}, catalog: store });
-  // One consumer (and checkpoint) for both: each ignores the other's streams, and both are idempotent when a batch is retried.
+  const runtime = ecsServiceRuntimeFromEnv(new ServiceReportRecorder({ store, clock: systemClock }), systemClock, env, platformExtras);
+  const namespace = required(env, 'DASK_NAMESPACE_NAME');
+  const services = new ServiceReactor({
+    runtime,
+    platformEnvironment: env.PLATFORM_URL ? { SATURN_BASE_URL: env.PLATFORM_URL } : {},
+    catalog: store,
+    daskSchedulerAddress: (resourceId) => cloudMapSchedulerAddress(resourceId, namespace),
+  });
+  // A scheduler started here is registered in Cloud Map before the batch's tasks launch (its IP comes within seconds).
+  const dask = new DaskReactor({ runtime: ecsDaskRuntimeFromEnv(env, { registerWithinMs: DASK_REGISTER_WITHIN_MS }) });
+  // One consumer (and checkpoint) for all three: each is idempotent when a batch is retried.
+  // The Dask reactor goes first, as in the local feed: a cluster exists before the tasks that use it start.
+  // Its failure is logged, not retried here: the reconciler ensures every cluster each minute, and a
+  // cluster that cannot start must not hold back the runs and services behind it on the stream.
   const reactor: BatchConsumer = {
     name: jobReactor.name,
     handle: async (batch) => {
+      await dask.handle(batch).catch((error: unknown) => telemetry.logger.error('dask cluster reaction failed', { stream: batch.streamId, version: batch.lastVersion, error }));
       await jobReactor.handle(batch);
       await services.handle(batch);
     },

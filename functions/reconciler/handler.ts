@@ -4,31 +4,40 @@
  * and the task-state events left undone: launches after a backoff, timeouts, ended runs their
  * job was not told about, and tasks ECS lost. A run that fails to reconcile is logged and
  * tried again on the next pass. With a load balancer, workspaces nobody used for their
- * auto_shutoff are reported idle (idle-workspaces.ts).
+ * auto_shutoff are reported idle (idle-workspaces.ts). Every Dask cluster that should run is
+ * repaired and every one that should not is torn down (dask-clusters.ts).
  */
 import { dynamoPlatformFromEnv } from '../../shared/adapters/dynamodb/dynamodb-platform.ts';
 import { systemClock, systemRandom } from '../../shared/adapters/node-platform.ts';
 import { ecsPlatformFromEnv } from '../../shared/adapters/aws/ecs-platform.ts';
 import { EcsRunInspector } from '../../shared/adapters/aws/ecs-run-inspector.ts';
 import { JobRunService } from '../../shared/app/job-run-service.ts';
+import { IdentityService } from '../../shared/app/identity-service.ts';
+import { taskTokenIssuer } from '../../shared/app/task-token-issuer.ts';
 import { ServiceReportRecorder } from '../../shared/app/service-report-recorder.ts';
 import { albIdleWorkspacesFromEnv } from '../../shared/adapters/aws/alb-idle-workspaces.ts';
 import { reportIdleWorkspaces, type IdleWorkspacesDeps } from './idle-workspaces.ts';
 import { reconcile, type ReconcileDeps, type ReconcileSummary } from './reconcile.ts';
+import { reconcileDaskClusters, type DaskClustersDeps } from './dask-clusters.ts';
+import { ecsDaskRuntimeFromEnv } from '../../shared/adapters/aws/ecs-dask-platform.ts';
 import { MetricUnit, observed, telemetryFor } from '../observability.ts';
 
 const telemetry = telemetryFor('reconciler');
 
 let deps: ReconcileDeps | undefined;
 let idleDeps: IdleWorkspacesDeps | undefined;
+let daskDeps: DaskClustersDeps | undefined;
 
 function buildDeps(): ReconcileDeps {
   const { store, views, runViews } = dynamoPlatformFromEnv();
   const jobs = new JobRunService({ store, runViews, clock: systemClock, random: systemRandom });
-  const { client, cluster, control } = ecsPlatformFromEnv(jobs, systemClock);
+  // Relaunched runs' tasks get their SATURN_TOKEN as the reactor's do; lost tasks have theirs revoked.
+  const tokens = taskTokenIssuer(new IdentityService({ store, clock: systemClock, random: systemRandom }));
+  const { client, cluster, control, tokenFiles } = ecsPlatformFromEnv(jobs, systemClock, process.env, { tokens, log: telemetry.logger });
   const detector = albIdleWorkspacesFromEnv(systemClock);
   if (detector) idleDeps = { views, detector, reports: new ServiceReportRecorder({ store, clock: systemClock }), clock: systemClock };
-  return { views, jobs, control, ecs: new EcsRunInspector({ client, cluster }), clock: systemClock, log: telemetry.logger };
+  daskDeps = { views, store, runtime: ecsDaskRuntimeFromEnv(), log: telemetry.logger };
+  return { views, jobs, control, ecs: new EcsRunInspector({ client, cluster }), clock: systemClock, log: telemetry.logger, ...(tokenFiles ? { tokenFiles } : {}) };
 }
 
 export const handler = observed(telemetry, async (): Promise<ReconcileSummary> => {
@@ -39,7 +48,15 @@ export const handler = observed(telemetry, async (): Promise<ReconcileSummary> =
     const idle = await reportIdleWorkspaces(idleDeps).catch((error: unknown) => (telemetry.logger.error('could not check idle workspaces', { error }), 0));
     telemetry.metrics.addMetric('WorkspacesIdle', MetricUnit.Count, idle);
   }
-  telemetry.logger.info('reconciled', { ...summary });
+  // Like the idle check: a failed Dask pass leaves the runs' repairs done, and the next pass tries again.
+  const noDask = { ensured: 0, stopped: 0, failed: 0 };
+  const dask = daskDeps
+    ? await reconcileDaskClusters(daskDeps).catch((error: unknown) => (telemetry.logger.error('could not reconcile Dask clusters', { error }), { ...noDask, failed: 1 }))
+    : noDask;
+  telemetry.metrics.addMetric('DaskClustersEnsured', MetricUnit.Count, dask.ensured);
+  telemetry.metrics.addMetric('DaskClustersStopped', MetricUnit.Count, dask.stopped);
+  telemetry.metrics.addMetric('DaskClustersFailedToReconcile', MetricUnit.Count, dask.failed);
+  telemetry.logger.info('reconciled', { ...summary, dask });
   const { metrics } = telemetry;
   metrics.addMetric('ActiveRuns', MetricUnit.Count, summary.activeRuns);
   metrics.addMetric('RunsLaunched', MetricUnit.Count, summary.launched);

@@ -11,14 +11,17 @@
  * - A starting or running run, `LOST_AFTER_MS` after its tasks could have been launched, is
  *   compared with ECS: a task ECS stopped is reported as ECS saw it (a lost state-change
  *   event), a task ECS runs but the run still calls launched is reported started, and a task
- *   ECS has no record of is reported exited without an exit code.
+ *   ECS has no record of is reported exited without an exit code. Either way a task reported
+ *   exited here has its SATURN_TOKEN revoked and its token file deleted (the task-state event
+ *   that would have done it was lost, or never came).
  */
 import type { JobRunService } from '../../shared/app/job-run-service.ts';
 import type { RunTaskControl } from '../../shared/ports/run-task-control.ts';
 import type { RecipeViews } from '../../shared/ports/recipe-views.ts';
 import type { Clock } from '../../shared/ports/platform-clock.ts';
 import type { EcsRunInspector } from '../../shared/adapters/aws/ecs-run-inspector.ts';
-import { reportOf, runTaskOf, type EcsTaskFacts } from '../../shared/adapters/aws/ecs-task-state.ts';
+import { reportOf, runTaskOf, tokenIdOf, type EcsTaskFacts } from '../../shared/adapters/aws/ecs-task-state.ts';
+import type { TaskTokenFiles } from '../../shared/adapters/aws/task-token-files.ts';
 import { runFinished, type Run } from '../../shared/domain/run/run-decider.ts';
 import { jsonConsole, type Log } from '../observability.ts';
 
@@ -34,6 +37,8 @@ export interface ReconcileDeps {
   control: RunTaskControl;
   ecs: Pick<EcsRunInspector, 'liveTasks' | 'stoppedTasksOf'>;
   clock: Clock;
+  /** Job tasks' SATURN_TOKEN files; without them no token is revoked here. */
+  tokenFiles?: Pick<TaskTokenFiles, 'remove'>;
   /** Where a run that fails to reconcile is logged; JSON lines on the console by default. */
   log?: Pick<Log, 'error'>;
 }
@@ -110,6 +115,8 @@ async function reconcileRun(deps: ReconcileDeps, runId: string, liveTasks: () =>
     if (!command || (command.kind === 'ReportTaskStarted' && task.status === 'running')) continue;
     await deps.jobs.report(run.id, { ...command, actor: ACTOR });
     summary.repaired++;
+    // A vanished task's token id is in no ECS record: the token file's tag names it.
+    if (command.kind === 'ReportTaskExited') await deps.tokenFiles?.remove(task.taskId, ecsTask ? tokenIdOf(ecsTask) : undefined);
   }
 }
 

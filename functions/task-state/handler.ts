@@ -8,6 +8,9 @@
  * Tasks of deployments' and workspaces' services report their replicas, and "ECS Deployment
  * State Change" events their rollouts (service-states.ts), through the ServiceReportRecorder.
  *
+ * A job task that stopped has its SATURN_TOKEN revoked and its token file deleted
+ * (shared/adapters/aws/task-token-file-removal.ts), whatever became of its run.
+ *
  * Reports are idempotent (the run decides nothing for a repeated or late one), so the rule's
  * retries are safe; a run that does not exist (deleted, or not ours) is logged and dropped.
  */
@@ -15,7 +18,10 @@ import type { EventBridgeEvent } from 'aws-lambda';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { dynamoPlatformFromEnv } from '../../shared/adapters/dynamodb/dynamodb-platform.ts';
 import { systemClock, systemRandom } from '../../shared/adapters/node-platform.ts';
-import { reportOf, runTaskOf, stateTime, type EcsTaskFacts } from '../../shared/adapters/aws/ecs-task-state.ts';
+import { reportOf, runTaskOf, stateTime, tokenIdOf, type EcsTaskFacts } from '../../shared/adapters/aws/ecs-task-state.ts';
+import { taskTokenFileRemovalFromEnv, type TaskTokenFileRemoval } from '../../shared/adapters/aws/task-token-file-removal.ts';
+import { IdentityService } from '../../shared/app/identity-service.ts';
+import { taskTokenIssuer } from '../../shared/app/task-token-issuer.ts';
 import { EcsServiceInspector } from '../../shared/adapters/aws/ecs-service-inspector.ts';
 import { JobRunService } from '../../shared/app/job-run-service.ts';
 import { ServiceReportRecorder } from '../../shared/app/service-report-recorder.ts';
@@ -30,6 +36,7 @@ export type TaskStateChange = EventBridgeEvent<'ECS Task State Change', EcsTaskF
 
 let jobs: JobRunService | undefined;
 let services: ServiceStateDeps | undefined;
+let tokenFiles: Pick<TaskTokenFileRemoval, 'remove'> | undefined;
 
 /** Reports the change to its run; returns the command sent, or undefined when there was nothing to report. */
 export async function reportTaskState(event: TaskStateChange, target: Pick<JobRunService, 'report'>, now: () => Date = () => new Date()): Promise<RunCommand | undefined> {
@@ -48,6 +55,15 @@ export async function reportTaskState(event: TaskStateChange, target: Pick<JobRu
   return command;
 }
 
+/** Revokes a stopped job task's SATURN_TOKEN and deletes its file; says whether the task had one. */
+export async function retireTaskToken(task: EcsTaskFacts, files: Pick<TaskTokenFileRemoval, 'remove'> | undefined): Promise<boolean> {
+  const ref = runTaskOf(task);
+  const tokenId = tokenIdOf(task);
+  if (!ref || !tokenId || task.lastStatus !== 'STOPPED' || !files) return false;
+  await files.remove(ref.taskId, tokenId);
+  return true;
+}
+
 export const handler = observed(telemetry, async (event: TaskStateChange | DeploymentStateChange): Promise<void> => {
   if (!jobs || !services) {
     const { store, runViews } = dynamoPlatformFromEnv();
@@ -55,6 +71,7 @@ export const handler = observed(telemetry, async (event: TaskStateChange | Deplo
     const cluster = process.env.ECS_CLUSTER;
     if (!cluster) throw new Error('ECS_CLUSTER must be set');
     services = { reports: new ServiceReportRecorder({ store, clock: systemClock }), services: new EcsServiceInspector({ client: new ECSClient({}), cluster }) };
+    tokenFiles = taskTokenFileRemovalFromEnv(process.env, taskTokenIssuer(new IdentityService({ store, clock: systemClock, random: systemRandom })));
   }
   const fallbackAt = event.time ?? systemClock.now().toISOString();
   if (event['detail-type'] === 'ECS Deployment State Change') {
@@ -68,6 +85,7 @@ export const handler = observed(telemetry, async (event: TaskStateChange | Deplo
     return;
   }
   const command = await reportTaskState(event as TaskStateChange, jobs, () => systemClock.now());
+  if (await retireTaskToken((event as TaskStateChange).detail, tokenFiles)) telemetry.metrics.addMetric('TaskTokensRevoked', MetricUnit.Count, 1);
   // A state change that named no run of ours, or reported nothing new, counts as ignored.
   telemetry.metrics.addMetric(command ? 'TaskReportsRecorded' : 'TaskStatesIgnored', MetricUnit.Count, 1);
 });

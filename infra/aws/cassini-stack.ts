@@ -20,6 +20,7 @@ import type { Construct } from 'constructs';
 import type { PlatformConfig } from './config.ts';
 import { Api } from './constructs/api.ts';
 import { Compute } from './constructs/compute.ts';
+import { DaskNetwork } from './constructs/dask-network.ts';
 import { EventStore } from './constructs/event-store.ts';
 import { Identity } from './constructs/identity.ts';
 import { grantManageRoutes, grantManageSignInCallbacks, grantReadRouteTraffic, Ingress } from './constructs/ingress.ts';
@@ -53,6 +54,7 @@ export class CassiniStack extends Stack {
   readonly ingress?: Ingress;
   readonly taskLifecycle: TaskLifecycle;
   readonly integrations: Integrations;
+  readonly daskNetwork: DaskNetwork;
 
   constructor(scope: Construct, id: string, props: CassiniStackProps) {
     super(scope, id, { description: 'Cassini: a self-hosted data-science platform (control plane, compute, storage, ingress)', ...props });
@@ -68,6 +70,8 @@ export class CassiniStack extends Stack {
     this.scheduling = new Scheduling(this, 'Scheduling', { observability });
     this.compute = new Compute(this, 'Compute', { existingVpc: config.vpc, availabilityZones: config.availabilityZones, gpu: config.gpu, ...(config.gitImage ? { gitImage: config.gitImage } : {}) });
     this.storage = new Storage(this, 'Storage', { vpc: this.compute.vpc, clients: this.compute.tasksSecurityGroup });
+    // Dask clusters: schedulers named in Cloud Map, reachable from the platform's tasks only.
+    const daskNetwork = (this.daskNetwork = new DaskNetwork(this, 'DaskNetwork', { vpc: this.compute.vpc, tasksSecurityGroup: this.compute.tasksSecurityGroup }));
     if (config.ingress) {
       this.ingress = new Ingress(this, 'Ingress', { config: config.ingress, vpc: this.compute.vpc, identity, tasksSecurityGroup: this.compute.tasksSecurityGroup });
     }
@@ -95,6 +99,7 @@ export class CassiniStack extends Stack {
         PLATFORM_URL: this.api.url,
         FILE_SYSTEM_ID: this.storage.fileSystem.fileSystemId,
         ...(this.ingress?.environment() ?? {}),
+        ...daskNetwork.daskEnvironment(),
       },
     }));
     this.scheduling.grantManageSchedules(reactor);
@@ -104,6 +109,12 @@ export class CassiniStack extends Stack {
     this.storage.grantManageSharedFolders(reactor);
     grantManageRoutes(this, reactor, this.ingress);
     grantManageSignInCallbacks(reactor, identity.userPool);
+    daskNetwork.grantRunClusters(reactor);
+    // Job tasks' SATURN_TOKEN files: written before RunTask, read by ECS, deleted when the task stops.
+    this.storage.grantWriteTokenFiles(reactor);
+    this.storage.grantReadTokenFiles(this.compute.executionRole);
+    // The Dask runtime finds a cluster's tasks (and the scheduler's IP) by describing them.
+    this.compute.grantDescribeTasks(reactor);
 
     const taskState = (this.taskState = new PlatformFunction(this, 'TaskState', {
       entry: 'functions/task-state/handler.ts',
@@ -112,17 +123,19 @@ export class CassiniStack extends Stack {
     }));
     eventStore.connect(taskState);
     this.compute.grantDescribeServices(taskState);
+    this.storage.grantRemoveTokenFiles(taskState);
     this.taskLifecycle.onTaskStateChange(taskState.fn);
 
     const reconciler = (this.reconciler = new PlatformFunction(this, 'Reconciler', {
       entry: 'functions/reconciler/handler.ts',
-      description: 'Cassini reconciler: backoffs, timeouts and lost tasks, every minute',
+      description: 'Cassini reconciler: backoffs, timeouts, lost tasks and Dask clusters, every minute',
       timeout: Duration.minutes(2),
       environment: {
         ...this.compute.taskEnvironment(),
         PLATFORM_URL: this.api.url,
         FILE_SYSTEM_ID: this.storage.fileSystem.fileSystemId,
         ...(this.ingress ? { LOAD_BALANCER_ARN: this.ingress.loadBalancer.loadBalancerArn } : {}),
+        ...daskNetwork.daskEnvironment(),
       },
     }));
     eventStore.connect(reconciler);
@@ -131,10 +144,17 @@ export class CassiniStack extends Stack {
     this.compute.grantDescribeTasks(reconciler);
     // It relaunches runs (retries), so it gives their tasks shared folders as the reactor does.
     this.storage.grantManageSharedFolders(reconciler);
+    // Relaunched runs' tasks get token files; lost tasks' files are deleted.
+    this.storage.grantWriteTokenFiles(reconciler);
+    // It repairs and tears down Dask clusters (functions/reconciler/dask-clusters.ts).
+    daskNetwork.grantRunClusters(reconciler);
     this.taskLifecycle.reconcileWith(reconciler.fn);
 
     // Job logs on AWS: the API finds a task's log stream (DescribeTasks gives its family) and reads it.
     this.grantReadTaskLogs(this.api.handler);
+    // Dask clusters on AWS: the API describes them from their tasks (ListTasks by startedBy, DescribeTasks).
+    this.api.handler.addEnvironment('DASK_NAMESPACE_NAME', daskNetwork.namespace.namespaceName);
+    this.compute.grantListTasks(this.api.handler);
     observability.watchFunction(scheduleTarget, 'Schedule target');
     observability.watchFunction(taskState, 'Task state');
     observability.watchFunction(reconciler, 'Reconciler');

@@ -67,6 +67,11 @@ export interface ServiceRuntime {
   stop(resourceId: string, reason: string): Promise<void>;
   /** Stops the service and removes what it owns, its home volume included. Idempotent. */
   remove(resourceId: string): Promise<void>;
+  /**
+   * `revision` rolled out: releases what older revisions held and nothing can use any more (on
+   * AWS, their SATURN_TOKENs). Idempotent; a runtime that holds nothing per revision has none.
+   */
+  retireBefore?(resourceId: string, revision: number): Promise<void>;
 }
 
 /** A replica as the runtime reports it: `pod` is its task id, shown as `pod_name`. */

@@ -258,6 +258,8 @@ export class Compute extends Construct {
       TASK_LOG_GROUP: this.taskLogs.logGroupName,
       GPU_CAPACITY_PROVIDER: this.gpuCapacity.capacityProviderName,
       // Tasks' secrets are named by ARN in their definitions (ECS wants ARNs); the random suffix Secrets Manager resolves.
+      // Secrets' full ARNs are resolved by name (shared/adapters/aws/secret-arns.ts), and services' token secrets go under it.
+      SECRET_PREFIX: PLATFORM_SECRET_PREFIX,
       TASK_SECRET_ARN_PREFIX: Stack.of(this).formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: PLATFORM_SECRET_PREFIX, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
       ...(this.gitImage ? { GIT_IMAGE: this.gitImage } : {}),
     };
@@ -266,7 +268,9 @@ export class Compute extends Construct {
   /**
    * Lets `grantee` run the platform's task definitions (`cassini-*` families) in this cluster,
    * tag the tasks it starts, list and stop tasks of this cluster, describe and register task
-   * definitions, and pass the task roles (`grantPassTaskRoles`).
+   * definitions, resolve the full ARNs of the platform's secrets the definitions name
+   * (secretsmanager:DescribeSecret under the platform prefix: metadata, never a value), and pass
+   * the task roles (`grantPassTaskRoles`).
    */
   grantRunTasks(grantee: iam.IGrantable): void {
     const principal = grantee.grantPrincipal;
@@ -281,6 +285,8 @@ export class Compute extends Construct {
     principal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['ecs:ListTasks'], resources: ['*'], conditions: inCluster }));
     // Neither has resource-level permissions.
     principal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['ecs:DescribeTaskDefinition', 'ecs:RegisterTaskDefinition'], resources: ['*'] }));
+    principal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['secretsmanager:DescribeSecret'], resources: [platformSecretsArn(this)] }));
+    acknowledgeGrantedWildcard(grantee, platformSecretsArn(this), `Secrets are created at run time under the platform prefix "${PLATFORM_SECRET_PREFIX}": task definitions name them by the full ARN DescribeSecret returns.`);
     acknowledgeGrantedWildcard(grantee, definitions, `Task definitions are registered at run time, one family per spec hash (${TASK_FAMILY_PREFIX}<hash>): RunTask is allowed on those families, in this cluster only.`);
     acknowledgeGrantedWildcard(grantee, tasks, 'Task ids are chosen by ECS at launch: tagging (at RunTask only) and stopping are allowed on the tasks of this cluster only.');
     this.grantPassTaskRoles(grantee);
@@ -290,7 +296,9 @@ export class Compute extends Construct {
    * Lets `grantee` run deployments and workspaces as ECS services (shared/adapters/aws/ecs-service-runtime.ts):
    * create, update, delete, describe and tag the services named `cassini-*` in this cluster,
    * on the platform's task definitions only. Registering those definitions and passing their
-   * roles is `grantRunTasks`.
+   * roles is `grantRunTasks`. Also each revision's SATURN_TOKEN secret
+   * (shared/adapters/aws/task-token-secrets.ts): create (with tags) and delete secrets under
+   * `<platform prefix>_tasks/` only — never a user's secret.
    */
   grantManageServices(grantee: iam.IGrantable): void {
     const principal = grantee.grantPrincipal;
@@ -306,6 +314,9 @@ export class Compute extends Construct {
     // TagResource: the tags CreateService sets, and the revision tag each update moves.
     principal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['ecs:DeleteService', 'ecs:TagResource'], resources: [services] }));
     this.grantDescribeServices(grantee);
+    const tokenSecrets = taskTokenSecretsArn(this);
+    principal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['secretsmanager:CreateSecret', 'secretsmanager:TagResource', 'secretsmanager:DeleteSecret'], resources: [tokenSecrets] }));
+    acknowledgeGrantedWildcard(grantee, tokenSecrets, `Each service revision's SATURN_TOKEN secret is created at run time under "${PLATFORM_SECRET_PREFIX}${TASK_TOKEN_SECRET_FOLDER}" (named by the revision): creating, tagging and deleting are allowed there only.`);
     acknowledgeGrantedWildcard(grantee, services, `Services are created at run time, one per deployment or workspace (${SERVICE_NAME_PREFIX}<resource id>): allowed on those names in this cluster only.`);
   }
 
@@ -324,6 +335,16 @@ export class Compute extends Construct {
     return Stack.of(this).formatArn({ service: 'ecs', resource: 'service', resourceName: `${this.cluster.clusterName}/${SERVICE_NAME_PREFIX}*` });
   }
 
+  /**
+   * Lets `grantee` list the tasks of this cluster (the API finds a Dask cluster's tasks by
+   * `startedBy`). ListTasks is authorized on container instances: the cluster condition limits it.
+   */
+  grantListTasks(grantee: iam.IGrantable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['ecs:ListTasks'], resources: ['*'], conditions: { ArnEquals: { 'ecs:cluster': this.cluster.clusterArn } } }));
+    const scope = Construct.isConstruct(grantee) ? grantee : Construct.isConstruct(grantee.grantPrincipal) ? grantee.grantPrincipal : undefined;
+    if (scope) Validations.of(scope).acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason: 'ecs:ListTasks has no resource-level permissions; the ecs:cluster condition limits it to this cluster.' });
+  }
+
   /** Lets `grantee` describe the tasks of this cluster. */
   grantDescribeTasks(grantee: iam.IGrantable): void {
     grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['ecs:DescribeTasks'], resources: [this.taskArns()], conditions: { ArnEquals: { 'ecs:cluster': this.cluster.clusterArn } } }));
@@ -337,6 +358,14 @@ export class Compute extends Construct {
 /** The secrets the platform owns: `cassini/...` (Secrets Manager appends a random suffix to every ARN). */
 export function platformSecretsArn(scope: Construct): string {
   return Stack.of(scope).formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${PLATFORM_SECRET_PREFIX}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+}
+
+/** Where tasks' token secrets live under the platform prefix (TASK_TOKEN_FOLDER of task-token-secrets.ts). */
+export const TASK_TOKEN_SECRET_FOLDER = '_tasks/';
+
+/** Tasks' token secrets: `cassini/_tasks/...`. */
+export function taskTokenSecretsArn(scope: Construct): string {
+  return Stack.of(scope).formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${PLATFORM_SECRET_PREFIX}${TASK_TOKEN_SECRET_FOLDER}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
 }
 
 /** The task roles an admin may register: roles under WORKLOAD_ROLE_PATH. */

@@ -6,11 +6,14 @@
  *
  * `daskEnvironment()` is what the functions that run clusters (reactor, reconciler) need to
  * know; `grantRunClusters` the Cloud Map calls they make (ECS calls are `Compute.grantRunTasks`).
+ * The API only describes clusters: it needs the namespace's name, and ECS reads.
  */
+import { Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import { Construct } from 'constructs';
+import { acknowledgeGrantedWildcard } from '../nag.ts';
 
 export const DASK_SCHEDULER_PORT = 8786;
 export const DASK_DASHBOARD_PORT = 8787;
@@ -54,23 +57,52 @@ export class DaskNetwork extends Construct {
   }
 
   /**
-   * The Cloud Map calls of `EcsDaskRuntime`. CreateService and ListServices take no resource
-   * ARN; the instance calls are limited to services of this namespace by condition.
+   * The Cloud Map calls of `EcsDaskRuntime` (shared/adapters/aws/ecs-dask-runtime.ts), and the
+   * Route 53 calls Cloud Map makes with the caller's permissions when it registers or
+   * deregisters an instance (the A record in the namespace's private hosted zone). Services are
+   * created at run time, one per cluster, so their ids are unknown here: the service actions are
+   * allowed on services of this namespace only (condition), CreateService on this namespace.
+   * ECS calls are `Compute.grantRunTasks`.
    */
   grantRunClusters(grantee: iam.IGrantable): void {
-    grantee.grantPrincipal.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['servicediscovery:CreateService', 'servicediscovery:ListServices'], resources: ['*'] }),
-    );
-    grantee.grantPrincipal.addToPrincipalPolicy(
+    const stack = Stack.of(this);
+    const principal = grantee.grantPrincipal;
+    const services = stack.formatArn({ service: 'servicediscovery', resource: 'service', resourceName: '*' });
+    const healthChecks = stack.formatArn({ service: 'route53', region: '', account: '', resource: 'healthcheck', resourceName: '*' });
+    const zone = stack.formatArn({ service: 'route53', region: '', account: '', resource: 'hostedzone', resourceName: this.namespace.namespaceHostedZoneId });
+    const inNamespace = { StringEquals: { 'servicediscovery:NamespaceArn': this.namespace.namespaceArn } };
+    principal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['servicediscovery:CreateService'], resources: [this.namespace.namespaceArn, services] }));
+    principal.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['servicediscovery:RegisterInstance', 'servicediscovery:DeregisterInstance', 'servicediscovery:ListInstances', 'servicediscovery:DeleteService'],
-        resources: ['*'],
-        conditions: { StringEquals: { 'servicediscovery:NamespaceArn': this.namespace.namespaceArn } },
+        resources: [services],
+        conditions: inNamespace,
       }),
     );
-    // RegisterInstance with AWS_INSTANCE_IPV4 writes the A record in the namespace's hosted zone.
-    grantee.grantPrincipal.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['route53:ChangeResourceRecordSets', 'route53:CreateHealthCheck', 'route53:GetHealthCheck', 'route53:DeleteHealthCheck', 'ec2:DescribeInstances'], resources: ['*'] }),
+    principal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['servicediscovery:ListServices'], resources: ['*'] }));
+    // What Cloud Map does on the caller's behalf: A records under this namespace's name in its own zone only.
+    // ForAllValues: the keys are checked when Route 53 receives them, and hold when it does not.
+    principal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['route53:ChangeResourceRecordSets'],
+        resources: [zone],
+        conditions: {
+          'ForAllValues:StringEquals': { 'route53:ChangeResourceRecordSetsRecordTypes': ['A'] },
+          'ForAllValues:StringLike': { 'route53:ChangeResourceRecordSetsNormalizedRecordNames': [`*.${this.namespace.namespaceName}`] },
+        },
+      }),
     );
+    // Listed by Cloud Map as required for RegisterInstance and DeregisterInstance (its services have no health check).
+    principal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['route53:GetHealthCheck', 'route53:DeleteHealthCheck', 'route53:UpdateHealthCheck'], resources: [healthChecks] }));
+    principal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['route53:CreateHealthCheck'], resources: ['*'] }));
+    acknowledgeGrantedWildcard(grantee, services, 'Cloud Map services are created at run time, one per Dask cluster, with ids Cloud Map chooses: allowed only on services of the Dask namespace (servicediscovery:NamespaceArn).');
+    acknowledgeGrantedWildcard(grantee, healthChecks, 'Cloud Map requires the health-check actions for RegisterInstance and DeregisterInstance; the Dask services define no health check, so none is ever made.');
+    const scope = Construct.isConstruct(grantee) ? grantee : Construct.isConstruct(principal) ? principal : undefined;
+    if (scope) {
+      Validations.of(scope).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'servicediscovery:ListServices (filtered by the Dask namespace in the request) and route53:CreateHealthCheck (required by Cloud Map for RegisterInstance; no health check is configured) have no resource-level permissions.',
+      });
+    }
   }
 }

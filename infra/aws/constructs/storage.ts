@@ -5,14 +5,21 @@
  * one per shared folder and per workspace home, are created at run time by the reactor
  * (`grantManageHomes`); tasks mount through them with transit encryption and IAM authorization
  * (the task role, `grantMountThroughAccessPoints`), which the file system policy below insists on.
+ *
+ * Also the tasks bucket: job tasks' SATURN_TOKEN files (`tokens/<task id>.env`,
+ * shared/adapters/aws/task-token-files.ts), written by the launching functions before RunTask,
+ * read by ECS with the execution role, deleted by whoever sees the task stop. Private, encrypted,
+ * TLS only, and a lifecycle rule expires a file after TOKEN_FILE_EXPIRY_DAYS in case nobody did.
  */
-import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as efs from 'aws-cdk-lib/aws-efs';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { WORKLOAD_ROLE_PATH } from '../config.ts';
 import { acknowledgeGrantedWildcard } from '../nag.ts';
+import type { PlatformFunction } from '../platform-function.ts';
 
 /** Tag of the access points that are workspace homes (shared/adapters/aws/efs-home-volumes.ts). */
 export const HOME_TAG = 'cassini:home';
@@ -20,6 +27,13 @@ export const HOME_TAG = 'cassini:home';
 export const RESOURCE_TAG = 'cassini:resource';
 /** Tag of the access points that are shared folders (shared/adapters/aws/efs-shared-folders.ts). */
 export const SHARED_FOLDER_TAG = 'cassini:shared-folder';
+/** The folder of the tasks bucket that holds token files (TOKEN_FILE_FOLDER of task-token-files.ts). */
+export const TOKEN_FILE_PREFIX = 'tokens/';
+/**
+ * A backstop: a task's file is deleted when it stops. ECS reads the file only at the task's start,
+ * and the revocation reads the token's id from the task, so expiring under a long task is harmless.
+ */
+export const TOKEN_FILE_EXPIRY_DAYS = 2;
 
 export interface StorageProps {
   vpc: ec2.IVpc;
@@ -30,6 +44,8 @@ export interface StorageProps {
 export class Storage extends Construct {
   readonly fileSystem: efs.FileSystem;
   readonly securityGroup: ec2.SecurityGroup;
+  /** Job tasks' SATURN_TOKEN files under TOKEN_FILE_PREFIX. */
+  readonly tasksBucket: s3.Bucket;
 
   constructor(scope: Construct, id: string, props: StorageProps) {
     super(scope, id);
@@ -62,6 +78,26 @@ export class Storage extends Construct {
         conditions: { Bool: { 'aws:SecureTransport': 'false' } },
       }),
     );
+    this.tasksBucket = new s3.Bucket(this, 'TasksBucket', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      enforceSSL: true,
+      versioned: false,
+      lifecycleRules: [
+        { id: 'ExpireTokenFiles', prefix: TOKEN_FILE_PREFIX, expiration: Duration.days(TOKEN_FILE_EXPIRY_DAYS) },
+        { id: 'AbortIncompleteUploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+      ],
+      // Kept when the stack goes, like the file system: a non-empty bucket would fail the deletion.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(this.tasksBucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason:
+        'The bucket holds only short-lived SATURN_TOKEN files written and deleted by the platform\'s own functions; ' +
+        'every access is by the platform roles, traced by CloudTrail, and server access logs would only add a second copy of the keys.',
+    });
+
     // Tasks that run as a role an admin registered (under WORKLOAD_ROLE_PATH) mount their homes
     // and shared folders like the default task role does: through an access point, never the root.
     const stack = Stack.of(this);
@@ -134,6 +170,40 @@ export class Storage extends Construct {
       new iam.PolicyStatement({ actions: ['elasticfilesystem:DeleteAccessPoint'], resources: [accessPoints], conditions: { Null: { [`aws:ResourceTag/${SHARED_FOLDER_TAG}`]: 'false' } } }),
     );
     acknowledgeGrantedWildcard(grantee, accessPoints, `Access points get random ids at creation: tagging is allowed only while creating one, deleting only on access points tagged ${SHARED_FOLDER_TAG}.`);
+  }
+
+  /** The token files' objects (`<bucket ARN>/tokens/*`). */
+  private tokenFileArns(): string {
+    return this.tasksBucket.arnForObjects(`${TOKEN_FILE_PREFIX}*`);
+  }
+
+  /**
+   * Lets `fn` give job tasks their SATURN_TOKEN files (shared/adapters/aws/task-token-files.ts):
+   * write one (with its token-id tag) only if absent, read that tag back, delete it. Sets TASKS_BUCKET.
+   */
+  grantWriteTokenFiles(fn: PlatformFunction): void {
+    fn.addEnvironment('TASKS_BUCKET', this.tasksBucket.bucketName);
+    fn.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['s3:PutObject', 's3:PutObjectTagging', 's3:GetObjectTagging', 's3:DeleteObject'], resources: [this.tokenFileArns()] }),
+    );
+    acknowledgeGrantedWildcard(fn.role, this.tokenFileArns(), 'Token files are named by task id at run time: writing, tagging and deleting are allowed under tokens/ of the tasks bucket only.');
+  }
+
+  /** Lets `fn` delete job tasks' token files once they stopped, reading their token-id tag first. Sets TASKS_BUCKET. */
+  grantRemoveTokenFiles(fn: PlatformFunction): void {
+    fn.addEnvironment('TASKS_BUCKET', this.tasksBucket.bucketName);
+    fn.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObjectTagging', 's3:DeleteObject'], resources: [this.tokenFileArns()] }));
+    acknowledgeGrantedWildcard(fn.role, this.tokenFileArns(), 'Token files are named by task id at run time: reading their tag and deleting them are allowed under tokens/ of the tasks bucket only.');
+  }
+
+  /**
+   * Lets ECS (the task execution role) read the token files it hands to tasks as `environmentFiles`:
+   * GetObject under tokens/ only, and the bucket's location, which ECS asks for first.
+   */
+  grantReadTokenFiles(executionRole: iam.Role): void {
+    executionRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [this.tokenFileArns()] }));
+    executionRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetBucketLocation'], resources: [this.tasksBucket.bucketArn] }));
+    acknowledgeGrantedWildcard(executionRole, this.tokenFileArns(), 'Token files are named by task id at run time: ECS may read those under tokens/ of the tasks bucket, nothing else of it.');
   }
 
   /**

@@ -10,6 +10,7 @@ import { posix } from 'node:path';
 import type { KeyValuePair, TaskOverride } from '@aws-sdk/client-ecs';
 import type { TaskSpec } from '../../ports/task-driver.ts';
 import { MAIN_CONTAINER } from './ecs-task-definitions.ts';
+import { TOKEN_ID_VARIABLE } from './ecs-task-state.ts';
 
 /** Relative working directories are read from here, as locally. */
 export const CONTAINER_HOME = '/home/jovyan';
@@ -51,9 +52,23 @@ export function containerEnvironment(spec: TaskSpec): KeyValuePair[] {
   return Object.entries({ ...spec.environment, ...platform }).map(([name, value]) => ({ name, value }));
 }
 
-export function containerOverrides(spec: TaskSpec): TaskOverride {
+/** A job task's SATURN_TOKEN file (task-token-files.ts): ECS reads the object; only its ARN and the token's id are in the request. */
+export interface TokenFileRef {
+  arn: string;
+  tokenId: string;
+}
+
+export function containerOverrides(spec: TaskSpec, tokenFile?: TokenFileRef): TaskOverride {
+  const environment = containerEnvironment(spec);
   const overrides: TaskOverride = {
-    containerOverrides: [{ name: MAIN_CONTAINER, command: [containerScript(spec)], environment: containerEnvironment(spec) }],
+    containerOverrides: [
+      {
+        name: MAIN_CONTAINER,
+        command: [containerScript(spec)],
+        environment: tokenFile ? [...environment, { name: TOKEN_ID_VARIABLE, value: tokenFile.tokenId }] : environment,
+        ...(tokenFile ? { environmentFiles: [{ value: tokenFile.arn, type: 's3' as const }] } : {}),
+      },
+    ],
   };
   const characters = JSON.stringify(overrides).length;
   if (characters > MAX_OVERRIDES_CHARACTERS) throw new OverridesTooLargeError(spec.taskId, characters);

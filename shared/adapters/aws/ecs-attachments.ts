@@ -5,8 +5,8 @@
  * of the definition's content hash (ecs-task-definitions.ts): changed attachments, new family.
  *
  * - Secrets as environment variables: `secrets` of the main container, `valueFrom` the secret's
- *   ARN under the platform prefix (without Secrets Manager's random suffix, which it resolves),
- *   read by ECS with the execution role. The value is in no definition, override or event.
+ *   full ARN under the platform prefix (resolved with DescribeSecret, secret-arns.ts: a partial
+ *   ARN is ambiguous for names ending in `-` and six characters), read by ECS with the execution role. The value is in no definition, override or event.
  * - Secrets as files: the same injection into `CASSINI_SECRET_FILE_<n>`, then the start-up
  *   prelude writes each to its file (0600) and unsets the variable before the user's script.
  * - Config files and extra packages: written and installed by the same prelude, in that order,
@@ -27,6 +27,7 @@ import { posix } from 'node:path';
 import type { ContainerDefinition, ContainerDependency, MountPoint, Secret, Volume } from '@aws-sdk/client-ecs';
 import type { CatalogRef, FolderMount, GitCheckout, TaskAttachments } from '../../ports/task-driver.ts';
 import { HOME_GID, HOME_UID } from './efs-home-volumes.ts';
+import type { SecretArns } from './secret-arns.ts';
 
 /** The init container that clones a task's repositories. */
 export const GIT_CONTAINER = 'git';
@@ -54,6 +55,8 @@ export interface ResolvedAttachments extends Omit<TaskAttachments, 'sharedFolder
   sharedFolders?: Array<FolderMount & { accessPointId: string }>;
   /** The ARN of the secret holding the task's SATURN_TOKEN (task-token-secrets.ts). */
   platformTokenSecretArn?: string;
+  /** Full ARNs of the attached secrets (deploy keys included) by `<owner>/<name>` (secret-arns.ts); a secret not here is named by its partial ARN. */
+  secretArns?: Record<string, string>;
 }
 
 /** What the attachments add to a task definition. */
@@ -83,8 +86,13 @@ export function containerPath(path: string): string {
   return posix.resolve(CONTAINER_HOME, path.replace(/^~(?=\/|$)/, CONTAINER_HOME));
 }
 
-export function secretArn(ref: CatalogRef, settings: Pick<AttachmentSettings, 'secretArnPrefix'>): string {
-  return `${settings.secretArnPrefix}${ref.owner}/${ref.name}`;
+/** The key of a secret in ResolvedAttachments.secretArns. */
+export function secretKey(ref: CatalogRef): string {
+  return `${ref.owner}/${ref.name}`;
+}
+
+export function secretArn(ref: CatalogRef, settings: Pick<AttachmentSettings, 'secretArnPrefix'>, resolved?: Record<string, string>): string {
+  return resolved?.[secretKey(ref)] ?? `${settings.secretArnPrefix}${ref.owner}/${ref.name}`;
 }
 
 /** The install commands of `extra_packages`, in the local driver's order: apt, conda, pip, cran. */
@@ -173,7 +181,7 @@ export function renderAttachments(
   let fileSecrets = 0;
   for (const secret of attachments.secrets ?? []) {
     const name = secret.as === 'environment_variable' ? secret.variable : `${SECRET_FILE_VARIABLE}${fileSecrets++}`;
-    parts.secrets.push({ name, valueFrom: secretArn(secret, settings) });
+    parts.secrets.push({ name, valueFrom: secretArn(secret, settings, attachments.secretArns) });
   }
   if (attachments.platformTokenSecretArn) parts.secrets.push({ name: 'SATURN_TOKEN', valueFrom: attachments.platformTokenSecretArn });
 
@@ -197,7 +205,7 @@ export function renderAttachments(
   });
 
   const repositories = attachments.gitRepositories ?? [];
-  if (repositories.length > 0) parts.initContainers.push(gitContainer(repositories, settings, context, parts));
+  if (repositories.length > 0) parts.initContainers.push(gitContainer(repositories, settings, context, parts, attachments.secretArns));
   return parts;
 }
 
@@ -206,6 +214,7 @@ function gitContainer(
   settings: AttachmentSettings,
   context: { logConfiguration: ContainerDefinition['logConfiguration']; home?: HomeVolume },
   parts: DefinitionAttachments,
+  resolvedArns: Record<string, string> | undefined,
 ): ContainerDefinition {
   const { home } = context;
   const gitMounts: MountPoint[] = home ? [{ sourceVolume: home.volumeName, containerPath: home.mountPath, readOnly: false }] : [];
@@ -223,7 +232,7 @@ function gitContainer(
       parts.mountPoints.push({ sourceVolume: volumeName, containerPath: path, readOnly: false });
     }
     const deployKeyVariable = checkout.deployKey ? `${DEPLOY_KEY_VARIABLE}${n}` : undefined;
-    if (checkout.deployKey && deployKeyVariable) gitSecrets.push({ name: deployKeyVariable, valueFrom: secretArn(checkout.deployKey, settings) });
+    if (checkout.deployKey && deployKeyVariable) gitSecrets.push({ name: deployKeyVariable, valueFrom: secretArn(checkout.deployKey, settings, resolvedArns) });
     return { checkout, destination, volumeRoot: !inHome, ...(deployKeyVariable ? { deployKeyVariable } : {}) };
   });
   parts.dependsOn.push({ containerName: GIT_CONTAINER, condition: 'SUCCESS' });
@@ -240,23 +249,29 @@ function gitContainer(
   };
 }
 
-/** What resolving attachments needs: the shared folders' access points, and the token secret when it is wired. */
+/** What resolving attachments needs: the shared folders' access points, and the secrets' full ARNs. */
 export interface AttachmentResolvers {
   folders?: { ensure(ref: CatalogRef): Promise<string> };
+  /** Without it, secrets are named by their partial ARN. */
+  secrets?: Pick<SecretArns, 'arnOf'>;
 }
 
 /**
  * A task's attachments ready for rendering: each shared folder with its access point (created on
- * first use). The task role goes to the definition's `taskRoleArn`, not here. `platformTokenFor`
- * is left out: the per-task token secret (task-token-secrets.ts) is wired by the caller, which
- * sets `platformTokenSecretArn`.
+ * first use), each secret with its full ARN. The task role goes to the definition's
+ * `taskRoleArn`, not here. `platformTokenFor` is left out: a service's token secret
+ * (task-token-secrets.ts) is wired by the caller, which sets `platformTokenSecretArn`; a job's
+ * token comes as an environment file (task-token-files.ts), outside the definition.
  */
 export async function resolveAttachments(attachments: TaskAttachments | undefined, resolvers: AttachmentResolvers): Promise<ResolvedAttachments | undefined> {
   if (!attachments) return undefined;
   const { sharedFolders, platformTokenFor: _token, taskRoleArn: _role, ...rest } = attachments;
-  if (!sharedFolders?.length) return rest;
-  const { folders } = resolvers;
+  const refs = [...(rest.secrets ?? []), ...(rest.gitRepositories ?? []).flatMap((r) => (r.deployKey ? [r.deployKey] : []))];
+  const { folders, secrets } = resolvers;
+  const secretArns = secrets && refs.length > 0 ? Object.fromEntries(await Promise.all(refs.map(async (ref) => [secretKey(ref), await secrets.arnOf(ref)] as const))) : undefined;
+  const withArns = secretArns ? { ...rest, secretArns } : rest;
+  if (!sharedFolders?.length) return withArns;
   if (!folders) throw new Error('this platform has no file system for shared folders (FILE_SYSTEM_ID)');
   const resolved = await Promise.all(sharedFolders.map(async (folder) => ({ ...folder, accessPointId: await folders.ensure(folder) })));
-  return { ...rest, sharedFolders: resolved };
+  return { ...withArns, sharedFolders: resolved };
 }

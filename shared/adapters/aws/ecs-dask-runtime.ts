@@ -7,7 +7,7 @@
  *   over the name, and the resource's tasks keep the address they were given.
  * - Closed to the world. Tasks run in private subnets with no public IP, in the platform's task
  *   security group and the Dask group, which admits 8786/8787 only from the platform's tasks
- *   (infra/aws/constructs/compute.ts): never 0.0.0.0/0.
+ *   (infra/aws/constructs/dask-network.ts): never 0.0.0.0/0.
  * - Lost workers replaced. `ensure` compares what runs with the plan (`reconcileDaskCluster`)
  *   and repairs it: a worker reclaimed from FARGATE_SPOT or crashed is started again. The
  *   reconciler calls it every minute for every resource whose cluster should run.
@@ -15,16 +15,7 @@
  *   memory, so a Lambda that never saw the start can stop it), deregisters every instance and
  *   deletes the Cloud Map service.
  */
-import {
-  DescribeTasksCommand,
-  ListTasksCommand,
-  RunTaskCommand,
-  StopTaskCommand,
-  type CapacityProviderStrategyItem,
-  type ECSClient,
-  type RunTaskCommandInput,
-  type Task,
-} from '@aws-sdk/client-ecs';
+import { RunTaskCommand, StopTaskCommand, type CapacityProviderStrategyItem, type ECSClient, type RunTaskCommandInput } from '@aws-sdk/client-ecs';
 import {
   CreateServiceCommand,
   DeleteServiceCommand,
@@ -32,30 +23,23 @@ import {
   ListInstancesCommand,
   ListServicesCommand,
   RegisterInstanceCommand,
-  ServiceAlreadyExists,
+  type ServiceAlreadyExists,
   type ServiceDiscoveryClient,
 } from '@aws-sdk/client-servicediscovery';
 import type { DaskClusterDescription, DaskRuntime } from '../../ports/dask-runtime.ts';
-import { STOPPED_CLUSTER } from '../../ports/dask-runtime.ts';
 import type { TaskSpec } from '../../ports/task-driver.ts';
-import {
-  DASK_DASHBOARD_PORT,
-  DASK_SCHEDULER_PORT,
-  daskSchedulerAddress,
-  daskSchedulerCommand,
-  daskWorkerCommand,
-  type DaskClusterPlan,
-} from '../../domain/planner/dask-plan.ts';
-import { reconcileDaskCluster, type ClusterTask, type RegisteredInstance } from '../../domain/planner/dask-reconcile.ts';
+import { daskSchedulerCommand, daskWorkerCommand, type DaskClusterPlan } from '../../domain/planner/dask-plan.ts';
+import { reconcileDaskCluster, type RegisteredInstance } from '../../domain/planner/dask-reconcile.ts';
 import { sizeNamed, type Size } from '../../domain/sizes.ts';
 import type { EcsTaskDefinitions } from './ecs-task-definitions.ts';
 import { containerOverrides } from './container-overrides.ts';
+import { daskGroupOf, daskStartedBy, EcsDaskInspector } from './ecs-dask-inspector.ts';
 import { isNamed } from './sdk-errors.ts';
+
+export { daskStartedBy } from './ecs-dask-inspector.ts';
 
 /** RunTask starts at most this many tasks per call. */
 const RUN_TASK_MAX_COUNT = 10;
-/** DescribeTasks describes at most this many per call. */
-const DESCRIBE_MAX = 100;
 /** Short, so a replaced scheduler's address is found again quickly. */
 const DNS_TTL_SECONDS = 10;
 const MAX_STOP_REASON = 255;
@@ -74,37 +58,64 @@ export interface EcsDaskRuntimeOptions {
   definitions: Pick<EcsTaskDefinitions, 'ensure'>;
   /** The cluster's capacity provider for EC2 GPU instances, for clusters that name GPU sizes. */
   gpuCapacityProvider?: string;
+  /**
+   * How long `ensure` waits for a scheduler it started to get its private IP, to register it at
+   * once: the resource's tasks, launched right after, then resolve the name. 0 (the default)
+   * leaves the registration to the next `ensure` (the reconciler's, within a minute).
+   */
+  registerWithinMs?: number;
+  /** Pause between looks at a starting scheduler; injectable for tests. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
-/** `startedBy` of every task of a resource's cluster: 36 characters at most, letters and digits. */
-export function daskStartedBy(resourceId: string): string {
-  return `dask${resourceId}`.slice(0, 36);
-}
-
-function groupOf(resourceId: string, role: 'scheduler' | 'worker'): string {
-  return `dask-${role}:${resourceId}`;
-}
+const SCHEDULER_POLL_MS = 2_000;
 
 export class EcsDaskRuntime implements DaskRuntime {
   readonly #options: EcsDaskRuntimeOptions;
+  readonly #inspector: EcsDaskInspector;
   readonly #serviceIds = new Map<string, Promise<string>>();
 
   constructor(options: EcsDaskRuntimeOptions) {
     this.#options = options;
+    this.#inspector = new EcsDaskInspector({ ecs: options.ecs, cluster: options.cluster, namespaceName: options.namespaceName });
   }
 
   /** The name the resource's tasks reach the scheduler by. */
   addressOf(resourceId: string): string {
-    return daskSchedulerAddress(`${resourceId}.${this.#options.namespaceName}`, DASK_SCHEDULER_PORT);
+    return this.#inspector.addressOf(resourceId);
   }
 
   async ensure(plan: DaskClusterPlan): Promise<{ schedulerAddress: string | null }> {
+    try {
+      return await this.#ensure(plan);
+    } catch (error) {
+      // A service id remembered from an earlier call whose service another function (the
+      // reactor's stop, the reconciler's) has deleted since: find or create it again, once.
+      if (!isNamed(error, 'ServiceNotFound') || !this.#serviceIds.has(plan.resourceId)) throw error;
+      this.#serviceIds.delete(plan.resourceId);
+      return this.#ensure(plan);
+    }
+  }
+
+  /**
+   * The resources that have something of a cluster here: a Cloud Map service in the namespace
+   * (named by the resource id) or a task started for a cluster. The reconciler stops those
+   * whose resource should have none, so nothing a lost reaction left behind stays.
+   */
+  async clusterIds(): Promise<Set<string>> {
+    const ids = await this.#inspector.resourcesWithTasks();
+    for (const service of await this.#services()) if (service.Name) ids.add(service.Name);
+    return ids;
+  }
+
+  async #ensure(plan: DaskClusterPlan): Promise<{ schedulerAddress: string | null }> {
     const serviceId = await this.#serviceId(plan.resourceId);
     const [running, registered] = await Promise.all([this.#tasks(plan.resourceId), this.#instances(serviceId)]);
-    const actions = reconcileDaskCluster(plan.numWorkers, running.map((r) => r.view), registered);
+    let actions = reconcileDaskCluster(plan.numWorkers, running.map((r) => r.view), registered);
     if (actions.startScheduler) await this.#run(plan, 'scheduler', 1);
     if (actions.startWorkers > 0) await this.#run(plan, 'worker', actions.startWorkers);
     for (const task of actions.stop) await this.#stopTask(task, `the Dask cluster of ${plan.resourceId} has more tasks than its plan`);
+    if (actions.startScheduler && this.#options.registerWithinMs) actions = await this.#awaitScheduler(plan, registered, this.#options.registerWithinMs);
     if (actions.register) {
       await this.#options.discovery.send(
         new RegisterInstanceCommand({
@@ -117,6 +128,19 @@ export class EcsDaskRuntime implements DaskRuntime {
     }
     for (const instance of actions.deregister) await this.#deregister(serviceId, instance);
     return { schedulerAddress: this.addressOf(plan.resourceId) };
+  }
+
+  /** What to register once the scheduler just started has its address, looking until `withinMs` has passed. */
+  async #awaitScheduler(plan: DaskClusterPlan, registered: RegisteredInstance[], withinMs: number) {
+    const sleep = this.#options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+    let actions = reconcileDaskCluster(plan.numWorkers, [], registered);
+    for (let waited = 0; waited < withinMs && !actions.register; waited += SCHEDULER_POLL_MS) {
+      await sleep(SCHEDULER_POLL_MS);
+      const running = (await this.#tasks(plan.resourceId)).map((t) => t.view);
+      // Registration only: what else the cluster lacks is the next ensure's.
+      actions = { ...reconcileDaskCluster(plan.numWorkers, running, registered), startScheduler: false, startWorkers: 0, stop: [] };
+    }
+    return actions;
   }
 
   /**
@@ -135,7 +159,7 @@ export class EcsDaskRuntime implements DaskRuntime {
         cluster: this.#options.cluster,
         taskDefinition: model.taskDefinitionArn,
         startedBy: daskStartedBy(resourceId),
-        group: groupOf(resourceId, 'worker'),
+        group: daskGroupOf(resourceId, 'worker'),
         capacityProviderStrategy: [{ capacityProvider: model.capacityProviderName, weight: 1 }],
         networkConfiguration: this.#network(),
         ...(model.overrides ? { overrides: model.overrides } : {}),
@@ -148,28 +172,20 @@ export class EcsDaskRuntime implements DaskRuntime {
   async stop(resourceId: string, reason: string): Promise<void> {
     for (const { view } of await this.#tasks(resourceId)) await this.#stopTask(view.id, reason);
     const serviceId = await this.#existingServiceId(resourceId);
+    this.#serviceIds.delete(resourceId);
     if (serviceId === null) return;
-    for (const instance of await this.#instances(serviceId)) await this.#deregister(serviceId, instance.id);
     try {
+      for (const instance of await this.#instances(serviceId)) await this.#deregister(serviceId, instance.id);
       await this.#options.discovery.send(new DeleteServiceCommand({ Id: serviceId }));
     } catch (error) {
       // Deregistration is asynchronous in Cloud Map: the next stop (or the reconciler) deletes it.
+      // A service already deleted (by another function) is what a stop wants.
       if (!isNamed(error, 'ResourceInUse', 'ServiceNotFound')) throw error;
     }
-    this.#serviceIds.delete(resourceId);
   }
 
-  async describe(resourceId: string): Promise<DaskClusterDescription> {
-    const tasks = (await this.#tasks(resourceId)).map((t) => t.view);
-    const scheduler = tasks.find((t) => t.role === 'scheduler');
-    if (!scheduler) return STOPPED_CLUSTER;
-    const host = `${resourceId}.${this.#options.namespaceName}`;
-    return {
-      status: scheduler.state === 'running' ? 'running' : 'starting',
-      scheduler_address: this.addressOf(resourceId),
-      dashboard_url: `http://${host}:${DASK_DASHBOARD_PORT}/status`,
-      num_workers: tasks.filter((t) => t.role === 'worker' && t.state === 'running').length,
-    };
+  describe(resourceId: string): Promise<DaskClusterDescription> {
+    return this.#inspector.describe(resourceId);
   }
 
   async schedulerAddress(resourceId: string): Promise<string | null> {
@@ -190,7 +206,7 @@ export class EcsDaskRuntime implements DaskRuntime {
       role === 'scheduler' ? daskSchedulerCommand() : daskWorkerCommand(plan.worker, this.addressOf(plan.resourceId));
     const spec: TaskSpec = {
       taskId: `dask-${role}-${plan.resourceId}`,
-      group: groupOf(plan.resourceId, role),
+      group: daskGroupOf(plan.resourceId, role),
       command,
       ...(plan.startScript ? { startScript: plan.startScript } : {}),
       environment: plan.environment,
@@ -243,32 +259,8 @@ export class EcsDaskRuntime implements DaskRuntime {
     }
   }
 
-  /** The cluster's tasks that run or are coming up. */
-  async #tasks(resourceId: string): Promise<Array<{ view: ClusterTask; task: Task }>> {
-    const arns: string[] = [];
-    let nextToken: string | undefined;
-    do {
-      const page = await this.#options.ecs.send(new ListTasksCommand({ cluster: this.#options.cluster, startedBy: daskStartedBy(resourceId), desiredStatus: 'RUNNING', nextToken }));
-      arns.push(...(page.taskArns ?? []));
-      nextToken = page.nextToken;
-    } while (nextToken);
-    const tasks: Task[] = [];
-    for (let i = 0; i < arns.length; i += DESCRIBE_MAX) {
-      const described = await this.#options.ecs.send(new DescribeTasksCommand({ cluster: this.#options.cluster, tasks: arns.slice(i, i + DESCRIBE_MAX), include: ['TAGS'] }));
-      tasks.push(...(described.tasks ?? []));
-    }
-    return tasks
-      .filter((t) => t.taskArn && t.desiredStatus === 'RUNNING' && t.lastStatus !== 'STOPPED' && t.lastStatus !== 'DEPROVISIONING' && t.lastStatus !== 'STOPPING')
-      .map((task) => ({
-        task,
-        view: {
-          id: taskIdOf(task.taskArn!),
-          role: task.group === groupOf(resourceId, 'scheduler') ? 'scheduler' : 'worker',
-          state: task.lastStatus === 'RUNNING' ? 'running' : 'starting',
-          ip: privateIpOf(task),
-          startedAt: task.startedAt?.toISOString() ?? null,
-        },
-      }));
+  #tasks(resourceId: string) {
+    return this.#inspector.tasks(resourceId);
   }
 
   async #instances(serviceId: string): Promise<RegisteredInstance[]> {
@@ -282,7 +274,11 @@ export class EcsDaskRuntime implements DaskRuntime {
     return instances;
   }
 
-  /** The resource's Cloud Map service, created on first use (CreatorRequestId makes a repeat return the same one). */
+  /**
+   * The resource's Cloud Map service, created on first use. Names are unique in a namespace, so
+   * a repeat or a race gets ServiceAlreadyExists with the existing id. No fixed CreatorRequestId:
+   * Cloud Map would answer a later one (a restart after a stop) with the deleted service.
+   */
   #serviceId(resourceId: string): Promise<string> {
     const known = this.#serviceIds.get(resourceId);
     if (known) return known;
@@ -298,14 +294,14 @@ export class EcsDaskRuntime implements DaskRuntime {
         new CreateServiceCommand({
           Name: resourceId,
           NamespaceId: this.#options.namespaceId,
-          CreatorRequestId: `dask-${resourceId}`,
           Description: `Dask scheduler of resource ${resourceId}`,
           DnsConfig: { RoutingPolicy: 'MULTIVALUE', DnsRecords: [{ Type: 'A', TTL: DNS_TTL_SECONDS }] },
         }),
       );
       return Service!.Id!;
     } catch (error) {
-      if (error instanceof ServiceAlreadyExists && error.ServiceId) return error.ServiceId;
+      const existing = isNamed(error, 'ServiceAlreadyExists') ? (error as Partial<ServiceAlreadyExists>).ServiceId : undefined;
+      if (existing) return existing;
       throw error;
     }
   }
@@ -314,28 +310,20 @@ export class EcsDaskRuntime implements DaskRuntime {
   async #existingServiceId(resourceId: string): Promise<string | null> {
     const known = await this.#serviceIds.get(resourceId)?.catch(() => undefined);
     if (known) return known;
+    return (await this.#services()).find((service) => service.Name === resourceId)?.Id ?? null;
+  }
+
+  /** The namespace's services: one per resource that has (or had) a cluster. */
+  async #services(): Promise<Array<{ Id?: string; Name?: string }>> {
+    const services: Array<{ Id?: string; Name?: string }> = [];
     let NextToken: string | undefined;
     do {
       const page = await this.#options.discovery.send(
         new ListServicesCommand({ Filters: [{ Name: 'NAMESPACE_ID', Values: [this.#options.namespaceId], Condition: 'EQ' }], NextToken }),
       );
-      const found = page.Services?.find((service) => service.Name === resourceId);
-      if (found?.Id) return found.Id;
+      services.push(...(page.Services ?? []));
       NextToken = page.NextToken;
     } while (NextToken);
-    return null;
+    return services;
   }
-}
-
-/** The task's id, the last part of its ARN: what StopTask takes, and the scheduler's Cloud Map instance id. */
-function taskIdOf(taskArn: string): string {
-  return taskArn.slice(taskArn.lastIndexOf('/') + 1);
-}
-
-function privateIpOf(task: Task): string | null {
-  for (const attachment of task.attachments ?? []) {
-    const ip = attachment.details?.find((d) => d.name === 'privateIPv4Address')?.value;
-    if (ip) return ip;
-  }
-  return null;
 }

@@ -10,21 +10,39 @@
  * - `GIT_IMAGE` (optional): the image of the init container that clones repositories
  * - `FILE_SYSTEM_ID` (optional): the EFS file system of shared folders; without it a task with
  *   shared folders fails to start with the reason
+ * - `DASK_NAMESPACE_NAME` (optional): the Cloud Map namespace of Dask schedulers; a job with a
+ *   `dask_cluster` gets `DASK_SCHEDULER_ADDRESS=tcp://<job id>.<namespace>:8786`
+ * - `SECRET_PREFIX` (optional, default `cassini/`): the platform prefix, to resolve secrets' full ARNs
+ * - `TASKS_BUCKET` (optional): the bucket of job tasks' SATURN_TOKEN files (task-token-files.ts);
+ *   with the caller's TaskTokens each job task gets a token, else none
  */
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { EFSClient } from '@aws-sdk/client-efs';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { JobRunService } from '../../app/job-run-service.ts';
 import type { Clock } from '../../ports/platform-clock.ts';
+import type { TaskTokens } from '../../ports/task-tokens.ts';
 import { DEFAULT_GIT_IMAGE, type AttachmentSettings } from './ecs-attachments.ts';
-import { EcsRunTaskControl } from './ecs-run-task-control.ts';
+import { ECS_TASK_NETWORK, EcsRunTaskControl } from './ecs-run-task-control.ts';
+import { cloudMapSchedulerAddress } from './ecs-dask-inspector.ts';
 import { EfsSharedFolders } from './efs-shared-folders.ts';
 import { EcsTaskDefinitions } from './ecs-task-definitions.ts';
-import { EcsTaskLauncher } from './ecs-task-launcher.ts';
+import { EcsTaskLauncher, type EcsTaskLauncherOptions } from './ecs-task-launcher.ts';
+import { SecretArns } from './secret-arns.ts';
+import { taskTokenFilesFromEnv, type TaskTokenFiles } from './task-token-files.ts';
 
 export interface EcsPlatform {
   client: ECSClient;
   cluster: string;
   control: EcsRunTaskControl;
+  /** Job tasks' SATURN_TOKEN files, when the stack has a tasks bucket and the caller gave TaskTokens. */
+  tokenFiles?: TaskTokenFiles;
+}
+
+/** What the caller adds: who issues and revokes tokens (IdentityService over its event store), and where to log. */
+export interface EcsPlatformExtras {
+  tokens?: TaskTokens;
+  log?: EcsTaskLauncherOptions['log'];
 }
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
@@ -42,10 +60,17 @@ export function attachmentSettingsFromEnv(env: NodeJS.ProcessEnv): AttachmentSet
   };
 }
 
-export function ecsPlatformFromEnv(jobs: Pick<JobRunService, 'report'>, clock: Clock, env: NodeJS.ProcessEnv = process.env): EcsPlatform {
+/** A fresh resolver of secrets' full ARNs per definition build (secret-arns.ts). */
+export function secretArnsFromEnv(env: NodeJS.ProcessEnv): () => SecretArns {
+  const client = new SecretsManagerClient({});
+  return () => new SecretArns({ client, ...(env.SECRET_PREFIX ? { prefix: env.SECRET_PREFIX } : {}) });
+}
+
+export function ecsPlatformFromEnv(jobs: Pick<JobRunService, 'report'>, clock: Clock, env: NodeJS.ProcessEnv = process.env, extras: EcsPlatformExtras = {}): EcsPlatform {
   const cluster = required(env, 'ECS_CLUSTER');
   const region = required(env, 'AWS_REGION');
   const client = new ECSClient({});
+  const tokenFiles = taskTokenFilesFromEnv(env, extras.tokens);
   const definitions = new EcsTaskDefinitions({
     client,
     executionRoleArn: required(env, 'TASK_EXECUTION_ROLE_ARN'),
@@ -62,8 +87,14 @@ export function ecsPlatformFromEnv(jobs: Pick<JobRunService, 'report'>, clock: C
     definitions,
     gpuCapacityProvider: required(env, 'GPU_CAPACITY_PROVIDER'),
     ...(env.FILE_SYSTEM_ID ? { folders: new EfsSharedFolders({ client: new EFSClient({}), fileSystemId: env.FILE_SYSTEM_ID }) } : {}),
+    secretArns: secretArnsFromEnv(env),
+    ...(tokenFiles ? { tokenFiles } : {}),
+    ...(extras.log ? { log: extras.log } : {}),
     clock: () => clock.now(),
   });
   const platformEnvironment: Record<string, string> = env.PLATFORM_URL ? { SATURN_BASE_URL: env.PLATFORM_URL } : {};
-  return { client, cluster, control: new EcsRunTaskControl({ client, cluster, launcher, jobs, clock, platformEnvironment }) };
+  // A job's Dask scheduler has a stable Cloud Map name, so its tasks get it in their overrides.
+  const namespace = env.DASK_NAMESPACE_NAME;
+  const network = namespace ? { ...ECS_TASK_NETWORK, daskSchedulerAddress: (jobId: string) => cloudMapSchedulerAddress(jobId, namespace) } : ECS_TASK_NETWORK;
+  return { client, cluster, control: new EcsRunTaskControl({ client, cluster, launcher, jobs, clock, platformEnvironment, network }), ...(tokenFiles ? { tokenFiles } : {}) };
 }

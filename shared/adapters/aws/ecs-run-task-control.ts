@@ -33,6 +33,8 @@ export interface EcsRunTaskControlDeps {
   clock: Clock;
   /** Variables every task gets from the platform (SATURN_BASE_URL, ...). */
   platformEnvironment?: Record<string, string>;
+  /** How tasks reach each other; default ECS_TASK_NETWORK (ecs-platform.ts adds the Dask scheduler's Cloud Map name). */
+  network?: TaskNetwork;
 }
 
 export class EcsRunTaskControl implements RunTaskControl {
@@ -40,7 +42,7 @@ export class EcsRunTaskControl implements RunTaskControl {
 
   async launch(run: Run): Promise<void> {
     if (run.status !== 'queued' || !run.plan) return;
-    const specs = runTasks({ runId: run.id, jobId: run.jobId, jobName: run.jobId, owner: run.owner }, run.plan, ECS_TASK_NETWORK, this.deps.platformEnvironment ?? {});
+    const specs = runTasks({ runId: run.id, jobId: run.jobId, jobName: run.jobId, owner: run.owner }, run.plan, this.deps.network ?? ECS_TASK_NETWORK, this.deps.platformEnvironment ?? {});
     const recorded = await this.deps.jobs.report(run.id, {
       kind: 'RecordTasksLaunched',
       tasks: specs.map((s, rank) => ({ rank, taskId: s.taskId })),

@@ -9,20 +9,25 @@
  *   The same user pool and app client take the routes' sign-in callback URLs.
  *   Without them the stack has no load balancer: a service with routes cannot be served, and
  *   its start is reported failed with the reason.
+ * - `SECRET_PREFIX` (optional, default `cassini/`): where revisions' SATURN_TOKEN secrets go
+ *   (`<prefix>_tasks/<family>`), given the caller's TaskTokens; without them replicas get none.
  */
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { EFSClient } from '@aws-sdk/client-efs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Clock } from '../../ports/platform-clock.ts';
+import type { TaskTokens } from '../../ports/task-tokens.ts';
 import type { ServicePlan, ServiceReports } from '../../ports/service-runtime.ts';
 import { AlbRoutes, type RoutedPort } from './alb-routes.ts';
 import { CognitoCallbackUrls, userPoolIdOf } from './cognito-callback-urls.ts';
-import { EcsServiceRuntime, UnrunnablePlanError, type ServiceRoutes, type SignInCallbacks } from './ecs-service-runtime.ts';
+import { EcsServiceRuntime, UnrunnablePlanError, type EcsServiceRuntimeOptions, type ServiceRoutes, type SignInCallbacks } from './ecs-service-runtime.ts';
 import { EcsTaskDefinitions } from './ecs-task-definitions.ts';
 import { EfsHomeVolumes } from './efs-home-volumes.ts';
 import { EfsSharedFolders } from './efs-shared-folders.ts';
-import { attachmentSettingsFromEnv } from './ecs-platform.ts';
+import { attachmentSettingsFromEnv, secretArnsFromEnv } from './ecs-platform.ts';
+import { TaskTokenSecrets } from './task-token-secrets.ts';
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
   const value = env[name];
@@ -73,8 +78,17 @@ function ingressFromEnv(env: NodeJS.ProcessEnv): { routes: ServiceRoutes; callba
   };
 }
 
-export function ecsServiceRuntimeFromEnv(reports: Pick<ServiceReports, 'failed' | 'stopped'>, clock: Clock, env: NodeJS.ProcessEnv = process.env): EcsServiceRuntime {
+/** What the caller adds: who issues and revokes tokens (IdentityService over its event store), and where to log. */
+export interface EcsServiceExtras {
+  tokens?: TaskTokens;
+  log?: EcsServiceRuntimeOptions['log'];
+}
+
+export function ecsServiceRuntimeFromEnv(reports: Pick<ServiceReports, 'failed' | 'stopped'>, clock: Clock, env: NodeJS.ProcessEnv = process.env, extras: EcsServiceExtras = {}): EcsServiceRuntime {
   const client = new ECSClient({});
+  const tokenSecrets = extras.tokens
+    ? new TaskTokenSecrets({ client: new SecretsManagerClient({}), tokens: extras.tokens, ...(env.SECRET_PREFIX ? { prefix: env.SECRET_PREFIX } : {}) })
+    : undefined;
   const efs = new EFSClient({});
   const fileSystemId = required(env, 'FILE_SYSTEM_ID');
   return new EcsServiceRuntime({
@@ -97,5 +111,8 @@ export function ecsServiceRuntimeFromEnv(reports: Pick<ServiceReports, 'failed' 
     folders: new EfsSharedFolders({ client: efs, fileSystemId }),
     reports,
     clock,
+    secretArns: secretArnsFromEnv(env),
+    ...(tokenSecrets ? { tokenSecrets } : {}),
+    ...(extras.log ? { log: extras.log } : {}),
   });
 }

@@ -14,6 +14,14 @@
  * changes nothing. A plan that can never run (an unknown size, the load balancer's route quota
  * or the app client's callback URL quota reached) is reported `failed` instead of thrown, so the
  * caller does not retry it forever; anything else is thrown for the caller to retry.
+ *
+ * SATURN_TOKEN: a revision whose plan asks for one (`platformTokenFor`, a user owner) gets a
+ * token of its own, held in the secret `<prefix>_tasks/<family>` (task-token-secrets.ts) that
+ * its definition names, so every replica of the revision (and one ECS starts after a rollback
+ * to it) has it. A group-owned resource gets none (a token acts as a user), as locally. The
+ * revisions holding a secret are always a contiguous run ending at the newest one applied:
+ * a rollout of revision N retires those below N (`retireBefore`), a stop or removal all of
+ * them, each time from the newest down to the first revision that has no secret.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -31,6 +39,7 @@ import {
   type Tag,
   type UpdateServiceCommandInput,
 } from '@aws-sdk/client-ecs';
+import { NotFoundError } from '../../domain/errors.ts';
 import { sizeNamed, type Size } from '../../domain/sizes.ts';
 import type { Clock } from '../../ports/platform-clock.ts';
 import type { ServicePlan, ServiceReports, ServiceRuntime } from '../../ports/service-runtime.ts';
@@ -42,7 +51,9 @@ import { resolveAttachments, type AttachmentResolvers } from './ecs-attachments.
 import type { EfsHomeVolumes } from './efs-home-volumes.ts';
 import { MAIN_CONTAINER, type EcsTaskDefinitions, type ServiceContainerParams } from './ecs-task-definitions.ts';
 import { serviceWoundDown } from './ecs-service-state.ts';
-import { resourceTags, serviceFamilyFor, serviceNameFor } from './service-names.ts';
+import { MissingSecretError, type SecretArns } from './secret-arns.ts';
+import { resourceTags, revisionOfTaskDefinition, serviceFamilyFor, serviceNameFor } from './service-names.ts';
+import type { TaskTokenSecrets } from './task-token-secrets.ts';
 
 /** CreateService's clientToken: at most 36 ASCII characters. */
 const MAX_CLIENT_TOKEN = 36;
@@ -83,6 +94,12 @@ export interface EcsServiceRuntimeOptions {
   folders?: AttachmentResolvers['folders'];
   reports: Pick<ServiceReports, 'failed' | 'stopped'>;
   clock: Clock;
+  /** A fresh resolver of secrets' full ARNs per apply (secret-arns.ts); without it secrets are named by partial ARN. */
+  secretArns?: () => Pick<SecretArns, 'arnOf'>;
+  /** Revisions' SATURN_TOKEN secrets (task-token-secrets.ts); without it replicas get none. */
+  tokenSecrets?: Pick<TaskTokenSecrets, 'create' | 'remove'>;
+  /** Where a revision that gets no SATURN_TOKEN is said. */
+  log?: { info(message: string, attributes: Record<string, unknown>): void };
 }
 
 /** The revision itself in the token when it fits (readable in CloudTrail), else a hash of both. */
@@ -126,6 +143,13 @@ function sameLoadBalancers(a: LoadBalancer[] | undefined, b: LoadBalancer[]): bo
   return key(a ?? []) === key(b);
 }
 
+/** The newest revision a service has run or is rolling out, read from its task definitions. */
+export function newestRevisionOf(service: Service | undefined): number | undefined {
+  const definitions = [service?.taskDefinition, ...(service?.deployments ?? []).map((d) => d.taskDefinition)];
+  const revisions = definitions.flatMap((d) => (d ? [revisionOfTaskDefinition(d)?.revision] : [])).filter((r): r is number => r !== undefined);
+  return revisions.length > 0 ? Math.max(...revisions) : undefined;
+}
+
 function sameCapacity(a: CapacityProviderStrategyItem[] | undefined, b: CapacityProviderStrategyItem[]): boolean {
   return (a ?? []).map((c) => c.capacityProvider).join(',') === b.map((c) => c.capacityProvider).join(',');
 }
@@ -137,7 +161,7 @@ export class EcsServiceRuntime implements ServiceRuntime {
     try {
       await this.rollTo(plan);
     } catch (error) {
-      if (!(error instanceof UnrunnablePlanError || error instanceof RouteLimitError || error instanceof CallbackUrlLimitError)) throw error;
+      if (!(error instanceof UnrunnablePlanError || error instanceof RouteLimitError || error instanceof CallbackUrlLimitError || error instanceof MissingSecretError)) throw error;
       await this.options.reports.failed({ resourceId: plan.resourceId, revision: plan.revision, reason: error.message, at: this.now() });
     }
   }
@@ -150,8 +174,15 @@ export class EcsServiceRuntime implements ServiceRuntime {
     if (service?.status === 'ACTIVE' && service.desiredCount !== 0) {
       await client.send(new UpdateServiceCommand({ cluster, service: serviceNameFor(resourceId), desiredCount: 0 }));
     }
+    // Replicas being stopped have read their token; it stops acting now.
+    await this.retireFrom(resourceId, newestRevisionOf(service));
     // With replicas still running, the task-state function reports `stopped` when the last one stops.
     if (serviceWoundDown(service && { ...service, desiredCount: 0 })) await this.options.reports.stopped({ resourceId, at: this.now() });
+  }
+
+  /** `revision` rolled out: no replica of an older revision runs, nor can ECS roll back to one, so their tokens go. */
+  async retireBefore(resourceId: string, revision: number): Promise<void> {
+    await this.retireFrom(resourceId, revision - 1);
   }
 
   async remove(resourceId: string): Promise<void> {
@@ -164,6 +195,7 @@ export class EcsServiceRuntime implements ServiceRuntime {
     await this.withdrawSignIn(resourceId);
     await routes.remove(resourceId);
     await homes.removeOf(resourceId);
+    await this.retireFrom(resourceId, newestRevisionOf(service));
     if (serviceWoundDown(service && { ...service, status: 'DRAINING' })) await this.options.reports.stopped({ resourceId, at: this.now() });
   }
 
@@ -173,7 +205,10 @@ export class EcsServiceRuntime implements ServiceRuntime {
     const accessPointId = plan.homeVolume ? await this.options.homes.ensure(plan.homeVolume, plan) : undefined;
     const home = accessPointId ? { fileSystemId: this.options.fileSystemId, accessPointId } : undefined;
     const { attachments: planned } = plan.task;
-    const attachments = await resolveAttachments(planned, { ...(this.options.folders ? { folders: this.options.folders } : {}) });
+    const { folders, secretArns } = this.options;
+    const resolved = await resolveAttachments(planned, { ...(folders ? { folders } : {}), ...(secretArns ? { secrets: secretArns() } : {}) });
+    const platformTokenSecretArn = planned?.platformTokenFor === undefined ? undefined : await this.tokenSecretFor(plan, planned.platformTokenFor);
+    const attachments = resolved && platformTokenSecretArn ? { ...resolved, platformTokenSecretArn } : resolved;
     const taskDefinition = await this.options.definitions.ensureService({
       image: plan.image,
       size,
@@ -243,6 +278,28 @@ export class EcsServiceRuntime implements ServiceRuntime {
       loadBalancers,
       forceNewDeployment: sameDefinition && replicasDiffer,
     };
+  }
+
+  /** The ARN of the revision's token secret (made on its first apply), or undefined when the owner is no user. */
+  private async tokenSecretFor(plan: ServicePlan, owner: string): Promise<string | undefined> {
+    const { tokenSecrets } = this.options;
+    if (!tokenSecrets) return undefined;
+    try {
+      return await tokenSecrets.create(owner, serviceFamilyFor(plan.resourceId, plan.revision));
+    } catch (error) {
+      if (!(error instanceof NotFoundError)) throw error;
+      this.options.log?.info('no SATURN_TOKEN: the owner is not a user, and a token acts as a user', { resource: plan.resourceId, revision: plan.revision, owner });
+      return undefined;
+    }
+  }
+
+  /** Retires the token secrets of `revision` and the revisions below it, down to the first without one. */
+  private async retireFrom(resourceId: string, revision: number | undefined): Promise<void> {
+    const { tokenSecrets } = this.options;
+    if (!tokenSecrets || revision === undefined) return;
+    for (let r = revision; r >= 1; r--) {
+      if (!(await tokenSecrets.remove(serviceFamilyFor(resourceId, r)))) return;
+    }
   }
 
   /** Takes the callback URLs of the resource's signed-in rules off the app client, but those of the hosts kept. */

@@ -7,6 +7,12 @@
  *
  * The tasks carry the run in `startedBy` (ListTasks filters on it) and `group`, and the spec's
  * labels as tags for cost allocation.
+ *
+ * SATURN_TOKEN: when the plan asks for one (`platformTokenFor`), each task's token is written to
+ * its own object before its RunTask (task-token-files.ts) and named in `environmentFiles`, so
+ * the token is in no request and the definition stays shared. A group-owned resource gets no
+ * token (a token acts as a user), as locally; a task that fails to start for good has its token
+ * revoked at once, and the task-state function revokes the others when they stop.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -18,10 +24,13 @@ import {
   type RunTaskCommandOutput,
   type Tag,
 } from '@aws-sdk/client-ecs';
+import { NotFoundError } from '../../domain/errors.ts';
 import { sizeNamed, type Size } from '../../domain/sizes.ts';
 import type { LaunchedTask, TaskAttachments, TaskSpec } from '../../ports/task-driver.ts';
-import { containerOverrides, SERVICE_PORT } from './container-overrides.ts';
+import { containerOverrides, SERVICE_PORT, type TokenFileRef } from './container-overrides.ts';
 import { resolveAttachments, type AttachmentResolvers } from './ecs-attachments.ts';
+import type { SecretArns } from './secret-arns.ts';
+import type { TaskTokenFiles } from './task-token-files.ts';
 import type { EcsTaskDefinitions } from './ecs-task-definitions.ts';
 import { LaunchQueue, RetryableLaunchError } from './launch-queue.ts';
 import { errorMessage, isNamed, isThrottling, isTransient } from './sdk-errors.ts';
@@ -52,6 +61,12 @@ export interface EcsTaskLauncherOptions {
   gpuCapacityProvider: string;
   /** Shared folders' EFS access points (efs-shared-folders.ts); without it a task with shared folders cannot start. */
   folders?: AttachmentResolvers['folders'];
+  /** A fresh resolver of secrets' full ARNs per launch (secret-arns.ts); without it secrets are named by partial ARN. */
+  secretArns?: () => Pick<SecretArns, 'arnOf'>;
+  /** Where each task's SATURN_TOKEN is written (task-token-files.ts); without it tasks get none. */
+  tokenFiles?: Pick<TaskTokenFiles, 'write' | 'remove'>;
+  /** Where a task that gets no SATURN_TOKEN, and a token that could not be revoked, are said. */
+  log?: { info(message: string, attributes: Record<string, unknown>): void; warn(message: string, attributes: Record<string, unknown>): void };
   /** Shared by every launch of the process, so the rate holds across runs. Default: Fargate's documented rate. */
   queue?: LaunchQueue;
   clock?: () => Date;
@@ -112,14 +127,16 @@ export class EcsTaskLauncher {
   async launch(specs: TaskSpec[], plan: LaunchPlan): Promise<LaunchOutcome[]> {
     const size = sizeNamed(plan.instance_type);
     if (!size) throw new Error(`unknown size ${JSON.stringify(plan.instance_type)}`);
-    const attachments = await resolveAttachments(plan.attachments, { ...(this.options.folders ? { folders: this.options.folders } : {}) });
+    const { folders, secretArns } = this.options;
+    const attachments = await resolveAttachments(plan.attachments, { ...(folders ? { folders } : {}), ...(secretArns ? { secrets: secretArns() } : {}) });
     const taskDefinition = await this.options.definitions.ensure({
       image: plan.image,
       size,
       ...(plan.taskRoleArn ? { taskRoleArn: plan.taskRoleArn } : {}),
       ...(attachments ? { attachments } : {}),
     });
-    return Promise.all(specs.map((spec) => this.launchOne(spec, taskDefinition, size, plan.spot)));
+    const owner = plan.attachments?.platformTokenFor;
+    return Promise.all(specs.map((spec) => this.launchOne(spec, taskDefinition, size, plan.spot, owner)));
   }
 
   /** Stops a task; stopping one that has stopped, or is gone, is fine. */
@@ -134,7 +151,7 @@ export class EcsTaskLauncher {
   }
 
   /** The RunTask request for one task; the same on every attempt, as the clientToken requires. */
-  private runTaskInput(spec: TaskSpec, taskDefinition: string, size: Size, spot: boolean): RunTaskCommandInput {
+  private runTaskInput(spec: TaskSpec, taskDefinition: string, size: Size, spot: boolean, tokenFile?: TokenFileRef): RunTaskCommandInput {
     const { cluster, subnets, securityGroups } = this.options;
     const runId = spec.labels.run ?? spec.group;
     const gpu = size.capacity.kind === 'ec2-gpu' ? size.capacity : undefined;
@@ -149,7 +166,7 @@ export class EcsTaskLauncher {
       // One GPU provider may span instance types; the size names the one it must land on.
       ...(gpu ? { placementConstraints: [{ type: 'memberOf' as const, expression: `attribute:ecs.instance-type == ${gpu.instanceType}` }] } : {}),
       networkConfiguration: { awsvpcConfiguration: { subnets, securityGroups, assignPublicIp: 'DISABLED' } },
-      overrides: containerOverrides(spec),
+      overrides: containerOverrides(spec, tokenFile),
       // Task definitions are shared across resources, so their tags say nothing about a run:
       // the run's own tags go on the task, and nothing is propagated.
       tags: tagsFor(spec.labels),
@@ -165,14 +182,42 @@ export class EcsTaskLauncher {
     return [{ capacityProvider: spot ? 'FARGATE_SPOT' : 'FARGATE', weight: 1 }];
   }
 
-  private async launchOne(spec: TaskSpec, taskDefinition: string, size: Size, spot: boolean): Promise<LaunchOutcome> {
+  private async launchOne(spec: TaskSpec, taskDefinition: string, size: Size, spot: boolean, owner: string | undefined): Promise<LaunchOutcome> {
+    let tokenFile: TokenFileRef | undefined;
     try {
-      const input = this.runTaskInput(spec, taskDefinition, size, spot);
+      tokenFile = owner === undefined ? undefined : await this.tokenFileFor(owner, spec.taskId);
+      const input = this.runTaskInput(spec, taskDefinition, size, spot, tokenFile);
       const launched = await this.queue.submit(() => this.attempt(spec.taskId, input));
       return { status: 'started', ...launched };
     } catch (error) {
+      // No task will stop to revoke it: the token goes now.
+      if (tokenFile) await this.removeTokenFile(spec.taskId, tokenFile.tokenId);
       // Every error that reaches here was worded for a person by this adapter or the queue.
       return { status: 'failed', taskId: spec.taskId, reason: error instanceof Error ? error.message : String(error) };
+    }
+  }
+
+  /** The task's token file, or undefined when the owner is no user (or tokens are not wired). */
+  private async tokenFileFor(owner: string, taskId: string): Promise<TokenFileRef | undefined> {
+    const { tokenFiles } = this.options;
+    if (!tokenFiles) return undefined;
+    try {
+      return await tokenFiles.write(owner, taskId);
+    } catch (error) {
+      if (error instanceof NotFoundError) {
+        this.options.log?.info('no SATURN_TOKEN: the owner is not a user, and a token acts as a user', { task: taskId, owner });
+        return undefined;
+      }
+      throw new Error(`the task's SATURN_TOKEN could not be issued: ${errorMessage(error)}`, { cause: error });
+    }
+  }
+
+  private async removeTokenFile(taskId: string, tokenId: string): Promise<void> {
+    try {
+      await this.options.tokenFiles?.remove(taskId, tokenId);
+    } catch (error) {
+      // The launch outcome matters more; the token still expires (TASK_TOKEN_DAYS).
+      this.options.log?.warn('could not revoke the SATURN_TOKEN of a task that did not start', { task: taskId, tokenId, error });
     }
   }
 

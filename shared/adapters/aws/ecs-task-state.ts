@@ -17,6 +17,11 @@ const GROUP_PREFIX = 'run:';
  * task-definition commands, and the task-state Lambda's bundle (and role) should not carry them.
  */
 export const TASK_CONTAINER = 'main';
+/**
+ * The variable that carries the id of a job task's SATURN_TOKEN (task-token-files.ts) in RunTask's
+ * overrides: an id is what records may keep, and it lets whoever sees the task stop revoke the token.
+ */
+export const TOKEN_ID_VARIABLE = 'CASSINI_TOKEN_ID';
 
 /** The family of a task definition ARN (`…:task-definition/<family>:<revision>`). */
 export function familyOf(taskDefinitionArn: string): string | undefined {
@@ -60,6 +65,13 @@ export function runTaskOf(task: EcsTaskFacts): RunTaskRef | undefined {
   if (rankText === undefined || !/^\d+$/.test(rankText)) return undefined;
   const rank = Number(rankText);
   return { runId, rank, taskId: runTaskId(runId, rank) };
+}
+
+/** The id of the task's SATURN_TOKEN, when the launcher gave it one. */
+export function tokenIdOf(task: EcsTaskFacts): string | undefined {
+  const overrides = task.overrides?.containerOverrides ?? [];
+  const main = overrides.find((o) => o.name === TASK_CONTAINER) ?? overrides[0];
+  return main?.environment?.find((e) => e.name === TOKEN_ID_VARIABLE)?.value || undefined;
 }
 
 /** Why a stopped task ended, in words its owner can act on. */

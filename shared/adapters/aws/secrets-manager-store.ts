@@ -20,8 +20,9 @@ import {
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import type { SecretRef, SecretWriter } from '../../ports/secret-store.ts';
+import { DEFAULT_SECRET_PREFIX, secretName } from './secret-names.ts';
 
-export const DEFAULT_SECRET_PREFIX = 'cassini/';
+export { DEFAULT_SECRET_PREFIX, secretName };
 /** Days a deleted secret stays recoverable (7 to 30; 7 keeps a deleted name blocked the shortest). */
 export const RECOVERY_WINDOW_DAYS = 7;
 
@@ -29,11 +30,6 @@ export interface SecretsManagerOptions {
   client: SecretsManagerClient;
   /** Ends with `/`; e.g. `cassini/`. */
   prefix?: string;
-}
-
-/** The Secrets Manager name of a secret. */
-export function secretName(ref: SecretRef, prefix = DEFAULT_SECRET_PREFIX): string {
-  return `${prefix}${ref.owner}/${ref.name}`;
 }
 
 function named(error: unknown, name: string): boolean {

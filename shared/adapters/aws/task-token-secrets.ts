@@ -17,7 +17,7 @@ import {
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import type { TaskTokens } from '../../ports/task-tokens.ts';
-import { DEFAULT_SECRET_PREFIX } from './secrets-manager-store.ts';
+import { DEFAULT_SECRET_PREFIX } from './secret-names.ts';
 
 export const TOKEN_ID_TAG = 'cassini:token-id';
 /**
@@ -76,15 +76,15 @@ export class TaskTokenSecrets {
     }
   }
 
-  /** Revokes the key's token and deletes its secret; nothing to remove is fine. */
-  async remove(key: string): Promise<void> {
+  /** Revokes the key's token and deletes its secret; nothing to remove is fine. Says whether there was a secret. */
+  async remove(key: string): Promise<boolean> {
     const name = this.nameFor(key);
     let tokenId: string | undefined;
     try {
       const described = await this.options.client.send(new DescribeSecretCommand({ SecretId: name }));
       tokenId = described.Tags?.find((t) => t.Key === TOKEN_ID_TAG)?.Value;
     } catch (error) {
-      if ((error as { name?: unknown }).name === 'ResourceNotFoundException') return;
+      if ((error as { name?: unknown }).name === 'ResourceNotFoundException') return false;
       throw error;
     }
     if (tokenId) await this.options.tokens.revoke(tokenId);
@@ -94,5 +94,6 @@ export class TaskTokenSecrets {
       const name = (error as { name?: unknown }).name;
       if (name !== 'ResourceNotFoundException' && name !== 'InvalidRequestException') throw error;
     }
+    return true;
   }
 }

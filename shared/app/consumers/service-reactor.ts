@@ -3,6 +3,8 @@
  * start, restart or spec change of an active service applies its plan (the runtime starts it
  * or rolls it to the new revision), a stop stops it, a delete removes it and its home.
  *
+ * A revision rolled out lets the runtime release what older revisions held (`retireBefore`).
+ *
  * Every reaction is idempotent (the runtime ignores a revision it already runs, and stopping
  * or removing twice is harmless), which is what at-least-once delivery needs.
  */
@@ -26,6 +28,8 @@ export interface ServiceReactorDeps {
   platformEnvironment: Record<string, string>;
   /** Where the catalog is read for the attachments' facts (folder modes, role ARNs); without it, folders are read-write and no role is attached. */
   catalog?: EventStore;
+  /** Where a resource's Dask scheduler is reached, when known before it runs (AWS: its Cloud Map name); see `ServicePlanContext`. */
+  daskSchedulerAddress?: (resourceId: string) => string;
 }
 
 export class ServiceReactor {
@@ -46,6 +50,8 @@ export class ServiceReactor {
     }
     const live = state.live;
     if (!live) return;
+    const rolledOut = events.find((e): e is Extract<ResourceEvent, { type: 'ServiceRolledOut' }> => e.type === 'ServiceRolledOut');
+    if (rolledOut) await this.deps.runtime.retireBefore?.(live.id, rolledOut.data.revision);
     const stop = events.find((e): e is Extract<ResourceEvent, { type: 'ResourceStopRequested' }> => e.type === 'ResourceStopRequested');
     if (stop) await this.deps.runtime.stop(live.id, stop.data.reason ?? `stopped by ${stop.actor}`);
     if (events.some((e) => APPLY_EVENTS.has(e.type)) && isActive(live)) await this.apply(live);
@@ -77,7 +83,8 @@ export class ServiceReactor {
 
   private async apply(live: LiveResource): Promise<void> {
     const catalog = this.deps.catalog ? await attachmentFacts(this.deps.catalog, live.owner, live.spec) : undefined;
-    await this.deps.runtime.apply(planService(live, { platformEnvironment: this.deps.platformEnvironment, ...(catalog ? { catalog } : {}) }));
+    const { platformEnvironment, daskSchedulerAddress } = this.deps;
+    await this.deps.runtime.apply(planService(live, { platformEnvironment, ...(catalog ? { catalog } : {}), ...(daskSchedulerAddress ? { daskSchedulerAddress } : {}) }));
   }
 }
 

@@ -1,11 +1,13 @@
 /**
  * What a run of a job executes, fixed when the run is queued: the job's command and
- * environment with the run's overrides applied, its image, size, scale, timeout and attachments.
+ * environment with the run's overrides applied, its image, size, scale, timeout and attachments,
+ * and whether the job attaches a Dask cluster.
  */
 import type { RunPlan } from '../../../events/run-events.ts';
 import type { NormalizedSpec } from '../recipe/recipe.ts';
 import { durationSeconds } from '../recipe/fields.ts';
 import { planAttachments, type AttachmentCatalogFacts } from './task-attachments.ts';
+import { daskClusterOf } from '../resource/dask-cluster.ts';
 
 export interface RunOverrides {
   command?: string;
@@ -26,5 +28,6 @@ export function planRun(spec: NormalizedSpec, overrides: RunOverrides = {}, cata
     working_directory: (spec.working_directory as string | undefined) ?? null,
     spot: spec.use_spot_instance === true,
     attachments: planAttachments(spec, spec.owner, catalog),
+    ...(daskClusterOf(spec) ? { dask_cluster: true } : {}),
   };
 }

@@ -5,6 +5,7 @@
  */
 import type { TaskSpec } from '../../ports/task-driver.ts';
 import type { RunPlan } from '../../../events/run-events.ts';
+import { DASK_ADDRESS_VARIABLE } from './dask-plan.ts';
 
 export interface RunIdentity {
   runId: string;
@@ -26,6 +27,12 @@ export function parseRunTaskId(taskId: string): { runId: string; rank: number } 
 /** How tasks reach each other: locally the leader is on this machine; on AWS the adapter overrides it. */
 export interface TaskNetwork {
   leaderAddress(runId: string): string;
+  /**
+   * Where a job's Dask scheduler is reached, when that is known before it runs (on AWS: its
+   * Cloud Map name). Absent locally, where the address is a free port known only at launch
+   * (shared/app/dask-task-environment.ts adds it then).
+   */
+  daskSchedulerAddress?(jobId: string): string;
 }
 
 export function runTasks(run: RunIdentity, plan: RunPlan, network: TaskNetwork, platformEnvironment: Record<string, string> = {}): TaskSpec[] {
@@ -42,6 +49,7 @@ export function runTasks(run: RunIdentity, plan: RunPlan, network: TaskNetwork, 
       SATURN_JOB_SCALE: String(plan.scale),
       SATURN_JOB_LEADER: network.leaderAddress(run.runId),
       SATURN_JOB_RUN: run.runId,
+      ...(plan.dask_cluster && network.daskSchedulerAddress ? { [DASK_ADDRESS_VARIABLE]: network.daskSchedulerAddress(run.jobId) } : {}),
     },
     labels: { owner: run.owner, resource: run.jobId, job: run.jobName, run: run.runId, rank: String(rank) },
     ...(plan.attachments ? { attachments: plan.attachments } : {}),

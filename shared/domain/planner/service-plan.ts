@@ -7,6 +7,8 @@ import type { LiveResource } from '../resource/resource-decider.ts';
 import type { ServicePlan } from '../../ports/service-runtime.ts';
 import { MAIN_CONTAINER_PORT, routeViewers, serviceRoutes } from './service-routes.ts';
 import { planAttachments, type AttachmentCatalogFacts } from './task-attachments.ts';
+import { DASK_ADDRESS_VARIABLE } from './dask-plan.ts';
+import { daskClusterOf } from '../resource/dask-cluster.ts';
 
 /**
  * The IDE servers, listening on $PORT with their own authentication off: the platform's
@@ -42,6 +44,12 @@ export interface ServicePlanContext {
   platformEnvironment: Record<string, string>;
   /** What the catalog says about the spec's attachments (folder modes, the role's ARN). */
   catalog?: AttachmentCatalogFacts;
+  /**
+   * Where a resource's Dask scheduler is reached, when that is known before it runs (on AWS:
+   * its Cloud Map name, so it can be part of the task definition). Absent locally, where the
+   * address is known only at launch (shared/app/dask-task-environment.ts).
+   */
+  daskSchedulerAddress?: (resourceId: string) => string;
 }
 
 /** The home volume of a workspace: one per incarnation, so a re-created workspace starts empty. */
@@ -72,7 +80,11 @@ export function planService(resource: LiveResource, context: ServicePlanContext)
       command,
       ...(spec.start_script ? { startScript: spec.start_script as string } : {}),
       ...(spec.working_directory ? { workingDirectory: spec.working_directory as string } : {}),
-      environment: { ...((spec.environment_variables as Record<string, string> | undefined) ?? {}), ...context.platformEnvironment },
+      environment: {
+        ...((spec.environment_variables as Record<string, string> | undefined) ?? {}),
+        ...context.platformEnvironment,
+        ...(daskClusterOf(spec) && context.daskSchedulerAddress ? { [DASK_ADDRESS_VARIABLE]: context.daskSchedulerAddress(resource.id) } : {}),
+      },
       ...(extraPorts.length > 0 ? { extraPorts } : {}),
       ...(workspace ? { homeVolume: homeVolumeOf(resource.id) } : {}),
       labels: { owner: resource.owner, resource: resource.id, [resource.type]: resource.name, revision: String(resource.service.revision) },

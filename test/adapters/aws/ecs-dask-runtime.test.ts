@@ -138,7 +138,6 @@ describe('EcsDaskRuntime', () => {
       {
         Name: RESOURCE,
         NamespaceId: NAMESPACE,
-        CreatorRequestId: `dask-${RESOURCE}`,
         Description: `Dask scheduler of resource ${RESOURCE}`,
         DnsConfig: { RoutingPolicy: 'MULTIVALUE', DnsRecords: [{ Type: 'A', TTL: 10 }] },
       },
@@ -190,6 +189,41 @@ describe('EcsDaskRuntime', () => {
       dashboard_url: `http://${RESOURCE}.dask.cassini.internal:8787/status`,
       num_workers: 2,
     });
+  });
+
+  it('names a scheduler it started as soon as its task has an address, when asked to wait for it', async () => {
+    // Prepare: ECS gives the scheduler its IP a few seconds after RunTask.
+    const slept: number[] = [];
+    const dask = new EcsDaskRuntime({
+      ecs: new ECSClient({}),
+      discovery: new ServiceDiscoveryClient({}),
+      cluster: CLUSTER,
+      subnets: ['subnet-a', 'subnet-b'],
+      securityGroups: ['sg-tasks', 'sg-dask'],
+      namespaceId: NAMESPACE,
+      namespaceName: 'dask.cassini.internal',
+      definitions: { ensure: async () => DEFINITION },
+      registerWithinMs: 30_000,
+      sleep: async (ms) => {
+        slept.push(ms);
+        if (slept.length === 2) for (const task of tasks.values()) task.attachments = [{ details: [{ name: 'privateIPv4Address', value: '10.0.9.9' }] }];
+      },
+    });
+    ecs.on(RunTaskCommand).callsFake((input) => {
+      sequence++;
+      const task: Task = { taskArn: `arn:aws:ecs:eu-west-1:123456789012:task/${CLUSTER}/task${sequence}`, group: input.group, startedBy: input.startedBy, desiredStatus: 'RUNNING', lastStatus: 'PROVISIONING' };
+      tasks.set(task.taskArn!, task);
+      return { tasks: [task], failures: [] };
+    });
+
+    // Act
+    await dask.ensure({ ...plan, numWorkers: 0 });
+
+    // Assess
+    expect(slept).toEqual([2000, 2000]);
+    expect(discovery.commandCalls(RegisterInstanceCommand).map((c) => c.args[0].input)).toEqual([
+      { ServiceId: 'srv-1', InstanceId: 'task1', CreatorRequestId: 'task1', Attributes: { AWS_INSTANCE_IPV4: '10.0.9.9' } },
+    ]);
   });
 
   it('replaces a worker reclaimed from spot capacity, and a lost scheduler under the same name', async () => {

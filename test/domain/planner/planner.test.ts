@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { planRun } from '../../../shared/domain/planner/run-plan.ts';
 import { runTasks } from '../../../shared/domain/planner/run-tasks.ts';
 import { parseRecipe } from '../../../shared/domain/recipe/recipe.ts';
+import { planService } from '../../../shared/domain/planner/service-plan.ts';
+import type { LiveResource } from '../../../shared/domain/resource/resource-decider.ts';
 
 const spec = (extra: Record<string, unknown> = {}) =>
   parseRecipe({ type: 'job', spec: { name: 'etl', command: 'python etl.py', environment_variables: { STAGE: 'prod', LEVEL: 'info' }, ...extra } }, { caller: 'ann' }).spec;
@@ -63,5 +65,44 @@ describe('runTasks', () => {
     const plan = planRun(spec({ environment_variables: { SATURN_JOB_RANK: '7' } }));
     const [task] = runTasks({ runId: 'r', jobId: 'j', jobName: 'etl', owner: 'ann' }, plan, { leaderAddress: () => 'l' });
     expect(task!.environment.SATURN_JOB_RANK).toBe('0');
+  });
+});
+
+describe('the Dask scheduler address known before launch (AWS)', () => {
+  const network = { leaderAddress: () => 'l', daskSchedulerAddress: (jobId: string) => `tcp://${jobId}.dask.cassini.internal:8786` };
+
+  it("gives a job's tasks DASK_SCHEDULER_ADDRESS when the job attaches a cluster", () => {
+    // Prepare
+    const plan = planRun(spec({ dask_cluster: { num_workers: 2 } }));
+
+    // Act
+    const [task] = runTasks({ runId: 'r', jobId: 'j1', jobName: 'etl', owner: 'ann' }, plan, network);
+
+    // Assess
+    expect(plan.dask_cluster).toBe(true);
+    expect(task!.environment.DASK_SCHEDULER_ADDRESS).toBe('tcp://j1.dask.cassini.internal:8786');
+  });
+
+  it('gives none to a job without a cluster, nor where the address is known only at launch (local)', () => {
+    const [without] = runTasks({ runId: 'r', jobId: 'j1', jobName: 'etl', owner: 'ann' }, planRun(spec()), network);
+    const [local] = runTasks({ runId: 'r', jobId: 'j1', jobName: 'etl', owner: 'ann' }, planRun(spec({ dask_cluster: { num_workers: 1 } })), { leaderAddress: () => 'l' });
+    expect(planRun(spec()).dask_cluster).toBeUndefined();
+    expect(without!.environment.DASK_SCHEDULER_ADDRESS).toBeUndefined();
+    expect(local!.environment.DASK_SCHEDULER_ADDRESS).toBeUndefined();
+  });
+
+  it("puts it in a deployment's task environment, so it is part of the service's task definition", () => {
+    // Prepare
+    const specOf = (extra: Record<string, unknown>) => parseRecipe({ type: 'deployment', spec: { name: 'api', command: 'serve', ...extra } }, { caller: 'ann' }).spec;
+    const resource = (extra: Record<string, unknown>) => ({ id: 'd1', type: 'deployment', owner: 'ann', name: 'api', spec: specOf(extra), status: 'running', service: { revision: 1, pods: [] } }) as unknown as LiveResource;
+    const context = { platformEnvironment: {}, daskSchedulerAddress: (id: string) => `tcp://${id}.dask.cassini.internal:8786` };
+
+    // Act
+    const withCluster = planService(resource({ dask_cluster: { num_workers: 1 } }), context);
+    const without = planService(resource({}), context);
+
+    // Assess
+    expect(withCluster.task.environment.DASK_SCHEDULER_ADDRESS).toBe('tcp://d1.dask.cassini.internal:8786');
+    expect(without.task.environment.DASK_SCHEDULER_ADDRESS).toBeUndefined();
   });
 });

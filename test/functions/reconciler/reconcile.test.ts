@@ -95,4 +95,30 @@ describe('reconcile', () => {
     await reconcile(deps([runId], { stopped: new Map([[`${runId}-0`, stoppedTask]]) }).d);
     expect(await f.jobs.load(runId)).toMatchObject({ status: 'succeeded' });
   });
+
+  it('revokes the SATURN_TOKEN of a task it reports exited: by the id ECS kept, or by the token file of a vanished task', async () => {
+    // Prepare
+    f.clock.set('2026-01-01T04:00:00.000Z');
+    const stoppedRun = 'f'.repeat(32);
+    const lostRun = '1'.repeat(32);
+    await startRun(f, await queueRun(f, stoppedRun, JOB_ID));
+    await startRun(f, await queueRun(f, lostRun, JOB_ID));
+    f.clock.set('2026-01-01T04:10:00.000Z');
+    const stoppedTask: EcsTaskFacts = {
+      group: `run:${stoppedRun}`, lastStatus: 'STOPPED', stopCode: 'EssentialContainerExited',
+      overrides: { containerOverrides: [{ name: 'main', environment: [{ name: 'SATURN_JOB_RANK', value: '0' }, { name: 'CASSINI_TOKEN_ID', value: 'tok9' }] }] },
+      containers: [{ name: 'main', exitCode: 0 }],
+    };
+    const removed: Array<[string, string | undefined]> = [];
+    const { d } = deps([stoppedRun, lostRun], { stopped: new Map([[`${stoppedRun}-0`, stoppedTask]]) });
+
+    // Act
+    await reconcile({ ...d, tokenFiles: { remove: async (taskId, tokenId) => void removed.push([taskId, tokenId]) } });
+
+    // Assess
+    expect(removed).toEqual([
+      [`${stoppedRun}-0`, 'tok9'],
+      [`${lostRun}-0`, undefined],
+    ]);
+  });
 });

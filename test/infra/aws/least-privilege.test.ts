@@ -61,11 +61,13 @@ describe('least privilege of the platform functions', () => {
         'dynamodb:BatchWriteItem on views',
       ]),
     );
-    // Beside the tables, the API reads task logs (shared/adapters/aws/cloudwatch-task-logs.ts) and
+    // Beside the tables, the API reads task logs (shared/adapters/aws/cloudwatch-task-logs.ts),
+    // describes Dask clusters from their tasks (shared/adapters/aws/ecs-dask-inspector.ts) and
     // writes secret values without ever reading one (shared/adapters/aws/secrets-manager-store.ts).
     expect(new Set(sent.filter((c) => !c.table).map((c) => c.action))).toEqual(
       new Set([
         'ecs:DescribeTasks',
+        'ecs:ListTasks',
         'logs:GetLogEvents',
         'secretsmanager:CreateSecret',
         'secretsmanager:PutSecretValue',
@@ -144,13 +146,26 @@ describe('roles handed to AWS services and secrets', () => {
 
   it('allows Secrets Manager only under the platform prefix', () => {
     const secretStatements = all.filter(({ statement }) => actionsOf(statement).some((a) => a.startsWith('secretsmanager:')));
-    // Tasks' execution role reads them (ECS injects them); the API writes them and cannot read them.
-    expect(secretStatements.map((s) => s.role).sort()).toEqual([logicalId(stack.compute.executionRole), logicalId(stack.api.handler.role)].sort());
-    const apiSecretActions = secretStatements.filter((s) => s.role === logicalId(stack.api.handler.role)).flatMap((s) => actionsOf(s.statement));
-    expect(apiSecretActions).not.toContain('secretsmanager:GetSecretValue');
-    for (const { statement } of secretStatements) {
+    // Tasks' execution role reads them (ECS injects them); the API writes them and cannot read them;
+    // the launching functions describe them (full ARNs) and the reactor keeps services' token secrets.
+    const roles = [stack.compute.executionRole, stack.api.handler.role, stack.reactor.role, stack.reconciler.role].map(logicalId);
+    expect([...new Set(secretStatements.map((s) => s.role))].sort()).toEqual(roles.sort());
+    for (const { role, statement } of secretStatements) {
+      if (role !== logicalId(stack.compute.executionRole)) expect(actionsOf(statement), role).not.toContain('secretsmanager:GetSecretValue');
       const resources = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
-      for (const resource of resources) expect(JSON.stringify(resource)).toMatch(new RegExp(`:secret:${PLATFORM_SECRET_PREFIX}\\*"`));
+      for (const resource of resources) expect(JSON.stringify(resource)).toMatch(new RegExp(`:secret:${PLATFORM_SECRET_PREFIX}(_tasks/)?\\*"`));
     }
+  });
+
+  it('lets functions create and delete secrets only under the tasks\' token folder, besides the API\'s user secrets', () => {
+    const writers = all.filter(({ role, statement }) => role !== logicalId(stack.api.handler.role) && actionsOf(statement).some((a) => /^secretsmanager:(Create|Delete|Put|Restore)/.test(a)));
+    expect(writers.map((w) => w.role)).toEqual([logicalId(stack.reactor.role)]);
+    for (const { statement } of writers) expect(JSON.stringify(statement.Resource)).toMatch(new RegExp(`:secret:${PLATFORM_SECRET_PREFIX}_tasks/\\*"`));
+  });
+
+  it('lets the execution role read only the token files of the tasks bucket', () => {
+    const reads = all.filter(({ statement }) => actionsOf(statement).includes('s3:GetObject'));
+    expect(reads.map((r) => r.role)).toEqual([logicalId(stack.compute.executionRole)]);
+    expect(JSON.stringify(reads[0]!.statement.Resource)).toContain('/tokens/*');
   });
 });

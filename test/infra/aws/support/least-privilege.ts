@@ -32,6 +32,8 @@ const SERVICE_PREFIX: Record<string, string> = {
   'client-sqs': 'sqs',
   'client-elastic-load-balancing-v2': 'elasticloadbalancing',
   'client-cognito-identity-provider': 'cognito-idp',
+  'client-servicediscovery': 'servicediscovery',
+  'client-s3': 's3',
 };
 
 /** Commands whose IAM action is not simply their name. */
@@ -40,7 +42,8 @@ const ACTION_OF_COMMAND: Record<string, string> = {};
 /**
  * Actions a command is also authorized as: RunTask, CreateService, CreateTargetGroup, CreateRule
  * and CreateAccessPoint with tags are also tag actions on the new resource, and a command that hands a role to a service (a task definition's roles, a schedule's
- * role) is iam:PassRole on it (whose resources the PassRole test below checks).
+ * role) is iam:PassRole on it (whose resources the PassRole test below checks). Cloud Map's
+ * instance calls are also the Route 53 calls it makes on the caller's behalf.
  */
 const ALSO_AUTHORIZED_AS: Record<string, string[]> = {
   'ecs:RunTask': ['ecs:TagResource', 'iam:PassRole'],
@@ -53,6 +56,12 @@ const ALSO_AUTHORIZED_AS: Record<string, string[]> = {
   'scheduler:UpdateSchedule': ['iam:PassRole'],
   // Creating a secret with tags is also authorized as tagging it.
   'secretsmanager:CreateSecret': ['secretsmanager:TagResource'],
+  // Writing an object with tags is also authorized as tagging it.
+  's3:PutObject': ['s3:PutObjectTagging'],
+  // Cloud Map writes and removes an instance's DNS records (and would its health check) with the
+  // caller's permissions: the Route 53 actions it lists as required for these calls.
+  'servicediscovery:RegisterInstance': ['route53:ChangeResourceRecordSets', 'route53:CreateHealthCheck', 'route53:GetHealthCheck'],
+  'servicediscovery:DeregisterInstance': ['route53:ChangeResourceRecordSets', 'route53:GetHealthCheck', 'route53:DeleteHealthCheck', 'route53:UpdateHealthCheck'],
 };
 
 /**

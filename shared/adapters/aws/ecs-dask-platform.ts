@@ -1,0 +1,48 @@
+/**
+ * Dask clusters for the Lambda functions that run them (reactor, reconciler), from the
+ * environment the CDK stack gives them (infra/aws/cassini-stack.ts, `DaskNetwork.daskEnvironment()`).
+ * Besides what ecs-platform.ts reads (cluster, subnets, task security group, roles, log group):
+ *
+ * - `DASK_NAMESPACE_ID`, `DASK_NAMESPACE_NAME`: the Cloud Map private DNS namespace schedulers are named in
+ * - `DASK_SECURITY_GROUP`: the group that admits 8786/8787 from the platform's tasks only
+ */
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
+import { EcsDaskRuntime } from './ecs-dask-runtime.ts';
+import { EcsTaskDefinitions } from './ecs-task-definitions.ts';
+import { attachmentSettingsFromEnv } from './ecs-platform.ts';
+
+function required(env: NodeJS.ProcessEnv, name: string): string {
+  const value = env[name];
+  if (!value) throw new Error(`${name} must be set`);
+  return value;
+}
+
+export interface DaskRuntimeFromEnvOptions {
+  /** See `EcsDaskRuntimeOptions.registerWithinMs`: the reactor waits, the reconciler does not. */
+  registerWithinMs?: number;
+}
+
+export function ecsDaskRuntimeFromEnv(env: NodeJS.ProcessEnv = process.env, options: DaskRuntimeFromEnvOptions = {}): EcsDaskRuntime {
+  const ecs = new ECSClient({});
+  return new EcsDaskRuntime({
+    ecs,
+    discovery: new ServiceDiscoveryClient({}),
+    cluster: required(env, 'ECS_CLUSTER'),
+    subnets: required(env, 'TASK_SUBNETS').split(',').filter(Boolean),
+    // The task group lets the cluster's tasks reach each other; the Dask group admits the resource's tasks.
+    securityGroups: [required(env, 'TASK_SECURITY_GROUP'), required(env, 'DASK_SECURITY_GROUP')],
+    namespaceId: required(env, 'DASK_NAMESPACE_ID'),
+    namespaceName: required(env, 'DASK_NAMESPACE_NAME'),
+    definitions: new EcsTaskDefinitions({
+      client: ecs,
+      executionRoleArn: required(env, 'TASK_EXECUTION_ROLE_ARN'),
+      taskRoleArn: required(env, 'TASK_ROLE_ARN'),
+      logGroup: required(env, 'TASK_LOG_GROUP'),
+      region: required(env, 'AWS_REGION'),
+      attachmentSettings: attachmentSettingsFromEnv(env),
+    }),
+    gpuCapacityProvider: required(env, 'GPU_CAPACITY_PROVIDER'),
+    ...(options.registerWithinMs ? { registerWithinMs: options.registerWithinMs } : {}),
+  });
+}

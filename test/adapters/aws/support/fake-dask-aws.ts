@@ -1,0 +1,114 @@
+/**
+ * ECS and Cloud Map as aws-sdk-client-mock fakes that keep state (tasks that run, services and
+ * their instances), for the tests of the Dask runtime and of the reconciler that drives it.
+ */
+import { DescribeTasksCommand, ECSClient, ListTasksCommand, RunTaskCommand, StopTaskCommand, type Task } from '@aws-sdk/client-ecs';
+import {
+  CreateServiceCommand,
+  DeleteServiceCommand,
+  DeregisterInstanceCommand,
+  ListInstancesCommand,
+  ListServicesCommand,
+  RegisterInstanceCommand,
+  ServiceDiscoveryClient,
+} from '@aws-sdk/client-servicediscovery';
+import { mockClient } from 'aws-sdk-client-mock';
+
+const mockEcs = () => mockClient(ECSClient);
+const mockDiscovery = () => mockClient(ServiceDiscoveryClient);
+
+export const CLUSTER = 'cassini';
+
+export interface FakeDaskAws {
+  ecs: ReturnType<typeof mockEcs>;
+  discovery: ReturnType<typeof mockDiscovery>;
+  /** Tasks by ARN, stopped ones included. */
+  tasks: Map<string, Task>;
+  /** Cloud Map services by id: name and instances (id → IPv4). */
+  services: Map<string, { name: string; instances: Map<string, string> }>;
+  /** Tasks ECS means to run. */
+  live(): Task[];
+  /** What spot reclamation or a crash does to a task. */
+  lose(taskId: string): void;
+  reset(): void;
+}
+
+export function fakeDaskAws(): FakeDaskAws {
+  const ecs = mockEcs();
+  const discovery = mockDiscovery();
+  const tasks = new Map<string, Task>();
+  const services = new Map<string, { name: string; instances: Map<string, string> }>();
+  let sequence = 0;
+  const live = () => [...tasks.values()].filter((t) => t.desiredStatus === 'RUNNING');
+  const stopTask = (task: Task | undefined) => task && Object.assign(task, { desiredStatus: 'STOPPED', lastStatus: 'STOPPED' });
+
+  function install(): void {
+    ecs.on(RunTaskCommand).callsFake((input) => {
+      const started = Array.from({ length: input.count ?? 1 }, () => {
+        sequence++;
+        const task: Task = {
+          taskArn: `arn:aws:ecs:eu-west-1:123456789012:task/${CLUSTER}/task${sequence}`,
+          group: input.group,
+          startedBy: input.startedBy,
+          taskDefinitionArn: input.taskDefinition,
+          capacityProviderName: input.capacityProviderStrategy?.[0]?.capacityProvider,
+          overrides: input.overrides,
+          tags: input.tags,
+          desiredStatus: 'RUNNING',
+          lastStatus: 'RUNNING',
+          startedAt: new Date(Date.UTC(2025, 0, 1, 0, sequence)),
+          attachments: [{ type: 'ElasticNetworkInterface', details: [{ name: 'privateIPv4Address', value: `10.0.0.${sequence}` }] }],
+        };
+        tasks.set(task.taskArn!, task);
+        return task;
+      });
+      return { tasks: started, failures: [] };
+    });
+    ecs.on(ListTasksCommand).callsFake((input) => ({ taskArns: live().filter((t) => input.startedBy === undefined || t.startedBy === input.startedBy).map((t) => t.taskArn!) }));
+    ecs.on(DescribeTasksCommand).callsFake((input) => ({ tasks: (input.tasks as string[]).map((arn) => tasks.get(arn)!).filter(Boolean) }));
+    ecs.on(StopTaskCommand).callsFake((input) => ({ task: stopTask([...tasks.values()].find((t) => t.taskArn!.endsWith(`/${input.task}`))) }));
+    discovery.on(CreateServiceCommand).callsFake((input) => {
+      const existing = [...services].find(([, s]) => s.name === input.Name);
+      if (existing) throw Object.assign(new Error('exists'), { name: 'ServiceAlreadyExists', ServiceId: existing[0] });
+      const id = `srv-${services.size + 1}-${input.Name!.slice(0, 4)}`;
+      services.set(id, { name: input.Name!, instances: new Map() });
+      return { Service: { Id: id, Name: input.Name } };
+    });
+    discovery.on(ListServicesCommand).callsFake(() => ({ Services: [...services].map(([Id, s]) => ({ Id, Name: s.name })) }));
+    discovery.on(ListInstancesCommand).callsFake((input) => {
+      const service = services.get(input.ServiceId!);
+      if (!service) throw Object.assign(new Error('no service'), { name: 'ServiceNotFound' });
+      return { Instances: [...service.instances].map(([Id, ip]) => ({ Id, Attributes: { AWS_INSTANCE_IPV4: ip } })) };
+    });
+    discovery.on(RegisterInstanceCommand).callsFake((input) => {
+      services.get(input.ServiceId!)!.instances.set(input.InstanceId!, input.Attributes!.AWS_INSTANCE_IPV4!);
+      return { OperationId: 'op' };
+    });
+    discovery.on(DeregisterInstanceCommand).callsFake((input) => {
+      services.get(input.ServiceId!)?.instances.delete(input.InstanceId!);
+      return { OperationId: 'op' };
+    });
+    discovery.on(DeleteServiceCommand).callsFake((input) => {
+      services.delete(input.Id!);
+      return {};
+    });
+  }
+
+  install();
+  return {
+    ecs,
+    discovery,
+    tasks,
+    services,
+    live,
+    lose: (taskId) => void stopTask([...tasks.values()].find((t) => t.taskArn!.endsWith(`/${taskId}`))),
+    reset() {
+      ecs.reset();
+      discovery.reset();
+      tasks.clear();
+      services.clear();
+      sequence = 0;
+      install();
+    },
+  };
+}
