@@ -13,15 +13,8 @@
  * mount (a task or a Lambda in the VPC), which the control plane does not have yet.
  */
 import { createHash } from 'node:crypto';
-import {
-  CreateAccessPointCommand,
-  DeleteAccessPointCommand,
-  DescribeAccessPointsCommand,
-  type AccessPointDescription,
-  type CreateAccessPointRequest,
-  type EFSClient,
-} from '@aws-sdk/client-efs';
-import { isNamed } from './sdk-errors.ts';
+import type { AccessPointDescription, CreateAccessPointRequest, EFSClient } from '@aws-sdk/client-efs';
+import { deleteAccessPoint, ensureAccessPoint, findAccessPoint } from './efs-access-points.ts';
 
 /** The image user's uid and gid: jovyan in group users. */
 export const HOME_UID = 1000;
@@ -33,7 +26,6 @@ export const HOME_TAG = 'cassini:home';
 export const RESOURCE_TAG = 'cassini:resource';
 const MAX_CLIENT_TOKEN = 64;
 const VOLUME_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-const GONE = new Set(['deleting', 'deleted', 'error']);
 
 export interface EfsHomeVolumesOptions {
   client: EFSClient;
@@ -72,43 +64,19 @@ export class EfsHomeVolumes {
   constructor(private readonly options: EfsHomeVolumesOptions) {}
 
   /** The id of the volume's access point, created for the resource if there is none. */
-  async ensure(volume: string, owner: { resourceId: string }): Promise<string> {
-    const path = homePathFor(volume);
-    const existing = await this.find((a) => a.RootDirectory?.Path === path);
-    if (existing?.AccessPointId) return existing.AccessPointId;
-    try {
-      const created = await this.options.client.send(new CreateAccessPointCommand(createAccessPointInput(this.options.fileSystemId, volume, owner.resourceId)));
-      if (!created.AccessPointId) throw new Error(`CreateAccessPoint returned no id for home ${volume}`);
-      return created.AccessPointId;
-    } catch (error) {
-      // The token was used by a create that went through (a retry after a lost answer): that access point is this one.
-      const id = isNamed(error, 'AccessPointAlreadyExists') ? (error as { AccessPointId?: string }).AccessPointId : undefined;
-      if (id) return id;
-      throw error;
-    }
+  ensure(volume: string, owner: { resourceId: string }): Promise<string> {
+    return ensureAccessPoint(this.options.client, createAccessPointInput(this.options.fileSystemId, volume, owner.resourceId), `home ${volume}`);
   }
 
   /** Deletes the access points of the resource's home; none is fine. */
   async removeOf(resourceId: string): Promise<void> {
     const owned = (a: AccessPointDescription) => a.Tags?.some((t) => t.Key === RESOURCE_TAG && t.Value === resourceId) ?? false;
     for (let found = await this.find(owned); found?.AccessPointId; found = await this.find(owned)) {
-      try {
-        await this.options.client.send(new DeleteAccessPointCommand({ AccessPointId: found.AccessPointId }));
-      } catch (error) {
-        if (!isNamed(error, 'AccessPointNotFound')) throw error;
-        return;
-      }
+      if (!(await deleteAccessPoint(this.options.client, found.AccessPointId))) return;
     }
   }
 
-  private async find(match: (accessPoint: AccessPointDescription) => boolean): Promise<AccessPointDescription | undefined> {
-    let NextToken: string | undefined;
-    do {
-      const page = await this.options.client.send(new DescribeAccessPointsCommand({ FileSystemId: this.options.fileSystemId, ...(NextToken ? { NextToken } : {}) }));
-      const found = page.AccessPoints?.find((a) => match(a) && !GONE.has(a.LifeCycleState ?? ''));
-      if (found) return found;
-      NextToken = page.NextToken;
-    } while (NextToken);
-    return undefined;
+  private find(match: (accessPoint: AccessPointDescription) => boolean): Promise<AccessPointDescription | undefined> {
+    return findAccessPoint(this.options.client, this.options.fileSystemId, match);
   }
 }

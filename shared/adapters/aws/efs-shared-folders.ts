@@ -14,17 +14,10 @@
  * control plane does not have (as for homes).
  */
 import { createHash } from 'node:crypto';
-import {
-  CreateAccessPointCommand,
-  DeleteAccessPointCommand,
-  DescribeAccessPointsCommand,
-  type AccessPointDescription,
-  type CreateAccessPointRequest,
-  type EFSClient,
-} from '@aws-sdk/client-efs';
+import type { CreateAccessPointRequest, EFSClient } from '@aws-sdk/client-efs';
 import type { CatalogRef } from '../../ports/task-driver.ts';
 import { HOME_GID, HOME_UID } from './efs-home-volumes.ts';
-import { isNamed } from './sdk-errors.ts';
+import { deleteAccessPoint, ensureAccessPoint, findAccessPoint } from './efs-access-points.ts';
 
 export const SHARED_ROOT = '/shared';
 /** The tag naming the folder (`<owner>/<name>`) an access point is for. */
@@ -32,7 +25,6 @@ export const SHARED_FOLDER_TAG = 'cassini:shared-folder';
 const MAX_CLIENT_TOKEN = 64;
 /** Owners and catalog names are letters, digits, `_`, `-` (and `.` in user names); never `..`. */
 const PATH_PART = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/;
-const GONE = new Set(['deleting', 'deleted', 'error']);
 
 export interface EfsSharedFoldersOptions {
   client: EFSClient;
@@ -73,42 +65,14 @@ export class EfsSharedFolders {
   constructor(private readonly options: EfsSharedFoldersOptions) {}
 
   /** The id of the folder's access point, created if there is none. */
-  async ensure(ref: CatalogRef): Promise<string> {
-    const path = folderPathFor(ref);
-    const existing = await this.find((a) => a.RootDirectory?.Path === path);
-    if (existing?.AccessPointId) return existing.AccessPointId;
-    try {
-      const created = await this.options.client.send(new CreateAccessPointCommand(createFolderAccessPointInput(this.options.fileSystemId, ref)));
-      if (!created.AccessPointId) throw new Error(`CreateAccessPoint returned no id for shared folder ${ref.owner}/${ref.name}`);
-      return created.AccessPointId;
-    } catch (error) {
-      // The token was used by a create that went through (a retry after a lost answer): that access point is this one.
-      const id = isNamed(error, 'AccessPointAlreadyExists') ? (error as { AccessPointId?: string }).AccessPointId : undefined;
-      if (id) return id;
-      throw error;
-    }
+  ensure(ref: CatalogRef): Promise<string> {
+    return ensureAccessPoint(this.options.client, createFolderAccessPointInput(this.options.fileSystemId, ref), `shared folder ${ref.owner}/${ref.name}`);
   }
 
   /** Deletes the folder's access point (its files stay); none is fine. */
   async remove(ref: CatalogRef): Promise<void> {
     const path = folderPathFor(ref);
-    const found = await this.find((a) => a.RootDirectory?.Path === path);
-    if (!found?.AccessPointId) return;
-    try {
-      await this.options.client.send(new DeleteAccessPointCommand({ AccessPointId: found.AccessPointId }));
-    } catch (error) {
-      if (!isNamed(error, 'AccessPointNotFound')) throw error;
-    }
-  }
-
-  private async find(match: (accessPoint: AccessPointDescription) => boolean): Promise<AccessPointDescription | undefined> {
-    let NextToken: string | undefined;
-    do {
-      const page = await this.options.client.send(new DescribeAccessPointsCommand({ FileSystemId: this.options.fileSystemId, ...(NextToken ? { NextToken } : {}) }));
-      const found = page.AccessPoints?.find((a) => match(a) && !GONE.has(a.LifeCycleState ?? ''));
-      if (found) return found;
-      NextToken = page.NextToken;
-    } while (NextToken);
-    return undefined;
+    const found = await findAccessPoint(this.options.client, this.options.fileSystemId, (a) => a.RootDirectory?.Path === path);
+    if (found?.AccessPointId) await deleteAccessPoint(this.options.client, found.AccessPointId);
   }
 }
