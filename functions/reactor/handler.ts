@@ -29,6 +29,9 @@ import { ServiceReportRecorder } from '../../shared/app/service-report-recorder.
 import { ecsServiceRuntimeFromEnv } from '../../shared/adapters/aws/ecs-service-platform.ts';
 import { deliverInOrder, type BatchConsumer } from '../../shared/app/consumers/ordered-delivery.ts';
 import { DaskReactor } from '../../shared/app/consumers/dask-reactor.ts';
+import { SharedFolderReactor } from '../../shared/app/consumers/shared-folder-reactor.ts';
+import { EfsSharedFolders } from '../../shared/adapters/aws/efs-shared-folders.ts';
+import { EFSClient } from '@aws-sdk/client-efs';
 import { ecsDaskRuntimeFromEnv } from '../../shared/adapters/aws/ecs-dask-platform.ts';
 import { cloudMapSchedulerAddress } from '../../shared/adapters/aws/ecs-dask-inspector.ts';
 import type { EventStore } from '../../shared/ports/event-store.ts';
@@ -74,7 +77,9 @@ function buildDeps(env: NodeJS.ProcessEnv = process.env): ReactorDeps {
   });
   // A scheduler started here is registered in Cloud Map before the batch's tasks launch (its IP comes within seconds).
   const dask = new DaskReactor({ runtime: ecsDaskRuntimeFromEnv(env, { registerWithinMs: DASK_REGISTER_WITHIN_MS }) });
-  // One consumer (and checkpoint) for all three: each is idempotent when a batch is retried.
+  // A deleted shared folder's access point goes with it.
+  const folders = new SharedFolderReactor(new EfsSharedFolders({ client: new EFSClient({}), fileSystemId: required(env, 'FILE_SYSTEM_ID') }));
+  // One consumer (and checkpoint) for all four: each is idempotent when a batch is retried.
   // The Dask reactor goes first, as in the local feed: a cluster exists before the tasks that use it start.
   // Its failure is logged, not retried here: the reconciler ensures every cluster each minute, and a
   // cluster that cannot start must not hold back the runs and services behind it on the stream.
@@ -84,6 +89,7 @@ function buildDeps(env: NodeJS.ProcessEnv = process.env): ReactorDeps {
       await dask.handle(batch).catch((error: unknown) => telemetry.logger.error('dask cluster reaction failed', { stream: batch.streamId, version: batch.lastVersion, error }));
       await jobReactor.handle(batch);
       await services.handle(batch);
+      await folders.handle(batch);
     },
   };
   return { store, checkpoints, reactor, timers };
