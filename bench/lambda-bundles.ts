@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { build, type BuildOptions } from 'esbuild';
-import { BUNDLING, REPO_ROOT } from '../infra/aws/platform-function.ts';
+import { BUNDLE_ALIASES, BUNDLING, REPO_ROOT } from '../infra/aws/platform-function.ts';
 import type { LambdaNumbers } from './results.ts';
 
 export const MAX_BUNDLE_BYTES = 1024 * 1024;
@@ -43,6 +43,7 @@ export function esbuildOptions(entry: string, outfile: string): BuildOptions {
     mainFields: BUNDLING.mainFields,
     banner: BUNDLING.banner === undefined ? undefined : { js: BUNDLING.banner },
     external: BUNDLING.externalModules,
+    alias: BUNDLE_ALIASES,
     metafile: true,
     logLevel: 'warning',
   };

@@ -18,6 +18,14 @@ import { Construct } from 'constructs';
 /** The repository root: entries are given relative to it. */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
+/**
+ * Modules the bundles replace: the SDK's default credential chain by the environment alone,
+ * which is where Lambda puts a function's credentials (functions/lambda-credentials.ts).
+ */
+export const BUNDLE_ALIASES: Record<string, string> = {
+  '@aws-sdk/credential-provider-node': join(REPO_ROOT, 'functions/lambda-credentials.ts'),
+};
+
 /** The bundling every function shares (exported so the bundle test builds exactly this). */
 export const BUNDLING: BundlingOptions = {
   format: OutputFormat.ESM,
@@ -36,6 +44,7 @@ export const BUNDLING: BundlingOptions = {
   // `npm run bench -- --only lambdas`), for about 350 KB more per function. It also runs the
   // lockfile's SDK version rather than whichever the runtime ships.
   externalModules: [],
+  esbuildArgs: Object.fromEntries(Object.entries(BUNDLE_ALIASES).map(([module, file]) => [`--alias:${module}`, file])),
   forceDockerBundling: false,
 };
 

@@ -35,6 +35,14 @@ describe('Lambda bundles', () => {
     expect(code).toMatch(/sourceMappingURL=index\.mjs\.map/);
   });
 
+  it.each(functions.filter((f) => readFileSync(bundleOf(f), 'utf8').includes('AWS_ACCESS_KEY_ID')).map((f) => [f.entry, f] as const))(
+    '%s: takes its credentials from the environment only, without the rest of the default chain',
+    (_entry, fn) => {
+      const code = readFileSync(bundleOf(fn), 'utf8');
+      for (const unused of ['AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI', 'sso_start_url', 'credential_process', 'AssumeRoleWithWebIdentity']) expect(code).not.toContain(unused);
+    },
+  );
+
   it.each(functions.map((f) => [f.entry, f] as const))('%s: loads in Node and exports the handler', async (_entry, fn) => {
     // A directory beside the project's node_modules, so anything left external resolves as the runtime's copy would.
     const dir = mkdtempSync(join(tmpdir(), 'cassini-load-'));
