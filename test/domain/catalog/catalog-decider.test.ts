@@ -3,7 +3,7 @@ import { fold } from '../../../shared/domain/decider.ts';
 import { NotFoundError } from '../../../shared/domain/errors.ts';
 import { catalogDecider, type CatalogCommand, type CatalogState } from '../../../shared/domain/catalog/catalog-decider.ts';
 import type { CatalogObjectEvent } from '../../../events/catalog-object-events.ts';
-import { EVENT_CATALOG } from '../../../events/catalog.ts';
+import { eventSchema } from '../../../events/event-schemas.ts';
 
 const meta = { at: '2026-01-01T00:00:00.000Z', actor: 'ann' };
 const later = { at: '2026-01-02T00:00:00.000Z', actor: 'ann' };
@@ -35,7 +35,7 @@ function given(events: CatalogObjectEvent[]) {
           }
           const decided = catalogDecider.decide(command, state);
           expect(decided).toEqual(expected);
-          for (const e of decided) expect(EVENT_CATALOG[e.type]!.schema.safeParse(e.data).success, e.type).toBe(true);
+          for (const e of decided) expect(eventSchema(e.type)!.safeParse(e.data).success, e.type).toBe(true);
           return fold(catalogDecider, state, decided);
         },
       };
@@ -95,7 +95,7 @@ describe('catalogDecider', () => {
   });
 
   it('has strict event schemas: an event carrying a value does not fit', () => {
-    expect(EVENT_CATALOG.SecretCreated!.schema.safeParse({ ...secretCreated.data, value: 'hunter2' }).success).toBe(false);
-    expect(EVENT_CATALOG.SecretValueSet!.schema.safeParse({ value: 'hunter2' }).success).toBe(false);
+    expect(eventSchema('SecretCreated')!.safeParse({ ...secretCreated.data, value: 'hunter2' }).success).toBe(false);
+    expect(eventSchema('SecretValueSet')!.safeParse({ value: 'hunter2' }).success).toBe(false);
   });
 });

@@ -9,7 +9,7 @@ import {
   type User,
 } from '../../../shared/domain/identity/principal-decider.ts';
 import type { PrincipalEvent } from '../../../events/principal-events.ts';
-import { EVENT_CATALOG } from '../../../events/catalog.ts';
+import { eventSchema } from '../../../events/event-schemas.ts';
 
 const meta = { at: '2025-01-01T00:00:00.000Z', actor: 'admin' };
 const ann: User = { username: 'ann', email: 'ann@example.com', groups: ['ml'], admin: false };
@@ -31,7 +31,7 @@ function given(events: PrincipalEvent[]) {
           }
           const decided = principalDecider.decide(command, state);
           expect(decided).toEqual(expected);
-          for (const e of decided) expect(EVENT_CATALOG[e.type]!.schema.safeParse(e.data).success).toBe(true);
+          for (const e of decided) expect(eventSchema(e.type)!.safeParse(e.data).success).toBe(true);
           const next = fold(principalDecider, state, decided);
           // The same command again (a client retry) changes nothing.
           expect(principalDecider.decide(command, next)).toEqual([]);

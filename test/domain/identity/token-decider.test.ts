@@ -10,7 +10,7 @@ import {
   type TokenState,
 } from '../../../shared/domain/identity/token-decider.ts';
 import type { TokenEvent } from '../../../events/principal-events.ts';
-import { EVENT_CATALOG } from '../../../events/catalog.ts';
+import { eventSchema } from '../../../events/event-schemas.ts';
 
 const AT = '2025-01-01T00:00:00.000Z';
 const meta = { at: AT, actor: 'admin' };
@@ -44,7 +44,7 @@ function given(events: TokenEvent[]) {
           }
           const decided = tokenDecider.decide(command, state);
           expect(decided).toEqual(expected);
-          for (const e of decided) expect(EVENT_CATALOG[e.type]!.schema.safeParse(e.data).success).toBe(true);
+          for (const e of decided) expect(eventSchema(e.type)!.safeParse(e.data).success).toBe(true);
           const next = fold(tokenDecider, state, decided);
           expect(tokenDecider.decide(command, next)).toEqual([]);
           return next;

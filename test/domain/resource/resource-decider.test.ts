@@ -10,7 +10,7 @@ import {
   type ResourceState,
 } from '../../../shared/domain/resource/resource-decider.ts';
 import { addressOf, resourceId, resourceStreamId } from '../../../shared/domain/resource/resource-identity.ts';
-import { EVENT_CATALOG } from '../../../events/catalog.ts';
+import { eventSchema } from '../../../events/event-schemas.ts';
 import type { ResourceEvent } from '../../../events/resource-events.ts';
 
 const AT = '2025-01-01T00:00:00.000Z';
@@ -111,7 +111,7 @@ function given(events: ResourceEvent[], streamId = JOB_STREAM) {
           const decided = decider.decide(command, state);
           expect(decided).toEqual(expected);
           // Everything decided must be storable: the catalog knows it and its data fits the schema.
-          for (const e of decided) expect(EVENT_CATALOG[e.type]!.schema.safeParse(e.data).success).toBe(true);
+          for (const e of decided) expect(eventSchema(e.type)!.safeParse(e.data).success).toBe(true);
           const next = fold(decider, state, decided);
           return {
             state: next,

@@ -6,7 +6,7 @@ import type { ResourceType } from '../../../shared/domain/recipe/spec-schemas.ts
 import { resourceDecider, type ResourceCommand, type ResourceState } from '../../../shared/domain/resource/resource-decider.ts';
 import { resourceId, resourceStreamId } from '../../../shared/domain/resource/resource-identity.ts';
 import { ENDED_PODS_KEPT } from '../../../shared/domain/resource/service-replicas.ts';
-import { EVENT_CATALOG } from '../../../events/catalog.ts';
+import { eventSchema } from '../../../events/event-schemas.ts';
 import type { ResourceEvent } from '../../../events/resource-events.ts';
 
 const AT = '2025-01-01T00:00:00.000Z';
@@ -43,7 +43,7 @@ function decide(events: ResourceEvent[], command: ResourceCommand, streamId = DE
   const decider = resourceDecider(streamId);
   const state = stateAfter(events, streamId);
   const decided = decider.decide(command, state);
-  for (const e of decided) expect(EVENT_CATALOG[e.type]!.schema.safeParse(e.data).success).toBe(true);
+  for (const e of decided) expect(eventSchema(e.type)!.safeParse(e.data).success).toBe(true);
   const next = fold(decider, state, decided);
   return { decided, next, replay: () => decider.decide(command, next) };
 }

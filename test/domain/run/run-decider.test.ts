@@ -12,7 +12,7 @@ import {
   type RunStatus,
   type RunTrigger,
 } from '../../../shared/domain/run/run-decider.ts';
-import { EVENT_CATALOG } from '../../../events/catalog.ts';
+import { eventSchema } from '../../../events/event-schemas.ts';
 import type { RunEvent, RunPlan } from '../../../events/run-events.ts';
 
 // Each step of a run happens a minute after the one before, so times show which event set them.
@@ -150,7 +150,7 @@ function given(events: RunEvent[]) {
           const decided = runDecider.decide(command, state);
           expect(decided).toEqual(expected);
           // Everything decided must be storable: the catalog knows it and its data fits the schema.
-          for (const e of decided) expect(EVENT_CATALOG[e.type]!.schema.safeParse(e.data).success).toBe(true);
+          for (const e of decided) expect(eventSchema(e.type)!.safeParse(e.data).success).toBe(true);
           const next: RunState = fold(runDecider, state, decided);
           return {
             state: next,
