@@ -1,5 +1,5 @@
 /** Job runs: dispatch (with Idempotency-Key), list, read, cancel; and the job's pods and logs. */
-import { podLogPage } from './pod-logs.ts';
+import { logsQuery, podLogPage } from './pod-logs.ts';
 import * as z from 'zod';
 import type { RouteContext, RouteDefinition } from '../api-types.ts';
 import { validate } from '../validation.ts';
@@ -17,8 +17,6 @@ const pageQuery = z.object({
   next_key: z.string().optional(),
   page_size: z.coerce.number().int().min(1).max(1000).optional(),
 });
-
-const logsQuery = z.object({ pod_name: z.string().optional(), next_key: z.string().optional() });
 
 const HISTORY_RUNS = 100;
 

@@ -1,5 +1,9 @@
 /** A page of one pod's log as the API answers it (`GET /api/{kind}/{id}/logs`), for jobs and services alike. */
+import * as z from 'zod';
 import type { RouteContext } from '../api-types.ts';
+
+/** `?pod_name=&next_key=` of every logs route. */
+export const logsQuery = z.object({ pod_name: z.string().optional(), next_key: z.string().optional() });
 
 const LOG_PAGE_LINES = 1000;
 

@@ -10,7 +10,7 @@ import { NotFoundError } from '../../../shared/domain/errors.ts';
 import { cronSchedule } from '../../../shared/domain/recipe/fields.ts';
 import { wantsYaml } from './recipe-routes.ts';
 import type { Pod } from '../../../shared/domain/resource/service-replicas.ts';
-import { podLogPage } from './pod-logs.ts';
+import { logsQuery, podLogPage } from './pod-logs.ts';
 
 export const patchJobBody = z.strictObject({
   cron_schedule_options: z.strictObject({
@@ -24,8 +24,6 @@ export const eventsQuery = z.object({
   next_key: z.string().regex(/^\d+$/, 'must be a next_key this server issued').optional(),
   page_size: z.coerce.number().int().min(1).max(1000).optional(),
 });
-
-const logsQuery = z.object({ pod_name: z.string().optional(), next_key: z.string().optional() });
 
 function kindOf(context: RouteContext): Kind {
   const kind = context.params.kind!;

@@ -128,13 +128,29 @@ export class Storage extends Construct {
    * their resource), find them, and delete those tagged as homes.
    */
   grantManageHomes(grantee: iam.IGrantable): void {
+    this.grantManageTaggedAccessPoints(grantee, [RESOURCE_TAG, HOME_TAG], HOME_TAG);
+  }
+
+  /**
+   * Lets `grantee` give tasks their shared folders: create access points tagged as shared
+   * folders on this file system, find them, and delete those tagged so.
+   */
+  grantManageSharedFolders(grantee: iam.IGrantable): void {
+    this.grantManageTaggedAccessPoints(grantee, [SHARED_FOLDER_TAG], SHARED_FOLDER_TAG);
+  }
+
+  /**
+   * Create access points only carrying every tag of `createTags`, tag them only while creating,
+   * find them, and delete only those carrying `kindTag`: what homes and shared folders each need.
+   */
+  private grantManageTaggedAccessPoints(grantee: iam.IGrantable, createTags: string[], kindTag: string): void {
     const principal = grantee.grantPrincipal;
     const accessPoints = this.accessPointArns();
     principal.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['elasticfilesystem:CreateAccessPoint'],
         resources: [this.fileSystem.fileSystemArn],
-        conditions: { Null: { [`aws:RequestTag/${RESOURCE_TAG}`]: 'false', [`aws:RequestTag/${HOME_TAG}`]: 'false' } },
+        conditions: { Null: Object.fromEntries(createTags.map((tag) => [`aws:RequestTag/${tag}`, 'false'])) },
       }),
     );
     // Creating with tags is also authorized as TagResource on the new access point.
@@ -143,33 +159,9 @@ export class Storage extends Construct {
     );
     principal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['elasticfilesystem:DescribeAccessPoints'], resources: [this.fileSystem.fileSystemArn] }));
     principal.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['elasticfilesystem:DeleteAccessPoint'], resources: [accessPoints], conditions: { Null: { [`aws:ResourceTag/${HOME_TAG}`]: 'false' } } }),
+      new iam.PolicyStatement({ actions: ['elasticfilesystem:DeleteAccessPoint'], resources: [accessPoints], conditions: { Null: { [`aws:ResourceTag/${kindTag}`]: 'false' } } }),
     );
-    acknowledgeGrantedWildcard(grantee, accessPoints, `Access points get random ids at creation: tagging is allowed only while creating one, deleting only on access points tagged ${HOME_TAG}.`);
-  }
-
-  /**
-   * Lets `grantee` give tasks their shared folders: create access points tagged as shared
-   * folders on this file system, find them, and delete those tagged so.
-   */
-  grantManageSharedFolders(grantee: iam.IGrantable): void {
-    const principal = grantee.grantPrincipal;
-    const accessPoints = this.accessPointArns();
-    principal.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['elasticfilesystem:CreateAccessPoint'],
-        resources: [this.fileSystem.fileSystemArn],
-        conditions: { Null: { [`aws:RequestTag/${SHARED_FOLDER_TAG}`]: 'false' } },
-      }),
-    );
-    principal.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['elasticfilesystem:TagResource'], resources: [accessPoints], conditions: { StringEquals: { 'elasticfilesystem:CreateAction': 'CreateAccessPoint' } } }),
-    );
-    principal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['elasticfilesystem:DescribeAccessPoints'], resources: [this.fileSystem.fileSystemArn] }));
-    principal.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['elasticfilesystem:DeleteAccessPoint'], resources: [accessPoints], conditions: { Null: { [`aws:ResourceTag/${SHARED_FOLDER_TAG}`]: 'false' } } }),
-    );
-    acknowledgeGrantedWildcard(grantee, accessPoints, `Access points get random ids at creation: tagging is allowed only while creating one, deleting only on access points tagged ${SHARED_FOLDER_TAG}.`);
+    acknowledgeGrantedWildcard(grantee, accessPoints, `Access points get random ids at creation: tagging is allowed only while creating one, deleting only on access points tagged ${kindTag}.`);
   }
 
   /** The token files' objects (`<bucket ARN>/tokens/*`). */

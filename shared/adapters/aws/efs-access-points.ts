@@ -11,7 +11,16 @@ import {
   type CreateAccessPointRequest,
   type EFSClient,
 } from '@aws-sdk/client-efs';
+import { createHash } from 'node:crypto';
 import { isNamed } from './sdk-errors.ts';
+
+/** CreateAccessPoint's ClientToken is at most 64 characters. */
+const MAX_CLIENT_TOKEN = 64;
+
+/** `token` itself when it fits (readable in CloudTrail), else its SHA-256. */
+export function clientToken(token: string): string {
+  return token.length <= MAX_CLIENT_TOKEN ? token : createHash('sha256').update(token).digest('hex');
+}
 
 /** Access points on their way out, or broken: never the one a task should mount. */
 const GONE = new Set(['deleting', 'deleted', 'error']);

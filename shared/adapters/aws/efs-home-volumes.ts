@@ -12,9 +12,8 @@
  * Removing the access point does not delete the files under `/homes/<volume>`: that takes a
  * mount (a task or a Lambda in the VPC), which the control plane does not have yet.
  */
-import { createHash } from 'node:crypto';
 import type { AccessPointDescription, CreateAccessPointRequest, EFSClient } from '@aws-sdk/client-efs';
-import { deleteAccessPoint, ensureAccessPoint, findAccessPoint } from './efs-access-points.ts';
+import { clientToken, deleteAccessPoint, ensureAccessPoint, findAccessPoint } from './efs-access-points.ts';
 
 /** The image user's uid and gid: jovyan in group users. */
 export const HOME_UID = 1000;
@@ -24,7 +23,6 @@ export const HOMES_ROOT = '/homes';
 export const HOME_TAG = 'cassini:home';
 /** The resource whose home it is: `removeOf` finds the access points to delete by it. */
 export const RESOURCE_TAG = 'cassini:resource';
-const MAX_CLIENT_TOKEN = 64;
 const VOLUME_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 export interface EfsHomeVolumesOptions {
@@ -37,10 +35,9 @@ export function homePathFor(volume: string): string {
   return `${HOMES_ROOT}/${volume}`;
 }
 
-/** The volume name itself when it fits (readable in CloudTrail), else its SHA-256. */
+/** The client token of a home's access point: one per volume, so a retried create makes no second one. */
 export function accessPointTokenFor(volume: string): string {
-  const token = `cassini-home-${volume}`;
-  return token.length <= MAX_CLIENT_TOKEN ? token : createHash('sha256').update(token).digest('hex');
+  return clientToken(`cassini-home-${volume}`);
 }
 
 export function createAccessPointInput(fileSystemId: string, volume: string, resourceId: string): CreateAccessPointRequest {

@@ -13,16 +13,14 @@
  * `remove` deletes the access point, not the files: removing them takes a mount, which the
  * control plane does not have (as for homes).
  */
-import { createHash } from 'node:crypto';
 import type { CreateAccessPointRequest, EFSClient } from '@aws-sdk/client-efs';
 import type { CatalogRef } from '../../ports/task-driver.ts';
 import { HOME_GID, HOME_UID } from './efs-home-volumes.ts';
-import { deleteAccessPoint, ensureAccessPoint, findAccessPoint } from './efs-access-points.ts';
+import { clientToken, deleteAccessPoint, ensureAccessPoint, findAccessPoint } from './efs-access-points.ts';
 
 export const SHARED_ROOT = '/shared';
 /** The tag naming the folder (`<owner>/<name>`) an access point is for. */
 export const SHARED_FOLDER_TAG = 'cassini:shared-folder';
-const MAX_CLIENT_TOKEN = 64;
 /** Owners and catalog names are letters, digits, `_`, `-` (and `.` in user names); never `..`. */
 const PATH_PART = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/;
 
@@ -38,10 +36,9 @@ export function folderPathFor(ref: CatalogRef): string {
   return `${SHARED_ROOT}/${ref.owner}/${ref.name}`;
 }
 
-/** The folder itself when it fits (readable in CloudTrail), else its SHA-256. */
+/** The client token of a folder's access point: one per folder, so a retried create makes no second one. */
 export function folderTokenFor(ref: CatalogRef): string {
-  const token = `cassini-folder-${ref.owner}/${ref.name}`;
-  return token.length <= MAX_CLIENT_TOKEN ? token : createHash('sha256').update(token).digest('hex');
+  return clientToken(`cassini-folder-${ref.owner}/${ref.name}`);
 }
 
 export function createFolderAccessPointInput(fileSystemId: string, ref: CatalogRef): CreateAccessPointRequest {
