@@ -3,26 +3,24 @@
  * (tasks that run, instances that are registered): the exact requests a real service would
  * receive, a reclaimed worker replaced, and a teardown after which nothing remains.
  */
-import { DescribeTasksCommand, ECSClient, ListTasksCommand, RunTaskCommand, StopTaskCommand, type Task } from '@aws-sdk/client-ecs';
+import { ECSClient, RunTaskCommand, StopTaskCommand, type Task } from '@aws-sdk/client-ecs';
 import {
   CreateServiceCommand,
-  DeleteServiceCommand,
   DeregisterInstanceCommand,
-  ListInstancesCommand,
-  ListServicesCommand,
   RegisterInstanceCommand,
   ServiceDiscoveryClient,
 } from '@aws-sdk/client-servicediscovery';
-import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { daskStartedBy, EcsDaskRuntime } from '../../../shared/adapters/aws/ecs-dask-runtime.ts';
 import { containerOverrides } from '../../../shared/adapters/aws/container-overrides.ts';
 import type { DaskClusterPlan } from '../../../shared/domain/planner/dask-plan.ts';
+import { CLUSTER, fakeDaskAws } from './support/fake-dask-aws.ts';
 
-const ecs = mockClient(ECSClient);
-const discovery = mockClient(ServiceDiscoveryClient);
+// What "AWS" holds: tasks by ARN, Cloud Map services and their instances.
+const aws = fakeDaskAws();
+const { ecs, discovery, tasks, services } = aws;
+const live = () => aws.live();
 const RESOURCE = 'ab'.repeat(12) + '00000001';
-const CLUSTER = 'cassini';
 const NAMESPACE = 'ns-123';
 const DEFINITION = 'arn:aws:ecs:eu-west-1:123456789012:task-definition/cassini-medium:1';
 const NETWORK = { awsvpcConfiguration: { subnets: ['subnet-a', 'subnet-b'], securityGroups: ['sg-tasks', 'sg-dask'], assignPublicIp: 'DISABLED' } };
@@ -41,11 +39,6 @@ const plan: DaskClusterPlan = {
   labels: { owner: 'ann', resource: RESOURCE, deployment: 'api' },
 };
 
-// What "AWS" holds: tasks by ARN, Cloud Map services and their instances.
-let tasks: Map<string, Task>;
-let services: Map<string, { name: string; instances: Map<string, string> }>;
-let sequence: number;
-
 function runtime(): EcsDaskRuntime {
   return new EcsDaskRuntime({
     ecs: new ECSClient({}),
@@ -59,62 +52,8 @@ function runtime(): EcsDaskRuntime {
   });
 }
 
-const live = () => [...tasks.values()].filter((t) => t.desiredStatus === 'RUNNING');
-
 beforeEach(() => {
-  ecs.reset();
-  discovery.reset();
-  tasks = new Map();
-  services = new Map();
-  sequence = 0;
-  ecs.on(RunTaskCommand).callsFake((input) => {
-    const started = Array.from({ length: input.count ?? 1 }, () => {
-      sequence++;
-      const task: Task = {
-        taskArn: `arn:aws:ecs:eu-west-1:123456789012:task/${CLUSTER}/task${sequence}`,
-        group: input.group,
-        startedBy: input.startedBy,
-        taskDefinitionArn: input.taskDefinition,
-        capacityProviderName: input.capacityProviderStrategy?.[0]?.capacityProvider,
-        overrides: input.overrides,
-        tags: input.tags,
-        desiredStatus: 'RUNNING',
-        lastStatus: 'RUNNING',
-        startedAt: new Date(Date.UTC(2025, 0, 1, 0, sequence)),
-        attachments: [{ type: 'ElasticNetworkInterface', details: [{ name: 'privateIPv4Address', value: `10.0.0.${sequence}` }] }],
-      };
-      tasks.set(task.taskArn!, task);
-      return task;
-    });
-    return { tasks: started, failures: [] };
-  });
-  ecs.on(ListTasksCommand).callsFake((input) => ({ taskArns: live().filter((t) => t.startedBy === input.startedBy).map((t) => t.taskArn!) }));
-  ecs.on(DescribeTasksCommand).callsFake((input) => ({ tasks: (input.tasks as string[]).map((arn) => tasks.get(arn)!).filter(Boolean) }));
-  ecs.on(StopTaskCommand).callsFake((input) => {
-    const task = [...tasks.values()].find((t) => t.taskArn!.endsWith(`/${input.task}`));
-    if (task) Object.assign(task, { desiredStatus: 'STOPPED', lastStatus: 'STOPPED' });
-    return { task };
-  });
-  discovery.on(CreateServiceCommand).callsFake((input) => {
-    services.set('srv-1', { name: input.Name!, instances: new Map() });
-    return { Service: { Id: 'srv-1', Name: input.Name } };
-  });
-  discovery.on(ListServicesCommand).callsFake(() => ({ Services: [...services].map(([Id, s]) => ({ Id, Name: s.name })) }));
-  discovery.on(ListInstancesCommand).callsFake((input) => ({
-    Instances: [...(services.get(input.ServiceId!)?.instances ?? [])].map(([Id, ip]) => ({ Id, Attributes: { AWS_INSTANCE_IPV4: ip } })),
-  }));
-  discovery.on(RegisterInstanceCommand).callsFake((input) => {
-    services.get(input.ServiceId!)!.instances.set(input.InstanceId!, input.Attributes!.AWS_INSTANCE_IPV4!);
-    return { OperationId: 'op' };
-  });
-  discovery.on(DeregisterInstanceCommand).callsFake((input) => {
-    services.get(input.ServiceId!)?.instances.delete(input.InstanceId!);
-    return { OperationId: 'op' };
-  });
-  discovery.on(DeleteServiceCommand).callsFake((input) => {
-    services.delete(input.Id!);
-    return {};
-  });
+  aws.reset();
 });
 
 function taskSpec(role: 'scheduler' | 'worker', command: string) {
@@ -209,6 +148,7 @@ describe('EcsDaskRuntime', () => {
         if (slept.length === 2) for (const task of tasks.values()) task.attachments = [{ details: [{ name: 'privateIPv4Address', value: '10.0.9.9' }] }];
       },
     });
+    let sequence = 0;
     ecs.on(RunTaskCommand).callsFake((input) => {
       sequence++;
       const task: Task = { taskArn: `arn:aws:ecs:eu-west-1:123456789012:task/${CLUSTER}/task${sequence}`, group: input.group, startedBy: input.startedBy, desiredStatus: 'RUNNING', lastStatus: 'PROVISIONING' };

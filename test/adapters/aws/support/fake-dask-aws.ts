@@ -39,6 +39,7 @@ export function fakeDaskAws(): FakeDaskAws {
   const tasks = new Map<string, Task>();
   const services = new Map<string, { name: string; instances: Map<string, string> }>();
   let sequence = 0;
+  let serviceSequence = 0;
   const live = () => [...tasks.values()].filter((t) => t.desiredStatus === 'RUNNING');
   const stopTask = (task: Task | undefined) => task && Object.assign(task, { desiredStatus: 'STOPPED', lastStatus: 'STOPPED' });
 
@@ -70,7 +71,7 @@ export function fakeDaskAws(): FakeDaskAws {
     discovery.on(CreateServiceCommand).callsFake((input) => {
       const existing = [...services].find(([, s]) => s.name === input.Name);
       if (existing) throw Object.assign(new Error('exists'), { name: 'ServiceAlreadyExists', ServiceId: existing[0] });
-      const id = `srv-${services.size + 1}-${input.Name!.slice(0, 4)}`;
+      const id = `srv-${++serviceSequence}`;
       services.set(id, { name: input.Name!, instances: new Map() });
       return { Service: { Id: id, Name: input.Name } };
     });
@@ -108,6 +109,7 @@ export function fakeDaskAws(): FakeDaskAws {
       tasks.clear();
       services.clear();
       sequence = 0;
+      serviceSequence = 0;
       install();
     },
   };
