@@ -16,11 +16,16 @@ export interface BenchResults {
 
 /** One Lambda function's bundle (bench/lambda-bundles.ts). */
 export interface LambdaNumbers {
+  /** Every JavaScript file of the bundle: the entry and all its chunks (source maps excluded). */
   bundle_bytes: number;
-  /** Median of the runs. */
+  /** What a cold start loads: the entry and the chunks it imports statically. */
+  init_bytes: number;
+  /** Module initialisation (importing the entry): median of the runs. */
   init_ms: number;
   init_min_ms: number;
   init_max_ms: number;
+  /** Initialisation plus every lazily loaded chunk: the most one invocation can load, median. */
+  full_load_ms: number;
 }
 
 /** The `--json` last line: whichever parts ran (`--only event_store` or `--only lambdas`), both by default. */

@@ -14,28 +14,27 @@
  * reported failed (partial batch response), so Lambda retries from there in order.
  */
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
-import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { dynamoPlatformFromEnv } from '../../shared/adapters/dynamodb/dynamodb-platform.ts';
 import { systemClock, systemRandom } from '../../shared/adapters/node-platform.ts';
-import { ecsPlatformFromEnv } from '../../shared/adapters/aws/ecs-platform.ts';
-import { EventBridgeJobScheduler } from '../../shared/adapters/aws/eventbridge-job-scheduler.ts';
 import { DeferredTimers } from '../../shared/adapters/aws/deferred-timers.ts';
+import { lazyAdapter } from '../../shared/adapters/lazy-adapter.ts';
 import { JobRunService } from '../../shared/app/job-run-service.ts';
 import { JobRunReactor } from '../../shared/app/consumers/job-run-reactor.ts';
 import { ServiceReactor } from '../../shared/app/consumers/service-reactor.ts';
 import { IdentityService } from '../../shared/app/identity-service.ts';
 import { taskTokenIssuer } from '../../shared/app/task-token-issuer.ts';
 import { ServiceReportRecorder } from '../../shared/app/service-report-recorder.ts';
-import { ecsServiceRuntimeFromEnv } from '../../shared/adapters/aws/ecs-service-platform.ts';
 import { deliverInOrder, type BatchConsumer } from '../../shared/app/consumers/ordered-delivery.ts';
 import { DaskReactor } from '../../shared/app/consumers/dask-reactor.ts';
 import { SharedFolderReactor } from '../../shared/app/consumers/shared-folder-reactor.ts';
-import { EfsSharedFolders } from '../../shared/adapters/aws/efs-shared-folders.ts';
-import { EFSClient } from '@aws-sdk/client-efs';
-import { ecsDaskRuntimeFromEnv } from '../../shared/adapters/aws/ecs-dask-platform.ts';
-import { cloudMapSchedulerAddress } from '../../shared/adapters/aws/ecs-dask-inspector.ts';
+import { cloudMapSchedulerAddress } from '../../shared/adapters/aws/dask-task-names.ts';
 import type { EventStore } from '../../shared/ports/event-store.ts';
 import type { Checkpoints } from '../../shared/ports/checkpoints.ts';
+import type { RunTaskControl } from '../../shared/ports/run-task-control.ts';
+import type { JobScheduler } from '../../shared/ports/job-scheduler.ts';
+import type { ServiceRuntime } from '../../shared/ports/service-runtime.ts';
+import type { DaskRuntime } from '../../shared/ports/dask-runtime.ts';
+import type { SharedFolderStorage } from '../../shared/app/consumers/shared-folder-reactor.ts';
 import { batchOf } from '../projector/stream-records.ts';
 import { countStreamBatch, observed, telemetryFor } from '../observability.ts';
 
@@ -56,18 +55,24 @@ function buildDeps(env: NodeJS.ProcessEnv = process.env): ReactorDeps {
   const { store, runViews, checkpoints } = dynamoPlatformFromEnv(env);
   const jobs = new JobRunService({ store, runViews, clock: systemClock, random: systemRandom });
   const timers = new DeferredTimers(systemClock);
-  const scheduler = new EventBridgeJobScheduler({
-    client: new SchedulerClient({}),
-    groupName: required(env, 'SCHEDULE_GROUP'),
-    targetArn: required(env, 'SCHEDULE_TARGET_ARN'),
-    roleArn: required(env, 'SCHEDULER_ROLE_ARN'),
-    deadLetterArn: required(env, 'SCHEDULE_DLQ_ARN'),
-  });
   // Tasks' SATURN_TOKENs are API tokens of their owner, issued and revoked through the event store.
   const platformExtras = { tokens: taskTokenIssuer(new IdentityService({ store, clock: systemClock, random: systemRandom })), log: telemetry.logger };
-  const launcher = ecsPlatformFromEnv(jobs, systemClock, env, platformExtras).control;
+  // Each AWS adapter is loaded with the first batch that needs it (lazy-adapter.ts): a cold start
+  // about a job run does not parse the load balancer, Cognito, EFS or Cloud Map clients.
+  const scheduler = lazyAdapter<JobScheduler>(async () => {
+    const [{ SchedulerClient }, { EventBridgeJobScheduler }] = await Promise.all([import('@aws-sdk/client-scheduler'), import('../../shared/adapters/aws/eventbridge-job-scheduler.ts')]);
+    return new EventBridgeJobScheduler({
+      client: new SchedulerClient({}),
+      groupName: required(env, 'SCHEDULE_GROUP'),
+      targetArn: required(env, 'SCHEDULE_TARGET_ARN'),
+      roleArn: required(env, 'SCHEDULER_ROLE_ARN'),
+      deadLetterArn: required(env, 'SCHEDULE_DLQ_ARN'),
+    });
+  });
+  const launcher = lazyAdapter<RunTaskControl>(async () => (await import('../../shared/adapters/aws/ecs-platform.ts')).ecsPlatformFromEnv(jobs, systemClock, env, platformExtras).control);
   const jobReactor = new JobRunReactor({ jobs, launcher, scheduler, timers, clock: systemClock });
-  const runtime = ecsServiceRuntimeFromEnv(new ServiceReportRecorder({ store, clock: systemClock }), systemClock, env, platformExtras);
+  const reports = new ServiceReportRecorder({ store, clock: systemClock });
+  const runtime = lazyAdapter<ServiceRuntime>(async () => (await import('../../shared/adapters/aws/ecs-service-platform.ts')).ecsServiceRuntimeFromEnv(reports, systemClock, env, platformExtras));
   const namespace = required(env, 'DASK_NAMESPACE_NAME');
   const services = new ServiceReactor({
     runtime,
@@ -76,9 +81,15 @@ function buildDeps(env: NodeJS.ProcessEnv = process.env): ReactorDeps {
     daskSchedulerAddress: (resourceId) => cloudMapSchedulerAddress(resourceId, namespace),
   });
   // A scheduler started here is registered in Cloud Map before the batch's tasks launch (its IP comes within seconds).
-  const dask = new DaskReactor({ runtime: ecsDaskRuntimeFromEnv(env, { registerWithinMs: DASK_REGISTER_WITHIN_MS }) });
+  const daskRuntime = lazyAdapter<DaskRuntime>(async () => (await import('../../shared/adapters/aws/ecs-dask-platform.ts')).ecsDaskRuntimeFromEnv(env, { registerWithinMs: DASK_REGISTER_WITHIN_MS }));
+  const dask = new DaskReactor({ runtime: daskRuntime });
   // A deleted shared folder's access point goes with it.
-  const folders = new SharedFolderReactor(new EfsSharedFolders({ client: new EFSClient({}), fileSystemId: required(env, 'FILE_SYSTEM_ID') }));
+  const fileSystemId = required(env, 'FILE_SYSTEM_ID');
+  const folderStorage = lazyAdapter<SharedFolderStorage>(async () => {
+    const [{ EFSClient }, { EfsSharedFolders }] = await Promise.all([import('@aws-sdk/client-efs'), import('../../shared/adapters/aws/efs-shared-folders.ts')]);
+    return new EfsSharedFolders({ client: new EFSClient({}), fileSystemId });
+  });
+  const folders = new SharedFolderReactor(folderStorage);
   // One consumer (and checkpoint) for all four: each is idempotent when a batch is retried.
   // The Dask reactor goes first, as in the local feed: a cluster exists before the tasks that use it start.
   // Its failure is logged, not retried here: the reconciler ensures every cluster each minute, and a

@@ -6,47 +6,12 @@
  * test/infra/aws/least-privilege.test.ts checks that against what its code sends. Handlers
  * log and emit metrics through functions/observability.ts (Powertools: JSON lines, EMF).
  */
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations, AssetHashType } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-
-/** The repository root: entries are given relative to it. */
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-
-/**
- * Modules the bundles replace: the SDK's default credential chain by the environment alone,
- * which is where Lambda puts a function's credentials (functions/lambda-credentials.ts).
- */
-export const BUNDLE_ALIASES: Record<string, string> = {
-  '@aws-sdk/credential-provider-node': join(REPO_ROOT, 'functions/lambda-credentials.ts'),
-};
-
-/** The bundling every function shares (exported so the bundle test builds exactly this). */
-export const BUNDLING: BundlingOptions = {
-  format: OutputFormat.ESM,
-  target: 'node22',
-  minify: true,
-  sourceMap: true,
-  // Stack traces map to file and line without shipping the sources a second time.
-  sourcesContent: false,
-  // Prefer ESM builds of dependencies; CommonJS ones inside the ESM bundle still call
-  // `require` for Node built-ins, so the banner gives them one.
-  mainFields: ['module', 'main'],
-  banner: "import { createRequire as cassiniCreateRequire } from 'node:module'; const require = cassiniCreateRequire(import.meta.url);",
-  // The AWS SDK is bundled too, not taken from the runtime: its ESM build, tree-shaken to the
-  // clients and commands a function imports and minified, loads in well under half the time
-  // of the runtime's copy (hundreds of files resolved and compiled one by one; measured by
-  // `npm run bench -- --only lambdas`), for about 350 KB more per function. It also runs the
-  // lockfile's SDK version rather than whichever the runtime ships.
-  externalModules: [],
-  esbuildArgs: Object.fromEntries(Object.entries(BUNDLE_ALIASES).map(([module, file]) => [`--alias:${module}`, file])),
-  forceDockerBundling: false,
-};
+import { bundleFunction, REPO_ROOT } from './function-bundle.ts';
 
 export interface PlatformFunctionProps {
   /** The handler file, relative to the repository root, e.g. `functions/api/handler.ts`; it exports `handler`. */
@@ -62,7 +27,7 @@ export interface PlatformFunctionProps {
 }
 
 export class PlatformFunction extends Construct implements iam.IGrantable {
-  readonly fn: NodejsFunction;
+  readonly fn: lambda.Function;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
   /** The handler file, relative to the repository root. */
@@ -83,11 +48,9 @@ export class PlatformFunction extends Construct implements iam.IGrantable {
     this.logGroup.grantWrite(this.role);
     this.grantPrincipal = this.role;
 
-    this.fn = new NodejsFunction(this, 'Function', {
-      entry: join(REPO_ROOT, props.entry),
-      handler: 'handler',
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
+    this.fn = new lambda.Function(this, 'Function', {
+      code: bundledCode(props.entry),
+      handler: 'index.handler',
       description: props.description,
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
@@ -103,7 +66,6 @@ export class PlatformFunction extends Construct implements iam.IGrantable {
         NODE_OPTIONS: '--enable-source-maps',
         ...props.environment,
       },
-      bundling: BUNDLING,
     });
     Validations.of(this).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
@@ -118,4 +80,27 @@ export class PlatformFunction extends Construct implements iam.IGrantable {
   addEnvironment(key: string, value: string): void {
     this.fn.addEnvironment(key, value);
   }
+}
+
+/**
+ * The function's code: function-bundle.ts run by the CDK's local bundling into the asset
+ * directory. The hash is the output's, so an unchanged bundle is not uploaded again. Local
+ * bundling always answers; the image only satisfies the type and is never pulled.
+ */
+function bundledCode(entry: string): lambda.Code {
+  return lambda.Code.fromAsset(REPO_ROOT, {
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      image: lambda.Runtime.NODEJS_22_X.bundlingImage,
+      // The CDK reuses a bundle for equal bundling options within an app (its closures do not
+      // count), so the entry is named here: each function gets its own.
+      environment: { CASSINI_FUNCTION_ENTRY: entry },
+      local: {
+        tryBundle(outputDir: string): boolean {
+          bundleFunction(entry, outputDir);
+          return true;
+        },
+      },
+    },
+  });
 }

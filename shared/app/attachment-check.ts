@@ -11,7 +11,7 @@
  */
 import { ValidationError, type FieldIssue } from '../domain/errors.ts';
 import { imageReference, mayAttach, PLATFORM_WIDE_KINDS, type CatalogAttributes, type CatalogKind, type CatalogObject } from '../domain/catalog/catalog-object.ts';
-import { resolveOwnerName } from '../domain/recipe/recipe.ts';
+import { resolveOwnerName } from '../domain/recipe/owner-name.ts';
 import { KIND_LABELS } from './catalog-service.ts';
 
 /** What ResourceService.apply calls before it appends: throws ValidationError naming each bad field. */

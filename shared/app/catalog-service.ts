@@ -24,7 +24,7 @@ import { PLATFORM_WIDE_KINDS, mayAttach, type CatalogAttributes, type CatalogKin
 import type { CatalogCommand, CatalogState } from '../domain/catalog/catalog-decider.ts';
 import { mayAccess } from '../domain/identity/access.ts';
 import type { User } from '../domain/identity/principal-decider.ts';
-import { resolveOwnerName } from '../domain/recipe/recipe.ts';
+import { resolveOwnerName } from '../domain/recipe/owner-name.ts';
 import { ForbiddenError, NotFoundError, ValidationError } from '../domain/errors.ts';
 
 export interface CatalogServiceDeps {

@@ -12,7 +12,8 @@ import type { RouteContext, RouteDefinition, RouteReply } from '../api-types.ts'
 import { validate } from '../validation.ts';
 import { ValidationError } from '../../../shared/domain/errors.ts';
 import { principalName } from '../../../shared/domain/recipe/fields.ts';
-import { catalogName, imageReference, roleArn, type CatalogKind } from '../../../shared/domain/catalog/catalog-object.ts';
+import { imageReference, type CatalogKind } from '../../../shared/domain/catalog/catalog-object.ts';
+import { catalogName, roleArn } from '../../../shared/domain/catalog/catalog-fields.ts';
 import type { PutOutcome } from '../../../shared/app/catalog-service.ts';
 
 /** Secrets Manager's limit on a secret's size. */

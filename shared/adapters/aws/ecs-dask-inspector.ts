@@ -10,37 +10,18 @@
  */
 import { DescribeTasksCommand, ListTasksCommand, type ECSClient, type Task } from '@aws-sdk/client-ecs';
 import { STOPPED_CLUSTER, type DaskClusterDescription, type DaskRuntime } from '../../ports/dask-runtime.ts';
-import { DASK_DASHBOARD_PORT, DASK_SCHEDULER_PORT, daskSchedulerAddress } from '../../domain/planner/dask-plan.ts';
+import { DASK_DASHBOARD_PORT } from '../../domain/planner/dask-plan.ts';
 import type { ClusterTask } from '../../domain/planner/dask-reconcile.ts';
+import { cloudMapSchedulerAddress, daskGroupOf, daskResourceOf, daskStartedBy } from './dask-task-names.ts';
 
 /** DescribeTasks describes at most this many per call. */
 const DESCRIBE_MAX = 100;
-const STARTED_BY_PREFIX = 'dask';
 
 export interface EcsDaskInspectorOptions {
   ecs: ECSClient;
   cluster: string;
   /** The Cloud Map private DNS namespace's name (e.g. `dask.cassini.internal`). */
   namespaceName: string;
-}
-
-/** `startedBy` of every task of a resource's cluster: 36 characters at most (a resource id is 32). */
-export function daskStartedBy(resourceId: string): string {
-  return `${STARTED_BY_PREFIX}${resourceId}`.slice(0, 36);
-}
-
-/** The resource whose cluster a task belongs to, from its `startedBy`; undefined for other tasks. */
-export function daskResourceOf(startedBy: string | undefined): string | undefined {
-  return startedBy?.startsWith(STARTED_BY_PREFIX) && /^[0-9a-f]{32}$/.test(startedBy.slice(STARTED_BY_PREFIX.length)) ? startedBy.slice(STARTED_BY_PREFIX.length) : undefined;
-}
-
-export function daskGroupOf(resourceId: string, role: 'scheduler' | 'worker'): string {
-  return `dask-${role}:${resourceId}`;
-}
-
-/** The scheduler's stable address in a namespace: what the resource's tasks get as DASK_SCHEDULER_ADDRESS. */
-export function cloudMapSchedulerAddress(resourceId: string, namespaceName: string): string {
-  return daskSchedulerAddress(`${resourceId}.${namespaceName}`, DASK_SCHEDULER_PORT);
 }
 
 export class EcsDaskInspector implements Pick<DaskRuntime, 'describe'> {

@@ -33,10 +33,10 @@ import { reconcileDaskCluster, type RegisteredInstance } from '../../domain/plan
 import { sizeNamed, type Size } from '../../domain/sizes.ts';
 import type { EcsTaskDefinitions } from './ecs-task-definitions.ts';
 import { containerOverrides } from './container-overrides.ts';
-import { daskGroupOf, daskStartedBy, EcsDaskInspector } from './ecs-dask-inspector.ts';
+import { EcsDaskInspector } from './ecs-dask-inspector.ts';
+import { daskGroupOf, daskStartedBy } from './dask-task-names.ts';
 import { isNamed } from './sdk-errors.ts';
 
-export { daskStartedBy } from './ecs-dask-inspector.ts';
 
 /** RunTask starts at most this many tasks per call. */
 const RUN_TASK_MAX_COUNT = 10;

@@ -24,7 +24,7 @@ import type { Clock } from '../../ports/platform-clock.ts';
 import type { TaskTokens } from '../../ports/task-tokens.ts';
 import { DEFAULT_GIT_IMAGE, type AttachmentSettings } from './ecs-attachments.ts';
 import { ECS_TASK_NETWORK, EcsRunTaskControl } from './ecs-run-task-control.ts';
-import { cloudMapSchedulerAddress } from './ecs-dask-inspector.ts';
+import { cloudMapSchedulerAddress } from './dask-task-names.ts';
 import { EfsSharedFolders } from './efs-shared-folders.ts';
 import { EcsTaskDefinitions } from './ecs-task-definitions.ts';
 import { EcsTaskLauncher, type EcsTaskLauncherOptions } from './ecs-task-launcher.ts';

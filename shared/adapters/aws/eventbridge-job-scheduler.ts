@@ -2,7 +2,7 @@
  * Job schedules on EventBridge Scheduler: one schedule per EventBridge cron expression of the
  * job (cron's "day-of-month OR day-of-week" needs two), in the platform's schedule group, read
  * in the job's own time zone. Each fire invokes the schedule Lambda with the job id and the
- * time the fire was due; `parseScheduleEvent` is the other half of that contract.
+ * time the fire was due; `parseScheduleEvent` (schedule-event.ts) is the other half of that contract.
  *
  * Scheduler delivers at least once: a fire can arrive twice or late. That is safe because the
  * Lambda derives the run id from (job id, scheduled time), so a repeated fire starts nothing.
@@ -148,4 +148,3 @@ export class EventBridgeJobScheduler implements JobScheduler {
 }
 
 // The other half of the contract lives apart, so the schedule Lambda's bundle (and role) carries no Scheduler commands.
-export { parseScheduleEvent } from './schedule-event.ts';

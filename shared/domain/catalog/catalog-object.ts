@@ -5,7 +5,7 @@
  * `iam_role: "name"`). Each object is one stream, keyed by kind, owner and name: the names are
  * restricted to characters that need no escaping, so the key is readable as it is.
  */
-import * as z from 'zod';
+import type * as z from 'zod';
 import type * as events from '../../../events/catalog-object-events.ts';
 
 export const CATALOG_KINDS = ['secret', 'shared_folder', 'image', 'iam_role'] as const;
@@ -40,35 +40,11 @@ export interface CatalogKey {
 }
 
 /**
- * A catalog name: letters, digits, `_` and `-`, starting with a letter or digit, at most 128.
- * No `/`, `.` or `:`, so a name is safe as a file name and an image name never reads as a
- * registry host or a tag.
- */
-export const catalogName = z
-  .string()
-  .max(128, 'must be at most 128 characters')
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, 'must be letters, digits, "_" and "-", starting with a letter or digit');
-
-/**
  * The IAM path registered roles must live under. The platform may pass exactly these roles to
  * ECS (`iam:PassRole` on `role/cassini-workloads/*`, infra/aws/config.ts WORKLOAD_ROLE_PATH), so a
  * role registered elsewhere could never start a task: it is refused when registered instead.
  */
 export const WORKLOAD_ROLE_PATH = '/cassini-workloads/';
-
-/**
- * An IAM role ARN under WORKLOAD_ROLE_PATH: `arn:<partition>:iam::<12-digit account>:role/cassini-workloads/<optional path/><name>`,
- * with the characters IAM allows in role paths and names.
- */
-const ROLE_ARN = /^arn:aws(?:-[a-z]+)*:iam::\d{12}:role\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/;
-export const roleArn = z
-  .string()
-  .max(2048)
-  .regex(ROLE_ARN, 'must be an IAM role ARN: arn:aws:iam::<12-digit account>:role/<path/><name>')
-  // One complaint at a time: the path is checked on what is an IAM role ARN.
-  .refine((arn) => !ROLE_ARN.test(arn) || arn.slice(arn.indexOf(':role/') + ':role'.length).startsWith(WORKLOAD_ROLE_PATH), {
-    message: `must be a role under the IAM path ${WORKLOAD_ROLE_PATH} (arn:aws:iam::<account>:role${WORKLOAD_ROLE_PATH}<name>): the platform may pass only those roles to its tasks`,
-  });
 
 export const CATALOG_STREAM_PREFIX = 'catalog-';
 

@@ -5,7 +5,7 @@
  */
 import type { RunPlan } from '../../../events/run-events.ts';
 import type { NormalizedSpec } from '../recipe/recipe.ts';
-import { durationSeconds } from '../recipe/fields.ts';
+import { durationSeconds } from '../recipe/duration.ts';
 import { planAttachments, type AttachmentCatalogFacts } from './task-attachments.ts';
 import { daskClusterOf } from '../resource/dask-cluster.ts';
 

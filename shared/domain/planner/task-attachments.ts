@@ -6,7 +6,7 @@
  * Secret values never pass through here: only owner and name travel in plans and task specs.
  */
 import type { CatalogRef, FolderMount, GitCheckout, SecretMount, TaskAttachments } from '../../ports/task-driver.ts';
-import { resolveOwnerName } from '../recipe/recipe.ts';
+import { resolveOwnerName } from '../recipe/owner-name.ts';
 
 /** What the catalog says about the objects a spec attaches, resolved by the caller. */
 export interface AttachmentCatalogFacts {

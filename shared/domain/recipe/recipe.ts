@@ -12,6 +12,7 @@ import { DEFAULT_AUTO_SHUTOFF, DEFAULT_DISK_SPACE } from './choices.ts';
 import { DEFAULT_SIZE } from '../sizes.ts';
 import { DEFAULT_IMAGES } from './default-images.ts';
 import { principalName } from './fields.ts';
+import { resolveOwnerName } from './owner-name.ts';
 
 export const CURRENT_SCHEMA_VERSION = '2025.10.01';
 /** The oldest Saturn Cloud recipe layout accepted unchanged. */
@@ -44,12 +45,6 @@ export interface RecipeContext {
   caller: string;
   /** Whether the platform runs Docker-in-Docker; without it `start_dind: true` is refused. */
   dindEnabled?: boolean;
-}
-
-/** Saturn Cloud exports owners as `<org>/<name>`; Cassini has one organisation. */
-export function resolveOwnerName(owner: string): string {
-  const slash = owner.lastIndexOf('/');
-  return slash >= 0 ? owner.slice(slash + 1) : owner;
 }
 
 export function parseRecipe(body: unknown, context: RecipeContext): ParsedRecipe {

@@ -8,7 +8,7 @@
  * restricted day-of-week matches, which one EventBridge expression cannot say: such a
  * schedule becomes two expressions, one per day field.
  */
-import { cronProblem } from '../recipe/fields.ts';
+import { cronProblem } from './cron-expression.ts';
 
 const MACROS: Record<string, string> = {
   '@yearly': '0 0 1 1 *',

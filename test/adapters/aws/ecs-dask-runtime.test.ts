@@ -11,7 +11,8 @@ import {
   ServiceDiscoveryClient,
 } from '@aws-sdk/client-servicediscovery';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { daskStartedBy, EcsDaskRuntime } from '../../../shared/adapters/aws/ecs-dask-runtime.ts';
+import { EcsDaskRuntime } from '../../../shared/adapters/aws/ecs-dask-runtime.ts';
+import { daskStartedBy } from '../../../shared/adapters/aws/dask-task-names.ts';
 import { containerOverrides } from '../../../shared/adapters/aws/container-overrides.ts';
 import type { DaskClusterPlan } from '../../../shared/domain/planner/dask-plan.ts';
 import { CLUSTER, fakeDaskAws } from './support/fake-dask-aws.ts';

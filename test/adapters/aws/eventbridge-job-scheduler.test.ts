@@ -9,7 +9,8 @@ import {
 } from '@aws-sdk/client-scheduler';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { EventBridgeJobScheduler, parseScheduleEvent, scheduleNames } from '../../../shared/adapters/aws/eventbridge-job-scheduler.ts';
+import { EventBridgeJobScheduler, scheduleNames } from '../../../shared/adapters/aws/eventbridge-job-scheduler.ts';
+import { parseScheduleEvent } from '../../../shared/adapters/aws/schedule-event.ts';
 import { ValidationError } from '../../../shared/domain/errors.ts';
 
 const client = new SchedulerClient({ region: 'eu-west-1' });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { catalogName, catalogStreamId, imageReference, mayAttach, roleArn, type CatalogObject } from '../../../shared/domain/catalog/catalog-object.ts';
+import { catalogStreamId, imageReference, mayAttach, type CatalogObject } from '../../../shared/domain/catalog/catalog-object.ts';
+import { catalogName, roleArn } from '../../../shared/domain/catalog/catalog-fields.ts';
 import { catalogKeyOf } from '../../../shared/app/consumers/catalog-projector.ts';
 
 const times = { created_at: '2026-01-01T00:00:00.000Z', updated_at: '2026-01-01T00:00:00.000Z' };

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { cronProblem, dnsLabel, duration, durationSeconds, envVarName, timeZone } from '../../../shared/domain/recipe/fields.ts';
+import { dnsLabel, duration, envVarName, timeZone } from '../../../shared/domain/recipe/fields.ts';
+import { durationSeconds } from '../../../shared/domain/recipe/duration.ts';
+import { cronProblem } from '../../../shared/domain/schedule/cron-expression.ts';
 
 describe('cronProblem', () => {
   it.each([

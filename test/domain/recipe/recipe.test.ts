@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError, type FieldIssue } from '../../../shared/domain/errors.ts';
-import { CURRENT_SCHEMA_VERSION, defaultSubdomain, parseRecipe, resolveOwnerName, type RecipeContext } from '../../../shared/domain/recipe/recipe.ts';
+import { CURRENT_SCHEMA_VERSION, defaultSubdomain, parseRecipe, type RecipeContext } from '../../../shared/domain/recipe/recipe.ts';
+import { resolveOwnerName } from '../../../shared/domain/recipe/owner-name.ts';
 import { DEFAULT_IMAGES } from '../../../shared/domain/recipe/default-images.ts';
 
 const caller: RecipeContext = { caller: 'ann' };

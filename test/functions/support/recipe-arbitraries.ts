@@ -6,6 +6,7 @@
 import fc from 'fast-check';
 import { SIZE_NAMES } from '../../../shared/domain/sizes.ts';
 import { AUTO_SHUTOFF_CHOICES, DISK_SPACE_CHOICES } from '../../../shared/domain/recipe/choices.ts';
+import { CRON_RANGES } from '../../../shared/domain/schedule/cron-expression.ts';
 
 type ResourceType = 'workspace' | 'deployment' | 'job';
 
@@ -24,15 +25,8 @@ const text = fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 });
 const ownKey = fc.string({ minLength: 1, maxLength: 20 }).filter((k) => k !== '__proto__');
 const path = fc.stringMatching(/^[a-zA-Z0-9._-]{1,20}$/).map((p) => `/home/jovyan/${p}`);
 
-const CRON_RANGES: Array<[number, number]> = [
-  [0, 59],
-  [0, 23],
-  [1, 31],
-  [1, 12],
-  [0, 7],
-];
 
-function cronField([lo, hi]: [number, number]): fc.Arbitrary<string> {
+function cronField([lo, hi]: readonly [number, number]): fc.Arbitrary<string> {
   const value = fc.integer({ min: lo, max: hi });
   const range = fc.tuple(value, value).map(([a, b]) => `${Math.min(a, b)}-${Math.max(a, b)}`);
   const step = fc.integer({ min: 1, max: hi });

@@ -6,11 +6,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Match } from 'aws-cdk-lib/assertions';
-import { OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { DEFAULT_THROTTLE, ROUTE_THROTTLES } from '../../../infra/aws/constructs/api.ts';
 import { BATCH_DETAIL_TYPE, EVENT_SOURCE } from '../../../infra/aws/constructs/integrations.ts';
 import { STREAM_RETRY_ATTEMPTS } from '../../../infra/aws/constructs/processors.ts';
-import { BUNDLING, PlatformFunction } from '../../../infra/aws/platform-function.ts';
+import { PlatformFunction } from '../../../infra/aws/platform-function.ts';
+import { bundleOptions, REQUIRE_SHIM } from '../../../infra/aws/function-bundle.ts';
 import { eventsTableDefinition, viewsTableDefinition } from '../../../shared/adapters/dynamodb/tables.ts';
 import { grantsOf, roleStatements } from './support/least-privilege.ts';
 import { buildCassini, getAtt, logicalId, ref, synthCassini, synthesize } from './support/synth.ts';
@@ -227,10 +227,10 @@ describe('functions.ts', () => {
       expect(json.Resources[logicalId(fn.logGroup)]!.Properties!.RetentionInDays).toBeGreaterThan(0);
     });
 
-    it('bundles ESM for node22 with the local esbuild, minified with source maps and a require shim', () => {
-      expect(BUNDLING).toMatchObject({ format: OutputFormat.ESM, target: 'node22', minify: true, sourceMap: true, forceDockerBundling: false, mainFields: ['module', 'main'] });
-      expect(BUNDLING.banner).toContain('createRequire');
-      expect(BUNDLING.banner).toContain('import.meta.url');
+    it('bundles ESM for node22 with the local esbuild, minified with source maps, split into lazily loaded chunks, with a require shim', () => {
+      expect(bundleOptions('/entry.ts', '/out')).toMatchObject({ format: 'esm', target: 'node22', platform: 'node', minify: true, sourcemap: true, splitting: true, mainFields: ['module', 'main'], banner: { js: REQUIRE_SHIM } });
+      expect(REQUIRE_SHIM).toContain('createRequire');
+      expect(REQUIRE_SHIM).toContain('import.meta.url');
     });
   });
 });

@@ -15,7 +15,8 @@ import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { buildSync } from 'esbuild';
 import type { Stack } from 'aws-cdk-lib';
-import { REPO_ROOT, type PlatformFunction } from '../../../../infra/aws/platform-function.ts';
+import type { PlatformFunction } from '../../../../infra/aws/platform-function.ts';
+import { bundleOptions, REPO_ROOT } from '../../../../infra/aws/function-bundle.ts';
 import { logicalId, type Synthesized } from './synth.ts';
 
 /** IAM prefix of each SDK client package (action name = command name without `Command`). */
@@ -88,21 +89,9 @@ export interface SentCommand {
   table?: 'events' | 'views';
 }
 
-/** The project files (relative to the repository root) an entry's bundle is made of. */
+/** The project files (relative to the repository root) an entry's bundle is made of, its lazily loaded chunks included. */
 export function bundledSourceFiles(entry: string): string[] {
-  const result = buildSync({
-    entryPoints: [join(REPO_ROOT, entry)],
-    absWorkingDir: REPO_ROOT,
-    bundle: true,
-    write: false,
-    metafile: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node22',
-    mainFields: ['module', 'main'],
-    logLevel: 'silent',
-    outfile: 'out.mjs',
-  });
+  const result = buildSync({ ...bundleOptions(join(REPO_ROOT, entry), join(REPO_ROOT, 'cdk.out', 'least-privilege')), write: false, logLevel: 'silent' });
   return Object.keys(result.metafile.inputs)
     .filter((file) => !file.includes('node_modules/'))
     .map((file) => relative(REPO_ROOT, join(REPO_ROOT, file)))
