@@ -5,9 +5,9 @@
  */
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
-import { stringify as toYaml } from 'yaml';
 import type { ApiEvent, ApiResult, ApiServices, RouteDefinition, RouteReply } from './api-types.ts';
 import { Router } from './router.ts';
+import { yamlModule } from './yaml-module.ts';
 import { routing } from './middlewares/routing.ts';
 import { bodyParser, bodySizeLimit } from './middlewares/request-body.ts';
 import { authentication } from './middlewares/authentication.ts';
@@ -44,10 +44,10 @@ export function apiRoutes(): RouteDefinition[] {
   return routes;
 }
 
-function toResult(reply: RouteReply): ApiResult {
+async function toResult(reply: RouteReply): Promise<ApiResult> {
   const headers: Record<string, string> = { ...reply.headers };
   if (reply.body === undefined) return { statusCode: reply.status, headers };
-  if (reply.yaml) return { statusCode: reply.status, headers: { ...headers, 'content-type': 'application/yaml' }, body: toYaml(reply.body) };
+  if (reply.yaml) return { statusCode: reply.status, headers: { ...headers, 'content-type': 'application/yaml' }, body: (await yamlModule()).stringify(reply.body) };
   return { statusCode: reply.status, headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(reply.body) };
 }
 

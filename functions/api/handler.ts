@@ -10,20 +10,18 @@
  * Without them every cluster is `unavailable`, saying why.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
-import { ECSClient } from '@aws-sdk/client-ecs';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createApi } from './create-api.ts';
-import { CloudWatchTaskLogs } from '../../shared/adapters/aws/cloudwatch-task-logs.ts';
-import { SecretsManagerStore } from '../../shared/adapters/aws/secrets-manager-store.ts';
+import { lazyAdapter } from '../../shared/adapters/lazy-adapter.ts';
 import { dynamoPlatformFromEnv } from '../../shared/adapters/dynamodb/dynamodb-platform.ts';
 import { platformServices } from '../../shared/app/platform-services.ts';
 import { systemClock, systemRandom } from '../../shared/adapters/node-platform.ts';
 import { PLATFORM_VERSION } from '../../shared/version.ts';
 import { observed, telemetryFor } from '../observability.ts';
 import { ecsExecShellAccess } from '../../shared/adapters/aws/ecs-exec-shell.ts';
-import { EcsDaskInspector } from '../../shared/adapters/aws/ecs-dask-inspector.ts';
 import { DaskService } from '../../shared/app/dask-service.ts';
+import type { SecretWriter } from '../../shared/ports/secret-store.ts';
+import type { DaskRuntime } from '../../shared/ports/dask-runtime.ts';
+import type { ApiServices } from './api-types.ts';
 
 const telemetry = telemetryFor('api');
 
@@ -34,7 +32,9 @@ let api: Api | undefined;
 function buildApi(): Api {
   const { store, views, runViews, catalogViews } = dynamoPlatformFromEnv();
   const domain = process.env.ROUTE_DOMAIN ?? 'localhost';
-  const secretStore = new SecretsManagerStore({ client: new SecretsManagerClient({}), prefix: process.env.SECRET_PREFIX });
+  // The Secrets Manager, ECS and CloudWatch Logs clients load with the first request that needs
+  // them (lazy-adapter.ts): most requests read and append events only.
+  const secretStore = lazyAdapter<SecretWriter>(async () => (await import('../../shared/adapters/aws/secrets-manager-store.ts')).secretsManagerStoreFromEnv(process.env));
   const cluster = process.env.ECS_CLUSTER;
   const shellAccess = cluster ? ecsExecShellAccess(cluster, process.env.AWS_REGION) : undefined;
   const services = platformServices({
@@ -51,11 +51,16 @@ function buildApi(): Api {
   const logGroup = process.env.TASK_LOG_GROUP;
   const taskLogs =
     cluster && logGroup
-      ? new CloudWatchTaskLogs({ ecs: new ECSClient({}), logs: new CloudWatchLogsClient({}), cluster, logGroup, loadRun: (runId) => services.runs.load(runId) })
+      ? lazyAdapter<NonNullable<ApiServices['taskLogs']>>(async () =>
+          (await import('../../shared/adapters/aws/cloudwatch-task-logs.ts')).cloudWatchTaskLogsWith({ cluster, logGroup, loadRun: (runId) => services.runs.load(runId) }),
+        )
       : undefined;
   const namespaceName = process.env.DASK_NAMESPACE_NAME;
   // Describing a cluster only reads ECS (ListTasks, DescribeTasks); scaling appends an event.
-  const daskRuntime = cluster && namespaceName ? new EcsDaskInspector({ ecs: new ECSClient({}), cluster, namespaceName }) : undefined;
+  const daskRuntime =
+    cluster && namespaceName
+      ? lazyAdapter<Pick<DaskRuntime, 'describe'>>(async () => (await import('../../shared/adapters/aws/ecs-dask-inspector.ts')).ecsDaskInspectorWith({ cluster, namespaceName }))
+      : undefined;
   const dask = new DaskService({ store, clock: systemClock, ...(daskRuntime ? { runtime: daskRuntime } : {}) });
   return createApi({ services: { ...services, ...(taskLogs ? { taskLogs } : {}), dask, version: PLATFORM_VERSION }, logger: telemetry.logger }) as unknown as Api;
 }

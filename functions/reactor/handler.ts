@@ -18,6 +18,7 @@ import { dynamoPlatformFromEnv } from '../../shared/adapters/dynamodb/dynamodb-p
 import { systemClock, systemRandom } from '../../shared/adapters/node-platform.ts';
 import { DeferredTimers } from '../../shared/adapters/aws/deferred-timers.ts';
 import { lazyAdapter } from '../../shared/adapters/lazy-adapter.ts';
+import { requiredEnv } from '../../shared/adapters/required-env.ts';
 import { JobRunService } from '../../shared/app/job-run-service.ts';
 import { JobRunReactor } from '../../shared/app/consumers/job-run-reactor.ts';
 import { ServiceReactor } from '../../shared/app/consumers/service-reactor.ts';
@@ -59,21 +60,12 @@ function buildDeps(env: NodeJS.ProcessEnv = process.env): ReactorDeps {
   const platformExtras = { tokens: taskTokenIssuer(new IdentityService({ store, clock: systemClock, random: systemRandom })), log: telemetry.logger };
   // Each AWS adapter is loaded with the first batch that needs it (lazy-adapter.ts): a cold start
   // about a job run does not parse the load balancer, Cognito, EFS or Cloud Map clients.
-  const scheduler = lazyAdapter<JobScheduler>(async () => {
-    const [{ SchedulerClient }, { EventBridgeJobScheduler }] = await Promise.all([import('@aws-sdk/client-scheduler'), import('../../shared/adapters/aws/eventbridge-job-scheduler.ts')]);
-    return new EventBridgeJobScheduler({
-      client: new SchedulerClient({}),
-      groupName: required(env, 'SCHEDULE_GROUP'),
-      targetArn: required(env, 'SCHEDULE_TARGET_ARN'),
-      roleArn: required(env, 'SCHEDULER_ROLE_ARN'),
-      deadLetterArn: required(env, 'SCHEDULE_DLQ_ARN'),
-    });
-  });
+  const scheduler = lazyAdapter<JobScheduler>(async () => (await import('../../shared/adapters/aws/eventbridge-job-scheduler.ts')).eventBridgeJobSchedulerFromEnv(env));
   const launcher = lazyAdapter<RunTaskControl>(async () => (await import('../../shared/adapters/aws/ecs-platform.ts')).ecsPlatformFromEnv(jobs, systemClock, env, platformExtras).control);
   const jobReactor = new JobRunReactor({ jobs, launcher, scheduler, timers, clock: systemClock });
   const reports = new ServiceReportRecorder({ store, clock: systemClock });
   const runtime = lazyAdapter<ServiceRuntime>(async () => (await import('../../shared/adapters/aws/ecs-service-platform.ts')).ecsServiceRuntimeFromEnv(reports, systemClock, env, platformExtras));
-  const namespace = required(env, 'DASK_NAMESPACE_NAME');
+  const namespace = requiredEnv(env, 'DASK_NAMESPACE_NAME');
   const services = new ServiceReactor({
     runtime,
     platformEnvironment: env.PLATFORM_URL ? { SATURN_BASE_URL: env.PLATFORM_URL } : {},
@@ -84,11 +76,7 @@ function buildDeps(env: NodeJS.ProcessEnv = process.env): ReactorDeps {
   const daskRuntime = lazyAdapter<DaskRuntime>(async () => (await import('../../shared/adapters/aws/ecs-dask-platform.ts')).ecsDaskRuntimeFromEnv(env, { registerWithinMs: DASK_REGISTER_WITHIN_MS }));
   const dask = new DaskReactor({ runtime: daskRuntime });
   // A deleted shared folder's access point goes with it.
-  const fileSystemId = required(env, 'FILE_SYSTEM_ID');
-  const folderStorage = lazyAdapter<SharedFolderStorage>(async () => {
-    const [{ EFSClient }, { EfsSharedFolders }] = await Promise.all([import('@aws-sdk/client-efs'), import('../../shared/adapters/aws/efs-shared-folders.ts')]);
-    return new EfsSharedFolders({ client: new EFSClient({}), fileSystemId });
-  });
+  const folderStorage = lazyAdapter<SharedFolderStorage>(async () => (await import('../../shared/adapters/aws/efs-shared-folders.ts')).efsSharedFoldersFromEnv(env));
   const folders = new SharedFolderReactor(folderStorage);
   // One consumer (and checkpoint) for all four: each is idempotent when a batch is retried.
   // The Dask reactor goes first, as in the local feed: a cluster exists before the tasks that use it start.
@@ -104,12 +92,6 @@ function buildDeps(env: NodeJS.ProcessEnv = process.env): ReactorDeps {
     },
   };
   return { store, checkpoints, reactor, timers };
-}
-
-function required(env: NodeJS.ProcessEnv, name: string): string {
-  const value = env[name];
-  if (!value) throw new Error(`${name} must be set`);
-  return value;
 }
 
 export async function reactToRecords(event: DynamoDBStreamEvent, deps: ReactorDeps): Promise<DynamoDBBatchResponse> {

@@ -9,17 +9,14 @@
  */
 import { dynamoPlatformFromEnv } from '../../shared/adapters/dynamodb/dynamodb-platform.ts';
 import { systemClock, systemRandom } from '../../shared/adapters/node-platform.ts';
-import { ecsPlatformFromEnv } from '../../shared/adapters/aws/ecs-platform.ts';
-import { EcsRunInspector } from '../../shared/adapters/aws/ecs-run-inspector.ts';
+import { lazyAdapter, loadOnce } from '../../shared/adapters/lazy-adapter.ts';
 import { JobRunService } from '../../shared/app/job-run-service.ts';
 import { IdentityService } from '../../shared/app/identity-service.ts';
 import { taskTokenIssuer } from '../../shared/app/task-token-issuer.ts';
 import { ServiceReportRecorder } from '../../shared/app/service-report-recorder.ts';
-import { albIdleWorkspacesFromEnv } from '../../shared/adapters/aws/alb-idle-workspaces.ts';
 import { reportIdleWorkspaces, type IdleWorkspacesDeps } from './idle-workspaces.ts';
 import { reconcile, type ReconcileDeps, type ReconcileSummary } from './reconcile.ts';
 import { reconcileDaskClusters, type DaskClustersDeps } from './dask-clusters.ts';
-import { ecsDaskRuntimeFromEnv } from '../../shared/adapters/aws/ecs-dask-platform.ts';
 import { MetricUnit, observed, telemetryFor } from '../observability.ts';
 
 const telemetry = telemetryFor('reconciler');
@@ -28,16 +25,34 @@ let deps: ReconcileDeps | undefined;
 let idleDeps: IdleWorkspacesDeps | undefined;
 let daskDeps: DaskClustersDeps | undefined;
 
-function buildDeps(): ReconcileDeps {
-  const { store, views, runViews } = dynamoPlatformFromEnv();
+function buildDeps(env: NodeJS.ProcessEnv = process.env): ReconcileDeps {
+  const { store, views, runViews } = dynamoPlatformFromEnv(env);
   const jobs = new JobRunService({ store, runViews, clock: systemClock, random: systemRandom });
   // Relaunched runs' tasks get their SATURN_TOKEN as the reactor's do; lost tasks have theirs revoked.
   const tokens = taskTokenIssuer(new IdentityService({ store, clock: systemClock, random: systemRandom }));
-  const { client, cluster, control, tokenFiles } = ecsPlatformFromEnv(jobs, systemClock, process.env, { tokens, log: telemetry.logger });
-  const detector = albIdleWorkspacesFromEnv(systemClock);
-  if (detector) idleDeps = { views, detector, reports: new ServiceReportRecorder({ store, clock: systemClock }), clock: systemClock };
-  daskDeps = { views, store, runtime: ecsDaskRuntimeFromEnv(), log: telemetry.logger };
-  return { views, jobs, control, ecs: new EcsRunInspector({ client, cluster }), clock: systemClock, log: telemetry.logger, ...(tokenFiles ? { tokenFiles } : {}) };
+  // The AWS adapters load when a pass first needs them (lazy-adapter.ts): a pass with no run,
+  // workspace or cluster to look at loads no ECS, CloudWatch, load balancer or Cloud Map client.
+  const ecs = loadOnce(async () => {
+    const [{ ecsPlatformFromEnv }, { EcsRunInspector }] = await Promise.all([import('../../shared/adapters/aws/ecs-platform.ts'), import('../../shared/adapters/aws/ecs-run-inspector.ts')]);
+    const platform = ecsPlatformFromEnv(jobs, systemClock, env, { tokens, log: telemetry.logger });
+    return { ...platform, inspector: new EcsRunInspector({ client: platform.client, cluster: platform.cluster }) };
+  });
+  if (env.LOAD_BALANCER_ARN) {
+    const detector = lazyAdapter<IdleWorkspacesDeps['detector']>(async () => (await import('../../shared/adapters/aws/alb-idle-workspaces.ts')).albIdleWorkspacesFromEnv(systemClock, env)!);
+    idleDeps = { views, detector, reports: new ServiceReportRecorder({ store, clock: systemClock }), clock: systemClock };
+  }
+  const daskRuntime = lazyAdapter<DaskClustersDeps['runtime']>(async () => (await import('../../shared/adapters/aws/ecs-dask-platform.ts')).ecsDaskRuntimeFromEnv(env));
+  daskDeps = { views, store, runtime: daskRuntime, log: telemetry.logger };
+  return {
+    views,
+    jobs,
+    control: lazyAdapter<ReconcileDeps['control']>(async () => (await ecs()).control),
+    ecs: lazyAdapter<ReconcileDeps['ecs']>(async () => (await ecs()).inspector),
+    clock: systemClock,
+    log: telemetry.logger,
+    // Job tasks carry token files when the stack has a tasks bucket (ecs-platform.ts, TASKS_BUCKET).
+    ...(env.TASKS_BUCKET ? { tokenFiles: lazyAdapter<NonNullable<ReconcileDeps['tokenFiles']>>(async () => (await ecs()).tokenFiles!) } : {}),
+  };
 }
 
 export const handler = observed(telemetry, async (): Promise<ReconcileSummary> => {

@@ -15,14 +15,14 @@
  * retries are safe; a run that does not exist (deleted, or not ours) is logged and dropped.
  */
 import type { EventBridgeEvent } from 'aws-lambda';
-import { ECSClient } from '@aws-sdk/client-ecs';
 import { dynamoPlatformFromEnv } from '../../shared/adapters/dynamodb/dynamodb-platform.ts';
 import { systemClock, systemRandom } from '../../shared/adapters/node-platform.ts';
 import { reportOf, runTaskOf, stateTime, tokenIdOf, type EcsTaskFacts } from '../../shared/adapters/aws/ecs-task-state.ts';
-import { taskTokenFileRemovalFromEnv, type TaskTokenFileRemoval } from '../../shared/adapters/aws/task-token-file-removal.ts';
+import type { TaskTokenFileRemoval } from '../../shared/adapters/aws/task-token-file-removal.ts';
+import { lazyAdapter } from '../../shared/adapters/lazy-adapter.ts';
+import { requiredEnv } from '../../shared/adapters/required-env.ts';
 import { IdentityService } from '../../shared/app/identity-service.ts';
 import { taskTokenIssuer } from '../../shared/app/task-token-issuer.ts';
-import { EcsServiceInspector } from '../../shared/adapters/aws/ecs-service-inspector.ts';
 import { JobRunService } from '../../shared/app/job-run-service.ts';
 import { ServiceReportRecorder } from '../../shared/app/service-report-recorder.ts';
 import { NotFoundError } from '../../shared/domain/errors.ts';
@@ -66,12 +66,19 @@ export async function retireTaskToken(task: EcsTaskFacts, files: Pick<TaskTokenF
 
 export const handler = observed(telemetry, async (event: TaskStateChange | DeploymentStateChange): Promise<void> => {
   if (!jobs || !services) {
-    const { store, runViews } = dynamoPlatformFromEnv();
+    const env = process.env;
+    const { store, runViews } = dynamoPlatformFromEnv(env);
     jobs = new JobRunService({ store, runViews, clock: systemClock, random: systemRandom });
-    const cluster = process.env.ECS_CLUSTER;
-    if (!cluster) throw new Error('ECS_CLUSTER must be set');
-    services = { reports: new ServiceReportRecorder({ store, clock: systemClock }), services: new EcsServiceInspector({ client: new ECSClient({}), cluster }) };
-    tokenFiles = taskTokenFileRemovalFromEnv(process.env, taskTokenIssuer(new IdentityService({ store, clock: systemClock, random: systemRandom })));
+    requiredEnv(env, 'ECS_CLUSTER'); // checked at the first event, not only at the first service event
+    // The ECS and S3 clients load with the first event that needs them (lazy-adapter.ts): a job
+    // task's change never loads the service inspector, a running one never loads S3.
+    const inspector = lazyAdapter<ServiceStateDeps['services']>(async () => (await import('../../shared/adapters/aws/ecs-service-inspector.ts')).ecsServiceInspectorFromEnv(env));
+    services = { reports: new ServiceReportRecorder({ store, clock: systemClock }), services: inspector };
+    const tokens = taskTokenIssuer(new IdentityService({ store, clock: systemClock, random: systemRandom }));
+    // Token files exist when the stack has a tasks bucket (task-token-file-removal.ts, TASKS_BUCKET).
+    tokenFiles = env.TASKS_BUCKET
+      ? lazyAdapter<Pick<TaskTokenFileRemoval, 'remove'>>(async () => (await import('../../shared/adapters/aws/task-token-file-removal.ts')).taskTokenFileRemovalFromEnv(env, tokens)!)
+      : undefined;
   }
   const fallbackAt = event.time ?? systemClock.now().toISOString();
   if (event['detail-type'] === 'ECS Deployment State Change') {

@@ -11,15 +11,23 @@
  */
 type AsyncMethods<T> = { [K in keyof T]: (...args: never[]) => Promise<unknown> };
 
-export function lazyAdapter<T extends AsyncMethods<T>>(load: () => Promise<T>): T {
+/**
+ * `load`, run at most once at a time and remembered once it succeeds: for a module that gives
+ * several adapters (one client shared by them), each wrapped by `lazyAdapter`.
+ */
+export function loadOnce<T>(load: () => Promise<T>): () => Promise<T> {
   let loading: Promise<T> | undefined;
-  const loaded = (): Promise<T> => {
+  return () => {
     loading ??= load().catch((error: unknown) => {
       loading = undefined;
       throw error;
     });
     return loading;
   };
+}
+
+export function lazyAdapter<T extends AsyncMethods<T>>(load: () => Promise<T>): T {
+  const loaded = loadOnce(load);
   const methods = new Map<string, (...args: unknown[]) => Promise<unknown>>();
   return new Proxy({} as T, {
     get(_target, property) {

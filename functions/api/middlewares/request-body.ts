@@ -3,10 +3,10 @@
  * A body that is not JSON is `400 invalid_json`; another content type is `415`.
  */
 import type { MiddlewareObj, Request } from '@middy/core';
-import { parse as parseYaml } from 'yaml';
 import type { ApiEvent, ApiResult } from '../api-types.ts';
 import { HttpError } from './error-contract.ts';
 import { ValidationError } from '../../../shared/domain/errors.ts';
+import { yamlModule } from '../yaml-module.ts';
 
 export const MAX_BODY_BYTES = 256 * 1024;
 /** No contract shape nests nearly this deep; deeper bodies are refused before anything walks them. */
@@ -63,8 +63,9 @@ export function bodyParser(): MiddlewareObj<ApiEvent, ApiResult> {
         throw new HttpError('invalid_json', 'The request body is not valid JSON.');
       }
     } else if (acceptsYaml && YAML_TYPES.test(contentType)) {
+      const yaml = await yamlModule();
       try {
-        request.event.parsedBody = parseYaml(text, { maxAliasCount: 50 });
+        request.event.parsedBody = yaml.parse(text, { maxAliasCount: 50 });
       } catch {
         throw new HttpError('invalid_json', 'The request body is not valid YAML.');
       }

@@ -13,8 +13,8 @@
  * The stream name is worked out here rather than with `logStreamName` of ecs-task-definitions.ts:
  * that module sends task-definition commands, and the API's bundle (and role) should not carry them.
  */
-import { GetLogEventsCommand, type CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
-import { DescribeTasksCommand, type ECSClient } from '@aws-sdk/client-ecs';
+import { CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { DescribeTasksCommand, ECSClient } from '@aws-sdk/client-ecs';
 import type { RunState } from '../../domain/run/run-decider.ts';
 import type { LogPage, TaskDriver } from '../../ports/task-driver.ts';
 import { familyOf, taskLogStream } from './ecs-task-state.ts';
@@ -91,4 +91,9 @@ export class CloudWatchTaskLogs implements Pick<TaskDriver, 'logs'> {
     this.streams.set(ref, stream);
     return stream;
   }
+}
+
+/** Task logs of the stack's cluster and log group, with new clients. */
+export function cloudWatchTaskLogsWith(settings: Pick<CloudWatchTaskLogsOptions, 'cluster' | 'logGroup' | 'loadRun'>): CloudWatchTaskLogs {
+  return new CloudWatchTaskLogs({ ecs: new ECSClient({}), logs: new CloudWatchLogsClient({}), ...settings });
 }

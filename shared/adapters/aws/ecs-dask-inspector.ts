@@ -8,7 +8,7 @@
  * The scheduler's address does not depend on which task runs it: `tcp://<resource id>.<namespace>:8786`,
  * the Cloud Map name the runtime keeps pointed at the scheduler task.
  */
-import { DescribeTasksCommand, ListTasksCommand, type ECSClient, type Task } from '@aws-sdk/client-ecs';
+import { DescribeTasksCommand, ECSClient, ListTasksCommand, type Task } from '@aws-sdk/client-ecs';
 import { STOPPED_CLUSTER, type DaskClusterDescription, type DaskRuntime } from '../../ports/dask-runtime.ts';
 import { DASK_DASHBOARD_PORT } from '../../domain/planner/dask-plan.ts';
 import type { ClusterTask } from '../../domain/planner/dask-reconcile.ts';
@@ -107,4 +107,9 @@ function privateIpOf(task: Task): string | null {
     if (ip) return ip;
   }
   return null;
+}
+
+/** The inspector of a cluster's Dask tasks, with a new client. */
+export function ecsDaskInspectorWith(settings: Omit<EcsDaskInspectorOptions, 'ecs'>): EcsDaskInspector {
+  return new EcsDaskInspector({ ecs: new ECSClient({}), ...settings });
 }

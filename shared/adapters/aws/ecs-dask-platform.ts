@@ -11,12 +11,7 @@ import { ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
 import { EcsDaskRuntime } from './ecs-dask-runtime.ts';
 import { EcsTaskDefinitions } from './ecs-task-definitions.ts';
 import { attachmentSettingsFromEnv } from './ecs-platform.ts';
-
-function required(env: NodeJS.ProcessEnv, name: string): string {
-  const value = env[name];
-  if (!value) throw new Error(`${name} must be set`);
-  return value;
-}
+import { requiredEnv } from '../required-env.ts';
 
 export interface DaskRuntimeFromEnvOptions {
   /** See `EcsDaskRuntimeOptions.registerWithinMs`: the reactor waits, the reconciler does not. */
@@ -28,21 +23,21 @@ export function ecsDaskRuntimeFromEnv(env: NodeJS.ProcessEnv = process.env, opti
   return new EcsDaskRuntime({
     ecs,
     discovery: new ServiceDiscoveryClient({}),
-    cluster: required(env, 'ECS_CLUSTER'),
-    subnets: required(env, 'TASK_SUBNETS').split(',').filter(Boolean),
+    cluster: requiredEnv(env, 'ECS_CLUSTER'),
+    subnets: requiredEnv(env, 'TASK_SUBNETS').split(',').filter(Boolean),
     // The task group lets the cluster's tasks reach each other; the Dask group admits the resource's tasks.
-    securityGroups: [required(env, 'TASK_SECURITY_GROUP'), required(env, 'DASK_SECURITY_GROUP')],
-    namespaceId: required(env, 'DASK_NAMESPACE_ID'),
-    namespaceName: required(env, 'DASK_NAMESPACE_NAME'),
+    securityGroups: [requiredEnv(env, 'TASK_SECURITY_GROUP'), requiredEnv(env, 'DASK_SECURITY_GROUP')],
+    namespaceId: requiredEnv(env, 'DASK_NAMESPACE_ID'),
+    namespaceName: requiredEnv(env, 'DASK_NAMESPACE_NAME'),
     definitions: new EcsTaskDefinitions({
       client: ecs,
-      executionRoleArn: required(env, 'TASK_EXECUTION_ROLE_ARN'),
-      taskRoleArn: required(env, 'TASK_ROLE_ARN'),
-      logGroup: required(env, 'TASK_LOG_GROUP'),
-      region: required(env, 'AWS_REGION'),
+      executionRoleArn: requiredEnv(env, 'TASK_EXECUTION_ROLE_ARN'),
+      taskRoleArn: requiredEnv(env, 'TASK_ROLE_ARN'),
+      logGroup: requiredEnv(env, 'TASK_LOG_GROUP'),
+      region: requiredEnv(env, 'AWS_REGION'),
       attachmentSettings: attachmentSettingsFromEnv(env),
     }),
-    gpuCapacityProvider: required(env, 'GPU_CAPACITY_PROVIDER'),
+    gpuCapacityProvider: requiredEnv(env, 'GPU_CAPACITY_PROVIDER'),
     ...(options.registerWithinMs ? { registerWithinMs: options.registerWithinMs } : {}),
   });
 }

@@ -30,6 +30,7 @@ import { EcsTaskDefinitions } from './ecs-task-definitions.ts';
 import { EcsTaskLauncher, type EcsTaskLauncherOptions } from './ecs-task-launcher.ts';
 import { SecretArns } from './secret-arns.ts';
 import { taskTokenFilesFromEnv, type TaskTokenFiles } from './task-token-files.ts';
+import { requiredEnv } from '../required-env.ts';
 
 export interface EcsPlatform {
   client: ECSClient;
@@ -45,16 +46,10 @@ export interface EcsPlatformExtras {
   log?: EcsTaskLauncherOptions['log'];
 }
 
-function required(env: NodeJS.ProcessEnv, name: string): string {
-  const value = env[name];
-  if (!value) throw new Error(`${name} must be set`);
-  return value;
-}
-
 /** How tasks' attachments are realized, from the environment the stack gives the launching functions. */
 export function attachmentSettingsFromEnv(env: NodeJS.ProcessEnv): AttachmentSettings {
   return {
-    secretArnPrefix: required(env, 'TASK_SECRET_ARN_PREFIX'),
+    secretArnPrefix: requiredEnv(env, 'TASK_SECRET_ARN_PREFIX'),
     gitImage: env.GIT_IMAGE || DEFAULT_GIT_IMAGE,
     ...(env.FILE_SYSTEM_ID ? { fileSystemId: env.FILE_SYSTEM_ID } : {}),
   };
@@ -67,25 +62,25 @@ export function secretArnsFromEnv(env: NodeJS.ProcessEnv): () => SecretArns {
 }
 
 export function ecsPlatformFromEnv(jobs: Pick<JobRunService, 'report'>, clock: Clock, env: NodeJS.ProcessEnv = process.env, extras: EcsPlatformExtras = {}): EcsPlatform {
-  const cluster = required(env, 'ECS_CLUSTER');
-  const region = required(env, 'AWS_REGION');
+  const cluster = requiredEnv(env, 'ECS_CLUSTER');
+  const region = requiredEnv(env, 'AWS_REGION');
   const client = new ECSClient({});
   const tokenFiles = taskTokenFilesFromEnv(env, extras.tokens);
   const definitions = new EcsTaskDefinitions({
     client,
-    executionRoleArn: required(env, 'TASK_EXECUTION_ROLE_ARN'),
-    taskRoleArn: required(env, 'TASK_ROLE_ARN'),
-    logGroup: required(env, 'TASK_LOG_GROUP'),
+    executionRoleArn: requiredEnv(env, 'TASK_EXECUTION_ROLE_ARN'),
+    taskRoleArn: requiredEnv(env, 'TASK_ROLE_ARN'),
+    logGroup: requiredEnv(env, 'TASK_LOG_GROUP'),
     region,
     attachmentSettings: attachmentSettingsFromEnv(env),
   });
   const launcher = new EcsTaskLauncher({
     client,
     cluster,
-    subnets: required(env, 'TASK_SUBNETS').split(',').filter(Boolean),
-    securityGroups: [required(env, 'TASK_SECURITY_GROUP')],
+    subnets: requiredEnv(env, 'TASK_SUBNETS').split(',').filter(Boolean),
+    securityGroups: [requiredEnv(env, 'TASK_SECURITY_GROUP')],
     definitions,
-    gpuCapacityProvider: required(env, 'GPU_CAPACITY_PROVIDER'),
+    gpuCapacityProvider: requiredEnv(env, 'GPU_CAPACITY_PROVIDER'),
     ...(env.FILE_SYSTEM_ID ? { folders: new EfsSharedFolders({ client: new EFSClient({}), fileSystemId: env.FILE_SYSTEM_ID }) } : {}),
     secretArns: secretArnsFromEnv(env),
     ...(tokenFiles ? { tokenFiles } : {}),

@@ -4,8 +4,9 @@
  * deleted service has wound down. Kept apart from the runtime so the task-state function's
  * bundle (and role) carries DescribeServices and nothing that changes a service.
  */
-import { DescribeServicesCommand, type ECSClient, type Service } from '@aws-sdk/client-ecs';
+import { DescribeServicesCommand, ECSClient, type Service } from '@aws-sdk/client-ecs';
 import { serviceNameFor } from './service-names.ts';
+import { requiredEnv } from '../required-env.ts';
 
 export interface EcsServiceInspectorOptions {
   client: ECSClient;
@@ -22,4 +23,9 @@ export class EcsServiceInspector {
     );
     return services?.[0];
   }
+}
+
+/** The inspector of the stack's cluster (`ECS_CLUSTER`). */
+export function ecsServiceInspectorFromEnv(env: NodeJS.ProcessEnv): EcsServiceInspector {
+  return new EcsServiceInspector({ client: new ECSClient({}), cluster: requiredEnv(env, 'ECS_CLUSTER') });
 }

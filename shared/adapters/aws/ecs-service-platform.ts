@@ -28,12 +28,7 @@ import { EfsHomeVolumes } from './efs-home-volumes.ts';
 import { EfsSharedFolders } from './efs-shared-folders.ts';
 import { attachmentSettingsFromEnv, secretArnsFromEnv } from './ecs-platform.ts';
 import { TaskTokenSecrets } from './task-token-secrets.ts';
-
-function required(env: NodeJS.ProcessEnv, name: string): string {
-  const value = env[name];
-  if (!value) throw new Error(`${name} must be set`);
-  return value;
-}
+import { requiredEnv } from '../required-env.ts';
 
 /** Routes when the stack has no load balancer: a service without routes runs, one with routes cannot. */
 export const NO_INGRESS: ServiceRoutes = {
@@ -58,16 +53,16 @@ export const NO_SIGN_IN: SignInCallbacks = {
 function ingressFromEnv(env: NodeJS.ProcessEnv): { routes: ServiceRoutes; callbacks: SignInCallbacks } {
   if (!env.LISTENER_ARN) return { routes: NO_INGRESS, callbacks: NO_SIGN_IN };
   const signIn = {
-    userPoolArn: required(env, 'ALB_USER_POOL_ARN'),
-    userPoolClientId: required(env, 'ALB_USER_POOL_CLIENT_ID'),
-    userPoolDomain: required(env, 'ALB_USER_POOL_DOMAIN'),
+    userPoolArn: requiredEnv(env, 'ALB_USER_POOL_ARN'),
+    userPoolClientId: requiredEnv(env, 'ALB_USER_POOL_CLIENT_ID'),
+    userPoolDomain: requiredEnv(env, 'ALB_USER_POOL_DOMAIN'),
   };
   return {
     routes: new AlbRoutes({
       client: new ElasticLoadBalancingV2Client({}),
       listenerArn: env.LISTENER_ARN,
-      vpcId: required(env, 'VPC_ID'),
-      domain: required(env, 'ROUTE_DOMAIN'),
+      vpcId: requiredEnv(env, 'VPC_ID'),
+      domain: requiredEnv(env, 'ROUTE_DOMAIN'),
       signIn,
     }),
     callbacks: new CognitoCallbackUrls({
@@ -90,19 +85,19 @@ export function ecsServiceRuntimeFromEnv(reports: Pick<ServiceReports, 'failed' 
     ? new TaskTokenSecrets({ client: new SecretsManagerClient({}), tokens: extras.tokens, ...(env.SECRET_PREFIX ? { prefix: env.SECRET_PREFIX } : {}) })
     : undefined;
   const efs = new EFSClient({});
-  const fileSystemId = required(env, 'FILE_SYSTEM_ID');
+  const fileSystemId = requiredEnv(env, 'FILE_SYSTEM_ID');
   return new EcsServiceRuntime({
     client,
-    cluster: required(env, 'ECS_CLUSTER'),
-    subnets: required(env, 'TASK_SUBNETS').split(',').filter(Boolean),
-    securityGroups: [required(env, 'TASK_SECURITY_GROUP')],
-    gpuCapacityProvider: required(env, 'GPU_CAPACITY_PROVIDER'),
+    cluster: requiredEnv(env, 'ECS_CLUSTER'),
+    subnets: requiredEnv(env, 'TASK_SUBNETS').split(',').filter(Boolean),
+    securityGroups: [requiredEnv(env, 'TASK_SECURITY_GROUP')],
+    gpuCapacityProvider: requiredEnv(env, 'GPU_CAPACITY_PROVIDER'),
     definitions: new EcsTaskDefinitions({
       client,
-      executionRoleArn: required(env, 'TASK_EXECUTION_ROLE_ARN'),
-      taskRoleArn: required(env, 'TASK_ROLE_ARN'),
-      logGroup: required(env, 'TASK_LOG_GROUP'),
-      region: required(env, 'AWS_REGION'),
+      executionRoleArn: requiredEnv(env, 'TASK_EXECUTION_ROLE_ARN'),
+      taskRoleArn: requiredEnv(env, 'TASK_ROLE_ARN'),
+      logGroup: requiredEnv(env, 'TASK_LOG_GROUP'),
+      region: requiredEnv(env, 'AWS_REGION'),
       attachmentSettings: attachmentSettingsFromEnv(env),
     }),
     ...ingressFromEnv(env),

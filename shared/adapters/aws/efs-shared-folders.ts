@@ -13,10 +13,11 @@
  * `remove` deletes the access point, not the files: removing them takes a mount, which the
  * control plane does not have (as for homes).
  */
-import type { CreateAccessPointRequest, EFSClient } from '@aws-sdk/client-efs';
+import { EFSClient, type CreateAccessPointRequest } from '@aws-sdk/client-efs';
 import type { CatalogRef } from '../../ports/task-driver.ts';
 import { HOME_GID, HOME_UID } from './efs-home-volumes.ts';
 import { clientToken, deleteAccessPoint, ensureAccessPoint, findAccessPoint } from './efs-access-points.ts';
+import { requiredEnv } from '../required-env.ts';
 
 export const SHARED_ROOT = '/shared';
 /** The tag naming the folder (`<owner>/<name>`) an access point is for. */
@@ -72,4 +73,9 @@ export class EfsSharedFolders {
     const found = await findAccessPoint(this.options.client, this.options.fileSystemId, (a) => a.RootDirectory?.Path === path);
     if (found?.AccessPointId) await deleteAccessPoint(this.options.client, found.AccessPointId);
   }
+}
+
+/** Shared folders on the stack's file system (`FILE_SYSTEM_ID`). */
+export function efsSharedFoldersFromEnv(env: NodeJS.ProcessEnv): EfsSharedFolders {
+  return new EfsSharedFolders({ client: new EFSClient({}), fileSystemId: requiredEnv(env, 'FILE_SYSTEM_ID') });
 }

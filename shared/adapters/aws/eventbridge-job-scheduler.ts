@@ -13,11 +13,12 @@ import {
   DeleteScheduleCommand,
   UpdateScheduleCommand,
   type CreateScheduleCommandInput,
-  type SchedulerClient,
+  SchedulerClient,
 } from '@aws-sdk/client-scheduler';
 import { toEventBridgeCron } from '../../domain/schedule/eventbridge-cron.ts';
 import type { JobSchedule, JobScheduler } from '../../ports/job-scheduler.ts';
 import { isNamed } from './sdk-errors.ts';
+import { requiredEnv } from '../required-env.ts';
 
 /** Scheduler's context attribute: the time the fire was due, e.g. `2025-01-31T00:00:00Z`. */
 export const SCHEDULED_TIME = '<aws.scheduler.scheduled-time>';
@@ -148,3 +149,14 @@ export class EventBridgeJobScheduler implements JobScheduler {
 }
 
 // The other half of the contract lives apart, so the schedule Lambda's bundle (and role) carries no Scheduler commands.
+
+/** The scheduler of the reactor, from the environment the stack gives it (infra/aws/constructs/scheduling.ts). */
+export function eventBridgeJobSchedulerFromEnv(env: NodeJS.ProcessEnv): EventBridgeJobScheduler {
+  return new EventBridgeJobScheduler({
+    client: new SchedulerClient({}),
+    groupName: requiredEnv(env, 'SCHEDULE_GROUP'),
+    targetArn: requiredEnv(env, 'SCHEDULE_TARGET_ARN'),
+    roleArn: requiredEnv(env, 'SCHEDULER_ROLE_ARN'),
+    deadLetterArn: requiredEnv(env, 'SCHEDULE_DLQ_ARN'),
+  });
+}

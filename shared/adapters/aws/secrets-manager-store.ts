@@ -17,7 +17,7 @@ import {
   DeleteSecretCommand,
   PutSecretValueCommand,
   RestoreSecretCommand,
-  type SecretsManagerClient,
+  SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import type { SecretRef, SecretWriter } from '../../ports/secret-store.ts';
 import { DEFAULT_SECRET_PREFIX, secretName } from './secret-names.ts';
@@ -78,4 +78,9 @@ export class SecretsManagerStore implements SecretWriter {
       throw error;
     }
   }
+}
+
+/** The API's secret writer, under the stack's prefix (`SECRET_PREFIX`, default `cassini/`). */
+export function secretsManagerStoreFromEnv(env: NodeJS.ProcessEnv): SecretsManagerStore {
+  return new SecretsManagerStore({ client: new SecretsManagerClient({}), prefix: env.SECRET_PREFIX });
 }
