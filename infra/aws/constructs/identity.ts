@@ -55,7 +55,9 @@ export class Identity extends Construct {
 
     this.apiClient = this.userPool.addClient('ApiClient', {
       generateSecret: false,
-      authFlows: { userSrp: true },
+      // SRP for applications; ADMIN_USER_PASSWORD_AUTH for an operator's first sign-in from the AWS
+      // CLI (README: first deployment), which needs IAM credentials allowed cognito-idp:AdminInitiateAuth.
+      authFlows: { userSrp: true, adminUserPassword: true },
       preventUserExistenceErrors: true,
       accessTokenValidity: Duration.hours(1),
       idTokenValidity: Duration.hours(1),

@@ -145,8 +145,10 @@ describe('api.ts', () => {
       });
     });
 
-    it('has a public app client for the API (no secret) and the admins group', () => {
-      template.hasResourceProperties('AWS::Cognito::UserPoolClient', { GenerateSecret: false, ExplicitAuthFlows: Match.arrayWith(['ALLOW_USER_SRP_AUTH']) });
+    it('has a public app client for the API (no secret; SRP, and admin password sign-in for the operator CLI, never plain password sign-in) and the admins group', () => {
+      template.hasResourceProperties('AWS::Cognito::UserPoolClient', { GenerateSecret: false, ExplicitAuthFlows: Match.arrayWith(['ALLOW_ADMIN_USER_PASSWORD_AUTH', 'ALLOW_USER_SRP_AUTH']) });
+      const flows = template.findResources('AWS::Cognito::UserPoolClient');
+      for (const client of Object.values(flows)) expect(client.Properties.ExplicitAuthFlows ?? []).not.toContain('ALLOW_USER_PASSWORD_AUTH');
       template.hasResourceProperties('AWS::Cognito::UserPoolGroup', { GroupName: 'admins', UserPoolId: ref(stack.identity.userPool) });
     });
 
