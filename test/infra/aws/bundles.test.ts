@@ -6,7 +6,7 @@
  */
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Asset } from 'aws-cdk-lib/aws-s3-assets';
@@ -66,8 +66,15 @@ describe('Lambda bundles', () => {
       cpSync(assetDirOf(fn), join(dir, 'function'), { recursive: true });
       const module = (await import(pathToFileURL(join(dir, 'function', BUNDLE_ENTRY_FILE)).href)) as { handler?: unknown };
       expect(typeof module.handler).toBe('function');
-      for (const chunk of scriptsOf(join(dir, 'function')).filter((file) => file !== BUNDLE_ENTRY_FILE)) {
+      const scripts = scriptsOf(join(dir, 'function'));
+      for (const chunk of scripts.filter((file) => file !== BUNDLE_ENTRY_FILE)) {
         await expect(import(pathToFileURL(join(dir, 'function', chunk)).href), chunk).resolves.toBeDefined();
+      }
+      // Every lazy import names a file of the bundle (a chunk loaded only on first use would otherwise fail only then).
+      for (const file of scripts) {
+        for (const [, target] of readFileSync(join(dir, 'function', file), 'utf8').matchAll(/import\("(\.{1,2}\/[^"]+)"\)/g)) {
+          expect(scripts, `${file} imports ${target}`).toContain(join(dirname(file), target!));
+        }
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -87,7 +94,8 @@ describe('Lambda bundles', () => {
         expect(lazy, client).toContain(`serviceId??"${client}"`);
       }
       expect(eager).toContain('serviceId??"DynamoDB"');
-      expect(layout.lazy.length).toBeGreaterThan(0);
+      // Scheduler, ECS run tasks, services, Dask, shared folders: one lazy import each from the entry.
+      expect(readFileSync(join(dir, BUNDLE_ENTRY_FILE), 'utf8').match(/import\("\.\/chunks\/[^"]+"\)/g)?.length).toBeGreaterThanOrEqual(5);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
