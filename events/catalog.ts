@@ -52,6 +52,7 @@ const ENTRIES: Record<EventType, CatalogEntry> = {
   DaskClusterScaled: FIRST_VERSION,
   // principal events
   UserCreated: FIRST_VERSION,
+  UserUpdated: FIRST_VERSION,
   GroupCreated: FIRST_VERSION,
   // token events
   TokenIssued: FIRST_VERSION,

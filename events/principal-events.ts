@@ -6,8 +6,12 @@
 import * as z from 'zod';
 import type { DomainEvent } from './envelope.ts';
 
+const userSchema = z.object({ username: z.string(), email: z.string().nullable(), groups: z.array(z.string()), admin: z.boolean() });
+
 export const principalEventSchemas = {
-  UserCreated: z.object({ username: z.string(), email: z.string().nullable(), groups: z.array(z.string()), admin: z.boolean() }),
+  UserCreated: userSchema,
+  /** The sign-in directory (Cognito) says otherwise about the user's e-mail, groups or admin role: the whole user as it now is. */
+  UserUpdated: userSchema,
   GroupCreated: z.object({ name: z.string() }),
 } as const;
 

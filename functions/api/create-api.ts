@@ -70,7 +70,12 @@ export function createApi(options: ApiOptions) {
     .use(httpHeaderNormalizer())
     .use(routing({ router }))
     .use(bodySizeLimit())
-    .use(authentication({ authenticate: (token) => options.services.identity.authenticate(token) }));
+    .use(
+      authentication({
+        authenticate: (token) => options.services.identity.authenticate(token),
+        syncDirectoryUser: (user) => options.services.identity.syncDirectoryUser(user),
+      }),
+    );
   if (options.rateLimit) handler.use(rateLimit(options.rateLimit));
   return handler.use(bodyParser());
 }

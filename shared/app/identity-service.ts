@@ -36,8 +36,30 @@ export interface IssuedToken {
   expires_at: string | null;
 }
 
+/** Who records the directory's users: the sign-in itself, not an admin. */
+export const DIRECTORY_ACTOR = 'system:directory';
+
 export class IdentityService {
+  /** What this process last recorded per directory user, so a signed-in user's requests read nothing more. */
+  private readonly synced = new Map<string, string>();
+
   constructor(private readonly deps: { store: EventStore; clock: Clock; random: RandomSource }) {}
+
+  /**
+   * Records a user who signed in through the directory (a verified Cognito token) as a platform
+   * user, and their groups as groups: created at the first sign-in, then following the
+   * directory's groups and admin role. Their platform user is what owns API tokens and what a
+   * task's SATURN_TOKEN acts as. Once recorded, the same description costs no read or write in
+   * this process.
+   */
+  async syncDirectoryUser(user: User): Promise<void> {
+    const key = JSON.stringify({ ...user, groups: [...user.groups].sort() });
+    if (this.synced.get(user.username) === key) return;
+    const meta = this.meta(DIRECTORY_ACTOR);
+    for (const group of user.groups) await runCommand(this.deps.store, principalModel(group), { kind: 'EnsureGroup', name: group, ...meta });
+    await runCommand(this.deps.store, principalModel(user.username), { kind: 'SyncUser', user, ...meta });
+    this.synced.set(user.username, key);
+  }
 
   /** Resolves a presented token to its user, or says why it cannot be used. */
   async authenticate(token: string): Promise<User> {

@@ -1,13 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedDynamo, type EmbeddedDynamo } from '../../infra/local/embedded-dynamodb.ts';
-import { DynamoEventStore } from '../../shared/adapters/dynamodb/dynamodb-event-store.ts';
-import { DynamoRecipeViews } from '../../shared/adapters/dynamodb/dynamodb-recipe-views.ts';
-import { DynamoRunViews } from '../../shared/adapters/dynamodb/dynamodb-run-views.ts';
-import { DynamoCatalogViews } from '../../shared/adapters/dynamodb/dynamodb-catalog-views.ts';
-import { LocalSecretStore } from '../../infra/local/local-secret-store.ts';
-import { systemClock, systemRandom } from '../../shared/adapters/node-platform.ts';
-import { platformServices } from '../../shared/app/platform-services.ts';
 import type { User } from '../../shared/domain/identity/principal-decider.ts';
+import { dynamoServices } from './support/dynamo-services.ts';
 
 let dynamo: EmbeddedDynamo;
 const sent: string[] = [];
@@ -30,16 +24,7 @@ afterAll(async () => {
 const ann: User = { username: 'ann', email: null, groups: [], admin: false };
 
 function services() {
-  return platformServices({
-    store: new DynamoEventStore({ client: dynamo.client, tableName: dynamo.tables.events }),
-    views: new DynamoRecipeViews(dynamo.client, dynamo.tables.views),
-    runViews: new DynamoRunViews(dynamo.client, dynamo.tables.views),
-    catalogViews: new DynamoCatalogViews(dynamo.client, dynamo.tables.views),
-    secretStore: new LocalSecretStore(),
-    clock: systemClock,
-    random: systemRandom,
-    routeUrl: (s) => `http://${s}.localhost/`,
-  });
+  return dynamoServices(dynamo, { routeDomain: 'localhost' }).services;
 }
 
 describe('commands by id', () => {

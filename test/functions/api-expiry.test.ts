@@ -4,16 +4,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedDynamo, type EmbeddedDynamo } from '../../infra/local/embedded-dynamodb.ts';
-import { DynamoEventStore } from '../../shared/adapters/dynamodb/dynamodb-event-store.ts';
-import { DynamoRecipeViews } from '../../shared/adapters/dynamodb/dynamodb-recipe-views.ts';
-import { DynamoRunViews } from '../../shared/adapters/dynamodb/dynamodb-run-views.ts';
-import { DynamoCatalogViews } from '../../shared/adapters/dynamodb/dynamodb-catalog-views.ts';
-import { LocalSecretStore } from '../../infra/local/local-secret-store.ts';
-import { systemRandom } from '../../shared/adapters/node-platform.ts';
-import { platformServices } from '../../shared/app/platform-services.ts';
 import { createApi } from '../../functions/api/create-api.ts';
 import type { ApiHandler } from '../../infra/local/http-adapter.ts';
 import { callApi } from './support/api-event.ts';
+import { dynamoServices } from '../app/support/dynamo-services.ts';
 
 const DAY_MS = 86_400_000;
 const START = new Date('2026-03-01T12:00:00.000Z');
@@ -26,16 +20,7 @@ let handler: ApiHandler;
 beforeAll(async () => {
   dynamo = await startEmbeddedDynamo();
   now = START;
-  const services = platformServices({
-    store: new DynamoEventStore({ client: dynamo.client, tableName: dynamo.tables.events }),
-    views: new DynamoRecipeViews(dynamo.client, dynamo.tables.views),
-    runViews: new DynamoRunViews(dynamo.client, dynamo.tables.views),
-    catalogViews: new DynamoCatalogViews(dynamo.client, dynamo.tables.views),
-    secretStore: new LocalSecretStore(),
-    clock: { now: () => now },
-    random: systemRandom,
-    routeUrl: (subdomain) => `https://${subdomain}.example.test/`,
-  });
+  const { services } = dynamoServices(dynamo, { clock: { now: () => now } });
   await services.identity.bootstrapAdmin(ADMIN_TOKEN);
   handler = createApi({ services: { ...services, version: '0.0.0-test' } }) as unknown as ApiHandler;
 });

@@ -10,6 +10,8 @@ import { UnauthenticatedError } from '../../../shared/domain/errors.ts';
 
 export interface AuthenticationOptions {
   authenticate(token: string): Promise<User>;
+  /** Records a user the directory vouched for (verified JWT claims) as a platform user (IdentityService.syncDirectoryUser). */
+  syncDirectoryUser?(user: User): Promise<void>;
 }
 
 const SCHEME = /^(?:bearer|token)\s+(\S+)\s*$/i;
@@ -45,6 +47,7 @@ export function authentication(options: AuthenticationOptions): MiddlewareObj<Ap
     if (claims) {
       const user = userFromJwtClaims(claims);
       if (user) {
+        await options.syncDirectoryUser?.(user);
         event.user = user;
         return;
       }

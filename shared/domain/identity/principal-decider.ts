@@ -17,7 +17,26 @@ export interface User {
 export type PrincipalState = { kind: 'none' } | { kind: 'group'; name: string } | { kind: 'user'; user: User };
 
 
-export type PrincipalCommand = (CommandMeta & { kind: 'CreateUser'; user: User }) | (CommandMeta & { kind: 'EnsureGroup'; name: string });
+export type PrincipalCommand =
+  | (CommandMeta & { kind: 'CreateUser'; user: User })
+  | (CommandMeta & { kind: 'EnsureGroup'; name: string })
+  /**
+   * The sign-in directory's view of a user who signed in (Cognito on AWS): creates the user the
+   * first time, and afterwards follows the directory's groups and admin role. An unknown e-mail
+   * (null: access tokens carry none) keeps the one on record.
+   */
+  | (CommandMeta & { kind: 'SyncUser'; user: User });
+
+/** The user as the directory now describes them, given what is on record. */
+export function syncedUser(recorded: User | undefined, directory: User): User {
+  return { username: directory.username, email: directory.email ?? recorded?.email ?? null, groups: [...new Set(directory.groups)].sort(), admin: directory.admin };
+}
+
+/** Two descriptions of a user say the same, whatever the order of their groups. */
+function sameUser(a: User, b: User): boolean {
+  const key = (u: User) => JSON.stringify({ username: u.username, email: u.email, groups: [...u.groups].sort(), admin: u.admin });
+  return key(a) === key(b);
+}
 
 export function principalStreamId(name: string): string {
   return `principal-${name}`;
@@ -35,6 +54,13 @@ function decide(command: PrincipalCommand, state: PrincipalState): PrincipalEven
       }
       if (state.kind === 'group') throw new ConflictError(`${command.user.username} is a group name; users and groups share one namespace.`);
       return [{ type: 'UserCreated', data: { ...command.user }, ...meta }];
+    case 'SyncUser': {
+      if (state.kind === 'group') throw new ConflictError(`${command.user.username} signed in, but that name is a group's in Cassini; users and groups share one namespace.`);
+      const recorded = state.kind === 'user' ? state.user : undefined;
+      const user = syncedUser(recorded, command.user);
+      if (!recorded) return [{ type: 'UserCreated', data: user, ...meta }];
+      return sameUser(recorded, user) ? [] : [{ type: 'UserUpdated', data: user, ...meta }];
+    }
     case 'EnsureGroup':
       if (state.kind === 'group') return [];
       if (state.kind === 'user') throw new ConflictError(`${command.name} is a user, so it cannot be used as a group.`);
@@ -45,6 +71,7 @@ function decide(command: PrincipalCommand, state: PrincipalState): PrincipalEven
 function evolve(_state: PrincipalState, event: PrincipalEvent): PrincipalState {
   switch (event.type) {
     case 'UserCreated':
+    case 'UserUpdated':
       return { kind: 'user', user: { ...event.data } };
     case 'GroupCreated':
       return { kind: 'group', name: event.data.name };

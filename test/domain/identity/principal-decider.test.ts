@@ -18,6 +18,8 @@ const createUser = (user: User): PrincipalCommand => ({ kind: 'CreateUser', user
 const ensureGroup = (name: string): PrincipalCommand => ({ kind: 'EnsureGroup', name, ...meta });
 const userCreated = (user: User): PrincipalEvent => ({ type: 'UserCreated', data: user, ...meta });
 const groupCreated = (name: string): PrincipalEvent => ({ type: 'GroupCreated', data: { name }, ...meta });
+const syncUser = (user: User): PrincipalCommand => ({ kind: 'SyncUser', user, ...meta });
+const userUpdated = (user: User): PrincipalEvent => ({ type: 'UserUpdated', data: user, ...meta });
 
 function given(events: PrincipalEvent[]) {
   const state = fold(principalDecider, principalDecider.initialState, events);
@@ -87,6 +89,33 @@ describe('principal decider', () => {
 
     it('refuses a name a user holds', () => {
       given([userCreated(ann)]).when(ensureGroup('ann')).then(ConflictError);
+    });
+  });
+
+  describe('SyncUser (a user the sign-in directory vouches for)', () => {
+    it('creates the user at the first sign-in, groups sorted and without repeats', () => {
+      const state = given([]).when(syncUser({ ...ann, groups: ['ml', 'analytics', 'ml'] })).then([userCreated({ ...ann, groups: ['analytics', 'ml'] })]);
+      expect(state).toEqual({ kind: 'user', user: { ...ann, groups: ['analytics', 'ml'] } });
+    });
+
+    it('decides nothing when the directory says what is on record, whatever the order of the groups', () => {
+      const recorded = { ...ann, groups: ['analytics', 'ml'] };
+      given([userCreated(recorded)]).when(syncUser({ ...recorded, groups: ['ml', 'analytics'] })).then([]);
+    });
+
+    it("follows the directory's groups and admin role, as the whole user", () => {
+      given([userCreated(ann)]).when(syncUser({ ...ann, groups: ['ml', 'ops'] })).then([userUpdated({ ...ann, groups: ['ml', 'ops'] })]);
+      const state = given([userCreated(ann)]).when(syncUser({ ...ann, admin: true })).then([userUpdated({ ...ann, admin: true })]);
+      expect(state).toEqual({ kind: 'user', user: { ...ann, admin: true } });
+    });
+
+    it('keeps the recorded e-mail when the directory gives none (access tokens carry no e-mail), and takes a new one', () => {
+      given([userCreated(ann)]).when(syncUser({ ...ann, email: null })).then([]);
+      given([userCreated(ann)]).when(syncUser({ ...ann, email: 'ann@new.example.com' })).then([userUpdated({ ...ann, email: 'ann@new.example.com' })]);
+    });
+
+    it("refuses a directory user whose name is a group's", () => {
+      given([groupCreated('ann')]).when(syncUser(ann)).then(ConflictError);
     });
   });
 });

@@ -73,4 +73,31 @@ describe('authentication', () => {
     expect(seen).toEqual([]);
     expect(request.event.user).toEqual({ username: 'grace', email: 'grace@example.com', groups: ['analytics'], admin: true });
   });
+
+  it('records a directory user before the request goes on, and stops the request when that is refused', async () => {
+    // Prepare
+    const synced: User[] = [];
+    const claims = { 'cognito:username': 'lin', 'cognito:groups': 'analytics' };
+    const middleware = (refuse: boolean) =>
+      authentication({
+        authenticate: async () => ann,
+        syncDirectoryUser: async (user) => {
+          if (refuse) throw new UnauthenticatedError('refused');
+          synced.push(user);
+        },
+      });
+    const request = () => requestWith({}, { requestContext: { http: { method: 'GET', path: '/api/user' }, authorizer: { lambda: claims } } } as never);
+
+    // Act
+    const accepted = request();
+    await middleware(false).before!(accepted);
+    const refused = request();
+    const refusal = middleware(true).before!(refused);
+
+    // Assess
+    expect(synced).toEqual([{ username: 'lin', email: null, groups: ['analytics'], admin: false }]);
+    expect(accepted.event.user).toEqual(synced[0]);
+    await expect(refusal).rejects.toThrow('refused');
+    expect(refused.event.user).toBeUndefined();
+  });
 });
