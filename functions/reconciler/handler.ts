@@ -30,8 +30,8 @@ function buildDeps(env: NodeJS.ProcessEnv = process.env): ReconcileDeps {
   const jobs = new JobRunService({ store, runViews, clock: systemClock, random: systemRandom });
   // Relaunched runs' tasks get their SATURN_TOKEN as the reactor's do; lost tasks have theirs revoked.
   const tokens = taskTokenIssuer(new IdentityService({ store, clock: systemClock, random: systemRandom }));
-  // The AWS adapters load when a pass first needs them (lazy-adapter.ts): a pass with no run,
-  // workspace or cluster to look at loads no ECS, CloudWatch, load balancer or Cloud Map client.
+  // The AWS adapters load when a pass first calls them (lazy-adapter.ts), not at the cold start:
+  // the runs' ECS side only once some run is active, the Dask side at the Dask pass.
   const ecs = loadOnce(async () => {
     const [{ ecsPlatformFromEnv }, { EcsRunInspector }] = await Promise.all([import('../../shared/adapters/aws/ecs-platform.ts'), import('../../shared/adapters/aws/ecs-run-inspector.ts')]);
     const platform = ecsPlatformFromEnv(jobs, systemClock, env, { tokens, log: telemetry.logger });
