@@ -17,7 +17,7 @@ import { DynamoRecipeViews } from '../../shared/adapters/dynamodb/dynamodb-recip
 import { DynamoRunViews } from '../../shared/adapters/dynamodb/dynamodb-run-views.ts';
 import { DynamoCatalogViews } from '../../shared/adapters/dynamodb/dynamodb-catalog-views.ts';
 import { LocalSecretStore } from '../../infra/local/local-secret-store.ts';
-import { systemClock, systemRandom } from '../../shared/adapters/node-platform.ts';
+import { systemRandom } from '../../shared/adapters/node-platform.ts';
 import { platformServices } from '../../shared/app/platform-services.ts';
 import { PLATFORM_VERSION } from '../../shared/version.ts';
 import { createApi } from '../../functions/api/create-api.ts';
@@ -294,7 +294,9 @@ describe('valid recipes', () => {
       secretStore: new LocalSecretStore(),
       // Catalog references are checked in test/functions/api-catalog.test.ts; arbitrary recipes name arbitrary secrets and roles.
       attachments: { check: async () => undefined },
-      clock: systemClock,
+      // One instant for the whole property: a job's next_runs, read at apply, export and re-apply,
+      // would otherwise differ whenever those straddle a minute.
+      clock: { now: () => new Date('2026-06-15T10:20:30.000Z') },
       random: systemRandom,
       routeUrl: (subdomain) => `http://${subdomain}.localhost:8080/`,
     });
