@@ -74,7 +74,7 @@ function buildDeps(env: NodeJS.ProcessEnv = process.env): ReactorDeps {
   });
   // A scheduler started here is registered in Cloud Map before the batch's tasks launch (its IP comes within seconds).
   const daskRuntime = lazyAdapter<DaskRuntime>(async () => (await import('../../shared/adapters/aws/ecs-dask-platform.ts')).ecsDaskRuntimeFromEnv(env, { registerWithinMs: DASK_REGISTER_WITHIN_MS }));
-  const dask = new DaskReactor({ runtime: daskRuntime });
+  const dask = new DaskReactor({ runtime: daskRuntime, catalog: store });
   // A deleted shared folder's access point goes with it.
   const folderStorage = lazyAdapter<SharedFolderStorage>(async () => (await import('../../shared/adapters/aws/efs-shared-folders.ts')).efsSharedFoldersFromEnv(env));
   const folders = new SharedFolderReactor(folderStorage);

@@ -8,6 +8,7 @@
  *   resource was stopped or deleted while its reaction failed is found too.
  * - What each should be: read from the resource's stream, not the read model, which may lag a
  *   moment behind a start or a stop; a pass never restarts a cluster the reactor just stopped.
+ *   Its attachments' catalog facts (folder modes, the role's ARN) are read from the same store.
  * - Repairs: `ensure` replaces lost workers and a lost scheduler (moving its Cloud Map name to
  *   the new task), `stop` stops every task and removes the name (shared/adapters/aws/ecs-dask-runtime.ts).
  */
@@ -16,7 +17,7 @@ import type { RecipeViews } from '../../shared/ports/recipe-views.ts';
 import type { DaskRuntime } from '../../shared/ports/dask-runtime.ts';
 import { loadState } from '../../shared/app/command-runner.ts';
 import { resourceModel } from '../../shared/app/resource-model.ts';
-import { daskClusterWanted, DELETED_REASON } from '../../shared/app/consumers/dask-reactor.ts';
+import { daskClusterWanted, daskPlanOf, DELETED_REASON } from '../../shared/app/consumers/dask-reactor.ts';
 import { addressOf } from '../../shared/domain/resource/resource-identity.ts';
 import { planDaskCluster } from '../../shared/domain/planner/dask-plan.ts';
 import { jsonConsole, type Log } from '../observability.ts';
@@ -63,7 +64,8 @@ async function reconcileCluster(deps: DaskClustersDeps, id: string, exists: bool
   if (!address) return null;
   const { state } = await loadState(deps.store, resourceModel(address.streamId));
   const live = state.live?.id === id ? state.live : null;
-  const plan = live ? planDaskCluster(live) : null;
+  // With the catalog's facts, as the reactor plans it: the same plan, so no needless new shape.
+  const plan = live ? await daskPlanOf(live, deps.store) : null;
   if (live && plan && daskClusterWanted(live)) {
     await deps.runtime.ensure(plan);
     return 'ensured';

@@ -150,7 +150,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   });
   // Dask clusters run as tasks of the same driver; the resources' own tasks get DASK_SCHEDULER_ADDRESS.
   const daskRuntime = new LocalDaskRuntime({ driver });
-  const daskReactor = new DaskReactor({ runtime: daskRuntime });
+  const daskReactor = new DaskReactor({ runtime: daskRuntime, catalog: runtimeStore });
   const taskDriver = daskAwareDriver(driver, daskRuntime);
   const timers = new LocalTimers(logError('timer failed'));
   const launcher = new RunLauncher({

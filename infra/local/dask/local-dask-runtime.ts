@@ -1,8 +1,10 @@
 /**
  * Dask clusters on one machine: the scheduler and each worker are tasks of the process driver
  * (`sh -c` in their own trees, stopped with their process groups), run with the resource's
- * environment and start script. The scheduler listens on 127.0.0.1 only, on free ports given
- * to it as PORT_8786 and PORT_8787, so its address is `tcp://127.0.0.1:<port>`. A worker that
+ * environment, start script and attachments (secrets, checkouts, shared folders, config files,
+ * packages, put in place by the driver before the command, as for the resource's own tasks).
+ * The scheduler listens on 127.0.0.1 only, on free ports given to it as PORT_8786 and
+ * PORT_8787, so its address is `tcp://127.0.0.1:<port>`. A worker that
  * exits while the cluster runs is replaced after a pause; a scheduler that exits puts the
  * cluster in `error` (its workers stop: the attached tasks hold the old address).
  *
@@ -40,7 +42,7 @@ export interface LocalDaskRuntimeOptions {
 
 interface Cluster {
   plan: DaskClusterPlan;
-  /** The plan without its worker count: a change of it means a new cluster. */
+  /** The plan without its worker count (its attachments included): a change of it means a new cluster. */
   shape: string;
   /** Part of every task id of this cluster: ids stay unique across restarts of the cluster and of the control plane. */
   nonce: string;
@@ -210,6 +212,7 @@ export class LocalDaskRuntime implements DaskRuntime {
       command,
       ...(plan.startScript ? { startScript: plan.startScript } : {}),
       environment: plan.environment,
+      ...(plan.attachments ? { attachments: plan.attachments } : {}),
       ...(extraPorts.length > 0 ? { extraPorts } : {}),
       labels: { ...plan.labels, dask: role },
     };

@@ -5,12 +5,17 @@
  *
  * - `DASK_NAMESPACE_ID`, `DASK_NAMESPACE_NAME`: the Cloud Map private DNS namespace schedulers are named in
  * - `DASK_SECURITY_GROUP`: the group that admits 8786/8787 from the platform's tasks only
+ *
+ * The clusters' tasks get their resource's attachments as job tasks do: `FILE_SYSTEM_ID` for
+ * shared folders (without it a cluster with folders cannot start), `SECRET_PREFIX` for secrets.
  */
 import { ECSClient } from '@aws-sdk/client-ecs';
+import { EFSClient } from '@aws-sdk/client-efs';
 import { ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
 import { EcsDaskRuntime } from './ecs-dask-runtime.ts';
 import { EcsTaskDefinitions } from './ecs-task-definitions.ts';
-import { attachmentSettingsFromEnv } from './ecs-platform.ts';
+import { EfsSharedFolders } from './efs-shared-folders.ts';
+import { attachmentSettingsFromEnv, secretArnsFromEnv } from './ecs-platform.ts';
 import { requiredEnv } from '../required-env.ts';
 
 export interface DaskRuntimeFromEnvOptions {
@@ -38,6 +43,8 @@ export function ecsDaskRuntimeFromEnv(env: NodeJS.ProcessEnv = process.env, opti
       attachmentSettings: attachmentSettingsFromEnv(env),
     }),
     gpuCapacityProvider: requiredEnv(env, 'GPU_CAPACITY_PROVIDER'),
+    ...(env.FILE_SYSTEM_ID ? { folders: new EfsSharedFolders({ client: new EFSClient({}), fileSystemId: env.FILE_SYSTEM_ID }) } : {}),
+    secretArns: secretArnsFromEnv(env),
     ...(options.registerWithinMs ? { registerWithinMs: options.registerWithinMs } : {}),
   });
 }

@@ -14,6 +14,11 @@
  * - Clean teardown. `stop` stops every task the cluster started (found by `startedBy`, not by
  *   memory, so a Lambda that never saw the start can stop it), deregisters every instance and
  *   deletes the Cloud Map service.
+ * - The resource's attachments. Scheduler and workers run the task definition a job task of
+ *   the resource would (ecs-attachments.ts): its secrets by ARN, the git init container, an EFS
+ *   volume per shared folder, the prelude for file secrets, config files and packages, and the
+ *   registered IAM role as task role. Changed attachments are a new definition family, which
+ *   tasks started from then on run; the tasks that run keep theirs, as for an image change.
  */
 import { RunTaskCommand, StopTaskCommand, type CapacityProviderStrategyItem, type ECSClient, type RunTaskCommandInput } from '@aws-sdk/client-ecs';
 import {
@@ -32,6 +37,8 @@ import { daskSchedulerCommand, daskWorkerCommand, type DaskClusterPlan } from '.
 import { reconcileDaskCluster, type RegisteredInstance } from '../../domain/planner/dask-reconcile.ts';
 import { sizeNamed, type Size } from '../../domain/sizes.ts';
 import type { EcsTaskDefinitions } from './ecs-task-definitions.ts';
+import { resolveAttachments, type AttachmentResolvers, type ResolvedAttachments } from './ecs-attachments.ts';
+import type { SecretArns } from './secret-arns.ts';
 import { containerOverrides } from './container-overrides.ts';
 import { EcsDaskInspector } from './ecs-dask-inspector.ts';
 import { daskGroupOf, daskStartedBy } from './dask-task-names.ts';
@@ -56,6 +63,10 @@ export interface EcsDaskRuntimeOptions {
   namespaceId: string;
   namespaceName: string;
   definitions: Pick<EcsTaskDefinitions, 'ensure'>;
+  /** Shared folders' EFS access points (efs-shared-folders.ts); without it a cluster whose resource attaches folders cannot start. */
+  folders?: AttachmentResolvers['folders'];
+  /** A fresh resolver of attached secrets' full ARNs per definition build; without it they are named by partial ARN. */
+  secretArns?: () => Pick<SecretArns, 'arnOf'>;
   /** The cluster's capacity provider for EC2 GPU instances, for clusters that name GPU sizes. */
   gpuCapacityProvider?: string;
   /**
@@ -112,8 +123,10 @@ export class EcsDaskRuntime implements DaskRuntime {
     const serviceId = await this.#serviceId(plan.resourceId);
     const [running, registered] = await Promise.all([this.#tasks(plan.resourceId), this.#instances(serviceId)]);
     let actions = reconcileDaskCluster(plan.numWorkers, running.map((r) => r.view), registered);
-    if (actions.startScheduler) await this.#run(plan, 'scheduler', 1);
-    if (actions.startWorkers > 0) await this.#run(plan, 'worker', actions.startWorkers);
+    // Resolved once for both roles, and only when a task starts (access points, secret ARNs).
+    const attachments = actions.startScheduler || actions.startWorkers > 0 ? await this.#resolve(plan) : undefined;
+    if (actions.startScheduler) await this.#run(plan, attachments, 'scheduler', 1);
+    if (actions.startWorkers > 0) await this.#run(plan, attachments, 'worker', actions.startWorkers);
     for (const task of actions.stop) await this.#stopTask(task, `the Dask cluster of ${plan.resourceId} has more tasks than its plan`);
     if (actions.startScheduler && this.#options.registerWithinMs) actions = await this.#awaitScheduler(plan, registered, this.#options.registerWithinMs);
     if (actions.register) {
@@ -197,11 +210,18 @@ export class EcsDaskRuntime implements DaskRuntime {
     return { awsvpcConfiguration: { subnets: this.#options.subnets, securityGroups: this.#options.securityGroups, assignPublicIp: 'DISABLED' } };
   }
 
-  async #run(plan: DaskClusterPlan, role: 'scheduler' | 'worker', count: number): Promise<void> {
+  /** The plan's attachments with their access points and secret ARNs. */
+  #resolve(plan: DaskClusterPlan): Promise<ResolvedAttachments | undefined> {
+    const { folders, secretArns } = this.#options;
+    return resolveAttachments(plan.attachments, { ...(folders ? { folders } : {}), ...(secretArns ? { secrets: secretArns() } : {}) });
+  }
+
+  async #run(plan: DaskClusterPlan, attachments: ResolvedAttachments | undefined, role: 'scheduler' | 'worker', count: number): Promise<void> {
     const instanceType = role === 'scheduler' ? plan.scheduler.instanceType : plan.worker.instanceType;
     const size = sizeNamed(instanceType);
     if (!size) throw new Error(`unknown size ${JSON.stringify(instanceType)}`);
-    const taskDefinition = await this.#options.definitions.ensure({ image: plan.image, size });
+    const taskRoleArn = plan.attachments?.taskRoleArn;
+    const taskDefinition = await this.#options.definitions.ensure({ image: plan.image, size, ...(taskRoleArn ? { taskRoleArn } : {}), ...(attachments ? { attachments } : {}) });
     const command =
       role === 'scheduler' ? daskSchedulerCommand() : daskWorkerCommand(plan.worker, this.addressOf(plan.resourceId));
     const spec: TaskSpec = {

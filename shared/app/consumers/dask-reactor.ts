@@ -7,15 +7,19 @@
  * It has to see a batch before the consumers that launch the resource's tasks (job runs,
  * replicas), so that the scheduler's address is known when they start: place it first. Every
  * reaction is idempotent (`ensure` brings a cluster to its plan; stopping twice is harmless).
+ *
+ * The cluster's tasks get the resource's attachments with the catalog's facts about them
+ * (folder modes, the role's ARN) read as the service reactor reads them (attachment-facts.ts).
  */
-import type { CommittedBatch } from '../../ports/event-store.ts';
+import type { CommittedBatch, EventStore } from '../../ports/event-store.ts';
 import type { DaskRuntime } from '../../ports/dask-runtime.ts';
 import type { RecipeViews } from '../../ports/recipe-views.ts';
 import { RESOURCE_STREAM_PREFIX } from '../resource-model.ts';
 import type { LiveResource, ResourceState } from '../../domain/resource/resource-decider.ts';
 import { resourceId } from '../../domain/resource/resource-identity.ts';
-import { planDaskCluster } from '../../domain/planner/dask-plan.ts';
+import { planDaskCluster, type DaskClusterPlan } from '../../domain/planner/dask-plan.ts';
 import type { ResourceEvent, ResourceEventType } from '../../../events/resource-events.ts';
+import { attachmentFacts } from '../attachment-facts.ts';
 
 /** Events after which the cluster may have to start, stop or change. */
 const CLUSTER_EVENTS = new Set<ResourceEventType>([
@@ -38,10 +42,27 @@ export function daskClusterWanted(live: LiveResource): boolean {
   return live.status === 'pending' || live.status === 'running';
 }
 
+/**
+ * The resource's cluster plan with the catalog's facts about its attachments, or null when it
+ * has no cluster. Without a catalog, folders are read-write and no role is attached.
+ */
+export async function daskPlanOf(live: LiveResource, catalog: EventStore | undefined): Promise<DaskClusterPlan | null> {
+  const plan = planDaskCluster(live);
+  // No catalog read for a resource without a cluster.
+  if (!plan || !catalog) return plan;
+  return planDaskCluster(live, await attachmentFacts(catalog, live.owner, live.spec));
+}
+
+export interface DaskReactorDeps {
+  runtime: DaskRuntime;
+  /** Where the catalog is read for the attachments' facts (folder modes, role ARNs). */
+  catalog?: EventStore;
+}
+
 export class DaskReactor {
   readonly name = 'dask-reactor';
 
-  constructor(private readonly deps: { runtime: DaskRuntime }) {}
+  constructor(private readonly deps: DaskReactorDeps) {}
 
   async handle(batch: CommittedBatch): Promise<void> {
     if (!batch.streamId.startsWith(RESOURCE_STREAM_PREFIX)) return;
@@ -74,7 +95,7 @@ export class DaskReactor {
   }
 
   private async follow(live: LiveResource): Promise<void> {
-    const plan = planDaskCluster(live);
+    const plan = await daskPlanOf(live, this.deps.catalog);
     if (plan && daskClusterWanted(live)) await this.deps.runtime.ensure(plan);
     else await this.deps.runtime.stop(live.id, plan ? `the ${live.type} stopped` : `the ${live.type}'s spec has no dask_cluster any more`);
   }

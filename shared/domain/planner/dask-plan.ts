@@ -1,12 +1,16 @@
 /**
  * What a resource's Dask cluster runs: one scheduler and `num_workers` workers, on the
- * resource's image, with the resource's environment and start script, sized by
+ * resource's image, with the resource's environment, start script and attachments (secrets,
+ * git checkouts, shared folders, config files, extra packages, IAM role: what `client.submit`
+ * needs on a worker to import, read and reach what the resource's own code does), sized by
  * `dask_cluster.scheduler.instance_type` and `dask_cluster.worker.instance_type` (default the
  * resource's own size), workers on spot capacity when `use_spot_instances`. Pure: the runtimes
  * (local processes, ECS tasks) realize the same plan.
  */
 import type { LiveResource } from '../resource/resource-decider.ts';
+import type { TaskAttachments } from '../../ports/task-driver.ts';
 import { daskClusterOf, desiredDaskWorkers } from '../resource/dask-cluster.ts';
+import { planAttachments, type AttachmentCatalogFacts } from './task-attachments.ts';
 
 /** The scheduler's port and its dashboard's, as dask's own defaults have them. */
 export const DASK_SCHEDULER_PORT = 8786;
@@ -37,19 +41,32 @@ export interface DaskClusterPlan {
   /** The resource's own environment variables and start script, so workers import what its code imports. */
   environment: Record<string, string>;
   startScript?: string;
+  /**
+   * The resource's attachments, as its own tasks get them (`planAttachments`); absent when it
+   * attaches nothing. Part of the cluster's shape: a change of them is a new cluster (locally)
+   * and a new task definition (ECS). No SATURN_TOKEN: the cluster's tasks get none yet.
+   */
+  attachments?: DaskAttachments;
   labels: Record<string, string>;
 }
 
+/** What a cluster's tasks carry: a task's attachments without the platform token. */
+export type DaskAttachments = Omit<TaskAttachments, 'platformTokenFor'>;
+
 export type DaskPlanInput = Pick<LiveResource, 'id' | 'type' | 'owner' | 'name' | 'spec' | 'daskScaledTo'>;
 
-/** The resource's cluster plan, or null when its spec attaches no `dask_cluster`. */
-export function planDaskCluster(resource: DaskPlanInput): DaskClusterPlan | null {
+/**
+ * The resource's cluster plan, or null when its spec attaches no `dask_cluster`. `catalog` is
+ * what the catalog says about the spec's folders and role, as for the resource's own tasks.
+ */
+export function planDaskCluster(resource: DaskPlanInput, catalog: AttachmentCatalogFacts = {}): DaskClusterPlan | null {
   const cluster = daskClusterOf(resource.spec);
   const numWorkers = desiredDaskWorkers(resource.spec, resource.daskScaledTo);
   if (!cluster || numWorkers === null) return null;
   const { spec } = resource;
   const size = spec.instance_type as string;
   const startScript = spec.start_script as string | undefined;
+  const attachments = daskAttachments(spec, resource.owner, catalog);
   return {
     resourceId: resource.id,
     type: resource.type,
@@ -66,8 +83,19 @@ export function planDaskCluster(resource: DaskPlanInput): DaskClusterPlan | null
     },
     environment: { ...((spec.environment_variables as Record<string, string> | undefined) ?? {}) },
     ...(startScript ? { startScript } : {}),
+    ...(attachments ? { attachments } : {}),
     labels: { owner: resource.owner, resource: resource.id, [resource.type]: resource.name },
   };
+}
+
+/**
+ * The resource's attachments for its cluster's tasks, or undefined when there are none, so a
+ * cluster without any keeps the plan (and shape, and task definition) it had before attachments.
+ */
+function daskAttachments(spec: Record<string, unknown>, owner: string, catalog: AttachmentCatalogFacts): DaskAttachments | undefined {
+  // A token per Dask task (issued at its start, revoked at its end) is not built yet (README).
+  const { platformTokenFor: _token, ...attachments } = planAttachments(spec, owner, catalog);
+  return Object.keys(attachments).length > 0 ? attachments : undefined;
 }
 
 /** Where a scheduler listens: ports as numbers, or as shell words the task expands (`"$PORT_8786"` locally). */

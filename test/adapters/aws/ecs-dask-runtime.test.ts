@@ -1,9 +1,10 @@
 /**
  * The ECS Dask runtime against ECS and Cloud Map as aws-sdk-client-mock fakes that keep state
- * (tasks that run, instances that are registered): the exact requests a real service would
- * receive, a reclaimed worker replaced, and a teardown after which nothing remains.
+ * (tasks that run, task definitions and instances that are registered): the exact requests a
+ * real service would receive, the resource's attachments in the definition its tasks run, a
+ * reclaimed worker replaced, and a teardown after which nothing remains.
  */
-import { ECSClient, RunTaskCommand, StopTaskCommand, type Task } from '@aws-sdk/client-ecs';
+import { ECSClient, RegisterTaskDefinitionCommand, RunTaskCommand, StopTaskCommand, type Task } from '@aws-sdk/client-ecs';
 import {
   CreateServiceCommand,
   DeregisterInstanceCommand,
@@ -11,15 +12,18 @@ import {
   ServiceDiscoveryClient,
 } from '@aws-sdk/client-servicediscovery';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { EcsDaskRuntime } from '../../../shared/adapters/aws/ecs-dask-runtime.ts';
+import { EcsDaskRuntime, type EcsDaskRuntimeOptions } from '../../../shared/adapters/aws/ecs-dask-runtime.ts';
+import type { ResolvedAttachments } from '../../../shared/adapters/aws/ecs-attachments.ts';
 import { daskStartedBy } from '../../../shared/adapters/aws/dask-task-names.ts';
 import { containerOverrides } from '../../../shared/adapters/aws/container-overrides.ts';
+import { EcsTaskDefinitions, taskDefinitionInput } from '../../../shared/adapters/aws/ecs-task-definitions.ts';
+import { sizeNamed } from '../../../shared/domain/sizes.ts';
 import type { DaskClusterPlan } from '../../../shared/domain/planner/dask-plan.ts';
 import { CLUSTER, fakeDaskAws } from './support/fake-dask-aws.ts';
 
 // What "AWS" holds: tasks by ARN, Cloud Map services and their instances.
 const aws = fakeDaskAws();
-const { ecs, discovery, tasks, services } = aws;
+const { ecs, discovery, tasks, definitions, services } = aws;
 const live = () => aws.live();
 const RESOURCE = 'ab'.repeat(12) + '00000001';
 const NAMESPACE = 'ns-123';
@@ -40,7 +44,7 @@ const plan: DaskClusterPlan = {
   labels: { owner: 'ann', resource: RESOURCE, deployment: 'api' },
 };
 
-function runtime(): EcsDaskRuntime {
+function runtime(options: Partial<EcsDaskRuntimeOptions> = {}): EcsDaskRuntime {
   return new EcsDaskRuntime({
     ecs: new ECSClient({}),
     discovery: new ServiceDiscoveryClient({}),
@@ -50,6 +54,7 @@ function runtime(): EcsDaskRuntime {
     namespaceId: NAMESPACE,
     namespaceName: 'dask.cassini.internal',
     definitions: { ensure: async () => DEFINITION },
+    ...options,
   });
 }
 
@@ -134,15 +139,7 @@ describe('EcsDaskRuntime', () => {
   it('names a scheduler it started as soon as its task has an address, when asked to wait for it', async () => {
     // Prepare: ECS gives the scheduler its IP a few seconds after RunTask.
     const slept: number[] = [];
-    const dask = new EcsDaskRuntime({
-      ecs: new ECSClient({}),
-      discovery: new ServiceDiscoveryClient({}),
-      cluster: CLUSTER,
-      subnets: ['subnet-a', 'subnet-b'],
-      securityGroups: ['sg-tasks', 'sg-dask'],
-      namespaceId: NAMESPACE,
-      namespaceName: 'dask.cassini.internal',
-      definitions: { ensure: async () => DEFINITION },
+    const dask = runtime({
       registerWithinMs: 30_000,
       sleep: async (ms) => {
         slept.push(ms);
@@ -204,6 +201,118 @@ describe('EcsDaskRuntime', () => {
 
     await dask.scale(RESOURCE, 1);
     expect(live().filter((t) => t.group === `dask-worker:${RESOURCE}`).map((t) => t.taskArn!.split('/').pop())).toEqual(['task2']);
+  });
+
+  describe('with attachments', () => {
+    const EXECUTION_ROLE = 'arn:aws:iam::123456789012:role/cassini-task-execution';
+    const DEFAULT_ROLE = 'arn:aws:iam::123456789012:role/cassini-workloads/default';
+    const TRAINER_ROLE = 'arn:aws:iam::123456789012:role/cassini-workloads/trainer';
+    const SECRETS = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:cassini/';
+    const FS = 'fs-0123456789abcdef0';
+    const DEFINITION_DEFAULTS = {
+      executionRoleArn: EXECUTION_ROLE,
+      taskRoleArn: DEFAULT_ROLE,
+      logGroup: '/cassini/tasks',
+      region: 'eu-west-1',
+      attachmentSettings: { secretArnPrefix: SECRETS, gitImage: 'alpine/git:2.45.2', fileSystemId: FS },
+    };
+    const attached: DaskClusterPlan = {
+      ...plan,
+      attachments: {
+        secrets: [
+          { owner: 'ann', name: 'db', as: 'environment_variable', variable: 'DB_PASSWORD' },
+          { owner: 'ann', name: 'deploy', as: 'file', path: '/home/jovyan/.ssh/id_ed25519' },
+        ],
+        gitRepositories: [
+          { url: 'git@github.com:acme/features.git', path: '/home/jovyan/workspace/features', reference: 'v3', referenceType: 'tag', onRestart: 'preserve changes', deployKey: { owner: 'ann', name: 'deploy' } },
+        ],
+        sharedFolders: [{ owner: 'ann', name: 'raw', path: '/home/jovyan/shared/ann/raw', readOnly: true }],
+        configFiles: [{ path: '/home/jovyan/.config/train.yaml', content: 'n_workers: 2\n', mode: 0o644 }],
+        taskRoleArn: TRAINER_ROLE,
+      },
+    };
+
+    /** The runtime with real task definitions: access points and secret ARNs as EFS and Secrets Manager would give them. */
+    function attachingRuntime(): EcsDaskRuntime {
+      return runtime({
+        definitions: new EcsTaskDefinitions({ client: new ECSClient({}), ...DEFINITION_DEFAULTS }),
+        folders: { ensure: async (ref) => `fsap-${ref.owner}-${ref.name}` },
+        secretArns: () => ({ arnOf: async (ref) => `${SECRETS}${ref.owner}/${ref.name}-AbC123` }),
+      });
+    }
+
+    it('runs the scheduler and the workers on a definition with the secrets, the git init container, the folders and the task role', async () => {
+      // Act
+      await attachingRuntime().ensure(attached);
+
+      // Assess: one definition (scheduler and workers have one size), run by every task.
+      const registered = ecs.commandCalls(RegisterTaskDefinitionCommand).map((c) => c.args[0].input);
+      expect(registered).toHaveLength(1);
+      const [input] = registered;
+      // Exactly the definition a job task of the resource gets with these attachments resolved
+      // (its rendering is ecs-attachments.test.ts's): access points and full secret ARNs, the role.
+      const { taskRoleArn: _role, ...rest } = attached.attachments!;
+      const resolved: ResolvedAttachments = {
+        ...rest,
+        sharedFolders: [{ owner: 'ann', name: 'raw', path: '/home/jovyan/shared/ann/raw', readOnly: true, accessPointId: 'fsap-ann-raw' }],
+        secretArns: { 'ann/db': `${SECRETS}ann/db-AbC123`, 'ann/deploy': `${SECRETS}ann/deploy-AbC123` },
+      };
+      expect(input).toEqual(taskDefinitionInput({ ...DEFINITION_DEFAULTS, image: plan.image, size: sizeNamed('medium')!, taskRoleArn: TRAINER_ROLE, attachments: resolved }));
+      // That is: the registered role, the secrets by full ARN, the git init container, the folder's EFS volume.
+      const [git, main] = input!.containerDefinitions!;
+      expect(input!.taskRoleArn).toBe(TRAINER_ROLE);
+      expect(main!.secrets).toEqual([
+        { name: 'DB_PASSWORD', valueFrom: `${SECRETS}ann/db-AbC123` },
+        { name: 'CASSINI_SECRET_FILE_0', valueFrom: `${SECRETS}ann/deploy-AbC123` },
+      ]);
+      expect(git).toMatchObject({ name: 'git', essential: false, secrets: [{ name: 'CASSINI_DEPLOY_KEY_0', valueFrom: `${SECRETS}ann/deploy-AbC123` }] });
+      expect(git!.command![0]).toContain('git clone --branch v3 git@github.com:acme/features.git /cassini/git/0');
+      expect(main!.dependsOn).toEqual([{ containerName: 'git', condition: 'SUCCESS' }]);
+      expect(input!.volumes![0]).toEqual({ name: 'folder-0', efsVolumeConfiguration: { fileSystemId: FS, rootDirectory: '/', transitEncryption: 'ENABLED', authorizationConfig: { accessPointId: 'fsap-ann-raw', iam: 'ENABLED' } } });
+      expect(main!.mountPoints).toContainEqual({ sourceVolume: 'folder-0', containerPath: '/home/jovyan/shared/ann/raw', readOnly: true });
+      // The prelude writes the file secret and the config file, then runs the dask command.
+      expect(main!.entryPoint![2]).toMatch(/\/home\/jovyan\/\.ssh\/id_ed25519[\s\S]*\/home\/jovyan\/\.config\/train\.yaml[\s\S]*exec sh -c "\$0"$/);
+      const family = input!.family!;
+      const arn = `arn:aws:ecs:eu-west-1:123456789012:task-definition/${family}:1`;
+      expect(ecs.commandCalls(RunTaskCommand).map((c) => [c.args[0].input.group, c.args[0].input.taskDefinition])).toEqual([
+        [`dask-scheduler:${RESOURCE}`, arn],
+        [`dask-worker:${RESOURCE}`, arn],
+      ]);
+      // No SATURN_TOKEN for a cluster's tasks (not built yet).
+      expect(JSON.stringify(input)).not.toContain('SATURN_TOKEN');
+    });
+
+    it('scales with the definition the workers run, attachments and all', async () => {
+      // Prepare
+      const dask = attachingRuntime();
+      await dask.ensure(attached);
+      const [arn] = [...definitions.keys()];
+
+      // Act
+      await dask.scale(RESOURCE, 3);
+
+      // Assess
+      expect(ecs.commandCalls(RunTaskCommand).at(-1)!.args[0].input).toMatchObject({ group: `dask-worker:${RESOURCE}`, count: 1, taskDefinition: arn });
+      expect(definitions.get(arn!)?.taskRoleArn).toBe(TRAINER_ROLE);
+    });
+
+    it('runs the tasks it starts after a change of attachments on a new definition', async () => {
+      // Prepare
+      const dask = attachingRuntime();
+      await dask.ensure(attached);
+      const first = [...definitions.keys()];
+      const changed: DaskClusterPlan = { ...attached, attachments: { ...attached.attachments, configFiles: [{ path: '/home/jovyan/.config/train.yaml', content: 'n_workers: 4\n', mode: 0o644 }] } };
+      aws.lose('task2');
+
+      // Act
+      await dask.ensure(changed);
+
+      // Assess: the replacement worker runs a new definition, with the new file.
+      const second = [...definitions.keys()].filter((arn) => !first.includes(arn));
+      expect(second).toHaveLength(1);
+      expect(ecs.commandCalls(RunTaskCommand).at(-1)!.args[0].input).toMatchObject({ group: `dask-worker:${RESOURCE}`, count: 1, taskDefinition: second[0] });
+      expect(definitions.get(second[0]!)?.containerDefinitions?.find((c) => c.name === 'main')?.entryPoint?.[2]).toContain('n_workers: 4');
+    });
   });
 
   it('stops every task and deregisters every instance: after a stop nothing of the cluster remains', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { daskSchedulerCommand, daskWorkerCommand, planDaskCluster, type DaskPlanInput } from '../../../shared/domain/planner/dask-plan.ts';
+import { planAttachments } from '../../../shared/domain/planner/task-attachments.ts';
 
 const ID = 'ab'.repeat(12) + '00000001';
 
@@ -44,6 +45,55 @@ describe('planDaskCluster', () => {
       job({ dask_cluster: { num_workers: 3, scheduler: { instance_type: 'small' }, worker: { instance_type: 'xlarge', num_processes: 4, num_threads: 2, use_spot_instances: true } } }, 9),
     );
     expect(plan).toMatchObject({ numWorkers: 9, scheduler: { instanceType: 'small' }, worker: { instanceType: 'xlarge', numProcesses: 4, numThreads: 2, spot: true } });
+  });
+});
+
+describe('planDaskCluster with attachments', () => {
+  const attached = {
+    dask_cluster: { num_workers: 2 },
+    iam_role: 'trainer',
+    secrets: [
+      { name: 'db', attachment_type: 'environment_variable', location: 'DB_PASSWORD' },
+      { name: 'deploy', attachment_type: 'file', location: '/home/jovyan/.ssh/id_ed25519' },
+    ],
+    git_repositories: [{ url: 'git@github.com:acme/features.git', reference: 'v3', reference_type: 'tag' }],
+    shared_folders: [{ name: 'raw' }, { name: 'ref', owner: 'data-team', path: '/home/jovyan/ref' }],
+    config_files: { '/home/jovyan/.dask/config.yaml': { content: 'distributed: {}\n' } },
+    extra_packages: { pip: 'lightgbm polars' },
+  };
+  const ROLE = 'arn:aws:iam::123456789012:role/cassini-workloads/trainer';
+
+  it("gives the cluster's tasks the resource's attachments, with the catalog's facts, as its own tasks get them", () => {
+    // Prepare
+    const resource = job(attached);
+    const facts = { taskRoleArn: ROLE, readOnlyFolders: ['data-team/ref'] };
+
+    // Act
+    const plan = planDaskCluster(resource, facts);
+
+    // Assess: every kind the spec attaches, with the catalog's facts in...
+    expect(Object.keys(plan?.attachments ?? {}).sort()).toEqual(['configFiles', 'extraPackages', 'gitRepositories', 'secrets', 'sharedFolders', 'taskRoleArn']);
+    expect(plan?.attachments?.taskRoleArn).toBe(ROLE);
+    expect(plan?.attachments?.sharedFolders?.map((f) => [`${f.owner}/${f.name}`, f.readOnly])).toEqual([
+      ['ann/raw', false],
+      ['data-team/ref', true],
+    ]);
+    expect(plan?.attachments?.gitRepositories?.[0]?.deployKey).toEqual({ owner: 'ann', name: 'deploy' });
+    // ...and the same as the resource's own tasks get (task-attachments.test.ts), but for the platform token.
+    const { platformTokenFor, ...own } = planAttachments(resource.spec, 'ann', facts);
+    expect(platformTokenFor).toBe('ann');
+    expect(plan?.attachments).toEqual(own);
+  });
+
+  it('gives no SATURN_TOKEN, and no attachments at all to a resource that attaches nothing', () => {
+    expect(planDaskCluster(job(attached))?.attachments).not.toHaveProperty('platformTokenFor');
+    expect(planDaskCluster(job({ dask_cluster: { num_workers: 2 } }))).not.toHaveProperty('attachments');
+  });
+
+  it('attaches no role and mounts folders read-write without catalog facts', () => {
+    const plan = planDaskCluster(job(attached));
+    expect(plan?.attachments).not.toHaveProperty('taskRoleArn');
+    expect(plan?.attachments?.sharedFolders?.map((f) => f.readOnly)).toEqual([false, false]);
   });
 });
 

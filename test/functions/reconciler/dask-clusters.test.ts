@@ -2,7 +2,8 @@
  * The reconciler's Dask pass over the real ECS Dask runtime, against ECS and Cloud Map fakes
  * that keep state (aws-sdk-client-mock) and resources on dynalite: lost workers and a lost
  * scheduler replaced with the name moved, and a clean teardown of clusters whose resource
- * stopped or was deleted, even while the read model still shows them running.
+ * stopped or was deleted, even while the read model still shows them running; and the plan it
+ * ensures carries the resource's attachments with the catalog's facts (role ARN, folder mode).
  */
 import { ECSClient, RunTaskCommand } from '@aws-sdk/client-ecs';
 import { DeregisterInstanceCommand, RegisterInstanceCommand, ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
@@ -11,6 +12,9 @@ import { reconcileDaskClusters, type DaskClustersDeps } from '../../../functions
 import { EcsDaskRuntime } from '../../../shared/adapters/aws/ecs-dask-runtime.ts';
 import { runCommand } from '../../../shared/app/command-runner.ts';
 import { resourceModel } from '../../../shared/app/resource-model.ts';
+import { catalogModel } from '../../../shared/app/catalog-model.ts';
+import type { CatalogCommand } from '../../../shared/domain/catalog/catalog-decider.ts';
+import type { DaskClusterPlan } from '../../../shared/domain/planner/dask-plan.ts';
 import { parseRecipe } from '../../../shared/domain/recipe/recipe.ts';
 import { resourceStreamId } from '../../../shared/domain/resource/resource-identity.ts';
 import type { LiveResource, ResourceState } from '../../../shared/domain/resource/resource-decider.ts';
@@ -46,9 +50,9 @@ function runtime(): EcsDaskRuntime {
 }
 
 /** A started deployment with a Dask cluster of `workers` workers; returns it as the read model lists it now. */
-async function startedDeployment(name: string, workers = 2): Promise<LiveResource> {
+async function startedDeployment(name: string, workers = 2, attachments: Record<string, unknown> = {}): Promise<LiveResource> {
   const model = resourceModel(resourceStreamId('deployment', 'ann', name));
-  const spec = parseRecipe({ type: 'deployment', spec: { name, command: 'python serve.py', dask_cluster: { num_workers: workers } } }, { caller: 'ann' }).spec;
+  const spec = parseRecipe({ type: 'deployment', spec: { name, command: 'python serve.py', dask_cluster: { num_workers: workers }, ...attachments } }, { caller: 'ann' }).spec;
   const meta = { at: f.clock.now().toISOString(), actor: 'ann' };
   const applied = await runCommand(f.store, model, { kind: 'ApplyRecipe', type: 'deployment', spec, createOnly: false, ...meta });
   const id = (applied.state as ResourceState).live!.id;
@@ -156,6 +160,26 @@ describe('reconcileDaskClusters', () => {
     // Assess
     expect(summary).toEqual({ ensured: 0, stopped: 1, failed: 0 });
     expect(aws.live()).toEqual([]);
+  });
+
+  it("ensures each cluster with the resource's attachments and the catalog's facts about them", async () => {
+    // Prepare: a registered role and a read-only folder, attached by a started deployment.
+    const meta = { at: f.clock.now().toISOString(), actor: 'admin' };
+    const role = 'arn:aws:iam::123456789012:role/cassini-workloads/trainer';
+    const put = (object: Extract<CatalogCommand, { kind: 'PutCatalogObject' }>['object']) => runCommand(f.store, catalogModel(object), { kind: 'PutCatalogObject', object, ...meta });
+    await put({ kind: 'iam_role', owner: 'admin', name: 'trainer', attributes: { role_arn: role, allowed: ['ann'] } });
+    await put({ kind: 'shared_folder', owner: 'ann', name: 'reference', attributes: { access: 'owner', access_mode: 'ReadOnlyMany' } });
+    const web = await startedDeployment('web-attached', 1, { iam_role: 'trainer', shared_folders: [{ name: 'reference' }] });
+    const ensured: DaskClusterPlan[] = [];
+    const recording: DaskClustersDeps['runtime'] = { ensure: async (plan) => (ensured.push(plan), { schedulerAddress: null }), stop: async () => {}, clusterIds: async () => new Set() };
+
+    // Act
+    await reconcileDaskClusters({ ...deps([web]), runtime: recording });
+
+    // Assess
+    expect(ensured.map((plan) => plan.attachments)).toEqual([
+      { sharedFolders: [{ owner: 'ann', name: 'reference', path: '/home/jovyan/shared/ann/reference', readOnly: true }], taskRoleArn: role },
+    ]);
   });
 
   it('recreates a Cloud Map service another function deleted since this runtime remembered it', async () => {

@@ -1,8 +1,20 @@
 /**
- * ECS and Cloud Map as aws-sdk-client-mock fakes that keep state (tasks that run, services and
- * their instances), for the tests of the Dask runtime and of the reconciler that drives it.
+ * ECS and Cloud Map as aws-sdk-client-mock fakes that keep state (tasks that run, registered
+ * task definitions, services and their instances), for the tests of the Dask runtime and of the
+ * reconciler that drives it.
  */
-import { DescribeTasksCommand, ECSClient, ListTasksCommand, RunTaskCommand, StopTaskCommand, type Task } from '@aws-sdk/client-ecs';
+import {
+  ClientException,
+  DescribeTaskDefinitionCommand,
+  DescribeTasksCommand,
+  ECSClient,
+  ListTasksCommand,
+  RegisterTaskDefinitionCommand,
+  RunTaskCommand,
+  StopTaskCommand,
+  type RegisterTaskDefinitionCommandInput,
+  type Task,
+} from '@aws-sdk/client-ecs';
 import {
   CreateServiceCommand,
   DeleteServiceCommand,
@@ -24,6 +36,8 @@ export interface FakeDaskAws {
   discovery: ReturnType<typeof mockDiscovery>;
   /** Tasks by ARN, stopped ones included. */
   tasks: Map<string, Task>;
+  /** Registered task definitions by ARN (`family:1`): what RegisterTaskDefinition was given. */
+  definitions: Map<string, RegisterTaskDefinitionCommandInput>;
   /** Cloud Map services by id: name and instances (id → IPv4). */
   services: Map<string, { name: string; instances: Map<string, string> }>;
   /** Tasks ECS means to run. */
@@ -37,6 +51,7 @@ export function fakeDaskAws(): FakeDaskAws {
   const ecs = mockEcs();
   const discovery = mockDiscovery();
   const tasks = new Map<string, Task>();
+  const definitions = new Map<string, RegisterTaskDefinitionCommandInput>();
   const services = new Map<string, { name: string; instances: Map<string, string> }>();
   let sequence = 0;
   let serviceSequence = 0;
@@ -67,6 +82,17 @@ export function fakeDaskAws(): FakeDaskAws {
     });
     ecs.on(ListTasksCommand).callsFake((input) => ({ taskArns: live().filter((t) => input.startedBy === undefined || t.startedBy === input.startedBy).map((t) => t.taskArn!) }));
     ecs.on(DescribeTasksCommand).callsFake((input) => ({ tasks: (input.tasks as string[]).map((arn) => tasks.get(arn)!).filter(Boolean) }));
+    ecs.on(RegisterTaskDefinitionCommand).callsFake((input: RegisterTaskDefinitionCommandInput) => {
+      const taskDefinitionArn = `arn:aws:ecs:eu-west-1:123456789012:task-definition/${input.family}:1`;
+      definitions.set(taskDefinitionArn, input);
+      return { taskDefinition: { taskDefinitionArn, status: 'ACTIVE' } };
+    });
+    ecs.on(DescribeTaskDefinitionCommand).callsFake((input: { taskDefinition: string }) => {
+      const taskDefinitionArn = [...definitions.keys()].find((arn) => arn.endsWith(`/${input.taskDefinition}:1`));
+      // What ECS answers for a family with no active revision.
+      if (!taskDefinitionArn) throw new ClientException({ message: 'Unable to describe task definition.', $metadata: {} });
+      return { taskDefinition: { taskDefinitionArn, status: 'ACTIVE' } };
+    });
     ecs.on(StopTaskCommand).callsFake((input) => ({ task: stopTask([...tasks.values()].find((t) => t.taskArn!.endsWith(`/${input.task}`))) }));
     discovery.on(CreateServiceCommand).callsFake((input) => {
       const existing = [...services].find(([, s]) => s.name === input.Name);
@@ -100,6 +126,7 @@ export function fakeDaskAws(): FakeDaskAws {
     ecs,
     discovery,
     tasks,
+    definitions,
     services,
     live,
     lose: (taskId) => void stopTask([...tasks.values()].find((t) => t.taskArn!.endsWith(`/${taskId}`))),
@@ -107,6 +134,7 @@ export function fakeDaskAws(): FakeDaskAws {
       ecs.reset();
       discovery.reset();
       tasks.clear();
+      definitions.clear();
       services.clear();
       sequence = 0;
       serviceSequence = 0;

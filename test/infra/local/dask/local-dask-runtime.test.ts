@@ -1,18 +1,21 @@
 /**
  * Local Dask clusters on the real process driver, with a fake `dask` first on PATH (this
  * machine has none): the processes it starts and their arguments, the address the resource's
- * tasks get, scaling, replacement of a lost worker, a stop that leaves no process, and the
- * cluster that is `unavailable` when dask is missing.
+ * tasks get, scaling, replacement of a lost worker, a stop that leaves no process, the
+ * resource's attachments in the scheduler's and workers' tasks, and the cluster that is
+ * `unavailable` when dask is missing.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalProcessDriver } from '../../../../infra/local/process-driver/local-process-driver.ts';
 import { LocalDaskRuntime } from '../../../../infra/local/dask/local-dask-runtime.ts';
 import { DASK_MISSING_REASON } from '../../../../infra/local/dask/dask-on-path.ts';
+import { LocalSecretStore } from '../../../../infra/local/local-secret-store.ts';
 import { daskAwareDriver } from '../../../../shared/app/dask-task-environment.ts';
-import type { DaskClusterPlan } from '../../../../shared/domain/planner/dask-plan.ts';
+import { planDaskCluster, type DaskClusterPlan } from '../../../../shared/domain/planner/dask-plan.ts';
 import { connectedWorkers, daskProcesses, eventually, isAlive, makeFakeDask, type FakeDask } from './fake-dask.ts';
 
 const RESOURCE = 'ab'.repeat(12) + '00000001';
@@ -46,9 +49,9 @@ afterAll(() => {
   process.env.PATH = originalPath;
 });
 
-function start(options: { findDask?: () => Promise<string | null> } = {}) {
-  driver = new LocalProcessDriver({ rootDir: mkdtempSync(join(tmpdir(), 'dask-tasks-')), stopGraceMs: 2_000 });
-  runtime = new LocalDaskRuntime({ driver, replaceDelayMs: 50, ...options });
+function start(options: { findDask?: () => Promise<string | null>; driver?: LocalProcessDriver } = {}) {
+  driver = options.driver ?? new LocalProcessDriver({ rootDir: mkdtempSync(join(tmpdir(), 'dask-tasks-')), stopGraceMs: 2_000 });
+  runtime = new LocalDaskRuntime({ driver, replaceDelayMs: 50, ...(options.findDask ? { findDask: options.findDask } : {}) });
 }
 
 afterEach(async () => {
@@ -154,6 +157,97 @@ describe('LocalDaskRuntime with dask on the PATH', () => {
     expect(driver.running()).toEqual([]);
     expect(await runtime.describe(RESOURCE)).toEqual({ status: 'stopped', scheduler_address: null, dashboard_url: null, num_workers: 0 });
     expect(await runtime.schedulerAddress(RESOURCE)).toBeNull();
+  });
+});
+
+describe('LocalDaskRuntime with attachments', () => {
+  /** A driver with a secret store and shared folders, a secret, a folder with a file and a git repository to attach. */
+  async function attachable() {
+    const root = mkdtempSync(join(tmpdir(), 'dask-attachments-'));
+    const secrets = new LocalSecretStore({ dir: join(root, 'secrets') });
+    await secrets.put({ owner: 'ann', name: 'db' }, 's3cret');
+    mkdirSync(join(root, 'folders', 'ann', 'raw'), { recursive: true });
+    writeFileSync(join(root, 'folders', 'ann', 'raw', 'rows.csv'), 'a,b\n');
+    const repository = join(root, 'origin', 'features.git');
+    mkdirSync(repository, { recursive: true });
+    const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=Test', '-c', 'user.email=test@example.com', '-c', 'init.defaultBranch=main', ...args], { cwd: repository });
+    git('init', '--quiet');
+    writeFileSync(join(repository, 'features.py'), 'VERSION = 3\n');
+    git('add', 'features.py');
+    git('commit', '--quiet', '-m', 'features');
+    const tasksDriver = new LocalProcessDriver({ rootDir: join(root, 'tasks'), foldersDir: join(root, 'folders'), secrets, stopGraceMs: 2_000 });
+    return { driver: tasksDriver, repository };
+  }
+
+  /** The cluster of a job whose spec attaches a secret (variable and file), a repository, a folder and a config file. */
+  function attachedPlan(repository: string, numWorkers: number, configFile = 'n_workers: 2\n'): DaskClusterPlan {
+    return planDaskCluster({
+      id: RESOURCE,
+      type: 'job',
+      owner: 'ann',
+      name: 'train',
+      daskScaledTo: null,
+      spec: {
+        name: 'train',
+        owner: 'ann',
+        image: 'docker.io/library/python:3.12-slim',
+        instance_type: 'medium',
+        dask_cluster: { num_workers: numWorkers },
+        secrets: [
+          { name: 'db', attachment_type: 'environment_variable', location: 'DB_PASSWORD' },
+          { name: 'db', attachment_type: 'file', location: '/home/jovyan/.db-password' },
+        ],
+        git_repositories: [{ url: repository }],
+        shared_folders: [{ name: 'raw' }],
+        config_files: { '/home/jovyan/.config/train.yaml': { content: configFile } },
+        // What a worker running the user's function would read: printed before `dask` starts.
+        start_script: [
+          'echo "variable=$DB_PASSWORD"',
+          'echo "file=$(cat "$HOME/.db-password")"',
+          'echo "repository=$(cat "$HOME/workspace/features/features.py")"',
+          'echo "folder=$(cat "$HOME/shared/ann/raw/rows.csv")"',
+          'echo "config=$(cat "$HOME/.config/train.yaml")"',
+        ].join('\n'),
+      },
+    })!;
+  }
+
+  const seen = async (taskId: string) => (await driver.logs(taskId, { limit: 100 })).lines.filter((l) => l.stream === 'stdout' && !l.message.startsWith('fake dask')).map((l) => l.message);
+  const taskIds = () => driver.running().filter((id) => id.startsWith(`dask-${RESOURCE}-`));
+
+  it('gives the scheduler and every worker the secrets, checkouts, shared folders and config files of the resource', async () => {
+    // Prepare
+    const { driver: tasksDriver, repository } = await attachable();
+    start({ driver: tasksDriver });
+
+    // Act
+    await runtime.ensure(attachedPlan(repository, 2));
+
+    // Assess
+    await workersOnceThere(2);
+    const ids = taskIds();
+    expect(ids.filter((id) => id.endsWith('-scheduler'))).toHaveLength(1);
+    expect(ids.filter((id) => /-w\d+$/.test(id))).toHaveLength(2);
+    for (const id of ids) {
+      expect(await eventually(() => seen(id), (lines) => lines.length >= 5), id).toEqual(['variable=s3cret', 'file=s3cret', 'repository=VERSION = 3', 'folder=a,b', 'config=n_workers: 2']);
+    }
+  });
+
+  it('starts a new cluster when the attachments change, and keeps the cluster when only the worker count does', async () => {
+    // Prepare
+    const { driver: tasksDriver, repository } = await attachable();
+    start({ driver: tasksDriver });
+    const first = await runtime.ensure(attachedPlan(repository, 1));
+
+    // Act + Assess: a scale keeps the scheduler.
+    expect(await runtime.ensure(attachedPlan(repository, 2))).toEqual(first);
+
+    // Act + Assess: another config file is another cluster, with the new file.
+    const second = await runtime.ensure(attachedPlan(repository, 2, 'n_workers: 4\n'));
+    expect(second.schedulerAddress).not.toBe(first.schedulerAddress);
+    await workersOnceThere(2);
+    const scheduler = taskIds().find((id) => id.endsWith('-scheduler'))!;
+    expect((await eventually(() => seen(scheduler), (lines) => lines.length >= 5)).at(-1)).toBe('config=n_workers: 4');
   });
 });
 
