@@ -6,11 +6,11 @@ import * as z from 'zod';
 import type { RouteDefinition } from './api-types.ts';
 import { specSchemas } from '../../shared/domain/recipe/spec-schemas.ts';
 
-const errorSchema = z.object({
+const errorSchema = z.lazy(() => z.object({
   code: z.string(),
   message: z.string(),
   details: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
-});
+}));
 
 function jsonSchema(schema: z.ZodType): Record<string, unknown> {
   const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;

@@ -20,25 +20,25 @@ import type { PutOutcome } from '../../../shared/app/catalog-service.ts';
 const MAX_SECRET_BYTES = 65_536;
 const VALUE_RULE = `must be a non-empty string of at most ${MAX_SECRET_BYTES} bytes`;
 
-const owner = z.string().min(1).max(200).nullish().describe('A user or group name; defaults to the caller');
-const access = z.enum(['owner', 'org']).nullish().describe('owner (default): the owner and its members; org: everyone may attach it');
+const owner = z.lazy(() => z.string().min(1).max(200).nullish().describe('A user or group name; defaults to the caller'));
+const access = z.lazy(() => z.enum(['owner', 'org']).nullish().describe('owner (default): the owner and its members; org: everyone may attach it'));
 
-export const secretBody = z.strictObject({
+export const secretBody = z.lazy(() => z.strictObject({
   value: z.string().min(1).refine((v) => Buffer.byteLength(v, 'utf8') <= MAX_SECRET_BYTES, VALUE_RULE).describe('write-only: never returned'),
   description: z.string().max(4096).nullish(),
   owner,
   access,
-});
+}));
 
-export const sharedFolderBody = z.strictObject({
+export const sharedFolderBody = z.lazy(() => z.strictObject({
   owner,
   access,
   access_mode: z.enum(['ReadWriteMany', 'ReadOnlyMany']).nullish().describe('default ReadWriteMany'),
-});
+}));
 
-const imageTag = z.string().regex(/^\w[\w.-]{0,127}$/, 'must be an image tag: letters, digits, "_", "." and "-", at most 128');
+const imageTag = z.lazy(() => z.string().regex(/^\w[\w.-]{0,127}$/, 'must be an image tag: letters, digits, "_", "." and "-", at most 128'));
 
-export const imageBody = z.strictObject({
+export const imageBody = z.lazy(() => z.strictObject({
   uri: z
     .string()
     .min(1)
@@ -47,21 +47,21 @@ export const imageBody = z.strictObject({
   tags: z.array(imageTag).max(100).nullish(),
   ide: z.enum(['jupyter', 'rstudio']).nullish(),
   owner,
-});
+}));
 
-export const iamRoleBody = z.strictObject({
+export const iamRoleBody = z.lazy(() => z.strictObject({
   role_arn: roleArn,
   allowed: z.array(principalName).max(100).describe('users and groups that may attach the role'),
-});
+}));
 
-const ownerQuery = z.object({ owner_name: z.string().min(1).max(200).optional() });
+const ownerQuery = z.lazy(() => z.object({ owner_name: z.string().min(1).max(200).optional() }));
 
-const times = { created_at: z.string(), updated_at: z.string() };
+const times = () => ({ created_at: z.string(), updated_at: z.string() });
 const objectResponses = {
-  secret: z.object({ name: z.string(), owner: z.string(), description: z.string().nullable(), access: z.enum(['owner', 'org']), ...times }),
-  shared_folder: z.object({ name: z.string(), owner: z.string(), access: z.enum(['owner', 'org']), access_mode: z.enum(['ReadWriteMany', 'ReadOnlyMany']), ...times }),
-  image: z.object({ name: z.string(), owner: z.string(), uri: z.string(), tags: z.array(z.string()), ide: z.string().nullable(), ...times }),
-  iam_role: z.object({ name: z.string(), owner: z.string(), role_arn: z.string(), allowed: z.array(z.string()), ...times }),
+  secret: z.lazy(() => z.object({ name: z.string(), owner: z.string(), description: z.string().nullable(), access: z.enum(['owner', 'org']), ...times() })),
+  shared_folder: z.lazy(() => z.object({ name: z.string(), owner: z.string(), access: z.enum(['owner', 'org']), access_mode: z.enum(['ReadWriteMany', 'ReadOnlyMany']), ...times() })),
+  image: z.lazy(() => z.object({ name: z.string(), owner: z.string(), uri: z.string(), tags: z.array(z.string()), ide: z.string().nullable(), ...times() })),
+  iam_role: z.lazy(() => z.object({ name: z.string(), owner: z.string(), role_arn: z.string(), allowed: z.array(z.string()), ...times() })),
 } satisfies Record<CatalogKind, z.ZodType>;
 
 /** The secret body, refused without ever echoing the value: every issue under `value` gets a fixed message. */
@@ -165,7 +165,7 @@ function routesOf(k: KindRoutes): RouteDefinition[] {
       summary: `The ${k.label}s the caller may see${k.kind === 'secret' ? ' (metadata only)' : ''}.`,
       access: 'user',
       query,
-      response: { status: 200, schema: z.object({ [k.plural]: z.array(objectResponses[k.kind]) }), description: `{${k.plural}: [...]}` },
+      response: { status: 200, schema: z.lazy(() => z.object({ [k.plural]: z.array(objectResponses[k.kind]) })), description: `{${k.plural}: [...]}` },
       handle: async (context) => ({ status: 200, body: { [k.plural]: await context.services.catalog.list(context.user, k.kind, ownerOf(context)) } }),
     },
     {

@@ -11,18 +11,18 @@ import { NotFoundError } from '../../../shared/domain/errors.ts';
 import { MAX_DASK_WORKERS } from '../../../shared/domain/resource/dask-cluster.ts';
 import { NO_DASK_RUNTIME, type DaskService } from '../../../shared/app/dask-service.ts';
 
-export const scaleBody = z.strictObject({
+export const scaleBody = z.lazy(() => z.strictObject({
   num_workers: z.number().int().min(0).max(MAX_DASK_WORKERS).describe(`workers the cluster should have, 0 to ${MAX_DASK_WORKERS}`),
-});
+}));
 
-const daskResponse = z.object({
+const daskResponse = z.lazy(() => z.object({
   status: z.enum(['starting', 'running', 'stopped', 'unavailable', 'error']),
   scheduler_address: z.string().nullable(),
   dashboard_url: z.string().nullable(),
   num_workers: z.number().int(),
   running_workers: z.number().int().describe('extension: workers that run now'),
   reason: z.string().optional(),
-});
+}));
 
 function kindOf(context: RouteContext): Kind {
   const kind = context.params.kind!;

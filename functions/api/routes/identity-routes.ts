@@ -6,20 +6,20 @@ import { principalName } from '../../../shared/domain/recipe/fields.ts';
 import { DEFAULT_TOKEN_DAYS } from '../../../shared/app/identity-service.ts';
 import type { User } from '../../../shared/domain/identity/principal-decider.ts';
 
-const userResponse = z.object({ username: z.string(), email: z.string().nullable(), groups: z.array(z.string()), admin: z.boolean() });
+const userResponse = z.lazy(() => z.object({ username: z.string(), email: z.string().nullable(), groups: z.array(z.string()), admin: z.boolean() }));
 
-export const createUserBody = z.strictObject({
+export const createUserBody = z.lazy(() => z.strictObject({
   username: principalName,
   email: z.email().nullish(),
   groups: z.array(principalName).max(100).nullish(),
   admin: z.boolean().nullish(),
-});
+}));
 
-export const issueTokenBody = z.strictObject({
+export const issueTokenBody = z.lazy(() => z.strictObject({
   expires_in_days: z.number().int().min(1).max(3650).nullish().describe(`days until the token expires; default ${DEFAULT_TOKEN_DAYS}`),
-});
+}));
 
-const tokenResponse = z.object({ token: z.string(), token_id: z.string(), expires_at: z.string().nullable() });
+const tokenResponse = z.lazy(() => z.object({ token: z.string(), token_id: z.string(), expires_at: z.string().nullable() }));
 
 function userBody(user: User) {
   return { username: user.username, email: user.email, groups: user.groups, admin: user.admin };

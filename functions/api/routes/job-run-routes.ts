@@ -8,15 +8,15 @@ import { renderRun } from '../../../shared/app/job-run-service.ts';
 import type { Run } from '../../../shared/domain/run/run-decider.ts';
 import { ValidationError } from '../../../shared/domain/errors.ts';
 
-export const dispatchBody = z.strictObject({
+export const dispatchBody = z.lazy(() => z.strictObject({
   environment_variables: z.record(envVarName, z.string()).nullish(),
   command: z.string().min(1).max(65536).nullish(),
-});
+}));
 
-const pageQuery = z.object({
+const pageQuery = z.lazy(() => z.object({
   next_key: z.string().optional(),
   page_size: z.coerce.number().int().min(1).max(1000).optional(),
-});
+}));
 
 const HISTORY_RUNS = 100;
 

@@ -3,7 +3,7 @@ import * as z from 'zod';
 import type { RouteContext } from '../api-types.ts';
 
 /** `?pod_name=&next_key=` of every logs route. */
-export const logsQuery = z.object({ pod_name: z.string().optional(), next_key: z.string().optional() });
+export const logsQuery = z.lazy(() => z.object({ pod_name: z.string().optional(), next_key: z.string().optional() }));
 
 const LOG_PAGE_LINES = 1000;
 

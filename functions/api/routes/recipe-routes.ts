@@ -7,18 +7,18 @@ import { RESOURCE_TYPES } from '../../../shared/domain/recipe/spec-schemas.ts';
 import { dnsLabel } from '../../../shared/domain/recipe/fields.ts';
 import { ValidationError } from '../../../shared/domain/errors.ts';
 
-export const listQuery = z.object({
+export const listQuery = z.lazy(() => z.object({
   type: z.enum(RESOURCE_TYPES).optional(),
   owner_name: z.string().min(1).optional(),
   name: z.string().max(63).optional(),
   page_size: z.coerce.number().int().min(1).max(1000).optional(),
   next_key: z.string().optional(),
   last_key: z.string().optional().describe('alias of next_key for older Saturn clients'),
-});
+}));
 
-const getQuery = z.object({ owner_name: z.string().min(1).optional() });
+const getQuery = z.lazy(() => z.object({ owner_name: z.string().min(1).optional() }));
 
-const recipeResponse = z.object({ schema_version: z.string(), type: z.enum(RESOURCE_TYPES), spec: z.record(z.string(), z.unknown()), state: z.record(z.string(), z.unknown()) });
+const recipeResponse = z.lazy(() => z.object({ schema_version: z.string(), type: z.enum(RESOURCE_TYPES), spec: z.record(z.string(), z.unknown()), state: z.record(z.string(), z.unknown()) }));
 
 /** `If-Match: 3`, `"3"` or `W/"3"`: the version the client last saw. */
 function expectedVersion(headers: RouteContext['headers']): number | undefined {

@@ -12,18 +12,18 @@ import { wantsYaml } from './recipe-routes.ts';
 import type { Pod } from '../../../shared/domain/resource/service-replicas.ts';
 import { logsQuery, podLogPage } from './pod-logs.ts';
 
-export const patchJobBody = z.strictObject({
+export const patchJobBody = z.lazy(() => z.strictObject({
   cron_schedule_options: z.strictObject({
     schedule: cronSchedule.nullable(),
     concurrency_policy: z.enum(['Allow', 'Forbid', 'Replace']).optional(),
   }),
-});
+}));
 
-export const eventsQuery = z.object({
+export const eventsQuery = z.lazy(() => z.object({
   after_version: z.coerce.number().int().min(0).optional(),
   next_key: z.string().regex(/^\d+$/, 'must be a next_key this server issued').optional(),
   page_size: z.coerce.number().int().min(1).max(1000).optional(),
-});
+}));
 
 function kindOf(context: RouteContext): Kind {
   const kind = context.params.kind!;

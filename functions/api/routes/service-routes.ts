@@ -4,7 +4,7 @@ import type { RouteDefinition } from '../api-types.ts';
 import { SIZES } from '../../../shared/domain/sizes.ts';
 import { AUTO_SHUTOFF_CHOICES, DISK_SPACE_CHOICES } from '../../../shared/domain/recipe/choices.ts';
 
-const statusResponse = z.object({ status: z.literal('ok'), version: z.string() });
+const statusResponse = z.lazy(() => z.object({ status: z.literal('ok'), version: z.string() }));
 
 export function serverInfo() {
   const sizes = Object.fromEntries(

@@ -18,7 +18,7 @@ export const CURRENT_SCHEMA_VERSION = '2025.10.01';
 /** The oldest Saturn Cloud recipe layout accepted unchanged. */
 export const OLDEST_SCHEMA_VERSION = '2023.09.01';
 
-export const recipeEnvelopeSchema = z.strictObject({
+export const recipeEnvelopeSchema = z.lazy(() => z.strictObject({
   schema_version: z
     .string()
     .superRefine((v, ctx) => {
@@ -30,7 +30,7 @@ export const recipeEnvelopeSchema = z.strictObject({
   type: z.enum(RESOURCE_TYPES),
   spec: z.record(z.string(), z.unknown()),
   state: z.unknown().optional().describe('read-only; ignored on input'),
-});
+}));
 
 /** A spec after normalization. Field names are the recipe's own (snake_case). */
 export type NormalizedSpec = Record<string, unknown> & { name: string; owner: string };
