@@ -6,11 +6,11 @@ import * as z from 'zod';
 import { ValidationError } from '../../domain/errors.ts';
 import type { ScheduleTick } from '../../ports/job-scheduler.ts';
 
-const scheduleEventSchema = z.object({
+const scheduleEventSchema = z.lazy(() => z.object({
   job_id: z.string().min(1),
   // Scheduler sends `2025-01-31T00:00:00Z`; an offset is accepted for events replayed by hand.
   scheduled_time: z.iso.datetime({ offset: true }),
-});
+}));
 
 /**
  * The schedule Lambda's input as a tick. The time is normalized to `toISOString()` form
