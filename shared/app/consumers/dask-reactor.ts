@@ -18,6 +18,7 @@ import { RESOURCE_STREAM_PREFIX } from '../resource-model.ts';
 import type { LiveResource, ResourceState } from '../../domain/resource/resource-decider.ts';
 import { resourceId } from '../../domain/resource/resource-identity.ts';
 import { planDaskCluster, type DaskClusterPlan } from '../../domain/planner/dask-plan.ts';
+import { daskClusterOf } from '../../domain/resource/dask-cluster.ts';
 import type { ResourceEvent, ResourceEventType } from '../../../events/resource-events.ts';
 import { attachmentFacts } from '../attachment-facts.ts';
 
@@ -72,7 +73,12 @@ export class DaskReactor {
       await this.deps.runtime.stop(resourceId(state.streamId, state.incarnation), DELETED_REASON);
       return;
     }
-    if (state.live && events.some((e) => CLUSTER_EVENTS.has(e.type))) await this.follow(state.live);
+    if (!state.live || !events.some((e) => CLUSTER_EVENTS.has(e.type))) return;
+    // A resource whose spec has no cluster, and did not just lose one, has none to stop: no
+    // runtime call (on AWS, two listings) for every start and stop of the many without Dask.
+    // Anything a lost reaction left running is the reconciler's Dask pass's to stop.
+    if (!daskClusterOf(state.live.spec) && !events.some((e) => e.type === 'ResourceSpecUpdated')) return;
+    await this.follow(state.live);
   }
 
   /**

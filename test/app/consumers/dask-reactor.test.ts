@@ -32,28 +32,39 @@ afterAll(async () => {
   await f.dynamo.close();
 });
 
-/** A runtime that records the plans it is asked to ensure. */
-function recordingRuntime(): DaskRuntime & { ensured: DaskClusterPlan[] } {
+/** A runtime that records the plans it is asked to ensure and the clusters it is asked to stop. */
+function recordingRuntime(): DaskRuntime & { ensured: DaskClusterPlan[]; stopped: string[] } {
   const ensured: DaskClusterPlan[] = [];
+  const stopped: string[] = [];
   return {
     ensured,
+    stopped,
     ensure: async (plan) => (ensured.push(plan), { schedulerAddress: null }),
     scale: async () => {},
-    stop: async () => {},
+    stop: async (resourceId) => void stopped.push(resourceId),
     describe: async () => STOPPED_CLUSTER,
     schedulerAddress: async () => null,
   };
 }
 
-/** Applies and starts a deployment with a cluster that attaches the role and the folder; the start's batch. */
-async function startedDeployment(name: string) {
+const ATTACHED = { dask_cluster: { num_workers: 1 }, iam_role: 'trainer', shared_folders: [{ name: 'reference' }] };
+
+/** Applies and starts a deployment (by default with a cluster that attaches the role and the folder); the start's batch. */
+async function startedDeployment(name: string, extra: Record<string, unknown> = ATTACHED) {
   const model = resourceModel(resourceStreamId('deployment', 'ann', name));
-  const attached = { dask_cluster: { num_workers: 1 }, iam_role: 'trainer', shared_folders: [{ name: 'reference' }] };
-  const spec = parseRecipe({ type: 'deployment', spec: { name, command: 'python serve.py', ...attached } }, { caller: 'ann' }).spec;
+  const spec = parseRecipe({ type: 'deployment', spec: { name, command: 'python serve.py', ...extra } }, { caller: 'ann' }).spec;
   const meta = { at: f.clock.now().toISOString(), actor: 'ann' };
   const applied = await runCommand(f.store, model, { kind: 'ApplyRecipe', type: 'deployment', spec, createOnly: false, ...meta });
   await runCommand(f.store, model, { kind: 'StartResource', id: (applied.state as ResourceState).live!.id, ...meta });
   return (await f.store.batchesAfter(model.streamId, applied.version)).at(-1)!;
+}
+
+/** Re-applies a deployment's recipe with `extra` in place of what it had; the update's batch. */
+async function reapplied(name: string, extra: Record<string, unknown>) {
+  const model = resourceModel(resourceStreamId('deployment', 'ann', name));
+  const spec = parseRecipe({ type: 'deployment', spec: { name, command: 'python serve.py', ...extra } }, { caller: 'ann' }).spec;
+  const outcome = await runCommand(f.store, model, { kind: 'ApplyRecipe', type: 'deployment', spec, createOnly: false, at: f.clock.now().toISOString(), actor: 'ann' });
+  return (await f.store.batchesAfter(model.streamId, outcome.version - 1)).at(-1)!;
 }
 
 describe('DaskReactor', () => {
@@ -81,5 +92,30 @@ describe('DaskReactor', () => {
 
     // Assess
     expect(runtime.ensured.map((plan) => plan.attachments)).toEqual([{ sharedFolders: [{ owner: 'ann', name: 'reference', path: '/home/jovyan/shared/ann/reference', readOnly: false }] }]);
+  });
+
+  it('asks the runtime nothing for a resource that has no cluster and did not just lose one', async () => {
+    // Prepare
+    const runtime = recordingRuntime();
+    const batch = await startedDeployment('api-without-dask', {});
+
+    // Act
+    await new DaskReactor({ runtime, catalog: f.store }).handle(batch);
+
+    // Assess
+    expect({ ensured: runtime.ensured, stopped: runtime.stopped }).toEqual({ ensured: [], stopped: [] });
+  });
+
+  it('stops the cluster of a resource whose new spec drops it', async () => {
+    // Prepare
+    const runtime = recordingRuntime();
+    const started = await startedDeployment('api-dropping-dask');
+    const update = await reapplied('api-dropping-dask', {});
+
+    // Act
+    await new DaskReactor({ runtime, catalog: f.store }).handle(update);
+
+    // Assess
+    expect(runtime.stopped).toEqual([(started.snapshot.state as ResourceState).live!.id]);
   });
 });
