@@ -10,12 +10,9 @@
  * shared folders (without it a cluster with folders cannot start), `SECRET_PREFIX` for secrets.
  */
 import { ECSClient } from '@aws-sdk/client-ecs';
-import { EFSClient } from '@aws-sdk/client-efs';
 import { ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
 import { EcsDaskRuntime } from './ecs-dask-runtime.ts';
-import { EcsTaskDefinitions } from './ecs-task-definitions.ts';
-import { EfsSharedFolders } from './efs-shared-folders.ts';
-import { attachmentSettingsFromEnv, secretArnsFromEnv } from './ecs-platform.ts';
+import { attachmentResolversFromEnv, taskDefinitionsFromEnv, taskSubnetsFromEnv } from './ecs-platform.ts';
 import { requiredEnv } from '../required-env.ts';
 
 export interface DaskRuntimeFromEnvOptions {
@@ -29,22 +26,14 @@ export function ecsDaskRuntimeFromEnv(env: NodeJS.ProcessEnv = process.env, opti
     ecs,
     discovery: new ServiceDiscoveryClient({}),
     cluster: requiredEnv(env, 'ECS_CLUSTER'),
-    subnets: requiredEnv(env, 'TASK_SUBNETS').split(',').filter(Boolean),
+    subnets: taskSubnetsFromEnv(env),
     // The task group lets the cluster's tasks reach each other; the Dask group admits the resource's tasks.
     securityGroups: [requiredEnv(env, 'TASK_SECURITY_GROUP'), requiredEnv(env, 'DASK_SECURITY_GROUP')],
     namespaceId: requiredEnv(env, 'DASK_NAMESPACE_ID'),
     namespaceName: requiredEnv(env, 'DASK_NAMESPACE_NAME'),
-    definitions: new EcsTaskDefinitions({
-      client: ecs,
-      executionRoleArn: requiredEnv(env, 'TASK_EXECUTION_ROLE_ARN'),
-      taskRoleArn: requiredEnv(env, 'TASK_ROLE_ARN'),
-      logGroup: requiredEnv(env, 'TASK_LOG_GROUP'),
-      region: requiredEnv(env, 'AWS_REGION'),
-      attachmentSettings: attachmentSettingsFromEnv(env),
-    }),
+    definitions: taskDefinitionsFromEnv(ecs, env),
     gpuCapacityProvider: requiredEnv(env, 'GPU_CAPACITY_PROVIDER'),
-    ...(env.FILE_SYSTEM_ID ? { folders: new EfsSharedFolders({ client: new EFSClient({}), fileSystemId: env.FILE_SYSTEM_ID }) } : {}),
-    secretArns: secretArnsFromEnv(env),
+    ...attachmentResolversFromEnv(env),
     ...(options.registerWithinMs ? { registerWithinMs: options.registerWithinMs } : {}),
   });
 }

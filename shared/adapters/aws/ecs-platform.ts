@@ -55,6 +55,34 @@ export function attachmentSettingsFromEnv(env: NodeJS.ProcessEnv): AttachmentSet
   };
 }
 
+/** The task definitions of the platform's tasks: the stack's execution role, default task role, log group and attachment settings. */
+export function taskDefinitionsFromEnv(client: ECSClient, env: NodeJS.ProcessEnv): EcsTaskDefinitions {
+  return new EcsTaskDefinitions({
+    client,
+    executionRoleArn: requiredEnv(env, 'TASK_EXECUTION_ROLE_ARN'),
+    taskRoleArn: requiredEnv(env, 'TASK_ROLE_ARN'),
+    logGroup: requiredEnv(env, 'TASK_LOG_GROUP'),
+    region: requiredEnv(env, 'AWS_REGION'),
+    attachmentSettings: attachmentSettingsFromEnv(env),
+  });
+}
+
+/** The private subnets the platform's tasks run in (`TASK_SUBNETS`, comma-separated). */
+export function taskSubnetsFromEnv(env: NodeJS.ProcessEnv): string[] {
+  return requiredEnv(env, 'TASK_SUBNETS').split(',').filter(Boolean);
+}
+
+/**
+ * How a launch resolves its tasks' attachments: shared folders' access points (when the stack
+ * has a file system; without it a task with folders cannot start) and secrets' full ARNs.
+ */
+export function attachmentResolversFromEnv(env: NodeJS.ProcessEnv): { folders?: EfsSharedFolders; secretArns: () => SecretArns } {
+  return {
+    ...(env.FILE_SYSTEM_ID ? { folders: new EfsSharedFolders({ client: new EFSClient({}), fileSystemId: env.FILE_SYSTEM_ID }) } : {}),
+    secretArns: secretArnsFromEnv(env),
+  };
+}
+
 /** A fresh resolver of secrets' full ARNs per definition build (secret-arns.ts). */
 export function secretArnsFromEnv(env: NodeJS.ProcessEnv): () => SecretArns {
   const client = new SecretsManagerClient({});
@@ -63,26 +91,16 @@ export function secretArnsFromEnv(env: NodeJS.ProcessEnv): () => SecretArns {
 
 export function ecsPlatformFromEnv(jobs: Pick<JobRunService, 'report'>, clock: Clock, env: NodeJS.ProcessEnv = process.env, extras: EcsPlatformExtras = {}): EcsPlatform {
   const cluster = requiredEnv(env, 'ECS_CLUSTER');
-  const region = requiredEnv(env, 'AWS_REGION');
   const client = new ECSClient({});
   const tokenFiles = taskTokenFilesFromEnv(env, extras.tokens);
-  const definitions = new EcsTaskDefinitions({
-    client,
-    executionRoleArn: requiredEnv(env, 'TASK_EXECUTION_ROLE_ARN'),
-    taskRoleArn: requiredEnv(env, 'TASK_ROLE_ARN'),
-    logGroup: requiredEnv(env, 'TASK_LOG_GROUP'),
-    region,
-    attachmentSettings: attachmentSettingsFromEnv(env),
-  });
   const launcher = new EcsTaskLauncher({
     client,
     cluster,
-    subnets: requiredEnv(env, 'TASK_SUBNETS').split(',').filter(Boolean),
+    subnets: taskSubnetsFromEnv(env),
     securityGroups: [requiredEnv(env, 'TASK_SECURITY_GROUP')],
-    definitions,
+    definitions: taskDefinitionsFromEnv(client, env),
     gpuCapacityProvider: requiredEnv(env, 'GPU_CAPACITY_PROVIDER'),
-    ...(env.FILE_SYSTEM_ID ? { folders: new EfsSharedFolders({ client: new EFSClient({}), fileSystemId: env.FILE_SYSTEM_ID }) } : {}),
-    secretArns: secretArnsFromEnv(env),
+    ...attachmentResolversFromEnv(env),
     ...(tokenFiles ? { tokenFiles } : {}),
     ...(extras.log ? { log: extras.log } : {}),
     clock: () => clock.now(),

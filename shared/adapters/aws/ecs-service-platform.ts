@@ -23,10 +23,9 @@ import type { ServicePlan, ServiceReports } from '../../ports/service-runtime.ts
 import { AlbRoutes, type RoutedPort } from './alb-routes.ts';
 import { CognitoCallbackUrls, userPoolIdOf } from './cognito-callback-urls.ts';
 import { EcsServiceRuntime, UnrunnablePlanError, type EcsServiceRuntimeOptions, type ServiceRoutes, type SignInCallbacks } from './ecs-service-runtime.ts';
-import { EcsTaskDefinitions } from './ecs-task-definitions.ts';
 import { EfsHomeVolumes } from './efs-home-volumes.ts';
 import { EfsSharedFolders } from './efs-shared-folders.ts';
-import { attachmentSettingsFromEnv, secretArnsFromEnv } from './ecs-platform.ts';
+import { secretArnsFromEnv, taskDefinitionsFromEnv, taskSubnetsFromEnv } from './ecs-platform.ts';
 import { TaskTokenSecrets } from './task-token-secrets.ts';
 import { requiredEnv } from '../required-env.ts';
 
@@ -89,17 +88,10 @@ export function ecsServiceRuntimeFromEnv(reports: Pick<ServiceReports, 'failed' 
   return new EcsServiceRuntime({
     client,
     cluster: requiredEnv(env, 'ECS_CLUSTER'),
-    subnets: requiredEnv(env, 'TASK_SUBNETS').split(',').filter(Boolean),
+    subnets: taskSubnetsFromEnv(env),
     securityGroups: [requiredEnv(env, 'TASK_SECURITY_GROUP')],
     gpuCapacityProvider: requiredEnv(env, 'GPU_CAPACITY_PROVIDER'),
-    definitions: new EcsTaskDefinitions({
-      client,
-      executionRoleArn: requiredEnv(env, 'TASK_EXECUTION_ROLE_ARN'),
-      taskRoleArn: requiredEnv(env, 'TASK_ROLE_ARN'),
-      logGroup: requiredEnv(env, 'TASK_LOG_GROUP'),
-      region: requiredEnv(env, 'AWS_REGION'),
-      attachmentSettings: attachmentSettingsFromEnv(env),
-    }),
+    definitions: taskDefinitionsFromEnv(client, env),
     ...ingressFromEnv(env),
     homes: new EfsHomeVolumes({ client: efs, fileSystemId }),
     fileSystemId,
