@@ -5,7 +5,7 @@
 import type { EventStore } from '../ports/event-store.ts';
 import type { Clock, RandomSource } from '../ports/platform-clock.ts';
 import { loadState, runCommand, type StreamModel } from './command-runner.ts';
-import { principalDecider, principalStreamId, type PrincipalCommand, type PrincipalState, type User } from '../domain/identity/principal-decider.ts';
+import { principalDecider, principalStreamId, userKey, type PrincipalCommand, type PrincipalState, type User } from '../domain/identity/principal-decider.ts';
 import { tokenDecider, tokenRefusal, tokenStreamId, type TokenCommand, type TokenState } from '../domain/identity/token-decider.ts';
 import { formatToken, TOKEN_BYTES, tokenHash, tokenId, tokenMatches } from '../domain/identity/api-token.ts';
 import { ForbiddenError, NotFoundError, UnauthenticatedError } from '../domain/errors.ts';
@@ -53,7 +53,7 @@ export class IdentityService {
    * this process.
    */
   async syncDirectoryUser(user: User): Promise<void> {
-    const key = JSON.stringify({ ...user, groups: [...user.groups].sort() });
+    const key = userKey(user);
     if (this.synced.get(user.username) === key) return;
     const meta = this.meta(DIRECTORY_ACTOR);
     for (const group of user.groups) await runCommand(this.deps.store, principalModel(group), { kind: 'EnsureGroup', name: group, ...meta });

@@ -32,10 +32,9 @@ export function syncedUser(recorded: User | undefined, directory: User): User {
   return { username: directory.username, email: directory.email ?? recorded?.email ?? null, groups: [...new Set(directory.groups)].sort(), admin: directory.admin };
 }
 
-/** Two descriptions of a user say the same, whatever the order of their groups. */
-function sameUser(a: User, b: User): boolean {
-  const key = (u: User) => JSON.stringify({ username: u.username, email: u.email, groups: [...u.groups].sort(), admin: u.admin });
-  return key(a) === key(b);
+/** A user's description as one string, the same whatever the order of its groups. */
+export function userKey(u: User): string {
+  return JSON.stringify({ username: u.username, email: u.email, groups: [...u.groups].sort(), admin: u.admin });
 }
 
 export function principalStreamId(name: string): string {
@@ -59,7 +58,7 @@ function decide(command: PrincipalCommand, state: PrincipalState): PrincipalEven
       const recorded = state.kind === 'user' ? state.user : undefined;
       const user = syncedUser(recorded, command.user);
       if (!recorded) return [{ type: 'UserCreated', data: user, ...meta }];
-      return sameUser(recorded, user) ? [] : [{ type: 'UserUpdated', data: user, ...meta }];
+      return userKey(recorded) === userKey(user) ? [] : [{ type: 'UserUpdated', data: user, ...meta }];
     }
     case 'EnsureGroup':
       if (state.kind === 'group') return [];
