@@ -24,7 +24,7 @@ afterAll(async () => {
 const ann: User = { username: 'ann', email: null, groups: [], admin: false };
 
 function services() {
-  return dynamoServices(dynamo, { routeDomain: 'localhost' }).services;
+  return dynamoServices(dynamo, { routeUrl: (s) => `http://${s}.localhost/` }).services;
 }
 
 describe('commands by id', () => {

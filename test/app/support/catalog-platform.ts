@@ -4,16 +4,12 @@
  * local secret store in a temporary directory, and users for catalog tests.
  */
 import type { EmbeddedDynamo } from '../../../infra/local/embedded-dynamodb.ts';
-import { LocalSecretStore } from '../../../infra/local/local-secret-store.ts';
 import { DynamoEventStore } from '../../../shared/adapters/dynamodb/dynamodb-event-store.ts';
-import { DynamoRecipeViews } from '../../../shared/adapters/dynamodb/dynamodb-recipe-views.ts';
-import { DynamoRunViews } from '../../../shared/adapters/dynamodb/dynamodb-run-views.ts';
 import { DynamoCatalogViews } from '../../../shared/adapters/dynamodb/dynamodb-catalog-views.ts';
-import { systemClock, systemRandom } from '../../../shared/adapters/node-platform.ts';
 import { CatalogProjector } from '../../../shared/app/consumers/catalog-projector.ts';
-import { platformServices } from '../../../shared/app/platform-services.ts';
 import type { EventStore } from '../../../shared/ports/event-store.ts';
 import type { User } from '../../../shared/domain/identity/principal-decider.ts';
+import { dynamoServices } from './dynamo-services.ts';
 
 export const admin: User = { username: 'admin', email: null, groups: [], admin: true };
 export const ann: User = { username: 'ann', email: null, groups: ['ml'], admin: false };
@@ -34,17 +30,7 @@ export function catalogPlatform(dynamo: EmbeddedDynamo) {
       return batch;
     },
   };
-  const secretStore = new LocalSecretStore();
-  const services = platformServices({
-    store,
-    views: new DynamoRecipeViews(dynamo.client, dynamo.tables.views),
-    runViews: new DynamoRunViews(dynamo.client, dynamo.tables.views),
-    catalogViews,
-    secretStore,
-    clock: systemClock,
-    random: systemRandom,
-    routeUrl: (s) => `http://${s}.localhost/`,
-  });
+  const { services, secretStore } = dynamoServices(dynamo, { store, routeUrl: (s) => `http://${s}.localhost/` });
   return { services, store: raw, catalogViews, secretStore };
 }
 

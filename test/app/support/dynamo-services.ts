@@ -8,18 +8,22 @@ import { DynamoCatalogViews } from '../../../shared/adapters/dynamodb/dynamodb-c
 import { systemClock, systemRandom } from '../../../shared/adapters/node-platform.ts';
 import { platformServices } from '../../../shared/app/platform-services.ts';
 import type { Clock } from '../../../shared/ports/platform-clock.ts';
+import type { EventStore } from '../../../shared/ports/event-store.ts';
 
-export function dynamoServices(dynamo: EmbeddedDynamo, options: { clock?: Clock; routeDomain?: string } = {}) {
-  const store = new DynamoEventStore({ client: dynamo.client, tableName: dynamo.tables.events });
+/** `store` replaces the plain event store, e.g. by one that projects each append at once. */
+export function dynamoServices(dynamo: EmbeddedDynamo, options: { clock?: Clock; routeUrl?: (subdomain: string) => string; store?: EventStore } = {}) {
+  const store = options.store ?? new DynamoEventStore({ client: dynamo.client, tableName: dynamo.tables.events });
+  const catalogViews = new DynamoCatalogViews(dynamo.client, dynamo.tables.views);
+  const secretStore = new LocalSecretStore();
   const services = platformServices({
     store,
     views: new DynamoRecipeViews(dynamo.client, dynamo.tables.views),
     runViews: new DynamoRunViews(dynamo.client, dynamo.tables.views),
-    catalogViews: new DynamoCatalogViews(dynamo.client, dynamo.tables.views),
-    secretStore: new LocalSecretStore(),
+    catalogViews,
+    secretStore,
     clock: options.clock ?? systemClock,
     random: systemRandom,
-    routeUrl: (subdomain) => `https://${subdomain}.${options.routeDomain ?? 'example.test'}/`,
+    routeUrl: options.routeUrl ?? ((subdomain) => `https://${subdomain}.example.test/`),
   });
-  return { store, services };
+  return { store, services, catalogViews, secretStore };
 }
