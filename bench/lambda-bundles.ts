@@ -42,7 +42,7 @@ async function functionNames(): Promise<string[]> {
 }
 
 /** Milliseconds to import `files` in order in a fresh process, as the Lambda runtime would load the first. */
-async function loadOnce(files: string[]): Promise<number> {
+async function importInFreshProcess(files: string[]): Promise<number> {
   const script = [
     "const { performance } = await import('node:perf_hooks');",
     'const start = performance.now();',
@@ -83,8 +83,8 @@ export async function measureLambdas(progress: (message: string) => void): Promi
       const init: number[] = [];
       const full: number[] = [];
       for (let i = 0; i < INIT_RUNS; i++) {
-        init.push(await loadOnce([entry]));
-        full.push(await loadOnce([entry, ...layout.lazy]));
+        init.push(await importInFreshProcess([entry]));
+        full.push(await importInFreshProcess([entry, ...layout.lazy]));
       }
       results[name] = {
         bundle_bytes: await totalBytes(layout.all),
