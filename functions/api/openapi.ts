@@ -70,9 +70,9 @@ export function openApiDocument(routes: readonly RouteDefinition[], version: str
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, token: { type: 'apiKey', in: 'header', name: 'Authorization', description: '"token <token>"' } },
       schemas: {
         Error: jsonSchema(errorSchema),
-        WorkspaceSpec: jsonSchema(specSchemas().workspace),
-        DeploymentSpec: jsonSchema(specSchemas().deployment),
-        JobSpec: jsonSchema(specSchemas().job),
+        WorkspaceSpec: jsonSchema(specSchemas.workspace),
+        DeploymentSpec: jsonSchema(specSchemas.deployment),
+        JobSpec: jsonSchema(specSchemas.job),
       },
     },
     security: [{ bearer: [] }, { token: [] }],

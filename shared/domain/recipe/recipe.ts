@@ -57,7 +57,7 @@ export function parseRecipe(body: unknown, context: RecipeContext): ParsedRecipe
   if (!envelope.success) throw invalid(fieldIssues(envelope.error));
   const { type } = envelope.data;
   const spec = dropAbsent(envelope.data.spec) as Record<string, unknown>;
-  const result = specSchemas()[type].safeParse(spec);
+  const result = specSchemas[type].safeParse(spec);
   const issues = result.success ? [] : fieldIssues(result.error, 'spec');
   issues.push(...policyIssues(spec, context));
   if (!result.success || issues.length > 0) throw invalid(issues);
