@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalPlatform, type LocalPlatform } from '../../../../infra/local/local-platform.ts';
 import { DASK_MISSING_REASON } from '../../../../infra/local/dask/dask-on-path.ts';
-import { connectedWorkers, daskProcesses, eventually, isAlive, makeFakeDask, type FakeDask } from './fake-dask.ts';
+import { connectedWorkers, daskProcesses, eventually, isAlive, makeFakeDask, pathWithOnly, type FakeDask } from './fake-dask.ts';
 
 const TOKEN = 'dask-api-admin-token';
 const originalPath = process.env.PATH;
@@ -119,8 +119,8 @@ describe('a Dask cluster attached to a job', () => {
   });
 
   it('is unavailable, with the reason, where dask is not installed, and the job still runs', async () => {
-    // Prepare
-    process.env.PATH = originalPath;
+    // Prepare: a PATH with what the job's command runs and nothing else, so no `dask` of the machine's is found
+    process.env.PATH = pathWithOnly(['sleep']);
     try {
       const id = await applyJob('dask-missing', { command: 'echo "address=${DASK_SCHEDULER_ADDRESS:-none}"; sleep 2', dask_cluster: { num_workers: 2 } });
 

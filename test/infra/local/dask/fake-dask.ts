@@ -5,7 +5,8 @@
  * `dask worker <address>` connects to the address it is given and stays connected until it is
  * killed. So a test sees the arguments, the ports and whether the workers reached the scheduler.
  */
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -56,6 +57,20 @@ export function makeFakeDask(): FakeDask {
   writeFileSync(join(bin, 'dask'), SCRIPT(records));
   chmodSync(join(bin, 'dask'), 0o755);
   return { bin, records };
+}
+
+/**
+ * A directory holding only `commands` (links to where the shell finds them now), to stand as
+ * the whole PATH of a test that must not find `dask`: the machine's own PATH may hold a real
+ * one (Debian's python3-distributed puts `dask` in /usr/bin, beside the commands tasks need).
+ */
+export function pathWithOnly(commands: readonly string[]): string {
+  const bin = mkdtempSync(join(tmpdir(), 'only-bin-'));
+  for (const command of commands) {
+    const found = execFileSync('/bin/sh', ['-c', `command -v ${command}`], { encoding: 'utf8' }).trim();
+    symlinkSync(found, join(bin, command));
+  }
+  return bin;
 }
 
 export function daskProcesses(fake: FakeDask): DaskProcess[] {
