@@ -81,7 +81,14 @@ export interface ServiceState {
   rollout: Revision | null;
   replicas: Replica[];
   idleReported: boolean;
+  /**
+   * A given-up revision's failure, held until its last replica has exited: a resource in
+   * `error` has nothing running, as one that is `stopped` has not.
+   */
+  heldFailure: FailureReport | null;
 }
+
+type FailureReport = Extract<Report, { method: 'failed' }>;
 
 export type Observation =
   | { type: 'applied'; plan: ServicePlan }
@@ -212,8 +219,9 @@ class Draft {
     if (known !== undefined && plan.revision <= known.latestRevision) return;
     const revision = this.#newRevision(plan);
     if (known === undefined) {
-      this.state = { resourceId: plan.resourceId, status: 'running', latestRevision: plan.revision, plan, serving: null, rollout: revision, replicas: [], idleReported: false };
+      this.state = { resourceId: plan.resourceId, status: 'running', latestRevision: plan.revision, plan, serving: null, rollout: revision, replicas: [], idleReported: false, heldFailure: null };
     } else {
+      this.#releaseFailure(known);
       if (known.rollout !== null) this.#retire(known, known.rollout.plan.revision, `replaced by revision ${plan.revision} before it was ready`);
       // After a stop or a failure nothing serves: the new revision starts afresh.
       if (known.status !== 'running') known.serving = null;
@@ -239,6 +247,7 @@ class Draft {
 
   #launchFailed(state: ServiceState, pod: string, reason: string): void {
     const replica = this.#forget(state, pod);
+    this.#releaseFailureOnceNothingRuns(state);
     if (replica === undefined || replica.phase === 'stopping' || state.status !== 'running') return;
     this.#failed(state, replica, { kind: 'not-launched', pod, reason });
     this.#fill(state);
@@ -269,12 +278,14 @@ class Draft {
     if (replica === undefined) return;
     const stoppedByPlatform = replica.phase === 'stopping' || state.status !== 'running';
     this.#report({ method: 'replicaExited', report: { ...this.#replicaReport(state, replica), exitCode, reason, stoppedByPlatform } });
+    this.#releaseFailureOnceNothingRuns(state);
     if (stoppedByPlatform) return;
     this.#failed(state, replica, { kind: 'exited', pod, reason });
     this.#fill(state);
   }
 
   #stopRequested(state: ServiceState, reason: string): void {
+    this.#releaseFailure(state);
     state.status = 'stopped';
     state.serving = null;
     state.rollout = null;
@@ -358,7 +369,19 @@ class Draft {
     state.rollout = null;
     this.#actions.push({ type: 'withdraw' });
     for (const replica of liveReplicas(state)) this.#stopReplica(replica, `revision ${plan.revision} failed: ${reason}`, false);
-    this.#report({ method: 'failed', report: { resourceId: state.resourceId, revision: plan.revision, reason, at } });
+    state.heldFailure = { method: 'failed', report: { resourceId: state.resourceId, revision: plan.revision, reason, at } };
+    this.#releaseFailureOnceNothingRuns(state);
+  }
+
+  #releaseFailureOnceNothingRuns(state: ServiceState): void {
+    if (state.replicas.length === 0) this.#releaseFailure(state);
+  }
+
+  /** Reports a held failure now: at the last exit, or before whatever comes next (a new start, a stop) so reports keep their order. */
+  #releaseFailure(state: ServiceState): void {
+    if (state.heldFailure === null) return;
+    this.#report(state.heldFailure);
+    state.heldFailure = null;
   }
 
   /** Launches what each revision lacks, unless it is backing off. */

@@ -188,9 +188,46 @@ describe('supervise', () => {
       expect(beforeGrace).toEqual([]);
       expect(afterGrace).toContainEqual({ type: 'withdraw' });
       expect(afterGrace).toContainEqual(expect.objectContaining({ type: 'stop', pod: 'dep-1-r1-1' }));
-      expect(reports(afterGrace).at(-1)?.report).toMatchObject({
+      const exited = service.observe({ type: 'exited', pod: 'dep-1-r1-1', exitCode: null, reason: 'killed by SIGTERM' });
+      expect(reports(exited).at(-1)?.report).toMatchObject({
         reason: 'no replica answered on /health within 60 s (once, last probe: connection refused); does the command listen on $PORT? See the logs of pod dep-1-r1-1',
       });
+    });
+
+    it('reports a given-up revision as failed only once its last replica has exited, so nothing runs of a resource in error', () => {
+      // Prepare
+      const service = new Service(SETTINGS);
+      service.observe({ type: 'applied', plan: plan(1, { replicas: 2 }) });
+      service.observe({ type: 'launched', pod: 'dep-1-r1-1', ports: { 8000: 40_001 } });
+      service.observe({ type: 'launched', pod: 'dep-1-r1-2', ports: { 8000: 40_002 } });
+
+      // Act
+      const afterGrace = service.at(1_060_000).observe({ type: 'tick' });
+      const firstExit = service.observe({ type: 'exited', pod: 'dep-1-r1-1', exitCode: null, reason: 'killed by SIGTERM' });
+      const lastExit = service.observe({ type: 'exited', pod: 'dep-1-r1-2', exitCode: null, reason: 'killed by SIGTERM' });
+
+      // Assess
+      expect(afterGrace.filter((action) => action.type === 'stop').map((action) => action.type === 'stop' && action.pod)).toEqual(['dep-1-r1-1', 'dep-1-r1-2']);
+      expect(reports(afterGrace).map((report) => report.method)).toEqual([]);
+      expect(reports(firstExit).map((report) => report.method)).toEqual(['replicaExited']);
+      expect(reports(lastExit).map((report) => report.method)).toEqual(['replicaExited', 'failed']);
+      expect(service.observe({ type: 'tick' })).toEqual([]);
+    });
+
+    it('reports a held failure before a new start of the resource, keeping the reports in order', () => {
+      // Prepare
+      const service = new Service(SETTINGS);
+      service.observe({ type: 'applied', plan: plan(1, { replicas: 1 }) });
+      service.observe({ type: 'launched', pod: 'dep-1-r1-1', ports: { 8000: 40_001 } });
+      service.at(1_060_000).observe({ type: 'tick' });
+
+      // Act
+      const restarted = service.observe({ type: 'applied', plan: plan(2, { replicas: 1 }) });
+
+      // Assess
+      expect(reports(restarted).map((report) => report.method)).toEqual(['failed']);
+      expect(reports(restarted)[0]?.report).toMatchObject({ revision: 1 });
+      expect(launches(restarted)).toEqual(['dep-1-r2-1']);
     });
 
     it('names the answer when replicas answered but never healthily', () => {
@@ -198,7 +235,8 @@ describe('supervise', () => {
       service.observe({ type: 'applied', plan: plan(1, { replicas: 1 }) });
       service.observe({ type: 'launched', pod: 'dep-1-r1-1', ports: { 8000: 40_001 } });
       service.observe({ type: 'probed', pod: 'dep-1-r1-1', healthy: false, detail: 'HTTP 503' });
-      const actions = service.at(1_001_500).observe({ type: 'tick' });
+      service.at(1_001_500).observe({ type: 'tick' });
+      const actions = service.observe({ type: 'exited', pod: 'dep-1-r1-1', exitCode: null, reason: 'killed by SIGTERM' });
       expect(reports(actions).at(-1)?.report).toMatchObject({
         reason: 'no replica passed its health check on /health within 1.5 s (once; the last answer was HTTP 503); see the logs of pod dep-1-r1-1',
       });
