@@ -1,10 +1,29 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Two lanes. `unit`: pure and in-process tests (deciders, adapters against mocks or dynalite,
+ * handlers, the proxy on loopback) — `npm run test:unit`, seconds. `integration`: what starts
+ * the platform, real task processes or a CDK synth — the acceptance suite, the local runtimes,
+ * the stack's template and bundles. `npm test` runs both.
+ */
+const INTEGRATION = [
+  'test/acceptance/**/*.test.ts',
+  'test/infra/aws/**/*.test.ts',
+  'test/infra/local/dask/**/*.test.ts',
+  'test/infra/local/process-driver/local-process-driver.test.ts',
+  'test/infra/local/process-driver/task-attachments.test.ts',
+  'test/infra/local/services/local-service-runtime.test.ts',
+  'test/functions/api-property.test.ts',
+];
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: INTEGRATION } },
+      { extends: true, test: { name: 'integration', include: INTEGRATION } },
+    ],
   },
 });
