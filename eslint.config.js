@@ -1,4 +1,4 @@
-// Lint rules: the recommended sets, plus the habits STYLE.md asks for.
+// Lint rules: the recommended sets, plus the habits the README's Architecture section describes (a pure domain, type-only imports).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
