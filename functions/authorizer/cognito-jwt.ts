@@ -39,7 +39,8 @@ export function looksLikeJwt(token: string): boolean {
   return JWT_SHAPE.test(token);
 }
 
-function decodePart(part: string): Record<string, unknown> {
+/** One JSON part of a JWT (header or payload), or JwtRejected. */
+export function decodeJwtPart(part: string): Record<string, unknown> {
   let value: unknown;
   try {
     value = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
@@ -72,13 +73,13 @@ export class CognitoJwtVerifier {
     const parts = token.split('.');
     if (parts.length !== 3 || !looksLikeJwt(token)) throw new JwtRejected('not a JWT');
     const [headerPart, payloadPart, signaturePart] = parts as [string, string, string];
-    const header = decodePart(headerPart);
+    const header = decodeJwtPart(headerPart);
     if (header.alg !== 'RS256' || typeof header.kid !== 'string') throw new JwtRejected('unsupported algorithm');
     const key = await this.key(header.kid);
     const signed = Buffer.from(`${headerPart}.${payloadPart}`);
     if (!verify('RSA-SHA256', signed, key, Buffer.from(signaturePart, 'base64url'))) throw new JwtRejected('bad signature');
 
-    const claims = decodePart(payloadPart);
+    const claims = decodeJwtPart(payloadPart);
     if (claims.iss !== this.options.issuer) throw new JwtRejected('wrong issuer');
     if (typeof claims.exp !== 'number' || claims.exp + LEEWAY <= this.now() / 1000) throw new JwtRejected('expired');
     const client = claims.token_use === 'id' ? claims.aud : claims.token_use === 'access' ? claims.client_id : undefined;

@@ -58,6 +58,10 @@ export class Identity extends Construct {
       // SRP for applications; ADMIN_USER_PASSWORD_AUTH for an operator's first sign-in from the AWS
       // CLI (README: first deployment), which needs IAM credentials allowed cognito-idp:AdminInitiateAuth.
       authFlows: { userSrp: true, adminUserPassword: true },
+      // No hosted-UI (OAuth) flows at all: API callers sign in with SRP and send the JWT. Left
+      // unset, the CDK would enable the implicit grant (tokens in a redirect URL) with the
+      // placeholder callback https://example.com, a sign-in nobody means to offer.
+      disableOAuth: true,
       preventUserExistenceErrors: true,
       accessTokenValidity: Duration.hours(1),
       idTokenValidity: Duration.hours(1),

@@ -180,7 +180,7 @@ export function grantManageRoutes(scope: Construct, grantee: iam.IGrantable, ing
   principal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['elasticloadbalancing:CreateTargetGroup'], resources: [targetGroups], conditions: taggedAtCreation }));
   principal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['elasticloadbalancing:CreateRule'], resources: [listener, rules], conditions: taggedAtCreation }));
   principal.addToPrincipalPolicy(
-    new iam.PolicyStatement({ actions: ['elasticloadbalancing:ModifyTargetGroupAttributes', 'elasticloadbalancing:DeleteTargetGroup'], resources: [targetGroups], conditions: tagged }),
+    new iam.PolicyStatement({ actions: ['elasticloadbalancing:ModifyTargetGroup', 'elasticloadbalancing:ModifyTargetGroupAttributes', 'elasticloadbalancing:DeleteTargetGroup'], resources: [targetGroups], conditions: tagged }),
   );
   principal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['elasticloadbalancing:ModifyRule', 'elasticloadbalancing:DeleteRule'], resources: [rules], conditions: tagged }));
   // Creating with tags is also authorized as AddTags on the new resource.

@@ -11,13 +11,14 @@
  * It is the local counterpart of the load balancer on AWS; the platform's HTTP server hands it
  * the requests `matches` claims and everything else to the API.
  */
-import { request as httpRequest, type IncomingMessage, type ClientRequest, type ServerResponse } from 'node:http';
-import { connect, type Socket } from 'node:net';
-import { pipeline, type Duplex } from 'node:stream';
+import type { IncomingMessage, ClientRequest, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { RouteTable, ResolvedRoute } from './route-table.ts';
 import { admit, type Admission, type Authenticate } from './route-gate.ts';
-import { backendRequestHeaders, clientResponseHeaders, requestHead } from './forwarded-headers.ts';
-import { BACKEND_TIMEOUT, BACKEND_UNREACHABLE, NO_ROUTE, NOT_RUNNING, PROXY_FAILED, writeReply, writeReplyOnSocket, type ProxyReply } from './proxy-replies.ts';
+import { backendRequestHeaders } from './forwarded-headers.ts';
+import { forwardRequest, tunnelUpgrade } from './backend-forwarding.ts';
+import { NO_ROUTE, NOT_RUNNING, PROXY_FAILED, writeReply, writeReplyOnSocket, type ProxyReply } from './proxy-replies.ts';
 
 export interface LocalProxyOptions {
   routes: RouteTable;
@@ -47,17 +48,6 @@ export interface LocalProxy {
   /** Cuts every request under way and every open tunnel (the HTTP server's `close` does not reach upgraded sockets). */
   close(): void;
 }
-
-/** TCP keep-alive on tunnels, so a peer that vanished without closing is noticed and the tunnel freed. */
-const KEEP_ALIVE_MS = 60_000;
-/**
- * After one side of a tunnel ends, how long the other has to close too. WebSockets end with a
- * close frame, not a half-closed connection, so a tunnel left half-open past this is cut: it
- * would otherwise count as an open connection, and keep its workspace from going idle, forever.
- */
-const HALF_CLOSE_GRACE_MS = 10_000;
-
-class BackendTimeout extends Error {}
 
 function refusalReply(admission: Exclude<Admission, { outcome: 'pass' }>): ProxyReply {
   if (admission.outcome === 'sign-in') {
@@ -94,44 +84,9 @@ export function createLocalProxy(options: LocalProxyOptions): LocalProxy {
   function forward(req: IncomingMessage, res: ServerResponse, subdomain: string, route: ResolvedRoute & { port: number }, admission: Extract<Admission, { outcome: 'pass' }>): void {
     routes.touch(route.resourceId);
     const release = routes.connectionOpened(route.resourceId);
-    // Without keep-alive to the backend: a pooled connection the backend closes just as it is
-    // reused would fail a request for nothing, and loopback connections are cheap.
-    const backend = httpRequest({
-      host: config.backendHost,
-      port: route.port,
-      method: req.method,
-      path: admission.target,
-      headers: backendRequestHeaders(req, { user: admission.user, stripAuthorization: admission.stripAuthorization, upgrade: false }),
-      agent: false,
-      timeout: config.responseTimeoutMs,
-    });
-    open.add(backend);
-    res.once('close', () => {
-      // The caller went away, or the answer is complete: either way the backend request is done.
-      if (!res.writableFinished) backend.destroy();
-      open.delete(backend);
-      release();
-    });
-    backend.once('timeout', () => backend.destroy(new BackendTimeout()));
-    backend.on('error', (error) => {
-      if (res.headersSent) res.destroy();
-      else writeReply(res, error instanceof BackendTimeout ? BACKEND_TIMEOUT : BACKEND_UNREACHABLE);
-    });
-    backend.once('response', (answer) => {
-      backend.setTimeout(0);
-      try {
-        // The status code is kept; the reason phrase is Node's own, as the backend's may hold bytes Node refuses to write.
-        res.writeHead(answer.statusCode ?? 502, clientResponseHeaders(answer.headers));
-      } catch (error) {
-        logFailure('backend answered a head that cannot be passed on', subdomain, error);
-        answer.destroy();
-        writeReply(res, BACKEND_UNREACHABLE);
-        return;
-      }
-      pipeline(answer, res, () => undefined);
-    });
-    req.once('error', () => backend.destroy());
-    req.pipe(backend);
+    const headers = backendRequestHeaders(req, { user: admission.user, stripAuthorization: admission.stripAuthorization, upgrade: false });
+    const onBadHead = (error: unknown) => logFailure('backend answered a head that cannot be passed on', subdomain, error);
+    forwardRequest(req, res, { host: config.backendHost, port: route.port, path: admission.target, headers }, { ...config, open, onBadHead }, release);
   }
 
   async function handleRequest(req: IncomingMessage, res: ServerResponse, subdomain: string): Promise<void> {
@@ -155,49 +110,8 @@ export function createLocalProxy(options: LocalProxyOptions): LocalProxy {
   function tunnel(req: IncomingMessage, client: Socket, head: Buffer, route: ResolvedRoute & { port: number }, admission: Extract<Admission, { outcome: 'pass' }>): void {
     routes.touch(route.resourceId);
     const release = routes.connectionOpened(route.resourceId);
-    const backend = connect({ host: config.backendHost, port: route.port });
-    open.add(backend);
-    open.add(client);
-    let connected = false;
-    backend.setTimeout(config.connectTimeoutMs, () => backend.destroy(new BackendTimeout()));
-    backend.once('connect', () => {
-      connected = true;
-      backend.setTimeout(0);
-      for (const socket of [backend, client]) {
-        socket.setNoDelay(true);
-        socket.setKeepAlive(true, KEEP_ALIVE_MS);
-      }
-      const headers = backendRequestHeaders(req, { user: admission.user, stripAuthorization: admission.stripAuthorization, upgrade: true });
-      backend.write(requestHead(req.method ?? 'GET', admission.target, headers));
-      if (head.length > 0) backend.write(head);
-      // The backend's own answer (101, or a refusal) reaches the caller unchanged.
-      backend.pipe(client);
-      client.pipe(backend);
-    });
-    backend.on('error', (error) => {
-      if (connected) client.destroy();
-      else writeReplyOnSocket(client, error instanceof BackendTimeout ? BACKEND_TIMEOUT : BACKEND_UNREACHABLE);
-    });
-    client.on('error', () => backend.destroy());
-    for (const side of [backend, client]) {
-      side.once('end', () => {
-        setTimeout(() => {
-          backend.destroy();
-          client.destroy();
-        }, HALF_CLOSE_GRACE_MS).unref();
-      });
-    }
-    // When one side has closed, the other is ended once what it still has to write is written.
-    backend.once('close', () => {
-      open.delete(backend);
-      if (connected) client.destroySoon();
-    });
-    client.once('close', () => {
-      open.delete(client);
-      if (connected) backend.destroySoon();
-      else backend.destroy();
-      release();
-    });
+    const headers = backendRequestHeaders(req, { user: admission.user, stripAuthorization: admission.stripAuthorization, upgrade: true });
+    tunnelUpgrade(req, client, head, { host: config.backendHost, port: route.port, path: admission.target, headers }, { ...config, open }, release);
   }
 
   async function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, subdomain: string): Promise<void> {

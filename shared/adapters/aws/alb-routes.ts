@@ -22,6 +22,7 @@ import {
   DescribeRulesCommand,
   DescribeTargetGroupsCommand,
   ModifyRuleCommand,
+  ModifyTargetGroupCommand,
   ModifyTargetGroupAttributesCommand,
   type Action,
   type CreateRuleCommandInput,
@@ -31,7 +32,7 @@ import {
   type TargetGroup,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { ServicePlan, ServiceRoute } from '../../ports/service-runtime.ts';
-import { SERVICE_PORT } from './container-overrides.ts';
+import { edgePortsFor } from './edge-sidecar.ts';
 import { errorMessage, isNamed } from './sdk-errors.ts';
 import { resourceTags, targetGroupNameFor, targetGroupNameOf, targetGroupPrefixFor } from './service-names.ts';
 
@@ -92,19 +93,24 @@ function tagList(tags: Record<string, string>) {
   return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
 }
 
-/** The target group of one container port; replicas are health-checked on the main port, whatever the route's. */
+/**
+ * The target group of one container port of the app. It sends to the edge sidecar's port for
+ * it (edge-sidecar.ts), never to the app, and checks health on the sidecar's health port, which
+ * answers with the status of the app's health check path on its main port.
+ */
 export function targetGroupInput(plan: RoutePlan, containerPort: number, vpcId: string): CreateTargetGroupCommandInput {
+  const edgePorts = edgePortsFor(plan);
   return {
     Name: targetGroupNameFor(plan.resourceId, containerPort),
     TargetType: 'ip',
     Protocol: 'HTTP',
     ProtocolVersion: 'HTTP1',
-    Port: containerPort,
+    Port: edgePorts.routes.get(containerPort)!,
     VpcId: vpcId,
     HealthCheckEnabled: true,
     HealthCheckProtocol: 'HTTP',
     HealthCheckPath: plan.healthCheckPath,
-    HealthCheckPort: containerPort === SERVICE_PORT ? 'traffic-port' : String(SERVICE_PORT),
+    HealthCheckPort: String(edgePorts.health),
     Matcher: { HttpCode: '200-399' },
     Tags: tagList({ ...resourceTags(plan), 'cassini:port': String(containerPort) }),
   };
@@ -218,17 +224,24 @@ export class AlbRoutes {
   private async ensureTargetGroup(plan: RoutePlan, containerPort: number): Promise<string> {
     const { client, vpcId } = this.options;
     const name = targetGroupNameFor(plan.resourceId, containerPort);
+    const wanted = targetGroupInput(plan, containerPort, vpcId);
     try {
       const { TargetGroups } = await client.send(new DescribeTargetGroupsCommand({ Names: [name] }));
-      const arn = TargetGroups?.[0]?.TargetGroupArn;
-      if (arn) return arn;
+      const existing = TargetGroups?.[0];
+      if (existing?.TargetGroupArn) {
+        // A group made before the edge sidecar checked the app's port, which no longer answers the load balancer.
+        if (existing.HealthCheckPort !== wanted.HealthCheckPort) {
+          await client.send(new ModifyTargetGroupCommand({ TargetGroupArn: existing.TargetGroupArn, HealthCheckPort: wanted.HealthCheckPort }));
+        }
+        return existing.TargetGroupArn;
+      }
     } catch (error) {
       if (!isNamed(error, 'TargetGroupNotFoundException')) throw error;
     }
     let arn: string | undefined;
     try {
       // Creating a target group that exists with the same settings returns it, so a race is harmless.
-      const created = await client.send(new CreateTargetGroupCommand(targetGroupInput(plan, containerPort, vpcId)));
+      const created = await client.send(new CreateTargetGroupCommand(wanted));
       arn = created.TargetGroups?.[0]?.TargetGroupArn;
     } catch (error) {
       if (isNamed(error, 'TooManyTargetGroupsException')) throw new RouteLimitError('target-groups', name, error);

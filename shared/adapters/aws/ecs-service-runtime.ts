@@ -49,6 +49,7 @@ import { CallbackUrlLimitError, signInCallbackUrl, type CognitoCallbackUrls } fr
 import { containerEnvironment, containerScript, SERVICE_PORT } from './container-overrides.ts';
 import { resolveAttachments, type AttachmentResolvers } from './ecs-attachments.ts';
 import type { EfsHomeVolumes } from './efs-home-volumes.ts';
+import { EDGE_CONTAINER, edgePortsFor, type EdgeSidecarSettings } from './edge-sidecar.ts';
 import { MAIN_CONTAINER, type EcsTaskDefinitions, type ServiceContainerParams } from './ecs-task-definitions.ts';
 import { serviceWoundDown } from './ecs-service-state.ts';
 import { MissingSecretError, type SecretArns } from './secret-arns.ts';
@@ -98,6 +99,12 @@ export interface EcsServiceRuntimeOptions {
   secretArns?: () => Pick<SecretArns, 'arnOf'>;
   /** Revisions' SATURN_TOKEN secrets (task-token-secrets.ts); without it replicas get none. */
   tokenSecrets?: Pick<TaskTokenSecrets, 'create' | 'remove'>;
+  /**
+   * The edge sidecar every revision's task carries (edge-sidecar.ts), the only container the
+   * load balancer reaches. Without it (a stack with no load balancer, which routes nothing) the
+   * app's own ports are mapped.
+   */
+  edge?: EdgeSidecarSettings;
   /** Where a revision that gets no SATURN_TOKEN is said. */
   log?: { info(message: string, attributes: Record<string, unknown>): void };
 }
@@ -120,8 +127,8 @@ export function capacityFor(size: Size, spot: boolean, gpuCapacityProvider: stri
   return [{ capacityProvider: spot ? 'FARGATE_SPOT' : 'FARGATE', weight: 1 }];
 }
 
-/** The container a revision runs: the plan's task as one script, $PORT and a PORT_N per other routed port. */
-export function serviceContainer(plan: ServicePlan, home: ServiceContainerParams['home']): ServiceContainerParams {
+/** The container a revision runs: the plan's task as one script, $PORT and a PORT_N per other routed port, behind the edge sidecar. */
+export function serviceContainer(plan: ServicePlan, home: ServiceContainerParams['home'], edge?: EdgeSidecarSettings): ServiceContainerParams {
   const family = serviceFamilyFor(plan.resourceId, plan.revision);
   const otherPorts = [...(plan.task.extraPorts ?? []), ...plan.routes.map((r) => r.containerPort)].filter((p) => p !== SERVICE_PORT);
   const spec: TaskSpec = { ...plan.task, taskId: family, group: serviceNameFor(plan.resourceId), extraPorts: [...new Set(otherPorts)] };
@@ -131,11 +138,18 @@ export function serviceContainer(plan: ServicePlan, home: ServiceContainerParams
     environment: containerEnvironment(spec),
     ports: [SERVICE_PORT, ...spec.extraPorts!],
     ...(home ? { home } : {}),
+    ...(edge ? { edge: { plan, settings: edge } } : {}),
   };
 }
 
-export function loadBalancersFor(routed: RoutedPort[]): LoadBalancer[] {
-  return routed.map((r) => ({ targetGroupArn: r.targetGroupArn, containerName: MAIN_CONTAINER, containerPort: r.containerPort }));
+/** Each route's target group, sending to the edge sidecar's port for the route (or, with no sidecar, to the app's). */
+export function loadBalancersFor(routed: RoutedPort[], plan: Pick<ServicePlan, 'routes'>, edge: boolean): LoadBalancer[] {
+  const edgePorts = edgePortsFor(plan).routes;
+  return routed.map((r) =>
+    edge
+      ? { targetGroupArn: r.targetGroupArn, containerName: EDGE_CONTAINER, containerPort: edgePorts.get(r.containerPort)! }
+      : { targetGroupArn: r.targetGroupArn, containerName: MAIN_CONTAINER, containerPort: r.containerPort },
+  );
 }
 
 function sameLoadBalancers(a: LoadBalancer[] | undefined, b: LoadBalancer[]): boolean {
@@ -214,7 +228,7 @@ export class EcsServiceRuntime implements ServiceRuntime {
       size,
       ...(planned?.taskRoleArn ? { taskRoleArn: planned.taskRoleArn } : {}),
       ...(attachments ? { attachments } : {}),
-      container: serviceContainer(plan, home),
+      container: serviceContainer(plan, home, this.options.edge),
     });
     const { routes, callbacks } = this.options;
     const signIn = routes.signInHosts(plan);
@@ -249,7 +263,7 @@ export class EcsServiceRuntime implements ServiceRuntime {
       // ECS accepts a grace period only for a service behind a load balancer.
       ...(routed.length > 0 ? { healthCheckGracePeriodSeconds: plan.healthGraceSeconds } : {}),
       enableExecuteCommand: plan.shellAccess,
-      loadBalancers: loadBalancersFor(routed),
+      loadBalancers: loadBalancersFor(routed, plan, this.options.edge !== undefined),
       networkConfiguration: { awsvpcConfiguration: { subnets, securityGroups, assignPublicIp: 'DISABLED' } },
       propagateTags: 'SERVICE',
       tags: serviceTags(plan),
@@ -260,7 +274,7 @@ export class EcsServiceRuntime implements ServiceRuntime {
   /** UpdateService to the plan, or undefined when the service already is what the plan asks. */
   updateInput(plan: ServicePlan, size: Size, taskDefinition: string, routed: RoutedPort[], service: Service): UpdateServiceCommandInput | undefined {
     const capacity = capacityFor(size, plan.spot, this.options.gpuCapacityProvider);
-    const loadBalancers = loadBalancersFor(routed);
+    const loadBalancers = loadBalancersFor(routed, plan, this.options.edge !== undefined);
     const sameDefinition = service.taskDefinition === taskDefinition;
     // What only new replicas pick up: with the same definition, they must be replaced to get it.
     const replicasDiffer = service.enableExecuteCommand !== plan.shellAccess || !sameCapacity(service.capacityProviderStrategy, capacity);

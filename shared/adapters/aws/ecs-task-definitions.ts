@@ -23,6 +23,7 @@ import {
 } from '@aws-sdk/client-ecs';
 import type { Size } from '../../domain/sizes.ts';
 import { renderAttachments, type AttachmentSettings, type ResolvedAttachments } from './ecs-attachments.ts';
+import { EDGE_CONTAINER, edgeContainerDefinition, type EdgePlan, type EdgeSidecarSettings } from './edge-sidecar.ts';
 import { isNamed } from './sdk-errors.ts';
 
 /** The one container of a platform task; overrides address it by this name. */
@@ -136,6 +137,12 @@ export interface ServiceContainerParams {
   /** Container ports to map; the first is the task's $PORT. */
   ports: number[];
   home?: { fileSystemId: string; accessPointId: string };
+  /**
+   * The edge sidecar (edge-sidecar.ts) and the route rule it applies. With it the app's ports
+   * are not mapped: the load balancer reaches the sidecar's, and the app starts only once the
+   * sidecar holds them.
+   */
+  edge?: { plan: EdgePlan; settings: EdgeSidecarSettings };
 }
 
 /** The RegisterTaskDefinition request of a service revision: a job task's shape, plus what `service` adds. */
@@ -145,16 +152,21 @@ export function serviceTaskDefinitionInput(params: TaskDefinitionParams, service
   const containers = input.containerDefinitions!;
   const container = containers.find((c) => c.name === MAIN_CONTAINER)!;
   const mountPoints = [...(home ? [{ sourceVolume: HOME_VOLUME, containerPath: HOME_MOUNT_PATH, readOnly: false }] : []), ...(container.mountPoints ?? [])];
+  const { edge } = service;
+  const edgeContainer = edge && edgeContainerDefinition(edge.plan, edge.settings, service.ports[0]!, container.logConfiguration!);
+  const dependsOn = [...(container.dependsOn ?? []), ...(edgeContainer ? [{ containerName: EDGE_CONTAINER, condition: 'HEALTHY' as const }] : [])];
   return {
     ...input,
     containerDefinitions: [
       ...containers.filter((c) => c !== container),
+      ...(edgeContainer ? [edgeContainer] : []),
       {
         ...container,
         command: [service.script],
         environment: service.environment,
-        portMappings: [...new Set(service.ports)].map((containerPort) => ({ containerPort, protocol: 'tcp' as const })),
+        ...(edgeContainer ? {} : { portMappings: [...new Set(service.ports)].map((containerPort) => ({ containerPort, protocol: 'tcp' as const })) }),
         ...(mountPoints.length > 0 ? { mountPoints } : {}),
+        ...(dependsOn.length > 0 ? { dependsOn } : {}),
       },
     ],
     ...(home

@@ -10,15 +10,23 @@ import { planAttachments, type AttachmentCatalogFacts } from './task-attachments
 import { DASK_ADDRESS_VARIABLE } from './dask-plan.ts';
 import { daskClusterOf } from '../resource/dask-cluster.ts';
 
+/** Where the IDEs listen: the loopback interface, never a network one. */
+export const IDE_BIND_ADDRESS = '127.0.0.1';
+
 /**
- * The IDE servers, listening on $PORT with their own authentication off: the platform's
- * proxy (or the ALB) is the authentication, and only what it admits reaches them.
+ * The IDE servers, listening on $PORT of the loopback interface with their own authentication
+ * off: the platform's edge is the authentication, and only what it admits reaches them. On AWS
+ * the edge is the task's sidecar (infra/aws/edge), which shares the task's network namespace and
+ * alone is reachable from the load balancer; locally it is the embedded proxy. Bound to a
+ * network interface instead, an IDE with no authentication would be a shell for anyone who can
+ * reach the task's address. `allow_remote_access` only lets Jupyter answer requests whose Host
+ * is the route's name rather than localhost (the proxy keeps the visitor's Host).
  */
 export const IDE_COMMANDS = {
   jupyter:
-    'exec jupyter lab --ip=0.0.0.0 --port="$PORT" --no-browser --ServerApp.root_dir="$HOME" ' +
+    `exec jupyter lab --ip=${IDE_BIND_ADDRESS} --port="$PORT" --no-browser --ServerApp.root_dir="$HOME" ` +
     "--ServerApp.token='' --ServerApp.password='' --ServerApp.allow_remote_access=True",
-  rstudio: 'exec /usr/lib/rstudio-server/bin/rserver --server-daemonize=0 --www-address=0.0.0.0 --www-port="$PORT" --auth-none=1 --server-user="$(id -un)"',
+  rstudio: `exec /usr/lib/rstudio-server/bin/rserver --server-daemonize=0 --www-address=${IDE_BIND_ADDRESS} --www-port="$PORT" --auth-none=1 --server-user="$(id -un)"`,
 } as const;
 
 /** Paths that answer 200 once the IDE serves: Jupyter's API root, RStudio's sign-in-free page. */

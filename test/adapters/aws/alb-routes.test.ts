@@ -8,6 +8,7 @@ import {
   ElasticLoadBalancingV2Client,
   ModifyRuleCommand,
   ModifyTargetGroupAttributesCommand,
+  ModifyTargetGroupCommand,
   PriorityInUseException,
   TargetGroupNotFoundException,
   TooManyRulesException,
@@ -73,7 +74,10 @@ const TAGS = [
 
 function noTargetGroupsYet() {
   elb.on(DescribeTargetGroupsCommand).rejects(new TargetGroupNotFoundException({ message: 'One or more target groups not found', $metadata: {} }));
-  elb.on(CreateTargetGroupCommand).callsFake((input: { Name: string; Port: number }) => ({ TargetGroups: [{ TargetGroupArn: tgArn(RESOURCE, input.Port), TargetGroupName: input.Name }] }));
+  elb.on(CreateTargetGroupCommand).callsFake((input: { Name: string; Tags: Array<{ Key: string; Value: string }> }) => {
+    const port = Number(input.Tags.find((t) => t.Key === 'cassini:port')!.Value);
+    return { TargetGroups: [{ TargetGroupArn: tgArn(RESOURCE, port), TargetGroupName: input.Name }] };
+  });
   elb.on(ModifyTargetGroupAttributesCommand).resolves({});
 }
 
@@ -82,7 +86,7 @@ beforeEach(() => {
 });
 
 describe('AlbRoutes.ensure', () => {
-  it('creates one target group per port, health-checked on the main port with the plan path', async () => {
+  it("creates one target group per app port, sending to the edge sidecar's port for it and health-checked on the sidecar's health port with the plan path", async () => {
     // Prepare
     noTargetGroupsYet();
     elb.on(DescribeRulesCommand).resolves({ Rules: [DEFAULT_RULE] });
@@ -102,16 +106,18 @@ describe('AlbRoutes.ensure', () => {
       TargetType: 'ip',
       Protocol: 'HTTP',
       ProtocolVersion: 'HTTP1',
-      Port: 8000,
+      Port: 61001,
       VpcId: 'vpc-0a1b2c3d',
       HealthCheckEnabled: true,
       HealthCheckProtocol: 'HTTP',
       HealthCheckPath: '/health',
-      HealthCheckPort: 'traffic-port',
+      HealthCheckPort: '61000',
       Matcher: { HttpCode: '200-399' },
       Tags: [...TAGS, { Key: 'cassini:port', Value: '8000' }],
     });
-    expect(created[1]).toMatchObject({ Port: 8501, HealthCheckPort: '8000', HealthCheckPath: '/health' });
+    expect(created[1]).toMatchObject({ Port: 61002, HealthCheckPort: '61000', HealthCheckPath: '/health' });
+    // The app's own ports are never where the load balancer sends.
+    for (const group of created) expect([8000, 8501]).not.toContain(group!.Port);
     expect(targetGroupNameFor(RESOURCE, 65535).length).toBeLessThanOrEqual(32);
     expect(elb.commandCalls(ModifyTargetGroupAttributesCommand)[0]!.args[0].input).toEqual({
       TargetGroupArn: tgArn(RESOURCE, 8000),
@@ -189,6 +195,21 @@ describe('AlbRoutes.ensure', () => {
       Actions: [{ Type: 'forward', TargetGroupArn: tgArn(RESOURCE, 8000), Order: 1 }],
     });
     expect(elb.commandCalls(DeleteRuleCommand).map((c) => c.args[0].input)).toEqual([{ RuleArn: old.RuleArn }]);
+  });
+
+  it("moves the health check of a target group made before the edge sidecar to the sidecar's health port, and leaves a current one alone", async () => {
+    // Prepare
+    elb.on(DescribeTargetGroupsCommand, { Names: [targetGroupNameFor(RESOURCE, 8000)] }).resolves({ TargetGroups: [{ TargetGroupArn: tgArn(RESOURCE, 8000), HealthCheckPort: 'traffic-port' }] });
+    elb.on(DescribeTargetGroupsCommand, { Names: [targetGroupNameFor(RESOURCE, 8501)] }).resolves({ TargetGroups: [{ TargetGroupArn: tgArn(RESOURCE, 8501), HealthCheckPort: '61000' }] });
+    elb.on(DescribeRulesCommand).resolves({ Rules: [rule(1, 'api-ada.apps.example.com', RESOURCE), rule(2, 'api-ada-public.apps.example.com', RESOURCE, 8501)] });
+    elb.on(ModifyTargetGroupCommand).resolves({});
+    elb.on(ModifyRuleCommand).resolves({});
+
+    // Act
+    await routes.ensure(plan);
+
+    // Assess
+    expect(elb.commandCalls(ModifyTargetGroupCommand).map((c) => c.args[0].input)).toEqual([{ TargetGroupArn: tgArn(RESOURCE, 8000), HealthCheckPort: '61000' }]);
   });
 
   it('refuses a subdomain another resource serves', async () => {

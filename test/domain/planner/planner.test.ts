@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { planRun } from '../../../shared/domain/planner/run-plan.ts';
 import { runTasks } from '../../../shared/domain/planner/run-tasks.ts';
 import { parseRecipe } from '../../../shared/domain/recipe/recipe.ts';
-import { planService } from '../../../shared/domain/planner/service-plan.ts';
+import { IDE_BIND_ADDRESS, planService } from '../../../shared/domain/planner/service-plan.ts';
 import type { LiveResource } from '../../../shared/domain/resource/resource-decider.ts';
 
 const spec = (extra: Record<string, unknown> = {}) =>
@@ -104,5 +104,26 @@ describe('the Dask scheduler address known before launch (AWS)', () => {
     // Assess
     expect(withCluster.task.environment.DASK_SCHEDULER_ADDRESS).toBe('tcp://d1.dask.cassini.internal:8786');
     expect(without.task.environment.DASK_SCHEDULER_ADDRESS).toBeUndefined();
+  });
+});
+
+describe('planService: IDEs', () => {
+  const workspace = (ide: string) =>
+    ({
+      id: 'w1', type: 'workspace', owner: 'ann', name: 'lab', status: 'running', service: { revision: 1, pods: [] },
+      spec: parseRecipe({ type: 'workspace', spec: { name: 'lab', ide } }, { caller: 'ann' }).spec,
+    }) as unknown as LiveResource;
+
+  it.each([
+    ['jupyter', '--ip=127.0.0.1'],
+    ['rstudio', '--www-address=127.0.0.1'],
+  ])('binds %s to the loopback interface only, where nothing but the edge in front of it can connect', (ide, bind) => {
+    // Act
+    const { command } = planService(workspace(ide), { platformEnvironment: {} }).task;
+
+    // Assess
+    expect(IDE_BIND_ADDRESS).toBe('127.0.0.1');
+    expect(command).toContain(bind);
+    expect(command).not.toMatch(/0\.0\.0\.0|--ip=\*|--ip=::|--www-address=(?!127\.0\.0\.1)/);
   });
 });

@@ -152,6 +152,21 @@ describe('api.ts', () => {
       template.hasResourceProperties('AWS::Cognito::UserPoolGroup', { GroupName: 'admins', UserPoolId: ref(stack.identity.userPool) });
     });
 
+    it('offers no OAuth flow on the API client: no implicit grant, no callback URL (least of all the CDK placeholder https://example.com)', () => {
+      // "Configuring a user pool app client" (Amazon Cognito Developer Guide): the implicit grant
+      // returns tokens in the redirect URL; with AllowedOAuthFlowsUserPoolClient false the client
+      // cannot use the hosted UI's OAuth endpoints at all.
+      const apiClient = Object.values(template.findResources('AWS::Cognito::UserPoolClient')).find((c) => c.Properties.GenerateSecret === false);
+      expect(apiClient, 'the API app client').toBeDefined();
+      expect(apiClient!.Properties.AllowedOAuthFlowsUserPoolClient).toBe(false);
+      expect(apiClient!.Properties.AllowedOAuthFlows).toBeUndefined();
+      expect(apiClient!.Properties.CallbackURLs).toBeUndefined();
+      for (const client of Object.values(template.findResources('AWS::Cognito::UserPoolClient'))) {
+        expect(client.Properties.AllowedOAuthFlows ?? []).not.toContain('implicit');
+        expect(client.Properties.CallbackURLs ?? []).not.toContain('https://example.com');
+      }
+    });
+
     it('creates the first admin from the given e-mail, in the admins group', () => {
       template.hasResourceProperties('AWS::Cognito::UserPoolUser', {
         Username: 'admin',

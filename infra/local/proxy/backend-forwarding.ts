@@ -1,0 +1,122 @@
+/**
+ * Passing an admitted request on to its backend, and the answer back, streamed both ways: plain
+ * requests through a backend request, WebSocket (and other) upgrades as a byte-for-byte tunnel.
+ * The local proxy and the AWS edge sidecar (infra/aws/edge) both forward through here; each
+ * decides beforehand who passes and with which headers.
+ */
+import { request as httpRequest, type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import { pipeline, type Duplex } from 'node:stream';
+import { clientResponseHeaders, requestHead } from './forwarded-headers.ts';
+import { BACKEND_TIMEOUT, BACKEND_UNREACHABLE, writeReply, writeReplyOnSocket } from './proxy-replies.ts';
+
+export interface BackendTarget {
+  host: string;
+  port: number;
+  /** The request target (origin form) the backend gets. */
+  path: string;
+  headers: OutgoingHttpHeaders;
+}
+
+export interface ForwardingOptions {
+  /** How long a backend may stay silent before its response starts: then the caller gets 504. */
+  responseTimeoutMs: number;
+  /** How long connecting a tunnel to its backend may take. */
+  connectTimeoutMs: number;
+  /** Backend requests and sockets under way, so their owner can cut them all. */
+  open: Set<ClientRequest | Duplex>;
+  /** Called when the backend's answer cannot be passed on. */
+  onBadHead?: (error: unknown) => void;
+}
+
+/** TCP keep-alive on tunnels, so a peer that vanished without closing is noticed and the tunnel freed. */
+const KEEP_ALIVE_MS = 60_000;
+/**
+ * After one side of a tunnel ends, how long the other has to close too. WebSockets end with a
+ * close frame, not a half-closed connection, so a tunnel left half-open past this is cut: it
+ * would otherwise count as an open connection, and keep its workspace from going idle, forever.
+ */
+const HALF_CLOSE_GRACE_MS = 10_000;
+
+class BackendTimeout extends Error {}
+
+/** Forwards `req` to `target` and streams the answer to `res`; `done` runs once when the exchange is over. */
+export function forwardRequest(req: IncomingMessage, res: ServerResponse, target: BackendTarget, options: ForwardingOptions, done: () => void): void {
+  const { open } = options;
+  // Without keep-alive to the backend: a pooled connection the backend closes just as it is
+  // reused would fail a request for nothing, and loopback connections are cheap.
+  const backend = httpRequest({ host: target.host, port: target.port, method: req.method, path: target.path, headers: target.headers, agent: false, timeout: options.responseTimeoutMs });
+  open.add(backend);
+  res.once('close', () => {
+    // The caller went away, or the answer is complete: either way the backend request is done.
+    if (!res.writableFinished) backend.destroy();
+    open.delete(backend);
+    done();
+  });
+  backend.once('timeout', () => backend.destroy(new BackendTimeout()));
+  backend.on('error', (error) => {
+    if (res.headersSent) res.destroy();
+    else writeReply(res, error instanceof BackendTimeout ? BACKEND_TIMEOUT : BACKEND_UNREACHABLE);
+  });
+  backend.once('response', (answer) => {
+    backend.setTimeout(0);
+    try {
+      // The status code is kept; the reason phrase is Node's own, as the backend's may hold bytes Node refuses to write.
+      res.writeHead(answer.statusCode ?? 502, clientResponseHeaders(answer.headers));
+    } catch (error) {
+      options.onBadHead?.(error);
+      answer.destroy();
+      writeReply(res, BACKEND_UNREACHABLE);
+      return;
+    }
+    pipeline(answer, res, () => undefined);
+  });
+  req.once('error', () => backend.destroy());
+  req.pipe(backend);
+}
+
+/** Tunnels an upgrade request to `target`: the backend's own answer (101, or a refusal) reaches the caller unchanged. */
+export function tunnelUpgrade(req: IncomingMessage, client: Socket, head: Buffer, target: BackendTarget, options: ForwardingOptions, done: () => void): void {
+  const { open } = options;
+  const backend = connect({ host: target.host, port: target.port });
+  open.add(backend);
+  open.add(client);
+  let connected = false;
+  backend.setTimeout(options.connectTimeoutMs, () => backend.destroy(new BackendTimeout()));
+  backend.once('connect', () => {
+    connected = true;
+    backend.setTimeout(0);
+    for (const socket of [backend, client]) {
+      socket.setNoDelay(true);
+      socket.setKeepAlive(true, KEEP_ALIVE_MS);
+    }
+    backend.write(requestHead(req.method ?? 'GET', target.path, target.headers));
+    if (head.length > 0) backend.write(head);
+    backend.pipe(client);
+    client.pipe(backend);
+  });
+  backend.on('error', (error) => {
+    if (connected) client.destroy();
+    else writeReplyOnSocket(client, error instanceof BackendTimeout ? BACKEND_TIMEOUT : BACKEND_UNREACHABLE);
+  });
+  client.on('error', () => backend.destroy());
+  for (const side of [backend, client]) {
+    side.once('end', () => {
+      setTimeout(() => {
+        backend.destroy();
+        client.destroy();
+      }, HALF_CLOSE_GRACE_MS).unref();
+    });
+  }
+  // When one side has closed, the other is ended once what it still has to write is written.
+  backend.once('close', () => {
+    open.delete(backend);
+    if (connected) client.destroySoon();
+  });
+  client.once('close', () => {
+    open.delete(client);
+    if (connected) backend.destroySoon();
+    else backend.destroy();
+    done();
+  });
+}
