@@ -28,6 +28,54 @@ describe('isolation on AWS', () => {
   const resources = Object.entries(json.Resources);
   const ofType = (type: string) => resources.filter(([, r]) => r.Type === type).map(([id, r]) => ({ id, props: (r.Properties ?? {}) as Props }));
 
+  describe('file system', () => {
+    const [fileSystem] = ofType('AWS::EFS::FileSystem');
+    const statements = (fileSystem!.props.FileSystemPolicy as { Statement: Props[] }).Statement;
+    const clientActions = ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite', 'elasticfilesystem:ClientRootAccess'];
+    const actionsOf = (st: Props) => [st.Action].flat() as string[];
+    const everyone = (st: Props) => JSON.stringify(st.Principal) === JSON.stringify({ AWS: '*' }) || st.Principal === '*';
+
+    it('denies every client that does not come through an access point, whatever its own policy allows', () => {
+      // "Using IAM to control access to file systems" (EFS User Guide): an allow in either the
+      // identity policy or the file system policy is enough, so only a Deny here holds against a
+      // role that allows itself more. elasticfilesystem:AccessPointArn is "the ARN of the EFS
+      // access point to which the client is connecting": absent (Null) when it mounts the root.
+      const deny = statements.find((st) => st.Effect === 'Deny' && st.Condition?.Null?.['elasticfilesystem:AccessPointArn'] === 'true');
+      expect(deny).toBeDefined();
+      expect(everyone(deny!)).toBe(true);
+      expect(actionsOf(deny!)).toEqual(expect.arrayContaining(clientActions));
+      const viaMountTarget = statements.find((st) => st.Effect === 'Deny' && st.Condition?.Bool?.['elasticfilesystem:AccessedViaMountTarget'] === 'false');
+      expect(viaMountTarget && actionsOf(viaMountTarget)).toEqual(expect.arrayContaining(clientActions));
+    });
+
+    it('allows no principal, nor anonymous clients, anything without an access-point condition', () => {
+      // The default file system policy "grants full access to any anonymous client"; once a
+      // policy is set, a client gets only what it allows. Principal AWS:* covers anonymous
+      // clients too, so no Allow to it may go without elasticfilesystem:AccessPointArn.
+      const allows = statements.filter((st) => st.Effect === 'Allow');
+      for (const st of allows) {
+        const condition = JSON.stringify(st.Condition ?? {});
+        expect(condition, JSON.stringify(st)).toContain('elasticfilesystem:AccessPointArn');
+        if (everyone(st)) expect(condition, JSON.stringify(st)).toContain('aws:PrincipalArn');
+      }
+    });
+
+    it('never lets a client act as root on the file system', () => {
+      // ClientRootAccess is "the ability to use the root user when accessing the file system";
+      // access points set every client's POSIX user (efs-home-volumes.ts, efs-shared-folders.ts).
+      expect(statements.filter((st) => st.Effect === 'Allow' && actionsOf(st).some((a) => a === 'elasticfilesystem:ClientRootAccess' || a === 'elasticfilesystem:*' || a === '*'))).toEqual([]);
+      expect(statements.some((st) => st.Effect === 'Deny' && everyone(st) && actionsOf(st).includes('elasticfilesystem:ClientRootAccess') && st.Condition === undefined)).toBe(true);
+    });
+
+    it('gives task roles the client actions only with an access-point condition', () => {
+      // "Using access points in IAM policies" (EFS User Guide): elasticfilesystem:AccessPointArn
+      // limits an identity to the access points it names.
+      const grants = ofType('AWS::IAM::Policy').flatMap(({ props }) => (props.PolicyDocument.Statement as Props[]).filter((st) => actionsOf(st).some((a) => a.startsWith('elasticfilesystem:Client'))));
+      expect(grants.length).toBeGreaterThan(0);
+      for (const st of grants) expect(Object.values(st.Condition ?? {}).some((c) => (c as Props)['elasticfilesystem:AccessPointArn'] !== undefined), JSON.stringify(st)).toBe(true);
+    });
+  });
+
   describe('instance metadata', () => {
     const templates = ofType('AWS::EC2::LaunchTemplate');
 
