@@ -13,8 +13,10 @@
  * it EC2 refuses (`DependencyViolation`) and the reconciler's next stop tries again
  * (`clusterIds` lists every group left).
  */
-import { Ec2ApiError, xmlField, type Ec2QueryClient } from './ec2-query-client.ts';
+import { fromEnv } from '@aws-sdk/credential-provider-env';
+import { Ec2ApiError, Ec2QueryClient, xmlField } from './ec2-query-client.ts';
 import { isNamed } from './sdk-errors.ts';
+import { requiredEnv } from '../required-env.ts';
 
 /** The tag naming the resource whose cluster a group bounds; IAM lets the platform touch only groups with it. */
 export const DASK_CLUSTER_TAG = 'cassini:dask-cluster';
@@ -133,4 +135,14 @@ export class DaskClusterSecurityGroups {
     });
     return xmlField(xml, 'groupId');
   }
+}
+
+/**
+ * The clusters' groups in the VPC the stack gives the launching functions (`TASK_VPC_ID`, with
+ * `AWS_REGION` and the function's credentials, as Lambda sets them); undefined without a VPC id.
+ */
+export function daskClusterGroupsFromEnv(env: NodeJS.ProcessEnv): DaskClusterSecurityGroups | undefined {
+  if (!env.TASK_VPC_ID) return undefined;
+  const ec2 = new Ec2QueryClient({ region: requiredEnv(env, 'AWS_REGION'), credentials: fromEnv() });
+  return new DaskClusterSecurityGroups({ ec2, vpcId: env.TASK_VPC_ID });
 }
