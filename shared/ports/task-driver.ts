@@ -28,6 +28,11 @@ export interface TaskSpec {
   homeVolume?: string;
   /** What the task carries besides its command: secrets, repositories, folders, files, packages, role, token. */
   attachments?: TaskAttachments;
+  /**
+   * The resource whose Dask cluster the task may reach (its own resource's, set by the planner,
+   * never from the spec's environment): on AWS the task joins that cluster's security group.
+   */
+  daskCluster?: string;
 }
 
 /** A catalog object by owner and name (secrets, shared folders). */

@@ -22,6 +22,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { PLATFORM_SECRET_PREFIX, WORKLOAD_ROLE_PATH, type ExistingVpc } from '../config.ts';
 import { acknowledgeGrantedWildcard, acknowledgeWildcardResource } from '../nag.ts';
+import { blockTaskMetadataAccess, lockedDownMetadataOptions } from './task-metadata-lockdown.ts';
 
 /** The port every task serves HTTP on (`$PORT` on AWS, see API.md). */
 export const TASK_PORT = 8000;
@@ -195,14 +196,15 @@ export class Compute extends Construct {
         reason: 'ecs:Submit* (SubmitContainerStateChange, SubmitTaskStateChange, ...) is how the ECS agent reports task state; CDK writes it scoped to this cluster.',
       },
     );
+    const userData = ec2.UserData.forLinux();
+    // Tasks never see the instance role: no route to the metadata service, IMDSv2 only, one hop.
+    blockTaskMetadataAccess(userData);
     const launchTemplate = new ec2.LaunchTemplate(this, 'GpuLaunchTemplate', {
       machineImage: ecs.EcsOptimizedImage.amazonLinux2(ecs.AmiHardwareType.GPU),
-      userData: ec2.UserData.forLinux(),
+      userData,
       role,
       securityGroup,
-      requireImdsv2: true,
-      // One hop: containers cannot reach the instance metadata (and the instance role).
-      httpPutResponseHopLimit: 1,
+      ...lockedDownMetadataOptions(),
       detailedMonitoring: true,
       blockDevices: [
         {

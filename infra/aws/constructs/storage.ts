@@ -66,18 +66,22 @@ export class Storage extends Construct {
       lifecyclePolicy: efs.LifecyclePolicy.AFTER_30_DAYS,
       outOfInfrequentAccessPolicy: efs.OutOfInfrequentAccessPolicy.AFTER_1_ACCESS,
       enableAutomaticBackups: true,
-      allowAnonymousAccess: false,
+      // Not what the name says: `false` makes CDK add a statement allowing every principal
+      // (`AWS:*`) to write as root over any mount target. The policy below is the whole policy;
+      // it allows no anonymous client (nor any principal) ClientMount without an access point.
+      allowAnonymousAccess: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    this.fileSystem.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'DenyUnencryptedTransport',
-        effect: iam.Effect.DENY,
-        principals: [new iam.AnyPrincipal()],
-        actions: ['*'],
-        conditions: { Bool: { 'aws:SecureTransport': 'false' } },
-      }),
-    );
+    // Whatever a role's own policy says: no mount of the file system's root (where every home
+    // and shared folder is), only through an access point, whose POSIX user and root directory
+    // EFS enforces; over a mount target only; and never as root.
+    const clientActions = ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite', 'elasticfilesystem:ClientRootAccess'];
+    const denyEveryone = (sid: string, actions: string[], conditions?: Record<string, Record<string, string>>) =>
+      this.fileSystem.addToResourcePolicy(new iam.PolicyStatement({ sid, effect: iam.Effect.DENY, principals: [new iam.AnyPrincipal()], actions, resources: ['*'], ...(conditions ? { conditions } : {}) }));
+    denyEveryone('DenyAccessNotThroughAnAccessPoint', clientActions, { Null: { 'elasticfilesystem:AccessPointArn': 'true' } });
+    denyEveryone('DenyAccessNotThroughAMountTarget', clientActions, { Bool: { 'elasticfilesystem:AccessedViaMountTarget': 'false' } });
+    denyEveryone('DenyRootAccess', ['elasticfilesystem:ClientRootAccess']);
+    denyEveryone('DenyUnencryptedTransport', ['*'], { Bool: { 'aws:SecureTransport': 'false' } });
     this.tasksBucket = new s3.Bucket(this, 'TasksBucket', {
       encryption: s3.BucketEncryption.S3_MANAGED,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,

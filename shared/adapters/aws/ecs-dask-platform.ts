@@ -4,7 +4,7 @@
  * Besides what ecs-platform.ts reads (cluster, subnets, task security group, roles, log group):
  *
  * - `DASK_NAMESPACE_ID`, `DASK_NAMESPACE_NAME`: the Cloud Map private DNS namespace schedulers are named in
- * - `DASK_SECURITY_GROUP`: the group that admits 8786/8787 from the platform's tasks only
+ * - `TASK_VPC_ID`: the VPC each cluster's own security group is made in (dask-cluster-security-groups.ts)
  *
  * The clusters' tasks get their resource's attachments as job tasks do: `FILE_SYSTEM_ID` for
  * shared folders (without it a cluster with folders cannot start), `SECRET_PREFIX` for secrets.
@@ -13,6 +13,7 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import { ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
 import { EcsDaskRuntime } from './ecs-dask-runtime.ts';
 import { attachmentResolversFromEnv, taskDefinitionsFromEnv, taskSubnetsFromEnv } from './ecs-platform.ts';
+import { daskClusterGroupsFromEnv } from './dask-cluster-security-groups.ts';
 import { requiredEnv } from '../required-env.ts';
 
 export interface DaskRuntimeFromEnvOptions {
@@ -22,13 +23,16 @@ export interface DaskRuntimeFromEnvOptions {
 
 export function ecsDaskRuntimeFromEnv(env: NodeJS.ProcessEnv = process.env, options: DaskRuntimeFromEnvOptions = {}): EcsDaskRuntime {
   const ecs = new ECSClient({});
+  const clusterGroups = daskClusterGroupsFromEnv(env);
+  if (!clusterGroups) throw new Error('TASK_VPC_ID must be set');
   return new EcsDaskRuntime({
     ecs,
     discovery: new ServiceDiscoveryClient({}),
     cluster: requiredEnv(env, 'ECS_CLUSTER'),
     subnets: taskSubnetsFromEnv(env),
-    // The task group lets the cluster's tasks reach each other; the Dask group admits the resource's tasks.
-    securityGroups: [requiredEnv(env, 'TASK_SECURITY_GROUP'), requiredEnv(env, 'DASK_SECURITY_GROUP')],
+    // The task group reaches the file system and lets the load balancer in; the cluster's own group admits its members only.
+    securityGroups: [requiredEnv(env, 'TASK_SECURITY_GROUP')],
+    clusterGroups,
     namespaceId: requiredEnv(env, 'DASK_NAMESPACE_ID'),
     namespaceName: requiredEnv(env, 'DASK_NAMESPACE_NAME'),
     definitions: taskDefinitionsFromEnv(ecs, env),

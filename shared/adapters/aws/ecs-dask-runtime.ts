@@ -5,9 +5,10 @@
  *   (one Cloud Map service per resource, an A record), so its address is
  *   `tcp://<resource id>.<namespace>:8786` whatever task runs it; a replaced scheduler takes
  *   over the name, and the resource's tasks keep the address they were given.
- * - Closed to the world. Tasks run in private subnets with no public IP, in the platform's task
- *   security group and the Dask group, which admits 8786/8787 only from the platform's tasks
- *   (infra/aws/constructs/dask-network.ts): never 0.0.0.0/0.
+ * - Closed to everyone else. Tasks run in private subnets with no public IP, in the platform's
+ *   task security group and the cluster's own group (dask-cluster-security-groups.ts), which
+ *   admits only its members: the scheduler, the workers and the tasks of the owning resource.
+ *   No other user's task, and no other cluster, can connect.
  * - Lost workers replaced. `ensure` compares what runs with the plan (`reconcileDaskCluster`)
  *   and repairs it: a worker reclaimed from FARGATE_SPOT or crashed is started again. The
  *   reconciler calls it every minute for every resource whose cluster should run.
@@ -43,6 +44,7 @@ import { containerOverrides } from './container-overrides.ts';
 import { EcsDaskInspector } from './ecs-dask-inspector.ts';
 import { daskGroupOf, daskStartedBy } from './dask-task-names.ts';
 import { isNamed } from './sdk-errors.ts';
+import type { DaskClusterSecurityGroups } from './dask-cluster-security-groups.ts';
 
 
 /** RunTask starts at most this many tasks per call. */
@@ -57,8 +59,10 @@ export interface EcsDaskRuntimeOptions {
   cluster: string;
   /** Private subnets. */
   subnets: string[];
-  /** The platform's task security group and the Dask security group. */
+  /** The platform's task security group; each cluster's tasks also join the cluster's own group. */
   securityGroups: string[];
+  /** One security group per cluster, admitting only itself (dask-cluster-security-groups.ts). */
+  clusterGroups: Pick<DaskClusterSecurityGroups, 'ensure' | 'remove' | 'clusterIds'>;
   /** The Cloud Map private DNS namespace, by id and by name (e.g. `dask.cassini.internal`). */
   namespaceId: string;
   namespaceName: string;
@@ -116,6 +120,7 @@ export class EcsDaskRuntime implements DaskRuntime {
   async clusterIds(): Promise<Set<string>> {
     const ids = await this.#inspector.resourcesWithTasks();
     for (const service of await this.#services()) if (service.Name) ids.add(service.Name);
+    for (const id of await this.#options.clusterGroups.clusterIds()) ids.add(id);
     return ids;
   }
 
@@ -174,7 +179,7 @@ export class EcsDaskRuntime implements DaskRuntime {
         startedBy: daskStartedBy(resourceId),
         group: daskGroupOf(resourceId, 'worker'),
         capacityProviderStrategy: [{ capacityProvider: model.capacityProviderName, weight: 1 }],
-        networkConfiguration: this.#network(),
+        networkConfiguration: await this.#network(resourceId),
         ...(model.overrides ? { overrides: model.overrides } : {}),
         ...(model.tags?.length ? { tags: model.tags } : {}),
       },
@@ -186,7 +191,12 @@ export class EcsDaskRuntime implements DaskRuntime {
     for (const { view } of await this.#tasks(resourceId)) await this.#stopTask(view.id, reason);
     const serviceId = await this.#existingServiceId(resourceId);
     this.#serviceIds.delete(resourceId);
-    if (serviceId === null) return;
+    if (serviceId !== null) await this.#deleteService(serviceId);
+    // Refused while a stopping task (or the owner's) still holds it: the reconciler's next stop deletes it.
+    await this.#options.clusterGroups.remove(resourceId);
+  }
+
+  async #deleteService(serviceId: string): Promise<void> {
     try {
       for (const instance of await this.#instances(serviceId)) await this.#deregister(serviceId, instance.id);
       await this.#options.discovery.send(new DeleteServiceCommand({ Id: serviceId }));
@@ -206,8 +216,9 @@ export class EcsDaskRuntime implements DaskRuntime {
     return tasks.some((t) => t.view.role === 'scheduler') ? this.addressOf(resourceId) : null;
   }
 
-  #network(): RunTaskCommandInput['networkConfiguration'] {
-    return { awsvpcConfiguration: { subnets: this.#options.subnets, securityGroups: this.#options.securityGroups, assignPublicIp: 'DISABLED' } };
+  async #network(resourceId: string): Promise<RunTaskCommandInput['networkConfiguration']> {
+    const securityGroups = [...this.#options.securityGroups, await this.#options.clusterGroups.ensure(resourceId)];
+    return { awsvpcConfiguration: { subnets: this.#options.subnets, securityGroups, assignPublicIp: 'DISABLED' } };
   }
 
   /** The plan's attachments with their access points and secret ARNs. */
@@ -239,7 +250,7 @@ export class EcsDaskRuntime implements DaskRuntime {
         startedBy: daskStartedBy(plan.resourceId),
         group: spec.group,
         capacityProviderStrategy: this.#capacity(size, role === 'worker' && plan.worker.spot),
-        networkConfiguration: this.#network(),
+        networkConfiguration: await this.#network(plan.resourceId),
         overrides: containerOverrides(spec),
         tags: Object.entries(spec.labels).map(([key, value]) => ({ key, value })),
       },

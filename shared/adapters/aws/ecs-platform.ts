@@ -10,6 +10,8 @@
  * - `GIT_IMAGE` (optional): the image of the init container that clones repositories
  * - `FILE_SYSTEM_ID` (optional): the EFS file system of shared folders; without it a task with
  *   shared folders fails to start with the reason
+ * - `TASK_VPC_ID` (optional): the VPC of Dask clusters' own security groups, which tasks of a
+ *   resource with a cluster join; without it such a task cannot start
  * - `DASK_NAMESPACE_NAME` (optional): the Cloud Map namespace of Dask schedulers; a job with a
  *   `dask_cluster` gets `DASK_SCHEDULER_ADDRESS=tcp://<job id>.<namespace>:8786`
  * - `SECRET_PREFIX` (optional, default `cassini/`): the platform prefix, to resolve secrets' full ARNs
@@ -26,6 +28,7 @@ import { DEFAULT_GIT_IMAGE, type AttachmentSettings } from './ecs-attachments.ts
 import { ECS_TASK_NETWORK, EcsRunTaskControl } from './ecs-run-task-control.ts';
 import { cloudMapSchedulerAddress } from './dask-task-names.ts';
 import { EfsSharedFolders } from './efs-shared-folders.ts';
+import { daskClusterGroupsFromEnv, type DaskClusterSecurityGroups } from './dask-cluster-security-groups.ts';
 import { EcsTaskDefinitions } from './ecs-task-definitions.ts';
 import { EcsTaskLauncher, type EcsTaskLauncherOptions } from './ecs-task-launcher.ts';
 import { SecretArns } from './secret-arns.ts';
@@ -67,6 +70,12 @@ export function taskDefinitionsFromEnv(client: ECSClient, env: NodeJS.ProcessEnv
   });
 }
 
+/** Dask clusters' security groups, for the launchers' options, when the stack gives a VPC id. */
+export function daskClusterGroupsOption(env: NodeJS.ProcessEnv): { daskClusterGroups?: DaskClusterSecurityGroups } {
+  const daskClusterGroups = daskClusterGroupsFromEnv(env);
+  return daskClusterGroups ? { daskClusterGroups } : {};
+}
+
 /** The private subnets the platform's tasks run in (`TASK_SUBNETS`, comma-separated). */
 export function taskSubnetsFromEnv(env: NodeJS.ProcessEnv): string[] {
   return requiredEnv(env, 'TASK_SUBNETS').split(',').filter(Boolean);
@@ -98,6 +107,7 @@ export function ecsPlatformFromEnv(jobs: Pick<JobRunService, 'report'>, clock: C
     cluster,
     subnets: taskSubnetsFromEnv(env),
     securityGroups: [requiredEnv(env, 'TASK_SECURITY_GROUP')],
+    ...daskClusterGroupsOption(env),
     definitions: taskDefinitionsFromEnv(client, env),
     gpuCapacityProvider: requiredEnv(env, 'GPU_CAPACITY_PROVIDER'),
     ...attachmentResolversFromEnv(env),

@@ -25,7 +25,7 @@ import { CognitoCallbackUrls, userPoolIdOf } from './cognito-callback-urls.ts';
 import { EcsServiceRuntime, UnrunnablePlanError, type EcsServiceRuntimeOptions, type ServiceRoutes, type SignInCallbacks } from './ecs-service-runtime.ts';
 import { EfsHomeVolumes } from './efs-home-volumes.ts';
 import { EfsSharedFolders } from './efs-shared-folders.ts';
-import { secretArnsFromEnv, taskDefinitionsFromEnv, taskSubnetsFromEnv } from './ecs-platform.ts';
+import { daskClusterGroupsOption, secretArnsFromEnv, taskDefinitionsFromEnv, taskSubnetsFromEnv } from './ecs-platform.ts';
 import { TaskTokenSecrets } from './task-token-secrets.ts';
 import { requiredEnv } from '../required-env.ts';
 
@@ -90,6 +90,7 @@ export function ecsServiceRuntimeFromEnv(reports: Pick<ServiceReports, 'failed' 
     cluster: requiredEnv(env, 'ECS_CLUSTER'),
     subnets: taskSubnetsFromEnv(env),
     securityGroups: [requiredEnv(env, 'TASK_SECURITY_GROUP')],
+    ...daskClusterGroupsOption(env),
     gpuCapacityProvider: requiredEnv(env, 'GPU_CAPACITY_PROVIDER'),
     definitions: taskDefinitionsFromEnv(client, env),
     ...ingressFromEnv(env),

@@ -45,6 +45,7 @@ import type { Clock } from '../../ports/platform-clock.ts';
 import type { ServicePlan, ServiceReports, ServiceRuntime } from '../../ports/service-runtime.ts';
 import type { TaskSpec } from '../../ports/task-driver.ts';
 import { RouteLimitError, type AlbRoutes, type RoutedPort } from './alb-routes.ts';
+import type { DaskClusterSecurityGroups } from './dask-cluster-security-groups.ts';
 import { CallbackUrlLimitError, signInCallbackUrl, type CognitoCallbackUrls } from './cognito-callback-urls.ts';
 import { containerEnvironment, containerScript, SERVICE_PORT } from './container-overrides.ts';
 import { resolveAttachments, type AttachmentResolvers } from './ecs-attachments.ts';
@@ -84,6 +85,8 @@ export interface EcsServiceRuntimeOptions {
   /** Private subnets: replicas get no public address; the load balancer reaches them in the VPC. */
   subnets: string[];
   securityGroups: string[];
+  /** Dask clusters' security groups (dask-cluster-security-groups.ts): replicas of a resource with a cluster join its group. */
+  daskClusterGroups?: Pick<DaskClusterSecurityGroups, 'ensure'>;
   /** The cluster's capacity provider for EC2 GPU instances. */
   gpuCapacityProvider: string;
   definitions: EcsTaskDefinitions;
@@ -164,6 +167,10 @@ export function newestRevisionOf(service: Service | undefined): number | undefin
   return revisions.length > 0 ? Math.max(...revisions) : undefined;
 }
 
+function sameGroups(service: Service, securityGroups: string[]): boolean {
+  return [...(service.networkConfiguration?.awsvpcConfiguration?.securityGroups ?? [])].sort().join(',') === [...securityGroups].sort().join(',');
+}
+
 function sameCapacity(a: CapacityProviderStrategyItem[] | undefined, b: CapacityProviderStrategyItem[]): boolean {
   return (a ?? []).map((c) => c.capacityProvider).join(',') === b.map((c) => c.capacityProvider).join(',');
 }
@@ -235,13 +242,14 @@ export class EcsServiceRuntime implements ServiceRuntime {
     await this.withdrawSignIn(plan.resourceId, signIn);
     const routed = await routes.ensure(plan);
     if (signIn.length > 0) await callbacks.add(signIn.map(signInCallbackUrl));
+    const securityGroups = await this.securityGroupsOf(plan);
     const service = await this.describe(plan.resourceId);
     if (service?.status === 'DRAINING') throw new Error(`the ECS service of ${plan.resourceId} is being deleted; try again once it is gone`);
     if (service?.status !== 'ACTIVE') {
-      await this.options.client.send(new CreateServiceCommand(this.createInput(plan, size, taskDefinition, routed)));
+      await this.options.client.send(new CreateServiceCommand(this.createInput(plan, size, taskDefinition, routed, securityGroups)));
       return;
     }
-    const update = this.updateInput(plan, size, taskDefinition, routed, service);
+    const update = this.updateInput(plan, size, taskDefinition, routed, service, securityGroups);
     if (!update) return;
     // Replicas take the service's tags when they start, so the revision tag changes first.
     if (service.serviceArn) await this.options.client.send(new TagResourceCommand({ resourceArn: service.serviceArn, tags: serviceTags(plan).filter((t) => t.key === 'cassini:revision') }));
@@ -249,8 +257,8 @@ export class EcsServiceRuntime implements ServiceRuntime {
   }
 
   /** CreateService, the same request on every attempt of a revision, as the clientToken requires. */
-  createInput(plan: ServicePlan, size: Size, taskDefinition: string, routed: RoutedPort[]): CreateServiceCommandInput {
-    const { cluster, subnets, securityGroups, gpuCapacityProvider } = this.options;
+  createInput(plan: ServicePlan, size: Size, taskDefinition: string, routed: RoutedPort[], securityGroups = this.options.securityGroups): CreateServiceCommandInput {
+    const { cluster, subnets, gpuCapacityProvider } = this.options;
     return {
       cluster,
       serviceName: serviceNameFor(plan.resourceId),
@@ -272,12 +280,22 @@ export class EcsServiceRuntime implements ServiceRuntime {
   }
 
   /** UpdateService to the plan, or undefined when the service already is what the plan asks. */
-  updateInput(plan: ServicePlan, size: Size, taskDefinition: string, routed: RoutedPort[], service: Service): UpdateServiceCommandInput | undefined {
+  /** The platform's task group, plus the group of the resource's Dask cluster when it has one. */
+  private async securityGroupsOf(plan: ServicePlan): Promise<string[]> {
+    const { securityGroups, daskClusterGroups } = this.options;
+    const cluster = plan.task.daskCluster;
+    if (!cluster) return securityGroups;
+    if (!daskClusterGroups) throw new UnrunnablePlanError(`${plan.resourceId} has a Dask cluster, and this platform has no Dask cluster security groups (TASK_VPC_ID)`);
+    return [...securityGroups, await daskClusterGroups.ensure(cluster)];
+  }
+
+  updateInput(plan: ServicePlan, size: Size, taskDefinition: string, routed: RoutedPort[], service: Service, securityGroups = this.options.securityGroups): UpdateServiceCommandInput | undefined {
     const capacity = capacityFor(size, plan.spot, this.options.gpuCapacityProvider);
     const loadBalancers = loadBalancersFor(routed, plan, this.options.edge !== undefined);
     const sameDefinition = service.taskDefinition === taskDefinition;
     // What only new replicas pick up: with the same definition, they must be replaced to get it.
-    const replicasDiffer = service.enableExecuteCommand !== plan.shellAccess || !sameCapacity(service.capacityProviderStrategy, capacity);
+    const groupsDiffer = !sameGroups(service, securityGroups);
+    const replicasDiffer = service.enableExecuteCommand !== plan.shellAccess || !sameCapacity(service.capacityProviderStrategy, capacity) || groupsDiffer;
     if (sameDefinition && !replicasDiffer && service.desiredCount === plan.replicas && sameLoadBalancers(service.loadBalancers, loadBalancers)) return undefined;
     return {
       cluster: this.options.cluster,
@@ -290,6 +308,8 @@ export class EcsServiceRuntime implements ServiceRuntime {
       ...(routed.length > 0 ? { healthCheckGracePeriodSeconds: plan.healthGraceSeconds } : {}),
       enableExecuteCommand: plan.shellAccess,
       loadBalancers,
+      // A Dask cluster added to or dropped from the resource: its replicas join or leave the cluster's group.
+      ...(groupsDiffer ? { networkConfiguration: { awsvpcConfiguration: { subnets: this.options.subnets, securityGroups, assignPublicIp: 'DISABLED' as const } } } : {}),
       forceNewDeployment: sameDefinition && replicasDiffer,
     };
   }

@@ -30,6 +30,7 @@ import type { LaunchedTask, TaskAttachments, TaskSpec } from '../../ports/task-d
 import { containerOverrides, SERVICE_PORT, type TokenFileRef } from './container-overrides.ts';
 import { resolveAttachments, type AttachmentResolvers } from './ecs-attachments.ts';
 import type { SecretArns } from './secret-arns.ts';
+import type { DaskClusterSecurityGroups } from './dask-cluster-security-groups.ts';
 import type { TaskTokenFiles } from './task-token-files.ts';
 import type { EcsTaskDefinitions } from './ecs-task-definitions.ts';
 import { LaunchQueue, RetryableLaunchError } from './launch-queue.ts';
@@ -56,6 +57,8 @@ export interface EcsTaskLauncherOptions {
   /** Private subnets: tasks get no public address and reach out through NAT or endpoints. */
   subnets: string[];
   securityGroups: string[];
+  /** Dask clusters' security groups (dask-cluster-security-groups.ts): a task whose resource has a cluster joins its group. */
+  daskClusterGroups?: Pick<DaskClusterSecurityGroups, 'ensure'>;
   definitions: EcsTaskDefinitions;
   /** The cluster's capacity provider for EC2 GPU instances. */
   gpuCapacityProvider: string;
@@ -136,7 +139,22 @@ export class EcsTaskLauncher {
       ...(attachments ? { attachments } : {}),
     });
     const owner = plan.attachments?.platformTokenFor;
-    return Promise.all(specs.map((spec) => this.launchOne(spec, taskDefinition, size, plan.spot, owner)));
+    const groups = await this.securityGroupsOf(specs);
+    return Promise.all(specs.map((spec) => this.launchOne(spec, taskDefinition, size, plan.spot, owner, groups.get(spec.daskCluster))));
+  }
+
+  /**
+   * Each spec's security groups by the Dask cluster it may reach: the platform's task group,
+   * plus that cluster's own group (made now if the cluster's runtime has not made it yet).
+   */
+  private async securityGroupsOf(specs: TaskSpec[]): Promise<Map<string | undefined, string[]>> {
+    const { securityGroups, daskClusterGroups } = this.options;
+    const groups = new Map<string | undefined, string[]>([[undefined, securityGroups]]);
+    for (const cluster of new Set(specs.flatMap((s) => (s.daskCluster ? [s.daskCluster] : [])))) {
+      if (!daskClusterGroups) throw new Error(`the task of ${cluster} reaches a Dask cluster, and this platform has no Dask cluster security groups (TASK_VPC_ID)`);
+      groups.set(cluster, [...securityGroups, await daskClusterGroups.ensure(cluster)]);
+    }
+    return groups;
   }
 
   /** Stops a task; stopping one that has stopped, or is gone, is fine. */
@@ -151,8 +169,8 @@ export class EcsTaskLauncher {
   }
 
   /** The RunTask request for one task; the same on every attempt, as the clientToken requires. */
-  private runTaskInput(spec: TaskSpec, taskDefinition: string, size: Size, spot: boolean, tokenFile?: TokenFileRef): RunTaskCommandInput {
-    const { cluster, subnets, securityGroups } = this.options;
+  private runTaskInput(spec: TaskSpec, taskDefinition: string, size: Size, spot: boolean, securityGroups: string[], tokenFile?: TokenFileRef): RunTaskCommandInput {
+    const { cluster, subnets } = this.options;
     const runId = spec.labels.run ?? spec.group;
     const gpu = size.capacity.kind === 'ec2-gpu' ? size.capacity : undefined;
     return {
@@ -182,11 +200,11 @@ export class EcsTaskLauncher {
     return [{ capacityProvider: spot ? 'FARGATE_SPOT' : 'FARGATE', weight: 1 }];
   }
 
-  private async launchOne(spec: TaskSpec, taskDefinition: string, size: Size, spot: boolean, owner: string | undefined): Promise<LaunchOutcome> {
+  private async launchOne(spec: TaskSpec, taskDefinition: string, size: Size, spot: boolean, owner: string | undefined, securityGroups = this.options.securityGroups): Promise<LaunchOutcome> {
     let tokenFile: TokenFileRef | undefined;
     try {
       tokenFile = owner === undefined ? undefined : await this.tokenFileFor(owner, spec.taskId);
-      const input = this.runTaskInput(spec, taskDefinition, size, spot, tokenFile);
+      const input = this.runTaskInput(spec, taskDefinition, size, spot, securityGroups, tokenFile);
       const launched = await this.queue.submit(() => this.attempt(spec.taskId, input));
       return { status: 'started', ...launched };
     } catch (error) {

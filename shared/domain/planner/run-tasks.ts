@@ -53,5 +53,6 @@ export function runTasks(run: RunIdentity, plan: RunPlan, network: TaskNetwork, 
     },
     labels: { owner: run.owner, resource: run.jobId, job: run.jobName, run: run.runId, rank: String(rank) },
     ...(plan.attachments ? { attachments: plan.attachments } : {}),
+    ...(plan.dask_cluster ? { daskCluster: run.jobId } : {}),
   }));
 }

@@ -97,6 +97,7 @@ export function planService(resource: LiveResource, context: ServicePlanContext)
       ...(workspace ? { homeVolume: homeVolumeOf(resource.id) } : {}),
       labels: { owner: resource.owner, resource: resource.id, [resource.type]: resource.name, revision: String(resource.service.revision) },
       attachments: planAttachments(spec, resource.owner, context.catalog),
+      ...(daskClusterOf(spec) ? { daskCluster: resource.id } : {}),
     },
     image: spec.image as string,
     instanceType: spec.instance_type as string,

@@ -23,12 +23,13 @@ import { CLUSTER, fakeDaskAws } from './support/fake-dask-aws.ts';
 
 // What "AWS" holds: tasks by ARN, Cloud Map services and their instances.
 const aws = fakeDaskAws();
-const { ecs, discovery, tasks, definitions, services } = aws;
+const { ecs, discovery, tasks, definitions, services, clusterGroups } = aws;
 const live = () => aws.live();
 const RESOURCE = 'ab'.repeat(12) + '00000001';
 const NAMESPACE = 'ns-123';
 const DEFINITION = 'arn:aws:ecs:eu-west-1:123456789012:task-definition/cassini-medium:1';
-const NETWORK = { awsvpcConfiguration: { subnets: ['subnet-a', 'subnet-b'], securityGroups: ['sg-tasks', 'sg-dask'], assignPublicIp: 'DISABLED' } };
+const NETWORK = { awsvpcConfiguration: { subnets: ['subnet-a', 'subnet-b'], securityGroups: ['sg-tasks', `sg-cluster-${RESOURCE}`], assignPublicIp: 'DISABLED' } };
+
 const ADDRESS = `tcp://${RESOURCE}.dask.cassini.internal:8786`;
 
 const plan: DaskClusterPlan = {
@@ -50,7 +51,8 @@ function runtime(options: Partial<EcsDaskRuntimeOptions> = {}): EcsDaskRuntime {
     discovery: new ServiceDiscoveryClient({}),
     cluster: CLUSTER,
     subnets: ['subnet-a', 'subnet-b'],
-    securityGroups: ['sg-tasks', 'sg-dask'],
+    securityGroups: ['sg-tasks'],
+    clusterGroups,
     namespaceId: NAMESPACE,
     namespaceName: 'dask.cassini.internal',
     definitions: { ensure: async () => DEFINITION },
@@ -331,7 +333,25 @@ describe('EcsDaskRuntime', () => {
     expect(live()).toEqual([]);
     expect(discovery.commandCalls(DeregisterInstanceCommand).map((c) => c.args[0].input)).toEqual([{ ServiceId: 'srv-1', InstanceId: 'task1' }]);
     expect(services.size).toBe(0);
+    expect(clusterGroups.live.size).toBe(0);
     expect(await runtime().describe(RESOURCE)).toEqual({ status: 'stopped', scheduler_address: null, dashboard_url: null, num_workers: 0 });
     expect(await runtime().schedulerAddress(RESOURCE)).toBeNull();
+  });
+
+  it("runs each cluster in a security group of its own, which the reconciler finds while it is left", async () => {
+    // Prepare
+    const other = 'cd'.repeat(12) + '00000002';
+    const stuck = { ...clusterGroups, remove: async () => false };
+
+    // Act
+    await runtime().ensure(plan);
+    await runtime().ensure({ ...plan, resourceId: other, labels: { ...plan.labels, resource: other } });
+    await runtime({ clusterGroups: stuck }).stop(RESOURCE, 'the deployment stopped');
+
+    // Assess: never a group shared by two clusters, and a group a task still held is listed for the next stop.
+    const groupsOf = (resource: string) => new Set(ecs.commandCalls(RunTaskCommand).filter((c) => c.args[0].input.startedBy === daskStartedBy(resource)).flatMap((c) => c.args[0].input.networkConfiguration!.awsvpcConfiguration!.securityGroups!));
+    expect(groupsOf(RESOURCE)).toEqual(new Set(['sg-tasks', `sg-cluster-${RESOURCE}`]));
+    expect(groupsOf(other)).toEqual(new Set(['sg-tasks', `sg-cluster-${other}`]));
+    expect(await runtime().clusterIds()).toContain(RESOURCE);
   });
 });

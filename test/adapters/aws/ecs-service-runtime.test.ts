@@ -94,7 +94,7 @@ const alb = new AlbRoutes({
 const API_CALLBACK = 'https://api-ada.apps.example.com/oauth2/idpresponse';
 
 /** `signedIn`: the hosts the resource's rules sign in on before the call. Routes and callback URLs are recorded in one list, in order. */
-function runtime(options: { routeError?: Error; callbackError?: Error; signedIn?: string[] } = {}) {
+function runtime(options: { routeError?: Error; callbackError?: Error; signedIn?: string[]; daskClusterGroups?: { ensure(resourceId: string): Promise<string> } } = {}) {
   const recorded: Recorded = { routes: [], homes: [], reports: [] };
   const routes = {
     signInHosts: (plan: Pick<RoutePlan, 'routes'>) => alb.signInHosts(plan),
@@ -151,6 +151,7 @@ function runtime(options: { routeError?: Error; callbackError?: Error; signedIn?
     fileSystemId: 'fs-0123456789abcdef0',
     reports: { failed: record('failed'), stopped: record('stopped') },
     clock: { now: () => NOW },
+    ...(options.daskClusterGroups ? { daskClusterGroups: options.daskClusterGroups } : {}),
   });
   return { runtime: serviceRuntime, recorded };
 }
@@ -163,8 +164,11 @@ function definitionsRegisterOnce() {
   }));
 }
 
+const NETWORK = { awsvpcConfiguration: { subnets: ['subnet-0a1b2c3d', 'subnet-4e5f6a7b'], securityGroups: ['sg-0123456789abcdef0'], assignPublicIp: 'DISABLED' as const } };
+
+/** A service as DescribeServices shows it (its network configuration, as ECS always reports it, unless given). */
 function existing(service: Partial<Service>) {
-  ecs.on(DescribeServicesCommand).resolves({ services: [{ serviceArn: SERVICE_ARN, serviceName: SERVICE, status: 'ACTIVE', ...service }] });
+  ecs.on(DescribeServicesCommand).resolves({ services: [{ serviceArn: SERVICE_ARN, serviceName: SERVICE, status: 'ACTIVE', networkConfiguration: NETWORK, ...service }] });
 }
 
 beforeEach(() => {
@@ -352,6 +356,39 @@ describe('EcsServiceRuntime.apply, service exists', () => {
     await runtime().runtime.apply({ ...deployment, shellAccess: true });
 
     expect(ecs.commandCalls(UpdateServiceCommand)[0]!.args[0].input).toMatchObject({ enableExecuteCommand: true, forceNewDeployment: true });
+  });
+
+  it("puts the replicas of a resource with a Dask cluster in the cluster's security group, moving running ones there", async () => {
+    // Prepare
+    const daskClusterGroups = { ensure: async (resourceId: string) => `sg-dask-${resourceId}` };
+    const withCluster: ServicePlan = { ...deployment, task: { ...deployment.task, daskCluster: RESOURCE } };
+    definitionsRegisterOnce();
+    ecs.on(DescribeServicesCommand).resolves({ services: [] });
+    ecs.on(CreateServiceCommand).resolves({});
+
+    // Act: a new service, then one that runs without the group.
+    await runtime({ daskClusterGroups }).runtime.apply(withCluster);
+    ecs.on(DescribeTaskDefinitionCommand).resolves({ taskDefinition: { taskDefinitionArn: definitionArn(3), status: 'ACTIVE' } });
+    existing({ taskDefinition: definitionArn(3), desiredCount: 2, enableExecuteCommand: false, capacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1 }] });
+    ecs.on(TagResourceCommand).resolves({});
+    ecs.on(UpdateServiceCommand).resolves({});
+    await runtime({ daskClusterGroups }).runtime.apply(withCluster);
+
+    // Assess
+    const groups = { awsvpcConfiguration: { ...NETWORK.awsvpcConfiguration, securityGroups: ['sg-0123456789abcdef0', `sg-dask-${RESOURCE}`] } };
+    expect(ecs.commandCalls(CreateServiceCommand)[0]!.args[0].input.networkConfiguration).toEqual(groups);
+    expect(ecs.commandCalls(UpdateServiceCommand)[0]!.args[0].input).toMatchObject({ networkConfiguration: groups, forceNewDeployment: true });
+  });
+
+  it('refuses a resource with a Dask cluster where the platform has no cluster groups, creating nothing', async () => {
+    definitionsRegisterOnce();
+    ecs.on(DescribeServicesCommand).resolves({ services: [] });
+    const { runtime: serviceRuntime, recorded } = runtime();
+
+    await serviceRuntime.apply({ ...deployment, task: { ...deployment.task, daskCluster: RESOURCE } });
+
+    expect(recorded.reports).toEqual([['failed', { resourceId: RESOURCE, revision: 3, reason: expect.stringMatching(/no Dask cluster security groups/), at: NOW.toISOString() }]]);
+    expect(ecs.commandCalls(CreateServiceCommand)).toHaveLength(0);
   });
 
   it('reports a plan the load balancer cannot route as failed instead of throwing', async () => {

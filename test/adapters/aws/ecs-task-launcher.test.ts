@@ -62,10 +62,11 @@ function definitionArn(image: string, size: string): string {
 
 const DEFINITION = definitionArn(plan.image, 'medium');
 
-function launcherWith(options: { clock?: QueueClock; maxAttempts?: number } = {}) {
+function launcherWith(options: { clock?: QueueClock; maxAttempts?: number; daskClusterGroups?: { ensure(resourceId: string): Promise<string> } } = {}) {
   const definitions = new EcsTaskDefinitions({ client, ...definitionDefaults });
   const queue = new LaunchQueue({ clock: options.clock ?? virtualClock(), random: () => 0.5, maxAttempts: options.maxAttempts ?? 10 });
-  return new EcsTaskLauncher({ client, cluster: 'cassini', subnets: SUBNETS, securityGroups: SECURITY_GROUPS, definitions, gpuCapacityProvider: 'cassini-gpu', queue, clock: () => NOW });
+  const { daskClusterGroups } = options;
+  return new EcsTaskLauncher({ client, cluster: 'cassini', subnets: SUBNETS, securityGroups: SECURITY_GROUPS, definitions, gpuCapacityProvider: 'cassini-gpu', queue, clock: () => NOW, ...(daskClusterGroups ? { daskClusterGroups } : {}) });
 }
 
 function runTaskInputs(): RunTaskCommandInput[] {
@@ -132,6 +133,29 @@ describe('EcsTaskLauncher.launch', () => {
       { status: 'started', taskId: `${RUN_ID}-0`, taskArn: taskArn(`${RUN_ID}-0`), startedAt: NOW.toISOString(), port: 8000 },
       { status: 'started', taskId: `${RUN_ID}-1`, taskArn: taskArn(`${RUN_ID}-1`), startedAt: NOW.toISOString(), port: 8000 },
     ]);
+  });
+
+  it("puts the tasks of a job with a Dask cluster in that cluster's security group too, and no other task", async () => {
+    // Prepare
+    const ensured: string[] = [];
+    const daskClusterGroups = { ensure: async (resourceId: string) => (ensured.push(resourceId), `sg-dask-${resourceId}`) };
+
+    // Act
+    await launcherWith({ daskClusterGroups }).launch(specsFor({ ...plan, dask_cluster: true }), { image: plan.image, instance_type: 'medium', spot: false });
+    await launcherWith({ daskClusterGroups }).launch(specsFor({ ...plan, scale: 1 }), { image: plan.image, instance_type: 'medium', spot: false });
+
+    // Assess
+    expect(ensured).toEqual([JOB_ID]);
+    expect(runTaskInputs().map((input) => input.networkConfiguration?.awsvpcConfiguration?.securityGroups)).toEqual([
+      [...SECURITY_GROUPS, `sg-dask-${JOB_ID}`],
+      [...SECURITY_GROUPS, `sg-dask-${JOB_ID}`],
+      SECURITY_GROUPS,
+    ]);
+  });
+
+  it('refuses to start a task that needs a Dask cluster group where there are none, rather than cut it off from its scheduler', async () => {
+    await expect(launcherWith().launch(specsFor({ ...plan, dask_cluster: true }), { image: plan.image, instance_type: 'medium', spot: false })).rejects.toThrow(/Dask cluster security groups/);
+    expect(runTaskInputs()).toEqual([]);
   });
 
   it('asks for FARGATE_SPOT when the run may use spot capacity', async () => {

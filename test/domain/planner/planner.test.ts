@@ -104,6 +104,21 @@ describe('the Dask scheduler address known before launch (AWS)', () => {
     // Assess
     expect(withCluster.task.environment.DASK_SCHEDULER_ADDRESS).toBe('tcp://d1.dask.cassini.internal:8786');
     expect(without.task.environment.DASK_SCHEDULER_ADDRESS).toBeUndefined();
+    expect(withCluster.task.daskCluster).toBe('d1');
+    expect(without.task.daskCluster).toBeUndefined();
+  });
+
+  it("names the cluster a task may reach by its own resource, whatever the spec's environment says", () => {
+    // Prepare: a hostile spec points its environment at another resource's scheduler.
+    const hostile = planRun(spec({ dask_cluster: { num_workers: 1 }, environment_variables: { DASK_SCHEDULER_ADDRESS: 'tcp://victim.dask.cassini.internal:8786' } }));
+
+    // Act
+    const [task] = runTasks({ runId: 'r', jobId: 'j1', jobName: 'etl', owner: 'ann' }, hostile, network);
+    const [plain] = runTasks({ runId: 'r', jobId: 'j1', jobName: 'etl', owner: 'ann' }, planRun(spec()), network);
+
+    // Assess: the security group it joins on AWS is its own job's cluster's.
+    expect(task!.daskCluster).toBe('j1');
+    expect(plain!.daskCluster).toBeUndefined();
   });
 });
 

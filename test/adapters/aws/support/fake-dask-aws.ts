@@ -40,6 +40,11 @@ export interface FakeDaskAws {
   definitions: Map<string, RegisterTaskDefinitionCommandInput>;
   /** Cloud Map services by id: name and instances (id → IPv4). */
   services: Map<string, { name: string; instances: Map<string, string> }>;
+  /**
+   * Clusters' security groups as EC2 keeps them, by resource id (`sg-cluster-<id>`); the real
+   * adapter, dask-cluster-security-groups.ts, has its own test against an EC2 server.
+   */
+  clusterGroups: { live: Set<string>; ensure(resourceId: string): Promise<string>; remove(resourceId: string): Promise<boolean>; clusterIds(): Promise<Set<string>> };
   /** Tasks ECS means to run. */
   live(): Task[];
   /** What spot reclamation or a crash does to a task. */
@@ -121,6 +126,14 @@ export function fakeDaskAws(): FakeDaskAws {
     });
   }
 
+  const groups = new Set<string>();
+  const clusterGroups = {
+    live: groups,
+    ensure: async (resourceId: string) => (groups.add(resourceId), `sg-cluster-${resourceId}`),
+    remove: async (resourceId: string) => (groups.delete(resourceId), true),
+    clusterIds: async () => new Set(groups),
+  };
+
   install();
   return {
     ecs,
@@ -128,6 +141,7 @@ export function fakeDaskAws(): FakeDaskAws {
     tasks,
     definitions,
     services,
+    clusterGroups,
     live,
     lose: (taskId) => void stopTask([...tasks.values()].find((t) => t.taskArn!.endsWith(`/${taskId}`))),
     reset() {
@@ -136,6 +150,7 @@ export function fakeDaskAws(): FakeDaskAws {
       tasks.clear();
       definitions.clear();
       services.clear();
+      groups.clear();
       sequence = 0;
       serviceSequence = 0;
       install();
