@@ -61,6 +61,7 @@ export function createApi(options: ApiOptions) {
       headers: event.headers,
       body: event.parsedBody,
       user: event.user!,
+      credential: event.credential!,
       services: options.services,
     });
     return toResult(reply);

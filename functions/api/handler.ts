@@ -30,7 +30,7 @@ type Api = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatew
 let api: Api | undefined;
 
 function buildApi(): Api {
-  const { store, views, runViews, catalogViews } = dynamoPlatformFromEnv();
+  const { store, views, runViews, catalogViews, tokenViews } = dynamoPlatformFromEnv();
   const domain = process.env.ROUTE_DOMAIN ?? 'localhost';
   // The Secrets Manager, ECS and CloudWatch Logs clients load with the first request that needs
   // them (lazy-adapter.ts): most requests read and append events only.
@@ -42,6 +42,7 @@ function buildApi(): Api {
     views,
     runViews,
     catalogViews,
+    tokenViews,
     secretStore,
     clock: systemClock,
     random: systemRandom,

@@ -1,15 +1,20 @@
 /**
  * Resolves `Authorization: Bearer <token>` or `token <token>` (the form Saturn's `sc`
  * sends) to a user. On AWS, a Cognito JWT already verified by API Gateway's authorizer
- * arrives as claims and is trusted as such; platform tokens are checked here.
+ * arrives as claims and is trusted as such; platform tokens are checked here, in both modes,
+ * and so is their scope: a task token may call only the routes token-scope.ts lists
+ * (`403 forbidden` naming the scope otherwise), before any handler runs.
  */
 import type { MiddlewareObj, Request } from '@middy/core';
 import type { ApiEvent, ApiResult } from '../api-types.ts';
 import type { User } from '../../../shared/domain/identity/principal-decider.ts';
-import { UnauthenticatedError } from '../../../shared/domain/errors.ts';
+import type { Caller } from '../../../shared/domain/identity/credential.ts';
+import { scopeOf } from '../../../shared/domain/identity/credential.ts';
+import { scopeRefusal } from '../../../shared/domain/identity/token-scope.ts';
+import { ForbiddenError, UnauthenticatedError } from '../../../shared/domain/errors.ts';
 
 export interface AuthenticationOptions {
-  authenticate(token: string): Promise<User>;
+  authenticate(token: string): Promise<Caller>;
   /** Records a user the directory vouched for (verified JWT claims) as a platform user (IdentityService.syncDirectoryUser). */
   syncDirectoryUser?(user: User): Promise<void>;
 }
@@ -49,6 +54,7 @@ export function authentication(options: AuthenticationOptions): MiddlewareObj<Ap
       if (user) {
         await options.syncDirectoryUser?.(user);
         event.user = user;
+        event.credential = { kind: 'directory' };
         return;
       }
     }
@@ -56,7 +62,12 @@ export function authentication(options: AuthenticationOptions): MiddlewareObj<Ap
     if (!header) throw new UnauthenticatedError('This route needs "Authorization: Bearer <token>" (or "token <token>").');
     const m = SCHEME.exec(header);
     if (!m) throw new UnauthenticatedError('The Authorization header must read "Bearer <token>" or "token <token>".');
-    event.user = await options.authenticate(m[1]!);
+    const caller = await options.authenticate(m[1]!);
+    const route = event.route?.definition;
+    const refusal = scopeRefusal(scopeOf(caller.credential), route?.method ?? event.requestContext.http.method, route?.path ?? event.requestContext.http.path);
+    if (refusal) throw new ForbiddenError(refusal);
+    event.user = caller.user;
+    event.credential = caller.credential;
   };
   return { before: authenticationBefore };
 }
