@@ -11,6 +11,7 @@
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { createApi } from './create-api.ts';
+import { DEFAULT_FAILED_LOGINS } from './middlewares/failed-logins.ts';
 import { lazyAdapter } from '../../shared/adapters/lazy-adapter.ts';
 import { dynamoPlatformFromEnv } from '../../shared/adapters/dynamodb/dynamodb-platform.ts';
 import { platformServices } from '../../shared/app/platform-services.ts';
@@ -63,7 +64,12 @@ function buildApi(): Api {
       ? lazyAdapter<Pick<DaskRuntime, 'describe'>>(async () => (await import('../../shared/adapters/aws/ecs-dask-inspector.ts')).ecsDaskInspectorWith({ cluster, namespaceName }))
       : undefined;
   const dask = new DaskService({ store, clock: systemClock, ...(daskRuntime ? { runtime: daskRuntime } : {}) });
-  return createApi({ services: { ...services, ...(taskLogs ? { taskLogs } : {}), dask, version: PLATFORM_VERSION }, logger: telemetry.logger }) as unknown as Api;
+  return createApi({
+    services: { ...services, ...(taskLogs ? { taskLogs } : {}), dask, version: PLATFORM_VERSION },
+    // Per Lambda instance: API Gateway's throttles bound the total; this slows one address's guesses.
+    failedLogins: DEFAULT_FAILED_LOGINS,
+    logger: telemetry.logger,
+  }) as unknown as Api;
 }
 
 /** Requests are not logged (their Authorization header is a credential); the error contract logs failures by route. */

@@ -16,6 +16,7 @@ import { platformServices } from '../../shared/app/platform-services.ts';
 import { ReadModelProjector } from '../../shared/app/consumers/read-model-projector.ts';
 import { createApi } from '../../functions/api/create-api.ts';
 import type { RateLimitOptions } from '../../functions/api/middlewares/rate-limit.ts';
+import type { FailedLoginOptions } from '../../functions/api/middlewares/failed-logins.ts';
 import { LocalEventFeed } from './event-feed.ts';
 import { feedingEventStore } from './feeding-event-store.ts';
 import { httpAdapter, writeResult, type ApiHandler } from './http-adapter.ts';
@@ -59,6 +60,8 @@ export interface LocalPlatformOptions {
   port: number;
   host?: string;
   rateLimit?: RateLimitOptions;
+  /** Failed logins allowed per client address; unlimited when absent. */
+  failedLogins?: FailedLoginOptions;
   /** Runs once everything is up, before the API answers anything but 503 (e.g. the admin bootstrap). */
   prepare?: (services: PlatformServices) => Promise<void>;
   /** Grace between SIGTERM and SIGKILL when stopping tasks. */
@@ -187,7 +190,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   await recoverJobs({ views, jobs: runtimeJobs, launcher, driver, scheduler, timers, now: () => systemClock.now() });
   await serviceReactor.recover(await servedResources(views), { reports: serviceReports, clock: systemClock, running: new Set(driver.running()) });
 
-  const handler = createApi({ services: { ...services, taskLogs: driver, dask: new DaskService({ store: apiStore, clock: systemClock, runtime: daskRuntime }), version: PLATFORM_VERSION }, rateLimit: options.rateLimit }) as unknown as ApiHandler;
+  const handler = createApi({ services: { ...services, taskLogs: driver, dask: new DaskService({ store: apiStore, clock: systemClock, runtime: daskRuntime }), version: PLATFORM_VERSION }, rateLimit: options.rateLimit, failedLogins: options.failedLogins }) as unknown as ApiHandler;
   const http = httpAdapter(handler);
   await options.prepare?.(services);
   ready.proxy = createLocalProxy({ routes, authenticate: async (token) => (await services.identity.authenticate(token)).user });
