@@ -24,7 +24,7 @@ export interface CatalogEntry {
   upcasters: Record<number, (data: unknown) => unknown>;
 }
 
-/** Every event is at its first version so far: a change to an event's data adds a version and its upcaster. */
+/** A change to an event's data adds a version and its upcaster. */
 const FIRST_VERSION: CatalogEntry = { version: 1, upcasters: {} };
 
 const ENTRIES: Record<EventType, CatalogEntry> = {
@@ -55,8 +55,9 @@ const ENTRIES: Record<EventType, CatalogEntry> = {
   UserUpdated: FIRST_VERSION,
   GroupCreated: FIRST_VERSION,
   // token events
-  TokenIssued: FIRST_VERSION,
+  TokenIssued: { version: 2, upcasters: { 1: (data) => ({ ...(data as object), scope: 'user', lineage: [] }) } },
   TokenRevoked: FIRST_VERSION,
+  TokenUsed: FIRST_VERSION,
   // run events
   RunQueued: FIRST_VERSION,
   RunSkipped: FIRST_VERSION,

@@ -16,14 +16,21 @@ export const principalEventSchemas = {
 } as const;
 
 export const tokenEventSchemas = {
+  /** Version 2 added `scope` and `lineage` (version 1 tokens read as `user` tokens with no lineage). */
   TokenIssued: z.object({
     token_id: z.string(),
     username: z.string(),
     /** Hex SHA-256 of the token. */
     hash: z.string().regex(/^[0-9a-f]{64}$/),
     expires_at: z.string().nullable(),
+    /** `user`: acts as the user; `task`: a task's SATURN_TOKEN, limited to the routes of shared/domain/identity/token-scope.ts. */
+    scope: z.enum(['user', 'task']),
+    /** The ids of the tokens this one was issued with, oldest first, its parent last: it dies with any of them. */
+    lineage: z.array(z.string()),
   }),
   TokenRevoked: z.object({}),
+  /** The token authenticated a request; recorded at most once per TOKEN_USE_RESOLUTION_MS (token-decider.ts). */
+  TokenUsed: z.object({}),
 } as const;
 
 type P = typeof principalEventSchemas;

@@ -2,6 +2,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type * as z from 'zod';
 import type { User } from '../../shared/domain/identity/principal-decider.ts';
+import type { Credential } from '../../shared/domain/identity/credential.ts';
 import type { IdentityService } from '../../shared/app/identity-service.ts';
 import type { ResourceService } from '../../shared/app/resource-service.ts';
 import type { JobRunService } from '../../shared/app/job-run-service.ts';
@@ -27,6 +28,8 @@ export interface ApiEvent extends APIGatewayProxyEventV2 {
   route?: MatchedRoute;
   /** Set by the authentication middleware on routes that need a user. */
   user?: User;
+  /** How the user authenticated (a token and its scope, or the directory); set with `user`. */
+  credential?: Credential;
   /** Set by the body middleware: the parsed JSON or YAML body. */
   parsedBody?: unknown;
 }
@@ -39,6 +42,8 @@ export interface RouteContext {
   headers: Record<string, string | undefined>;
   body: unknown;
   user: User;
+  /** How the caller authenticated: `GET /api/user` shows its scope, and a token issued with a token descends from it. */
+  credential: Credential;
   services: ApiServices;
 }
 

@@ -12,6 +12,7 @@ import { routing } from './middlewares/routing.ts';
 import { bodyParser, bodySizeLimit } from './middlewares/request-body.ts';
 import { authentication } from './middlewares/authentication.ts';
 import { rateLimit, type RateLimitOptions } from './middlewares/rate-limit.ts';
+import { FailedLoginGuard, type FailedLoginOptions } from './middlewares/failed-logins.ts';
 import { errorContract } from './middlewares/error-contract.ts';
 import { serviceRoutes } from './routes/service-routes.ts';
 import { identityRoutes } from './routes/identity-routes.ts';
@@ -26,6 +27,8 @@ import type { Log } from '../observability.ts';
 export interface ApiOptions {
   services: ApiServices;
   rateLimit?: RateLimitOptions;
+  /** Failed logins allowed per client address (failed-logins.ts); unlimited when absent. */
+  failedLogins?: FailedLoginOptions;
   /** Where unexpected errors are logged: Powertools' logger on Lambda; JSON lines on the console by default. */
   logger?: Pick<Log, 'error'>;
 }
@@ -61,6 +64,7 @@ export function createApi(options: ApiOptions) {
       headers: event.headers,
       body: event.parsedBody,
       user: event.user!,
+      credential: event.credential!,
       services: options.services,
     });
     return toResult(reply);
@@ -74,6 +78,7 @@ export function createApi(options: ApiOptions) {
       authentication({
         authenticate: (token) => options.services.identity.authenticate(token),
         syncDirectoryUser: (user) => options.services.identity.syncDirectoryUser(user),
+        ...(options.failedLogins ? { failedLogins: new FailedLoginGuard(options.failedLogins) } : {}),
       }),
     );
   if (options.rateLimit) handler.use(rateLimit(options.rateLimit));

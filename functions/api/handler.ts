@@ -11,6 +11,7 @@
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { createApi } from './create-api.ts';
+import { DEFAULT_FAILED_LOGINS } from './middlewares/failed-logins.ts';
 import { lazyAdapter } from '../../shared/adapters/lazy-adapter.ts';
 import { dynamoPlatformFromEnv } from '../../shared/adapters/dynamodb/dynamodb-platform.ts';
 import { platformServices } from '../../shared/app/platform-services.ts';
@@ -30,7 +31,7 @@ type Api = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatew
 let api: Api | undefined;
 
 function buildApi(): Api {
-  const { store, views, runViews, catalogViews } = dynamoPlatformFromEnv();
+  const { store, views, runViews, catalogViews, tokenViews } = dynamoPlatformFromEnv();
   const domain = process.env.ROUTE_DOMAIN ?? 'localhost';
   // The Secrets Manager, ECS and CloudWatch Logs clients load with the first request that needs
   // them (lazy-adapter.ts): most requests read and append events only.
@@ -42,6 +43,7 @@ function buildApi(): Api {
     views,
     runViews,
     catalogViews,
+    tokenViews,
     secretStore,
     clock: systemClock,
     random: systemRandom,
@@ -62,7 +64,12 @@ function buildApi(): Api {
       ? lazyAdapter<Pick<DaskRuntime, 'describe'>>(async () => (await import('../../shared/adapters/aws/ecs-dask-inspector.ts')).ecsDaskInspectorWith({ cluster, namespaceName }))
       : undefined;
   const dask = new DaskService({ store, clock: systemClock, ...(daskRuntime ? { runtime: daskRuntime } : {}) });
-  return createApi({ services: { ...services, ...(taskLogs ? { taskLogs } : {}), dask, version: PLATFORM_VERSION }, logger: telemetry.logger }) as unknown as Api;
+  return createApi({
+    services: { ...services, ...(taskLogs ? { taskLogs } : {}), dask, version: PLATFORM_VERSION },
+    // Per Lambda instance: API Gateway's throttles bound the total; this slows one address's guesses.
+    failedLogins: DEFAULT_FAILED_LOGINS,
+    logger: telemetry.logger,
+  }) as unknown as Api;
 }
 
 /** Requests are not logged (their Authorization header is a credential); the error contract logs failures by route. */

@@ -16,11 +16,13 @@ import { platformServices } from '../../shared/app/platform-services.ts';
 import { ReadModelProjector } from '../../shared/app/consumers/read-model-projector.ts';
 import { createApi } from '../../functions/api/create-api.ts';
 import type { RateLimitOptions } from '../../functions/api/middlewares/rate-limit.ts';
+import type { FailedLoginOptions } from '../../functions/api/middlewares/failed-logins.ts';
 import { LocalEventFeed } from './event-feed.ts';
 import { feedingEventStore } from './feeding-event-store.ts';
 import { httpAdapter, writeResult, type ApiHandler } from './http-adapter.ts';
 import { DynamoRunViews } from '../../shared/adapters/dynamodb/dynamodb-run-views.ts';
 import { DynamoCatalogViews } from '../../shared/adapters/dynamodb/dynamodb-catalog-views.ts';
+import { DynamoTokenViews } from '../../shared/adapters/dynamodb/dynamodb-token-views.ts';
 import { LocalSecretStore } from './local-secret-store.ts';
 import { JobRunService } from '../../shared/app/job-run-service.ts';
 import { RunLauncher } from '../../shared/app/run-launcher.ts';
@@ -58,6 +60,8 @@ export interface LocalPlatformOptions {
   port: number;
   host?: string;
   rateLimit?: RateLimitOptions;
+  /** Failed logins allowed per client address; unlimited when absent. */
+  failedLogins?: FailedLoginOptions;
   /** Runs once everything is up, before the API answers anything but 503 (e.g. the admin bootstrap). */
   prepare?: (services: PlatformServices) => Promise<void>;
   /** Grace between SIGTERM and SIGKILL when stopping tasks. */
@@ -97,6 +101,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   const runViews = new DynamoRunViews(db.client, db.tables.views);
   const checkpoints = new DynamoCheckpoints(db.client, db.tables.views);
   const catalogViews = new DynamoCatalogViews(db.client, db.tables.views);
+  const tokenViews = new DynamoTokenViews(db.client, db.tables.views);
   // Secret values: files of mode 0600 under <DATA_DIR>/secrets (a temporary directory without one).
   const secretStore = new LocalSecretStore(options.dataDir ? { dir: join(options.dataDir, 'secrets') } : {});
 
@@ -136,7 +141,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     routeUrl: (subdomain: string) => `http://${subdomain}.localhost:${port}/`,
     shellAccess: () => ({ available: false, reason: LOCAL_SHELL_REASON }),
   };
-  const services = platformServices({ ...ports, catalogViews, secretStore, store: apiStore });
+  const services = platformServices({ ...ports, catalogViews, tokenViews, secretStore, store: apiStore });
   const runtimeJobs = new JobRunService({ ...ports, store: runtimeStore });
 
   // Tasks read their secrets from the same store, share folders under <DATA_DIR>/shared-folders
@@ -170,7 +175,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     store: rawStore,
     checkpoints,
     consumers: [
-      new ReadModelProjector({ store: rawStore, views, runViews, catalogViews }),
+      new ReadModelProjector({ store: rawStore, views, runViews, catalogViews, tokenViews }),
       // Before the consumers that launch tasks: a cluster's address is known when they start.
       daskReactor,
       new JobRunReactor({ jobs: runtimeJobs, launcher, scheduler, timers, clock: systemClock }),
@@ -185,10 +190,10 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   await recoverJobs({ views, jobs: runtimeJobs, launcher, driver, scheduler, timers, now: () => systemClock.now() });
   await serviceReactor.recover(await servedResources(views), { reports: serviceReports, clock: systemClock, running: new Set(driver.running()) });
 
-  const handler = createApi({ services: { ...services, taskLogs: driver, dask: new DaskService({ store: apiStore, clock: systemClock, runtime: daskRuntime }), version: PLATFORM_VERSION }, rateLimit: options.rateLimit }) as unknown as ApiHandler;
+  const handler = createApi({ services: { ...services, taskLogs: driver, dask: new DaskService({ store: apiStore, clock: systemClock, runtime: daskRuntime }), version: PLATFORM_VERSION }, rateLimit: options.rateLimit, failedLogins: options.failedLogins }) as unknown as ApiHandler;
   const http = httpAdapter(handler);
   await options.prepare?.(services);
-  ready.proxy = createLocalProxy({ routes, authenticate: (token) => services.identity.authenticate(token) });
+  ready.proxy = createLocalProxy({ routes, authenticate: async (token) => (await services.identity.authenticate(token)).user });
   ready.serve = http;
 
   return {

@@ -1,7 +1,8 @@
 /**
  * `npm start`: the Cassini control plane on this machine. Settings come from the
  * environment: PORT (8080), DATA_DIR (.data), ADMIN_TOKEN (the admin token on first start),
- * RATE_LIMIT_PER_SECOND (100 requests per second per caller), and the timings of deployments
+ * RATE_LIMIT_PER_SECOND (100 requests per second per caller), FAILED_LOGINS_PER_MINUTE (10 per
+ * client address, and as many at once; failed-logins.ts), and the timings of deployments
  * and workspaces (service-settings.ts: CASSINI_HEALTH_GRACE_SECONDS, CASSINI_AUTO_SHUTOFF_SCALE, ...).
  */
 import { mkdirSync } from 'node:fs';
@@ -17,6 +18,8 @@ async function main(): Promise<void> {
   const dataDir = resolve(process.env.DATA_DIR ?? '.data');
   const port = Number(process.env.PORT ?? 8080);
   const rate = Number(process.env.RATE_LIMIT_PER_SECOND ?? 100);
+  const failedLoginsPerMinute = Number(process.env.FAILED_LOGINS_PER_MINUTE ?? 10);
+  if (!(failedLoginsPerMinute >= 1)) throw new Error(`FAILED_LOGINS_PER_MINUTE must be a number of at least 1 (got "${process.env.FAILED_LOGINS_PER_MINUTE}").`);
   const services = serviceSettingsFromEnv(process.env);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const lock = lockDataDir(dataDir, 'npm start');
@@ -28,7 +31,14 @@ async function main(): Promise<void> {
     writeAdminToken(dataDir, token);
     console.log(`Created the admin user. Its token (also in ${adminTokenPath(dataDir)}, mode 0600):\n\n  ${token}\n`);
   };
-  const platform = await startLocalPlatform({ dataDir, port, rateLimit: { ratePerSecond: rate, burst: rate * 2 }, services, prepare: bootstrapAdmin }).catch((error) => {
+  const platform = await startLocalPlatform({
+    dataDir,
+    port,
+    rateLimit: { ratePerSecond: rate, burst: rate * 2 },
+    failedLogins: { ratePerSecond: failedLoginsPerMinute / 60, burst: failedLoginsPerMinute },
+    services,
+    prepare: bootstrapAdmin,
+  }).catch((error) => {
     lock.release();
     throw error;
   });

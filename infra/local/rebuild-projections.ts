@@ -9,6 +9,7 @@ import { DynamoEventStore } from '../../shared/adapters/dynamodb/dynamodb-event-
 import { DynamoRecipeViews } from '../../shared/adapters/dynamodb/dynamodb-recipe-views.ts';
 import { DynamoRunViews } from '../../shared/adapters/dynamodb/dynamodb-run-views.ts';
 import { DynamoCatalogViews } from '../../shared/adapters/dynamodb/dynamodb-catalog-views.ts';
+import { DynamoTokenViews } from '../../shared/adapters/dynamodb/dynamodb-token-views.ts';
 import { rebuildProjections } from '../../shared/app/consumers/rebuild-projections.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 
@@ -27,8 +28,9 @@ async function main(): Promise<void> {
       views: new DynamoRecipeViews(db.client, db.tables.views),
       runViews: new DynamoRunViews(db.client, db.tables.views),
       catalogViews: new DynamoCatalogViews(db.client, db.tables.views),
+      tokenViews: new DynamoTokenViews(db.client, db.tables.views),
     });
-    console.log(`Rebuilt the recipe, run and catalog views from ${result.streams} streams in ${Date.now() - started} ms.`);
+    console.log(`Rebuilt the recipe, run, catalog and token views from ${result.streams} streams in ${Date.now() - started} ms.`);
   } finally {
     await db.close();
     lock.release();

@@ -1,17 +1,32 @@
 /**
- * Users, groups and API tokens: authenticating a request, and the admin operations of
- * `POST /api/users`, `POST /api/users/{username}/tokens` and `DELETE /api/tokens/{id}`.
+ * Users, groups and API tokens: authenticating a request, and the operations of
+ * `POST /api/users`, `POST /api/users/{username}/tokens`, `GET /api/tokens` and
+ * `DELETE /api/tokens/{id}`.
  */
 import type { EventStore } from '../ports/event-store.ts';
 import type { Clock, RandomSource } from '../ports/platform-clock.ts';
-import { loadState, runCommand, type StreamModel } from './command-runner.ts';
+import { loadState, runCommand, type LoadedStream, type StreamModel } from './command-runner.ts';
 import { principalDecider, principalStreamId, userKey, type PrincipalCommand, type PrincipalState, type User } from '../domain/identity/principal-decider.ts';
-import { tokenDecider, tokenRefusal, tokenStreamId, type TokenCommand, type TokenState } from '../domain/identity/token-decider.ts';
+import {
+  childExpiry,
+  MAX_TOKEN_LINEAGE,
+  tokenDecider,
+  tokenRefusal,
+  tokenStreamId,
+  type TokenCommand,
+  type TokenRecord,
+  type TokenState,
+} from '../domain/identity/token-decider.ts';
+import type { TokenScope } from '../domain/identity/token-scope.ts';
+import type { Caller, Credential } from '../domain/identity/credential.ts';
+import type { TokenViews } from '../ports/token-views.ts';
 import { formatToken, TOKEN_BYTES, tokenHash, tokenId, tokenMatches } from '../domain/identity/api-token.ts';
-import { ForbiddenError, NotFoundError, UnauthenticatedError } from '../domain/errors.ts';
+import { ConflictError, ForbiddenError, NotFoundError, UnauthenticatedError } from '../domain/errors.ts';
 import type { PrincipalEvent, TokenEvent } from '../../events/principal-events.ts';
 
 const SNAPSHOT_SCHEMA = 1;
+/** 2: token records gained scope, lineage, issuer and last use. */
+const TOKEN_SNAPSHOT_SCHEMA = 2;
 const DAY_MS = 86_400_000;
 /** Tokens expire after this many days unless the request says otherwise. */
 export const DEFAULT_TOKEN_DAYS = 90;
@@ -26,14 +41,24 @@ function principalModel(name: string): StreamModel<PrincipalCommand, PrincipalEv
   return { streamId: principalStreamId(name), decider: principalDecider, snapshotSchema: SNAPSHOT_SCHEMA };
 }
 
-function tokenModel(id: string): StreamModel<TokenCommand, TokenEvent, TokenState> {
-  return { streamId: tokenStreamId(id), decider: tokenDecider, snapshotSchema: SNAPSHOT_SCHEMA };
+export function tokenModel(id: string): StreamModel<TokenCommand, TokenEvent, TokenState> {
+  return { streamId: tokenStreamId(id), decider: tokenDecider, snapshotSchema: TOKEN_SNAPSHOT_SCHEMA };
 }
 
 export interface IssuedToken {
   token: string;
   token_id: string;
   expires_at: string | null;
+}
+
+/** One of a user's tokens as `GET /api/tokens` shows it: never the token or its hash. */
+export interface TokenSummary {
+  id: string;
+  created_at: string;
+  expires_at: string | null;
+  last_used_at: string | null;
+  scope: TokenScope;
+  origin: { issued_by: string; parent_token_id: string | null };
 }
 
 /** Who records the directory's users: the sign-in itself, not an admin. */
@@ -43,7 +68,7 @@ export class IdentityService {
   /** What this process last recorded per directory user, so a signed-in user's requests read nothing more. */
   private readonly synced = new Map<string, string>();
 
-  constructor(private readonly deps: { store: EventStore; clock: Clock; random: RandomSource }) {}
+  constructor(private readonly deps: { store: EventStore; clock: Clock; random: RandomSource; tokenViews?: TokenViews }) {}
 
   /**
    * Records a user who signed in through the directory (a verified Cognito token) as a platform
@@ -61,16 +86,42 @@ export class IdentityService {
     this.synced.set(user.username, key);
   }
 
-  /** Resolves a presented token to its user, or says why it cannot be used. */
-  async authenticate(token: string): Promise<User> {
+  /**
+   * Resolves a presented token to its caller, or says why it cannot be used. A token dies with
+   * every token it was issued with, so each of those is read too (in parallel; at most
+   * MAX_TOKEN_LINEAGE). A task token's caller has no admin powers, whatever its user has.
+   */
+  async authenticate(token: string): Promise<Caller> {
     const id = tokenId(token);
-    const { state } = await loadState(this.deps.store, tokenModel(id));
-    const refusal = tokenRefusal(state, this.deps.clock.now().toISOString());
+    const loaded = await loadState(this.deps.store, tokenModel(id));
+    const state = loaded.state;
+    const now = this.deps.clock.now().toISOString();
+    const refusal = tokenRefusal(state, now);
     if (refusal === 'expired') throw new UnauthenticatedError('The API token has expired; ask for a new one.');
     if (refusal || !state || !tokenMatches(token, state.hash)) throw new UnauthenticatedError('The API token is not valid.');
-    const user = await this.findUser(state.username);
+    const [user, ancestors] = await Promise.all([
+      this.findUser(state.username),
+      Promise.all(state.lineage.map(async (ancestor) => (await loadState(this.deps.store, tokenModel(ancestor))).state)),
+    ]);
+    if (ancestors.some((ancestor) => tokenRefusal(ancestor, now) !== undefined)) {
+      throw new UnauthenticatedError('The API token is not valid: the token it was issued with was revoked or has expired.');
+    }
     if (!user) throw new UnauthenticatedError('The API token is not valid.');
-    return user;
+    await this.recordUse(state, loaded);
+    const credential: Credential = { kind: 'token', tokenId: id, scope: state.scope, expiresAt: state.expiresAt, lineage: state.lineage };
+    return { user: state.scope === 'task' ? { ...user, admin: false } : user, credential };
+  }
+
+  /** Records that a token was used, at most once per TOKEN_USE_RESOLUTION_MS (the decider says when). */
+  private async recordUse(state: TokenRecord, loaded: LoadedStream<TokenState>): Promise<void> {
+    const command: TokenCommand = { kind: 'RecordTokenUse', tokenId: state.tokenId, ...this.meta(`token:${state.tokenId}`) };
+    if (tokenDecider.decide(command, state).length === 0) return;
+    try {
+      await runCommand(this.deps.store, tokenModel(state.tokenId), command, { loaded, maxAttempts: 1 });
+    } catch (error) {
+      // Another request recorded a use (or a revocation) first: either way nothing is lost.
+      if (!(error instanceof ConflictError)) throw error;
+    }
   }
 
   async findUser(username: string): Promise<User | undefined> {
@@ -101,11 +152,45 @@ export class IdentityService {
     return (outcome.state as Extract<PrincipalState, { kind: 'user' }>).user;
   }
 
-  /** Issues a new token for `username`; admins may do so for anyone, users for themselves. */
-  async issueToken(actor: User, username: string, expiresInDays: number | null = DEFAULT_TOKEN_DAYS): Promise<IssuedToken> {
+  /**
+   * Issues a new token for `username`; admins may do so for anyone, users for themselves. A
+   * token issued by a request that presented a token descends from it: it expires no later and
+   * dies with it. Task tokens never get here (token-scope.ts), and are refused again here.
+   */
+  async issueToken(actor: User, username: string, expiresInDays: number | null = DEFAULT_TOKEN_DAYS, credential: Credential = { kind: 'directory' }): Promise<IssuedToken> {
+    if (credential.kind === 'token' && credential.scope !== 'user') throw new ForbiddenError('A task token (token_scope "task") cannot issue tokens.');
     if (!actor.admin && actor.username !== username) throw new NotFoundError(`No user named ${username}.`);
     if (!(await this.findUser(username))) throw new NotFoundError(`No user named ${username}.`);
-    return this.issue(actor.username, username, formatToken(this.deps.random.bytes(TOKEN_BYTES)), expiresInDays);
+    const requested = this.expiryIn(expiresInDays);
+    if (credential.kind === 'directory') return this.issue(actor.username, username, this.newToken(), { expiresAt: requested, scope: 'user', lineage: [] });
+    const lineage = [...credential.lineage, credential.tokenId];
+    if (lineage.length > MAX_TOKEN_LINEAGE) {
+      throw new ForbiddenError(`A token may descend from at most ${MAX_TOKEN_LINEAGE} others; issue this one with an older token or after signing in.`);
+    }
+    return this.issue(actor.username, username, this.newToken(), { expiresAt: childExpiry(requested, credential.expiresAt), scope: 'user', lineage });
+  }
+
+  /**
+   * The caller's own tokens that can still be used, newest first: none of them, nor any token
+   * they descend from, is revoked or expired. Never the token or its hash.
+   */
+  async listTokens(actor: User): Promise<TokenSummary[]> {
+    if (!this.deps.tokenViews) throw new Error('listing tokens needs the token views');
+    const now = this.deps.clock.now().toISOString();
+    const tokens = (await this.deps.tokenViews.list(actor.username)).filter((token) => tokenRefusal(token, now) === undefined);
+    const ancestorIds = [...new Set(tokens.flatMap((token) => token.lineage))];
+    const ancestors = new Map(await Promise.all(ancestorIds.map(async (id) => [id, (await loadState(this.deps.store, tokenModel(id))).state] as const)));
+    return tokens
+      .filter((token) => token.lineage.every((id) => tokenRefusal(ancestors.get(id) ?? null, now) === undefined))
+      .sort((a, b) => b.issuedAt.localeCompare(a.issuedAt) || a.tokenId.localeCompare(b.tokenId))
+      .map((token) => ({
+        id: token.tokenId,
+        created_at: token.issuedAt,
+        expires_at: token.expiresAt,
+        last_used_at: token.lastUsedAt,
+        scope: token.scope,
+        origin: { issued_by: token.issuedBy, parent_token_id: token.lineage.at(-1) ?? null },
+      }));
   }
 
   /**
@@ -115,7 +200,7 @@ export class IdentityService {
    */
   async issueTaskToken(username: string, taskId: string, expiresInDays = TASK_TOKEN_DAYS): Promise<IssuedToken> {
     if (!(await this.findUser(username))) throw new NotFoundError(`No user named ${username}: a task token acts as a user.`);
-    return this.issue(`system:task:${taskId}`, username, formatToken(this.deps.random.bytes(TOKEN_BYTES)), expiresInDays);
+    return this.issue(`system:task:${taskId}`, username, this.newToken(), { expiresAt: this.expiryIn(expiresInDays), scope: 'task', lineage: [] });
   }
 
   /** Revokes a task's token when the task ends; an unknown or revoked one is left as it is. */
@@ -142,22 +227,22 @@ export class IdentityService {
     if (!(await this.findUser('admin'))) {
       await runCommand(this.deps.store, principalModel('admin'), { kind: 'CreateUser', user: admin, ...this.meta('system:bootstrap') });
     }
-    const issued = await this.issue('system:bootstrap', 'admin', token ?? formatToken(this.deps.random.bytes(TOKEN_BYTES)), null);
+    const issued = await this.issue('system:bootstrap', 'admin', token ?? this.newToken(), { expiresAt: null, scope: 'user', lineage: [] });
     return issued.token;
   }
 
-  private async issue(actor: string, username: string, token: string, expiresInDays: number | null): Promise<IssuedToken> {
+  private async issue(actor: string, username: string, token: string, grant: { expiresAt: string | null; scope: TokenScope; lineage: string[] }): Promise<IssuedToken> {
     const id = tokenId(token);
-    const expiresAt = expiresInDays === null ? null : new Date(this.deps.clock.now().getTime() + expiresInDays * DAY_MS).toISOString();
-    const outcome = await runCommand(this.deps.store, tokenModel(id), {
-      kind: 'IssueToken',
-      tokenId: id,
-      username,
-      hash: tokenHash(token),
-      expiresAt,
-      ...this.meta(actor),
-    });
-    return { token, token_id: id, expires_at: outcome.state?.expiresAt ?? expiresAt };
+    const outcome = await runCommand(this.deps.store, tokenModel(id), { kind: 'IssueToken', tokenId: id, username, hash: tokenHash(token), ...grant, ...this.meta(actor) });
+    return { token, token_id: id, expires_at: outcome.state?.expiresAt ?? grant.expiresAt };
+  }
+
+  private newToken(): string {
+    return formatToken(this.deps.random.bytes(TOKEN_BYTES));
+  }
+
+  private expiryIn(days: number | null): string | null {
+    return days === null ? null : new Date(this.deps.clock.now().getTime() + days * DAY_MS).toISOString();
   }
 
   private meta(actor: string): { at: string; actor: string } {

@@ -8,6 +8,7 @@ import type { Clock, RandomSource } from '../ports/platform-clock.ts';
 import { IdentityService } from './identity-service.ts';
 import { ResourceService } from './resource-service.ts';
 import type { CatalogViews } from '../ports/catalog-views.ts';
+import type { TokenViews } from '../ports/token-views.ts';
 import type { SecretWriter } from '../ports/secret-store.ts';
 import { CatalogService } from './catalog-service.ts';
 import { AttachmentCheck, type AttachmentChecker } from './attachment-check.ts';
@@ -23,6 +24,8 @@ export interface PlatformPorts {
   shellAccess?: ShellAccess;
   dindEnabled?: boolean;
   catalogViews: CatalogViews;
+  /** Each user's tokens, for `GET /api/tokens`. */
+  tokenViews: TokenViews;
   /** Where secret values go: the data directory locally, Secrets Manager on AWS. */
   secretStore: SecretWriter;
   /** Replaces the catalog check of recipe attachments; for tests that apply arbitrary recipes. */

@@ -16,6 +16,7 @@ import { DynamoEventStore } from '../../shared/adapters/dynamodb/dynamodb-event-
 import { DynamoRecipeViews } from '../../shared/adapters/dynamodb/dynamodb-recipe-views.ts';
 import { DynamoRunViews } from '../../shared/adapters/dynamodb/dynamodb-run-views.ts';
 import { DynamoCatalogViews } from '../../shared/adapters/dynamodb/dynamodb-catalog-views.ts';
+import { DynamoTokenViews } from '../../shared/adapters/dynamodb/dynamodb-token-views.ts';
 import { LocalSecretStore } from '../../infra/local/local-secret-store.ts';
 import { systemRandom } from '../../shared/adapters/node-platform.ts';
 import { platformServices } from '../../shared/app/platform-services.ts';
@@ -291,6 +292,7 @@ describe('valid recipes', () => {
       views: new DynamoRecipeViews(dynamo.client, dynamo.tables.views),
       runViews: new DynamoRunViews(dynamo.client, dynamo.tables.views),
       catalogViews: new DynamoCatalogViews(dynamo.client, dynamo.tables.views),
+      tokenViews: new DynamoTokenViews(dynamo.client, dynamo.tables.views),
       secretStore: new LocalSecretStore(),
       // Catalog references are checked in test/functions/api-catalog.test.ts; arbitrary recipes name arbitrary secrets and roles.
       attachments: { check: async () => undefined },

@@ -1,17 +1,26 @@
 /**
  * Resolves `Authorization: Bearer <token>` or `token <token>` (the form Saturn's `sc`
  * sends) to a user. On AWS, a Cognito JWT already verified by API Gateway's authorizer
- * arrives as claims and is trusted as such; platform tokens are checked here.
+ * arrives as claims and is trusted as such; platform tokens are checked here, in both modes,
+ * and so is their scope: a task token may call only the routes token-scope.ts lists
+ * (`403 forbidden` naming the scope otherwise), before any handler runs.
  */
 import type { MiddlewareObj, Request } from '@middy/core';
 import type { ApiEvent, ApiResult } from '../api-types.ts';
 import type { User } from '../../../shared/domain/identity/principal-decider.ts';
-import { UnauthenticatedError } from '../../../shared/domain/errors.ts';
+import type { Caller } from '../../../shared/domain/identity/credential.ts';
+import { scopeOf } from '../../../shared/domain/identity/credential.ts';
+import { scopeRefusal } from '../../../shared/domain/identity/token-scope.ts';
+import { ForbiddenError, UnauthenticatedError } from '../../../shared/domain/errors.ts';
+import { tokenId } from '../../../shared/domain/identity/api-token.ts';
+import type { FailedLoginGuard } from './failed-logins.ts';
 
 export interface AuthenticationOptions {
-  authenticate(token: string): Promise<User>;
+  authenticate(token: string): Promise<Caller>;
   /** Records a user the directory vouched for (verified JWT claims) as a platform user (IdentityService.syncDirectoryUser). */
   syncDirectoryUser?(user: User): Promise<void>;
+  /** Limits failed logins per client address; none when absent. */
+  failedLogins?: FailedLoginGuard;
 }
 
 const SCHEME = /^(?:bearer|token)\s+(\S+)\s*$/i;
@@ -49,14 +58,33 @@ export function authentication(options: AuthenticationOptions): MiddlewareObj<Ap
       if (user) {
         await options.syncDirectoryUser?.(user);
         event.user = user;
+        event.credential = { kind: 'directory' };
         return;
       }
     }
     const header = event.headers.authorization;
     if (!header) throw new UnauthenticatedError('This route needs "Authorization: Bearer <token>" (or "token <token>").');
-    const m = SCHEME.exec(header);
-    if (!m) throw new UnauthenticatedError('The Authorization header must read "Bearer <token>" or "token <token>".');
-    event.user = await options.authenticate(m[1]!);
+    const address = event.requestContext.http.sourceIp;
+    const token = tokenFromAuthorization(header);
+    const presentedId = token === undefined ? undefined : tokenId(token);
+    options.failedLogins?.admit(address, presentedId);
+    if (token === undefined) {
+      options.failedLogins?.failed(address, undefined);
+      throw new UnauthenticatedError('The Authorization header must read "Bearer <token>" or "token <token>".');
+    }
+    let caller: Caller;
+    try {
+      caller = await options.authenticate(token);
+    } catch (error) {
+      if (error instanceof UnauthenticatedError) options.failedLogins?.failed(address, presentedId);
+      throw error;
+    }
+    options.failedLogins?.succeeded(presentedId!);
+    const route = event.route?.definition;
+    const refusal = scopeRefusal(scopeOf(caller.credential), route?.method ?? event.requestContext.http.method, route?.path ?? event.requestContext.http.path);
+    if (refusal) throw new ForbiddenError(refusal);
+    event.user = caller.user;
+    event.credential = caller.credential;
   };
   return { before: authenticationBefore };
 }

@@ -5,38 +5,22 @@
 import type { MiddlewareObj, Request } from '@middy/core';
 import type { ApiEvent, ApiResult } from '../api-types.ts';
 import { HttpError } from './error-contract.ts';
+import { CallerBuckets, retryAfterSeconds, type BucketOptions } from './caller-buckets.ts';
 
-export interface RateLimitOptions {
-  /** Sustained requests per second per caller. */
-  ratePerSecond: number;
-  /** Requests a caller may make at once after being idle. */
-  burst: number;
-  now?: () => number;
-}
-
-interface Bucket {
-  tokens: number;
-  at: number;
-}
-
-const MAX_TRACKED_CALLERS = 10_000;
+/** Requests per second per caller, and how many a caller may make at once after being idle. */
+export type RateLimitOptions = BucketOptions;
 
 export function rateLimit(options: RateLimitOptions): MiddlewareObj<ApiEvent, ApiResult> {
-  const now = options.now ?? (() => Date.now());
-  const buckets = new Map<string, Bucket>();
+  const buckets = new CallerBuckets(options);
 
   const rateLimitBefore = async (request: Request<ApiEvent, ApiResult>): Promise<void> => {
     const event = request.event;
     const caller = event.user?.username ?? `ip:${event.requestContext.http.sourceIp}`;
-    const t = now();
-    const previous = buckets.get(caller) ?? { tokens: options.burst, at: t };
-    const tokens = Math.min(options.burst, previous.tokens + ((t - previous.at) / 1000) * options.ratePerSecond);
-    if (tokens < 1) {
-      const wait = Math.ceil((1 - tokens) / options.ratePerSecond);
-      throw new HttpError('throttled', `Too many requests; slow down and retry after ${wait} s.`, { 'retry-after': String(wait) });
+    const wait = buckets.of(caller).take();
+    if (wait > 0) {
+      const seconds = retryAfterSeconds(wait);
+      throw new HttpError('throttled', `Too many requests; slow down and retry after ${seconds} s.`, { 'retry-after': String(seconds) });
     }
-    if (!buckets.has(caller) && buckets.size >= MAX_TRACKED_CALLERS) buckets.delete(buckets.keys().next().value!);
-    buckets.set(caller, { tokens: tokens - 1, at: t });
   };
   return { before: rateLimitBefore };
 }

@@ -5,8 +5,19 @@ import { validate } from '../validation.ts';
 import { principalName } from '../../../shared/domain/recipe/fields.ts';
 import { DEFAULT_TOKEN_DAYS } from '../../../shared/app/identity-service.ts';
 import type { User } from '../../../shared/domain/identity/principal-decider.ts';
+import { scopeOf } from '../../../shared/domain/identity/credential.ts';
 
 const userResponse = z.lazy(() => z.object({ username: z.string(), email: z.string().nullable(), groups: z.array(z.string()), admin: z.boolean() }));
+
+const callerResponse = z.lazy(() =>
+  z.object({
+    username: z.string(),
+    email: z.string().nullable(),
+    groups: z.array(z.string()),
+    admin: z.boolean(),
+    token_scope: z.enum(['task']).optional().describe('present when the request used a task token (a task\'s SATURN_TOKEN), which may act on its owner\'s resources only'),
+  }),
+);
 
 export const createUserBody = z.lazy(() => z.strictObject({
   username: principalName,
@@ -21,6 +32,24 @@ export const issueTokenBody = z.lazy(() => z.strictObject({
 
 const tokenResponse = z.lazy(() => z.object({ token: z.string(), token_id: z.string(), expires_at: z.string().nullable() }));
 
+const tokenListResponse = z.lazy(() =>
+  z.object({
+    tokens: z.array(
+      z.object({
+        id: z.string(),
+        created_at: z.string(),
+        expires_at: z.string().nullable(),
+        last_used_at: z.string().nullable().describe('the last recorded use, to five minutes'),
+        scope: z.enum(['user', 'task']),
+        origin: z.object({
+          issued_by: z.string().describe('the user who issued it, or system:task:<task id>, system:bootstrap'),
+          parent_token_id: z.string().nullable().describe('the token the request that issued it presented; this token dies with it'),
+        }),
+      }),
+    ),
+  }),
+);
+
 function userBody(user: User) {
   return { username: user.username, email: user.email, groups: user.groups, admin: user.admin };
 }
@@ -31,8 +60,11 @@ export const identityRoutes: RouteDefinition[] = [
     path: '/api/user',
     summary: 'The caller.',
     access: 'user',
-    response: { status: 200, schema: userResponse, description: 'The user the token belongs to.' },
-    handle: async ({ user }) => ({ status: 200, body: userBody(user) }),
+    response: { status: 200, schema: callerResponse, description: 'The user the token belongs to, and the token\'s scope when it is a task token.' },
+    handle: async ({ user, credential }) => {
+      const scope = scopeOf(credential);
+      return { status: 200, body: { ...userBody(user), ...(scope === 'user' ? {} : { token_scope: scope }) } };
+    },
   },
   {
     method: 'POST',
@@ -55,20 +87,29 @@ export const identityRoutes: RouteDefinition[] = [
   {
     method: 'POST',
     path: '/api/users/{username}/tokens',
-    summary: 'Issues an API token for a user (admin, or the user itself). The token is shown only in this response.',
+    summary:
+      'Issues an API token for a user (admin, or the user itself). The token is shown only in this response. Issued with a token, it expires no later than that token and is revoked with it.',
     access: 'user',
     body: issueTokenBody,
     response: { status: 201, schema: tokenResponse, description: 'The new token.' },
-    handle: async ({ user, body, params, services }) => {
+    handle: async ({ user, credential, body, params, services }) => {
       const input = validate(issueTokenBody, body ?? {}, 'body');
-      const issued = await services.identity.issueToken(user, params.username!, input.expires_in_days ?? DEFAULT_TOKEN_DAYS);
+      const issued = await services.identity.issueToken(user, params.username!, input.expires_in_days ?? DEFAULT_TOKEN_DAYS, credential);
       return { status: 201, body: issued, headers: { 'cache-control': 'no-store' } };
     },
   },
   {
+    method: 'GET',
+    path: '/api/tokens',
+    summary: "The caller's tokens that can still be used, newest first: never a token itself.",
+    access: 'user',
+    response: { status: 200, schema: tokenListResponse, description: 'The tokens.' },
+    handle: async ({ user, services }) => ({ status: 200, body: { tokens: await services.identity.listTokens(user) }, headers: { 'cache-control': 'no-store' } }),
+  },
+  {
     method: 'DELETE',
     path: '/api/tokens/{token_id}',
-    summary: 'Revokes a token (admin, or the token owner).',
+    summary: 'Revokes a token (admin, or the token owner), and with it every token issued with it.',
     access: 'user',
     response: { status: 204, description: 'Revoked.' },
     handle: async ({ user, params, services }) => {

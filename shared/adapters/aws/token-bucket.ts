@@ -1,6 +1,7 @@
 /**
  * A token bucket: up to `burst` calls at once, then `ratePerSecond` on average — the shape in
- * which AWS documents (and enforces) its API and launch rates. Time comes from the caller, so a
+ * which AWS documents (and enforces) its API and launch rates, and the one the API's own rate
+ * limits use (functions/api/middlewares/caller-buckets.ts). Time comes from the caller, so a
  * test can drive it with fake time.
  */
 export class TokenBucket {
@@ -19,12 +20,15 @@ export class TokenBucket {
 
   /** Takes a token and returns 0, or returns the milliseconds until one will be there. */
   take(): number {
+    const wait = this.peek();
+    if (wait === 0) this.tokens -= 1;
+    return wait;
+  }
+
+  /** The milliseconds until a token will be there (0: one is there now), taking none. */
+  peek(): number {
     this.refill();
-    if (this.tokens >= 1) {
-      this.tokens -= 1;
-      return 0;
-    }
-    return Math.max(1, Math.ceil(((1 - this.tokens) * 1000) / this.ratePerSecond));
+    return this.tokens >= 1 ? 0 : Math.max(1, Math.ceil(((1 - this.tokens) * 1000) / this.ratePerSecond));
   }
 
   /**

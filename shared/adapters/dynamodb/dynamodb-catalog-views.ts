@@ -5,13 +5,12 @@
  * older batch from resurrecting it. Views hold metadata only, as the events do.
  */
 import { clearPartition } from './clear-partition.ts';
-import { PutItemCommand, QueryCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { QueryCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { CatalogViews } from '../../ports/catalog-views.ts';
 import { CATALOG_STREAM_PREFIX, catalogStreamId, type CatalogKey, type CatalogKind, type CatalogObject } from '../../domain/catalog/catalog-object.ts';
-import { conditionFailed } from './condition-failed.ts';
+import { putIfNewer } from './put-if-newer.ts';
 
 const PARTITION = 'catalog';
-const onlyNewer = 'attribute_not_exists(pk) OR sv < :sv';
 const notTombstone = 'attribute_not_exists(gone)';
 
 function sortKey(key: CatalogKey): string {
@@ -22,11 +21,11 @@ export class DynamoCatalogViews implements CatalogViews {
   constructor(private readonly client: DynamoDBClient, private readonly tableName: string) {}
 
   async put(object: CatalogObject, streamVersion: number): Promise<void> {
-    await this.conditionalPut({ pk: { S: PARTITION }, sk: { S: sortKey(object) }, sv: { N: String(streamVersion) }, d: { S: JSON.stringify(object) } });
+    await putIfNewer(this.client, this.tableName, { pk: { S: PARTITION }, sk: { S: sortKey(object) }, sv: { N: String(streamVersion) }, d: { S: JSON.stringify(object) } });
   }
 
   async remove(key: CatalogKey, streamVersion: number): Promise<void> {
-    await this.conditionalPut({ pk: { S: PARTITION }, sk: { S: sortKey(key) }, sv: { N: String(streamVersion) }, gone: { BOOL: true } });
+    await putIfNewer(this.client, this.tableName, { pk: { S: PARTITION }, sk: { S: sortKey(key) }, sv: { N: String(streamVersion) }, gone: { BOOL: true } });
   }
 
   async list(kind: CatalogKind): Promise<CatalogObject[]> {
@@ -50,15 +49,5 @@ export class DynamoCatalogViews implements CatalogViews {
 
   clear(): Promise<void> {
     return clearPartition(this.client, this.tableName, PARTITION);
-  }
-
-  private async conditionalPut(item: Record<string, AttributeValue>): Promise<void> {
-    try {
-      await this.client.send(new PutItemCommand({ TableName: this.tableName, Item: item, ConditionExpression: onlyNewer, ExpressionAttributeValues: { ':sv': item.sv! } }));
-    } catch (error) {
-      // A newer view is already there: this write is stale, and dropping it is correct.
-      if (conditionFailed(error)) return;
-      throw error;
-    }
   }
 }

@@ -5,6 +5,7 @@ import { DynamoRecipeViews } from './dynamodb-recipe-views.ts';
 import { DynamoCheckpoints } from './dynamodb-checkpoints.ts';
 import { DynamoRunViews } from './dynamodb-run-views.ts';
 import { DynamoCatalogViews } from './dynamodb-catalog-views.ts';
+import { DynamoTokenViews } from './dynamodb-token-views.ts';
 
 export interface DynamoPlatform {
   store: DynamoEventStore;
@@ -12,6 +13,7 @@ export interface DynamoPlatform {
   runViews: DynamoRunViews;
   checkpoints: DynamoCheckpoints;
   catalogViews: DynamoCatalogViews;
+  tokenViews: DynamoTokenViews;
 }
 
 export function dynamoPlatformFromEnv(env: NodeJS.ProcessEnv = process.env): DynamoPlatform {
@@ -25,5 +27,6 @@ export function dynamoPlatformFromEnv(env: NodeJS.ProcessEnv = process.env): Dyn
     runViews: new DynamoRunViews(client, views),
     checkpoints: new DynamoCheckpoints(client, views),
     catalogViews: new DynamoCatalogViews(client, views),
+    tokenViews: new DynamoTokenViews(client, views),
   };
 }

@@ -6,10 +6,9 @@
  */
 import type { CommittedBatch, EventStore } from '../../ports/event-store.ts';
 import type { CatalogViews } from '../../ports/catalog-views.ts';
-import { loadState } from '../command-runner.ts';
+import { stateAfterBatch } from './state-after-batch.ts';
 import { catalogModel } from '../catalog-model.ts';
 import { CATALOG_KINDS, CATALOG_STREAM_PREFIX, PLATFORM_WIDE_KINDS, type CatalogKey } from '../../domain/catalog/catalog-object.ts';
-import type { CatalogState } from '../../domain/catalog/catalog-decider.ts';
 
 /** Reads `catalog-<kind>-<owner>/<name>` or `catalog-<kind>-<name>` back into a key. */
 export function catalogKeyOf(streamId: string): CatalogKey | undefined {
@@ -31,15 +30,7 @@ export class CatalogProjector {
   async handle(batch: CommittedBatch): Promise<void> {
     const key = catalogKeyOf(batch.streamId);
     if (!key) return;
-    const model = catalogModel(batch.streamId);
-    let state = batch.snapshot.state as CatalogState;
-    let version = batch.lastVersion;
-    if (batch.snapshot.schema !== model.snapshotSchema) {
-      // A snapshot from an older state shape: rebuild the current state from the events.
-      const loaded = await loadState(this.deps.store, model);
-      state = loaded.state;
-      version = loaded.head.version;
-    }
+    const { state, version } = await stateAfterBatch(this.deps.store, catalogModel(batch.streamId), batch);
     if (state.object) await this.deps.catalogViews.put(state.object, version);
     else await this.deps.catalogViews.remove(key, version);
   }

@@ -9,18 +9,30 @@ import type { CatalogViews } from '../../ports/catalog-views.ts';
 import { RecipeProjector } from './recipe-projector.ts';
 import { RunProjector } from './run-projector.ts';
 import { CatalogProjector } from './catalog-projector.ts';
+import { TokenProjector } from './token-projector.ts';
+import type { TokenViews } from '../../ports/token-views.ts';
 import { loadState } from '../command-runner.ts';
 import { runModel } from '../job-run-service.ts';
+
+/** Every read model the projectors write, and the store they read when a snapshot is stale. */
+export interface ReadModelPorts {
+  store: EventStore;
+  views: RecipeViews;
+  runViews: RunViews;
+  catalogViews: CatalogViews;
+  tokenViews: TokenViews;
+}
 
 export class ReadModelProjector {
   readonly name = 'read-model-projector';
   private readonly projectors: Array<{ handle(batch: CommittedBatch): Promise<void> }>;
 
-  constructor(deps: { store: EventStore; views: RecipeViews; runViews: RunViews; catalogViews: CatalogViews }) {
+  constructor(deps: ReadModelPorts) {
     this.projectors = [
       new RecipeProjector({ views: deps.views, store: deps.store }),
       new RunProjector({ runViews: deps.runViews, load: async (runId) => (await loadState(deps.store, runModel(runId))).state }),
       new CatalogProjector({ catalogViews: deps.catalogViews, store: deps.store }),
+      new TokenProjector({ tokenViews: deps.tokenViews, store: deps.store }),
     ];
   }
 

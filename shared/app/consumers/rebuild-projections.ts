@@ -1,13 +1,10 @@
 /**
- * Rebuilds the read models from the events: drop every recipe and catalog view, then project the newest
+ * Rebuilds the read models from the events: drop every recipe, catalog and token view, then project the newest
  * batch of every stream (each batch carries the stream's snapshot, so the newest is enough;
  * run views are overwritten in place).
  */
 import type { CommittedBatch, EventStore } from '../../ports/event-store.ts';
-import type { RecipeViews } from '../../ports/recipe-views.ts';
-import type { RunViews } from '../../ports/run-views.ts';
-import type { CatalogViews } from '../../ports/catalog-views.ts';
-import { ReadModelProjector } from './read-model-projector.ts';
+import { ReadModelProjector, type ReadModelPorts } from './read-model-projector.ts';
 
 /** The newest batch of each stream, from a scan in no particular order. */
 export async function newestBatches(store: EventStore): Promise<CommittedBatch[]> {
@@ -19,9 +16,10 @@ export async function newestBatches(store: EventStore): Promise<CommittedBatch[]
   return [...newest.values()];
 }
 
-export async function rebuildProjections(deps: { store: EventStore; views: RecipeViews; runViews: RunViews; catalogViews: CatalogViews }): Promise<{ streams: number }> {
+export async function rebuildProjections(deps: ReadModelPorts): Promise<{ streams: number }> {
   await deps.views.clear();
   await deps.catalogViews.clear();
+  await deps.tokenViews.clear();
   const projector = new ReadModelProjector(deps);
   const batches = await newestBatches(deps.store);
   for (const batch of batches) await projector.handle(batch);

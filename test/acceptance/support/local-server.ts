@@ -208,6 +208,8 @@ export class LocalServer {
         ADMIN_TOKEN: this.adminToken,
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
         RATE_LIMIT_PER_SECOND: '1000',
+        // Tests present bad tokens on purpose, all from 127.0.0.1: only the tests of the limit limit them.
+        FAILED_LOGINS_PER_MINUTE: '60000',
         ...this.options.env,
       },
     });

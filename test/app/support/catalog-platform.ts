@@ -7,7 +7,7 @@ import type { EmbeddedDynamo } from '../../../infra/local/embedded-dynamodb.ts';
 import { DynamoEventStore } from '../../../shared/adapters/dynamodb/dynamodb-event-store.ts';
 import { DynamoCatalogViews } from '../../../shared/adapters/dynamodb/dynamodb-catalog-views.ts';
 import { CatalogProjector } from '../../../shared/app/consumers/catalog-projector.ts';
-import type { EventStore } from '../../../shared/ports/event-store.ts';
+import { projectingStore } from './projecting-store.ts';
 import type { User } from '../../../shared/domain/identity/principal-decider.ts';
 import { dynamoServices } from './dynamo-services.ts';
 
@@ -19,17 +19,7 @@ export function catalogPlatform(dynamo: EmbeddedDynamo) {
   const raw = new DynamoEventStore({ client: dynamo.client, tableName: dynamo.tables.events });
   const catalogViews = new DynamoCatalogViews(dynamo.client, dynamo.tables.views);
   const projector = new CatalogProjector({ catalogViews, store: raw });
-  const store: EventStore = {
-    head: (id) => raw.head(id),
-    read: (id, after, limit) => raw.read(id, after, limit),
-    batchesAfter: (id, after) => raw.batchesAfter(id, after),
-    allBatches: () => raw.allBatches(),
-    append: async (id, request) => {
-      const batch = await raw.append(id, request);
-      await projector.handle(batch);
-      return batch;
-    },
-  };
+  const store = projectingStore(raw, projector);
   const { services, secretStore } = dynamoServices(dynamo, { store, routeUrl: (s) => `http://${s}.localhost/` });
   return { services, store: raw, catalogViews, secretStore };
 }

@@ -5,6 +5,7 @@ import { DynamoEventStore } from '../../../shared/adapters/dynamodb/dynamodb-eve
 import { DynamoRecipeViews } from '../../../shared/adapters/dynamodb/dynamodb-recipe-views.ts';
 import { DynamoRunViews } from '../../../shared/adapters/dynamodb/dynamodb-run-views.ts';
 import { DynamoCatalogViews } from '../../../shared/adapters/dynamodb/dynamodb-catalog-views.ts';
+import { DynamoTokenViews } from '../../../shared/adapters/dynamodb/dynamodb-token-views.ts';
 import { systemClock, systemRandom } from '../../../shared/adapters/node-platform.ts';
 import { platformServices } from '../../../shared/app/platform-services.ts';
 import type { Clock } from '../../../shared/ports/platform-clock.ts';
@@ -20,6 +21,7 @@ export function dynamoServices(dynamo: EmbeddedDynamo, options: { clock?: Clock;
     views: new DynamoRecipeViews(dynamo.client, dynamo.tables.views),
     runViews: new DynamoRunViews(dynamo.client, dynamo.tables.views),
     catalogViews,
+    tokenViews: new DynamoTokenViews(dynamo.client, dynamo.tables.views),
     secretStore,
     clock: options.clock ?? systemClock,
     random: systemRandom,

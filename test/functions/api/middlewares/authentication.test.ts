@@ -3,9 +3,11 @@ import type { Request } from '@middy/core';
 import { authentication } from '../../../../functions/api/middlewares/authentication.ts';
 import type { ApiEvent, ApiResult, RouteDefinition } from '../../../../functions/api/api-types.ts';
 import type { User } from '../../../../shared/domain/identity/principal-decider.ts';
-import { UnauthenticatedError } from '../../../../shared/domain/errors.ts';
+import type { Credential } from '../../../../shared/domain/identity/credential.ts';
+import { ForbiddenError, UnauthenticatedError } from '../../../../shared/domain/errors.ts';
 
 const ann: User = { username: 'ann', email: null, groups: [], admin: false };
+const userToken: Credential = { kind: 'token', tokenId: 'good-id', scope: 'user', expiresAt: null, lineage: [] };
 
 function requestWith(headers: Record<string, string>, extra: Partial<ApiEvent> = {}, access: RouteDefinition['access'] = 'user') {
   const event = {
@@ -24,7 +26,7 @@ async function run(request: Request<ApiEvent, ApiResult>, tokens: Record<string,
       seen.push(token);
       const user = tokens[token];
       if (!user) throw new UnauthenticatedError('The API token is not valid.');
-      return user;
+      return { user, credential: userToken };
     },
   });
   await middleware.before!(request);
@@ -80,7 +82,7 @@ describe('authentication', () => {
     const claims = { 'cognito:username': 'lin', 'cognito:groups': 'analytics' };
     const middleware = (refuse: boolean) =>
       authentication({
-        authenticate: async () => ann,
+        authenticate: async () => ({ user: ann, credential: userToken }),
         syncDirectoryUser: async (user) => {
           if (refuse) throw new UnauthenticatedError('refused');
           synced.push(user);
@@ -99,5 +101,33 @@ describe('authentication', () => {
     expect(accepted.event.user).toEqual(synced[0]);
     await expect(refusal).rejects.toThrow('refused');
     expect(refused.event.user).toBeUndefined();
+  });
+
+  describe('task tokens', () => {
+    const taskToken: Credential = { kind: 'token', tokenId: 'task-id', scope: 'task', expiresAt: null, lineage: [] };
+    const onRoute = (method: RouteDefinition['method'], path: string) => {
+      const event = {
+        headers: { authorization: 'Bearer task' },
+        requestContext: { http: { method, path } },
+        route: { definition: { access: 'user', method, path } as RouteDefinition, params: {} },
+      } as unknown as ApiEvent;
+      return { event } as Request<ApiEvent, ApiResult>;
+    };
+    const middleware = authentication({ authenticate: async () => ({ user: ann, credential: taskToken }) });
+
+    it('lets a task token through to a route its scope lists, with its credential', async () => {
+      const request = onRoute('POST', '/api/jobs/{id}/start');
+      await middleware.before!(request);
+      expect(request.event.user).toEqual(ann);
+      expect(request.event.credential).toEqual(taskToken);
+    });
+
+    it('refuses a task token on a route its scope does not list with 403 forbidden naming the scope, before any handler sees a user', async () => {
+      const request = onRoute('POST', '/api/users/{username}/tokens');
+      const refusal = middleware.before!(request);
+      await expect(refusal).rejects.toThrow(ForbiddenError);
+      await expect(refusal).rejects.toThrow(/token_scope "task"/);
+      expect(request.event.user).toBeUndefined();
+    });
   });
 });
