@@ -69,7 +69,7 @@ function buildDeps(env: NodeJS.ProcessEnv = process.env): ReactorDeps {
   const services = new ServiceReactor({
     runtime,
     platformEnvironment: env.PLATFORM_URL ? { SATURN_BASE_URL: env.PLATFORM_URL } : {},
-    catalog: store,
+    catalog: { store, reports, clock: systemClock },
     daskSchedulerAddress: (resourceId) => cloudMapSchedulerAddress(resourceId, namespace),
   });
   // A scheduler started here is registered in Cloud Map before the batch's tasks launch (its IP comes within seconds).

@@ -17,7 +17,7 @@ import type { RecipeViews } from '../../shared/ports/recipe-views.ts';
 import type { DaskRuntime } from '../../shared/ports/dask-runtime.ts';
 import { loadState } from '../../shared/app/command-runner.ts';
 import { resourceModel } from '../../shared/app/resource-model.ts';
-import { daskClusterWanted, daskPlanOf, DELETED_REASON } from '../../shared/app/consumers/dask-reactor.ts';
+import { daskClusterWanted, daskPlanOf, daskStopReason, DELETED_REASON } from '../../shared/app/consumers/dask-reactor.ts';
 import { addressOf } from '../../shared/domain/resource/resource-identity.ts';
 import { planDaskCluster } from '../../shared/domain/planner/dask-plan.ts';
 import { jsonConsole, type Log } from '../observability.ts';
@@ -65,13 +65,13 @@ async function reconcileCluster(deps: DaskClustersDeps, id: string, exists: bool
   const { state } = await loadState(deps.store, resourceModel(address.streamId));
   const live = state.live?.id === id ? state.live : null;
   // With the catalog's facts, as the reactor plans it: the same plan, so no needless new shape.
-  const plan = live ? await daskPlanOf(live, deps.store) : null;
-  if (live && plan && daskClusterWanted(live)) {
-    await deps.runtime.ensure(plan);
+  const planned = live ? await daskPlanOf(live, deps.store) : null;
+  if (live && planned?.plan && daskClusterWanted(live)) {
+    await deps.runtime.ensure(planned.plan);
     return 'ensured';
   }
   if (!exists) return null;
-  await deps.runtime.stop(id, !live ? DELETED_REASON : plan ? `the ${live.type} stopped` : `the ${live.type}'s spec has no dask_cluster any more`);
+  await deps.runtime.stop(id, !live || !planned ? DELETED_REASON : daskStopReason(live, planned));
   return 'stopped';
 }
 

@@ -38,6 +38,7 @@ import { createLocalProxy, type LocalProxy } from './proxy/local-proxy.ts';
 import { LocalServiceRuntime, type LocalServiceRuntimeOptions } from './services/local-service-runtime.ts';
 import { ServiceReportRecorder } from '../../shared/app/service-report-recorder.ts';
 import { ServiceReactor } from '../../shared/app/consumers/service-reactor.ts';
+import { accessCheckedDriver } from '../../shared/app/attachment-gate.ts';
 import type { RecipeViews } from '../../shared/ports/recipe-views.ts';
 import type { LiveResource } from '../../shared/domain/resource/resource-decider.ts';
 import { IdentityService } from '../../shared/app/identity-service.ts';
@@ -146,13 +147,14 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
 
   // Tasks read their secrets from the same store, share folders under <DATA_DIR>/shared-folders
   // (a temporary directory without one), and get a SATURN_TOKEN acting as their owner.
-  const driver = new LocalProcessDriver({
+  // Every launch (a replaced replica or worker, a run after its backoff) decides access to the task's attachments again.
+  const driver = accessCheckedDriver(new LocalProcessDriver({
     rootDir: tasksDir,
     secrets: secretStore,
     foldersDir: options.dataDir ? join(options.dataDir, 'shared-folders') : mkdtempSync(join(tmpdir(), 'cassini-shared-folders-')),
     tokens: taskTokenIssuer(new IdentityService({ ...ports, store: runtimeStore })),
     ...(options.stopGraceMs !== undefined ? { stopGraceMs: options.stopGraceMs } : {}),
-  });
+  }), runtimeStore);
   // Dask clusters run as tasks of the same driver; the resources' own tasks get DASK_SCHEDULER_ADDRESS.
   const daskRuntime = new LocalDaskRuntime({ driver });
   const daskReactor = new DaskReactor({ runtime: daskRuntime, catalog: runtimeStore });
@@ -169,7 +171,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   const routes = new RouteTable();
   const serviceReports = new ServiceReportRecorder({ store: runtimeStore, clock: systemClock });
   const serviceRuntime = new LocalServiceRuntime({ driver: taskDriver, routes, reports: serviceReports, clock: systemClock, ...(options.services ? { options: options.services } : {}) });
-  const serviceReactor = new ServiceReactor({ runtime: serviceRuntime, platformEnvironment: { SATURN_BASE_URL: url }, catalog: runtimeStore });
+  const serviceReactor = new ServiceReactor({ runtime: serviceRuntime, platformEnvironment: { SATURN_BASE_URL: url }, catalog: { store: runtimeStore, reports: serviceReports, clock: systemClock } });
   const scheduler = new LocalJobScheduler((tick) => runtimeJobs.tick(tick.jobId, tick.scheduledFor), logError('schedule tick failed'));
   const feed = new LocalEventFeed({
     store: rawStore,

@@ -1,24 +1,24 @@
 /**
- * Apply-time check of what a recipe attaches from the catalog: every secret and shared folder
- * must exist and be usable by the resource's owner, its `iam_role` must be registered with the
- * owner (or one of its groups) allowed, and an image given by catalog name must be registered
- * (with the tag, when the image lists its tags). Full image URIs pass unchecked.
+ * The catalog check of what a recipe attaches, at apply: every secret and shared folder must
+ * exist and be usable by the resource's owner, its `iam_role` must be registered with the owner
+ * (or one of its groups) allowed, and an image given by catalog name must be registered (with
+ * the tag, when the image lists its tags). Full image URIs pass unchecked. The rule itself is
+ * `attachment-access.ts`, which planning applies again at every launch (attachment-facts.ts).
  *
  * "Usable by the owner" and not "by the caller": the resource runs as its owner, so an admin
- * applying a recipe for `ann` may attach only what `ann` may. A missing object and one the
- * owner may not use get the same message, so the check reveals nothing about others' objects.
- * A recipe with no catalog references costs no read.
+ * applying a recipe for `ann` may attach only what `ann` may. A recipe with no catalog
+ * references costs no read.
  */
 import { ValidationError, type FieldIssue } from '../domain/errors.ts';
-import { imageReference, mayAttach, PLATFORM_WIDE_KINDS, type CatalogAttributes, type CatalogKind, type CatalogObject } from '../domain/catalog/catalog-object.ts';
-import { resolveOwnerName } from '../domain/recipe/owner-name.ts';
-import { KIND_LABELS } from './catalog-service.ts';
+import type { CatalogKind, CatalogObject } from '../domain/catalog/catalog-object.ts';
+import { attachmentIssues, attachmentReferences, referenceKey, type AttachmentReference } from '../domain/catalog/attachment-access.ts';
 
 /** What ResourceService.apply calls before it appends: throws ValidationError naming each bad field. */
 export interface AttachmentChecker {
   check(owner: string, spec: Record<string, unknown>): Promise<void>;
 }
 
+/** Where the objects a spec names and the owner's groups are read. */
 export interface AttachmentCheckDeps {
   /** The catalog object as its stream says, or undefined. */
   find(kind: CatalogKind, owner: string, name: string): Promise<CatalogObject | undefined>;
@@ -26,66 +26,36 @@ export interface AttachmentCheckDeps {
   groupsOf(principal: string): Promise<string[]>;
 }
 
-interface Reference {
-  kind: CatalogKind;
-  owner: string;
-  name: string;
-  path: string;
-  tag?: string;
+export interface AttachmentInspection {
+  refs: AttachmentReference[];
+  /** What each reference names now (same order as `refs`). */
+  objects: Array<CatalogObject | undefined>;
+  /** Each reference the owner may not use now. */
+  issues: FieldIssue[];
 }
 
-function references(owner: string, spec: Record<string, unknown>): Reference[] {
-  const refs: Reference[] = [];
-  const listed = (field: 'secrets' | 'shared_folders', kind: CatalogKind) => {
-    const items = spec[field];
-    if (!Array.isArray(items)) return;
-    items.forEach((item: { name: string; owner?: string }, i) => {
-      refs.push({ kind, owner: resolveOwnerName(item.owner ?? owner), name: item.name, path: `spec.${field}[${i}].name` });
-    });
-  };
-  listed('secrets', 'secret');
-  listed('shared_folders', 'shared_folder');
-  if (typeof spec.iam_role === 'string') refs.push({ kind: 'iam_role', owner: '', name: spec.iam_role, path: 'spec.iam_role' });
-  if (typeof spec.image === 'string') {
-    const image = imageReference(spec.image);
-    if (image.kind === 'catalog') refs.push({ kind: 'image', owner: '', name: image.name, path: 'spec.image', ...(image.tag !== undefined ? { tag: image.tag } : {}) });
-  }
-  return refs;
+/** Reads what the spec attaches as it is now and decides, for each, whether `owner` may use it. */
+export function inspectAttachments(deps: AttachmentCheckDeps, owner: string, spec: Record<string, unknown>): Promise<AttachmentInspection> {
+  return inspectReferences(deps, owner, attachmentReferences(owner, spec));
+}
+
+/** Reads the objects `refs` name as they are now and decides, for each, whether `owner` may use it. */
+export async function inspectReferences(deps: AttachmentCheckDeps, owner: string, refs: AttachmentReference[]): Promise<AttachmentInspection> {
+  if (refs.length === 0) return { refs, objects: [], issues: [] };
+  const [groups, objects] = await Promise.all([
+    refs.some((r) => r.kind !== 'image') ? deps.groupsOf(owner) : Promise.resolve([]),
+    Promise.all(refs.map((r) => referenceKey(r)).map((key) => deps.find(key.kind, key.owner, key.name))),
+  ]);
+  return { refs, objects, issues: attachmentIssues(refs, objects, { name: owner, groups }) };
 }
 
 export class AttachmentCheck implements AttachmentChecker {
   constructor(private readonly deps: AttachmentCheckDeps) {}
 
   async check(owner: string, spec: Record<string, unknown>): Promise<void> {
-    const refs = references(owner, spec);
-    if (refs.length === 0) return;
-    const [groups, objects] = await Promise.all([
-      refs.some((r) => r.kind !== 'image') ? this.deps.groupsOf(owner) : Promise.resolve([]),
-      Promise.all(refs.map((r) => this.deps.find(r.kind, PLATFORM_WIDE_KINDS.has(r.kind) ? '' : r.owner, r.name))),
-    ]);
-    const issues: FieldIssue[] = [];
-    refs.forEach((ref, i) => {
-      const problem = this.problem(ref, objects[i], { name: owner, groups });
-      if (problem) issues.push({ path: ref.path, message: problem });
-    });
+    const { issues } = await inspectAttachments(this.deps, owner, spec);
     if (issues.length > 0) {
       throw new ValidationError(`The recipe attaches catalog objects its owner cannot use; fix these fields: ${issues.map((d) => d.path).join(', ')}.`, issues);
-    }
-  }
-
-  private problem(ref: Reference, object: CatalogObject | undefined, owner: { name: string; groups: string[] }): string | undefined {
-    const label = KIND_LABELS[ref.kind];
-    switch (ref.kind) {
-      case 'image': {
-        if (!object) return `no catalog image named ${ref.name}; register it (PUT /api/images/${ref.name}) or give a full image URI`;
-        const { tags } = object.attributes as CatalogAttributes['image'];
-        if (ref.tag !== undefined && tags.length > 0 && !tags.includes(ref.tag)) return `the catalog image ${ref.name} has no tag ${ref.tag} (it has ${tags.join(', ')})`;
-        return undefined;
-      }
-      case 'iam_role':
-        return object && mayAttach(object, owner) ? undefined : `no registered IAM role named ${ref.name} that ${owner.name} is allowed to use`;
-      default:
-        return object && mayAttach(object, owner) ? undefined : `no ${label} named ${ref.name} owned by ${ref.owner} that ${owner.name} may use`;
     }
   }
 }

@@ -26,6 +26,7 @@ import { mayAccess } from '../domain/identity/access.ts';
 import type { User } from '../domain/identity/principal-decider.ts';
 import { resolveOwnerName } from '../domain/recipe/owner-name.ts';
 import { ForbiddenError, NotFoundError, ValidationError } from '../domain/errors.ts';
+import { KIND_LABELS } from '../domain/catalog/attachment-access.ts';
 
 export interface CatalogServiceDeps {
   store: EventStore;
@@ -38,8 +39,6 @@ export interface CatalogServiceDeps {
 
 /** What the API returns for a catalog object: its names, attributes and times. Never a secret's value. */
 export type CatalogObjectView = { name: string; owner: string; created_at: string; updated_at: string } & Record<string, unknown>;
-
-export const KIND_LABELS: Record<CatalogKind, string> = { secret: 'secret', shared_folder: 'shared folder', image: 'image', iam_role: 'IAM role' };
 
 export interface PutInput<K extends CatalogKind> {
   name: string;

@@ -8,6 +8,7 @@
 import type { TaskDriver, TaskSpec } from '../ports/task-driver.ts';
 import type { DaskRuntime } from '../ports/dask-runtime.ts';
 import { DASK_ADDRESS_VARIABLE } from '../domain/planner/dask-plan.ts';
+import { interceptLaunch } from './launch-interceptor.ts';
 
 export async function withSchedulerAddress(spec: TaskSpec, dask: Pick<DaskRuntime, 'schedulerAddress'>): Promise<TaskSpec> {
   const resource = spec.labels.resource;
@@ -19,12 +20,5 @@ export async function withSchedulerAddress(spec: TaskSpec, dask: Pick<DaskRuntim
 
 /** `driver` with a `launch` that adds the scheduler's address; every other member is the driver's own. */
 export function daskAwareDriver<D extends Pick<TaskDriver, 'launch'>>(driver: D, dask: Pick<DaskRuntime, 'schedulerAddress'>): D {
-  const launch = async (spec: TaskSpec) => driver.launch(await withSchedulerAddress(spec, dask));
-  return new Proxy(driver, {
-    get(target, property) {
-      if (property === 'launch') return launch;
-      const value: unknown = Reflect.get(target, property, target);
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-    },
-  });
+  return interceptLaunch(driver, (spec) => withSchedulerAddress(spec, dask));
 }

@@ -37,7 +37,7 @@ export const DEFAULT_TOKEN_DAYS = 90;
  */
 export const TASK_TOKEN_DAYS = 30;
 
-function principalModel(name: string): StreamModel<PrincipalCommand, PrincipalEvent, PrincipalState> {
+export function principalModel(name: string): StreamModel<PrincipalCommand, PrincipalEvent, PrincipalState> {
   return { streamId: principalStreamId(name), decider: principalDecider, snapshotSchema: SNAPSHOT_SCHEMA };
 }
 

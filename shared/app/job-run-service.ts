@@ -117,6 +117,8 @@ export class JobRunService {
   /** Creates the run stream a JobRunRequested names (idempotent: the API and the reactor both may). */
   async queueRequested(job: LiveResource, requested: Extract<ResourceEvent, { type: 'JobRunRequested' }>): Promise<Run> {
     const d = requested.data;
+    // Access to the attachments is decided now, for this run, not only when the job was applied.
+    const planning = await attachmentFacts(this.deps.store, job.owner, job.spec);
     const outcome = await runCommand(this.deps.store, runModel(d.run_id), {
       kind: 'QueueRun',
       runId: d.run_id,
@@ -126,7 +128,8 @@ export class JobRunService {
       attempt: d.attempt,
       scheduledFor: d.scheduled_for,
       notBefore: d.not_before,
-      plan: planRun(job.spec, d.overrides ?? undefined, await attachmentFacts(this.deps.store, job.owner, job.spec)),
+      plan: planRun(job.spec, d.overrides ?? undefined, planning.refused === undefined ? planning.facts : {}),
+      ...(planning.refused === undefined ? {} : { refusal: planning.refused }),
       ...this.meta(requested.actor),
     });
     return outcome.state!;

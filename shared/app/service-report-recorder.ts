@@ -48,8 +48,8 @@ export class ServiceReportRecorder implements ServiceReports {
     return this.record({ kind: 'ReportRolledBack', id: r.resourceId, revision: r.revision, reason: r.reason }, r.at);
   }
 
-  failed(r: { resourceId: string; revision: number; reason: string; at: string }): Promise<void> {
-    return this.record({ kind: 'ReportFailed', id: r.resourceId, revision: r.revision, reason: r.reason }, r.at);
+  failed(r: { resourceId: string; revision?: number; reason: string; at: string }): Promise<void> {
+    return this.record({ kind: 'ReportFailed', id: r.resourceId, ...(r.revision === undefined ? {} : { revision: r.revision }), reason: r.reason }, r.at);
   }
 
   stopped(r: { resourceId: string; at: string }): Promise<void> {

@@ -93,8 +93,11 @@ export interface ServiceReports {
   rolledOut(report: { resourceId: string; revision: number; at: string }): Promise<void>;
   /** `revision` never became healthy; the replicas of the previous revision keep serving. */
   rolledBack(report: { resourceId: string; revision: number; reason: string; at: string }): Promise<void>;
-  /** Nothing healthy can run (a first start that never got healthy, a crash loop): the service is in error. */
-  failed(report: { resourceId: string; revision: number; reason: string; at: string }): Promise<void>;
+  /**
+   * Nothing healthy can run (a first start that never got healthy, a crash loop): the service is
+   * in error. Without `revision`, whatever it runs (the control plane refused to plan it).
+   */
+  failed(report: { resourceId: string; revision?: number; reason: string; at: string }): Promise<void>;
   /** After `stop` (or `remove`): no replica of the service runs any more. */
   stopped(report: { resourceId: string; at: string }): Promise<void>;
   /** No request or open connection for `idleSeconds`: the service should stop (workspaces' auto_shutoff). */

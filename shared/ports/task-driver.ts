@@ -117,6 +117,17 @@ export interface LogPage {
   next: string | null;
 }
 
+/**
+ * A launch the platform refused before anything started, which trying again cannot help (the
+ * owner may no longer use an attachment): a runtime gives up instead of retrying.
+ */
+export class LaunchRefusedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LaunchRefusedError';
+  }
+}
+
 export interface TaskDriver {
   launch(spec: TaskSpec): Promise<LaunchedTask>;
   /** Ends the task and everything it started; idempotent. */

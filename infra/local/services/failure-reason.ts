@@ -8,7 +8,8 @@ export type ReplicaFailure =
   | { kind: 'exited'; pod: string; reason: string }
   | { kind: 'unanswered'; pod: string; lastProbe: string | null }
   | { kind: 'unhealthy'; pod: string; lastProbe: string | null }
-  | { kind: 'not-launched'; pod: string; reason: string };
+  /** `refused`: the platform refused the launch (an attachment its owner may no longer use); retrying cannot help. */
+  | { kind: 'not-launched'; pod: string; reason: string; refused?: boolean };
 
 export interface GiveUpFacts {
   failure: ReplicaFailure;

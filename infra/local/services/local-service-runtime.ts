@@ -10,6 +10,7 @@
  */
 import type { Clock } from '../../../shared/ports/platform-clock.ts';
 import type { ServicePlan, ServiceReports, ServiceRuntime } from '../../../shared/ports/service-runtime.ts';
+import { LaunchRefusedError } from '../../../shared/ports/task-driver.ts';
 import type { LocalProcessDriver } from '../process-driver/local-process-driver.ts';
 import type { RouteTable } from '../proxy/route-table.ts';
 import { probeHealth } from './health-probe.ts';
@@ -182,7 +183,7 @@ export class LocalServiceRuntime implements ServiceRuntime {
         const pod = action.spec.taskId;
         this.#driver.launch(action.spec).then(
           (launched) => this.#observe(resourceId, { type: 'launched', pod, ports: launched.ports }),
-          (error: unknown) => this.#observe(resourceId, { type: 'launchFailed', pod, reason: errorMessage(error) }),
+          (error: unknown) => this.#observe(resourceId, { type: 'launchFailed', pod, reason: errorMessage(error), refused: error instanceof LaunchRefusedError }),
         );
         return;
       }

@@ -93,7 +93,7 @@ type FailureReport = Extract<Report, { method: 'failed' }>;
 export type Observation =
   | { type: 'applied'; plan: ServicePlan }
   | { type: 'launched'; pod: string; ports: Record<number, number> }
-  | { type: 'launchFailed'; pod: string; reason: string }
+  | { type: 'launchFailed'; pod: string; reason: string; refused?: boolean }
   | { type: 'probed'; pod: string; healthy: boolean; detail: string }
   | { type: 'exited'; pod: string; exitCode: number | null; reason: string }
   | { type: 'stopRequested'; reason: string }
@@ -185,7 +185,7 @@ class Draft {
       case 'launched':
         return this.#launched(state, observation.pod, observation.ports);
       case 'launchFailed':
-        return this.#launchFailed(state, observation.pod, observation.reason);
+        return this.#launchFailed(state, observation.pod, observation.reason, observation.refused === true);
       case 'probed':
         return this.#probed(state, observation.pod, observation.healthy, observation.detail);
       case 'exited':
@@ -245,11 +245,11 @@ class Draft {
     if (replica.phase === 'launching') replica.phase = 'starting';
   }
 
-  #launchFailed(state: ServiceState, pod: string, reason: string): void {
+  #launchFailed(state: ServiceState, pod: string, reason: string, refused: boolean): void {
     const replica = this.#forget(state, pod);
     this.#releaseFailureOnceNothingRuns(state);
     if (replica === undefined || replica.phase === 'stopping' || state.status !== 'running') return;
-    this.#failed(state, replica, { kind: 'not-launched', pod, reason });
+    this.#failed(state, replica, { kind: 'not-launched', pod, reason, ...(refused ? { refused } : {}) });
     this.#fill(state);
   }
 
@@ -351,7 +351,9 @@ class Draft {
     // A replica that ran for the whole grace without answering would do so again: waiting out
     // the grace `crashLoopLimit` times over (an hour for a workspace) would help nobody.
     const hopeless = failure.kind === 'unanswered' || revision.failures >= this.context.settings.crashLoopLimit;
-    if (!revision.everReady && hopeless) this.#giveUp(state, revision, failure);
+    // A refused launch is refused again for any replica of any revision: even one that served gives up.
+    const refused = failure.kind === 'not-launched' && failure.refused === true;
+    if (refused || (!revision.everReady && hopeless)) this.#giveUp(state, revision, failure);
   }
 
   #giveUp(state: ServiceState, revision: Revision, failure: ReplicaFailure): void {

@@ -44,14 +44,23 @@ export function daskClusterWanted(live: LiveResource): boolean {
 }
 
 /**
- * The resource's cluster plan with the catalog's facts about its attachments, or null when it
- * has no cluster. Without a catalog, folders are read-write and no role is attached.
+ * The resource's cluster plan with the catalog's facts about its attachments (`plan` null when
+ * it has no cluster), or why its owner may no longer use them (`refused`): then no cluster may
+ * run. Without a catalog, folders are read-write and no role is attached.
  */
-export async function daskPlanOf(live: LiveResource, catalog: EventStore | undefined): Promise<DaskClusterPlan | null> {
+export async function daskPlanOf(live: LiveResource, catalog: EventStore | undefined): Promise<{ plan: DaskClusterPlan | null; refused?: string }> {
   const plan = planDaskCluster(live);
   // No catalog read for a resource without a cluster.
-  if (!plan || !catalog) return plan;
-  return planDaskCluster(live, await attachmentFacts(catalog, live.owner, live.spec));
+  if (!plan || !catalog) return { plan };
+  const planning = await attachmentFacts(catalog, live.owner, live.spec);
+  if (planning.refused !== undefined) return { plan: null, refused: planning.refused };
+  return { plan: planDaskCluster(live, planning.facts) };
+}
+
+/** Why the resource's cluster is stopped: the reason a stop names. */
+export function daskStopReason(live: LiveResource, planned: { plan: DaskClusterPlan | null; refused?: string }): string {
+  if (planned.refused !== undefined) return planned.refused;
+  return planned.plan ? `the ${live.type} stopped` : `the ${live.type}'s spec has no dask_cluster any more`;
 }
 
 export interface DaskReactorDeps {
@@ -101,8 +110,8 @@ export class DaskReactor {
   }
 
   private async follow(live: LiveResource): Promise<void> {
-    const plan = await daskPlanOf(live, this.deps.catalog);
-    if (plan && daskClusterWanted(live)) await this.deps.runtime.ensure(plan);
-    else await this.deps.runtime.stop(live.id, plan ? `the ${live.type} stopped` : `the ${live.type}'s spec has no dask_cluster any more`);
+    const planned = await daskPlanOf(live, this.deps.catalog);
+    if (planned.plan && daskClusterWanted(live)) await this.deps.runtime.ensure(planned.plan);
+    else await this.deps.runtime.stop(live.id, daskStopReason(live, planned));
   }
 }

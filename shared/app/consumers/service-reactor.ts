@@ -26,8 +26,12 @@ export interface ServiceReactorDeps {
   runtime: ServiceRuntime;
   /** Variables every task gets from the platform (SATURN_BASE_URL, ...). */
   platformEnvironment: Record<string, string>;
-  /** Where the catalog is read for the attachments' facts (folder modes, role ARNs); without it, folders are read-write and no role is attached. */
-  catalog?: EventStore;
+  /**
+   * Where the catalog is read at each start, restart and spec change, to decide whether the
+   * owner may still use the attachments and to learn their facts (folder modes, role ARNs), and
+   * where a refusal is recorded. Without it, folders are read-write and no role is attached.
+   */
+  catalog?: { store: EventStore; reports: ServiceReports; clock: Clock };
   /** Where a resource's Dask scheduler is reached, when known before it runs (AWS: its Cloud Map name); see `ServicePlanContext`. */
   daskSchedulerAddress?: (resourceId: string) => string;
 }
@@ -82,9 +86,23 @@ export class ServiceReactor {
   }
 
   private async apply(live: LiveResource): Promise<void> {
-    const catalog = this.deps.catalog ? await attachmentFacts(this.deps.catalog, live.owner, live.spec) : undefined;
+    const planning = this.deps.catalog ? await attachmentFacts(this.deps.catalog.store, live.owner, live.spec) : undefined;
+    if (planning?.refused !== undefined) return this.refuse(live, planning.refused);
+    const catalog = planning?.facts;
     const { platformEnvironment, daskSchedulerAddress } = this.deps;
     await this.deps.runtime.apply(planService(live, { platformEnvironment, ...(catalog ? { catalog } : {}), ...(daskSchedulerAddress ? { daskSchedulerAddress } : {}) }));
+  }
+
+  /**
+   * The owner may no longer use what the spec attaches: no replica of the new revision starts,
+   * and replicas still serving an older one (which got the attachments while access held) are
+   * stopped, then the service is recorded in error with the reason. The stop comes first, so
+   * its own report cannot turn the error back into `stopped`.
+   */
+  private async refuse(live: LiveResource, reason: string): Promise<void> {
+    const { reports, clock } = this.deps.catalog!;
+    if (live.service?.pods.some((pod) => pod.endedAt === null)) await this.deps.runtime.stop(live.id, reason);
+    await reports.failed({ resourceId: live.id, reason, at: clock.now().toISOString() });
   }
 }
 

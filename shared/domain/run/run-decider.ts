@@ -55,6 +55,11 @@ export type RunCommand =
       scheduledFor: string | null;
       notBefore: string | null;
       plan: RunPlan;
+      /**
+       * Why the run may not start, decided when it was planned (its owner may no longer use an
+       * attachment): the run is recorded, and failed at once with this reason, so nothing launches.
+       */
+      refusal?: string;
     })
   | (CommandMeta & { kind: 'SkipRun'; runId: string; jobId: string; owner: string; scheduledFor: string | null; reason: string })
   | (CommandMeta & { kind: 'RecordTasksLaunched'; tasks: Array<{ rank: number; taskId: string }> })
@@ -100,6 +105,7 @@ function decide(command: RunCommand, state: RunState): RunEvent[] {
           },
           command,
         ),
+        ...(command.refusal === undefined ? [] : [event('RunFailed', { exit_code: null, reason: command.refusal }, command)]),
       ];
     case 'SkipRun':
       if (state) return [];

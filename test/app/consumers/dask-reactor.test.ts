@@ -33,15 +33,17 @@ afterAll(async () => {
 });
 
 /** A runtime that records the plans it is asked to ensure and the clusters it is asked to stop. */
-function recordingRuntime(): DaskRuntime & { ensured: DaskClusterPlan[]; stopped: string[] } {
+function recordingRuntime(): DaskRuntime & { ensured: DaskClusterPlan[]; stopped: string[]; reasons: string[] } {
   const ensured: DaskClusterPlan[] = [];
   const stopped: string[] = [];
+  const reasons: string[] = [];
   return {
     ensured,
     stopped,
+    reasons,
     ensure: async (plan) => (ensured.push(plan), { schedulerAddress: null }),
     scale: async () => {},
-    stop: async (resourceId) => void stopped.push(resourceId),
+    stop: async (resourceId, reason) => void (stopped.push(resourceId), reasons.push(reason)),
     describe: async () => STOPPED_CLUSTER,
     schedulerAddress: async () => null,
   };
@@ -104,6 +106,29 @@ describe('DaskReactor', () => {
 
     // Assess
     expect({ ensured: runtime.ensured, stopped: runtime.stopped }).toEqual({ ensured: [], stopped: [] });
+  });
+
+  it('starts no cluster, and stops the one there is, naming the role, once the owner may no longer use its IAM role (issue 19)', async () => {
+    // Prepare: the role is registered again under its name, allowing someone else
+    const runtime = recordingRuntime();
+    const put = (allowed: string[]) =>
+      runCommand(f.store, catalogModel({ kind: 'iam_role', owner: '', name: 'reassigned' }), {
+        kind: 'PutCatalogObject',
+        object: { kind: 'iam_role', owner: 'admin', name: 'reassigned', attributes: { role_arn: ROLE, allowed } },
+        at: f.clock.now().toISOString(),
+        actor: 'admin',
+      });
+    await put(['ann']);
+    const batch = await startedDeployment('api-role-lost', { dask_cluster: { num_workers: 1 }, iam_role: 'reassigned' });
+    await put(['carol']);
+
+    // Act
+    await new DaskReactor({ runtime, catalog: f.store }).handle(batch);
+
+    // Assess
+    expect(runtime.ensured).toEqual([]);
+    expect(runtime.stopped).toEqual([(batch.snapshot.state as ResourceState).live!.id]);
+    expect(runtime.reasons[0]).toContain('spec.iam_role: no registered IAM role named reassigned that ann is allowed to use');
   });
 
   it('stops the cluster of a resource whose new spec drops it', async () => {

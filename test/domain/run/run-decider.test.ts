@@ -202,6 +202,22 @@ describe('run decider', () => {
       expect(state).toMatchObject({ trigger: 'retry', attempt: 2, notBefore, status: 'queued' });
     });
 
+    it('records a run refused at planning (its owner lost access to an attachment) as failed at once, with the reason', () => {
+      // Prepare: the reason attachment-facts.ts gives when a secret was narrowed to its owner
+      const refusal = 'bob may no longer use what the task attaches: spec.secrets[0].name: no secret named s owned by alice that bob may use';
+      const refused = { ...(queueRun({ trigger: 'schedule', scheduledFor: QUEUED_AT }) as Extract<RunCommand, { kind: 'QueueRun' }>), refusal };
+
+      // Act
+      const { state, andReplayDecidesNothing } = given([])
+        .when(refused)
+        .then([queued({ trigger: 'schedule', scheduledFor: QUEUED_AT }), ev('RunFailed', { exit_code: null, reason: refusal }, QUEUED_AT)]);
+
+      // Assess: ended before any task, so no launcher ever picks it up
+      expect(state).toMatchObject({ status: 'failed', reason: refusal, tasks: [], exitCode: null, finishedAt: QUEUED_AT });
+      andReplayDecidesNothing();
+      given([queued(), ev('RunFailed', { exit_code: null, reason: refusal }, QUEUED_AT)]).when(recordLaunched()).then([]);
+    });
+
     it('queues a scheduled run with the tick it is for', () => {
       // Prepare
       const tick = '2025-01-01T00:00:00.000Z';

@@ -78,6 +78,28 @@ const reports = (actions: Action[]) => actions.flatMap((action) => (action.type 
 const readySets = (actions: Action[]) => actions.flatMap((action) => (action.type === 'setReady' ? [action.replicas.map((replica) => replica.pod)] : []));
 
 describe('supervise', () => {
+  describe('a launch the platform refused (issue 19: the owner lost access to an attachment)', () => {
+    it('gives up at once, even on a revision that served: the error names the attachment, the routes go and the other replica stops', () => {
+      // Prepare: a serving revision, then one replica exits
+      const service = new Service();
+      service.observe({ type: 'applied', plan: plan(1) });
+      service.ready('dep-1-r1-1', 'dep-1-r1-2');
+      service.observe({ type: 'exited', pod: 'dep-1-r1-1', exitCode: 137, reason: 'killed' });
+      const [replacement] = launches(service.at(service.nowMs + SETTINGS.backoffMaxMs).observe({ type: 'tick' }));
+      const refusal = 'alice may no longer use what the task attaches: secret bob/key: no secret named key owned by bob that alice may use';
+
+      // Act: its replacement is refused
+      expect(replacement).toBe('dep-1-r1-3');
+      const actions = service.observe({ type: 'launchFailed', pod: replacement!, reason: refusal, refused: true });
+
+      // Assess
+      expect(actions.some((action) => action.type === 'withdraw')).toBe(true);
+      expect(stops(actions)).toEqual(['dep-1-r1-2']);
+      const failed = reports(actions).find((report) => report.method === 'failed');
+      expect(failed?.report).toMatchObject({ resourceId: 'dep-1', revision: 1, reason: expect.stringContaining(refusal) });
+    });
+  });
+
   describe('a first start', () => {
     it('publishes the routes and launches the replicas, named by resource, revision and a number never reused', () => {
       // Prepare
