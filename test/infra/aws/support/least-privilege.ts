@@ -76,8 +76,10 @@ export const DYNAMODB_TABLE_OF_FILE: Record<string, 'events' | 'views'> = {
   'shared/adapters/dynamodb/dynamodb-checkpoints.ts': 'views',
   'shared/adapters/dynamodb/dynamodb-run-views.ts': 'views',
   'shared/adapters/dynamodb/dynamodb-catalog-views.ts': 'views',
+  'shared/adapters/dynamodb/dynamodb-token-views.ts': 'views',
   // Called by the views adapters only, with their table.
   'shared/adapters/dynamodb/clear-partition.ts': 'views',
+  'shared/adapters/dynamodb/put-if-newer.ts': 'views',
 };
 
 export interface SentCommand {

@@ -95,7 +95,8 @@ describe('supervise', () => {
       // Assess
       expect(actions.some((action) => action.type === 'withdraw')).toBe(true);
       expect(stops(actions)).toEqual(['dep-1-r1-2']);
-      const failed = reports(actions).find((report) => report.method === 'failed');
+      const lastExit = service.observe({ type: 'exited', pod: 'dep-1-r1-2', exitCode: null, reason: 'killed by SIGTERM' });
+      const failed = reports(lastExit).find((report) => report.method === 'failed');
       expect(failed?.report).toMatchObject({ resourceId: 'dep-1', revision: 1, reason: expect.stringContaining(refusal) });
     });
   });
