@@ -70,8 +70,8 @@ export class CassiniStack extends Stack {
     this.scheduling = new Scheduling(this, 'Scheduling', { observability });
     this.compute = new Compute(this, 'Compute', { existingVpc: config.vpc, availabilityZones: config.availabilityZones, gpu: config.gpu, ...(config.gitImage ? { gitImage: config.gitImage } : {}) });
     this.storage = new Storage(this, 'Storage', { vpc: this.compute.vpc, clients: this.compute.tasksSecurityGroup });
-    // Dask clusters: schedulers named in Cloud Map, reachable from the platform's tasks only.
-    const daskNetwork = (this.daskNetwork = new DaskNetwork(this, 'DaskNetwork', { vpc: this.compute.vpc, tasksSecurityGroup: this.compute.tasksSecurityGroup }));
+    // Dask clusters: schedulers named in Cloud Map, each cluster reachable from its own members only.
+    const daskNetwork = (this.daskNetwork = new DaskNetwork(this, 'DaskNetwork', { vpc: this.compute.vpc }));
     if (config.ingress) {
       this.ingress = new Ingress(this, 'Ingress', { config: config.ingress, vpc: this.compute.vpc, identity, tasksSecurityGroup: this.compute.tasksSecurityGroup });
     }

@@ -6,7 +6,8 @@
  *    under ECS managed scaling from zero instances (nothing is paid while no GPU task runs),
  *    with managed termination protection and draining so scale-in never kills a running task.
  * Also the task execution role (pull images, write task logs, read the platform's secrets),
- * the log group of task output, and the security group tasks run in.
+ * the log group of task output, and the security group tasks run in (which admits the load
+ * balancer only: tasks do not reach each other, see DaskNetwork for a cluster's members).
  *
  * Task definitions, services and RunTask calls are made at run time by the reactor and the
  * reconciler: `taskEnvironment()` tells them where tasks run, `grantRunTasks` lets them launch,
@@ -51,7 +52,7 @@ export class Compute extends Construct {
   readonly executionRole: iam.Role;
   /** Output of every task (one stream per task). */
   readonly taskLogs: logs.LogGroup;
-  /** Tasks run in this group; they reach each other (Dask scheduler and workers) and nothing else reaches them unless allowed. */
+  /** Every task runs in this group: it admits the load balancer (ingress.ts) and nothing else, not even its own members. */
   readonly tasksSecurityGroup: ec2.SecurityGroup;
   /**
    * The role a task's code runs as when its resource attaches none: no permissions. It lives
@@ -71,12 +72,14 @@ export class Compute extends Construct {
       enableFargateCapacityProviders: true,
     });
 
+    // No rule admits the group itself: a task must not reach another user's task by its private
+    // address. The load balancer's rule is added by the ingress; a Dask cluster's members meet in
+    // the cluster's own group (shared/adapters/aws/dask-cluster-security-groups.ts).
     this.tasksSecurityGroup = new ec2.SecurityGroup(this, 'TasksSecurityGroup', {
       vpc: this.vpc,
-      description: 'Cassini tasks: open to each other only',
+      description: 'Cassini tasks: reachable from the load balancer only, never from each other',
       allowAllOutbound: true,
     });
-    this.tasksSecurityGroup.addIngressRule(this.tasksSecurityGroup, ec2.Port.allTcp(), 'Tasks of the platform (e.g. Dask scheduler and workers)');
 
     this.taskLogs = new logs.LogGroup(this, 'TaskLogs', { retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.RETAIN });
     this.executionRole = this.newExecutionRole();

@@ -1,50 +1,44 @@
 /**
  * Where Dask clusters are reached (shared/adapters/aws/ecs-dask-runtime.ts): a Cloud Map
- * private DNS namespace in the VPC, under which each cluster's scheduler is `<resource id>.<name>`,
- * and the security group Dask tasks run in, which admits the scheduler (8786) and its
- * dashboard (8787) only from the platform's own tasks: never from 0.0.0.0/0.
+ * private DNS namespace in the VPC, under which each cluster's scheduler is `<resource id>.<name>`.
+ *
+ * Who may connect is decided per cluster, at run time: each cluster gets a security group of its
+ * own (shared/adapters/aws/dask-cluster-security-groups.ts) that admits only its members, the
+ * scheduler, the workers and the tasks of the resource that owns it. No group here admits the
+ * Dask ports from every platform task.
  *
  * `daskEnvironment()` is what the functions that run clusters (reactor, reconciler) need to
- * know; `grantRunClusters` the Cloud Map calls they make (ECS calls are `Compute.grantRunTasks`).
+ * know; `grantRunClusters` the Cloud Map and EC2 calls they make (ECS calls are `Compute.grantRunTasks`).
  * The API only describes clusters: it needs the namespace's name, and ECS reads.
  */
 import { Stack, Validations } from 'aws-cdk-lib';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import { Construct } from 'constructs';
+import { DASK_CLUSTER_TAG } from '../../../shared/adapters/aws/dask-cluster-security-groups.ts';
 import { acknowledgeGrantedWildcard } from '../nag.ts';
 
-export const DASK_SCHEDULER_PORT = 8786;
-export const DASK_DASHBOARD_PORT = 8787;
 export const DASK_NAMESPACE = 'dask.cassini.internal';
 
 export interface DaskNetworkProps {
   vpc: ec2.IVpc;
-  /** The group every platform task runs in: the only source the Dask ports admit. */
-  tasksSecurityGroup: ec2.ISecurityGroup;
   /** The namespace's DNS name; default `dask.cassini.internal`. */
   namespaceName?: string;
 }
 
 export class DaskNetwork extends Construct {
   readonly namespace: servicediscovery.PrivateDnsNamespace;
-  readonly securityGroup: ec2.SecurityGroup;
+  private readonly vpc: ec2.IVpc;
 
   constructor(scope: Construct, id: string, props: DaskNetworkProps) {
     super(scope, id);
+    this.vpc = props.vpc;
     this.namespace = new servicediscovery.PrivateDnsNamespace(this, 'Namespace', {
       name: props.namespaceName ?? DASK_NAMESPACE,
       vpc: props.vpc,
       description: 'Cassini Dask schedulers: <resource id>.<namespace>',
     });
-    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
-      vpc: props.vpc,
-      description: 'Cassini Dask schedulers and workers: reachable from the platform tasks only',
-      allowAllOutbound: true,
-    });
-    this.securityGroup.addIngressRule(props.tasksSecurityGroup, ec2.Port.tcp(DASK_SCHEDULER_PORT), 'Dask scheduler, from the platform tasks');
-    this.securityGroup.addIngressRule(props.tasksSecurityGroup, ec2.Port.tcp(DASK_DASHBOARD_PORT), 'Dask dashboard, from the platform tasks');
   }
 
   /** Environment of the functions that run Dask clusters. */
@@ -52,8 +46,35 @@ export class DaskNetwork extends Construct {
     return {
       DASK_NAMESPACE_ID: this.namespace.namespaceId,
       DASK_NAMESPACE_NAME: this.namespace.namespaceName,
-      DASK_SECURITY_GROUP: this.securityGroup.securityGroupId,
+      TASK_VPC_ID: this.vpc.vpcId,
     };
+  }
+
+  /**
+   * Lets `grantee` keep the clusters' own security groups (dask-cluster-security-groups.ts):
+   * create one in the platform's VPC only when it carries the cluster tag (tagging allowed only
+   * within that create), and add ingress rules to and delete only groups carrying the tag, in
+   * that VPC. DescribeSecurityGroups has no resource-level permissions.
+   */
+  grantManageClusterGroups(grantee: iam.IGrantable): void {
+    const stack = Stack.of(this);
+    const principal = grantee.grantPrincipal;
+    const groups = stack.formatArn({ service: 'ec2', resource: 'security-group', resourceName: '*' });
+    const vpc = stack.formatArn({ service: 'ec2', resource: 'vpc', resourceName: this.vpc.vpcId });
+    principal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['ec2:CreateSecurityGroup'], resources: [vpc] }));
+    principal.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['ec2:CreateSecurityGroup'], resources: [groups], conditions: { Null: { [`aws:RequestTag/${DASK_CLUSTER_TAG}`]: 'false' } } }),
+    );
+    principal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['ec2:CreateTags'], resources: [groups], conditions: { StringEquals: { 'ec2:CreateAction': 'CreateSecurityGroup' } } }));
+    principal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['ec2:AuthorizeSecurityGroupIngress', 'ec2:DeleteSecurityGroup'],
+        resources: [groups],
+        conditions: { Null: { [`aws:ResourceTag/${DASK_CLUSTER_TAG}`]: 'false' }, ArnEquals: { 'ec2:Vpc': vpc } },
+      }),
+    );
+    principal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['ec2:DescribeSecurityGroups'], resources: ['*'] }));
+    acknowledgeGrantedWildcard(grantee, groups, `Security group ids are chosen by EC2 at creation: creating needs the ${DASK_CLUSTER_TAG} tag, tagging happens only within the create, rules and deletion only on groups with the tag in the platform VPC.`);
   }
 
   /**
@@ -67,6 +88,7 @@ export class DaskNetwork extends Construct {
   grantRunClusters(grantee: iam.IGrantable): void {
     const stack = Stack.of(this);
     const principal = grantee.grantPrincipal;
+    this.grantManageClusterGroups(grantee);
     const services = stack.formatArn({ service: 'servicediscovery', resource: 'service', resourceName: '*' });
     const healthChecks = stack.formatArn({ service: 'route53', region: '', account: '', resource: 'healthcheck', resourceName: '*' });
     const zone = stack.formatArn({ service: 'route53', region: '', account: '', resource: 'hostedzone', resourceName: this.namespace.namespaceHostedZoneId });
@@ -101,7 +123,9 @@ export class DaskNetwork extends Construct {
     if (scope) {
       Validations.of(scope).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'servicediscovery:ListServices (filtered by the Dask namespace in the request) and route53:CreateHealthCheck (required by Cloud Map for RegisterInstance; no health check is configured) have no resource-level permissions.',
+        reason:
+          'servicediscovery:ListServices (filtered by the Dask namespace in the request), route53:CreateHealthCheck (required by Cloud Map for RegisterInstance; no health check is configured) ' +
+          'and ec2:DescribeSecurityGroups (filtered by VPC and name or tag in the request) have no resource-level permissions.',
       });
     }
   }

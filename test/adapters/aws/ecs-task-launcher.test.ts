@@ -146,6 +146,8 @@ describe('EcsTaskLauncher.launch', () => {
 
     // Assess
     expect(ensured).toEqual([JOB_ID]);
+    // "Amazon VPC quotas": at most 5 security groups per network interface; a task carries 2.
+    for (const input of runTaskInputs()) expect(input.networkConfiguration!.awsvpcConfiguration!.securityGroups!.length).toBeLessThanOrEqual(5);
     expect(runTaskInputs().map((input) => input.networkConfiguration?.awsvpcConfiguration?.securityGroups)).toEqual([
       [...SECURITY_GROUPS, `sg-dask-${JOB_ID}`],
       [...SECURITY_GROUPS, `sg-dask-${JOB_ID}`],

@@ -5,7 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { BLOCK_TASK_IMDS_SETTING } from '../../../infra/aws/constructs/task-metadata-lockdown.ts';
-import { synthCassini } from './support/synth.ts';
+import { DASK_CLUSTER_TAG } from '../../../shared/adapters/aws/dask-cluster-security-groups.ts';
+import { DOMAIN_CONTEXT, getAtt, logicalId, synthCassini } from './support/synth.ts';
+import { roleStatements } from './support/least-privilege.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Props = Record<string, any>;
@@ -24,9 +26,60 @@ function text(value: unknown): string {
 }
 
 describe('isolation on AWS', () => {
-  const { json } = synthCassini({ gpuInstanceTypes: 'g6.xlarge,g5.xlarge' });
+  const { json, stack } = synthCassini({ ...DOMAIN_CONTEXT, gpuInstanceTypes: 'g6.xlarge,g5.xlarge' });
   const resources = Object.entries(json.Resources);
   const ofType = (type: string) => resources.filter(([, r]) => r.Type === type).map(([id, r]) => ({ id, props: (r.Properties ?? {}) as Props }));
+
+  describe('network', () => {
+    /** Every ingress rule of the template, inline or standalone, with the group it admits into. */
+    const ingress: Props[] = [
+      ...ofType('AWS::EC2::SecurityGroup').flatMap(({ id, props }) => ((props.SecurityGroupIngress ?? []) as Props[]).map((rule) => ({ ...rule, GroupId: { 'Fn::GetAtt': [id, 'GroupId'] } }))),
+      ...ofType('AWS::EC2::SecurityGroupIngress').map(({ props }) => props),
+    ];
+    const tasks = getAtt(stack.compute.tasksSecurityGroup, 'GroupId');
+    const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+    it('has no rule that admits a group into itself: members of a shared group do not reach each other', () => {
+      // "Security group rules" (Amazon VPC User Guide): a rule whose source is a security group
+      // allows traffic from every network interface associated with that group, so a self-rule
+      // on a group every task joins would let any user's task reach any other's.
+      expect(ingress.filter((rule) => rule.SourceSecurityGroupId !== undefined && same(rule.SourceSecurityGroupId, rule.GroupId))).toEqual([]);
+    });
+
+    it('admits into the tasks group only the load balancer', () => {
+      const into = ingress.filter((rule) => same(rule.GroupId, tasks));
+      expect(into.length).toBeGreaterThan(0);
+      for (const rule of into) {
+        expect(rule.CidrIp ?? rule.CidrIpv6 ?? rule.SourcePrefixListId).toBeUndefined();
+        expect(rule.SourceSecurityGroupId).toEqual(getAtt(stack.ingress!.loadBalancer.connections.securityGroups[0]!, 'GroupId'));
+      }
+    });
+
+    it('lets the tasks group reach nothing but the file system, where IAM and access points decide', () => {
+      const fromTasks = ingress.filter((rule) => same(rule.SourceSecurityGroupId, tasks));
+      expect(fromTasks.map((rule) => [rule.GroupId, rule.IpProtocol, rule.FromPort, rule.ToPort])).toEqual([[getAtt(stack.storage.securityGroup, 'GroupId'), 'tcp', 2049, 2049]]);
+    });
+
+    it('lets the launching functions make, open to itself and delete only Dask cluster groups, in the platform VPC', () => {
+      // "Amazon EC2 condition keys" (Service Authorization Reference): aws:RequestTag on
+      // CreateSecurityGroup, ec2:CreateAction on CreateTags, aws:ResourceTag and ec2:Vpc on
+      // AuthorizeSecurityGroupIngress and DeleteSecurityGroup.
+      const vpc = { 'Fn::Join': ['', [`arn:aws:ec2:${DOMAIN_CONTEXT.region}:`, { Ref: 'AWS::AccountId' }, ':vpc/', { Ref: logicalId(stack.compute.vpc) }]] };
+      const tagged = { Null: { [`aws:RequestTag/${DASK_CLUSTER_TAG}`]: 'false' } };
+      const taggedInVpc = { Null: { [`aws:ResourceTag/${DASK_CLUSTER_TAG}`]: 'false' }, ArnEquals: { 'ec2:Vpc': vpc } };
+      for (const fn of [stack.reactor, stack.reconciler]) {
+        const statements = roleStatements(json.Resources, logicalId(fn.role));
+        const granting = (action: string) => statements.filter((st) => [st.Action].flat().includes(action)) as Props[];
+        const ec2Actions = new Set(statements.flatMap((st) => [st.Action].flat()).filter((a) => a.startsWith('ec2:')));
+        expect([...ec2Actions].sort()).toEqual(['ec2:AuthorizeSecurityGroupIngress', 'ec2:CreateSecurityGroup', 'ec2:CreateTags', 'ec2:DeleteSecurityGroup', 'ec2:DescribeSecurityGroups']);
+        for (const st of granting('ec2:CreateSecurityGroup')) expect(same(st.Resource, vpc) || (same(st.Condition, tagged) && JSON.stringify(st.Resource).includes(':security-group/*')), JSON.stringify(st)).toBe(true);
+        for (const st of granting('ec2:CreateTags')) expect(st.Condition).toEqual({ StringEquals: { 'ec2:CreateAction': 'CreateSecurityGroup' } });
+        for (const action of ['ec2:AuthorizeSecurityGroupIngress', 'ec2:DeleteSecurityGroup']) for (const st of granting(action)) expect(st.Condition).toEqual(taggedInVpc);
+      }
+      const apiActions = roleStatements(json.Resources, logicalId(stack.api.handler.role)).flatMap((st) => [st.Action].flat());
+      expect(apiActions.filter((a) => a.startsWith('ec2:'))).toEqual([]);
+    });
+  });
 
   describe('file system', () => {
     const [fileSystem] = ofType('AWS::EFS::FileSystem');

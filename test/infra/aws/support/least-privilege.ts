@@ -4,7 +4,8 @@
  *
  * Code side: esbuild resolves the function's entry exactly as its bundle does; every project
  * file in that bundle is scanned for `new XxxCommand(` where XxxCommand comes from an
- * `@aws-sdk/client-*` package. That is what the code can send, whether or not a given
+ * `@aws-sdk/client-*` package, and, in files that use the EC2 Query client
+ * (shared/adapters/aws/ec2-query-client.ts), for `.call('Action'`. That is what the code can send, whether or not a given
  * request path reaches it (static reachability at file level: a file in the bundle counts).
  * DynamoDB commands are tied to the table their adapter is constructed with.
  *
@@ -59,6 +60,8 @@ const ALSO_AUTHORIZED_AS: Record<string, string[]> = {
   'secretsmanager:CreateSecret': ['secretsmanager:TagResource'],
   // Writing an object with tags is also authorized as tagging it.
   's3:PutObject': ['s3:PutObjectTagging'],
+  // Creating a security group with tags is also authorized as tagging it.
+  'ec2:CreateSecurityGroup': ['ec2:CreateTags'],
   // Cloud Map writes and removes an instance's DNS records (and would its health check) with the
   // caller's permissions: the Route 53 actions it lists as required for these calls.
   'servicediscovery:RegisterInstance': ['route53:ChangeResourceRecordSets', 'route53:CreateHealthCheck', 'route53:GetHealthCheck'],
@@ -102,6 +105,8 @@ export function bundledSourceFiles(entry: string): string[] {
 
 const IMPORT = /import\s+(?:type\s+)?\{([^}]*)\}\s+from\s+['"]@aws-sdk\/(client-[a-z0-9-]+)['"]/g;
 const NEW_COMMAND = /new\s+([A-Za-z0-9_$]+)\s*\(/g;
+const EC2_QUERY_IMPORT = /from\s+['"]\.\/ec2-query-client\.ts['"]/;
+const EC2_QUERY_CALL = /\.call\(\s*'([A-Z][A-Za-z0-9]+)'/g;
 
 /** The SDK commands one source file sends. */
 export function commandsSentBy(file: string, source: string, tables: Record<string, 'events' | 'views'> = DYNAMODB_TABLE_OF_FILE): SentCommand[] {
@@ -129,6 +134,7 @@ export function commandsSentBy(file: string, source: string, tables: Record<stri
     }
     sent.push(command);
   }
+  if (EC2_QUERY_IMPORT.test(source)) for (const match of source.matchAll(EC2_QUERY_CALL)) sent.push({ file, command: match[1]!, action: `ec2:${match[1]!}` });
   return sent;
 }
 
