@@ -27,6 +27,9 @@ import { Construct } from 'constructs';
 import type { IngressConfig } from '../config.ts';
 import type { Identity } from './identity.ts';
 import { acknowledgeGrantedWildcard } from '../nag.ts';
+import { EDGE_HEALTH_PORT } from '../../../shared/adapters/aws/edge-sidecar.ts';
+
+const HIGHEST_PORT = 65535;
 
 /** Target groups of deployments and workspaces are named `cassini-<hash>-<port>` (shared/adapters/aws/service-names.ts). */
 export const TARGET_GROUP_PREFIX = 'cassini-';
@@ -98,11 +101,13 @@ export class Ingress extends Construct {
     });
     securityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS');
     securityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(80), 'HTTP, redirected to HTTPS');
-    // Route ports are chosen per resource (container_port), so the load balancer may reach any task port.
-    securityGroup.addEgressRule(props.tasksSecurityGroup, ec2.Port.allTcp(), 'To platform tasks');
+    // Target groups send only to the edge sidecars' ports (shared/adapters/aws/edge-sidecar.ts:
+    // EDGE_HEALTH_PORT and up), never to an app's own port, which only its sidecar reaches.
+    const edgePorts = ec2.Port.tcpRange(EDGE_HEALTH_PORT, HIGHEST_PORT);
+    securityGroup.addEgressRule(props.tasksSecurityGroup, edgePorts, 'To the edge sidecars of platform tasks');
     // Cognito sign-in: the load balancer calls the user pool's token endpoint over HTTPS.
     securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'Cognito token endpoint');
-    props.tasksSecurityGroup.addIngressRule(securityGroup, ec2.Port.allTcp(), 'From the load balancer');
+    props.tasksSecurityGroup.addIngressRule(securityGroup, edgePorts, 'From the load balancer, to the edge sidecars');
     Validations.of(securityGroup).acknowledge({
       id: 'AwsSolutions-EC23',
       reason: 'A public entry point: deployments and workspaces are served to browsers anywhere, and every request signs in through Cognito unless its route is explicitly unauthenticated.',

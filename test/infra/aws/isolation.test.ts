@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { BLOCK_TASK_IMDS_SETTING } from '../../../infra/aws/constructs/task-metadata-lockdown.ts';
 import { DASK_CLUSTER_TAG } from '../../../shared/adapters/aws/dask-cluster-security-groups.ts';
+import { EDGE_HEALTH_PORT, edgePortsFor } from '../../../shared/adapters/aws/edge-sidecar.ts';
 import { DOMAIN_CONTEXT, getAtt, logicalId, synthCassini } from './support/synth.ts';
 import { roleStatements } from './support/least-privilege.ts';
 
@@ -46,13 +47,22 @@ describe('isolation on AWS', () => {
       expect(ingress.filter((rule) => rule.SourceSecurityGroupId !== undefined && same(rule.SourceSecurityGroupId, rule.GroupId))).toEqual([]);
     });
 
-    it('admits into the tasks group only the load balancer', () => {
+    it('admits into the tasks group only the load balancer, on the edge sidecars\' ports only', () => {
       const into = ingress.filter((rule) => same(rule.GroupId, tasks));
       expect(into.length).toBeGreaterThan(0);
       for (const rule of into) {
         expect(rule.CidrIp ?? rule.CidrIpv6 ?? rule.SourcePrefixListId).toBeUndefined();
+        // Target groups send to edge ports only (edge-sidecar.ts); an app's own port is not among them.
+        expect([rule.IpProtocol, rule.FromPort, rule.ToPort]).toEqual(['tcp', EDGE_HEALTH_PORT, 65535]);
         expect(rule.SourceSecurityGroupId).toEqual(getAtt(stack.ingress!.loadBalancer.connections.securityGroups[0]!, 'GroupId'));
       }
+    });
+
+    it('puts every port a target group sends to in that range, whatever ports the app routes', () => {
+      const routes = [8000, 8501, EDGE_HEALTH_PORT, EDGE_HEALTH_PORT + 1, 3000].map((containerPort, n) => ({ subdomain: `r${n}`, containerPort, visibility: 'owner' as const }));
+      const ports = edgePortsFor({ routes });
+      for (const port of [ports.health, ...ports.routes.values()]) expect(port).toBeGreaterThanOrEqual(EDGE_HEALTH_PORT);
+      for (const port of [ports.health, ...ports.routes.values()]) expect(port).toBeLessThanOrEqual(65535);
     });
 
     it('lets the tasks group reach nothing but the file system, where IAM and access points decide', () => {
