@@ -34,8 +34,10 @@ export interface DaskClusterSecurityGroupsOptions {
 
 export class DaskClusterSecurityGroups {
   readonly #options: DaskClusterSecurityGroupsOptions;
-  // Resource id → its group id, per process; the promise is kept so a burst of launches makes one create.
-  readonly #known = new Map<string, Promise<string>>();
+  // Resource id → the ensure in flight, so a burst of launches makes one create. Not kept once
+  // settled: another process may delete the group (a stopped cluster) and a later launch must not
+  // name a group that is gone.
+  readonly #inFlight = new Map<string, Promise<string>>();
 
   constructor(options: DaskClusterSecurityGroupsOptions) {
     this.#options = options;
@@ -43,20 +45,20 @@ export class DaskClusterSecurityGroups {
 
   /** The id of the cluster's group, created (with its self-only ingress rule) if there is none. */
   ensure(resourceId: string): Promise<string> {
-    const known = this.#known.get(resourceId);
-    if (known) return known;
+    const inFlight = this.#inFlight.get(resourceId);
+    if (inFlight) return inFlight;
     const ensured = this.#ensure(resourceId);
-    this.#known.set(resourceId, ensured);
-    ensured.catch(() => {
-      if (this.#known.get(resourceId) === ensured) this.#known.delete(resourceId);
-    });
+    this.#inFlight.set(resourceId, ensured);
+    const settle = () => {
+      if (this.#inFlight.get(resourceId) === ensured) this.#inFlight.delete(resourceId);
+    };
+    ensured.then(settle, settle);
     return ensured;
   }
 
   /** Deletes the cluster's group; false while a task still holds it (try again later). */
   async remove(resourceId: string): Promise<boolean> {
-    this.#known.delete(resourceId);
-    const groupId = await this.#find(resourceId);
+    const groupId = (await this.#find(resourceId))?.groupId;
     if (!groupId) return true;
     try {
       await this.#options.ec2.call('DeleteSecurityGroup', { GroupId: groupId });
@@ -88,9 +90,11 @@ export class DaskClusterSecurityGroups {
   }
 
   async #ensure(resourceId: string): Promise<string> {
-    const groupId = (await this.#find(resourceId)) ?? (await this.#create(resourceId));
+    const found = await this.#find(resourceId);
+    const groupId = found?.groupId ?? (await this.#create(resourceId));
+    if (found?.admitsItself) return groupId;
     try {
-      // Every time a process first meets the group: a create whose rule was lost (a crash between the two calls) is mended.
+      // Also for a group found without it: a create whose rule was lost (a crash between the two calls) is mended.
       await this.#options.ec2.call('AuthorizeSecurityGroupIngress', {
         GroupId: groupId,
         'IpPermissions.1.IpProtocol': 'tcp',
@@ -121,19 +125,23 @@ export class DaskClusterSecurityGroups {
     } catch (error) {
       // Another process created it between our look and our create.
       const existing = isNamed(error, 'InvalidGroup.Duplicate') ? await this.#find(resourceId) : undefined;
-      if (existing) return existing;
+      if (existing) return existing.groupId;
       throw error;
     }
   }
 
-  async #find(resourceId: string): Promise<string | undefined> {
+  /** The cluster's group, and whether its rule admitting itself is there (the group's id appears again inside its rules). */
+  async #find(resourceId: string): Promise<{ groupId: string; admitsItself: boolean } | undefined> {
     const xml = await this.#options.ec2.call('DescribeSecurityGroups', {
       'Filter.1.Name': 'vpc-id',
       'Filter.1.Value.1': this.#options.vpcId,
       'Filter.2.Name': 'group-name',
       'Filter.2.Value.1': daskClusterGroupName(resourceId),
     });
-    return xmlField(xml, 'groupId');
+    const groupId = xmlField(xml, 'groupId');
+    if (!groupId) return undefined;
+    const ingressRules = /<ipPermissions>([\s\S]*?)<\/ipPermissions>/.exec(xml)?.[1] ?? '';
+    return { groupId, admitsItself: ingressRules.includes(`<groupId>${groupId}</groupId>`) };
   }
 }
 

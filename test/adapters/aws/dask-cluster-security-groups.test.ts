@@ -74,6 +74,44 @@ describe('DaskClusterSecurityGroups', () => {
     }
   });
 
+  it('asks again at each launch instead of remembering a group another process may have deleted since', async () => {
+    // Prepare: a warm process made the group; the reconciler (another process) then deleted it.
+    const warm = groups();
+    const first = await warm.ensure(RESOURCE);
+    expect(await groups().remove(RESOURCE)).toBe(true);
+
+    // Act
+    const second = await warm.ensure(RESOURCE);
+
+    // Assess
+    expect(second).not.toBe(first);
+    expect(ec2Server.groups.has(second)).toBe(true);
+  });
+
+  it('leaves a group that already admits itself as it is: one look, no change', async () => {
+    // Prepare
+    await groups().ensure(RESOURCE);
+    ec2Server.requests.length = 0;
+
+    // Act
+    await groups().ensure(RESOURCE);
+
+    // Assess
+    expect(ec2Server.requests.map((r) => r.action)).toEqual(['DescribeSecurityGroups']);
+  });
+
+  it('mends a group found without its rule (a create whose next call was lost)', async () => {
+    // Prepare
+    const id = await groups().ensure(RESOURCE);
+    ec2Server.groups.get(id)!.rules.length = 0;
+
+    // Act
+    await groups().ensure(RESOURCE);
+
+    // Assess
+    expect(ec2Server.groups.get(id)!.rules).toEqual([`tcp:0-65535<-${id}`]);
+  });
+
   it('gives every caller the one group of a cluster: the runtime and the owner launch alike, in either order', async () => {
     // Act: two processes (the reactor's Dask runtime, the reconciler's launch) at once, then one again.
     const [a, b] = await Promise.all([groups().ensure(RESOURCE), groups().ensure(RESOURCE)]);
