@@ -14,6 +14,10 @@ export interface ApiRequest {
   body?: string;
   /** Claims of a JWT API Gateway's authorizer already verified (the Cognito path on AWS). */
   claims?: Record<string, unknown>;
+  /** The context the Lambda authorizer (functions/authorizer) returned: empty for a platform token it passed on. */
+  lambdaAuthorizer?: Record<string, string>;
+  /** The client address API Gateway (or the local HTTP adapter) reports; 127.0.0.1 by default. */
+  sourceIp?: string;
 }
 
 export interface ApiReply {
@@ -41,13 +45,14 @@ export function apiEvent(request: ApiRequest): APIGatewayProxyEventV2 {
       apiId: 'test',
       domainName: 'api.example.test',
       domainPrefix: 'api',
-      http: { method: request.method, path: url.pathname, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'vitest' },
+      http: { method: request.method, path: url.pathname, protocol: 'HTTP/1.1', sourceIp: request.sourceIp ?? '127.0.0.1', userAgent: 'vitest' },
       requestId: 'test-request',
       routeKey: '$default',
       stage: '$default',
       time: new Date(now).toISOString(),
       timeEpoch: now,
       ...(request.claims ? { authorizer: { jwt: { claims: request.claims, scopes: [] } } } : {}),
+      ...(request.lambdaAuthorizer ? { authorizer: { lambda: request.lambdaAuthorizer } } : {}),
     },
     body: request.body,
     isBase64Encoded: false,

@@ -8,7 +8,7 @@ import { startEmbeddedDynamo, type EmbeddedDynamo } from '../../../../infra/loca
 import { createApi } from '../../../../functions/api/create-api.ts';
 import { FailedLoginGuard } from '../../../../functions/api/middlewares/failed-logins.ts';
 import type { ApiHandler } from '../../../../infra/local/http-adapter.ts';
-import { apiEvent, type ApiReply } from '../../support/api-event.ts';
+import { callApi, type ApiReply } from '../../support/api-event.ts';
 import { dynamoServices } from '../../../app/support/dynamo-services.ts';
 import type { EventStore } from '../../../../shared/ports/event-store.ts';
 
@@ -38,12 +38,8 @@ afterAll(async () => {
   await dynamo?.close();
 });
 
-async function fromAddress(address: string, authorization: string): Promise<ApiReply & { body: { code?: string; message?: string } }> {
-  const event = apiEvent({ method: 'GET', path: '/api/user', headers: { authorization } });
-  event.requestContext.http.sourceIp = address;
-  const result = (await handler(event, {} as never)) as { statusCode: number; headers?: Record<string, string>; body?: string };
-  const json = result.body ? JSON.parse(result.body) : undefined;
-  return { status: result.statusCode, headers: result.headers ?? {}, text: result.body ?? '', json, body: json ?? {} };
+function fromAddress(address: string, authorization: string): Promise<ApiReply & { body: { code?: string; message?: string } }> {
+  return callApi(handler, { method: 'GET', path: '/api/user', headers: { authorization }, sourceIp: address }).then((reply) => ({ ...reply, body: (reply.json ?? {}) as { code?: string; message?: string } }));
 }
 
 describe('failed logins', () => {
