@@ -154,10 +154,11 @@ export class IdentityService {
 
   /**
    * Issues a new token for `username`; admins may do so for anyone, users for themselves. A
-   * token issued by a request that presented a token descends from it: it expires no later and
-   * dies with it. Task tokens never get here (token-scope.ts), and are refused again here.
+   * token issued by a request that presented a token (`credential`) descends from it: it
+   * expires no later and dies with it; only a directory sign-in issues a root. Task tokens
+   * never get here (token-scope.ts), and are refused again here.
    */
-  async issueToken(actor: User, username: string, expiresInDays: number | null = DEFAULT_TOKEN_DAYS, credential: Credential = { kind: 'directory' }): Promise<IssuedToken> {
+  async issueToken(actor: User, credential: Credential, username: string, expiresInDays: number | null = DEFAULT_TOKEN_DAYS): Promise<IssuedToken> {
     if (credential.kind === 'token' && credential.scope !== 'user') throw new ForbiddenError('A task token (token_scope "task") cannot issue tokens.');
     if (!actor.admin && actor.username !== username) throw new NotFoundError(`No user named ${username}.`);
     if (!(await this.findUser(username))) throw new NotFoundError(`No user named ${username}.`);

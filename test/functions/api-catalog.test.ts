@@ -26,7 +26,7 @@ beforeAll(async () => {
   await platform.services.identity.bootstrapAdmin(ADMIN_TOKEN);
   await createUsers(platform.services);
   tokens.admin = ADMIN_TOKEN;
-  for (const user of [ann, bob]) tokens[user.username] = (await platform.services.identity.issueToken(admin, user.username)).token;
+  for (const user of [ann, bob]) tokens[user.username] = (await platform.services.identity.issueToken(admin, { kind: 'directory' }, user.username)).token;
   const capture = (...args: unknown[]) => void logged.push(args.map((a) => (a instanceof Error ? `${a.message} ${a.stack}` : typeof a === 'string' ? a : JSON.stringify(a))).join(' '));
   handler = createApi({ services: { ...platform.services, version: '0.0.0-test' }, logger: { error: capture } }) as unknown as ApiHandler;
 });

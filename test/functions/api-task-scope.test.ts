@@ -11,6 +11,7 @@ import { callApi } from './support/api-event.ts';
 import { dynamoServices } from '../app/support/dynamo-services.ts';
 import { authorize } from '../../functions/authorizer/handler.ts';
 import type { User } from '../../shared/domain/identity/principal-decider.ts';
+import { ForbiddenError } from '../../shared/domain/errors.ts';
 
 const admin: User = { username: 'admin', email: null, groups: [], admin: true };
 
@@ -78,6 +79,19 @@ describe('a task token on AWS', () => {
     // Assess
     expect(me.body).toMatchObject({ username: 'admin', admin: false, token_scope: 'task' });
     expect(others.status).toBe(404);
+  });
+
+  it('cannot issue a token even where a route forgot its scope: the identity service refuses it too', async () => {
+    // Prepare
+    const { token } = await services.identity.issueTaskToken('ida', 'task-4');
+    const caller = await services.identity.authenticate(token);
+
+    // Act
+    const issuing = services.identity.issueToken(caller.user, caller.credential, 'ida');
+
+    // Assess
+    await expect(issuing).rejects.toThrow(ForbiddenError);
+    await expect(issuing).rejects.toThrow(/token_scope "task"/);
   });
 
   it('dies with its task: once revoked, 401', async () => {

@@ -94,7 +94,7 @@ export const identityRoutes: RouteDefinition[] = [
     response: { status: 201, schema: tokenResponse, description: 'The new token.' },
     handle: async ({ user, credential, body, params, services }) => {
       const input = validate(issueTokenBody, body ?? {}, 'body');
-      const issued = await services.identity.issueToken(user, params.username!, input.expires_in_days ?? DEFAULT_TOKEN_DAYS, credential);
+      const issued = await services.identity.issueToken(user, credential, params.username!, input.expires_in_days ?? DEFAULT_TOKEN_DAYS);
       return { status: 201, body: issued, headers: { 'cache-control': 'no-store' } };
     },
   },

@@ -48,7 +48,7 @@ describe('rebuildProjections', () => {
     const run = await services.runs.dispatch(admin, job.state.id as string);
     await services.catalog.putSecret(admin, { name: 'db-password', attributes: { description: null, access: 'owner' } }, 'rebuild-secret-value');
     await services.identity.bootstrapAdmin('rebuild-admin-token');
-    const issued = await services.identity.issueToken(admin, 'admin', 30);
+    const issued = await services.identity.issueToken(admin, { kind: 'directory' }, 'admin', 30);
     expect(await tokenViews.list('admin')).toEqual([]);
     expect(await catalogViews.list('secret')).toEqual([]);
     expect((await views.list({ owners: 'all', pageSize: 10 })).views).toEqual([]);
