@@ -189,6 +189,13 @@ describe('GET /api/tokens', () => {
     expect(await lastUsed()).toBe(now.toISOString());
   });
 
+  it('is described in /openapi.json', async () => {
+    const reply = await callApi(handler, { method: 'GET', path: '/openapi.json' });
+    const operation = (reply.json as { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> }).paths['/api/tokens']?.get;
+    expect(operation?.responses['200']).toBeDefined();
+    expect(JSON.stringify(operation)).toContain('last_used_at');
+  });
+
   it('drops expired tokens from the listing', async () => {
     now = START;
     const short = await userWithToken('hal', 1);
