@@ -78,6 +78,8 @@ export function createApi(options: ApiOptions) {
       authentication({
         authenticate: (token) => options.services.identity.authenticate(token),
         syncDirectoryUser: (user) => options.services.identity.syncDirectoryUser(user),
+        recordUse: (credential) => options.services.identity.recordTokenUse(credential),
+        ...(options.logger ? { logger: options.logger } : {}),
         ...(options.failedLogins ? { failedLogins: new FailedLoginGuard(options.failedLogins) } : {}),
       }),
     );

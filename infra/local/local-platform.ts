@@ -195,7 +195,14 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   const handler = createApi({ services: { ...services, taskLogs: driver, dask: new DaskService({ store: apiStore, clock: systemClock, runtime: daskRuntime }), version: PLATFORM_VERSION }, rateLimit: options.rateLimit, failedLogins: options.failedLogins }) as unknown as ApiHandler;
   const http = httpAdapter(handler);
   await options.prepare?.(services);
-  ready.proxy = createLocalProxy({ routes, authenticate: async (token) => (await services.identity.authenticate(token)).user });
+  ready.proxy = createLocalProxy({
+    routes,
+    authenticate: async (token) => {
+      const caller = await services.identity.authenticate(token);
+      await services.identity.recordTokenUse(caller.credential);
+      return caller.user;
+    },
+  });
   ready.serve = http;
 
   return {

@@ -5,7 +5,7 @@
  */
 import type { EventStore } from '../ports/event-store.ts';
 import type { Clock, RandomSource } from '../ports/platform-clock.ts';
-import { loadState, runCommand, type LoadedStream, type StreamModel } from './command-runner.ts';
+import { loadState, runCommand, type StreamModel } from './command-runner.ts';
 import { principalDecider, principalStreamId, userKey, type PrincipalCommand, type PrincipalState, type User } from '../domain/identity/principal-decider.ts';
 import {
   childExpiry,
@@ -13,8 +13,8 @@ import {
   tokenDecider,
   tokenRefusal,
   tokenStreamId,
+  useIsDue,
   type TokenCommand,
-  type TokenRecord,
   type TokenState,
 } from '../domain/identity/token-decider.ts';
 import type { TokenScope } from '../domain/identity/token-scope.ts';
@@ -93,8 +93,7 @@ export class IdentityService {
    */
   async authenticate(token: string): Promise<Caller> {
     const id = tokenId(token);
-    const loaded = await loadState(this.deps.store, tokenModel(id));
-    const state = loaded.state;
+    const { state } = await loadState(this.deps.store, tokenModel(id));
     const now = this.deps.clock.now().toISOString();
     const refusal = tokenRefusal(state, now);
     if (refusal === 'expired') throw new UnauthenticatedError('The API token has expired; ask for a new one.');
@@ -107,17 +106,21 @@ export class IdentityService {
       throw new UnauthenticatedError('The API token is not valid: the token it was issued with was revoked or has expired.');
     }
     if (!user) throw new UnauthenticatedError('The API token is not valid.');
-    await this.recordUse(state, loaded);
-    const credential: Credential = { kind: 'token', tokenId: id, scope: state.scope, expiresAt: state.expiresAt, lineage: state.lineage };
+    const credential: Credential = { kind: 'token', tokenId: id, scope: state.scope, expiresAt: state.expiresAt, lineage: state.lineage, lastUsedAt: state.lastUsedAt };
     return { user: state.scope === 'task' ? { ...user, admin: false } : user, credential };
   }
 
-  /** Records that a token was used, at most once per TOKEN_USE_RESOLUTION_MS (the decider says when). */
-  private async recordUse(state: TokenRecord, loaded: LoadedStream<TokenState>): Promise<void> {
-    const command: TokenCommand = { kind: 'RecordTokenUse', tokenId: state.tokenId, ...this.meta(`token:${state.tokenId}`) };
-    if (tokenDecider.decide(command, state).length === 0) return;
+  /**
+   * Records that a request with this token succeeded, at most once per TOKEN_USE_RESOLUTION_MS:
+   * the credential says when the last use was recorded, so a use not yet due costs nothing. The
+   * API calls it once a request has succeeded, so a refused request records nothing.
+   */
+  async recordTokenUse(credential: Credential): Promise<void> {
+    if (credential.kind !== 'token') return;
+    const command: TokenCommand = { kind: 'RecordTokenUse', tokenId: credential.tokenId, ...this.meta(`token:${credential.tokenId}`) };
+    if (!useIsDue(credential.lastUsedAt, command.at)) return;
     try {
-      await runCommand(this.deps.store, tokenModel(state.tokenId), command, { loaded, maxAttempts: 1 });
+      await runCommand(this.deps.store, tokenModel(credential.tokenId), command, { maxAttempts: 1 });
     } catch (error) {
       // Another request recorded a use (or a revocation) first: either way nothing is lost.
       if (!(error instanceof ConflictError)) throw error;

@@ -173,20 +173,28 @@ describe('GET /api/tokens', () => {
     for (const secret of [first.token, second.token, tokenHash(first.token), tokenHash(second.token), others.id]) expect(listed.text).not.toContain(secret);
   });
 
-  it('records a use at most once per resolution interval', async () => {
-    // Prepare
+  it('records a successful use at most once per resolution interval, and no refused request', async () => {
+    // Prepare: gus uses token `used`, and reads the listing with `reader`
     now = START;
-    const { token, id } = await userWithToken('gus', 10);
-    const lastUsed = async () => (await listOf(token)).find((t: Body) => t.id === id).last_used_at;
+    const used = await userWithToken('gus', 10);
+    const reader = await issue('gus', ADMIN_TOKEN, 10);
+    const lastUsed = async () => (await listOf(reader.token)).find((t: Body) => t.id === used.id).last_used_at;
+    const useAt = async (at: number) => {
+      now = new Date(at);
+      expect((await call('GET', '/api/user', used.token)).status).toBe(200);
+    };
+    const firstUse = START.getTime() + 60_000;
 
-    // Act and assess: the listing is itself a use.
-    now = new Date(START.getTime() + 60_000);
-    expect(await lastUsed()).toBe(now.toISOString());
-    const firstUse = now.toISOString();
-    now = new Date(START.getTime() + 60_000 + TOKEN_USE_RESOLUTION_MS - 1);
-    expect(await lastUsed()).toBe(firstUse);
-    now = new Date(START.getTime() + 60_000 + TOKEN_USE_RESOLUTION_MS);
-    expect(await lastUsed()).toBe(now.toISOString());
+    // Act and assess
+    now = new Date(firstUse - 1);
+    expect((await call('GET', '/api/recipes/job/no-such-job', used.token)).status).toBe(404);
+    expect(await lastUsed()).toBeNull();
+    await useAt(firstUse);
+    expect(await lastUsed()).toBe(new Date(firstUse).toISOString());
+    await useAt(firstUse + TOKEN_USE_RESOLUTION_MS - 1);
+    expect(await lastUsed()).toBe(new Date(firstUse).toISOString());
+    await useAt(firstUse + TOKEN_USE_RESOLUTION_MS);
+    expect(await lastUsed()).toBe(new Date(firstUse + TOKEN_USE_RESOLUTION_MS).toISOString());
   });
 
   it('is described in /openapi.json', async () => {

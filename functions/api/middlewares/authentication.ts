@@ -8,7 +8,8 @@
 import type { MiddlewareObj, Request } from '@middy/core';
 import type { ApiEvent, ApiResult } from '../api-types.ts';
 import type { User } from '../../../shared/domain/identity/principal-decider.ts';
-import type { Caller } from '../../../shared/domain/identity/credential.ts';
+import type { Caller, Credential } from '../../../shared/domain/identity/credential.ts';
+import { jsonConsole, type Log } from '../../observability.ts';
 import { scopeOf } from '../../../shared/domain/identity/credential.ts';
 import { scopeRefusal } from '../../../shared/domain/identity/token-scope.ts';
 import { ForbiddenError, UnauthenticatedError } from '../../../shared/domain/errors.ts';
@@ -21,6 +22,10 @@ export interface AuthenticationOptions {
   syncDirectoryUser?(user: User): Promise<void>;
   /** Limits failed logins per client address; none when absent. */
   failedLogins?: FailedLoginGuard;
+  /** Records a token's use once its request succeeded (IdentityService.recordTokenUse). */
+  recordUse?(credential: Credential): Promise<void>;
+  /** Where a failure to record a use is reported: it costs the caller nothing, so it fails no request. */
+  logger?: Pick<Log, 'error'>;
 }
 
 const SCHEME = /^(?:bearer|token)\s+(\S+)\s*$/i;
@@ -86,5 +91,15 @@ export function authentication(options: AuthenticationOptions): MiddlewareObj<Ap
     event.user = caller.user;
     event.credential = caller.credential;
   };
-  return { before: authenticationBefore };
+  const authenticationAfter = async (request: Request<ApiEvent, ApiResult>): Promise<void> => {
+    const credential = request.event.credential;
+    const status = request.response?.statusCode ?? 200;
+    if (!credential || !options.recordUse || status >= 400) return;
+    try {
+      await options.recordUse(credential);
+    } catch (error) {
+      (options.logger ?? jsonConsole).error('recording a token use failed', { tokenId: credential.kind === 'token' ? credential.tokenId : undefined, error });
+    }
+  };
+  return { before: authenticationBefore, after: authenticationAfter };
 }

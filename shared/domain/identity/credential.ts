@@ -4,7 +4,7 @@ import type { TokenScope } from './token-scope.ts';
 
 export type Credential =
   /** A platform API token: a token it issues descends from it (expires no later, dies with it). */
-  | { kind: 'token'; tokenId: string; scope: TokenScope; expiresAt: string | null; lineage: string[] }
+  | { kind: 'token'; tokenId: string; scope: TokenScope; expiresAt: string | null; lineage: string[]; lastUsedAt: string | null }
   /** A Cognito JWT the directory signed: a full sign-in, with no platform token behind it. */
   | { kind: 'directory' };
 

@@ -63,11 +63,9 @@ function decide(command: TokenCommand, state: TokenState): TokenEvent[] {
     case 'RevokeToken':
       if (!state) throw new NotFoundError(`No token with id ${command.tokenId}.`);
       return state.revoked ? [] : [{ type: 'TokenRevoked', data: {}, ...meta }];
-    case 'RecordTokenUse': {
-      if (!state || state.revoked) return [];
-      const recent = state.lastUsedAt !== null && Date.parse(command.at) - Date.parse(state.lastUsedAt) < TOKEN_USE_RESOLUTION_MS;
-      return recent ? [] : [{ type: 'TokenUsed', data: {}, ...meta }];
-    }
+    case 'RecordTokenUse':
+      if (!state || state.revoked || !useIsDue(state.lastUsedAt, command.at)) return [];
+      return [{ type: 'TokenUsed', data: {}, ...meta }];
   }
 }
 
@@ -94,6 +92,11 @@ function evolve(state: TokenState, event: TokenEvent): TokenState {
 }
 
 export const tokenDecider: Decider<TokenCommand, TokenEvent, TokenState> = { initialState: null, decide, evolve };
+
+/** Whether a use at `at` is to be recorded, given the last one recorded. */
+export function useIsDue(lastUsedAt: string | null, at: string): boolean {
+  return lastUsedAt === null || Date.parse(at) - Date.parse(lastUsedAt) >= TOKEN_USE_RESOLUTION_MS;
+}
 
 /** Why a token cannot be used now, or undefined when it can. */
 export function tokenRefusal(state: Pick<TokenRecord, 'revoked' | 'expiresAt'> | null, now: string): 'unknown' | 'revoked' | 'expired' | undefined {

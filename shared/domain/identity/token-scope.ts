@@ -23,6 +23,10 @@ export const TASK_SCOPE_ROUTES: ReadonlySet<string> = new Set([
   'POST /api/recipes',
   'GET /api/{kind}/{id}',
   'GET /api/{kind}/{id}/events',
+  // a job's schedule: what an apply of its recipe could set as well
+  'PATCH /api/jobs/{id}',
+  'POST /api/jobs/{id}/schedule',
+  'POST /api/jobs/{id}/unschedule',
   // start and stop resources
   'POST /api/{kind}/{id}/start',
   'POST /api/{kind}/{id}/stop',
@@ -40,7 +44,9 @@ export const TASK_SCOPE_ROUTES: ReadonlySet<string> = new Set([
   'GET /api/jobs/{id}/runtimesummary',
   'GET /api/{kind}/{id}/logs',
   'GET /api/jobs/{id}/logs',
+  // a resource's Dask cluster (dask-saturn scales it from inside a workspace or job)
   'GET /api/{kind}/{id}/dask',
+  'POST /api/{kind}/{id}/dask/scale',
 ]);
 
 export function routeKey(method: string, pathTemplate: string): string {

@@ -7,7 +7,7 @@ import type { Credential } from '../../../../shared/domain/identity/credential.t
 import { ForbiddenError, UnauthenticatedError } from '../../../../shared/domain/errors.ts';
 
 const ann: User = { username: 'ann', email: null, groups: [], admin: false };
-const userToken: Credential = { kind: 'token', tokenId: 'good-id', scope: 'user', expiresAt: null, lineage: [] };
+const userToken: Credential = { kind: 'token', tokenId: 'good-id', scope: 'user', expiresAt: null, lineage: [], lastUsedAt: null };
 
 function requestWith(headers: Record<string, string>, extra: Partial<ApiEvent> = {}, access: RouteDefinition['access'] = 'user') {
   const event = {
@@ -104,7 +104,7 @@ describe('authentication', () => {
   });
 
   describe('task tokens', () => {
-    const taskToken: Credential = { kind: 'token', tokenId: 'task-id', scope: 'task', expiresAt: null, lineage: [] };
+    const taskToken: Credential = { kind: 'token', tokenId: 'task-id', scope: 'task', expiresAt: null, lineage: [], lastUsedAt: null };
     const onRoute = (method: RouteDefinition['method'], path: string) => {
       const event = {
         headers: { authorization: 'Bearer task' },
@@ -128,6 +128,50 @@ describe('authentication', () => {
       await expect(refusal).rejects.toThrow(ForbiddenError);
       await expect(refusal).rejects.toThrow(/token_scope "task"/);
       expect(request.event.user).toBeUndefined();
+    });
+  });
+
+  describe('recording a token use', () => {
+    const recorded: Credential[] = [];
+    const middleware = authentication({ authenticate: async () => ({ user: ann, credential: userToken }), recordUse: async (credential) => void recorded.push(credential) });
+
+    it('records the use once the request has succeeded, and not for a refused one', async () => {
+      // Prepare
+      recorded.length = 0;
+      const succeeded = requestWith({ authorization: 'Bearer good' });
+      const refused = requestWith({ authorization: 'Bearer good' });
+
+      // Act
+      await middleware.before!(succeeded);
+      succeeded.response = { statusCode: 200 };
+      await middleware.after!(succeeded);
+      await middleware.before!(refused);
+      refused.response = { statusCode: 404 };
+      await middleware.after!(refused);
+
+      // Assess
+      expect(recorded).toEqual([userToken]);
+    });
+
+    it('lets the request succeed when recording fails, and logs it without the token', async () => {
+      // Prepare
+      const logged: unknown[][] = [];
+      const failing = authentication({
+        authenticate: async () => ({ user: ann, credential: userToken }),
+        recordUse: () => Promise.reject(new Error('store unavailable')),
+        logger: { error: (...args: unknown[]) => void logged.push(args) },
+      });
+      const request = requestWith({ authorization: 'Bearer good' });
+      await failing.before!(request);
+      request.response = { statusCode: 200 };
+
+      // Act
+      await failing.after!(request);
+
+      // Assess
+      expect(request.response).toEqual({ statusCode: 200 });
+      expect(logged).toHaveLength(1);
+      expect(JSON.stringify(logged)).not.toContain('Bearer good');
     });
   });
 });
