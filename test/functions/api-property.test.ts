@@ -47,9 +47,8 @@ const ids: Record<'jobs' | 'workspaces' | 'deployments', string[]> = { jobs: [],
 let appends = 0;
 /**
  * Batches the runtime appended on its own (a started deployment's replicas, a run's tasks,
- * reported by `system:` actors while processes start and exit) and notes of a token's use:
- * they are not any request's doing, and they keep coming in the background, so they are
- * counted apart.
+ * reported by `system:` actors while processes start and exit): they are not any request's
+ * doing, and they keep coming in the background, so they are counted apart.
  */
 let runtimeAppends = 0;
 
@@ -60,11 +59,8 @@ function countAppends(db: EmbeddedDynamo, count: () => void): void {
       const output = await next(args);
       const input = args.input as { TableName?: string; Item?: { e?: { S?: string } } };
       if (context.commandName === 'PutItemCommand' && input.TableName === db.tables.events) {
-        const events = input.Item?.e?.S ? (JSON.parse(input.Item.e.S) as Array<{ a: string; t: string }>) : [];
-        // A token's use is noted (at most every five minutes) by whatever request presents it,
-        // refused or not: the platform's bookkeeping, like the runtime's reports.
-        const bookkeeping = events.every((event) => event.a.startsWith('system:') || event.t === 'TokenUsed');
-        if (events.length > 0 && bookkeeping) runtimeAppends++;
+        const actors = input.Item?.e?.S ? (JSON.parse(input.Item.e.S) as Array<{ a: string }>).map((e) => e.a) : [];
+        if (actors.length > 0 && actors.every((actor) => actor.startsWith('system:'))) runtimeAppends++;
         else count();
       }
       return output;
