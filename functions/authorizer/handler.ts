@@ -16,6 +16,9 @@
  *   Gateway answer `403 {"message": "Forbidden"}` instead, which breaks the contract.
  * So nothing is decided here that the API Lambda does not check again: the authorizer only
  * adds verified claims, and API Gateway sets `requestContext`, so a caller cannot forge them.
+ * A platform token's scope (a task's SATURN_TOKEN may call only the routes
+ * shared/domain/identity/token-scope.ts lists) and lineage are therefore applied there too, by
+ * the same middleware as in local mode (test/functions/api-task-scope.test.ts).
  *
  * It runs on every request (no identity source, no cache): a missing Authorization header
  * must reach the API Lambda for its 401, and public routes carry none.
