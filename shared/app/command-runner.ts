@@ -1,6 +1,9 @@
 /**
  * Runs one command against one stream: load the head (one read), decide, append (one
  * conditional write). On a lost race it reloads and decides again, a bounded number of times.
+ * A command that depends on more than the stream (what it must claim elsewhere first, what
+ * another stream says) is given as a function of the state each attempt read, so that it is
+ * computed again from fresh state on every retry.
  */
 import type { Decider } from '../domain/decider.ts';
 import { fold } from '../domain/decider.ts';
@@ -18,6 +21,8 @@ export interface StreamModel<Command, Event extends DomainEvent, State> {
 
 export interface CommandOutcome<State> {
   state: State;
+  /** The state the command was decided on: what the stream held just before it. */
+  before: State;
   /** Stream version after the command. */
   version: number;
   /** What this command appended; empty for a no-op or a repeated command. */
@@ -57,20 +62,25 @@ export async function loadState<C, E extends DomainEvent, S>(
   }
 }
 
-export async function runCommand<C, E extends DomainEvent, S>(
+/** A command, or how to make it from the stream as one attempt read it (called again on each retry). */
+export type CommandSource<C, S> = C | ((loaded: LoadedStream<S>) => Promise<C>);
+
+export async function runCommand<C extends object, E extends DomainEvent, S>(
   store: EventStore,
   model: StreamModel<C, E, S>,
-  command: C,
+  source: CommandSource<C, S>,
   options: RunOptions = {},
 ): Promise<CommandOutcome<S>> {
   const maxAttempts = options.maxAttempts ?? 5;
   for (let attempt = 1; ; attempt++) {
-    const { head, state } = attempt === 1 && options.loaded ? (options.loaded as LoadedStream<S>) : await loadState(store, model);
+    const loaded = attempt === 1 && options.loaded ? (options.loaded as LoadedStream<S>) : await loadState(store, model);
+    const { head, state } = loaded;
     if (options.commandId && head.recentCommands.some((c) => c.id === options.commandId)) {
-      return { state, version: head.version, events: [], duplicate: true };
+      return { state, before: state, version: head.version, events: [], duplicate: true };
     }
+    const command = typeof source === 'function' ? await source(loaded) : source;
     const events = model.decider.decide(command, state);
-    if (events.length === 0) return { state, version: head.version, events: [], duplicate: false };
+    if (events.length === 0) return { state, before: state, version: head.version, events: [], duplicate: false };
     const next = fold(model.decider, state, events);
     try {
       const batch = await store.append(model.streamId, {
@@ -80,7 +90,7 @@ export async function runCommand<C, E extends DomainEvent, S>(
         commandId: options.commandId,
         recentCommands: head.recentCommands,
       });
-      return { state: next, version: batch.lastVersion, events: batch.events, duplicate: false };
+      return { state: next, before: state, version: batch.lastVersion, events: batch.events, duplicate: false };
     } catch (error) {
       if (!(error instanceof WrongExpectedVersionError)) throw error;
       if (attempt >= maxAttempts) throw new ConflictError('Too many concurrent changes to the same object; retry the request.');

@@ -68,24 +68,21 @@ export class ResourceService {
     // Catalog attachments hook (issue 5): refuses references the owner cannot use, before anything is appended.
     await this.deps.attachments?.check(owner, recipe.spec);
     const model = resourceModel(resourceStreamId(recipe.type, owner, recipe.spec.name));
-    const loaded = await loadState(this.deps.store, model);
-    const before = subdomainsOf(loaded.state.live);
     const after = subdomainsOf({ type: recipe.type, name: recipe.spec.name, owner, spec: recipe.spec });
     const meta = this.meta(user);
     const command: ResourceCommand = { kind: 'ApplyRecipe', type: recipe.type, spec: recipe.spec, createOnly: options.createOnly, expectedVersion: options.expectedVersion, ...meta };
-    // Decided once before claiming, so a recipe refused for its name or version claims nothing.
-    model.decider.decide(command, loaded.state);
-    const fresh = after.filter((s) => !before.includes(s));
-    if (fresh.length > 0) await this.claims.claim(fresh, model.streamId, `${recipe.type} ${owner}/${recipe.spec.name}`, meta);
-    let outcome;
-    try {
-      outcome = await runCommand(this.deps.store, model, command, { loaded });
-    } catch (error) {
-      if (fresh.length > 0) await this.claims.release(fresh, model.streamId, meta);
-      throw error;
-    }
-    const unused = before.filter((s) => !subdomainsOf(outcome.state.live).includes(s));
-    if (unused.length > 0) await this.claims.release(unused, model.streamId, meta);
+    const claimant = { holder: model.streamId, resource: `${recipe.type} ${owner}/${recipe.spec.name}` };
+    // What to claim is decided on the state each attempt reads: a retry after a lost race claims anew.
+    const outcome = await runCommand(this.deps.store, model, async ({ head, state }) => {
+      // Decided once before claiming, so a recipe refused for its name or version claims nothing.
+      model.decider.decide(command, state);
+      const before = subdomainsOf(state.live);
+      const fresh = after.filter((s) => !before.includes(s));
+      if (fresh.length > 0) await this.claims.claim(fresh, { ...claimant, holderVersion: head.version }, meta);
+      return command;
+    });
+    const unused = subdomainsOf(outcome.before.live).filter((s) => !after.includes(s));
+    if (unused.length > 0 && outcome.events.length > 0) await this.claims.release(unused, model.streamId, outcome.version, meta);
     const created = outcome.events.some((e) => e.type === 'ResourceCreated');
     return { recipe: this.render(outcome.state), created };
   }
@@ -120,8 +117,8 @@ export class ResourceService {
   async delete(user: User, kind: Kind, id: string): Promise<void> {
     const loaded = await this.visibleStream(user, kind, id);
     const meta = this.meta(user);
-    await runCommand(this.deps.store, resourceModel(loaded.state.streamId), { kind: 'DeleteResource', id, ...meta }, { loaded });
-    if (loaded.state.live?.id === id) await this.claims.release(subdomainsOf(loaded.state.live), loaded.state.streamId, meta);
+    const outcome = await runCommand(this.deps.store, resourceModel(loaded.state.streamId), { kind: 'DeleteResource', id, ...meta }, { loaded });
+    if (outcome.events.length > 0) await this.claims.release(subdomainsOf(outcome.before.live), loaded.state.streamId, outcome.version, meta);
   }
 
   async setSchedule(user: User, id: string, schedule: string | null, concurrencyPolicy?: ConcurrencyPolicy): Promise<RecipeResponse> {

@@ -1,13 +1,21 @@
-/** Subdomains are served by one resource at most, over a real store (dynalite). */
+/**
+ * Subdomains are served by one resource at most, over a real store (dynalite), also when
+ * applies race as they would from many API instances (issue 19, item 2), each deciding what to
+ * claim and release on the state its own attempt read.
+ */
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedDynamo, type EmbeddedDynamo } from '../../infra/local/embedded-dynamodb.ts';
 import { DynamoEventStore } from '../../shared/adapters/dynamodb/dynamodb-event-store.ts';
 import { DynamoRecipeViews } from '../../shared/adapters/dynamodb/dynamodb-recipe-views.ts';
 import { systemClock } from '../../shared/adapters/node-platform.ts';
 import { ResourceService } from '../../shared/app/resource-service.ts';
-import { SubdomainClaims } from '../../shared/app/subdomain-claims.ts';
+import { claimModel, SubdomainClaims, subdomainsOf } from '../../shared/app/subdomain-claims.ts';
+import { loadState } from '../../shared/app/command-runner.ts';
+import { resourceModel } from '../../shared/app/resource-model.ts';
 import { resourceStreamId } from '../../shared/domain/resource/resource-identity.ts';
 import { ConflictError } from '../../shared/domain/errors.ts';
+import { CLAIM_PENDING_MS } from '../../shared/domain/resource/subdomain-claim.ts';
 import type { User } from '../../shared/domain/identity/principal-decider.ts';
 
 let dynamo: EmbeddedDynamo;
@@ -62,12 +70,18 @@ describe('subdomain claims', () => {
     await resources.apply(user('bob'), deployment('temp2', { subdomain: 'temp' }), { createOnly: true });
   });
 
-  it('let a claimant take over a claim its holder no longer uses (a crash between claim and write)', async () => {
+  it('let a claimant take over a claim whose write never followed (a crash between claim and write), once it lapsed', async () => {
+    // Prepare: a claim whose resource was never written, made longer ago than a write can take
     const claims = new SubdomainClaims(store);
-    const meta = { at: new Date().toISOString(), actor: 'ann' };
-    // A claim whose resource was never written.
-    await claims.claim(['ghost'], resourceStreamId('deployment', 'ann', 'never-written'), 'deployment ann/never-written', meta);
+    const claimant = { holder: resourceStreamId('deployment', 'ann', 'never-written'), resource: 'deployment ann/never-written', holderVersion: 0 };
+    await claims.claim(['ghost'], claimant, { at: new Date(Date.now() - CLAIM_PENDING_MS - 1000).toISOString(), actor: 'ann' });
+    await claims.claim(['fresh-ghost'], claimant, { at: new Date().toISOString(), actor: 'ann' });
+
+    // Act and Assess: the lapsed one is taken over; the fresh one may still be followed by its write
     await resources.apply(user('bob'), deployment('live', { subdomain: 'ghost' }), { createOnly: true });
+    await expect(resources.apply(user('bob'), deployment('early', { subdomain: 'fresh-ghost' }), { createOnly: true })).rejects.toThrow(
+      'The subdomain "fresh-ghost" is being claimed by deployment ann/never-written right now',
+    );
   });
 
   it('re-applying the same spec claims nothing new and succeeds', async () => {
@@ -75,4 +89,79 @@ describe('subdomain claims', () => {
     await resources.apply(ann, deployment('same', { subdomain: 'same' }), { createOnly: true });
     await expect(resources.apply(ann, deployment('same', { subdomain: 'same', scale: 2 }), { createOnly: false })).resolves.toBeDefined();
   });
+});
+
+const USERS = ['alice', 'bob'] as const;
+
+/** Sends the applies with `concurrency` of them in flight at any time; every refusal must be a 409. */
+async function race(applies: Array<{ user: string; name: string; subdomain: string }>, concurrency: number): Promise<void> {
+  const queue = [...applies];
+  const sender = async () => {
+    for (let next = queue.shift(); next; next = queue.shift()) {
+      await resources.apply(user(next.user), deployment(next.name, { subdomain: next.subdomain }), { createOnly: false }).catch((error: unknown) => {
+        expect(error, String(error)).toBeInstanceOf(ConflictError);
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, sender));
+}
+
+/** Each live deployment's subdomains: none held by two, and each one's claim names the deployment that holds it. */
+async function expectOneHolderEach(names: string[]): Promise<Map<string, string>> {
+  const holders = new Map<string, string>();
+  for (const owner of USERS) {
+    for (const name of names) {
+      const { state } = await loadState(store, resourceModel(resourceStreamId('deployment', owner, name)));
+      for (const subdomain of subdomainsOf(state.live)) {
+        expect(holders.get(subdomain), `${subdomain} is served by ${holders.get(subdomain)} and by ${state.streamId}`).toBeUndefined();
+        holders.set(subdomain, state.streamId);
+        const claim = await loadState(store, claimModel(subdomain));
+        expect(claim.state.holder, `the claim of ${subdomain}`).toBe(state.streamId);
+      }
+    }
+  }
+  return holders;
+}
+
+describe('subdomain claims under racing applies', () => {
+  it("refuse bob the subdomain alice's deployment ended on after 30 applies, 15 in flight, cycling q-0/1/2 (3 of 3 trials)", async () => {
+    for (let trial = 0; trial < 3; trial++) {
+      // Prepare: alice's applies, cycling; whichever lands last is where her deployment ends
+      const pool = [0, 1, 2].map((i) => `t${trial}-q-${i}`);
+      const name = `cycling-${trial}`;
+      await race(Array.from({ length: 30 }, (_, i) => ({ user: 'alice', name, subdomain: pool[i % 3]! })), 15);
+      const alices = resourceStreamId('deployment', 'alice', name);
+      const [ended] = subdomainsOf((await loadState(store, resourceModel(alices))).state.live);
+
+      // Act
+      const bobs = resources.apply(user('bob'), deployment(`taker-${trial}`, { subdomain: ended! }), { createOnly: false });
+
+      // Assess
+      await expect(bobs).rejects.toThrow(`The subdomain "${ended}" is already served by deployment alice/${name}`);
+      expect((await expectOneHolderEach([name, `taker-${trial}`])).get(ended!)).toBe(alices);
+    }
+  }, 120_000);
+
+  it('never leave two live resources on one subdomain, whatever two users racing applies over three subdomains do (property)', async () => {
+    let round = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ user: fc.constantFrom(...USERS), resource: fc.nat(1), subdomain: fc.nat(2) }), { minLength: 4, maxLength: 24 }),
+        fc.integer({ min: 2, max: 12 }),
+        async (steps, concurrency) => {
+          // Prepare: names of this round only, so rounds do not share streams
+          const r = ++round;
+          const names = [`p${r}-a`, `p${r}-b`];
+          const applies = steps.map((s) => ({ user: s.user, name: names[s.resource]!, subdomain: `p${r}-q-${s.subdomain}` }));
+
+          // Act
+          await race(applies, concurrency);
+
+          // Assess
+          await expectOneHolderEach(names);
+        },
+      ),
+      { numRuns: 25 },
+    );
+  }, 120_000);
 });
