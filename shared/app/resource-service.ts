@@ -18,6 +18,7 @@ import { mayAccess, visibleOwners } from '../domain/identity/access.ts';
 import type { User } from '../domain/identity/principal-decider.ts';
 import { ForbiddenError, NotFoundError, ValidationError } from '../domain/errors.ts';
 import type { Pod } from '../domain/resource/service-replicas.ts';
+import { ownerSuffixes, reservationIssue, subdomainField } from '../domain/resource/reserved-subdomains.ts';
 
 export const KIND_TYPES = { workspaces: 'workspace', deployments: 'deployment', jobs: 'job' } as const satisfies Record<string, ResourceType>;
 export type Kind = keyof typeof KIND_TYPES;
@@ -78,13 +79,26 @@ export class ResourceService {
       model.decider.decide(command, state);
       const before = subdomainsOf(state.live);
       const fresh = after.filter((s) => !before.includes(s));
-      if (fresh.length > 0) await this.claims.claim(fresh, { ...claimant, holderVersion: head.version }, meta);
+      if (fresh.length > 0) {
+        // Only subdomains the resource does not hold yet: one it holds stays its own if a user or group named like its suffix appears later.
+        await this.refuseReservedSubdomains(owner, recipe.spec, fresh);
+        await this.claims.claim(fresh, { ...claimant, holderVersion: head.version }, meta);
+      }
       return command;
     });
     const unused = subdomainsOf(outcome.before.live).filter((s) => !after.includes(s));
     if (unused.length > 0 && outcome.events.length > 0) await this.claims.release(unused, model.streamId, outcome.version, meta);
     const created = outcome.events.some((e) => e.type === 'ResourceCreated');
     return { recipe: this.render(outcome.state), created };
+  }
+
+  /** Refuses subdomains reserved for another user's or group's defaults (reserved-subdomains.ts), naming each field. */
+  private async refuseReservedSubdomains(owner: string, spec: Record<string, unknown>, subdomains: string[]): Promise<void> {
+    const suffixes = [...new Set(subdomains.flatMap(ownerSuffixes))];
+    const named = await Promise.all(suffixes.map((suffix) => this.deps.principalExists(suffix)));
+    const principals = new Set(suffixes.filter((_, i) => named[i]));
+    const issues = subdomains.flatMap((s) => reservationIssue(s, subdomainField(spec, s), owner, (name) => principals.has(name)) ?? []);
+    if (issues.length > 0) throw new ValidationError(`The spec uses subdomains reserved for others; fix these fields: ${issues.map((i) => i.path).join(', ')}.`, issues);
   }
 
   async getByName(user: User, type: ResourceType, name: string, owner = user.username): Promise<RecipeResponse> {

@@ -14,9 +14,12 @@ import { claimModel, SubdomainClaims, subdomainsOf } from '../../shared/app/subd
 import { loadState } from '../../shared/app/command-runner.ts';
 import { resourceModel } from '../../shared/app/resource-model.ts';
 import { resourceStreamId } from '../../shared/domain/resource/resource-identity.ts';
-import { ConflictError } from '../../shared/domain/errors.ts';
+import { ConflictError, ValidationError } from '../../shared/domain/errors.ts';
 import { CLAIM_PENDING_MS } from '../../shared/domain/resource/subdomain-claim.ts';
 import type { User } from '../../shared/domain/identity/principal-decider.ts';
+
+/** The users and groups there are: subdomains ending in `-<one of them>` are reserved for it. */
+const PRINCIPALS = new Set(['ann', 'bob', 'alice', 'c', 'b-c', 'ice', 'al-ice', 'analytics']);
 
 let dynamo: EmbeddedDynamo;
 let resources: ResourceService;
@@ -30,7 +33,7 @@ beforeAll(async () => {
     views: new DynamoRecipeViews(dynamo.client, dynamo.tables.views),
     clock: systemClock,
     routeUrl: (s) => `http://${s}.localhost/`,
-    principalExists: async () => true,
+    principalExists: async (name) => PRINCIPALS.has(name),
   });
 });
 
@@ -50,10 +53,37 @@ describe('subdomain claims', () => {
     await expect(resources.getByName(user('bob'), 'deployment', 'store')).rejects.toThrow('No deployment named store');
   });
 
-  it('tell apart default subdomains that would collide: a-b of c against a of b-c', async () => {
-    await resources.apply(user('c'), deployment('a-b'), { createOnly: true });
-    await expect(resources.apply(user('b-c'), deployment('a'), { createOnly: true })).rejects.toThrow('"a-b-c" is already served by deployment c/a-b');
-    await resources.apply(user('b-c'), deployment('a', { subdomain: 'a-of-b-c' }), { createOnly: true });
+  it("keep a user's default subdomain for that user, however another names a resource to reach it: a-b of c against a of b-c", async () => {
+    // c's a-b would default to a-b-c, which is user b-c's default for a
+    const refused = resources.apply(user('c'), deployment('a-b'), { createOnly: true });
+    await expect(refused).rejects.toThrow(ValidationError);
+    await expect(refused).rejects.toMatchObject({ details: [{ path: 'spec.subdomain', message: expect.stringContaining('"a-b-c" ends in "-b-c" and is reserved for resources owned by b-c') }] });
+    await resources.apply(user('b-c'), deployment('a'), { createOnly: true });
+    await resources.apply(user('c'), deployment('a-b', { subdomain: 'a-b-of-c' }), { createOnly: true });
+  });
+
+  it("refuse another user's default subdomain set explicitly, by the user's own name or a dashed one, in spec.subdomain or a route, and change nothing", async () => {
+    // Prepare
+    const bob = user('bob');
+    const squat = (name: string, extra: Record<string, unknown>) => resources.apply(bob, deployment(name, extra), { createOnly: true });
+
+    // Act and Assess
+    await expect(squat('report', { subdomain: 'report-alice' })).rejects.toMatchObject({
+      details: [{ path: 'spec.subdomain', message: expect.stringContaining('reserved for resources owned by alice') }],
+    });
+    await expect(squat('report', { subdomain: 'report-al-ice' })).rejects.toMatchObject({ details: [{ path: 'spec.subdomain', message: expect.stringContaining('owned by al-ice') }] });
+    await expect(squat('report', { routes: [{ container_port: 8050, subdomain: 'dash-analytics' }] })).rejects.toMatchObject({
+      details: [{ path: 'spec.routes[0].subdomain', message: expect.stringContaining('owned by analytics') }],
+    });
+    // `ice` may not reach `al-ice`'s default through a dashed resource name either
+    await expect(resources.apply(user('ice'), deployment('report-al'), { createOnly: true })).rejects.toMatchObject({
+      details: [{ path: 'spec.subdomain', message: expect.stringContaining('"report-al-ice" ends in "-al-ice"') }],
+    });
+    await expect(resources.getByName(bob, 'deployment', 'report')).rejects.toThrow('No deployment named report');
+    expect((await loadState(store, claimModel('report-alice'))).state.holder).toBeNull();
+    // The owner, and names that end in no one's name, are fine
+    await resources.apply(user('alice'), deployment('report', { subdomain: 'report-alice' }), { createOnly: true });
+    await squat('report', { subdomain: 'report-for-everyone' });
   });
 
   it('cover extra routes too, and are released when the spec stops using them', async () => {

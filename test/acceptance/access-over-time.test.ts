@@ -1,10 +1,14 @@
 /**
- * Access to attachments holds over time (issue 19, item 1), over HTTP against `npm start`, as
- * the issue's attacks were made: alice shares a secret or a folder with the organisation, bob
+ * Issue 19's attacks on access over time, over HTTP against `npm start`, as they were made.
+ *
+ * Attachments (item 1): alice shares a secret or a folder with the organisation, bob
  * attaches it, alice takes it back (and changes the secret's value, or deletes it and registers
  * it again). Bob's next run, his `start` with a `command` override, the restart of his
  * deployment and the replacement of its killed replica all fail with a reason that names the
  * attachment, and nothing reaches his processes.
+ *
+ * Names (item 11): bob cannot squat alice's default subdomain, by its spelling, its case, or a
+ * dashed resource name of a user whose name ends like hers.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,7 +26,7 @@ const tokens: Record<string, string> = {};
 
 beforeAll(async () => {
   server = await LocalServer.start({ env: TIMINGS });
-  for (const user of ['alice', 'bob']) {
+  for (const user of ['alice', 'bob', 'ice', 'al-ice']) {
     expect((await server.api('POST', '/api/users', { username: user })).status).toBe(201);
     tokens[user] = (await server.api('POST', `/api/users/${user}/tokens`, {})).json.token;
   }
@@ -143,5 +147,30 @@ describe('access to attachments over time', () => {
       expect(failed.state.reason).toContain('no replica could be launched');
       expect(failed.state.reason).toContain('bob may no longer use what the task attaches: secret alice/replica-key');
     }, 90_000);
+  });
+
+  describe("alice's default subdomains", () => {
+    const deploymentOf = (name: string, extra: Record<string, unknown> = {}) => ({ type: 'deployment', spec: { name, command: SERVER_COMMAND, ...extra } });
+
+    it('refuses bob `subdomain: "report-alice"` with 400 naming the field, however he spells it, and records nothing', async () => {
+      // Act
+      const squat = await server.api('PUT', '/api/recipes', deploymentOf('report', { subdomain: 'report-alice' }), {}, tokens.bob);
+      const upper = await server.api('PUT', '/api/recipes', deploymentOf('report', { subdomain: 'Report-Alice' }), {}, tokens.bob);
+
+      // Assess
+      expect(squat.status, squat.text).toBe(400);
+      expect(squat.json).toMatchObject({ code: 'validation_error', details: [{ path: 'spec.subdomain', message: expect.stringContaining('reserved for resources owned by alice') }] });
+      expect(upper.status, upper.text).toBe(400);
+      expect(upper.json.details).toEqual([expect.objectContaining({ path: 'spec.subdomain' })]);
+      expect((await server.api('GET', '/api/recipes/deployment/report?owner_name=bob', undefined, {}, tokens.bob)).status).toBe(404);
+      // Alice's own default is hers to take
+      expect((await server.api('PUT', '/api/recipes', deploymentOf('report'), {}, tokens.alice)).json.spec.subdomain).toBe('report-alice');
+    });
+
+    it("refuses ice the default of al-ice through a dashed name: report-al owned by ice defaults to report-al-ice", async () => {
+      const dodge = await server.api('PUT', '/api/recipes', deploymentOf('report-al'), {}, tokens.ice);
+      expect(dodge.status, dodge.text).toBe(400);
+      expect(dodge.json.details).toEqual([{ path: 'spec.subdomain', message: expect.stringContaining('reserved for resources owned by al-ice') }]);
+    });
   });
 });
