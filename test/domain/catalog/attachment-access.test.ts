@@ -46,6 +46,15 @@ describe('attachment access', () => {
     expect(attachmentIssues(refs, [secret('alice', 'org'), folder('alice', 'org'), role(['carol'])], bob).map((i) => i.path)).toEqual(['spec.iam_role']);
   });
 
+  it('refuses a catalog image deleted since, or that no longer lists the tag; a full image URI needs no catalog', () => {
+    const image = (tags: string[]): CatalogObject => ({ kind: 'image', owner: 'admin', name: 'torch', attributes: { uri: 'ghcr.io/acme/torch', tags, ide: null }, ...times });
+    const imageRefs = attachmentReferences('bob', { image: 'torch:2.3' });
+    expect(attachmentIssues(imageRefs, [image(['2.3'])], bob)).toEqual([]);
+    expect(attachmentIssues(imageRefs, [undefined], bob)).toEqual([{ path: 'spec.image', message: expect.stringContaining('no catalog image named torch') }]);
+    expect(attachmentIssues(imageRefs, [image(['2.4'])], bob)).toEqual([{ path: 'spec.image', message: 'the catalog image torch has no tag 2.3 (it has 2.4)' }]);
+    expect(attachmentReferences('bob', { image: 'ghcr.io/acme/torch:2.3' })).toEqual([]);
+  });
+
   it('reads what a planned task carries (secrets, deploy key included, and folders) for the check at launch', () => {
     const taskRefs = taskAttachmentReferences({
       secrets: [{ owner: 'alice', name: 's', as: 'file', path: '/home/jovyan/.ssh/id_ed25519' }],
