@@ -7,19 +7,22 @@
  * LaunchRefusedError naming it, which a runtime records and does not retry.
  */
 import type { EventStore } from '../ports/event-store.ts';
-import { LaunchRefusedError, type TaskDriver, type TaskSpec } from '../ports/task-driver.ts';
+import { LaunchRefusedError, type TaskAttachments, type TaskDriver, type TaskSpec } from '../ports/task-driver.ts';
 import { accessLostReason, taskAttachmentReferences } from '../domain/catalog/attachment-access.ts';
 import { inspectReferences } from './attachment-check.ts';
 import { catalogLookup } from './attachment-facts.ts';
 import { interceptLaunch } from './launch-interceptor.ts';
 
-/** Why the task's owner may no longer use what it carries, or undefined when it may. */
-export async function launchRefusal(store: EventStore, spec: TaskSpec): Promise<string | undefined> {
-  const refs = taskAttachmentReferences(spec.attachments);
-  const owner = spec.labels.owner;
-  if (owner === undefined) return undefined;
-  const { issues } = await inspectReferences(catalogLookup(store), owner, refs);
+/** Why `owner` may no longer use the secrets and shared folders of planned attachments, or undefined when it may. */
+export async function attachmentsRefusal(store: EventStore, owner: string, attachments: TaskAttachments | undefined): Promise<string | undefined> {
+  const { issues } = await inspectReferences(catalogLookup(store), owner, taskAttachmentReferences(attachments));
   return issues.length === 0 ? undefined : accessLostReason(owner, issues);
+}
+
+/** Why the task's owner (its `owner` label) may no longer use what it carries, or undefined when it may. */
+export async function launchRefusal(store: EventStore, spec: TaskSpec): Promise<string | undefined> {
+  const owner = spec.labels.owner;
+  return owner === undefined ? undefined : attachmentsRefusal(store, owner, spec.attachments);
 }
 
 /** The driver, with every launch checked first. */

@@ -20,6 +20,7 @@ import type { User } from '../domain/identity/principal-decider.ts';
 import { ConflictError, NotFoundError } from '../domain/errors.ts';
 import type { ResourceEvent } from '../../events/resource-events.ts';
 import { attachmentFacts } from './attachment-facts.ts';
+import { attachmentsRefusal } from './attachment-gate.ts';
 
 export const RUN_SNAPSHOT_SCHEMA = 1;
 const QUEUE_WAIT_MS = 3000;
@@ -133,6 +134,14 @@ export class JobRunService {
       ...this.meta(requested.actor),
     });
     return outcome.state!;
+  }
+
+  /**
+   * Why a queued run may not launch now, or undefined: its owner lost access to a secret or
+   * shared folder of its plan since it was queued (a retry waits out its backoff there).
+   */
+  launchRefusal(run: Run): Promise<string | undefined> {
+    return attachmentsRefusal(this.deps.store, run.owner, run.plan?.attachments);
   }
 
   async skipTick(job: LiveResource, skipped: Extract<ResourceEvent, { type: 'JobTickSkipped' }>): Promise<void> {

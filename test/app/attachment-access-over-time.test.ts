@@ -2,7 +2,8 @@
  * Access to attachments decided at every plan, not only at apply (issue 19, item 1), over a
  * real store (dynalite): a scheduled tick and an API run of a job whose owner lost access to a
  * secret, or whose IAM role was registered again for someone else (on AWS the role's ARN would
- * become the task role), are recorded as failed with the reason and plan no task; a restart of a
+ * become the task role), are recorded as failed with the reason and plan no task, as is a queued
+ * retry whose owner lost access while it waited out its backoff; a restart of a
  * deployment whose owner lost access starts no replica, stops the ones serving, and records the
  * error with the reason.
  */
@@ -12,6 +13,8 @@ import { catalogModel } from '../../shared/app/catalog-model.ts';
 import { resourceModel } from '../../shared/app/resource-model.ts';
 import { ServiceReportRecorder } from '../../shared/app/service-report-recorder.ts';
 import { ServiceReactor } from '../../shared/app/consumers/service-reactor.ts';
+import { JobRunReactor } from '../../shared/app/consumers/job-run-reactor.ts';
+import { runStreamId } from '../../shared/domain/run/run-decider.ts';
 import type { CatalogCommand } from '../../shared/domain/catalog/catalog-decider.ts';
 import type { CatalogKey } from '../../shared/domain/catalog/catalog-object.ts';
 import { parseRecipe } from '../../shared/domain/recipe/recipe.ts';
@@ -91,6 +94,34 @@ describe('access to attachments over time', () => {
     expect(refused).toMatchObject({ status: 'failed', tasks: [] });
     expect(refused.plan?.attachments?.taskRoleArn).toBeUndefined();
     expect(refused.reason).toContain('spec.iam_role: no registered IAM role named reader that ann is allowed to use');
+  });
+
+  it('fails a retry that waited out its backoff, at launch, once the owner lost access meanwhile; nothing is launched', async () => {
+    // Prepare: a run queued while carol's folder was shared with everyone, to launch later
+    await putObject({ kind: 'shared_folder', owner: 'carol', name: 'scratch', attributes: { access: 'org', access_mode: 'ReadWriteMany' } });
+    const job = await createJob(f, 'retried', { shared_folders: [{ name: 'scratch', owner: 'carol' }] });
+    const queued = await runOf(job.id, job.streamId, 'api');
+    expect(queued.status).toBe('queued');
+    await putObject({ kind: 'shared_folder', owner: 'carol', name: 'scratch', attributes: { access: 'owner', access_mode: 'ReadWriteMany' } });
+    const launched: string[] = [];
+    const pending: Array<() => Promise<void>> = [];
+    const reactor = new JobRunReactor({
+      jobs: f.jobs,
+      launcher: { launch: async (run) => void launched.push(run.id), stopTasks: async () => {} },
+      scheduler: { put: async () => {}, remove: async () => {} },
+      timers: { at: (_key, _when, action) => void pending.push(action), cancel: () => {} },
+      clock: f.clock,
+    });
+
+    // Act: the queued batch arms the launch; the backoff is over
+    for (const batch of await f.store.batchesAfter(runStreamId(queued.id), 0)) await reactor.handle(batch);
+    for (const launch of pending.splice(0)) await launch();
+
+    // Assess
+    expect(launched).toEqual([]);
+    const run = await f.jobs.load(queued.id);
+    expect(run).toMatchObject({ status: 'failed', tasks: [] });
+    expect(run!.reason).toContain('ann may no longer use what the task attaches: shared folder carol/scratch: no shared folder named scratch owned by carol that ann may use');
   });
 
   it('restarts no replica of a deployment whose owner lost access, stops those serving, and records the error with the reason', async () => {

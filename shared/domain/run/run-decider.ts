@@ -66,7 +66,9 @@ export type RunCommand =
   | (CommandMeta & { kind: 'ReportTaskStarted'; taskId: string; ref?: string; logStream?: string })
   | (CommandMeta & { kind: 'ReportTaskExited'; taskId: string; exitCode: number | null; reason: string })
   | (CommandMeta & { kind: 'CancelRun'; reason: string })
-  | (CommandMeta & { kind: 'TimeOutRun' });
+  | (CommandMeta & { kind: 'TimeOutRun' })
+  /** A queued run may not launch after all (its owner lost access to an attachment while it waited): it fails with the reason. */
+  | (CommandMeta & { kind: 'RefuseLaunch'; reason: string });
 
 export function runStreamId(runId: string): string {
   return `run-${runId}`;
@@ -147,6 +149,8 @@ function decide(command: RunCommand, state: RunState): RunEvent[] {
       const run = existing(state);
       return runFinished(run) ? [] : [event('RunCancelled', { reason: command.reason }, command)];
     }
+    case 'RefuseLaunch':
+      return existing(state).status === 'queued' ? [event('RunFailed', { exit_code: null, reason: command.reason }, command)] : [];
     case 'TimeOutRun': {
       const run = existing(state);
       if (runFinished(run)) return [];

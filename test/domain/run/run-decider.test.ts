@@ -218,6 +218,15 @@ describe('run decider', () => {
       given([queued(), ev('RunFailed', { exit_code: null, reason: refusal }, QUEUED_AT)]).when(recordLaunched()).then([]);
     });
 
+    it('fails a queued run refused at launch (its owner lost access while it waited), and nothing once it launched', () => {
+      const reason = 'ann may no longer use what the task attaches: secret bob/key: no secret named key owned by bob that ann may use';
+      const refuse: RunCommand = { kind: 'RefuseLaunch', reason, at: LAUNCHED_AT, actor: SYSTEM };
+      const { state, andReplayDecidesNothing } = given([queued()]).when(refuse).then([ev('RunFailed', { exit_code: null, reason }, LAUNCHED_AT)]);
+      expect(state).toMatchObject({ status: 'failed', reason, tasks: [] });
+      andReplayDecidesNothing();
+      given(history().starting).when(refuse).then([]);
+    });
+
     it('queues a scheduled run with the tick it is for', () => {
       // Prepare
       const tick = '2025-01-01T00:00:00.000Z';
