@@ -3,7 +3,8 @@
  * compared with what is, and the difference repaired. Each repair is a command the run or job
  * decides idempotently, so a pass that overlaps another (or the reactor) does no harm.
  *
- * - A queued run whose backoff (`notBefore`) has passed is launched: the reactor leaves later
+ * - A queued run whose backoff (`notBefore`) has passed is launched (unless its owner lost access
+ *   to an attachment meanwhile: it fails instead, JobRunService.launchQueued): the reactor leaves later
  *   launches to this pass (DeferredTimers). A queued run without a backoff is the reactor's,
  *   and is launched here only once it has waited `LAUNCH_GRACE_MS` (a missed reaction).
  * - A running run past `startedAt + timeout` is timed out (the reactor then stops its tasks).
@@ -33,7 +34,7 @@ const ACTOR = 'system:reconciler';
 
 export interface ReconcileDeps {
   views: Pick<RecipeViews, 'list'>;
-  jobs: Pick<JobRunService, 'load' | 'report' | 'recordFinished'>;
+  jobs: Pick<JobRunService, 'load' | 'report' | 'recordFinished' | 'launchQueued'>;
   control: RunTaskControl;
   ecs: Pick<EcsRunInspector, 'liveTasks' | 'stoppedTasksOf'>;
   clock: Clock;
@@ -89,10 +90,7 @@ async function reconcileRun(deps: ReconcileDeps, runId: string, liveTasks: () =>
   }
   if (run.status === 'queued') {
     const due = run.notBefore ? Date.parse(run.notBefore) : Date.parse(run.createdAt) + LAUNCH_GRACE_MS;
-    if (due <= now.getTime()) {
-      await deps.control.launch(run);
-      summary.launched++;
-    }
+    if (due <= now.getTime() && (await deps.jobs.launchQueued(run, deps.control, ACTOR)) === 'launched') summary.launched++;
     return;
   }
   const deadline = timeoutDeadline(run);

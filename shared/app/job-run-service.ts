@@ -21,6 +21,7 @@ import { ConflictError, NotFoundError } from '../domain/errors.ts';
 import type { ResourceEvent } from '../../events/resource-events.ts';
 import { attachmentFacts } from './attachment-facts.ts';
 import { attachmentsRefusal } from './attachment-gate.ts';
+import type { RunTaskControl } from '../ports/run-task-control.ts';
 
 export const RUN_SNAPSHOT_SCHEMA = 1;
 const QUEUE_WAIT_MS = 3000;
@@ -137,11 +138,18 @@ export class JobRunService {
   }
 
   /**
-   * Why a queued run may not launch now, or undefined: its owner lost access to a secret or
-   * shared folder of its plan since it was queued (a retry waits out its backoff there).
+   * Launches a queued run through `control`, unless its owner lost access to a secret or shared
+   * folder of its plan since it was queued (a retry waits out its backoff queued): then the run
+   * fails with the reason and nothing launches. The reactor and the reconciler both launch so.
    */
-  launchRefusal(run: Run): Promise<string | undefined> {
-    return attachmentsRefusal(this.deps.store, run.owner, run.plan?.attachments);
+  async launchQueued(run: Run, control: RunTaskControl, actor: string): Promise<'launched' | 'refused'> {
+    const refusal = await attachmentsRefusal(this.deps.store, run.owner, run.plan?.attachments);
+    if (refusal === undefined) {
+      await control.launch(run);
+      return 'launched';
+    }
+    await this.report(run.id, { kind: 'RefuseLaunch', reason: refusal, ...this.meta(actor) });
+    return 'refused';
   }
 
   async skipTick(job: LiveResource, skipped: Extract<ResourceEvent, { type: 'JobTickSkipped' }>): Promise<void> {

@@ -95,14 +95,8 @@ export class JobRunReactor {
 
   private async launch(runId: string): Promise<void> {
     const run = await this.deps.jobs.load(runId);
-    if (!run || run.status !== 'queued') return;
     // Access was decided when the run was queued; a retry may have waited minutes since.
-    const refusal = await this.deps.jobs.launchRefusal(run);
-    if (refusal !== undefined) {
-      await this.deps.jobs.report(runId, { kind: 'RefuseLaunch', reason: refusal, at: this.deps.clock.now().toISOString(), actor: 'system:runner' });
-      return;
-    }
-    await this.deps.launcher.launch(run);
+    if (run?.status === 'queued') await this.deps.jobs.launchQueued(run, this.deps.launcher, 'system:runner');
   }
 
   private async timeOut(runId: string): Promise<void> {

@@ -3,6 +3,8 @@ import { LOST_REASON, reconcile, type ReconcileDeps } from '../../../functions/r
 import type { EcsTaskFacts } from '../../../shared/adapters/aws/ecs-task-state.ts';
 import type { Run } from '../../../shared/domain/run/run-decider.ts';
 import type { RecipeViews } from '../../../shared/ports/recipe-views.ts';
+import { runCommand } from '../../../shared/app/command-runner.ts';
+import { catalogModel } from '../../../shared/app/catalog-model.ts';
 import { queueRun, startJobRuns, startRun, type JobRunsFixture } from '../../adapters/aws/support/job-runs-on-dynalite.ts';
 
 let f: JobRunsFixture;
@@ -63,6 +65,29 @@ describe('reconcile', () => {
     const { d, launched } = deps([due, waiting]);
     await reconcile(d);
     expect(launched.map((r) => r.id)).toEqual([due]);
+  });
+
+  it('fails, instead of launching, a run whose backoff passed while its owner lost access to a secret of its plan (issue 19)', async () => {
+    // Prepare: carol's secret, no longer shared, in the plan of ann's retry
+    f.clock.set('2026-01-01T01:10:00.000Z');
+    await runCommand(f.store, catalogModel({ kind: 'secret', owner: 'carol', name: 'key' }), {
+      kind: 'PutCatalogObject',
+      object: { kind: 'secret', owner: 'carol', name: 'key', attributes: { description: null, access: 'owner' } },
+      at: f.clock.now().toISOString(),
+      actor: 'carol',
+    });
+    const retry = '9'.repeat(32);
+    await queueRun(f, retry, JOB_ID, { attachments: { secrets: [{ owner: 'carol', name: 'key', as: 'environment_variable', variable: 'KEY' }] } }, '2026-01-01T01:10:30.000Z');
+    f.clock.set('2026-01-01T01:11:00.000Z');
+    const { d, launched } = deps([retry]);
+
+    // Act
+    const summary = await reconcile(d);
+
+    // Assess
+    expect(launched).toEqual([]);
+    expect(summary.launched).toBe(0);
+    expect(await f.jobs.load(retry)).toMatchObject({ status: 'failed', reason: expect.stringContaining('ann may no longer use what the task attaches: secret carol/key') });
   });
 
   it('reports a task ECS has no record of as exited without an exit code, two minutes after launch', async () => {
