@@ -74,6 +74,7 @@ export class CassiniStack extends Stack {
     const daskNetwork = (this.daskNetwork = new DaskNetwork(this, 'DaskNetwork', { vpc: this.compute.vpc }));
     if (config.ingress) {
       this.ingress = new Ingress(this, 'Ingress', { config: config.ingress, vpc: this.compute.vpc, identity, tasksSecurityGroup: this.compute.tasksSecurityGroup });
+      this.api.acceptTokensOf(this.ingress.client);
     }
     this.taskLifecycle = new TaskLifecycle(this, 'TaskLifecycle', { cluster: this.compute.cluster, observability });
     // Workspace homes are mounted through their access points with the task role.
@@ -93,12 +94,15 @@ export class CassiniStack extends Stack {
       entry: 'functions/reactor/handler.ts',
       description: 'Cassini reactor: job runs on ECS, job schedules on EventBridge Scheduler, deployments and workspaces as ECS services',
       timeout: Duration.minutes(3),
+      // Services' task definitions carry the edge sidecar (shared/adapters/aws/edge-sidecar.ts).
+      withEdgeSidecar: true,
       environment: {
         ...this.scheduling.environment(),
         ...this.compute.taskEnvironment(),
         PLATFORM_URL: this.api.url,
         FILE_SYSTEM_ID: this.storage.fileSystem.fileSystemId,
         ...(this.ingress?.environment() ?? {}),
+        ...(config.edgeImage ? { EDGE_IMAGE: config.edgeImage } : {}),
         ...daskNetwork.daskEnvironment(),
       },
     }));

@@ -34,6 +34,8 @@ export interface PlatformConfig {
   adminEmail?: string;
   /** The image of the init container that clones tasks' git repositories; default `alpine/git` (shared/adapters/aws/ecs-attachments.ts). */
   gitImage?: string;
+  /** The image the edge sidecar of service tasks runs in (Node.js 22); default a pinned public one (shared/adapters/aws/edge-sidecar.ts). */
+  edgeImage?: string;
 }
 
 /** Secrets Manager names the platform owns start with this; no role may touch other secrets. */
@@ -55,6 +57,7 @@ export const CONTEXT_KEYS = {
   availabilityZones: 'availabilityZones',
   adminEmail: 'adminEmail',
   gitImage: 'gitImage',
+  edgeImage: 'edgeImage',
 } as const;
 
 const DEFAULT_GPU_INSTANCE_TYPES = ['g5.xlarge', 'g4dn.xlarge'];
@@ -138,6 +141,8 @@ export function platformConfig(lookup: Lookup): PlatformConfig {
   if (badType) throw new ConfigError(`context "${CONTEXT_KEYS.gpuInstanceTypes}" holds "${badType}", which is not an EC2 instance type (e.g. g5.xlarge)`);
   const gitImage = text(lookup, CONTEXT_KEYS.gitImage);
   if (gitImage && /\s/.test(gitImage)) throw new ConfigError(`context "${CONTEXT_KEYS.gitImage}" is not an image reference: ${gitImage}`);
+  const edgeImage = text(lookup, CONTEXT_KEYS.edgeImage);
+  if (edgeImage && /\s/.test(edgeImage)) throw new ConfigError(`context "${CONTEXT_KEYS.edgeImage}" is not an image reference: ${edgeImage}`);
   return {
     ...(ingress ? { ingress } : {}),
     gpu: {
@@ -148,6 +153,7 @@ export function platformConfig(lookup: Lookup): PlatformConfig {
     ...(availabilityZones ? { availabilityZones } : {}),
     ...(adminEmail ? { adminEmail } : {}),
     ...(gitImage ? { gitImage } : {}),
+    ...(edgeImage ? { edgeImage } : {}),
   };
 }
 

@@ -16,6 +16,7 @@
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSync, type BuildOptions, type Metafile } from 'esbuild';
+import { EDGE_SIDECAR_FILE } from '../../shared/adapters/aws/edge-sidecar.ts';
 
 /** The repository root: entries are given relative to it. */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -36,6 +37,28 @@ export const BUNDLE_ALIASES: Record<string, string> = {
  * output file (entry and chunks) starts by making one.
  */
 export const REQUIRE_SHIM = "import { createRequire as cassiniCreateRequire } from 'node:module'; const require = cassiniCreateRequire(import.meta.url);";
+
+/**
+ * Bundles the edge sidecar (infra/aws/edge/main.ts) into one CommonJS file in `outdir`: the
+ * task definition carries it to `node -e`, which runs CommonJS, and everything must be in one
+ * file. Minified, without source maps (it must stay small), for the Node.js 22 of its image.
+ */
+export function bundleEdgeSidecar(outdir: string): string {
+  const outfile = join(outdir, EDGE_SIDECAR_FILE);
+  buildSync({
+    entryPoints: [join(REPO_ROOT, 'infra/aws/edge/main.ts')],
+    absWorkingDir: REPO_ROOT,
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node22',
+    minify: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+  return outfile;
+}
 
 /** The esbuild options of a function whose handler file is `entry` (absolute), written into `outdir`. */
 export function bundleOptions(entry: string, outdir: string): BuildOptions & { metafile: true } {

@@ -11,7 +11,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { bundleFunction, REPO_ROOT } from './function-bundle.ts';
+import { bundleEdgeSidecar, bundleFunction, REPO_ROOT } from './function-bundle.ts';
 
 export interface PlatformFunctionProps {
   /** The handler file, relative to the repository root, e.g. `functions/api/handler.ts`; it exports `handler`. */
@@ -24,6 +24,8 @@ export interface PlatformFunctionProps {
   memorySize?: number;
   /** @default one month */
   logRetention?: logs.RetentionDays;
+  /** Bundle the edge sidecar beside the handler (the function registers service task definitions that carry it). */
+  withEdgeSidecar?: boolean;
 }
 
 export class PlatformFunction extends Construct implements iam.IGrantable {
@@ -49,7 +51,7 @@ export class PlatformFunction extends Construct implements iam.IGrantable {
     this.grantPrincipal = this.role;
 
     this.fn = new lambda.Function(this, 'Function', {
-      code: bundledCode(props.entry),
+      code: bundledCode(props.entry, props.withEdgeSidecar ?? false),
       handler: 'index.handler',
       description: props.description,
       runtime: lambda.Runtime.NODEJS_22_X,
@@ -87,17 +89,18 @@ export class PlatformFunction extends Construct implements iam.IGrantable {
  * directory. The hash is the output's, so an unchanged bundle is not uploaded again. Local
  * bundling always answers; the image only satisfies the type and is never pulled.
  */
-function bundledCode(entry: string): lambda.Code {
+function bundledCode(entry: string, withEdgeSidecar: boolean): lambda.Code {
   return lambda.Code.fromAsset(REPO_ROOT, {
     assetHashType: AssetHashType.OUTPUT,
     bundling: {
       image: lambda.Runtime.NODEJS_22_X.bundlingImage,
       // The CDK reuses a bundle for equal bundling options within an app (its closures do not
       // count), so the entry is named here: each function gets its own.
-      environment: { CASSINI_FUNCTION_ENTRY: entry },
+      environment: { CASSINI_FUNCTION_ENTRY: entry, ...(withEdgeSidecar ? { CASSINI_EDGE_SIDECAR: '1' } : {}) },
       local: {
         tryBundle(outputDir: string): boolean {
           bundleFunction(entry, outputDir);
+          if (withEdgeSidecar) bundleEdgeSidecar(outputDir);
           return true;
         },
       },

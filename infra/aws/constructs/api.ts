@@ -15,6 +15,7 @@ import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-ap
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as cognito from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
 import { PlatformFunction } from '../platform-function.ts';
 import type { EventStore } from './event-store.ts';
@@ -59,11 +60,14 @@ export class Api extends Construct {
   readonly stage: apigw.HttpStage;
   readonly handler: PlatformFunction;
   readonly authorizer: PlatformFunction;
+  /** The app clients whose tokens the authorizer verifies: the API's own, and those added by `acceptTokensOf`. */
+  private readonly acceptedClientIds: string[];
   readonly accessLogs: logs.LogGroup;
 
   constructor(scope: Construct, id: string, props: ApiProps) {
     super(scope, id);
     const { userPool, apiClient } = props.identity;
+    this.acceptedClientIds = [apiClient.userPoolClientId];
 
     this.handler = new PlatformFunction(this, 'Handler', {
       entry: 'functions/api/handler.ts',
@@ -166,5 +170,15 @@ export class Api extends Construct {
   /** The API's base URL. */
   get url(): string {
     return this.stage.url;
+  }
+
+  /**
+   * Accepts the access tokens of another app client of the user pool: the load balancer's, which
+   * the edge sidecar of service tasks presents on a visitor's behalf to learn its groups
+   * (`GET /api/user`, infra/aws/edge/platform-users.ts). The sidecar never passes the token on.
+   */
+  acceptTokensOf(client: cognito.IUserPoolClient): void {
+    this.acceptedClientIds.push(client.userPoolClientId);
+    this.authorizer.addEnvironment('USER_POOL_CLIENT_IDS', this.acceptedClientIds.join(','));
   }
 }

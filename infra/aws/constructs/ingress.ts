@@ -157,6 +157,8 @@ export class Ingress extends Construct {
   environment(): Record<string, string> {
     return {
       LISTENER_ARN: this.httpsListener.listenerArn,
+      // The only signer of sign-ins the tasks' edge sidecars accept.
+      LOAD_BALANCER_ARN: this.loadBalancer.loadBalancerArn,
       VPC_ID: this.vpcId,
       ROUTE_DOMAIN: this.domainName,
       ALB_USER_POOL_ARN: this.userPoolArn,

@@ -9,9 +9,15 @@
  *   The same user pool and app client take the routes' sign-in callback URLs.
  *   Without them the stack has no load balancer: a service with routes cannot be served, and
  *   its start is reported failed with the reason.
+ *   With them also the edge sidecar every task carries (edge-sidecar.ts): `LOAD_BALANCER_ARN`
+ *   (the only signer it trusts), `PLATFORM_URL` (asked for visitors' groups), `EDGE_IMAGE`
+ *   (optional, default DEFAULT_EDGE_IMAGE), and its bundle, EDGE_SIDECAR_FILE in the
+ *   function's directory (`LAMBDA_TASK_ROOT`).
  * - `SECRET_PREFIX` (optional, default `cassini/`): where revisions' SATURN_TOKEN secrets go
  *   (`<prefix>_tasks/<family>`), given the caller's TaskTokens; without them replicas get none.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { EFSClient } from '@aws-sdk/client-efs';
@@ -24,6 +30,7 @@ import { AlbRoutes, type RoutedPort } from './alb-routes.ts';
 import { CognitoCallbackUrls, userPoolIdOf } from './cognito-callback-urls.ts';
 import { EcsServiceRuntime, UnrunnablePlanError, type EcsServiceRuntimeOptions, type ServiceRoutes, type SignInCallbacks } from './ecs-service-runtime.ts';
 import { EfsHomeVolumes } from './efs-home-volumes.ts';
+import { DEFAULT_EDGE_IMAGE, EDGE_SIDECAR_FILE, encodeEdgeCode, type EdgeSidecarSettings } from './edge-sidecar.ts';
 import { EfsSharedFolders } from './efs-shared-folders.ts';
 import { daskClusterGroupsOption, secretArnsFromEnv, taskDefinitionsFromEnv, taskSubnetsFromEnv } from './ecs-platform.ts';
 import { TaskTokenSecrets } from './task-token-secrets.ts';
@@ -72,6 +79,18 @@ function ingressFromEnv(env: NodeJS.ProcessEnv): { routes: ServiceRoutes; callba
   };
 }
 
+/** The edge sidecar of service tasks, when the stack has a load balancer (routes need it). */
+export function edgeSidecarFromEnv(env: NodeJS.ProcessEnv): EdgeSidecarSettings | undefined {
+  if (!env.LISTENER_ARN) return undefined;
+  return {
+    image: env.EDGE_IMAGE || DEFAULT_EDGE_IMAGE,
+    code: encodeEdgeCode(readFileSync(join(requiredEnv(env, 'LAMBDA_TASK_ROOT'), EDGE_SIDECAR_FILE))),
+    region: requiredEnv(env, 'AWS_REGION'),
+    loadBalancerArn: requiredEnv(env, 'LOAD_BALANCER_ARN'),
+    apiUrl: requiredEnv(env, 'PLATFORM_URL'),
+  };
+}
+
 /** What the caller adds: who issues and revokes tokens (IdentityService over its event store), and where to log. */
 export interface EcsServiceExtras {
   tokens?: TaskTokens;
@@ -85,6 +104,7 @@ export function ecsServiceRuntimeFromEnv(reports: Pick<ServiceReports, 'failed' 
     : undefined;
   const efs = new EFSClient({});
   const fileSystemId = requiredEnv(env, 'FILE_SYSTEM_ID');
+  const edge = edgeSidecarFromEnv(env);
   return new EcsServiceRuntime({
     client,
     cluster: requiredEnv(env, 'ECS_CLUSTER'),
@@ -101,6 +121,7 @@ export function ecsServiceRuntimeFromEnv(reports: Pick<ServiceReports, 'failed' 
     clock,
     secretArns: secretArnsFromEnv(env),
     ...(tokenSecrets ? { tokenSecrets } : {}),
+    ...(edge ? { edge } : {}),
     ...(extras.log ? { log: extras.log } : {}),
   });
 }

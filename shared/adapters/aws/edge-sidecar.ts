@@ -22,6 +22,8 @@ import type { ContainerDefinition, LogConfiguration } from '@aws-sdk/client-ecs'
 import type { ServicePlan } from '../../ports/service-runtime.ts';
 import { EDGE_CONFIG_VARIABLE, type EdgeConfig } from './edge-config.ts';
 
+/** The file the sidecar's bundle is in, beside the reactor's code (infra/aws/function-bundle.ts). */
+export const EDGE_SIDECAR_FILE = 'edge-sidecar.cjs';
 /** The sidecar's container name; the service's load balancers name it. */
 export const EDGE_CONTAINER = 'edge';
 /** The first edge port: the health checks'. Routes get the next ones. */

@@ -18,6 +18,8 @@ import { CallbackUrlLimitError } from '../../../shared/adapters/aws/cognito-call
 import { EcsServiceRuntime } from '../../../shared/adapters/aws/ecs-service-runtime.ts';
 import { EcsTaskDefinitions } from '../../../shared/adapters/aws/ecs-task-definitions.ts';
 import type { ServicePlan } from '../../../shared/ports/service-runtime.ts';
+import { EDGE_CONFIG_VARIABLE } from '../../../shared/adapters/aws/edge-config.ts';
+import type { EdgeSidecarSettings } from '../../../shared/adapters/aws/edge-sidecar.ts';
 
 const client = new ECSClient({ region: 'eu-west-1' });
 const ecs = mockClient(client);
@@ -94,7 +96,7 @@ const alb = new AlbRoutes({
 const API_CALLBACK = 'https://api-ada.apps.example.com/oauth2/idpresponse';
 
 /** `signedIn`: the hosts the resource's rules sign in on before the call. Routes and callback URLs are recorded in one list, in order. */
-function runtime(options: { routeError?: Error; callbackError?: Error; signedIn?: string[]; daskClusterGroups?: { ensure(resourceId: string): Promise<string> } } = {}) {
+function runtime(options: { routeError?: Error; callbackError?: Error; signedIn?: string[]; daskClusterGroups?: { ensure(resourceId: string): Promise<string> }; edge?: EdgeSidecarSettings } = {}) {
   const recorded: Recorded = { routes: [], homes: [], reports: [] };
   const routes = {
     signInHosts: (plan: Pick<RoutePlan, 'routes'>) => alb.signInHosts(plan),
@@ -152,6 +154,7 @@ function runtime(options: { routeError?: Error; callbackError?: Error; signedIn?
     reports: { failed: record('failed'), stopped: record('stopped') },
     clock: { now: () => NOW },
     ...(options.daskClusterGroups ? { daskClusterGroups: options.daskClusterGroups } : {}),
+    ...(options.edge ? { edge: options.edge } : {}),
   });
   return { runtime: serviceRuntime, recorded };
 }
@@ -491,5 +494,88 @@ describe('EcsServiceRuntime.stop and remove', () => {
     expect(ecs.commandCalls(DeleteServiceCommand)).toHaveLength(0);
     expect(recorded.homes).toEqual([`remove ${RESOURCE}`]);
     expect(recorded.reports).toEqual([['stopped', { resourceId: RESOURCE, at: NOW.toISOString() }]]);
+  });
+});
+
+describe('EcsServiceRuntime.apply with the edge sidecar', () => {
+  const edge: EdgeSidecarSettings = {
+    image: 'public.ecr.aws/docker/library/node:22.12.0-alpine3.21',
+    code: 'H4sIAAAAAAAAA0vOzy0oSi0uBgB6WzMjCwAAAA==',
+    region: 'eu-west-1',
+    loadBalancerArn: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/cassini/50dc6c495c0c9188',
+    apiUrl: 'https://abc123.execute-api.eu-west-1.amazonaws.com',
+  };
+
+  async function applied(plan: ServicePlan) {
+    definitionsRegisterOnce();
+    ecs.on(DescribeServicesCommand).resolves({ services: [], failures: [{ arn: SERVICE_ARN, reason: 'MISSING' }] });
+    ecs.on(CreateServiceCommand).resolves({});
+    await runtime({ edge }).runtime.apply(plan);
+    const registered = ecs.commandCalls(RegisterTaskDefinitionCommand)[0]!.args[0].input;
+    const containers = registered.containerDefinitions!;
+    return { registered, edgeContainer: containers.find((c) => c.name === 'edge'), main: containers.find((c) => c.name === 'main')!, created: ecs.commandCalls(CreateServiceCommand)[0]!.args[0].input };
+  }
+
+  it.each([
+    ['deployment', deployment],
+    ['workspace', workspace],
+  ])("puts the sidecar in a %s's task definition and sends the load balancer to it, never to the app's ports", async (_kind, plan) => {
+    // Act
+    const { edgeContainer, main, created } = await applied(plan);
+
+    // Assess
+    expect(edgeContainer).toMatchObject({
+      image: edge.image,
+      essential: true,
+      user: '1000',
+      readonlyRootFilesystem: true,
+      entryPoint: ['node', '-e', expect.stringContaining('gunzipSync')],
+      command: [edge.code],
+      healthCheck: { command: ['CMD', 'node', '-e', expect.stringContaining('connect(61000')] },
+    });
+    // The app's ports are not mapped, and the app starts only once the sidecar holds its own.
+    expect(main.portMappings).toBeUndefined();
+    expect(main.dependsOn).toContainEqual({ containerName: 'edge', condition: 'HEALTHY' });
+    const appPorts = plan.routes.map((r) => r.containerPort);
+    for (const balancer of created.loadBalancers!) {
+      expect(balancer.containerName).toBe('edge');
+      expect(appPorts).not.toContain(balancer.containerPort);
+      expect(edgeContainer!.portMappings!.map((m) => m.containerPort)).toContain(balancer.containerPort);
+    }
+  });
+
+  it("tells the sidecar the revision's rule: owner, viewers, each port's visibility, this load balancer and the API", async () => {
+    // Act
+    const { edgeContainer, created } = await applied({ ...deployment, viewers: [{ name: 'bob', type: 'user' }, { name: 'analytics' }] });
+
+    // Assess
+    const config = JSON.parse(edgeContainer!.environment!.find((v) => v.name === EDGE_CONFIG_VARIABLE)!.value!);
+    expect(config).toEqual({
+      loadBalancerArn: edge.loadBalancerArn,
+      region: 'eu-west-1',
+      apiUrl: edge.apiUrl,
+      owner: 'ada',
+      viewers: [{ name: 'bob', type: 'user' }, { name: 'analytics' }],
+      routes: [
+        { listenPort: 61001, appPort: 8000, visibility: 'owner' },
+        { listenPort: 61002, appPort: 8501, visibility: 'unauthenticated' },
+      ],
+      health: { listenPort: 61000, appPort: 8000, path: '/health' },
+    });
+    expect(created.loadBalancers).toEqual([
+      { targetGroupArn: TG_MAIN, containerName: 'edge', containerPort: 61001 },
+      { targetGroupArn: TG_APP, containerName: 'edge', containerPort: 61002 },
+    ]);
+  });
+
+  it('gives the sidecar ports the app does not route itself', async () => {
+    // Act
+    const { edgeContainer } = await applied({ ...deployment, routes: [...deployment.routes, { subdomain: 'odd', containerPort: 61000, visibility: 'org' }, { subdomain: 'odder', containerPort: 61002, visibility: 'org' }] });
+
+    // Assess
+    const ports = edgeContainer!.portMappings!.map((m) => m.containerPort!);
+    // One per routed app port (8000, 8501, 61000, 61002), then the health port.
+    expect(ports).toEqual([61003, 61004, 61005, 61006, 61001]);
+    for (const port of ports) expect([61000, 61002]).not.toContain(port);
   });
 });
