@@ -12,6 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { PlatformFunction } from '../../../infra/aws/platform-function.ts';
 import { BUNDLE_ENTRY_FILE, bundleFunction, bundleLayout, REPO_ROOT, REQUIRE_SHIM } from '../../../infra/aws/function-bundle.ts';
+import { EDGE_SIDECAR_FILE } from '../../../shared/adapters/aws/edge-sidecar.ts';
 import { buildCassini } from './support/synth.ts';
 
 const MAX_BUNDLE_BYTES = 1_000_000;
@@ -45,6 +46,17 @@ describe('Lambda bundles', () => {
       expect(code.startsWith(REQUIRE_SHIM), file).toBe(true);
       expect(code, file).toMatch(/sourceMappingURL=[\w-]+\.mjs\.map/);
     }
+  });
+
+  it("ships the edge sidecar beside the reactor's code, within the reactor's 1 MB", () => {
+    const reactor = functions.find((f) => f.entry === 'functions/reactor/handler.ts')!;
+    const dir = assetDirOf(reactor);
+    const sidecar = statSync(join(dir, EDGE_SIDECAR_FILE)).size;
+    const scripts = scriptsOf(dir).reduce((sum, file) => sum + statSync(join(dir, file)).size, 0);
+    expect(sidecar).toBeGreaterThan(0);
+    expect(scripts + sidecar).toBeLessThanOrEqual(MAX_BUNDLE_BYTES);
+    // Only the reactor registers service task definitions.
+    for (const other of functions.filter((f) => f !== reactor)) expect(readdirSync(assetDirOf(other))).not.toContain(EDGE_SIDECAR_FILE);
   });
 
   it.each(functions.filter((f) => scriptsOf(assetDirOf(f)).some((file) => readFileSync(join(assetDirOf(f), file), 'utf8').includes('AWS_ACCESS_KEY_ID'))).map((f) => [f.entry, f] as const))(

@@ -97,6 +97,22 @@ describe('reactor grants for services, routes and homes', () => {
     expect(reconcilerEnv.LOAD_BALANCER_ARN).toEqual({ Ref: logicalId(stack.ingress!.loadBalancer) });
   });
 
+  it("tells the reactor what the tasks' edge sidecars trust: this load balancer as signer, the API for visitors' groups, and the image", () => {
+    const reactorEnv = (s.json.Resources[logicalId(stack.reactor.fn)]!.Properties as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables;
+    expect(reactorEnv.LOAD_BALANCER_ARN).toEqual({ Ref: logicalId(stack.ingress!.loadBalancer) });
+    expect(reactorEnv.PLATFORM_URL).toBeDefined();
+    expect(reactorEnv.EDGE_IMAGE).toBeUndefined();
+    const pinned = synthCassini({ ...DOMAIN_CONTEXT, edgeImage: 'public.ecr.aws/docker/library/node:22.12.0-alpine3.21@sha256:' + 'a'.repeat(64) });
+    const pinnedEnv = (pinned.json.Resources[logicalId(pinned.stack.reactor.fn)]!.Properties as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables;
+    expect(pinnedEnv.EDGE_IMAGE).toMatch(/@sha256:a{64}$/);
+  });
+
+  it("has the API accept the load balancer client's access tokens beside its own, which the edge sidecar presents for a visitor's groups", () => {
+    const authorizerEnv = (s.json.Resources[logicalId(stack.api.authorizer.fn)]!.Properties as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables;
+    expect(JSON.stringify(authorizerEnv.USER_POOL_CLIENT_IDS)).toContain(logicalId(stack.identity.apiClient));
+    expect(JSON.stringify(authorizerEnv.USER_POOL_CLIENT_IDS)).toContain(logicalId(stack.ingress!.client));
+  });
+
   it('lets the default task role mount the file system through access points only', () => {
     const [mount] = statementsWith(s, stack.compute.defaultTaskRole, 'elasticfilesystem:ClientMount');
     expect(mount!.Resource).toEqual(getAtt(stack.storage.fileSystem));
