@@ -8,7 +8,9 @@
  * `apply` registers the revision's task definition (`cassini-<resource id>-r<revision>`, so
  * every task and deployment names its revision), makes the routes (alb-routes.ts) and lists
  * their sign-in URLs on the load balancer's Cognito app client (cognito-callback-urls.ts), then
- * creates the service or updates it. A signed-in route withdrawn (stopped, removed, renamed or
+ * creates the service or updates it. Every revision's task carries the edge sidecar
+ * (edge-sidecar.ts) when the stack has a load balancer: the service's load balancers name the
+ * sidecar's ports, never the app's. A signed-in route withdrawn (stopped, removed, renamed or
  * made `unauthenticated`) gives its URL up before its rule goes, so a failed attempt retried
  * still finds the rule and the URL to remove. Applying a revision the service already runs
  * changes nothing. A plan that can never run (an unknown size, the load balancer's route quota

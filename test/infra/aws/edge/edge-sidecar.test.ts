@@ -280,3 +280,42 @@ describe('the health server', () => {
     expect(response.status).toBe(502);
   });
 });
+
+describe("the platform's answer about a visitor", () => {
+  it('is kept 30 seconds per token: a group change on the platform reaches the edge within that, and not before', async () => {
+    // Prepare
+    let now = 1_000_000;
+    const users = new PlatformUsers({ apiUrl, now: () => now });
+    platformUsers.carl = { ...platformUsers.carl!, groups: [] };
+
+    // Act
+    const first = await users.lookUp('at-carl', 'carl');
+    platformUsers.carl = { ...platformUsers.carl, groups: ['analytics'] };
+    now += 29_000;
+    const cached = await users.lookUp('at-carl', 'carl');
+    now += 2_000;
+    const fresh = await users.lookUp('at-carl', 'carl');
+
+    // Assess
+    expect(first.groups).toEqual([]);
+    expect(cached.groups).toEqual([]);
+    expect(fresh.groups).toEqual(['analytics']);
+    expect(apiCalls).toEqual(['at-carl', 'at-carl']);
+    platformUsers.carl = { ...platformUsers.carl, groups: [] };
+  });
+
+  it('answers 503, and lets nothing through, when the platform cannot be asked', async () => {
+    const plan = { owner: 'ann', viewers: [{ name: 'analytics', type: 'group' as const }], healthCheckPath: '/', routes: [{ subdomain: 'lab-ann', containerPort: 8000, visibility: 'owner' as const }] };
+    const config = edgeConfigFor(plan, { region: REGION, loadBalancerArn: OUR_ALB, apiUrl: `http://127.0.0.1:${await closedPort()}` }, 8000);
+    const deps = { identity: new AlbIdentity({ region: REGION, loadBalancerArn: OUR_ALB, fetchKey: async () => key.pem }), users: new PlatformUsers({ apiUrl: config.apiUrl }) };
+    const server = createRouteServer(config, { ...config.routes[0]!, appPort: app.port }, deps, { error: () => undefined });
+    servers.push(server);
+    const before = app.seen.length;
+
+    const reply = await get({ url: `http://127.0.0.1:${await listen(server)}` }, signedIn('bob'));
+
+    expect(reply.status).toBe(503);
+    expect(reply.body).toMatchObject({ code: 'unavailable' });
+    expect(app.seen.length).toBe(before);
+  });
+});
