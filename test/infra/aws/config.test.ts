@@ -48,6 +48,13 @@ describe('platformConfig', () => {
     expect(() => config(context)).toThrow(message);
   });
 
+  it("takes the edge sidecar's image as given, and refuses one that is not an image reference", () => {
+    const pinned = `public.ecr.aws/docker/library/node:22.12.0-alpine3.21@sha256:${'b'.repeat(64)}`;
+    expect(config({ edgeImage: pinned }).edgeImage).toBe(pinned);
+    expect(config({}).edgeImage).toBeUndefined();
+    expect(() => config({ edgeImage: 'node:22 ; curl evil' })).toThrow('context "edgeImage" is not an image reference');
+  });
+
   it('imports an existing VPC by ids', () => {
     expect(config({ vpcId: VPC, vpcAvailabilityZones: 'a,b', vpcPrivateSubnetIds: `${S1},${S2}`, vpcPublicSubnetIds: `${S3},${S4}` }).vpc).toEqual({
       vpcId: VPC,
