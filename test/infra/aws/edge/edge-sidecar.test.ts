@@ -193,6 +193,17 @@ describe('the edge sidecar refuses sign-ins it cannot trust', () => {
     expect(reply.body!.message).toContain('belongs to another user');
   });
 
+  it('never lets a key id steer where the key is fetched from', async () => {
+    keyRequests.length = 0;
+    const edge = await edgeFor('owner');
+
+    const reply = await get(edge, { 'x-amzn-oidc-data': albToken({ key: { ...key, kid: '../../evil.example.com/key' }, username: 'ann' }) });
+
+    expect(reply.status).toBe(401);
+    expect(reply.body!.message).toContain('no usable key id');
+    expect(keyRequests).toEqual([]);
+  });
+
   it('fetches each key once, from the regional ELB public-key endpoint, by its id', async () => {
     keyRequests.length = 0;
     const edge = await edgeFor('owner');
