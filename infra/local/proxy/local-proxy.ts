@@ -11,7 +11,7 @@
  * It is the local counterpart of the load balancer on AWS; the platform's HTTP server hands it
  * the requests `matches` claims and everything else to the API.
  */
-import type { IncomingMessage, ClientRequest, ServerResponse } from 'node:http';
+import type { IncomingMessage, ClientRequest, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { RouteTable, ResolvedRoute } from './route-table.ts';
@@ -49,6 +49,11 @@ export interface LocalProxy {
   close(): void;
 }
 
+/** The replica's own credential (an IDE's token) in place of whatever the caller sent as Authorization. */
+function withReplicaAuthorization(headers: OutgoingHttpHeaders, route: Pick<ResolvedRoute, 'authorization'>): OutgoingHttpHeaders {
+  return route.authorization === undefined ? headers : { ...headers, authorization: route.authorization };
+}
+
 function refusalReply(admission: Exclude<Admission, { outcome: 'pass' }>): ProxyReply {
   if (admission.outcome === 'sign-in') {
     return { status: admission.status, headers: { location: admission.location, 'set-cookie': admission.setCookie } };
@@ -84,7 +89,7 @@ export function createLocalProxy(options: LocalProxyOptions): LocalProxy {
   function forward(req: IncomingMessage, res: ServerResponse, subdomain: string, route: ResolvedRoute & { port: number }, admission: Extract<Admission, { outcome: 'pass' }>): void {
     routes.touch(route.resourceId);
     const release = routes.connectionOpened(route.resourceId);
-    const headers = backendRequestHeaders(req, { user: admission.user, stripAuthorization: admission.stripAuthorization, upgrade: false });
+    const headers = withReplicaAuthorization(backendRequestHeaders(req, { user: admission.user, stripAuthorization: admission.stripAuthorization, upgrade: false }), route);
     const onBadHead = (error: unknown) => logFailure('backend answered a head that cannot be passed on', subdomain, error);
     forwardRequest(req, res, { host: config.backendHost, port: route.port, path: admission.target, headers }, { ...config, open, onBadHead }, release);
   }
@@ -110,7 +115,7 @@ export function createLocalProxy(options: LocalProxyOptions): LocalProxy {
   function tunnel(req: IncomingMessage, client: Socket, head: Buffer, route: ResolvedRoute & { port: number }, admission: Extract<Admission, { outcome: 'pass' }>): void {
     routes.touch(route.resourceId);
     const release = routes.connectionOpened(route.resourceId);
-    const headers = backendRequestHeaders(req, { user: admission.user, stripAuthorization: admission.stripAuthorization, upgrade: true });
+    const headers = withReplicaAuthorization(backendRequestHeaders(req, { user: admission.user, stripAuthorization: admission.stripAuthorization, upgrade: true }), route);
     tunnelUpgrade(req, client, head, { host: config.backendHost, port: route.port, path: admission.target, headers }, { ...config, open }, release);
   }
 

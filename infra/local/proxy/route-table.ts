@@ -17,6 +17,8 @@ export interface ReadyReplica {
   pod: string;
   /** container port → host port; 8000 is the replica's $PORT. */
   ports: Record<number, number>;
+  /** What the proxy sends the replica as `Authorization` (an IDE's per-replica token), replacing the caller's. */
+  authorization?: string;
 }
 
 export interface ResolvedRoute {
@@ -26,6 +28,8 @@ export interface ResolvedRoute {
   viewers: RouteViewer[];
   /** The host port to forward this request to, round-robin over ready replicas; undefined when none is ready. */
   port: number | undefined;
+  /** The chosen replica's own credential, sent as `Authorization`. */
+  authorization?: string;
 }
 
 interface Entry extends ServiceRoutes {
@@ -71,9 +75,17 @@ export class RouteTable {
     const found = this.#bySubdomain.get(subdomain);
     if (!found) return undefined;
     const entry = this.#services.get(found.resourceId)!;
-    const ports = entry.replicas.map((r) => r.ports[found.route.containerPort]).filter((p): p is number => p !== undefined);
-    const port = ports.length === 0 ? undefined : ports[entry.next++ % ports.length];
-    return { resourceId: entry.resourceId, owner: entry.owner, visibility: found.route.visibility, viewers: entry.viewers, port };
+    const serving = entry.replicas.filter((r) => r.ports[found.route.containerPort] !== undefined);
+    const replica = serving.length === 0 ? undefined : serving[entry.next++ % serving.length]!;
+    const port = replica?.ports[found.route.containerPort];
+    return {
+      resourceId: entry.resourceId,
+      owner: entry.owner,
+      visibility: found.route.visibility,
+      viewers: entry.viewers,
+      port,
+      ...(replica?.authorization === undefined ? {} : { authorization: replica.authorization }),
+    };
   }
 
   /** A proxied request or WebSocket message for the service: it is not idle. */

@@ -10,11 +10,12 @@
  */
 import type { Clock } from '../../../shared/ports/platform-clock.ts';
 import type { ServicePlan, ServiceReports, ServiceRuntime } from '../../../shared/ports/service-runtime.ts';
-import { LaunchRefusedError } from '../../../shared/ports/task-driver.ts';
+import { LaunchRefusedError, type TaskSpec } from '../../../shared/ports/task-driver.ts';
 import type { LocalProcessDriver } from '../process-driver/local-process-driver.ts';
 import type { RouteTable } from '../proxy/route-table.ts';
 import { probeHealth } from './health-probe.ts';
-import { homeVolumeOf } from '../../../shared/domain/planner/service-plan.ts';
+import { randomBytes } from 'node:crypto';
+import { homeVolumeOf, IDE_TOKEN_VARIABLE, takesIdeToken } from '../../../shared/domain/planner/service-plan.ts';
 import { probeTargets, supervise, type Action, type Observation, type Report, type ServiceState, type SupervisionSettings } from './service-supervision.ts';
 
 export interface LocalServiceRuntimeOptions {
@@ -85,6 +86,11 @@ export class LocalServiceRuntime implements ServiceRuntime {
   /** Pods with a probe in flight: a slow replica gets one probe at a time. */
   readonly #probing = new Set<string>();
   readonly #drains = new Set<NodeJS.Timeout>();
+  /**
+   * Pod → the IDE token its command reads (IDE_TOKEN_VARIABLE), which the proxy sends: the
+   * host's loopback is shared by every process of the machine. Kept in memory only.
+   */
+  readonly #ideTokens = new Map<string, string>();
   readonly #probeTimer: NodeJS.Timeout;
   readonly #idleTimer: NodeJS.Timeout;
   #closed = false;
@@ -105,7 +111,10 @@ export class LocalServiceRuntime implements ServiceRuntime {
     };
     this.#probeTimeoutMs = Math.min(MAX_PROBE_TIMEOUT_MS, Math.max(merged.probeIntervalMs, 1_000));
     this.#drainMs = merged.drainMs;
-    driver.onExit((exit) => this.#observe(exit.group, { type: 'exited', pod: exit.taskId, exitCode: exit.exitCode, reason: exit.reason }));
+    driver.onExit((exit) => {
+      this.#ideTokens.delete(exit.taskId);
+      this.#observe(exit.group, { type: 'exited', pod: exit.taskId, exitCode: exit.exitCode, reason: exit.reason });
+    });
     this.#probeTimer = setInterval(() => this.#probeAll(), merged.probeIntervalMs);
     this.#idleTimer = setInterval(() => this.#checkIdle(), merged.idleCheckIntervalMs);
   }
@@ -151,6 +160,14 @@ export class LocalServiceRuntime implements ServiceRuntime {
     await Promise.all([...this.#services.values()].map((service) => service.reports));
   }
 
+  /** The spec with a fresh IDE token when its command reads one (the runtime's value wins over the spec's). */
+  #withIdeToken(spec: TaskSpec): TaskSpec {
+    if (!takesIdeToken(spec.command)) return spec;
+    const token = randomBytes(32).toString('base64url');
+    this.#ideTokens.set(spec.taskId, token);
+    return { ...spec, environment: { ...spec.environment, [IDE_TOKEN_VARIABLE]: token } };
+  }
+
   #observe(resourceId: string, observation: Observation): void {
     if (this.#closed) return;
     const known = this.#services.get(resourceId);
@@ -174,14 +191,20 @@ export class LocalServiceRuntime implements ServiceRuntime {
         return;
       }
       case 'setReady':
-        this.#routes.setReady(resourceId, action.replicas);
+        this.#routes.setReady(
+          resourceId,
+          action.replicas.map((replica) => {
+            const token = this.#ideTokens.get(replica.pod);
+            return token === undefined ? replica : { ...replica, authorization: `token ${token}` };
+          }),
+        );
         return;
       case 'withdraw':
         this.#routes.withdraw(resourceId);
         return;
       case 'launch': {
         const pod = action.spec.taskId;
-        this.#driver.launch(action.spec).then(
+        this.#driver.launch(this.#withIdeToken(action.spec)).then(
           (launched) => this.#observe(resourceId, { type: 'launched', pod, ports: launched.ports }),
           (error: unknown) => this.#observe(resourceId, { type: 'launchFailed', pod, reason: errorMessage(error), refused: error instanceof LaunchRefusedError }),
         );

@@ -14,20 +14,36 @@ import { daskClusterOf } from '../resource/dask-cluster.ts';
 export const IDE_BIND_ADDRESS = '127.0.0.1';
 
 /**
- * The IDE servers, listening on $PORT of the loopback interface with their own authentication
- * off: the platform's edge is the authentication, and only what it admits reaches them. On AWS
- * the edge is the task's sidecar (infra/aws/edge), which shares the task's network namespace and
- * alone is reachable from the load balancer; locally it is the embedded proxy. Bound to a
- * network interface instead, an IDE with no authentication would be a shell for anyone who can
- * reach the task's address. `allow_remote_access` only lets Jupyter answer requests whose Host
- * is the route's name rather than localhost (the proxy keeps the visitor's Host).
+ * The variable an IDE reads its per-replica credential from, where one is needed. On AWS the
+ * loopback interface is the task's own, and the edge sidecar is all that shares it: no
+ * credential, the variable is unset. Locally the host's loopback is shared by every process on
+ * the machine, so the local runtime gives each replica a fresh token here and the proxy sends
+ * it (`Authorization: token …`); it is never in an event, a log, task.json or a response.
+ */
+export const IDE_TOKEN_VARIABLE = 'CASSINI_IDE_TOKEN';
+
+/**
+ * The IDE servers, listening on $PORT of the loopback interface with no authentication of
+ * their own but the token above: the platform's edge is the authentication, and only what it
+ * admits reaches them. On AWS the edge is the task's sidecar (infra/aws/edge), which shares the
+ * task's network namespace and alone is reachable from the load balancer; locally it is the
+ * embedded proxy. Bound to a network interface instead, an IDE with no authentication would be
+ * a shell for anyone who can reach the task's address. `allow_remote_access` only lets Jupyter
+ * answer requests whose Host is the route's name rather than localhost (the proxy keeps the
+ * visitor's Host). RStudio Server has no token of its own: locally it is open to the host's
+ * other processes (README, "Not built yet").
  */
 export const IDE_COMMANDS = {
   jupyter:
     `exec jupyter lab --ip=${IDE_BIND_ADDRESS} --port="$PORT" --no-browser --ServerApp.root_dir="$HOME" ` +
-    "--ServerApp.token='' --ServerApp.password='' --ServerApp.allow_remote_access=True",
+    `--ServerApp.token="\${${IDE_TOKEN_VARIABLE}:-}" --ServerApp.password='' --ServerApp.allow_remote_access=True`,
   rstudio: `exec /usr/lib/rstudio-server/bin/rserver --server-daemonize=0 --www-address=${IDE_BIND_ADDRESS} --www-port="$PORT" --auth-none=1 --server-user="$(id -un)"`,
 } as const;
+
+/** Whether a command reads the per-replica IDE token (its runtime must then give one and send it). */
+export function takesIdeToken(command: string): boolean {
+  return command.includes(`\${${IDE_TOKEN_VARIABLE}`);
+}
 
 /** Paths that answer 200 once the IDE serves: Jupyter's API root, RStudio's sign-in-free page. */
 const IDE_HEALTH_PATHS = { jupyter: '/api', rstudio: '/' } as const;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { planRun } from '../../../shared/domain/planner/run-plan.ts';
 import { runTasks } from '../../../shared/domain/planner/run-tasks.ts';
 import { parseRecipe } from '../../../shared/domain/recipe/recipe.ts';
-import { IDE_BIND_ADDRESS, planService } from '../../../shared/domain/planner/service-plan.ts';
+import { IDE_BIND_ADDRESS, planService, takesIdeToken } from '../../../shared/domain/planner/service-plan.ts';
 import type { LiveResource } from '../../../shared/domain/resource/resource-decider.ts';
 
 const spec = (extra: Record<string, unknown> = {}) =>
@@ -140,5 +140,13 @@ describe('planService: IDEs', () => {
     expect(IDE_BIND_ADDRESS).toBe('127.0.0.1');
     expect(command).toContain(bind);
     expect(command).not.toMatch(/0\.0\.0\.0|--ip=\*|--ip=::|--www-address=(?!127\.0\.0\.1)/);
+  });
+
+  it("has Jupyter take its token from the runtime's variable (empty where none is given, as on AWS), in no literal form", () => {
+    const { command } = planService(workspace('jupyter'), { platformEnvironment: {} }).task;
+
+    expect(takesIdeToken(command)).toBe(true);
+    expect(command).toContain('--ServerApp.token="${CASSINI_IDE_TOKEN:-}"');
+    expect(takesIdeToken(planService(workspace('rstudio'), { platformEnvironment: {} }).task.command)).toBe(false);
   });
 });

@@ -18,6 +18,8 @@ beforeAll(async () => {
   publish(routes, 'team-ml', 'ml', 'owner');
   publish(routes, 'org-ann', 'ann', 'org');
   publish(routes, 'open-ann', 'ann', 'unauthenticated');
+  routes.publish({ resourceId: 'id-lab-ann', owner: 'ann', routes: [{ subdomain: 'lab-ann', containerPort: 8000, visibility: 'owner' }], viewers: [] });
+  routes.setReady('id-lab-ann', [{ pod: 'lab-ann-0', ports: { 8000: backend.port }, authorization: 'token ide-secret-0' }]);
   front = await startFront(routes);
 });
 
@@ -209,5 +211,24 @@ describe('the local proxy, keeping platform credentials from the app', () => {
     await call(front, 'private-ann.localhost', '/', { headers: { ...bearer('tok-ann'), 'x-cassini-user': 'root' } });
 
     expect(lastSeenHeaders()['x-cassini-user']).toBe('ann');
+  });
+});
+
+describe("the local proxy and an IDE's own token", () => {
+  it("sends the replica's token as Authorization in place of the caller's", async () => {
+    const answer = await call(front, 'lab-ann.localhost', '/lab', { headers: bearer('tok-ann') });
+
+    expect(answer.status).toBe(200);
+    expect(lastSeenHeaders().authorization).toBe('token ide-secret-0');
+  });
+
+  it('never sends it for someone the route refuses, nor in any answer', async () => {
+    const before = backend.seen.length;
+
+    const answer = await call(front, 'lab-ann.localhost', '/lab', { headers: bearer('tok-bob') });
+
+    expect(answer.status).toBe(403);
+    expect(backend.seen.length).toBe(before);
+    expect(answer.body).not.toContain('ide-secret-0');
   });
 });

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import { LocalProcessDriver } from '../../../../infra/local/process-driver/local
 import { RouteTable } from '../../../../infra/local/proxy/route-table.ts';
 import { LocalServiceRuntime, type LocalServiceRuntimeOptions } from '../../../../infra/local/services/local-service-runtime.ts';
 import type { ServicePlan, ServiceReports } from '../../../../shared/ports/service-runtime.ts';
+import { IDE_TOKEN_VARIABLE } from '../../../../shared/domain/planner/service-plan.ts';
 
 /** A replica: answers `<VERSION> <pid>` on /, 200 on /health, and $HOME/boots on /boots. */
 const SERVER = `
@@ -18,6 +19,17 @@ const server = http.createServer((req, res) => {
   res.end(process.env.VERSION + ' ' + process.pid);
 });
 server.listen(Number(process.env.PORT), '127.0.0.1', () => console.log('listening, pid ' + process.pid));
+`;
+
+/** An IDE that answers only with the token it was started with (as Jupyter with --ServerApp.token); its health path is open. */
+const IDE = `
+const http = require('node:http');
+const token = process.env.IDE_TOKEN;
+http.createServer((req, res) => {
+  if (req.url === '/health') return res.end('ok');
+  if (!token || req.headers.authorization !== 'token ' + token) { res.statusCode = 403; return res.end('no'); }
+  res.end('ide ' + process.pid);
+}).listen(Number(process.env.PORT), '127.0.0.1');
 `;
 
 const FAST: LocalServiceRuntimeOptions = {
@@ -86,7 +98,11 @@ function newHarness(options: LocalServiceRuntimeOptions = {}) {
   cleanups.push(() => driver.close());
   cleanups.push(() => runtime.close());
   const serve = `exec '${process.execPath}' '${serverFile}'`;
-  return { root, driver, routes, reports, runtime, serve };
+  const ideFile = join(root, 'ide.cjs');
+  writeFileSync(ideFile, IDE);
+  // Reads the token as the planner's Jupyter command does.
+  const ide = `IDE_TOKEN="\${${IDE_TOKEN_VARIABLE}:-}" exec '${process.execPath}' '${ideFile}'`;
+  return { root, driver, routes, reports, runtime, serve, ide };
 }
 
 function plan(revision: number, command: string, more: Partial<ServicePlan> = {}): ServicePlan {
@@ -122,6 +138,18 @@ function get(port: number, path = '/'): Promise<string> {
       response.on('end', () => (response.statusCode === 200 ? resolve(body) : reject(new Error(`HTTP ${response.statusCode}`))));
     });
     call.on('timeout', () => call.destroy(new Error('timed out')));
+    call.on('error', reject);
+    call.end();
+  });
+}
+
+/** GET with headers, resolving with the status whatever it is. */
+function status(port: number, headers: Record<string, string> = {}): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const call = request({ host: '127.0.0.1', port, path: '/', headers, agent: false, timeout: 2_000 }, (response) => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+    });
     call.on('error', reject);
     call.end();
   });
@@ -402,5 +430,66 @@ describe('LocalServiceRuntime', () => {
       report: { pod: 'dep-1-r1-1' },
     });
     expect(reports.of('replicaReady')).toHaveLength(1);
+  });
+});
+
+describe('LocalServiceRuntime: an IDE on the shared loopback', () => {
+  /** Every file under `dir`, as text. */
+  function everyFile(dir: string): string {
+    return (readdirSync(dir, { recursive: true }) as string[])
+      .map((file) => join(dir, file))
+      .filter((file) => statSync(file).isFile())
+      .map((file) => readFileSync(file, 'utf8'))
+      .join('\n');
+  }
+
+  it('gives each replica of an IDE its own token, which the route sends and nothing else on the machine has', async () => {
+    // Prepare
+    const { root, routes, reports, runtime, ide } = newHarness();
+
+    // Act
+    await runtime.apply(plan(1, ide, { replicas: 2 }));
+    await reports.waitFor('rolledOut', { revision: 1 });
+    const first = routes.resolve('api')!;
+    const second = routes.resolve('api')!;
+
+    // Assess: through the route, each replica answers; straight to its port, without the token, none does.
+    expect(first.authorization).toMatch(/^token [\w-]{43}$/);
+    expect(second.authorization).not.toBe(first.authorization);
+    expect(await status(first.port!, { authorization: first.authorization! })).toBe(200);
+    expect(await status(first.port!)).toBe(403);
+    expect(await status(first.port!, { authorization: second.authorization! })).toBe(403);
+    // Not in task.json, the logs or any report.
+    for (const token of [first.authorization!, second.authorization!].map((a) => a.slice('token '.length))) {
+      expect(everyFile(root)).not.toContain(token);
+      expect(JSON.stringify(reports.calls)).not.toContain(token);
+    }
+  });
+
+  it('gives a new revision new tokens', async () => {
+    // Prepare
+    const { routes, reports, runtime, ide } = newHarness();
+    await runtime.apply(plan(1, ide));
+    await reports.waitFor('rolledOut', { revision: 1 });
+    const before = routes.resolve('api')!.authorization;
+
+    // Act
+    await runtime.apply(plan(2, ide));
+    await reports.waitFor('rolledOut', { revision: 2 });
+
+    // Assess
+    const after = routes.resolve('api')!;
+    expect(after.authorization).toBeDefined();
+    expect(after.authorization).not.toBe(before);
+    expect(await status(after.port!, { authorization: after.authorization! })).toBe(200);
+  });
+
+  it('gives none to a command that does not read it', async () => {
+    const { routes, reports, runtime, serve } = newHarness();
+
+    await runtime.apply(plan(1, serve));
+    await reports.waitFor('rolledOut', { revision: 1 });
+
+    expect(routes.resolve('api')!.authorization).toBeUndefined();
   });
 });
