@@ -222,7 +222,7 @@ describe('ingress.ts', () => {
         SourceSecurityGroupId: Match.objectLike({ 'Fn::GetAtt': Match.arrayWith(['GroupId']) }),
       });
       template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ ROUTE_DOMAIN: DOMAIN_CONTEXT.domainName }) } });
-      expect(Object.keys(ingress.environment()).sort()).toEqual(['ALB_USER_POOL_ARN', 'ALB_USER_POOL_CLIENT_ID', 'ALB_USER_POOL_DOMAIN', 'LISTENER_ARN', 'ROUTE_DOMAIN', 'VPC_ID']);
+      expect(Object.keys(ingress.environment()).sort()).toEqual(['ALB_USER_POOL_ARN', 'ALB_USER_POOL_CLIENT_ID', 'ALB_USER_POOL_DOMAIN', 'LISTENER_ARN', 'LOAD_BALANCER_ARN', 'ROUTE_DOMAIN', 'VPC_ID']);
       expect(Object.values(json.Resources).filter((r) => r.Type === 'AWS::ElasticLoadBalancingV2::Listener')).toHaveLength(2);
     });
 
