@@ -2,7 +2,8 @@
  * `npm start`: the Cassini control plane on this machine. Settings come from the
  * environment: PORT (8080), DATA_DIR (.data), ADMIN_TOKEN (the admin token on first start),
  * RATE_LIMIT_PER_SECOND (100 requests per second per caller), FAILED_LOGINS_PER_MINUTE (10 per
- * client address, and as many at once; failed-logins.ts), and the timings of deployments
+ * client address, and as many at once; failed-logins.ts), as root the id ranges tasks run
+ * under (task-sandbox-settings.ts: CASSINI_TASK_UIDS, CASSINI_FOLDER_GIDS), and the timings of deployments
  * and workspaces (service-settings.ts: CASSINI_HEALTH_GRACE_SECONDS, CASSINI_AUTO_SHUTOFF_SCALE, ...).
  */
 import { mkdirSync } from 'node:fs';
@@ -42,6 +43,7 @@ async function main(): Promise<void> {
     lock.release();
     throw error;
   });
+  console.log(platform.isolationNotice);
   console.log(`Cassini ${platform.url} — data in ${dataDir}. Try: curl -H "Authorization: Bearer $(cat ${adminTokenPath(dataDir)})" ${platform.url}/api/user`);
 
   let stopping = false;

@@ -24,6 +24,9 @@ import { CONTAINER_HOME, isValidTaskId, TaskTree } from './task-tree.ts';
 import type { SecretReader } from '../../../shared/ports/secret-store.ts';
 import type { TaskTokens } from '../../../shared/ports/task-tokens.ts';
 import { prepareTask } from './task-preparation.ts';
+import { sameUserAccess, type TaskAccess } from './task-access.ts';
+import { privateDirOf, type TaskSandbox } from './task-sandbox.ts';
+import { sharedFolderPath } from './shared-folder-links.ts';
 
 export interface LocalProcessDriverOptions {
   /** Where task trees live, e.g. `<DATA_DIR>/tasks`. */
@@ -42,6 +45,8 @@ export interface LocalProcessDriverOptions {
   foldersDir?: string;
   /** Issues and revokes tasks' SATURN_TOKEN; without it tasks get none. */
   tokens?: TaskTokens;
+  /** Runs each task as a user of its own (the control plane runs as root); without it tasks run as this process's user. */
+  sandbox?: TaskSandbox;
 }
 
 /** A launched task with the host port of each container port it serves: 8000 ($PORT) and its extra ports. */
@@ -64,6 +69,7 @@ export class LocalProcessDriver implements TaskDriver {
   readonly #foldersDir: string;
   readonly #secrets: SecretReader | undefined;
   readonly #tokens: TaskTokens | undefined;
+  readonly #sandbox: TaskSandbox | undefined;
   /** Launches in flight or running, by task id: what makes `launch` idempotent within a process. */
   readonly #launches = new Map<string, Promise<LocalLaunchedTask>>();
   readonly #tasks = new Map<string, RunningTask>();
@@ -84,6 +90,9 @@ export class LocalProcessDriver implements TaskDriver {
     this.#foldersDir = options.foldersDir ?? join(options.rootDir, '..', 'shared-folders');
     this.#secrets = options.secrets;
     this.#tokens = options.tokens;
+    this.#sandbox = options.sandbox;
+    // Tasks must reach their trees, volumes and folders through directories no one else may list.
+    for (const dir of [this.#rootDir, this.#volumesDir, this.#foldersDir]) this.#sandbox?.openDirectory(dir);
   }
 
   /**
@@ -186,7 +195,6 @@ export class LocalProcessDriver implements TaskDriver {
     const volume = spec.homeVolume === undefined ? undefined : volumePath(this.#volumesDir, spec.homeVolume);
     if (volume === undefined) await mkdir(tree.home, { recursive: true, mode: 0o700 });
     else await linkHomeVolume(volume, tree.home);
-    await mkdir(cwd, { recursive: true });
     const ports = await this.#reservePorts(spec.extraPorts ?? []);
     const port = ports.get(MAIN_CONTAINER_PORT) ?? 0;
     const extraPorts = new Map([...ports].filter(([containerPort]) => containerPort !== MAIN_CONTAINER_PORT));
@@ -197,12 +205,16 @@ export class LocalProcessDriver implements TaskDriver {
         spec,
         tree,
         cwd,
-        prepare: (context) =>
-          prepareTask(
+        prepare: async (context) => {
+          const access = await this.#access(spec, tree, volume);
+          await access.files.makeDirectory(cwd);
+          return prepareTask(
             context,
-            { secrets: this.#secrets, foldersDir: this.#foldersDir, tokens: this.#tokens, shell: this.#shell, hostPath: process.env.PATH },
+            { secrets: this.#secrets, foldersDir: this.#foldersDir, tokens: this.#tokens, shell: this.#shell, hostPath: process.env.PATH, access },
             { cwd, environment: (added) => taskEnvironment({ declared: { ...spec.environment, ...added }, home: tree.home, port, extraPorts, hostPath: process.env.PATH }) },
-          ),
+          );
+        },
+        ...(this.#sandbox === undefined ? {} : { sweep: () => this.#sandbox?.sweep(spec.taskId) }),
         port,
         ports: Object.fromEntries([['PORT', port], ...[...extraPorts].map(([containerPort, hostPort]) => [`PORT_${containerPort}`, hostPort])]),
         startedAt,
@@ -220,6 +232,16 @@ export class LocalProcessDriver implements TaskDriver {
     if (this.#closed) task.stop(SHUTDOWN_REASON);
     await task.started;
     return { taskId: spec.taskId, startedAt, port, ports: Object.fromEntries(ports) };
+  }
+
+  /** The task's own user and tree when sandboxed; the control plane's user otherwise. */
+  async #access(spec: TaskSpec, tree: TaskTree, volume: string | undefined): Promise<TaskAccess> {
+    const sandbox = this.#sandbox;
+    if (sandbox === undefined) return sameUserAccess(tree.dir);
+    const folders = (spec.attachments?.sharedFolders ?? []).map((folder) => sharedFolderPath(this.#foldersDir, folder));
+    const user = await sandbox.claimUser(spec.taskId, { ...(volume === undefined ? {} : { volume }), volumesDir: this.#volumesDir, folders });
+    await sandbox.placeTree(tree, user, volume);
+    return { ownUser: true, uid: user.uid, files: sandbox.files(user), command: (command) => sandbox.command(user, command), privateDir: privateDirOf(tree) };
   }
 
   /** A host port for $PORT (container port 8000) and each extra container port, none shared with a live task. */
@@ -248,6 +270,7 @@ export class LocalProcessDriver implements TaskDriver {
     for (const hostPort of ports.values()) this.#portsInUse.delete(hostPort);
     // Revoked before the end is reported: whoever learns the task ended finds its token dead.
     await this.#revokeToken(taskId, task.platformTokenId);
+    await this.#sandbox?.release(taskId, new TaskTree(this.#rootDir, taskId)).catch((error: unknown) => console.error(`process driver: could not close the tree of task ${taskId}:`, error));
     this.#reports.delete(taskId);
     if (end.reportedElsewhere) return;
     for (const listener of this.#listeners) {

@@ -7,6 +7,9 @@
 import type { TaskAttachments } from '../../../shared/ports/task-driver.ts';
 import { PreparationFailed, type PreparationContext } from './preparation-step.ts';
 import { runStep } from './step-process.ts';
+import type { TaskAccess } from './task-access.ts';
+
+const ROOT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 export interface InstallCommand {
   manager: 'apt' | 'conda' | 'pip' | 'cran';
@@ -34,16 +37,14 @@ export interface InstallOptions {
   shell: string;
   cwd: string;
   env: Record<string, string>;
+  access: TaskAccess;
 }
 
 export async function installPackages(context: PreparationContext, packages: NonNullable<TaskAttachments['extraPackages']>, options: InstallOptions): Promise<void> {
   for (const { manager, script } of installCommands(packages)) {
     context.say(`extra packages (${manager}): ${script}`);
     const outcome = await runStep({
-      file: options.shell,
-      args: ['-c', script],
-      cwd: options.cwd,
-      env: options.env,
+      ...installer(manager, script, options),
       signal: context.signal,
       onLine: (stream, line) => context.output(stream, line),
       onProcess: (pid) => context.onProcess(pid),
@@ -53,6 +54,18 @@ export async function installPackages(context: PreparationContext, packages: Non
     });
     if (outcome.exitCode !== 0) throw new PreparationFailed(`installing the ${manager} packages failed (exit code ${outcome.exitCode ?? outcome.signal}); see the task's log`);
   }
+}
+
+/**
+ * apt-get needs root: for a task with a user of its own, it runs as the control plane's user,
+ * with an environment of the platform's and not the task's (whose PATH or APT_CONFIG would
+ * otherwise choose what root runs). Every other installer runs as the task.
+ */
+function installer(manager: InstallCommand['manager'], script: string, options: InstallOptions): { file: string; args: string[]; cwd: string; env: Record<string, string> } {
+  if (manager === 'apt' && options.access.ownUser) {
+    return { file: options.shell, args: ['-c', script], cwd: '/', env: { PATH: ROOT_PATH, LANG: 'C.UTF-8', DEBIAN_FRONTEND: 'noninteractive' } };
+  }
+  return { ...options.access.command({ file: options.shell, args: ['-c', script] }), cwd: options.cwd, env: options.env };
 }
 
 function shellQuote(value: string): string {
