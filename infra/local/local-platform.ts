@@ -70,6 +70,8 @@ export interface LocalPlatformOptions {
   stopGraceMs?: number;
   /** Health checks, restarts and idle checks of deployments and workspaces (short ones in tests). */
   services?: LocalServiceRuntimeOptions;
+  /** The most each task's log keeps on disk (10 MB by default); older lines are rotated out. */
+  taskLogMaxBytes?: number;
   /** Whether tasks run as users of their own; by default decided from the environment (as root, they do). */
   taskIsolation?: SandboxChoice;
 }
@@ -162,6 +164,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     foldersDir: options.dataDir ? join(options.dataDir, 'shared-folders') : mkdtempSync(join(tmpdir(), 'cassini-shared-folders-')),
     tokens: taskTokenIssuer(new IdentityService({ ...ports, store: runtimeStore })),
     ...(isolation.sandbox === undefined ? {} : { sandbox: isolation.sandbox }),
+    ...(options.taskLogMaxBytes === undefined ? {} : { logMaxBytes: options.taskLogMaxBytes }),
     ...(options.stopGraceMs !== undefined ? { stopGraceMs: options.stopGraceMs } : {}),
   }), runtimeStore);
   // Dask clusters run as tasks of the same driver; the resources' own tasks get DASK_SCHEDULER_ADDRESS.

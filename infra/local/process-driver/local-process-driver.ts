@@ -45,6 +45,8 @@ export interface LocalProcessDriverOptions {
   foldersDir?: string;
   /** Issues and revokes tasks' SATURN_TOKEN; without it tasks get none. */
   tokens?: TaskTokens;
+  /** The most each task's log keeps on disk (10 MB by default); older lines are rotated out. */
+  logMaxBytes?: number;
   /** Runs each task as a user of its own (the control plane runs as root); without it tasks run as this process's user. */
   sandbox?: TaskSandbox;
 }
@@ -70,6 +72,7 @@ export class LocalProcessDriver implements TaskDriver {
   readonly #secrets: SecretReader | undefined;
   readonly #tokens: TaskTokens | undefined;
   readonly #sandbox: TaskSandbox | undefined;
+  readonly #logMaxBytes: number | undefined;
   /** Launches in flight or running, by task id: what makes `launch` idempotent within a process. */
   readonly #launches = new Map<string, Promise<LocalLaunchedTask>>();
   readonly #tasks = new Map<string, RunningTask>();
@@ -91,6 +94,7 @@ export class LocalProcessDriver implements TaskDriver {
     this.#secrets = options.secrets;
     this.#tokens = options.tokens;
     this.#sandbox = options.sandbox;
+    this.#logMaxBytes = options.logMaxBytes;
     // Tasks must reach their trees, volumes and folders through directories no one else may list.
     for (const dir of [this.#rootDir, this.#volumesDir, this.#foldersDir]) this.#sandbox?.openDirectory(dir);
   }
@@ -221,6 +225,7 @@ export class LocalProcessDriver implements TaskDriver {
         shell: this.#shell,
         clock: this.#clock,
         stopGraceMs: this.#stopGraceMs,
+        ...(this.#logMaxBytes === undefined ? {} : { logMaxBytes: this.#logMaxBytes }),
       });
     } catch (error) {
       for (const hostPort of ports.values()) this.#portsInUse.delete(hostPort);

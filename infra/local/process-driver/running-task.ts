@@ -32,6 +32,8 @@ export interface TaskLaunch {
   shell: string;
   clock: () => Date;
   stopGraceMs: number;
+  /** The most the task's log keeps on disk; older lines are rotated out. */
+  logMaxBytes?: number;
   /**
    * Ends what the task left running outside its process group (a `setsid` child), once the
    * group is gone; possible only for a task with a user of its own (all its processes have its uid).
@@ -85,7 +87,7 @@ export class RunningTask {
     this.#launch = launch;
     this.ended = new Promise((resolve) => (this.#resolveEnded = resolve));
     this.started = new Promise((resolve) => (this.#resolveStarted = resolve));
-    this.#log = new LogWriter(launch.tree.logFile, launch.clock);
+    this.#log = new LogWriter(launch.tree.logFile, launch.clock, launch.logMaxBytes);
   }
 
   /**
