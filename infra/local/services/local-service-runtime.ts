@@ -14,6 +14,7 @@ import { LaunchRefusedError } from '../../../shared/ports/task-driver.ts';
 import type { LocalProcessDriver } from '../process-driver/local-process-driver.ts';
 import type { RouteTable } from '../proxy/route-table.ts';
 import { probeHealth } from './health-probe.ts';
+import { exposedListeners } from './exposed-listeners.ts';
 import { homeVolumeOf } from '../../../shared/domain/planner/service-plan.ts';
 import { probeTargets, supervise, type Action, type Observation, type Report, type ServiceState, type SupervisionSettings } from './service-supervision.ts';
 
@@ -82,6 +83,8 @@ export class LocalServiceRuntime implements ServiceRuntime {
   readonly #probeTimeoutMs: number;
   readonly #drainMs: number;
   readonly #services = new Map<string, Supervised>();
+  /** Pods found listening beyond loopback and reported: once each. */
+  readonly #exposed = new Set<string>();
   /** Pods with a probe in flight: a slow replica gets one probe at a time. */
   readonly #probing = new Set<string>();
   readonly #drains = new Set<NodeJS.Timeout>();
@@ -105,7 +108,10 @@ export class LocalServiceRuntime implements ServiceRuntime {
     };
     this.#probeTimeoutMs = Math.min(MAX_PROBE_TIMEOUT_MS, Math.max(merged.probeIntervalMs, 1_000));
     this.#drainMs = merged.drainMs;
-    driver.onExit((exit) => this.#observe(exit.group, { type: 'exited', pod: exit.taskId, exitCode: exit.exitCode, reason: exit.reason }));
+    driver.onExit((exit) => {
+      this.#exposed.delete(exit.taskId);
+      this.#observe(exit.group, { type: 'exited', pod: exit.taskId, exitCode: exit.exitCode, reason: exit.reason });
+    });
     this.#probeTimer = setInterval(() => this.#probeAll(), merged.probeIntervalMs);
     this.#idleTimer = setInterval(() => this.#checkIdle(), merged.idleCheckIntervalMs);
   }
@@ -233,10 +239,25 @@ export class LocalServiceRuntime implements ServiceRuntime {
         this.#probing.add(pod);
         void probeHealth(port, path, this.#probeTimeoutMs).then(({ healthy, detail }) => {
           this.#probing.delete(pod);
+          this.#checkExposure(service, pod);
           this.#observe(service.resourceId, { type: 'probed', pod, healthy, detail });
         });
       }
     }
+  }
+
+  /**
+   * Replicas are told to listen on 127.0.0.1 ($HOST), where only the proxy, with its access
+   * rules, reaches them. One listening on any other address of its ports is reported, once.
+   */
+  #checkExposure(service: Supervised, pod: string): void {
+    const replica = service.state?.replicas.find((candidate) => candidate.pod === pod);
+    if (replica === undefined || this.#exposed.has(pod)) return;
+    const addresses = exposedListeners(Object.values(replica.ports));
+    if (addresses.length === 0) return;
+    this.#exposed.add(pod);
+    const report = { resourceId: service.resourceId, pod, revision: replica.revision, addresses, at: this.#clock.now().toISOString() };
+    void this.#report(service, { method: 'replicaExposed', report });
   }
 
   #checkIdle(): void {
