@@ -180,10 +180,15 @@ export function filesFor(sandbox: TaskSandbox | undefined, user: TaskUser | unde
   return sandbox === undefined || user === undefined ? directTaskFiles : sandbox.files(user);
 }
 
-/** A volume made before its uid (or under another): everything in it handed to the user, links themselves not followed. */
+/**
+ * A volume made before its uid (or under another): everything in it handed to the user, links
+ * themselves not followed. A file with several hard links is left alone: one of them could be a
+ * link to a file elsewhere that must not change hands.
+ */
 async function ownTree(path: string, user: TaskUser): Promise<void> {
   const info = await lstat(path);
   if (info.uid === user.uid && info.gid === user.gid) return;
+  if (!info.isDirectory() && info.nlink > 1) return;
   await lchown(path, user.uid, user.gid);
   if (!info.isDirectory()) return;
   for (const entry of await readdir(path)) await ownTree(join(path, entry), user);
