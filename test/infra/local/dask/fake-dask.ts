@@ -74,6 +74,8 @@ export function pathWithOnly(commands: readonly string[]): string {
     const found = execFileSync('/bin/sh', ['-c', `command -v ${command}`], { encoding: 'utf8' }).trim();
     symlinkSync(found, join(bin, command));
   }
+  // Tasks of a root control plane run as users of their own: they must be able to search it.
+  chmodSync(bin, 0o755);
   return bin;
 }
 

@@ -382,7 +382,7 @@ describe('LocalProcessDriver', () => {
 
       // Assess
       const variables = new Map((await output(driver, 'environment')).map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
-      const promised = ['GIVEN', 'HOME', 'LANG', 'PATH', 'PORT', 'USER'];
+      const promised = ['GIVEN', 'HOME', 'HOST', 'LANG', 'PATH', 'PORT', 'USER'];
       // What sh sets of its own accord is all there may be besides.
       const shellOwn = ['PWD', 'OLDPWD', 'SHLVL', '_'];
       expect(variables.get('GIVEN')).toBe('declared value');
