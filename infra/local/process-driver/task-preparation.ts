@@ -70,7 +70,7 @@ async function prepare(context: PreparationContext, deps: PreparationDeps, start
   const added = attachments.secrets?.length ? await mountSecrets(context, attachments.secrets, deps.secrets, files) : {};
   if (attachments.sharedFolders?.length) await linkSharedFolders(context, attachments.sharedFolders, deps.foldersDir, files);
   if (attachments.configFiles?.length) await writeConfigFiles(context, attachments.configFiles, files);
-  if (attachments.extraPackages) await installPackages(context, attachments.extraPackages, { shell: deps.shell, cwd: start.cwd, env: start.environment(added), access: deps.access });
+  if (attachments.extraPackages) await installPackages(context, attachments.extraPackages, { shell: deps.shell, cwd: start.cwd, env: start.environment(added), access: deps.access, hostPath: deps.hostPath });
   const runAs = (command: Command) => deps.access.command(command);
   const user = deps.access.uid === undefined ? {} : { uid: deps.access.uid };
   if (context.signal.aborted) return { env: start.environment(added), addedNames: Object.keys(added), runAs, ...user };

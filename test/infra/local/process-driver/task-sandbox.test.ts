@@ -194,6 +194,37 @@ describe.skipIf(!IS_ROOT)('a local task of a control plane running as root (skip
     expect(owner).toBe(uid);
   });
 
+  it("installs apt packages as root with the platform's environment, and the others as the task", async () => {
+    // Prepare: stand-ins for the installers, first on the control plane's PATH
+    const { dataDir, driver, exitOf } = await dataDirWithSandbox();
+    const bin = join(dataDir, 'bin');
+    mkdirSync(bin, { mode: 0o755 });
+    for (const installer of ['apt-get', 'pip']) writeFileSync(join(bin, installer), `#!/bin/sh\necho "${installer} as $(id -u), APT_CONFIG=\${APT_CONFIG:-unset}"\n`, { mode: 0o755 });
+    const savedPath = process.env.PATH;
+    process.env.PATH = `${bin}:${savedPath}`;
+    try {
+      // Act: the task's own environment tries to steer what root runs
+      await driver.launch(spec('packages', 'id -u', { attachments: { extraPackages: { apt: ['curl'], pip: ['requests'] } }, environment: { APT_CONFIG: '/home/jovyan/evil.conf' } }));
+      const exit = await exitOf('packages');
+
+      // Assess
+      const [apt, pip, uid] = await stdout(driver, 'packages');
+      expect(exit.exitCode).toBe(0);
+      expect(apt).toBe('apt-get as 0, APT_CONFIG=unset');
+      expect(pip).toBe(`pip as ${uid}, APT_CONFIG=/home/jovyan/evil.conf`);
+      expect(Number(uid)).toBeGreaterThan(0);
+
+      // And an option passed as a package name, which would make root's apt-get run a command, is refused before anything runs
+      await driver.launch(spec('apt-option', 'true', { attachments: { extraPackages: { apt: ['-o', 'APT::Update::Pre-Invoke::=touch /tmp/owned', 'curl'] } } }));
+      expect((await exitOf('apt-option')).reason).toBe(
+        'could not start: extra_packages.apt: "-o", "APT::Update::Pre-Invoke::=touch /tmp/owned" is not a Debian package name (lower-case letters, digits, \'+\', \'-\', \'.\', optionally :arch, =version or /release)',
+      );
+      expect(await stdout(driver, 'apt-option')).toEqual([]);
+    } finally {
+      process.env.PATH = savedPath;
+    }
+  });
+
   it('refuses to start when tasks could not reach their directories, naming the one to fix', () => {
     const closed = mkdtempSync(join(tmpdir(), 'task-sandbox-closed-'));
     roots.push(closed);
