@@ -27,6 +27,7 @@ import { prepareTask } from './task-preparation.ts';
 import { sameUserAccess, type TaskAccess } from './task-access.ts';
 import { privateDirOf, type TaskSandbox } from './task-sandbox.ts';
 import { sharedFolderPath } from './shared-folder-links.ts';
+import { killProcessesWithHome } from './home-processes.ts';
 
 export interface LocalProcessDriverOptions {
   /** Where task trees live, e.g. `<DATA_DIR>/tasks`. */
@@ -218,7 +219,8 @@ export class LocalProcessDriver implements TaskDriver {
             { cwd, environment: (added) => taskEnvironment({ declared: { ...spec.environment, ...added }, home: tree.home, port, extraPorts, hostPath: process.env.PATH }) },
           );
         },
-        ...(this.#sandbox === undefined ? {} : { sweep: () => this.#sandbox?.sweep(spec.taskId) }),
+        // Whatever left the task's process group: by its uid when it has one, else by its HOME (best effort).
+        sweep: () => (this.#sandbox === undefined ? killProcessesWithHome(tree.home) : this.#sandbox.sweep(spec.taskId)),
         port,
         ports: Object.fromEntries([['PORT', port], ...[...extraPorts].map(([containerPort, hostPort]) => [`PORT_${containerPort}`, hostPort])]),
         startedAt,

@@ -12,6 +12,7 @@ import { currentBootId, isGroupRunning, processIdentity, signalGroup, waitForGro
 import { claimExit, exitRecorded, readTaskRecord, type TaskRecord } from './task-records.ts';
 import { isValidTaskId, TaskTree } from './task-tree.ts';
 import { killProcessesOfUser } from './user-processes.ts';
+import { killProcessesWithHome } from './home-processes.ts';
 
 export const STOPPED_AFTER_RESTART = 'the control plane restarted while the task was running; it was stopped';
 export const GONE_AFTER_RESTART = 'the control plane restarted while the task was running; its process was gone';
@@ -61,8 +62,9 @@ async function endLostTask(tree: TaskTree, record: TaskRecord, options: Recovery
     signalGroup(record.pgid, 'SIGKILL');
     await waitForGroupToEnd(record.pgid, KILL_SETTLE_MS);
   }
-  // What left the group (a setsid child) still has the task's uid; no live task can have it yet.
+  // What left the group (a setsid child) still has the task's uid (no live task can have it yet), or else its HOME.
   if (record.uid !== undefined) killProcessesOfUser(record.uid);
+  else killProcessesWithHome(tree.home);
   await options.onLost?.(record);
   const exit: TaskExit = {
     taskId: record.taskId,

@@ -34,10 +34,7 @@ export interface TaskLaunch {
   stopGraceMs: number;
   /** The most the task's log keeps on disk; older lines are rotated out. */
   logMaxBytes?: number;
-  /**
-   * Ends what the task left running outside its process group (a `setsid` child), once the
-   * group is gone; possible only for a task with a user of its own (all its processes have its uid).
-   */
+  /** Ends what the task left running outside its process group (a `setsid` child), once the group is gone. */
   sweep?: () => void;
 }
 

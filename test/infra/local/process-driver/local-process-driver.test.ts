@@ -15,6 +15,9 @@ const DRIVER_MODULE = new URL('../../../../infra/local/process-driver/local-proc
 const SANDBOX_SETTINGS_MODULE = new URL('../../../../infra/local/process-driver/task-sandbox-settings.ts', import.meta.url).href;
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
+/** A child that leaves the task's process group (setsid), printed once it has. */
+const ESCAPE = "setsid sh -c 'echo $$ > $HOME/child; exec sleep 300' & while [ ! -s $HOME/child ]; do sleep 0.05; done; cat $HOME/child";
+
 const roots: string[] = [];
 const drivers: LocalProcessDriver[] = [];
 
@@ -522,6 +525,22 @@ describe('LocalProcessDriver', () => {
   });
 
   describe('stop', () => {
+    it('ends a setsid child with its task, when it exits and when it is stopped, found by its HOME (issue 19 item 11)', async () => {
+      // Prepare: the attack as written: children that leave the task's process group
+      const { driver, exitOf } = newDriver();
+      await driver.launch(spec('escape-1', ESCAPE));
+      await driver.launch(spec('escape-2', `${ESCAPE}; sleep 300`));
+      await exitOf('escape-1');
+      const [stoppedChild] = await waitForOutput(driver, 'escape-2', 1);
+
+      // Act
+      await driver.stop('escape-2', 'stopped by the test');
+
+      // Assess
+      const [exitedChild] = await output(driver, 'escape-1');
+      for (const child of [exitedChild, stoppedChild]) expect(isRunning(Number(child)), `setsid child ${child}`).toBe(false);
+    });
+
     it('ends the whole process group, grandchildren included, and reports the reason once', async () => {
       // Prepare
       const { driver, rootDir, exits, exitOf } = newDriver();

@@ -22,6 +22,9 @@ const IS_ROOT = process.getuid?.() === 0;
 const ADMIN_TOKEN = 'admin-token-that-no-task-may-read';
 const SECRET = 'alice-secret-value';
 
+/** A child that leaves the task's process group (setsid), printed once it has. */
+const ESCAPE = "setsid sh -c 'echo $$ > $HOME/child; exec sleep 300' & while [ ! -s $HOME/child ]; do sleep 0.05; done; cat $HOME/child";
+
 const roots: string[] = [];
 const drivers: LocalProcessDriver[] = [];
 
@@ -132,8 +135,8 @@ describe.skipIf(!IS_ROOT)('a local task of a control plane running as root (skip
   it('kills a setsid child when its task ends, and when its task is stopped (issue 19 item 11)', async () => {
     // Prepare: the attack as written: a child that leaves the task's process group.
     const { driver, exitOf } = await dataDirWithSandbox();
-    await driver.launch(spec('escape-1', 'setsid sleep 300 & echo $!'));
-    await driver.launch(spec('escape-2', 'setsid sleep 300 & echo $!; sleep 300'));
+    await driver.launch(spec('escape-1', ESCAPE));
+    await driver.launch(spec('escape-2', `${ESCAPE}; sleep 300`));
     await exitOf('escape-1');
     await expect.poll(() => stdout(driver, 'escape-2'), { message: 'the second task printed its child' }).toHaveLength(1);
 
