@@ -73,6 +73,7 @@ interface Supervised {
 
 const SERVICE_REMOVED = 'the resource was removed';
 const MAX_PROBE_TIMEOUT_MS = 5_000;
+const EXPOSURE_CHECK_MS = 5_000;
 
 export class LocalServiceRuntime implements ServiceRuntime {
   readonly #driver: ReplicaDriver;
@@ -85,6 +86,8 @@ export class LocalServiceRuntime implements ServiceRuntime {
   readonly #services = new Map<string, Supervised>();
   /** Pods found listening beyond loopback and reported: once each. */
   readonly #exposed = new Set<string>();
+  /** When each live pod's sockets were last looked at: the socket tables are read at most every few seconds. */
+  readonly #exposureCheckedAt = new Map<string, number>();
   /** Pods with a probe in flight: a slow replica gets one probe at a time. */
   readonly #probing = new Set<string>();
   readonly #drains = new Set<NodeJS.Timeout>();
@@ -110,6 +113,7 @@ export class LocalServiceRuntime implements ServiceRuntime {
     this.#drainMs = merged.drainMs;
     driver.onExit((exit) => {
       this.#exposed.delete(exit.taskId);
+      this.#exposureCheckedAt.delete(exit.taskId);
       this.#observe(exit.group, { type: 'exited', pod: exit.taskId, exitCode: exit.exitCode, reason: exit.reason });
     });
     this.#probeTimer = setInterval(() => this.#probeAll(), merged.probeIntervalMs);
@@ -239,7 +243,7 @@ export class LocalServiceRuntime implements ServiceRuntime {
         this.#probing.add(pod);
         void probeHealth(port, path, this.#probeTimeoutMs).then(({ healthy, detail }) => {
           this.#probing.delete(pod);
-          this.#checkExposure(service, pod);
+          if (healthy) this.#checkExposure(service, pod);
           this.#observe(service.resourceId, { type: 'probed', pod, healthy, detail });
         });
       }
@@ -253,6 +257,10 @@ export class LocalServiceRuntime implements ServiceRuntime {
   #checkExposure(service: Supervised, pod: string): void {
     const replica = service.state?.replicas.find((candidate) => candidate.pod === pod);
     if (replica === undefined || this.#exposed.has(pod)) return;
+    // At its first healthy probe (it listens by then), and every few seconds after: it may bind more later.
+    const nowMs = this.#clock.now().getTime();
+    if (nowMs - (this.#exposureCheckedAt.get(pod) ?? -Infinity) < EXPOSURE_CHECK_MS) return;
+    this.#exposureCheckedAt.set(pod, nowMs);
     const addresses = exposedListeners(Object.values(replica.ports));
     if (addresses.length === 0) return;
     this.#exposed.add(pod);
