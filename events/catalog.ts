@@ -38,6 +38,7 @@ const ENTRIES: Record<EventType, CatalogEntry> = {
   ResourceBecameRunning: FIRST_VERSION,
   ReplicaStarted: FIRST_VERSION,
   ReplicaReady: FIRST_VERSION,
+  ReplicaExposed: FIRST_VERSION,
   ReplicaExited: FIRST_VERSION,
   ServiceRolledOut: FIRST_VERSION,
   ServiceRolledBack: FIRST_VERSION,

@@ -28,6 +28,11 @@ export const resourceEventSchemas = {
   /** A deployment's or workspace's replica (pod) started, passed its health check, or ended. */
   ReplicaStarted: z.object({ pod: z.string(), revision: z.number().int().min(1) }),
   ReplicaReady: z.object({ pod: z.string(), revision: z.number().int().min(1) }),
+  /**
+   * A local replica was found listening on an address other than loopback (`0.0.0.0:41234`):
+   * reachable from the network without the proxy and its access rules. Reported once per pod.
+   */
+  ReplicaExposed: z.object({ pod: z.string(), revision: z.number().int().min(1), addresses: z.array(z.string()).min(1) }),
   ReplicaExited: z.object({
     pod: z.string(),
     revision: z.number().int().min(1),

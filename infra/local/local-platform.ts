@@ -28,6 +28,7 @@ import { JobRunService } from '../../shared/app/job-run-service.ts';
 import { RunLauncher } from '../../shared/app/run-launcher.ts';
 import { JobRunReactor } from '../../shared/app/consumers/job-run-reactor.ts';
 import { LocalProcessDriver } from './process-driver/local-process-driver.ts';
+import { taskSandboxFromEnvironment, type SandboxChoice } from './process-driver/task-sandbox-settings.ts';
 import { LocalTimers } from './local-timers.ts';
 import { LocalJobScheduler } from './local-job-scheduler.ts';
 import { recoverJobs } from './job-recovery.ts';
@@ -69,6 +70,10 @@ export interface LocalPlatformOptions {
   stopGraceMs?: number;
   /** Health checks, restarts and idle checks of deployments and workspaces (short ones in tests). */
   services?: LocalServiceRuntimeOptions;
+  /** The most each task's log keeps on disk (10 MB by default); older lines are rotated out. */
+  taskLogMaxBytes?: number;
+  /** Whether tasks run as users of their own; by default decided from the environment (as root, they do). */
+  taskIsolation?: SandboxChoice;
 }
 
 type PlatformServices = ReturnType<typeof platformServices>;
@@ -80,6 +85,8 @@ export interface LocalPlatform {
   feed: LocalEventFeed;
   db: EmbeddedDynamo;
   driver: LocalProcessDriver;
+  /** What tasks can read on this machine, for the start-up message. */
+  isolationNotice: string;
   handler: ApiHandler;
   close(): Promise<void>;
 }
@@ -89,6 +96,9 @@ function logError(message: string) {
 }
 
 export async function startLocalPlatform(options: LocalPlatformOptions): Promise<LocalPlatform> {
+  const isolation = options.taskIsolation ?? taskSandboxFromEnvironment(process.env);
+  // Searchable, not listable: tasks reach their own trees through it, and nothing else in it is open to them.
+  if (options.dataDir) isolation.sandbox?.openDirectory(options.dataDir);
   let dbPath: string | undefined;
   if (options.dataDir) {
     dbPath = join(options.dataDir, 'dynamodb');
@@ -153,6 +163,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     secrets: secretStore,
     foldersDir: options.dataDir ? join(options.dataDir, 'shared-folders') : mkdtempSync(join(tmpdir(), 'cassini-shared-folders-')),
     tokens: taskTokenIssuer(new IdentityService({ ...ports, store: runtimeStore })),
+    ...(isolation.sandbox === undefined ? {} : { sandbox: isolation.sandbox }),
+    ...(options.taskLogMaxBytes === undefined ? {} : { logMaxBytes: options.taskLogMaxBytes }),
     ...(options.stopGraceMs !== undefined ? { stopGraceMs: options.stopGraceMs } : {}),
   }), runtimeStore);
   // Dask clusters run as tasks of the same driver; the resources' own tasks get DASK_SCHEDULER_ADDRESS.
@@ -212,6 +224,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     feed,
     db,
     driver,
+    isolationNotice: isolation.notice,
     handler,
     async close() {
       // Stop taking requests and let those under way finish; stop schedules and timers; stop

@@ -2,7 +2,9 @@
  * `npm start`: the Cassini control plane on this machine. Settings come from the
  * environment: PORT (8080), DATA_DIR (.data), ADMIN_TOKEN (the admin token on first start),
  * RATE_LIMIT_PER_SECOND (100 requests per second per caller), FAILED_LOGINS_PER_MINUTE (10 per
- * client address, and as many at once; failed-logins.ts), and the timings of deployments
+ * client address, and as many at once; failed-logins.ts), as root the id ranges tasks run
+ * under (task-sandbox-settings.ts: CASSINI_TASK_UIDS, CASSINI_FOLDER_GIDS), each task's log cap
+ * (CASSINI_TASK_LOG_MAX_MB, 10), and the timings of deployments
  * and workspaces (service-settings.ts: CASSINI_HEALTH_GRACE_SECONDS, CASSINI_AUTO_SHUTOFF_SCALE, ...).
  */
 import { mkdirSync } from 'node:fs';
@@ -11,6 +13,7 @@ import { startLocalPlatform } from './local-platform.ts';
 import { adminTokenPath, readAdminToken, writeAdminToken } from './admin-token-file.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import { serviceSettingsFromEnv } from './service-settings.ts';
+import { taskLogMaxBytesFromEnvironment } from './process-driver/task-log-cap.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -21,6 +24,7 @@ async function main(): Promise<void> {
   const failedLoginsPerMinute = Number(process.env.FAILED_LOGINS_PER_MINUTE ?? 10);
   if (!(failedLoginsPerMinute >= 1)) throw new Error(`FAILED_LOGINS_PER_MINUTE must be a number of at least 1 (got "${process.env.FAILED_LOGINS_PER_MINUTE}").`);
   const services = serviceSettingsFromEnv(process.env);
+  const taskLogMaxBytes = taskLogMaxBytesFromEnvironment(process.env);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const lock = lockDataDir(dataDir, 'npm start');
 
@@ -37,11 +41,13 @@ async function main(): Promise<void> {
     rateLimit: { ratePerSecond: rate, burst: rate * 2 },
     failedLogins: { ratePerSecond: failedLoginsPerMinute / 60, burst: failedLoginsPerMinute },
     services,
+    taskLogMaxBytes,
     prepare: bootstrapAdmin,
   }).catch((error) => {
     lock.release();
     throw error;
   });
+  console.log(platform.isolationNotice);
   console.log(`Cassini ${platform.url} — data in ${dataDir}. Try: curl -H "Authorization: Bearer $(cat ${adminTokenPath(dataDir)})" ${platform.url}/api/user`);
 
   let stopping = false;

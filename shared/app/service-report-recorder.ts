@@ -35,6 +35,10 @@ export class ServiceReportRecorder implements ServiceReports {
     return this.record({ kind: 'ReportReplicaReady', id: r.resourceId, pod: r.pod, revision: r.revision }, r.at);
   }
 
+  replicaExposed(r: ReplicaReport & { addresses: string[] }): Promise<void> {
+    return this.record({ kind: 'ReportReplicaExposed', id: r.resourceId, pod: r.pod, revision: r.revision, addresses: r.addresses }, r.at);
+  }
+
   replicaExited(r: ReplicaReport & { exitCode: number | null; reason: string; stoppedByPlatform?: boolean }): Promise<void> {
     const stopped = r.stoppedByPlatform ? { stoppedByPlatform: true } : {};
     return this.record({ kind: 'ReportReplicaExited', id: r.resourceId, pod: r.pod, revision: r.revision, exitCode: r.exitCode, reason: r.reason, ...stopped }, r.at);

@@ -87,6 +87,8 @@ export interface ServiceReports {
   replicaStarted(report: ReplicaReport): Promise<void>;
   /** The replica passed its health check and takes traffic. */
   replicaReady(report: ReplicaReport): Promise<void>;
+  /** The replica listens on an address other than loopback (locally): reachable without the proxy. */
+  replicaExposed(report: ReplicaReport & { addresses: string[] }): Promise<void>;
   /** `stoppedByPlatform`: the runtime stopped it (a stop, a rollout, a scale-in), rather than it ending or being killed. */
   replicaExited(report: ReplicaReport & { exitCode: number | null; reason: string; stoppedByPlatform?: boolean }): Promise<void>;
   /** Every replica of `revision` is healthy and older ones are stopping: the service runs it. */

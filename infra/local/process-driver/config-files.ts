@@ -1,16 +1,12 @@
 /** A task's `config_files`, written at their mapped paths with their modes before the start script runs. */
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import type { TaskAttachments } from '../../../shared/ports/task-driver.ts';
 import type { PreparationContext } from './preparation-step.ts';
+import type { TaskFiles } from './task-files.ts';
 
-export async function writeConfigFiles(context: PreparationContext, files: NonNullable<TaskAttachments['configFiles']>): Promise<void> {
-  for (const file of files) {
+export async function writeConfigFiles(context: PreparationContext, configFiles: NonNullable<TaskAttachments['configFiles']>, files: TaskFiles): Promise<void> {
+  for (const file of configFiles) {
     const target = context.tree.hostPath(file.path, 'configFiles.path');
-    await mkdir(dirname(target), { recursive: true });
-    await writeFile(target, file.content, { mode: file.mode });
-    // The mode given at creation is filtered by the umask, and ignored for a file that exists.
-    await chmod(target, file.mode);
+    await files.writeFile(target, file.content, file.mode);
     context.say(`config file ${file.path} (mode 0${file.mode.toString(8)})`);
   }
 }

@@ -24,6 +24,10 @@ import { CONTAINER_HOME, isValidTaskId, TaskTree } from './task-tree.ts';
 import type { SecretReader } from '../../../shared/ports/secret-store.ts';
 import type { TaskTokens } from '../../../shared/ports/task-tokens.ts';
 import { prepareTask } from './task-preparation.ts';
+import { sameUserAccess, type TaskAccess } from './task-access.ts';
+import { privateDirOf, type TaskSandbox } from './task-sandbox.ts';
+import { sharedFolderPath } from './shared-folder-links.ts';
+import { killProcessesWithHome } from './home-processes.ts';
 
 export interface LocalProcessDriverOptions {
   /** Where task trees live, e.g. `<DATA_DIR>/tasks`. */
@@ -42,6 +46,10 @@ export interface LocalProcessDriverOptions {
   foldersDir?: string;
   /** Issues and revokes tasks' SATURN_TOKEN; without it tasks get none. */
   tokens?: TaskTokens;
+  /** The most each task's log keeps on disk (10 MB by default); older lines are rotated out. */
+  logMaxBytes?: number;
+  /** Runs each task as a user of its own (the control plane runs as root); without it tasks run as this process's user. */
+  sandbox?: TaskSandbox;
 }
 
 /** A launched task with the host port of each container port it serves: 8000 ($PORT) and its extra ports. */
@@ -64,6 +72,8 @@ export class LocalProcessDriver implements TaskDriver {
   readonly #foldersDir: string;
   readonly #secrets: SecretReader | undefined;
   readonly #tokens: TaskTokens | undefined;
+  readonly #sandbox: TaskSandbox | undefined;
+  readonly #logMaxBytes: number | undefined;
   /** Launches in flight or running, by task id: what makes `launch` idempotent within a process. */
   readonly #launches = new Map<string, Promise<LocalLaunchedTask>>();
   readonly #tasks = new Map<string, RunningTask>();
@@ -84,6 +94,10 @@ export class LocalProcessDriver implements TaskDriver {
     this.#foldersDir = options.foldersDir ?? join(options.rootDir, '..', 'shared-folders');
     this.#secrets = options.secrets;
     this.#tokens = options.tokens;
+    this.#sandbox = options.sandbox;
+    this.#logMaxBytes = options.logMaxBytes;
+    // Tasks must reach their trees, volumes and folders through directories no one else may list.
+    for (const dir of [this.#rootDir, this.#volumesDir, this.#foldersDir]) this.#sandbox?.openDirectory(dir);
   }
 
   /**
@@ -186,7 +200,6 @@ export class LocalProcessDriver implements TaskDriver {
     const volume = spec.homeVolume === undefined ? undefined : volumePath(this.#volumesDir, spec.homeVolume);
     if (volume === undefined) await mkdir(tree.home, { recursive: true, mode: 0o700 });
     else await linkHomeVolume(volume, tree.home);
-    await mkdir(cwd, { recursive: true });
     const ports = await this.#reservePorts(spec.extraPorts ?? []);
     const port = ports.get(MAIN_CONTAINER_PORT) ?? 0;
     const extraPorts = new Map([...ports].filter(([containerPort]) => containerPort !== MAIN_CONTAINER_PORT));
@@ -197,18 +210,24 @@ export class LocalProcessDriver implements TaskDriver {
         spec,
         tree,
         cwd,
-        prepare: (context) =>
-          prepareTask(
+        prepare: async (context) => {
+          const access = await this.#access(spec, tree, volume);
+          await access.files.makeDirectory(cwd);
+          return prepareTask(
             context,
-            { secrets: this.#secrets, foldersDir: this.#foldersDir, tokens: this.#tokens, shell: this.#shell, hostPath: process.env.PATH },
+            { secrets: this.#secrets, foldersDir: this.#foldersDir, tokens: this.#tokens, shell: this.#shell, hostPath: process.env.PATH, access },
             { cwd, environment: (added) => taskEnvironment({ declared: { ...spec.environment, ...added }, home: tree.home, port, extraPorts, hostPath: process.env.PATH }) },
-          ),
+          );
+        },
+        // Whatever left the task's process group: by its uid when it has one, else by its HOME (best effort).
+        sweep: () => (this.#sandbox === undefined ? killProcessesWithHome(tree.home) : this.#sandbox.sweep(spec.taskId)),
         port,
         ports: Object.fromEntries([['PORT', port], ...[...extraPorts].map(([containerPort, hostPort]) => [`PORT_${containerPort}`, hostPort])]),
         startedAt,
         shell: this.#shell,
         clock: this.#clock,
         stopGraceMs: this.#stopGraceMs,
+        ...(this.#logMaxBytes === undefined ? {} : { logMaxBytes: this.#logMaxBytes }),
       });
     } catch (error) {
       for (const hostPort of ports.values()) this.#portsInUse.delete(hostPort);
@@ -220,6 +239,16 @@ export class LocalProcessDriver implements TaskDriver {
     if (this.#closed) task.stop(SHUTDOWN_REASON);
     await task.started;
     return { taskId: spec.taskId, startedAt, port, ports: Object.fromEntries(ports) };
+  }
+
+  /** The task's own user and tree when sandboxed; the control plane's user otherwise. */
+  async #access(spec: TaskSpec, tree: TaskTree, volume: string | undefined): Promise<TaskAccess> {
+    const sandbox = this.#sandbox;
+    if (sandbox === undefined) return sameUserAccess(tree.dir);
+    const folders = (spec.attachments?.sharedFolders ?? []).map((folder) => sharedFolderPath(this.#foldersDir, folder));
+    const user = await sandbox.claimUser(spec.taskId, { ...(volume === undefined ? {} : { volume }), volumesDir: this.#volumesDir, folders });
+    await sandbox.placeTree(tree, user, volume);
+    return { ownUser: true, uid: user.uid, files: sandbox.files(user), command: (command) => sandbox.command(user, command), privateDir: privateDirOf(tree) };
   }
 
   /** A host port for $PORT (container port 8000) and each extra container port, none shared with a live task. */
@@ -248,6 +277,7 @@ export class LocalProcessDriver implements TaskDriver {
     for (const hostPort of ports.values()) this.#portsInUse.delete(hostPort);
     // Revoked before the end is reported: whoever learns the task ended finds its token dead.
     await this.#revokeToken(taskId, task.platformTokenId);
+    await this.#sandbox?.release(taskId, new TaskTree(this.#rootDir, taskId)).catch((error: unknown) => console.error(`process driver: could not close the tree of task ${taskId}:`, error));
     this.#reports.delete(taskId);
     if (end.reportedElsewhere) return;
     for (const listener of this.#listeners) {

@@ -11,6 +11,8 @@ import { LogWriter } from './log-writer.ts';
 import { currentBootId, isGroupRunning, processIdentity, signalGroup, waitForGroupToEnd } from './process-group.ts';
 import { claimExit, exitRecorded, readTaskRecord, type TaskRecord } from './task-records.ts';
 import { isValidTaskId, TaskTree } from './task-tree.ts';
+import { killProcessesOfUser } from './user-processes.ts';
+import { killProcessesWithHome } from './home-processes.ts';
 
 export const STOPPED_AFTER_RESTART = 'the control plane restarted while the task was running; it was stopped';
 export const GONE_AFTER_RESTART = 'the control plane restarted while the task was running; its process was gone';
@@ -60,6 +62,9 @@ async function endLostTask(tree: TaskTree, record: TaskRecord, options: Recovery
     signalGroup(record.pgid, 'SIGKILL');
     await waitForGroupToEnd(record.pgid, KILL_SETTLE_MS);
   }
+  // What left the group (a setsid child) still has the task's uid (no live task can have it yet), or else its HOME.
+  if (record.uid !== undefined) killProcessesOfUser(record.uid);
+  else killProcessesWithHome(tree.home);
   await options.onLost?.(record);
   const exit: TaskExit = {
     taskId: record.taskId,

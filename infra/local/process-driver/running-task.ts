@@ -32,6 +32,10 @@ export interface TaskLaunch {
   shell: string;
   clock: () => Date;
   stopGraceMs: number;
+  /** The most the task's log keeps on disk; older lines are rotated out. */
+  logMaxBytes?: number;
+  /** Ends what the task left running outside its process group (a `setsid` child), once the group is gone. */
+  sweep?: () => void;
 }
 
 export interface TaskEnd {
@@ -80,7 +84,7 @@ export class RunningTask {
     this.#launch = launch;
     this.ended = new Promise((resolve) => (this.#resolveEnded = resolve));
     this.started = new Promise((resolve) => (this.#resolveStarted = resolve));
-    this.#log = new LogWriter(launch.tree.logFile, launch.clock);
+    this.#log = new LogWriter(launch.tree.logFile, launch.clock, launch.logMaxBytes);
   }
 
   /**
@@ -154,7 +158,7 @@ export class RunningTask {
       return void this.#settle({ exitCode: null, signal: null, reason: this.#prepareStopReason }, this.#launch.clock().toISOString());
     }
     try {
-      this.#spawn(prepared.env);
+      this.#spawn(prepared);
     } catch (error) {
       this.#couldNotStart(error);
     }
@@ -170,12 +174,14 @@ export class RunningTask {
     }
   }
 
-  #spawn(env: Record<string, string>): void {
+  #spawn(prepared: PreparedTask): void {
     const { spec, cwd, shell } = this.#launch;
     const script = spec.startScript ? `${spec.startScript}\n${spec.command}` : spec.command;
+    // As the task's user when it has one: setpriv execs the shell in place, so the pid and group stay the shell's.
+    const command = prepared.runAs({ file: shell, args: ['-c', script] });
     let child: ChildProcess;
     try {
-      child = spawn(shell, ['-c', script], { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+      child = spawn(command.file, command.args, { cwd, env: prepared.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     } catch (error) {
       // Synchronous refusals, e.g. an environment value holding a NUL byte.
       this.#couldNotStart(error);
@@ -245,6 +251,8 @@ export class RunningTask {
         // A stop gives the whole group its grace, not only the shell; the timer sends SIGKILL.
         await waitForGroupToEnd(pgid, Math.max(0, stop.deadline - Date.now()) + KILL_SETTLE_MS);
       }
+      // Before the pipes are drained: a process that left the group may be what holds them open.
+      this.#launch.sweep?.();
       let drainTimer: NodeJS.Timeout | undefined;
       await Promise.race([stdioClosed, new Promise((resolve) => (drainTimer = setTimeout(resolve, STDIO_DRAIN_MS)))]);
       clearTimeout(drainTimer);
@@ -305,6 +313,7 @@ export class RunningTask {
       ...(spec.homeVolume === undefined ? {} : { homeVolume: spec.homeVolume }),
       ...(spec.attachments === undefined ? {} : { attachments: recordedAttachments(spec.attachments) }),
       ...(prepared?.tokenId === undefined ? {} : { platformTokenId: prepared.tokenId }),
+      ...(prepared?.uid === undefined ? {} : { uid: prepared.uid }),
       startedAt,
       port,
       ports,

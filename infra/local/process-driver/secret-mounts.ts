@@ -3,11 +3,10 @@
  * to the process as an environment variable or written as a file of mode 0600 at its mapped
  * path. Values go to the process and the file only; the log says which secret went where.
  */
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import type { CatalogRef, SecretMount } from '../../../shared/ports/task-driver.ts';
 import type { SecretReader } from '../../../shared/ports/secret-store.ts';
 import { PreparationFailed, type PreparationContext } from './preparation-step.ts';
+import type { TaskFiles } from './task-files.ts';
 
 const SECRET_FILE_MODE = 0o600;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -27,7 +26,7 @@ export async function readSecret(reader: SecretReader | undefined, ref: CatalogR
 }
 
 /** Writes the file secrets and returns the environment-variable ones, by variable name. */
-export async function mountSecrets(context: PreparationContext, secrets: readonly SecretMount[], reader: SecretReader | undefined): Promise<Record<string, string>> {
+export async function mountSecrets(context: PreparationContext, secrets: readonly SecretMount[], reader: SecretReader | undefined, files: TaskFiles): Promise<Record<string, string>> {
   const environment: Record<string, string> = {};
   for (const secret of secrets) {
     const value = await readSecret(reader, secret);
@@ -38,10 +37,8 @@ export async function mountSecrets(context: PreparationContext, secrets: readonl
       context.say(`secret ${name}: environment variable ${secret.variable}`);
     } else {
       const file = context.tree.hostPath(secret.path, 'secrets.path');
-      await mkdir(dirname(file), { recursive: true });
-      await writeFile(file, value, { mode: SECRET_FILE_MODE });
-      // writeFile's mode applies only to a new file: one left by an earlier start is tightened here.
-      await chmod(file, SECRET_FILE_MODE);
+      // As the task's user when it has one: readable by that user only, and a link planted in a persistent home leads nowhere it could not write.
+      await files.writeFile(file, value, SECRET_FILE_MODE);
       context.say(`secret ${name}: file ${secret.path} (mode 0600)`);
     }
   }

@@ -14,6 +14,8 @@ import { installPackages } from './package-installs.ts';
 import { PreparationFailed, type PreparationContext } from './preparation-step.ts';
 import { mountSecrets, readSecret } from './secret-mounts.ts';
 import { linkSharedFolders } from './shared-folder-links.ts';
+import type { TaskAccess } from './task-access.ts';
+import type { Command } from './task-user.ts';
 
 export interface PreparationDeps {
   /** Where secret values are read: the platform's secret store. */
@@ -25,6 +27,8 @@ export interface PreparationDeps {
   shell: string;
   /** The control plane's PATH, for git. */
   hostPath: string | undefined;
+  /** Whom the steps act as: the task's own user, when it has one. */
+  access: TaskAccess;
 }
 
 export interface TaskStart {
@@ -40,6 +44,10 @@ export interface PreparedTask {
   addedNames: string[];
   /** The id of the SATURN_TOKEN issued for the task, to revoke when it ends. */
   tokenId?: string;
+  /** The command as the task's user runs it. */
+  runAs(command: Command): Command;
+  /** The task's own uid, when it has one. */
+  uid?: number;
 }
 
 export async function prepareTask(context: PreparationContext, deps: PreparationDeps, start: TaskStart): Promise<PreparedTask> {
@@ -56,16 +64,19 @@ async function prepare(context: PreparationContext, deps: PreparationDeps, start
   const attachments = context.spec.attachments ?? {};
   // Repositories first: a clone needs an empty target, and files may be placed inside a checkout.
   if (attachments.gitRepositories?.length) {
-    await checkOutRepositories(context, attachments.gitRepositories, { hostPath: deps.hostPath, readSecret: (ref) => readSecret(deps.secrets, ref) });
+    await checkOutRepositories(context, attachments.gitRepositories, { hostPath: deps.hostPath, readSecret: (ref) => readSecret(deps.secrets, ref), access: deps.access });
   }
-  const added = attachments.secrets?.length ? await mountSecrets(context, attachments.secrets, deps.secrets) : {};
-  if (attachments.sharedFolders?.length) await linkSharedFolders(context, attachments.sharedFolders, deps.foldersDir);
-  if (attachments.configFiles?.length) await writeConfigFiles(context, attachments.configFiles);
-  if (attachments.extraPackages) await installPackages(context, attachments.extraPackages, { shell: deps.shell, cwd: start.cwd, env: start.environment(added) });
-  if (context.signal.aborted) return { env: start.environment(added), addedNames: Object.keys(added) };
+  const { files } = deps.access;
+  const added = attachments.secrets?.length ? await mountSecrets(context, attachments.secrets, deps.secrets, files) : {};
+  if (attachments.sharedFolders?.length) await linkSharedFolders(context, attachments.sharedFolders, deps.foldersDir, files);
+  if (attachments.configFiles?.length) await writeConfigFiles(context, attachments.configFiles, files);
+  if (attachments.extraPackages) await installPackages(context, attachments.extraPackages, { shell: deps.shell, cwd: start.cwd, env: start.environment(added), access: deps.access, hostPath: deps.hostPath });
+  const runAs = (command: Command) => deps.access.command(command);
+  const user = deps.access.uid === undefined ? {} : { uid: deps.access.uid };
+  if (context.signal.aborted) return { env: start.environment(added), addedNames: Object.keys(added), runAs, ...user };
   const token = attachments.platformTokenFor === undefined ? undefined : await platformToken(context, deps.tokens, attachments.platformTokenFor);
   if (token) added.SATURN_TOKEN = token.token;
-  return { env: start.environment(added), addedNames: Object.keys(added).sort(), ...(token ? { tokenId: token.id } : {}) };
+  return { env: start.environment(added), addedNames: Object.keys(added).sort(), runAs, ...user, ...(token ? { tokenId: token.id } : {}) };
 }
 
 async function platformToken(context: PreparationContext, tokens: TaskTokens | undefined, owner: string): Promise<{ token: string; id: string } | undefined> {

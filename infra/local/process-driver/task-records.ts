@@ -27,6 +27,8 @@ export interface TaskRecord {
   homeVolume?: string;
   /** What the task carries, by reference: secrets by owner and name, config files by path and mode (no content). */
   attachments?: Omit<TaskAttachments, 'configFiles'> & { configFiles?: Array<{ path: string; mode: number }> };
+  /** The uid the task ran as, when it had one of its own: every process of it is killed at recovery. */
+  uid?: number;
   /** The id of the task's SATURN_TOKEN (never the token): revoked when the task ends, or at recovery. */
   platformTokenId?: string;
   startedAt: string;

@@ -15,6 +15,7 @@ import type { LocalProcessDriver } from '../process-driver/local-process-driver.
 import type { RouteTable } from '../proxy/route-table.ts';
 import { probeHealth } from './health-probe.ts';
 import { randomBytes } from 'node:crypto';
+import { exposedListeners } from './exposed-listeners.ts';
 import { homeVolumeOf, IDE_TOKEN_VARIABLE, takesIdeToken } from '../../../shared/domain/planner/service-plan.ts';
 import { probeTargets, supervise, type Action, type Observation, type Report, type ServiceState, type SupervisionSettings } from './service-supervision.ts';
 
@@ -73,6 +74,7 @@ interface Supervised {
 
 const SERVICE_REMOVED = 'the resource was removed';
 const MAX_PROBE_TIMEOUT_MS = 5_000;
+const EXPOSURE_CHECK_MS = 5_000;
 
 export class LocalServiceRuntime implements ServiceRuntime {
   readonly #driver: ReplicaDriver;
@@ -83,6 +85,10 @@ export class LocalServiceRuntime implements ServiceRuntime {
   readonly #probeTimeoutMs: number;
   readonly #drainMs: number;
   readonly #services = new Map<string, Supervised>();
+  /** Pods found listening beyond loopback and reported: once each. */
+  readonly #exposed = new Set<string>();
+  /** When each live pod's sockets were last looked at: the socket tables are read at most every few seconds. */
+  readonly #exposureCheckedAt = new Map<string, number>();
   /** Pods with a probe in flight: a slow replica gets one probe at a time. */
   readonly #probing = new Set<string>();
   readonly #drains = new Set<NodeJS.Timeout>();
@@ -113,6 +119,8 @@ export class LocalServiceRuntime implements ServiceRuntime {
     this.#drainMs = merged.drainMs;
     driver.onExit((exit) => {
       this.#ideTokens.delete(exit.taskId);
+      this.#exposed.delete(exit.taskId);
+      this.#exposureCheckedAt.delete(exit.taskId);
       this.#observe(exit.group, { type: 'exited', pod: exit.taskId, exitCode: exit.exitCode, reason: exit.reason });
     });
     this.#probeTimer = setInterval(() => this.#probeAll(), merged.probeIntervalMs);
@@ -256,10 +264,29 @@ export class LocalServiceRuntime implements ServiceRuntime {
         this.#probing.add(pod);
         void probeHealth(port, path, this.#probeTimeoutMs).then(({ healthy, detail }) => {
           this.#probing.delete(pod);
+          if (healthy) this.#checkExposure(service, pod);
           this.#observe(service.resourceId, { type: 'probed', pod, healthy, detail });
         });
       }
     }
+  }
+
+  /**
+   * Replicas are told to listen on 127.0.0.1 ($HOST), where only the proxy, with its access
+   * rules, reaches them. One listening on any other address of its ports is reported, once.
+   */
+  #checkExposure(service: Supervised, pod: string): void {
+    const replica = service.state?.replicas.find((candidate) => candidate.pod === pod);
+    if (replica === undefined || this.#exposed.has(pod)) return;
+    // At its first healthy probe (it listens by then), and every few seconds after: it may bind more later.
+    const nowMs = this.#clock.now().getTime();
+    if (nowMs - (this.#exposureCheckedAt.get(pod) ?? -Infinity) < EXPOSURE_CHECK_MS) return;
+    this.#exposureCheckedAt.set(pod, nowMs);
+    const addresses = exposedListeners(Object.values(replica.ports));
+    if (addresses.length === 0) return;
+    this.#exposed.add(pod);
+    const report = { resourceId: service.resourceId, pod, revision: replica.revision, addresses, at: this.#clock.now().toISOString() };
+    void this.#report(service, { method: 'replicaExposed', report });
   }
 
   #checkIdle(): void {

@@ -201,6 +201,7 @@ function decide(command: ResourceCommand, state: ResourceState): ResourceEvent[]
     }
     case 'ReportReplicaStarted':
     case 'ReportReplicaReady':
+    case 'ReportReplicaExposed':
     case 'ReportReplicaExited':
       return decideReplica(command, requireService(live));
     case 'RequestJobRun':
@@ -308,6 +309,7 @@ function evolve(state: ResourceState, e: ResourceEvent): ResourceState {
       };
     case 'ReplicaStarted':
     case 'ReplicaReady':
+    case 'ReplicaExposed':
     case 'ReplicaExited':
       return { ...next, live: { ...touched, service: evolveReplicas(live.service ?? NO_SERVICE, e) } };
     case 'ResourceDeleted':

@@ -21,6 +21,8 @@ export interface Pod {
   lastSeen: string;
   exitCode: number | null;
   reason: string | null;
+  /** Where it was found listening besides loopback, once reported (locally): reachable without the proxy. */
+  exposedOn?: string[];
 }
 
 export interface ServiceState {
@@ -41,7 +43,8 @@ export const ENDED_PODS_KEPT = 50;
 
 export type ReplicaCommand =
   | (CommandMeta & { kind: 'ReportReplicaStarted' | 'ReportReplicaReady'; id: string; pod: string; revision: number })
-  | (CommandMeta & { kind: 'ReportReplicaExited'; id: string; pod: string; revision: number; exitCode: number | null; reason: string; stoppedByPlatform?: boolean });
+  | (CommandMeta & { kind: 'ReportReplicaExited'; id: string; pod: string; revision: number; exitCode: number | null; reason: string; stoppedByPlatform?: boolean })
+  | (CommandMeta & { kind: 'ReportReplicaExposed'; id: string; pod: string; revision: number; addresses: string[] });
 
 function event<E extends ResourceEvent>(type: E['type'], data: E['data'], meta: CommandMeta): ResourceEvent {
   return { type, data, at: meta.at, actor: meta.actor } as ResourceEvent;
@@ -57,6 +60,9 @@ export function decideReplica(command: ReplicaCommand, service: ServiceState): R
     case 'ReportReplicaReady':
       if (ended || known?.status === 'running') return [];
       return [event('ReplicaReady', { pod, revision }, command)];
+    case 'ReportReplicaExposed':
+      if (!known || ended || known.exposedOn !== undefined || command.addresses.length === 0) return [];
+      return [event('ReplicaExposed', { pod, revision, addresses: command.addresses }, command)];
     case 'ReportReplicaExited':
       if (ended) return [];
       return [
@@ -69,7 +75,7 @@ export function decideReplica(command: ReplicaCommand, service: ServiceState): R
   }
 }
 
-type ReplicaEvent = Extract<ResourceEvent, { type: 'ReplicaStarted' | 'ReplicaReady' | 'ReplicaExited' }>;
+type ReplicaEvent = Extract<ResourceEvent, { type: 'ReplicaStarted' | 'ReplicaReady' | 'ReplicaExposed' | 'ReplicaExited' }>;
 
 export function evolveReplicas(service: ServiceState, e: ReplicaEvent): ServiceState {
   const existing = service.pods.find((p) => p.name === e.data.pod);
@@ -86,6 +92,7 @@ export function evolveReplicas(service: ServiceState, e: ReplicaEvent): ServiceS
   let pod: Pod;
   if (e.type === 'ReplicaStarted') pod = base;
   else if (e.type === 'ReplicaReady') pod = { ...base, status: 'running', lastSeen: e.at };
+  else if (e.type === 'ReplicaExposed') pod = { ...base, exposedOn: e.data.addresses };
   else {
     const status: PodStatus = e.data.stopped_by_platform === true || e.data.exit_code === 0 ? 'stopped' : 'failed';
     pod = { ...base, status, endedAt: e.at, lastSeen: e.at, exitCode: e.data.exit_code, reason: e.data.reason };

@@ -214,3 +214,21 @@ describe('ReportIdle', () => {
     expect(decide(running.slice(0, 2), idle, WORKSPACE).decided).toEqual([]);
   });
 });
+
+describe('a replica reachable without the proxy (issue 19 item 6)', () => {
+  const exposed = (pod: string, addresses: string[]): ResourceCommand => ({ kind: 'ReportReplicaExposed', id: deploymentId, pod, revision: 1, addresses, ...meta });
+  const running = [...deploymentServing, ev('ReplicaStarted', { pod: 'p1', revision: 1 })];
+
+  it('records where a live replica listens beyond loopback, once', () => {
+    const { decided, next, replay } = decide(running, exposed('p1', ['0.0.0.0:41234']));
+    expect(decided).toEqual([ev('ReplicaExposed', { pod: 'p1', revision: 1, addresses: ['0.0.0.0:41234'] })]);
+    expect(next.live?.service?.pods[0]?.exposedOn).toEqual(['0.0.0.0:41234']);
+    expect(replay()).toEqual([]);
+  });
+
+  it('records nothing for an unknown or ended replica, or without an address', () => {
+    expect(decide(running, exposed('p2', ['0.0.0.0:1'])).decided).toEqual([]);
+    expect(decide([...running, ev('ReplicaExited', { pod: 'p1', revision: 1, exit_code: 0, reason: 'done' })], exposed('p1', ['0.0.0.0:1'])).decided).toEqual([]);
+    expect(decide(running, exposed('p1', [])).decided).toEqual([]);
+  });
+});

@@ -15,6 +15,7 @@ function deps(service: Service | undefined): ServiceStateDeps & { calls: Array<[
     replicaStarted: record('replicaStarted'),
     replicaReady: record('replicaReady'),
     replicaExited: record('replicaExited'),
+    replicaExposed: record('replicaExposed'),
     rolledOut: record('rolledOut'),
     rolledBack: record('rolledBack'),
     failed: record('failed'),

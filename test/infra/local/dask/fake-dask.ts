@@ -56,6 +56,10 @@ export function makeFakeDask(): FakeDask {
   mkdirSync(records);
   writeFileSync(join(bin, 'dask'), SCRIPT(records));
   chmodSync(join(bin, 'dask'), 0o755);
+  // Run as root, the platform runs tasks as users of their own: they must reach the stand-in and record what they did.
+  chmodSync(root, 0o755);
+  chmodSync(bin, 0o755);
+  chmodSync(records, 0o1777);
   return { bin, records };
 }
 
@@ -70,6 +74,8 @@ export function pathWithOnly(commands: readonly string[]): string {
     const found = execFileSync('/bin/sh', ['-c', `command -v ${command}`], { encoding: 'utf8' }).trim();
     symlinkSync(found, join(bin, command));
   }
+  // Tasks of a root control plane run as users of their own: they must be able to search it.
+  chmodSync(bin, 0o755);
   return bin;
 }
 

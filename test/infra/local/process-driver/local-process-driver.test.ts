@@ -7,11 +7,16 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { LocalProcessDriver, type LocalProcessDriverOptions } from '../../../../infra/local/process-driver/local-process-driver.ts';
 import { GONE_AFTER_RESTART, STOPPED_AFTER_RESTART } from '../../../../infra/local/process-driver/lost-tasks.ts';
+import { taskSandboxFromEnvironment } from '../../../../infra/local/process-driver/task-sandbox-settings.ts';
 import type { LogLine, TaskExit, TaskSpec } from '../../../../shared/ports/task-driver.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const DRIVER_MODULE = new URL('../../../../infra/local/process-driver/local-process-driver.ts', import.meta.url).href;
+const SANDBOX_SETTINGS_MODULE = new URL('../../../../infra/local/process-driver/task-sandbox-settings.ts', import.meta.url).href;
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/** A child that leaves the task's process group (setsid), printed once it has. */
+const ESCAPE = "setsid sh -c 'echo $$ > $HOME/child; exec sleep 300' & while [ ! -s $HOME/child ]; do sleep 0.05; done; cat $HOME/child";
 
 const roots: string[] = [];
 const drivers: LocalProcessDriver[] = [];
@@ -112,11 +117,14 @@ function taskRecord(rootDir: string, taskId: string): { pid: number; pgid: numbe
 /**
  * A control plane in a process of its own launches the tasks and is then killed with SIGKILL:
  * a real crash, after which no driver watches the tasks and their shells are orphans.
+ * `sandboxed`: its tasks run as users of their own (the tests run as root).
  */
-async function launchAndCrash(rootDir: string, tasks: TaskSpec[]): Promise<void> {
+async function launchAndCrash(rootDir: string, tasks: TaskSpec[], sandboxed = false): Promise<void> {
   const script = `
     const { LocalProcessDriver } = await import(${JSON.stringify(DRIVER_MODULE)});
-    const driver = new LocalProcessDriver({ rootDir: ${JSON.stringify(rootDir)} });
+    const { taskSandboxFromEnvironment } = await import(${JSON.stringify(SANDBOX_SETTINGS_MODULE)});
+    const sandbox = ${sandboxed} ? taskSandboxFromEnvironment({}).sandbox : undefined;
+    const driver = new LocalProcessDriver({ rootDir: ${JSON.stringify(rootDir)}, sandbox });
     for (const task of ${JSON.stringify(tasks)}) await driver.launch(task);
     process.stdout.write('launched\\n');
     setInterval(() => undefined, 60_000);
@@ -382,7 +390,7 @@ describe('LocalProcessDriver', () => {
 
       // Assess
       const variables = new Map((await output(driver, 'environment')).map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
-      const promised = ['GIVEN', 'HOME', 'LANG', 'PATH', 'PORT', 'USER'];
+      const promised = ['GIVEN', 'HOME', 'HOST', 'LANG', 'PATH', 'PORT', 'USER'];
       // What sh sets of its own accord is all there may be besides.
       const shellOwn = ['PWD', 'OLDPWD', 'SHLVL', '_'];
       expect(variables.get('GIVEN')).toBe('declared value');
@@ -517,6 +525,22 @@ describe('LocalProcessDriver', () => {
   });
 
   describe('stop', () => {
+    it('ends a setsid child with its task, when it exits and when it is stopped, found by its HOME (issue 19 item 11)', async () => {
+      // Prepare: the attack as written: children that leave the task's process group
+      const { driver, exitOf } = newDriver();
+      await driver.launch(spec('escape-1', ESCAPE));
+      await driver.launch(spec('escape-2', `${ESCAPE}; sleep 300`));
+      await exitOf('escape-1');
+      const [stoppedChild] = await waitForOutput(driver, 'escape-2', 1);
+
+      // Act
+      await driver.stop('escape-2', 'stopped by the test');
+
+      // Assess
+      const [exitedChild] = await output(driver, 'escape-1');
+      for (const child of [exitedChild, stoppedChild]) expect(isRunning(Number(child)), `setsid child ${child}`).toBe(false);
+    });
+
     it('ends the whole process group, grandchildren included, and reports the reason once', async () => {
       // Prepare
       const { driver, rootDir, exits, exitOf } = newDriver();
@@ -605,6 +629,24 @@ describe('LocalProcessDriver', () => {
       expect((await allLogs(driver, 'survivor')).at(-1)).toMatchObject({ stream: 'system', message: STOPPED_AFTER_RESTART });
       expect(await driver.launch(spec('survivor', 'sleep 100'))).toMatchObject({ taskId: 'survivor' });
       expect(driver.running()).toEqual([]);
+    });
+
+    it.skipIf(process.getuid?.() !== 0)('after a crash, kills what a task started outside its group too, by its recorded uid (as root only)', async () => {
+      // Prepare: the attack of issue 19 item 11, then a crash of the control plane
+      const rootDir = newRoot();
+      await launchAndCrash(rootDir, [spec('escaper', 'setsid sleep 300 & echo $! > $HOME/child; sleep 300')], true);
+      const childFile = join(rootDir, 'escaper', 'home', 'jovyan', 'child');
+      await waitUntil(() => existsSync(childFile) && readFileSync(childFile, 'utf8').endsWith('\n'));
+      const child = Number(readFileSync(childFile, 'utf8'));
+      expect(isRunning(child)).toBe(true);
+      const { driver } = newDriver({ rootDir, sandbox: taskSandboxFromEnvironment({}).sandbox! });
+
+      // Act
+      await driver.recover();
+
+      // Assess
+      expect(Number(taskRecord(rootDir, 'escaper').uid)).toBeGreaterThan(0);
+      expect(isRunning(child)).toBe(false);
     });
 
     it('reports an end once between two drivers on one tree, even while the first still watches', async () => {

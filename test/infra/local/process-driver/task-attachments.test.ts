@@ -3,6 +3,7 @@ import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { exitsOf } from './task-exits.ts';
 import { LocalProcessDriver, type LocalProcessDriverOptions } from '../../../../infra/local/process-driver/local-process-driver.ts';
 import { LocalSecretStore } from '../../../../infra/local/local-secret-store.ts';
 import { NotFoundError } from '../../../../shared/domain/errors.ts';
@@ -56,13 +57,7 @@ function newDriver(options: Partial<LocalProcessDriverOptions> = {}, root = newR
   const tokens = (options.tokens as RecordingTokens | undefined) ?? new RecordingTokens();
   const driver = new LocalProcessDriver({ rootDir: join(root, 'tasks'), foldersDir: join(root, 'shared-folders'), secrets, tokens, stopGraceMs: 500, ...options });
   drivers.push(driver);
-  const exits = new Map<string, TaskExit>();
-  const waiting = new Map<string, (exit: TaskExit) => void>();
-  driver.onExit((exit) => {
-    exits.set(exit.taskId, exit);
-    waiting.get(exit.taskId)?.(exit);
-  });
-  const exitOf = (taskId: string) => new Promise<TaskExit>((resolve) => (exits.has(taskId) ? resolve(exits.get(taskId)!) : waiting.set(taskId, resolve)));
+  const exitOf = exitsOf(driver);
   return { driver, root, tokens, secrets, exitOf };
 }
 

@@ -9,7 +9,7 @@ import { LocalServiceRuntime, type LocalServiceRuntimeOptions } from '../../../.
 import type { ServicePlan, ServiceReports } from '../../../../shared/ports/service-runtime.ts';
 import { IDE_TOKEN_VARIABLE } from '../../../../shared/domain/planner/service-plan.ts';
 
-/** A replica: answers `<VERSION> <pid>` on /, 200 on /health, and $HOME/boots on /boots. */
+/** A replica: answers `<VERSION> <pid>` on /, 200 on /health, and $HOME/boots on /boots; listens on $HOST unless $BIND_TO says otherwise. */
 const SERVER = `
 const http = require('node:http');
 const fs = require('node:fs');
@@ -18,7 +18,7 @@ const server = http.createServer((req, res) => {
   if (req.url === '/boots') return res.end(fs.readFileSync(process.env.HOME + '/boots', 'utf8'));
   res.end(process.env.VERSION + ' ' + process.pid);
 });
-server.listen(Number(process.env.PORT), '127.0.0.1', () => console.log('listening, pid ' + process.pid));
+server.listen(Number(process.env.PORT), process.env.BIND_TO || process.env.HOST, () => console.log('listening, pid ' + process.pid));
 `;
 
 /** An IDE that answers only with the token it was started with (as Jupyter with --ServerApp.token); its health path is open. */
@@ -51,6 +51,7 @@ class RecordedReports implements ServiceReports {
   replicaStarted = this.#recorder('replicaStarted');
   replicaReady = this.#recorder('replicaReady');
   replicaExited = this.#recorder('replicaExited');
+  replicaExposed = this.#recorder('replicaExposed');
   rolledOut = this.#recorder('rolledOut');
   rolledBack = this.#recorder('rolledBack');
   failed = this.#recorder('failed');
@@ -400,6 +401,31 @@ describe('LocalServiceRuntime', () => {
     // Assess
     expect(idle).toEqual({ resourceId: 'dep-1', idleSeconds: 0, at: expect.any(String) });
     expect(reports.of('idle')).toHaveLength(1);
+  });
+
+  it('reports a replica listening beyond loopback as reachable without the proxy, once (issue 19 item 6)', async () => {
+    // Prepare: the README's example before the fix, listening on every interface.
+    const { runtime, reports, serve } = newHarness();
+    const exposed = plan(1, serve);
+    exposed.task.environment.BIND_TO = '0.0.0.0';
+
+    // Act
+    await runtime.apply(exposed);
+    const report = await reports.waitFor('replicaExposed');
+    // A rollout takes probes after the first: the replica was seen exposed more than once by then.
+    await reports.waitFor('rolledOut');
+
+    // Assess
+    expect(report).toMatchObject({ resourceId: 'dep-1', revision: 1, addresses: [expect.stringMatching(/^0\.0\.0\.0:\d+$/)] });
+    expect(reports.of('replicaExposed')).toHaveLength(1);
+  });
+
+  it('reports nothing of a replica that listens on $HOST, which is loopback', async () => {
+    const { runtime, reports, serve, routes } = newHarness();
+    await runtime.apply(plan(1, serve));
+    await reports.waitFor('rolledOut');
+    expect(await viaRoute(routes)).toMatch(/^v1 \d+$/);
+    expect(reports.of('replicaExposed')).toEqual([]);
   });
 
   it('logs a report the control plane refuses as a JSON line on stderr, and carries on', async () => {
