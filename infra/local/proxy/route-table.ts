@@ -24,6 +24,8 @@ export interface ResolvedRoute {
   owner: string;
   visibility: RouteVisibility;
   viewers: RouteViewer[];
+  /** Pages of other origins may send state-changing requests and open WebSockets with a visitor's session. */
+  allowCrossOrigin: boolean;
   /** The host port to forward this request to, round-robin over ready replicas; undefined when none is ready. */
   port: number | undefined;
 }
@@ -73,7 +75,7 @@ export class RouteTable {
     const entry = this.#services.get(found.resourceId)!;
     const ports = entry.replicas.map((r) => r.ports[found.route.containerPort]).filter((p): p is number => p !== undefined);
     const port = ports.length === 0 ? undefined : ports[entry.next++ % ports.length];
-    return { resourceId: entry.resourceId, owner: entry.owner, visibility: found.route.visibility, viewers: entry.viewers, port };
+    return { resourceId: entry.resourceId, owner: entry.owner, visibility: found.route.visibility, viewers: entry.viewers, allowCrossOrigin: found.route.allowCrossOrigin === true, port };
   }
 
   /** A proxied request or WebSocket message for the service: it is not idle. */

@@ -78,6 +78,10 @@ const route = z.lazy(() => z.strictObject({
   subdomain: dnsLabel.optional(),
   container_port: z.number().int().min(1).max(65535),
   visibility: z.enum(['owner', 'org', 'unauthenticated']).optional(),
+  allow_cross_origin: z
+    .boolean()
+    .optional()
+    .describe("extension: pages of other apps and sites may send state-changing requests and open WebSockets with a visitor's session"),
 }));
 
 const viewer = z.lazy(() => z.union([principalName, z.strictObject({ name: principalName, type: z.enum(['user', 'group']).optional() })]));
