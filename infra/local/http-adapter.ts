@@ -1,6 +1,10 @@
 /**
  * Node HTTP in front of the API handler: each request becomes the API Gateway HTTP API (v2)
  * event the Lambda would receive, and the handler's result becomes the response.
+ *
+ * A request whose `Content-Length` already says its body is over the API's limit is answered
+ * 413 at once, before any of the body is read, and its connection closed: a client need not
+ * send megabytes to learn they will be refused, nor can it hold the server reading them.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
@@ -81,10 +85,28 @@ export interface HttpAdapter {
   drained(timeoutMs: number): Promise<void>;
 }
 
-export function httpAdapter(handler: ApiHandler): HttpAdapter {
+export interface HttpAdapterOptions {
+  /** Bodies the API accepts at most; a larger declared `Content-Length` is refused unread. */
+  maxBodyBytes: number;
+  /** The refusal's message. */
+  tooLargeMessage: string;
+}
+
+function declaredTooLarge(req: IncomingMessage, maxBodyBytes: number): boolean {
+  const declared = req.headers['content-length'];
+  return declared !== undefined && Number(declared) > maxBodyBytes;
+}
+
+export function httpAdapter(handler: ApiHandler, options: HttpAdapterOptions): HttpAdapter {
   let inFlight = 0;
   let onIdle: (() => void) | undefined;
   const adapter = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (declaredTooLarge(req, options.maxBodyBytes)) {
+      const body = JSON.stringify({ code: 'payload_too_large', message: options.tooLargeMessage });
+      // Closing the connection is what leaves the rest of the body unread.
+      writeResult(res, { statusCode: 413, headers: { 'content-type': 'application/json', connection: 'close' }, body });
+      return;
+    }
     inFlight++;
     try {
       const event = await toApiGatewayEvent(req);
