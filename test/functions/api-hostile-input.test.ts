@@ -122,6 +122,23 @@ describe('YAML aliases (finding 7)', () => {
     expect(await jobNames()).toContain('largest');
   });
 
+  it('refuses a run whose overrides, added to the spec, would make a record no view could hold, with 413, before the job records it', async () => {
+    // Prepare: 200 KB of variables in the spec, 200 KB more in the run's overrides
+    const created = await send('PUT', '/api/recipes', JSON.stringify({ type: 'job', spec: { name: 'wide', command: 'run', environment_variables: { A: 'a'.repeat(200 * 1024) } } }));
+    expect(created.status, created.text.slice(0, 300)).toBe(201);
+    const id = (created.json as { state: { id: string } }).state.id;
+
+    // Act
+    const run = await send('POST', `/api/jobs/${id}/runs`, JSON.stringify({ environment_variables: { B: 'b'.repeat(200 * 1024) } }));
+
+    // Assess
+    expect(run.status, run.text.slice(0, 300)).toBe(413);
+    expect((run.json as { code: string }).code).toBe('payload_too_large');
+    expect((await send('GET', `/api/jobs/${id}/runs`)).json).toMatchObject({ runs: [] });
+    const events = (await send('GET', `/api/jobs/${id}/events`)).json as { events: Array<{ type: string }> };
+    expect(events.events.map((e) => e.type)).toEqual(['ResourceCreated']);
+  });
+
   it('still reads a recipe whose aliases keep it small', async () => {
     const yaml = ['type: job', 'spec:', '  name: small-aliases', '  command: &c run', '  start_script: *c', ''].join('\n');
 
