@@ -10,7 +10,9 @@
  * A `?token=` signs a browser in (a session cookie, then a redirect to the same path on the
  * same host) only for a user the route admits: a token of someone else's cannot be planted in
  * a visitor's browser. A session cookie does not carry a request from another origin that
- * changes state or opens a WebSocket, unless the route allows it (cross-origin.ts).
+ * changes state or opens a WebSocket, unless the route allows it (cross-origin.ts): on an
+ * `owner` or `org` route such a request is refused, on an `unauthenticated` one it is served
+ * as an anonymous caller's.
  */
 import type { IncomingMessage } from 'node:http';
 import type { User } from '../../../shared/domain/identity/principal-decider.ts';
@@ -126,7 +128,8 @@ export async function admit(req: IncomingMessage, rule: GateRule, authenticate: 
 
   if (signedInByCookie && !rule.allowCrossOrigin && (options.upgrade || changesState(req.method))) {
     const evidence = otherOrigin(req, options.scheme);
-    if (evidence !== undefined) return crossOriginRefusal(evidence, options.upgrade);
+    // An open route serves the request, but as nobody's: the cookie is not the visitor's choice.
+    if (evidence !== undefined) return guarded ? crossOriginRefusal(evidence, options.upgrade) : { outcome: 'pass', user: null, target, stripAuthorization };
   }
   return { outcome: 'pass', user, target, stripAuthorization };
 }

@@ -23,6 +23,8 @@ beforeAll(async () => {
   };
   publish('web-ann');
   publish('widget-ann', true);
+  routes.publish({ resourceId: 'id-form-ann', owner: 'ann', routes: [{ subdomain: 'form-ann', containerPort: 8000, visibility: 'unauthenticated' }], viewers: [] });
+  routes.setReady('id-form-ann', [{ pod: 'form-ann-0', ports: { 8000: backend.port } }]);
   front = await startFront(routes);
   secureFront = await startFront(routes, { scheme: 'https' });
 });
@@ -97,6 +99,14 @@ describe('the local proxy, requests from other origins carrying the session cook
     const answer = await call(front, 'widget-ann.localhost', '/vote', { method: 'POST', headers: { ...annSession, ...fromBobsApp() } });
 
     expect(answer.status).toBe(200);
+  });
+
+  it("serves a cross-origin post to an unauthenticated route as an anonymous caller's, naming nobody to the app", async () => {
+    const answer = await call(front, 'form-ann.localhost', '/subscribe', { method: 'POST', headers: { ...annSession, ...fromBobsApp() } });
+
+    expect(answer.status).toBe(200);
+    expect(backend.seen.at(-1)!.headers['x-cassini-user']).toBeUndefined();
+    expect(backend.seen.at(-1)!.headers.cookie).toBeUndefined();
   });
 
   it("refuses a WebSocket opened by bob's page with ann's cookie", async () => {
