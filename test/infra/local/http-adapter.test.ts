@@ -40,9 +40,26 @@ describe('httpAdapter', () => {
 
     // Assess
     expect(res.statusCode).toBe(413);
-    expect(res.headers.connection).toBe('close');
     expect(JSON.parse(Buffer.concat(chunks).toString())).toEqual({ code: 'payload_too_large', message: 'too large' });
     expect(handled).toBe(0);
+  });
+
+  it('lets a client that sends its whole over-limit body anyway read the 413, not a broken pipe', async () => {
+    // Prepare
+    const body = Buffer.alloc(4 * 1024 * 1024, 'a');
+    const req = request({ host: '127.0.0.1', port, method: 'PUT', path: '/api/recipes', agent: false, headers: { 'content-length': String(body.length) } });
+    const failed: Error[] = [];
+    req.on('error', (error) => failed.push(error));
+
+    // Act
+    req.end(body);
+    const [res] = (await once(req, 'response')) as [IncomingMessage];
+    res.resume();
+    await once(res, 'end');
+
+    // Assess
+    expect(res.statusCode).toBe(413);
+    expect(failed).toEqual([]);
   });
 
   it('hands a body within the limit to the API', async () => {
