@@ -1,6 +1,14 @@
 /**
  * Node HTTP in front of the API handler: each request becomes the API Gateway HTTP API (v2)
  * event the Lambda would receive, and the handler's result becomes the response.
+ *
+ * A request whose `Content-Length` already says its body is over the API's limit is answered
+ * 413 at once, before any of the body is read: a client need not send megabytes to learn they
+ * will be refused. The whole answer is written then, but the response is ended only once the
+ * client has sent what it announced (read and dropped, up to DRAIN_LIMIT): ending it sooner
+ * closes a `Connection: close` client's connection while it still writes, the kernel resets
+ * it, and the client sees a broken pipe instead of the answer. Past DRAIN_LIMIT the connection
+ * is cut; a client that stops sending is cut by the server's request timeout.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
@@ -81,10 +89,43 @@ export interface HttpAdapter {
   drained(timeoutMs: number): Promise<void>;
 }
 
-export function httpAdapter(handler: ApiHandler): HttpAdapter {
+/** How much of a refused body is read and dropped, for the client to finish writing and read its 413. */
+const DRAIN_LIMIT = 16 * 1024 * 1024;
+
+/** Answers 413 now, and ends the response once the body the client still sends is read and dropped. */
+function refuseUnread(req: IncomingMessage, res: ServerResponse, message: string): void {
+  const body = JSON.stringify({ code: 'payload_too_large', message });
+  res.writeHead(413, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) });
+  res.write(body);
+  let dropped = 0;
+  req.on('data', (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped > DRAIN_LIMIT) res.destroy();
+  });
+  req.once('end', () => res.end());
+  req.once('error', () => res.destroy());
+}
+
+export interface HttpAdapterOptions {
+  /** Bodies the API accepts at most; a larger declared `Content-Length` is refused unread. */
+  maxBodyBytes: number;
+  /** The refusal's message. */
+  tooLargeMessage: string;
+}
+
+function declaredTooLarge(req: IncomingMessage, maxBodyBytes: number): boolean {
+  const declared = req.headers['content-length'];
+  return declared !== undefined && Number(declared) > maxBodyBytes;
+}
+
+export function httpAdapter(handler: ApiHandler, options: HttpAdapterOptions): HttpAdapter {
   let inFlight = 0;
   let onIdle: (() => void) | undefined;
   const adapter = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (declaredTooLarge(req, options.maxBodyBytes)) {
+      refuseUnread(req, res, options.tooLargeMessage);
+      return;
+    }
     inFlight++;
     try {
       const event = await toApiGatewayEvent(req);

@@ -17,6 +17,7 @@ import { ReadModelProjector } from '../../shared/app/consumers/read-model-projec
 import { createApi } from '../../functions/api/create-api.ts';
 import type { RateLimitOptions } from '../../functions/api/middlewares/rate-limit.ts';
 import type { FailedLoginOptions } from '../../functions/api/middlewares/failed-logins.ts';
+import { MAX_BODY_BYTES, tooLargeMessage } from '../../functions/api/middlewares/request-body.ts';
 import { LocalEventFeed } from './event-feed.ts';
 import { feedingEventStore } from './feeding-event-store.ts';
 import { httpAdapter, writeResult, type ApiHandler } from './http-adapter.ts';
@@ -205,7 +206,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   await serviceReactor.recover(await servedResources(views), { reports: serviceReports, clock: systemClock, running: new Set(driver.running()) });
 
   const handler = createApi({ services: { ...services, taskLogs: driver, dask: new DaskService({ store: apiStore, clock: systemClock, runtime: daskRuntime }), version: PLATFORM_VERSION }, rateLimit: options.rateLimit, failedLogins: options.failedLogins }) as unknown as ApiHandler;
-  const http = httpAdapter(handler);
+  const http = httpAdapter(handler, { maxBodyBytes: MAX_BODY_BYTES, tooLargeMessage: tooLargeMessage(MAX_BODY_BYTES) });
   await options.prepare?.(services);
   ready.proxy = createLocalProxy({
     routes,

@@ -15,7 +15,7 @@ import type { RunEvent } from '../../events/run-events.ts';
 import { runForKey, NO_RUNS } from '../domain/resource/job-runs.ts';
 import { addressOf } from '../domain/resource/resource-identity.ts';
 import type { LiveResource } from '../domain/resource/resource-decider.ts';
-import { planRun, type RunOverrides } from '../domain/planner/run-plan.ts';
+import { planRun, refuseOversizedPlan, type RunOverrides } from '../domain/planner/run-plan.ts';
 import type { User } from '../domain/identity/principal-decider.ts';
 import { ConflictError, NotFoundError } from '../domain/errors.ts';
 import type { ResourceEvent } from '../../events/resource-events.ts';
@@ -84,6 +84,7 @@ export class JobRunService {
   async dispatch(user: User, jobId: string, options: { overrides?: RunOverrides; idempotencyKey?: string } = {}): Promise<Run> {
     // The decider tells an unknown id (404) from a deleted job (409).
     const loaded = await loadVisibleResource(this.deps.store, user, 'job', jobId);
+    if (options.overrides && loaded.state.live) refuseOversizedPlan(planRun(loaded.state.live.spec, options.overrides));
     const outcome = await runCommand(this.deps.store, resourceModel(loaded.state.streamId), {
       kind: 'RequestJobRun',
       id: jobId,

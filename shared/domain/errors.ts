@@ -38,3 +38,8 @@ export class ForbiddenError extends DomainError {
 export class UnauthenticatedError extends DomainError {
   readonly code = 'unauthenticated';
 }
+
+/** What was sent, or what it would store, is larger than the platform keeps. */
+export class PayloadTooLargeError extends DomainError {
+  readonly code = 'payload_too_large';
+}

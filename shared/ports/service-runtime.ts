@@ -18,6 +18,8 @@ export interface ServiceRoute {
   /** 8000 is the task's $PORT; any other port N is `PORT_N` locally and the container port on AWS. */
   containerPort: number;
   visibility: RouteVisibility;
+  /** Pages of other origins may send state-changing requests and open WebSockets with a visitor's session (spec `allow_cross_origin`). */
+  allowCrossOrigin?: boolean;
 }
 
 /** A user or group allowed through an `owner` route besides the owner, its group and admins. */

@@ -168,7 +168,7 @@ describe('AttachmentCheck through ResourceService.apply', () => {
 
   it("checks the owner's rights, not the caller's: an admin applying for bob attaches only what bob may", async () => {
     const paths = await validationPaths(
-      platform.services.resources.apply(admin, job({ name: 'for-bob', owner: 'bob', secrets: [{ name: 'db-password', owner: 'ann', attachment_type: 'file', location: '/x' }] }), {
+      platform.services.resources.apply(admin, job({ name: 'for-bob', owner: 'bob', secrets: [{ name: 'db-password', owner: 'ann', attachment_type: 'file', location: '/home/jovyan/x' }] }), {
         createOnly: false,
       }),
     );

@@ -5,16 +5,15 @@
  * `Transfer-Encoding`, ...) describe one connection and are not forwarded; Node frames each
  * side itself. The caller's platform credentials never reach the backend. In their place the
  * backend learns who is calling from `X-Cassini-User` (absent for anonymous callers), which
- * the proxy always sets or removes itself so that no caller can claim a name, and where the
+ * the proxy always sets itself after removing every spelling of it the caller sent
+ * (`X_Cassini_User`, ...: see identity-header.ts), so that no caller can claim a name, and where the
  * request came from from `X-Forwarded-For`, `-Proto` and `-Host`. The proxy is the first hop,
  * so whatever the caller sent in those is replaced rather than appended to.
  */
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import type { User } from '../../../shared/domain/identity/principal-decider.ts';
+import { IDENTITY_HEADER, withoutIdentityHeaders } from '../../../shared/domain/identity/identity-header.ts';
 import { withoutSessionCookie } from './proxy-credentials.ts';
-
-/** The header naming the authenticated caller to the app behind the proxy. */
-export const USER_HEADER = 'x-cassini-user';
 
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
 
@@ -37,10 +36,12 @@ export interface ForwardedFor {
   stripAuthorization: boolean;
   /** A WebSocket (or other) upgrade: `Connection: upgrade` and `Upgrade` are kept, as the backend must see them. */
   upgrade: boolean;
+  /** The scheme callers reach the proxy by, for `X-Forwarded-Proto`; default `http`. */
+  scheme?: 'http' | 'https';
 }
 
 export function backendRequestHeaders(req: IncomingMessage, forwarded: ForwardedFor): OutgoingHttpHeaders {
-  const headers: OutgoingHttpHeaders = withoutHopByHop(req.headers);
+  const headers: OutgoingHttpHeaders = withoutIdentityHeaders(withoutHopByHop(req.headers));
   if (forwarded.stripAuthorization) delete headers.authorization;
   // The caller was already told to continue (Node answers `Expect: 100-continue` itself).
   delete headers.expect;
@@ -49,10 +50,9 @@ export function backendRequestHeaders(req: IncomingMessage, forwarded: Forwarded
     if (cookie === undefined) delete headers.cookie;
     else headers.cookie = cookie;
   }
-  delete headers[USER_HEADER];
-  if (forwarded.user) headers[USER_HEADER] = forwarded.user.username;
+  if (forwarded.user) headers[IDENTITY_HEADER] = forwarded.user.username;
   headers['x-forwarded-for'] = req.socket.remoteAddress ?? '127.0.0.1';
-  headers['x-forwarded-proto'] = 'http';
+  headers['x-forwarded-proto'] = forwarded.scheme ?? 'http';
   if (req.headers.host !== undefined) headers['x-forwarded-host'] = req.headers.host;
   if (forwarded.upgrade && req.headers.upgrade !== undefined) {
     headers.connection = 'upgrade';

@@ -17,6 +17,7 @@ import type { Duplex } from 'node:stream';
 import type { RouteTable, ResolvedRoute } from './route-table.ts';
 import { admit, type Admission, type Authenticate } from './route-gate.ts';
 import { backendRequestHeaders } from './forwarded-headers.ts';
+import type { Scheme } from './proxy-credentials.ts';
 import { forwardRequest, tunnelUpgrade } from './backend-forwarding.ts';
 import { NO_ROUTE, NOT_RUNNING, PROXY_FAILED, writeReply, writeReplyOnSocket, type ProxyReply } from './proxy-replies.ts';
 
@@ -26,6 +27,12 @@ export interface LocalProxyOptions {
   authenticate: Authenticate;
   /** Served hosts are `<subdomain>.<baseDomain>`, with any port. Default `localhost`. */
   baseDomain?: string;
+  /**
+   * The scheme callers reach the proxy by: `https` when TLS is terminated in front of it. It
+   * decides the session cookie's name and `Secure` flag (`__Host-` needs https) and the proxy's
+   * own origin. Default `http`.
+   */
+  scheme?: Scheme;
   /** Where replicas listen. Default `127.0.0.1`. */
   backendHost?: string;
   /**
@@ -65,6 +72,7 @@ export function createLocalProxy(options: LocalProxyOptions): LocalProxy {
   const { routes, authenticate } = options;
   const config = {
     baseDomain: options.baseDomain ?? 'localhost',
+    scheme: options.scheme ?? 'http',
     backendHost: options.backendHost ?? '127.0.0.1',
     responseTimeoutMs: options.responseTimeoutMs ?? 300_000,
     connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
@@ -89,7 +97,7 @@ export function createLocalProxy(options: LocalProxyOptions): LocalProxy {
   function forward(req: IncomingMessage, res: ServerResponse, subdomain: string, route: ResolvedRoute & { port: number }, admission: Extract<Admission, { outcome: 'pass' }>): void {
     routes.touch(route.resourceId);
     const release = routes.connectionOpened(route.resourceId);
-    const headers = withReplicaAuthorization(backendRequestHeaders(req, { user: admission.user, stripAuthorization: admission.stripAuthorization, upgrade: false }), route);
+    const headers = withReplicaAuthorization(backendRequestHeaders(req, { user: admission.user, stripAuthorization: admission.stripAuthorization, upgrade: false, scheme: config.scheme }), route);
     const onBadHead = (error: unknown) => logFailure('backend answered a head that cannot be passed on', subdomain, error);
     forwardRequest(req, res, { host: config.backendHost, port: route.port, path: admission.target, headers }, { ...config, open, onBadHead }, release);
   }
@@ -100,7 +108,7 @@ export function createLocalProxy(options: LocalProxyOptions): LocalProxy {
     try {
       const route = routes.resolve(subdomain);
       if (!route) return writeReply(res, NO_ROUTE);
-      const admission = await admit(req, route, authenticate, { mayRedirect: true });
+      const admission = await admit(req, route, authenticate, { upgrade: false, scheme: config.scheme });
       if (admission.outcome !== 'pass') return writeReply(res, refusalReply(admission));
       if (route.port === undefined) return writeReply(res, NOT_RUNNING);
       // The caller left while its credentials were checked: nothing to forward.
@@ -115,7 +123,7 @@ export function createLocalProxy(options: LocalProxyOptions): LocalProxy {
   function tunnel(req: IncomingMessage, client: Socket, head: Buffer, route: ResolvedRoute & { port: number }, admission: Extract<Admission, { outcome: 'pass' }>): void {
     routes.touch(route.resourceId);
     const release = routes.connectionOpened(route.resourceId);
-    const headers = withReplicaAuthorization(backendRequestHeaders(req, { user: admission.user, stripAuthorization: admission.stripAuthorization, upgrade: true }), route);
+    const headers = withReplicaAuthorization(backendRequestHeaders(req, { user: admission.user, stripAuthorization: admission.stripAuthorization, upgrade: true, scheme: config.scheme }), route);
     tunnelUpgrade(req, client, head, { host: config.backendHost, port: route.port, path: admission.target, headers }, { ...config, open }, release);
   }
 
@@ -127,7 +135,7 @@ export function createLocalProxy(options: LocalProxyOptions): LocalProxy {
     try {
       const route = routes.resolve(subdomain);
       if (!route) return writeReplyOnSocket(socket, NO_ROUTE);
-      const admission = await admit(req, route, authenticate, { mayRedirect: false });
+      const admission = await admit(req, route, authenticate, { upgrade: true, scheme: config.scheme });
       if (admission.outcome !== 'pass') return writeReplyOnSocket(socket, refusalReply(admission));
       if (route.port === undefined) return writeReplyOnSocket(socket, NOT_RUNNING);
       if (socket.destroyed) return;

@@ -6,13 +6,29 @@
  * The session cookie holds the API token itself. It is HttpOnly (page scripts cannot read it),
  * SameSite=Lax and has no Domain attribute, so the browser sends it only to the one host that
  * set it, never to a sibling subdomain; the proxy removes it before forwarding, so the app
- * behind never sees it. Holding the token rather than a session id of our own means no session
+ * behind never sees it. Where callers come over https it is named `__Host-cassini_session`
+ * and is `Secure`: browsers accept a `__Host-` cookie only from that very host, so an app on a
+ * sibling subdomain cannot plant one (with `Domain=`) to sign its visitors in as someone else,
+ * and only that name is read there. Plain http allows no such prefix.
+ * SameSite does not stop a sibling app's page from sending requests with the cookie (every
+ * app shares one site): cross-origin.ts does. Holding the token rather than a session id of our own means no session
  * store to keep, and revoking or expiring the token ends every browser session at once.
  */
 import type { IncomingMessage } from 'node:http';
 import { tokenFromAuthorization } from '../../../functions/api/middlewares/authentication.ts';
 
-export const SESSION_COOKIE = 'cassini_session';
+export type Scheme = 'http' | 'https';
+
+const SESSION_COOKIE_NAMES: Record<Scheme, string> = { http: 'cassini_session', https: '__Host-cassini_session' };
+
+/** The session cookie's name for callers who come by `scheme`. */
+export function sessionCookieName(scheme: Scheme): string {
+  return SESSION_COOKIE_NAMES[scheme];
+}
+
+function isSessionCookieName(name: string): boolean {
+  return Object.values(SESSION_COOKIE_NAMES).includes(name);
+}
 const TOKEN_PARAMETER = 'token';
 
 export interface PresentedCredentials {
@@ -73,7 +89,7 @@ export function originForm(target: string | undefined): string {
   return path.replace(/^\/{2,}/, '/');
 }
 
-export function presentedCredentials(req: IncomingMessage): PresentedCredentials {
+export function presentedCredentials(req: IncomingMessage, scheme: Scheme): PresentedCredentials {
   const found: PresentedCredentials = {};
   const authorization = req.headers.authorization;
   if (authorization !== undefined) {
@@ -88,7 +104,7 @@ export function presentedCredentials(req: IncomingMessage): PresentedCredentials
   }
   const cookieHeader = req.headers.cookie;
   if (cookieHeader !== undefined) {
-    const session = cookiePairs(cookieHeader).find(([, name, value]) => name === SESSION_COOKIE && value.length > 0);
+    const session = cookiePairs(cookieHeader).find(([, name, value]) => name === sessionCookieName(scheme) && value.length > 0);
     const token = session && decoded(session[2]);
     if (token) found.cookie = token;
   }
@@ -105,18 +121,22 @@ export function withoutTokenParameter(target: string): string {
   return kept.length === 0 ? target.slice(0, q) : `${target.slice(0, q)}?${kept.join('&')}`;
 }
 
-/** The Cookie header without the session cookie, or undefined when nothing else is left. */
+/** The Cookie header without the session cookie (under either name), or undefined when nothing else is left. */
 export function withoutSessionCookie(cookieHeader: string): string | undefined {
-  const kept = cookiePairs(cookieHeader).filter(([, name]) => name !== SESSION_COOKIE);
+  const kept = cookiePairs(cookieHeader).filter(([, name]) => !isSessionCookieName(name));
   return kept.length === 0 ? undefined : kept.map(([raw]) => raw).join('; ');
 }
 
+function cookieAttributes(scheme: Scheme): string {
+  return `Path=/; HttpOnly; SameSite=Lax${scheme === 'https' ? '; Secure' : ''}`;
+}
+
 /** `Set-Cookie` for a browser session on this host only: no Domain, so no sibling subdomain receives it. */
-export function sessionCookie(token: string): string {
-  return `${SESSION_COOKIE}=${encodeURIComponent(token)}; Path=/; HttpOnly; SameSite=Lax`;
+export function sessionCookie(token: string, scheme: Scheme): string {
+  return `${sessionCookieName(scheme)}=${encodeURIComponent(token)}; ${cookieAttributes(scheme)}`;
 }
 
 /** `Set-Cookie` that removes a session cookie the platform no longer accepts. */
-export function clearedSessionCookie(): string {
-  return `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0`;
+export function clearedSessionCookie(scheme: Scheme): string {
+  return `${sessionCookieName(scheme)}=; ${cookieAttributes(scheme)}; Max-Age=0`;
 }

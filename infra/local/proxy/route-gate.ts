@@ -6,12 +6,21 @@
  * is 401. On `unauthenticated` routes credentials are optional: a valid one names the caller
  * (and is removed before forwarding), while a header or `?token=` the platform does not
  * recognize is taken for the app's own and passed through untouched.
+ *
+ * A `?token=` signs a browser in (a session cookie, then a redirect to the same path on the
+ * same host) only for a user the route admits: a token of someone else's cannot be planted in
+ * a visitor's browser. A session cookie does not carry a request from another origin that
+ * changes state or opens a WebSocket, unless the route allows it (cross-origin.ts): on an
+ * `owner` or `org` route such a request is refused, on an `unauthenticated` one it is served
+ * as an anonymous caller's.
  */
 import type { IncomingMessage } from 'node:http';
 import type { User } from '../../../shared/domain/identity/principal-decider.ts';
 import { mayUseRoute, type RouteAccessRule } from '../../../shared/domain/identity/route-access.ts';
 import { UnauthenticatedError } from '../../../shared/domain/errors.ts';
-import { clearedSessionCookie, originForm, presentedCredentials, sessionCookie, withoutTokenParameter } from './proxy-credentials.ts';
+import { clearedSessionCookie, originForm, presentedCredentials, sessionCookie, withoutTokenParameter, type Scheme } from './proxy-credentials.ts';
+import { sameHostLocation } from './same-host-location.ts';
+import { changesState, otherOrigin } from './cross-origin.ts';
 
 export type Authenticate = (token: string) => Promise<User>;
 
@@ -23,8 +32,15 @@ export type Admission =
   | { outcome: 'refuse'; status: 401 | 403; code: 'unauthenticated' | 'forbidden'; message: string; setCookie?: string };
 
 export interface AdmitOptions {
-  /** False for WebSocket upgrades, which cannot follow a redirect: a valid `?token=` is used and removed instead. */
-  mayRedirect: boolean;
+  /** A WebSocket upgrade: it cannot follow a redirect, so a valid `?token=` is used and removed instead. */
+  upgrade: boolean;
+  /** The scheme callers reach the proxy by: it names the session cookie and is the scheme of the proxy's own origin. */
+  scheme: Scheme;
+}
+
+/** A route as the gate sees it: who may pass, and whether pages of other origins may use its visitors' sessions. */
+export interface GateRule extends RouteAccessRule {
+  allowCrossOrigin?: boolean;
 }
 
 export const SIGN_IN_MESSAGE =
@@ -46,21 +62,42 @@ function unauthenticated(message: string, setCookie?: string): Admission {
   return { outcome: 'refuse', status: 401, code: 'unauthenticated', message, ...(setCookie ? { setCookie } : {}) };
 }
 
-export async function admit(req: IncomingMessage, rule: RouteAccessRule, authenticate: Authenticate, options: AdmitOptions): Promise<Admission> {
+function forbidden(user: User): Admission {
+  return {
+    outcome: 'refuse',
+    status: 403,
+    code: 'forbidden',
+    message: `${user.username} may not open this address: it is open only to its owner, members of the owning group, admins and the viewers it lists.`,
+  };
+}
+
+function crossOriginRefusal(evidence: string, upgrade: boolean): Admission {
+  const what = upgrade ? 'A WebSocket' : 'A request that changes state';
+  return {
+    outcome: 'refuse',
+    status: 403,
+    code: 'forbidden',
+    message: `${what} from another site or app (${evidence}) may not use this address's sign-in cookie; send the token in an Authorization header, or let the route accept such requests with allow_cross_origin: true.`,
+  };
+}
+
+export async function admit(req: IncomingMessage, rule: GateRule, authenticate: Authenticate, options: AdmitOptions): Promise<Admission> {
   const guarded = rule.visibility !== 'unauthenticated';
-  const presented = presentedCredentials(req);
+  const presented = presentedCredentials(req, options.scheme);
   let target = originForm(req.url);
   let user: User | null = null;
   let stripAuthorization = false;
+  let signedInByCookie = false;
 
   if (presented.query !== undefined) {
     const checked = await check(authenticate, presented.query);
     if ('user' in checked) {
+      if (!mayUseRoute(checked.user, rule)) return forbidden(checked.user);
       const location = withoutTokenParameter(target);
-      if (options.mayRedirect) {
+      if (!options.upgrade) {
         // 307 keeps the method and body of anything but a plain page load.
         const status = req.method === 'GET' || req.method === 'HEAD' ? 302 : 307;
-        return { outcome: 'sign-in', status, location, setCookie: sessionCookie(presented.query) };
+        return { outcome: 'sign-in', status, location: sameHostLocation(location), setCookie: sessionCookie(presented.query, options.scheme) };
       }
       user = checked.user;
       target = location;
@@ -81,18 +118,18 @@ export async function admit(req: IncomingMessage, rule: RouteAccessRule, authent
 
   if (user === null && presented.cookie !== undefined) {
     const checked = await check(authenticate, presented.cookie);
-    if ('user' in checked) user = checked.user;
-    else if (guarded) return unauthenticated(`${checked.refusal} ${SIGN_IN_MESSAGE}`, clearedSessionCookie());
+    if ('user' in checked) {
+      user = checked.user;
+      signedInByCookie = true;
+    } else if (guarded) return unauthenticated(`${checked.refusal} ${SIGN_IN_MESSAGE}`, clearedSessionCookie(options.scheme));
   }
 
-  if (!mayUseRoute(user, rule)) {
-    if (user === null) return unauthenticated(SIGN_IN_MESSAGE);
-    return {
-      outcome: 'refuse',
-      status: 403,
-      code: 'forbidden',
-      message: `${user.username} may not open this address: it is open only to its owner, members of the owning group, admins and the viewers it lists.`,
-    };
+  if (!mayUseRoute(user, rule)) return user === null ? unauthenticated(SIGN_IN_MESSAGE) : forbidden(user);
+
+  if (signedInByCookie && !rule.allowCrossOrigin && (options.upgrade || changesState(req.method))) {
+    const evidence = otherOrigin(req, options.scheme);
+    // An open route serves the request, but as nobody's: the cookie is not the visitor's choice.
+    if (evidence !== undefined) return guarded ? crossOriginRefusal(evidence, options.upgrade) : { outcome: 'pass', user: null, target, stripAuthorization };
   }
   return { outcome: 'pass', user, target, stripAuthorization };
 }

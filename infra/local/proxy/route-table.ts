@@ -26,6 +26,8 @@ export interface ResolvedRoute {
   owner: string;
   visibility: RouteVisibility;
   viewers: RouteViewer[];
+  /** Pages of other origins may send state-changing requests and open WebSockets with a visitor's session. */
+  allowCrossOrigin: boolean;
   /** The host port to forward this request to, round-robin over ready replicas; undefined when none is ready. */
   port: number | undefined;
   /** The chosen replica's own credential, sent as `Authorization`. */
@@ -83,6 +85,7 @@ export class RouteTable {
       owner: entry.owner,
       visibility: found.route.visibility,
       viewers: entry.viewers,
+      allowCrossOrigin: found.route.allowCrossOrigin === true,
       port,
       ...(replica?.authorization === undefined ? {} : { authorization: replica.authorization }),
     };

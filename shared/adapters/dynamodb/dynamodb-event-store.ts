@@ -2,6 +2,12 @@
  * The event store on DynamoDB: one item per committed batch (see batch-item.ts). Loading a
  * stream's head is one Query (newest item first, limit 1); appending is one conditional
  * PutItem. No transactions, no scans on the command path.
+ *
+ * A batch is sized before it is written. One DynamoDB would refuse (over 400 KB, item-size.ts)
+ * is refused as too large, and so is one whose snapshot, uncompressed, could not fit in a
+ * view item: the read models are projected from snapshots (recipe and run views hold them as
+ * plain JSON), and a batch stored but impossible to project would stop its projector at that
+ * batch for good. Refused here, the command fails with 413 and nothing is recorded.
  */
 import {
   PutItemCommand,
@@ -13,8 +19,22 @@ import type { AppendRequest, CommittedBatch, EventPage, EventStore, StreamHead }
 import { WrongExpectedVersionError } from '../../ports/event-store.ts';
 import { decodeBatch, encodeBatch, MAX_BATCH_EVENTS, type Item } from './batch-item.ts';
 import { conditionFailed } from './condition-failed.ts';
+import { itemBytes, MAX_ITEM_BYTES } from './item-size.ts';
+import { PayloadTooLargeError } from '../../domain/errors.ts';
 
 const batchSlotIsFree = 'attribute_not_exists(pk)';
+
+/** The largest snapshot, as JSON, whose view still fits in an item beside its keys and a few fields of its own. */
+export const MAX_SNAPSHOT_JSON_BYTES = MAX_ITEM_BYTES - 16 * 1024;
+
+function refuseOversized(item: Item, snapshotState: unknown): void {
+  const snapshotBytes = Buffer.byteLength(JSON.stringify(snapshotState) ?? '');
+  if (itemBytes(item) > MAX_ITEM_BYTES || snapshotBytes > MAX_SNAPSHOT_JSON_BYTES) {
+    throw new PayloadTooLargeError(
+      `This change would store more than the ${MAX_ITEM_BYTES / 1024} KB a record may hold (${Math.ceil(snapshotBytes / 1024)} KB of state); make the spec, its environment variables or config files smaller.`,
+    );
+  }
+}
 
 export interface DynamoEventStoreOptions {
   client: DynamoDBClient;
@@ -60,6 +80,7 @@ export class DynamoEventStore implements EventStore {
     if (request.commandId) recentCommands.push({ id: request.commandId, version: lastVersion });
     const committedAt = this.now().toISOString();
     const item = encodeBatch({ streamId, firstVersion, events: request.events, snapshot: request.snapshot, recentCommands, committedAt });
+    refuseOversized(item, request.snapshot.state);
     try {
       await this.client.send(new PutItemCommand({ TableName: this.tableName, Item: item, ConditionExpression: batchSlotIsFree }));
     } catch (error) {

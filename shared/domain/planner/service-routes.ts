@@ -15,6 +15,16 @@ interface SpecRoute {
   subdomain?: string;
   container_port: number;
   visibility?: RouteVisibility;
+  allow_cross_origin?: boolean;
+}
+
+function served(subdomain: string, containerPort: number, declared: SpecRoute | undefined): ServiceRoute {
+  return {
+    subdomain,
+    containerPort,
+    visibility: declared?.visibility ?? 'owner',
+    ...(declared?.allow_cross_origin === true ? { allowCrossOrigin: true } : {}),
+  };
 }
 
 function label(value: string): string {
@@ -34,12 +44,12 @@ export function serviceRoutes(resource: Pick<LiveResource, 'type' | 'name' | 'ow
   if (!main) return [];
   const declared = (resource.spec.routes as SpecRoute[] | undefined) ?? [];
   const mainDeclared = declared.find((r) => r.container_port === MAIN_CONTAINER_PORT && (r.subdomain === undefined || r.subdomain === main));
-  const routes: ServiceRoute[] = [{ subdomain: main, containerPort: MAIN_CONTAINER_PORT, visibility: mainDeclared?.visibility ?? 'owner' }];
+  const routes: ServiceRoute[] = [served(main, MAIN_CONTAINER_PORT, mainDeclared)];
   for (const route of declared) {
     if (route === mainDeclared) continue;
     const subdomain = route.subdomain ?? label(`${main}-${route.container_port}`);
     if (routes.some((r) => r.subdomain === subdomain)) continue;
-    routes.push({ subdomain, containerPort: route.container_port, visibility: route.visibility ?? 'owner' });
+    routes.push(served(subdomain, route.container_port, route));
   }
   return routes;
 }

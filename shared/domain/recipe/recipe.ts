@@ -53,12 +53,13 @@ export function parseRecipe(body: unknown, context: RecipeContext): ParsedRecipe
   const prototypeKeys = prototypeKeyIssues(body, '');
   if (prototypeKeys.length > 0) throw invalid(prototypeKeys);
   const { schema_version, ...rest } = body;
-  const envelope = recipeEnvelopeSchema.safeParse({ ...rest, ...(schema_version === null ? {} : { schema_version }), spec: body.spec ?? {} });
-  if (!envelope.success) throw invalid(fieldIssues(envelope.error));
+  const envelopeInput = { ...rest, ...(schema_version === null ? {} : { schema_version }), spec: body.spec ?? {} };
+  const envelope = recipeEnvelopeSchema.safeParse(envelopeInput);
+  if (!envelope.success) throw invalid(fieldIssues(envelope.error, '', envelopeInput));
   const { type } = envelope.data;
   const spec = dropAbsent(envelope.data.spec) as Record<string, unknown>;
   const result = specSchemas[type].safeParse(spec);
-  const issues = result.success ? [] : fieldIssues(result.error, 'spec');
+  const issues = result.success ? [] : fieldIssues(result.error, 'spec', spec);
   issues.push(...policyIssues(spec, context));
   if (!result.success || issues.length > 0) throw invalid(issues);
   return { type, spec: applyDefaults(type, result.data as Record<string, unknown>, context) };

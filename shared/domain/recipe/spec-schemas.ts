@@ -8,7 +8,7 @@
  * API's cold start (`npm run bench -- --only lambdas`), and most requests never parse a recipe.
  */
 import * as z from 'zod';
-import { cronSchedule, dnsLabel, duration, envVarName, filePath, principalName, timeZone } from './fields.ts';
+import { cronSchedule, dnsLabel, duration, envVarName, envVarNameIssue, filePath, homePath, homePathIssue, principalName, timeZone } from './fields.ts';
 import { AUTO_SHUTOFF_CHOICES, DISK_SPACE_CHOICES } from './choices.ts';
 import { SIZE_NAMES } from '../sizes.ts';
 
@@ -27,12 +27,18 @@ const gitRepository = z.lazy(() => z.strictObject({
   public: z.boolean().optional(),
 }));
 
-const secretAttachment = z.lazy(() => z.strictObject({
-  name: z.string().min(1).max(128),
-  owner: owner.optional(),
-  attachment_type: z.enum(['environment_variable', 'file']),
-  location: z.string().min(1).max(1024),
-}));
+/** `location` is the variable's name for an environment variable, the file's path for a file. */
+const secretAttachment = z.lazy(() => z
+  .strictObject({
+    name: z.string().min(1).max(128),
+    owner: owner.optional(),
+    attachment_type: z.enum(['environment_variable', 'file']),
+    location: z.string().min(1).max(1024),
+  })
+  .superRefine((secret, ctx) => {
+    if (secret.attachment_type === 'environment_variable') envVarNameIssue(secret.location, ['location'], ctx);
+    else homePathIssue(secret.location, ['location'], ctx);
+  }));
 
 const sharedFolderAttachment = z.lazy(() => z.strictObject({
   name: z.string().min(1).max(128),
@@ -78,6 +84,10 @@ const route = z.lazy(() => z.strictObject({
   subdomain: dnsLabel.optional(),
   container_port: z.number().int().min(1).max(65535),
   visibility: z.enum(['owner', 'org', 'unauthenticated']).optional(),
+  allow_cross_origin: z
+    .boolean()
+    .optional()
+    .describe("extension: pages of other apps and sites may send state-changing requests and open WebSockets with a visitor's session"),
 }));
 
 const viewer = z.lazy(() => z.union([principalName, z.strictObject({ name: principalName, type: z.enum(['user', 'group']).optional() })]));
@@ -99,7 +109,7 @@ const commonSpecShape = () => ({
   dask_cluster: daskCluster.optional(),
   use_spot_instance: z.boolean().optional(),
   extra_packages: extraPackages.optional(),
-  config_files: z.record(filePath, configFile).optional(),
+  config_files: z.record(homePath, configFile).optional(),
   token_scope: z.string().max(256).optional(),
   start_dind: z.boolean().optional(),
   iam_role: z.string().min(1).max(128).optional().describe('extension: name of a registered IAM role'),

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Agent } from 'node:http';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedDynamo, type EmbeddedDynamo } from '../../../infra/local/embedded-dynamodb.ts';
 import { DynamoEventStore } from '../../../shared/adapters/dynamodb/dynamodb-event-store.ts';
@@ -10,7 +10,9 @@ import { WrongExpectedVersionError, type EventStore } from '../../../shared/port
 import { loadState, runCommand, type StreamModel } from '../../../shared/app/command-runner.ts';
 import { resourceModel } from '../../../shared/app/resource-model.ts';
 import { fold, type Decider } from '../../../shared/domain/decider.ts';
-import { ConflictError } from '../../../shared/domain/errors.ts';
+import { ConflictError, PayloadTooLargeError } from '../../../shared/domain/errors.ts';
+import { itemBytes, MAX_ITEM_BYTES } from '../../../shared/adapters/dynamodb/item-size.ts';
+import { MAX_SNAPSHOT_JSON_BYTES } from '../../../shared/adapters/dynamodb/dynamodb-event-store.ts';
 import type { ResourceCommand } from '../../../shared/domain/resource/resource-decider.ts';
 import { resourceStreamId } from '../../../shared/domain/resource/resource-identity.ts';
 import type { NormalizedSpec } from '../../../shared/domain/recipe/recipe.ts';
@@ -149,6 +151,68 @@ describe('DynamoEventStore', () => {
       await expect(store.append(freshStream(), { expectedVersion: 0, events: [unknown], snapshot: { schema: 1, state: null }, recentCommands: [] })).rejects.toThrow(
         /not in the catalog/,
       );
+    });
+  });
+
+  describe('sizing a batch before it is written (issue 19, finding 7)', () => {
+    /** Text gzip shrinks by a quarter at most: random bytes in base64. */
+    function incompressible(bytes: number): string {
+      return randomBytes(bytes).toString('base64').slice(0, bytes);
+    }
+
+    it('counts an item as DynamoDB does: dynalite refuses just over 400 KB and takes just under ("Constraints in Amazon DynamoDB", Items)', async () => {
+      // Prepare: items whose size by our count straddles the limit (in the views table, out of the event store's way)
+      const item = (padding: number) => {
+        const keys = { pk: { S: freshStream() }, sk: { S: 'size-probe' }, d: { S: '' } };
+        return { ...keys, d: { S: 'x'.repeat(MAX_ITEM_BYTES - itemBytes(keys) + padding) } };
+      };
+      const under = item(0);
+      const over = item(1);
+
+      // Act / Assess
+      expect(itemBytes(under)).toBe(MAX_ITEM_BYTES);
+      await expect(dynamo.client.send(new PutItemCommand({ TableName: dynamo.tables.views, Item: under }))).resolves.toBeDefined();
+      await expect(dynamo.client.send(new PutItemCommand({ TableName: dynamo.tables.views, Item: over }))).rejects.toThrow(/Item size has exceeded/);
+    });
+
+    it('refuses a batch DynamoDB would refuse, with a 413 error, sending nothing and storing nothing', async () => {
+      // Prepare: three uses of 300 KB that gzip cannot fold into 400 KB
+      const { store: counted, requests, client } = countingStore();
+      const streamId = freshStream();
+      const anchor = incompressible(300 * 1024);
+      const events = [failed(anchor), failed(anchor), failed(anchor)];
+
+      // Act
+      const append = counted.append(streamId, { expectedVersion: 0, events, snapshot: { schema: 1, state: null }, recentCommands: [] });
+
+      // Assess
+      await expect(append).rejects.toBeInstanceOf(PayloadTooLargeError);
+      await expect(append).rejects.toThrow(/more than the 400 KB/);
+      expect(requests).toEqual([]);
+      expect(await store.head(streamId)).toEqual({ version: 0, snapshot: undefined, recentCommands: [] });
+      client.destroy();
+    });
+
+    it('refuses a batch whose snapshot no view could hold, even when gzip makes the batch fit', async () => {
+      // Prepare: a snapshot that compresses to almost nothing but is over the limit as plain JSON
+      const streamId = freshStream();
+      const state = { env: 'a'.repeat(MAX_SNAPSHOT_JSON_BYTES) };
+
+      // Act
+      const append = store.append(streamId, { expectedVersion: 0, events: [failed('big')], snapshot: { schema: 1, state }, recentCommands: [] });
+
+      // Assess
+      await expect(append).rejects.toBeInstanceOf(PayloadTooLargeError);
+      expect((await store.head(streamId)).version).toBe(0);
+    });
+
+    it('stores a large batch that fits once compressed', async () => {
+      const streamId = freshStream();
+      const state = { env: 'a'.repeat(MAX_SNAPSHOT_JSON_BYTES - 100) };
+
+      await store.append(streamId, { expectedVersion: 0, events: [failed('a'.repeat(300 * 1024))], snapshot: { schema: 1, state }, recentCommands: [] });
+
+      expect((await store.head(streamId)).snapshot).toEqual({ schema: 1, state });
     });
   });
 

@@ -163,8 +163,8 @@ describe('parseRecipe', () => {
     });
 
     it('reads null fields of a config file as absent but keeps its empty content', () => {
-      const { spec } = parseRecipe(job({ config_files: { '/etc/app.conf': { content: '', mode: null } } }), caller);
-      expect(spec.config_files).toEqual({ '/etc/app.conf': { content: '' } });
+      const { spec } = parseRecipe(job({ config_files: { '/home/jovyan/app.conf': { content: '', mode: null } } }), caller);
+      expect(spec.config_files).toEqual({ '/home/jovyan/app.conf': { content: '' } });
     });
 
     it('reads a null schema_version as absent', () => {
@@ -306,6 +306,77 @@ describe('parseRecipe', () => {
     it('accepts IANA time zones and refuses others', () => {
       expect(parseRecipe(job({ schedule_timezone: 'America/New_York' }), caller).spec.schedule_timezone).toBe('America/New_York');
       expect(pathsOf(job({ schedule_timezone: 'Mars/Olympus_Mons' }))).toEqual(['spec.schedule_timezone']);
+    });
+  });
+
+  describe('ranges (issue 19, finding 8)', () => {
+    it.each([['99999999999999999999h'], ['366d'], [31_536_001], [1e300], ['99999999999999999999']])('refuses a timeout past a year: %j', (timeout) => {
+      expect(issuesOf(job({ timeout }))).toEqual([{ path: 'spec.timeout', message: expect.stringContaining('at most 365 days') }]);
+    });
+
+    it('accepts a timeout of exactly a year', () => {
+      expect(parseRecipe(job({ timeout: '365d' }), caller).spec.timeout).toBe('365d');
+    });
+
+    it.each([
+      ['scale', 0, 'must be at least 1'],
+      ['scale', 101, 'must be at most 100'],
+      ['retries', -1, 'must be at least 0'],
+      ['retries', 101, 'must be at most 100'],
+    ])('refuses %s: %j with its range', (field, value, message) => {
+      expect(issuesOf(job({ [field]: value }))).toEqual([{ path: `spec.${field}`, message }]);
+    });
+  });
+
+  describe('type errors say what type (issue 19, finding 11)', () => {
+    it('says an integer field must be an integer', () => {
+      expect(issuesOf(job({ scale: 100.0000001 }))).toEqual([{ path: 'spec.scale', message: 'must be an integer, not a number with a fraction' }]);
+    });
+
+    it('says a text field must be a string, without quoting the value', () => {
+      expect(issuesOf(job({ description: 123 }))).toEqual([{ path: 'spec.description', message: 'must be a string, not a number' }]);
+    });
+
+    it('names the type of values inside maps and lists too', () => {
+      expect(issuesOf(job({ environment_variables: { TOKEN: 42 }, git_repositories: 'x', use_spot_instance: 'yes' }))).toEqual(
+        expect.arrayContaining([
+          { path: 'spec.environment_variables.TOKEN', message: 'must be a string, not a number' },
+          { path: 'spec.git_repositories', message: 'must be a list, not a string' },
+          { path: 'spec.use_spot_instance', message: 'must be true or false, not a string' },
+        ]),
+      );
+    });
+
+    it('keeps "is required" for a field that is absent', () => {
+      expect(issuesOf({ type: 'job', spec: { name: 'a' } })).toEqual([{ path: 'spec.command', message: 'is required' }]);
+    });
+  });
+
+  describe('paths and names checked at apply, not at run (issue 19, finding 11)', () => {
+    const secret = (attachment_type: string, location: string) => ({ secrets: [{ name: 's', attachment_type, location }] });
+
+    it.each(['/etc/cron.d/x', '../../etc/passwd', '/home/jovyan/../other/x', '/home/jovyanx/x'])('refuses a secret file outside the home: %s', (location) => {
+      expect(issuesOf(job(secret('file', location)))).toEqual([{ path: 'spec.secrets[0].location', message: expect.stringContaining('under /home/jovyan') }]);
+    });
+
+    it.each(['/home/jovyan/.aws/credentials', '.ssh/id_ed25519', '~/.ssh/id_rsa', 'work/../key'])('accepts a secret file under the home: %s', (location) => {
+      expect(parseRecipe(job(secret('file', location)), caller).spec.secrets).toHaveLength(1);
+    });
+
+    it.each(['1TOKEN', 'API-KEY', 'A B', ''])('refuses a secret attached as the variable %j, which no shell can name', (location) => {
+      expect(pathsOf(job(secret('environment_variable', location)))).toEqual(['spec.secrets[0].location']);
+    });
+
+    it('refuses a config file outside the home, naming the key and why', () => {
+      expect(issuesOf(job({ config_files: { '/etc/app.conf': { content: 'x' }, '/home/jovyan/ok.conf': { content: 'y' } } }))).toEqual([
+        { path: 'spec.config_files./etc/app.conf', message: expect.stringContaining('under /home/jovyan') },
+      ]);
+    });
+
+    it('says why an environment variable name is refused', () => {
+      expect(issuesOf(job({ environment_variables: { 'BAD-NAME': 'x' } }))).toEqual([
+        { path: 'spec.environment_variables.BAD-NAME', message: expect.stringContaining('must be an environment variable name') },
+      ]);
     });
   });
 });

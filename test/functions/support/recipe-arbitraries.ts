@@ -23,7 +23,8 @@ const SHARED_NAMES = ['prop-a', 'prop-b', 'prop-c'] as const;
 export const dnsLabel = fc.stringMatching(/^[a-z0-9]([-a-z0-9]{0,20}[a-z0-9])?$/);
 const text = fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 });
 const ownKey = fc.string({ minLength: 1, maxLength: 20 }).filter((k) => k !== '__proto__');
-const path = fc.stringMatching(/^[a-zA-Z0-9._-]{1,20}$/).map((p) => `/home/jovyan/${p}`);
+// `.` and `..` would name the home itself or leave it.
+const path = fc.stringMatching(/^[a-zA-Z0-9._-]{1,20}$/).filter((p) => p !== '.' && p !== '..').map((p) => `/home/jovyan/${p}`);
 
 
 function cronField([lo, hi]: readonly [number, number]): fc.Arbitrary<string> {
@@ -77,7 +78,10 @@ const commonFields = {
   start_script: text,
   git_repositories: fc.array(gitRepository, { minLength: 1, maxLength: 2 }),
   secrets: fc.array(
-    fc.record({ name: dnsLabel, attachment_type: fc.constantFrom('environment_variable', 'file'), location: fc.stringMatching(/^[A-Z_/a-z0-9]{1,20}$/) }),
+    fc.oneof(
+      fc.record({ name: dnsLabel, attachment_type: fc.constant('environment_variable'), location: fc.stringMatching(/^[A-Z_][A-Z_a-z0-9]{0,19}$/) }),
+      fc.record({ name: dnsLabel, attachment_type: fc.constant('file'), location: path }),
+    ),
     { minLength: 1, maxLength: 3 },
   ),
   shared_folders: fc.array(fc.record({ name: dnsLabel, path }), { minLength: 1, maxLength: 2 }),

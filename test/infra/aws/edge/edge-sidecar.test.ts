@@ -230,6 +230,16 @@ describe('what reaches the app', () => {
     expect(seen['x-forwarded-proto']).toBe('https');
   });
 
+  it('removes every spelling of X-Cassini-User a visitor sends, X_Cassini_User included, which WSGI apps read as the same (issue 19, finding 5)', async () => {
+    const edge = await edgeFor('org');
+
+    const reply = await get(edge, signedIn('carl', { X_Cassini_User: 'ann', 'x-cassini_user': 'root' }));
+
+    const names = reply.body!.rawHeaders.filter((_, i) => i % 2 === 0).map((name) => name.toLowerCase().replace(/-/g, '_'));
+    expect(names.filter((name) => name === 'x_cassini_user')).toHaveLength(1);
+    expect(reply.body!.headers['x-cassini-user']).toBe('carl');
+  });
+
   it('tunnels a WebSocket upgrade for an admitted visitor, and answers a refused one on the socket', async () => {
     const upgrades: Array<Record<string, string | string[] | undefined>> = [];
     const ws = createServer();

@@ -164,6 +164,27 @@ describe('the local proxy, signing in a browser with ?token=', () => {
     expect(answer.status).toBe(302);
     expect(answer.headers.location).toBe('/elsewhere.example/');
   });
+
+  it('never redirects to another host through a backslash, which browsers read as a slash (issue 19, finding 3)', async () => {
+    // Act: the attack as filed, `GET /\evil.example/?token=<valid>`
+    const answer = await call(front, 'open-ann.localhost', '/\\evil.example/?token=tok-ann');
+
+    // Assess: the browser stays on the app's host, and the app gets the path it was asked for
+    expect(answer.status).toBe(302);
+    expect(answer.headers.location).toBe('/%5Cevil.example/');
+    expect(new URL(answer.headers.location!, `http://open-ann.localhost:${front.port}/`).host).toBe(`open-ann.localhost:${front.port}`);
+  });
+
+  it('sets no session for a valid token of a user the route refuses (issue 19, finding 3: login CSRF)', async () => {
+    // Act: bob's valid token on ann's owner-only route
+    const answer = await call(front, 'private-ann.localhost', '/?token=tok-bob');
+
+    // Assess
+    expect(answer.status).toBe(403);
+    expect(answer.json().code).toBe('forbidden');
+    expect(answer.headers['set-cookie']).toBeUndefined();
+    expect(answer.headers.location).toBeUndefined();
+  });
 });
 
 describe('the local proxy, keeping platform credentials from the app', () => {
@@ -211,6 +232,32 @@ describe('the local proxy, keeping platform credentials from the app', () => {
     await call(front, 'private-ann.localhost', '/', { headers: { ...bearer('tok-ann'), 'x-cassini-user': 'root' } });
 
     expect(lastSeenHeaders()['x-cassini-user']).toBe('ann');
+  });
+
+  /** The backend's view as a CGI/WSGI server builds it (PEP 3333): `HTTP_` + the name upper-cased, `-` made `_`; repeats joined. */
+  function wsgiEnviron(): Record<string, string> {
+    const raw = backend.seen.at(-1)!.rawHeaders;
+    const environ: Record<string, string> = {};
+    for (let i = 0; i < raw.length; i += 2) {
+      const key = `HTTP_${raw[i]!.toUpperCase().replace(/-/g, '_')}`;
+      environ[key] = key in environ ? `${environ[key]},${raw[i + 1]}` : raw[i + 1]!;
+    }
+    return environ;
+  }
+
+  it("removes X_Cassini_User, which a WSGI app reads as the identity header (issue 19, finding 5)", async () => {
+    // Act: bob claims to be ann on ann's org route
+    await call(front, 'org-ann.localhost', '/', { headers: { ...bearer('tok-bob'), X_Cassini_User: 'ann' } });
+
+    // Assess
+    expect(wsgiEnviron().HTTP_X_CASSINI_USER).toBe('bob');
+  });
+
+  it.each(['X_CASSINI_USER', 'x-cassini_user', 'X_Cassini-User', 'X-CASSINI-USER'])('removes %s from an anonymous caller of an unauthenticated route', async (spelling) => {
+    await call(front, 'open-ann.localhost', '/', { headers: { [spelling]: 'root' } });
+
+    expect(wsgiEnviron().HTTP_X_CASSINI_USER).toBeUndefined();
+    expect(backend.seen.at(-1)!.rawHeaders.filter((name) => /cassini/i.test(name))).toEqual([]);
   });
 });
 

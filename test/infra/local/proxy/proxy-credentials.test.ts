@@ -49,6 +49,17 @@ describe('originForm', () => {
 
 describe('sessionCookie', () => {
   it('is HttpOnly, SameSite=Lax, on every path, and has no Domain, so only this host receives it', () => {
-    expect(sessionCookie('cas_a+b/c')).toBe('cassini_session=cas_a%2Bb%2Fc; Path=/; HttpOnly; SameSite=Lax');
+    expect(sessionCookie('cas_a+b/c', 'http')).toBe('cassini_session=cas_a%2Bb%2Fc; Path=/; HttpOnly; SameSite=Lax');
+  });
+
+  it('is __Host- prefixed and Secure over https, as the prefix requires (MDN "Set-Cookie": cookie prefixes)', () => {
+    // A __Host- cookie must be Secure, have Path=/ and no Domain, or browsers drop it.
+    expect(sessionCookie('t', 'https')).toBe('__Host-cassini_session=t; Path=/; HttpOnly; SameSite=Lax; Secure');
+  });
+});
+
+describe('withoutSessionCookie, under either name', () => {
+  it('removes the __Host- session cookie too', () => {
+    expect(withoutSessionCookie('__Host-cassini_session=t; a=1')).toBe('a=1');
   });
 });

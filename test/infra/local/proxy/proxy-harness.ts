@@ -33,6 +33,8 @@ export interface Echo {
   method: string;
   url: string;
   headers: IncomingHttpHeaders;
+  /** Header names and values as they came on the wire, in order. */
+  rawHeaders: string[];
   body: string;
 }
 
@@ -58,7 +60,7 @@ export async function startBackend(handler?: (req: IncomingMessage, res: ServerR
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      const echo: Echo = { port: backend.port, method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString() };
+      const echo: Echo = { port: backend.port, method: req.method ?? '', url: req.url ?? '', headers: req.headers, rawHeaders: req.rawHeaders, body: Buffer.concat(chunks).toString() };
       seen.push(echo);
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(echo));

@@ -1,0 +1,28 @@
+/**
+ * The header that names the signed-in caller to an app behind the platform's proxy, and the
+ * rule for removing every spelling of it a client could send.
+ *
+ * Apps do not all read headers by their HTTP name: CGI and WSGI (PEP 3333) servers expose
+ * `X-Cassini-User` as `HTTP_X_CASSINI_USER`, upper-casing the name and turning `-` into `_`,
+ * so a client's `X_Cassini_User: alice` reaches the app as the same variable as the platform's
+ * header, and some servers join the two (`'alice,bob'`). A header is therefore the identity
+ * header when its name, ignoring case and every character that is not a letter or a digit,
+ * reads `xcassiniuser`. Both the local proxy and the AWS sidecar strip with this one function.
+ */
+
+/** The header naming the authenticated caller to the app, as the platform sets it. */
+export const IDENTITY_HEADER = 'x-cassini-user';
+
+const IDENTITY_LETTERS = 'xcassiniuser';
+
+/** Whether a header name is, or will read to some app as, the identity header. */
+export function isIdentityHeader(name: string): boolean {
+  return name.toLowerCase().replace(/[^a-z0-9]/g, '') === IDENTITY_LETTERS;
+}
+
+/** The headers without any spelling of the identity header; the others are kept as they are. */
+export function withoutIdentityHeaders<V>(headers: Readonly<Record<string, V>>): Record<string, V> {
+  const kept: Record<string, V> = {};
+  for (const [name, value] of Object.entries(headers)) if (!isIdentityHeader(name)) kept[name] = value;
+  return kept;
+}
