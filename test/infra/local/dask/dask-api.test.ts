@@ -69,7 +69,8 @@ describe('a Dask cluster attached to a job', () => {
     const runId = run.json.run.id as string;
 
     // Assess: the cluster runs and the command got its address
-    const running = await eventually(() => api('GET', `/api/jobs/${id}/dask`), (r) => r.json.status === 'running' && r.json.running_workers === 2);
+    // A scheduler and two workers, each a process started as a task's own user: seconds on a busy machine.
+    const running = await eventually(() => api('GET', `/api/jobs/${id}/dask`), (r) => r.json.status === 'running' && r.json.running_workers === 2, 30_000);
     expect(running.json).toMatchObject({ status: 'running', num_workers: 2, running_workers: 2, scheduler_address: expect.stringMatching(/^tcp:\/\/127\.0\.0\.1:\d+$/) });
     const address = running.json.scheduler_address as string;
     const log = await eventually(() => runLog(id, runId), (lines) => lines.length > 0);
@@ -94,7 +95,7 @@ describe('a Dask cluster attached to a job', () => {
     const stopped = await eventually(() => api('GET', `/api/jobs/${id}/dask`), (r) => r.json.status === 'stopped');
     expect(stopped.json).toEqual({ status: 'stopped', scheduler_address: null, dashboard_url: null, num_workers: 3, running_workers: 0 });
     expect(await eventually(() => daskProcesses(fake).filter((p) => isAlive(p.pid)), (ps) => ps.length === 0)).toEqual([]);
-  });
+  }, 60_000);
 
   it('refuses a scale out of 0..500 with the field, and a resource without a cluster with 409', async () => {
     // Prepare
