@@ -59,7 +59,7 @@ export class CassiniStack extends Stack {
   constructor(scope: Construct, id: string, props: CassiniStackProps) {
     super(scope, id, { description: 'Cassini: a self-hosted data-science platform (control plane, compute, storage, ingress)', ...props });
     const { config } = props;
-    const observability = (this.observability = new Observability(this, 'Observability', { alarmEmail: config.adminEmail }));
+    const observability = (this.observability = new Observability(this, 'Observability', { ...(config.alarmEmail ? { alarmEmail: config.alarmEmail } : {}) }));
     const eventStore = (this.eventStore = new EventStore(this, 'EventStore'));
     const identity = (this.identity = new Identity(this, 'Identity', { adminEmail: config.adminEmail }));
 
@@ -134,6 +134,11 @@ export class CassiniStack extends Stack {
       entry: 'functions/reconciler/handler.ts',
       description: 'Cassini reconciler: backoffs, timeouts, lost tasks and Dask clusters, every minute',
       timeout: Duration.minutes(2),
+      // One pass at a time: a pass may outlast the one-minute rate, and two overlapping passes
+      // would repair the same drift twice. Reserved concurrency caps the function's concurrent
+      // executions ("Configuring reserved concurrency", AWS Lambda Developer Guide); a tick
+      // that finds it busy is throttled and retried by EventBridge, or dropped for the next.
+      reservedConcurrentExecutions: 1,
       environment: {
         ...this.compute.taskEnvironment(),
         PLATFORM_URL: this.api.url,
@@ -156,6 +161,8 @@ export class CassiniStack extends Stack {
 
     // Job logs on AWS: the API finds a task's log stream (DescribeTasks gives its family) and reads it.
     this.grantReadTaskLogs(this.api.handler);
+    // GET /api/info/servers offers the GPU sizes this stack provisions, and no other.
+    for (const [key, value] of Object.entries(this.compute.offeredGpuEnvironment())) this.api.handler.addEnvironment(key, value);
     // Dask clusters on AWS: the API describes them from their tasks (ListTasks by startedBy, DescribeTasks).
     this.api.handler.addEnvironment('DASK_NAMESPACE_NAME', daskNetwork.namespace.namespaceName);
     this.compute.grantListTasks(this.api.handler);

@@ -8,10 +8,11 @@
  * Other constructs register what they create (`watchFunction`, `watchStreamConsumer`,
  * `watchQueue`, `watchHttpApi`), so a new function or queue is watched by the line that wires it.
  */
-import { Duration, Names } from 'aws-cdk-lib';
+import { Duration, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -31,14 +32,35 @@ export interface ObservabilityProps {
 export class Observability extends Construct {
   readonly dashboard: cloudwatch.Dashboard;
   readonly alarmTopic: sns.Topic;
+  /** The alarm topic's key: customer managed, so its policy can let CloudWatch publish. */
+  readonly alarmTopicKey: kms.Key;
   readonly alarms: cloudwatch.Alarm[] = [];
   private readonly action: actions.SnsAction;
 
   constructor(scope: Construct, id: string, props: ObservabilityProps) {
     super(scope, id);
+    // CloudWatch alarms cannot publish to a topic encrypted with the AWS managed key
+    // `alias/aws/sns`, whose policy cannot be changed: the key must be customer managed and its
+    // policy must let cloudwatch.amazonaws.com use it ("Encryption at rest": "Configure AWS KMS
+    // permissions for AWS services", Amazon SNS Developer Guide).
+    this.alarmTopicKey = new kms.Key(this, 'AlarmsKey', {
+      description: 'Cassini alarm topic: lets CloudWatch alarms publish to the encrypted topic',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.alarmTopicKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchAlarmsPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        // Alarms of this account only (confused-deputy protection).
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+    );
     this.alarmTopic = new sns.Topic(this, 'Alarms', {
       displayName: 'Cassini alarms',
-      masterKey: kms.Alias.fromAliasName(this, 'SnsKey', 'alias/aws/sns'),
+      masterKey: this.alarmTopicKey,
       enforceSSL: true,
     });
     if (props.alarmEmail) this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));

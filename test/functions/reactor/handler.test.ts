@@ -30,7 +30,7 @@ beforeAll(async () => {
   f = await startJobRuns();
   const timers = new DeferredTimers(f.clock);
   const definitions = new EcsTaskDefinitions({ client: ecsClient, executionRoleArn: 'arn:aws:iam::123456789012:role/exec', taskRoleArn: 'arn:aws:iam::123456789012:role/task', logGroup: '/cassini/tasks', region: 'eu-west-1' });
-  const launcher = new EcsTaskLauncher({ client: ecsClient, cluster: 'cassini', subnets: ['subnet-1'], securityGroups: ['sg-1'], definitions, gpuCapacityProvider: 'gpu', queue: new LaunchQueue({ maxAttempts: 1 }) });
+  const launcher = new EcsTaskLauncher({ client: ecsClient, cluster: 'cassini', subnets: ['subnet-1'], securityGroups: ['sg-1'], definitions, gpuCapacityProviders: { 'g5.xlarge': 'gpu' }, queue: new LaunchQueue({ maxAttempts: 1 }) });
   const reactor = new JobRunReactor({
     jobs: f.jobs,
     launcher: new EcsRunTaskControl({ client: ecsClient, cluster: 'cassini', launcher, jobs: f.jobs, clock: f.clock }),

@@ -239,6 +239,19 @@ export function serviceGrants(synth: Synthesized, fn: PlatformFunction): { grant
       );
     }
   }
+  // An asynchronously invoked function's on-failure destination: Lambda sends with the function's role.
+  for (const resource of Object.values(json.Resources)) {
+    if (resource.Type !== 'AWS::Lambda::EventInvokeConfig') continue;
+    const p = resource.Properties as { FunctionName: { Ref: string }; DestinationConfig?: { OnFailure?: { Destination: unknown } } };
+    const destination = p.DestinationConfig?.OnFailure?.Destination;
+    if (p.FunctionName.Ref !== fnId || !destination) continue;
+    put(destination, 'failed-invocations-queue');
+    grants.push(
+      { action: 'sqs:SendMessage', resource: 'failed-invocations-queue' },
+      { action: 'sqs:GetQueueAttributes', resource: 'failed-invocations-queue' },
+      { action: 'sqs:GetQueueUrl', resource: 'failed-invocations-queue' },
+    );
+  }
   return { grants, label: (resource) => labels.get(JSON.stringify(resource)) ?? JSON.stringify(resource) };
 }
 
