@@ -3,8 +3,8 @@
  * event store, identity, API, stream processors, scheduling, compute, storage, ingress (with a
  * domain only), task lifecycle, integrations and observability.
  *
- * The Lambda functions are wired here: the API and its authorizer (in Api); the projector and
- * the reactor on the events stream (Processors); the schedule target every job schedule
+ * The Lambda functions are wired here: the API and its authorizer (in Api); the consumers
+ * function (`reactor`: read models and reactions, the consumer pipeline) on the events stream (Processors); the schedule target every job schedule
  * invokes (Scheduling); the task-state function on ECS task state changes and the reconciler
  * every minute (TaskLifecycle). Each gets exactly the grants its code needs
  * (`scheduling.grantManageSchedules`, `compute.grantRunTasks` with the task roles it passes,
@@ -43,7 +43,6 @@ export class CassiniStack extends Stack {
   readonly identity: Identity;
   readonly api: Api;
   readonly processors: Processors;
-  readonly projector: PlatformFunction;
   readonly reactor: PlatformFunction;
   readonly scheduleTarget: PlatformFunction;
   readonly taskState: PlatformFunction;
@@ -65,7 +64,6 @@ export class CassiniStack extends Stack {
 
     this.api = new Api(this, 'Api', { eventStore, identity, observability, routeDomain: config.ingress?.domainName ?? 'localhost' });
     this.processors = new Processors(this, 'Processors', { eventStore, observability });
-    this.projector = this.processors.addConsumer('Projector', { entry: 'functions/projector/handler.ts', description: 'Cassini projector: recipe views' });
 
     this.scheduling = new Scheduling(this, 'Scheduling', { observability });
     this.compute = new Compute(this, 'Compute', { existingVpc: config.vpc, availabilityZones: config.availabilityZones, gpu: config.gpu, ...(config.gitImage ? { gitImage: config.gitImage } : {}) });
@@ -90,9 +88,11 @@ export class CassiniStack extends Stack {
     this.scheduling.connectTarget(scheduleTarget.fn);
 
     // Launches wait for ECS's launch rate and retry throttling: more time than a projection.
+    // The one Lambda reader of the stream (the integrations pipe is the other): the consumer
+    // pipeline, read models first, then the reactions.
     const reactor = (this.reactor = this.processors.addConsumer('Reactor', {
       entry: 'functions/reactor/handler.ts',
-      description: 'Cassini reactor: job runs on ECS, job schedules on EventBridge Scheduler, deployments and workspaces as ECS services',
+      description: 'Cassini consumers: read models, Dask clusters, job runs and schedules, deployments and workspaces, shared folders',
       timeout: Duration.minutes(3),
       // Services' task definitions carry the edge sidecar (shared/adapters/aws/edge-sidecar.ts).
       withEdgeSidecar: true,
@@ -106,6 +106,7 @@ export class CassiniStack extends Stack {
         ...daskNetwork.daskEnvironment(),
       },
     }));
+    this.processors.retryDeferred(reactor);
     this.scheduling.grantManageSchedules(reactor);
     this.compute.grantRunTasks(reactor);
     this.compute.grantManageServices(reactor);

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { LOAD_BALANCER_IDLE_TIMEOUT } from '../../../infra/aws/constructs/ingress.ts';
 import { cognitoDomainPrefix } from '../../../infra/aws/cognito-domain-prefix.ts';
-import { getAtt, logicalId, synthCassini, DOMAIN_CONTEXT } from './support/synth.ts';
+import { getAtt, logicalId, ref, synthCassini, DOMAIN_CONTEXT } from './support/synth.ts';
 
 type Resources = ReturnType<typeof synthCassini>['json']['Resources'];
 
@@ -59,8 +59,8 @@ describe('asynchronously invoked functions', () => {
   // retries, an event a function failed on is discarded unless an on-failure destination (or a
   // dead-letter queue of the function) keeps it; the caller's own dead-letter queue only covers
   // events it could not deliver.
-  it('finds the task-state, reconciler and schedule-target functions', () => {
-    expect(invokedAsynchronously.sort()).toEqual([logicalId(stack.reconciler.fn), logicalId(stack.scheduleTarget.fn), logicalId(stack.taskState.fn)].sort());
+  it('finds the task-state, reconciler, schedule-target and consumers (deferred retries) functions', () => {
+    expect(invokedAsynchronously.sort()).toEqual([logicalId(stack.reconciler.fn), logicalId(stack.scheduleTarget.fn), logicalId(stack.taskState.fn), logicalId(stack.reactor.fn)].sort());
   });
 
   it.each(invokedAsynchronously)('%s keeps what it failed on in an alarmed queue', (functionId) => {
@@ -124,5 +124,18 @@ describe('the Cognito sign-in domain', () => {
     const { json } = synthCassini({ ...DOMAIN_CONTEXT, domainName: 'aws.example.com' });
     const [[, domain]] = ofType(json.Resources, 'AWS::Cognito::UserPoolDomain') as [[string, Resources[string]]];
     expect(domain.Properties!.Domain).toBe('cassini-example-com');
+  });
+});
+describe('the events stream', () => {
+  const { json, stack } = synthCassini();
+
+  // "Change data capture for DynamoDB Streams" (Amazon DynamoDB Developer Guide): no more than
+  // two processes should read from the same stream shard at the same time, or reads throttle.
+  it('has at most two readers: Lambda event source mappings and pipes', () => {
+    const streamArn = JSON.stringify(getAtt(stack.eventStore.events, 'StreamArn'));
+    const mappings = ofType(json.Resources, 'AWS::Lambda::EventSourceMapping').filter(([, m]) => JSON.stringify(m.Properties!.EventSourceArn) === streamArn);
+    const pipes = ofType(json.Resources, 'AWS::Pipes::Pipe').filter(([, p]) => JSON.stringify(p.Properties!.Source) === streamArn);
+    expect(mappings.length + pipes.length).toBeLessThanOrEqual(2);
+    expect(mappings.map(([, m]) => m.Properties!.FunctionName)).toContainEqual(ref(stack.reactor.fn));
   });
 });

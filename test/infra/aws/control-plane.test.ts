@@ -187,8 +187,8 @@ describe('processors.ts', () => {
 
 
   describe('stream processors', () => {
-    it.each(['projector', 'reactor'] as const)('feeds the %s from the events stream with partial batch failures, bisect, bounded retries and an SQS on-failure queue', (consumer) => {
-      template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
+    it.each(['reactor'] as const)('feeds the %s (the consumer pipeline) from the events stream with partial batch failures, bisect, bounded retries and an SQS on-failure queue', (consumer) => {
+      template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
       template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
         FunctionName: ref(stack[consumer].fn),
         EventSourceArn: getAtt(stack.eventStore.events, 'StreamArn'),
@@ -197,6 +197,17 @@ describe('processors.ts', () => {
         BisectBatchOnFunctionError: true,
         MaximumRetryAttempts: STREAM_RETRY_ATTEMPTS,
         ParallelizationFactor: 1,
+        DestinationConfig: { OnFailure: { Destination: getAtt(stack.processors.failures) } },
+      });
+    });
+
+    it('retries deferred deliveries every minute, keeping a tick the function fails on', () => {
+      template.hasResourceProperties('AWS::Events::Rule', {
+        ScheduleExpression: 'rate(1 minute)',
+        Targets: [Match.objectLike({ Arn: getAtt(stack.reactor.fn), DeadLetterConfig: { Arn: getAtt(stack.processors.failures) } })],
+      });
+      template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+        FunctionName: ref(stack.reactor.fn),
         DestinationConfig: { OnFailure: { Destination: getAtt(stack.processors.failures) } },
       });
     });
@@ -211,9 +222,9 @@ describe('processors.ts', () => {
 
     it('wires a later consumer the same way with one line', () => {
       const app = buildCassini();
-      const reactor = app.stack.processors.addConsumer('Later', { entry: 'functions/projector/handler.ts', description: 'stand-in consumer' });
+      const reactor = app.stack.processors.addConsumer('Later', { entry: 'functions/reactor/handler.ts', description: 'stand-in consumer' });
       const { template: t } = synthesize(app);
-      t.resourceCountIs('AWS::Lambda::EventSourceMapping', 3);
+      t.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
       t.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
         FunctionName: ref(reactor.fn),
         FunctionResponseTypes: ['ReportBatchItemFailures'],
@@ -416,7 +427,7 @@ describe('observability.ts', () => {
     });
 
     it('alarms on the iterator age of the stream consumers', () => {
-      expect(alarmsOn('IteratorAge', ref(stack.projector.fn))).toEqual([expect.objectContaining({ Statistic: 'Maximum', Threshold: 5 * 60 * 1000 })]);
+      expect(alarmsOn('IteratorAge', ref(stack.reactor.fn))).toEqual([expect.objectContaining({ Statistic: 'Maximum', Threshold: 5 * 60 * 1000 })]);
     });
 
     it('alarms on API 5xx answers', () => {

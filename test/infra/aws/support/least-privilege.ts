@@ -80,6 +80,7 @@ export const DYNAMODB_TABLE_OF_FILE: Record<string, 'events' | 'views'> = {
   'shared/adapters/dynamodb/dynamodb-run-views.ts': 'views',
   'shared/adapters/dynamodb/dynamodb-catalog-views.ts': 'views',
   'shared/adapters/dynamodb/dynamodb-token-views.ts': 'views',
+  'shared/adapters/dynamodb/dynamodb-deferrals.ts': 'views',
   // Called by the views adapters only, with their table.
   'shared/adapters/dynamodb/clear-partition.ts': 'views',
   'shared/adapters/dynamodb/put-if-newer.ts': 'views',
@@ -245,11 +246,13 @@ export function serviceGrants(synth: Synthesized, fn: PlatformFunction): { grant
     const p = resource.Properties as { FunctionName: { Ref: string }; DestinationConfig?: { OnFailure?: { Destination: unknown } } };
     const destination = p.DestinationConfig?.OnFailure?.Destination;
     if (p.FunctionName.Ref !== fnId || !destination) continue;
-    put(destination, 'failed-invocations-queue');
+    // The stream's on-failure queue may be the same one.
+    const queue = labels.get(JSON.stringify(destination)) ?? 'failed-invocations-queue';
+    put(destination, queue);
     grants.push(
-      { action: 'sqs:SendMessage', resource: 'failed-invocations-queue' },
-      { action: 'sqs:GetQueueAttributes', resource: 'failed-invocations-queue' },
-      { action: 'sqs:GetQueueUrl', resource: 'failed-invocations-queue' },
+      { action: 'sqs:SendMessage', resource: queue },
+      { action: 'sqs:GetQueueAttributes', resource: queue },
+      { action: 'sqs:GetQueueUrl', resource: queue },
     );
   }
   return { grants, label: (resource) => labels.get(JSON.stringify(resource)) ?? JSON.stringify(resource) };
