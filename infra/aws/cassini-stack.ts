@@ -61,6 +61,8 @@ export class CassiniStack extends Stack {
     const observability = (this.observability = new Observability(this, 'Observability', { ...(config.alarmEmail ? { alarmEmail: config.alarmEmail } : {}) }));
     const eventStore = (this.eventStore = new EventStore(this, 'EventStore'));
     const identity = (this.identity = new Identity(this, 'Identity', { adminEmail: config.adminEmail }));
+    observability.watchTable(eventStore.events, 'Events table');
+    observability.watchTable(eventStore.views, 'Views table');
 
     this.api = new Api(this, 'Api', { eventStore, identity, observability, routeDomain: config.ingress?.domainName ?? 'localhost' });
     this.processors = new Processors(this, 'Processors', { eventStore, observability });
@@ -73,6 +75,7 @@ export class CassiniStack extends Stack {
     if (config.ingress) {
       this.ingress = new Ingress(this, 'Ingress', { config: config.ingress, vpc: this.compute.vpc, identity, tasksSecurityGroup: this.compute.tasksSecurityGroup });
       this.api.acceptTokensOf(this.ingress.client);
+      observability.watchLoadBalancer(this.ingress.loadBalancer);
     }
     this.taskLifecycle = new TaskLifecycle(this, 'TaskLifecycle', { cluster: this.compute.cluster, observability });
     // Workspace homes are mounted through their access points with the task role.

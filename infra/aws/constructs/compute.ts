@@ -64,6 +64,8 @@ export class Compute extends Construct {
   readonly executionRole: iam.Role;
   /** Output of every task (one stream per task). */
   readonly taskLogs: logs.LogGroup;
+  /** Every ECS Exec session (shell access): what was typed and shown, one stream per session. */
+  readonly execLogs: logs.LogGroup;
   /** Every task runs in this group: it admits the load balancer (ingress.ts) and nothing else, not even its own members. */
   readonly tasksSecurityGroup: ec2.SecurityGroup;
   /**
@@ -78,10 +80,17 @@ export class Compute extends Construct {
     this.gitImage = props.gitImage;
     this.vpc = props.existingVpc ? importVpc(this, props.existingVpc) : this.newVpc(props.availabilityZones);
 
+    // What is typed in an ECS Exec session (shell access) is logged, for audit.
+    this.execLogs = new logs.LogGroup(this, 'ExecSessions', { retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN });
     this.cluster = new ecs.Cluster(this, 'Cluster', {
       vpc: this.vpc,
       containerInsightsV2: ecs.ContainerInsights.ENABLED,
       enableFargateCapacityProviders: true,
+      executeCommandConfiguration: {
+        logging: ecs.ExecuteCommandLogging.OVERRIDE,
+        // The group is encrypted at rest by CloudWatch Logs; a KMS-key check by the agent would need a key of its own.
+        logConfiguration: { cloudWatchLogGroup: this.execLogs, cloudWatchEncryptionEnabled: false },
+      },
     });
 
     // No rule admits the group itself: a task must not reach another user's task by its private
@@ -109,10 +118,15 @@ export class Compute extends Construct {
         resources: ['*'],
       }),
     );
+    // The session's log is written by the agent with the task role ("Monitor Amazon ECS Exec
+    // sessions": logs:DescribeLogGroups, and CreateLogStream / PutLogEvents on the group).
+    this.defaultTaskRole.addToPolicy(new iam.PolicyStatement({ actions: ['logs:DescribeLogGroups'], resources: ['*'] }));
+    this.defaultTaskRole.addToPolicy(new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [`${this.execLogs.logGroupArn}:log-stream:*`] }));
     Validations.of(this.defaultTaskRole).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'Session Manager message channels (ECS Exec) have no resource-level permissions; they open only for tasks whose service enables ECS Exec.',
+      reason: 'Session Manager message channels (ECS Exec) and logs:DescribeLogGroups have no resource-level permissions; the channels open only for tasks whose service enables ECS Exec.',
     });
+    acknowledgeWildcardResource(this.defaultTaskRole, `${this.execLogs.logGroupArn}:log-stream:*`, 'ECS Exec names one log stream per session: writing is allowed on the streams of the exec session log group only.');
 
     this.gpuCapacity = this.newGpuCapacity(props.gpu);
     for (const { provider } of this.gpuCapacity) this.cluster.addAsgCapacityProvider(provider);

@@ -48,6 +48,7 @@ export class Scheduling extends Construct {
       observability: props.observability,
     });
 
+    props.observability.watchScheduler();
     const { account } = Stack.of(this);
     this.schedulerRole = new iam.Role(this, 'SchedulerRole', {
       description: 'Assumed by EventBridge Scheduler to start scheduled Cassini job runs',

@@ -34,6 +34,8 @@ export class TaskLifecycle extends Construct {
   readonly taskStateRule: events.Rule;
   readonly deploymentStateRule: events.Rule;
   readonly reconcileRule: events.Rule;
+  /** Matches tasks of the cluster ECS could not start; its matches are alarmed (no target). */
+  readonly taskStartFailuresRule: events.Rule;
   /** Events a target could not take after its retries. */
   readonly deadLetterQueue: sqs.Queue;
   /** Invocations the task-state function or the reconciler accepted and failed on after Lambda's retries. */
@@ -67,6 +69,15 @@ export class TaskLifecycle extends Construct {
         ),
       },
     });
+    this.taskStartFailuresRule = new events.Rule(this, 'TasksFailedToStart', {
+      description: 'ECS tasks of the Cassini cluster that failed to start (counted and alarmed)',
+      eventPattern: {
+        source: ['aws.ecs'],
+        detailType: ['ECS Task State Change'],
+        detail: { clusterArn: [props.cluster.clusterArn], stopCode: ['TaskFailedToStart'] },
+      },
+    });
+    props.observability.watchTaskStartFailures(this.taskStartFailuresRule);
     this.reconcileRule = new events.Rule(this, 'Reconcile', {
       description: 'Runs the Cassini reconciler every minute',
       schedule: events.Schedule.rate(RECONCILE_EVERY),

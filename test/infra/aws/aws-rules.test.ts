@@ -139,3 +139,43 @@ describe('the events stream', () => {
     expect(mappings.map(([, m]) => m.Properties!.FunctionName)).toContainEqual(ref(stack.reactor.fn));
   });
 });
+
+describe('alarms', () => {
+  const { json, stack } = synthCassini(DOMAIN_CONTEXT);
+  const alarms = ofType(json.Resources, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties!);
+  const topic = { Ref: logicalId(stack.observability.alarmTopic) };
+  const onMetric = (namespace: string, metricName: string) =>
+    alarms.filter((a) => (a.Namespace === namespace && a.MetricName === metricName) || JSON.stringify(a.Metrics ?? []).includes(`"MetricName":"${metricName}"`) || JSON.stringify(a.Metrics ?? []).includes(metricName));
+
+  it.each([
+    ['ECS tasks that failed to start', 'AWS/Events', 'MatchedEvents'],
+    ['load balancer 5xx', 'AWS/ApplicationELB', 'HTTPCode_ELB_5XX_Count'],
+    ['targets answering 5xx', 'AWS/ApplicationELB', 'HTTPCode_Target_5XX_Count'],
+    ['unhealthy targets of any target group', 'AWS/ApplicationELB', 'UnHealthyHostCount'],
+    ['Scheduler target errors', 'AWS/Scheduler', 'TargetErrorCount'],
+    ['Scheduler dropped invocations', 'AWS/Scheduler', 'InvocationDroppedCount'],
+  ])('alarm on %s, sent to the topic', (_what, namespace, metricName) => {
+    const found = onMetric(namespace, metricName);
+    expect(found.length).toBeGreaterThan(0);
+    for (const alarm of found) expect(alarm.AlarmActions).toEqual([topic]);
+  });
+
+  it('alarms on throttled reads and writes of both tables', () => {
+    for (const table of [stack.eventStore.events, stack.eventStore.views]) {
+      const throttles = alarms.filter((a) => JSON.stringify(a.Metrics ?? []).includes('WriteThrottleEvents') && JSON.stringify(a.Metrics).includes(JSON.stringify({ Ref: logicalId(table) })));
+      expect(throttles).toHaveLength(1);
+    }
+  });
+
+  it('counts the task state changes with stop code TaskFailedToStart of the platform cluster', () => {
+    const rule = json.Resources[logicalId(stack.taskLifecycle.taskStartFailuresRule)]!.Properties!;
+    expect(rule.EventPattern).toEqual({ source: ['aws.ecs'], 'detail-type': ['ECS Task State Change'], detail: { clusterArn: [getAtt(stack.compute.cluster)], stopCode: ['TaskFailedToStart'] } });
+  });
+
+  it('logs every ECS Exec session to a log group of its own', () => {
+    const cluster = json.Resources[logicalId(stack.compute.cluster)]!.Properties!;
+    expect(cluster.Configuration).toEqual({
+      ExecuteCommandConfiguration: { Logging: 'OVERRIDE', LogConfiguration: { CloudWatchLogGroupName: { Ref: logicalId(stack.compute.execLogs) }, CloudWatchEncryptionEnabled: false } },
+    });
+  });
+});
