@@ -25,6 +25,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { PLATFORM_SECRET_PREFIX, WORKLOAD_ROLE_PATH, type ExistingVpc } from '../config.ts';
 import { acknowledgeGrantedWildcard, acknowledgeWildcardResource } from '../nag.ts';
@@ -250,8 +251,42 @@ export class Compute extends Construct {
         enableManagedTerminationProtection: true,
         enableManagedDraining: true,
       });
+      this.forceDeleteOnStackDeletion(id, instances, provider);
       return { instanceType, instances, provider };
     });
+  }
+
+  /**
+   * `cdk destroy` with GPU instances running: ECS managed termination protection marks them
+   * protected from scale-in, so the group never empties and its deletion waits forever (and the
+   * cluster's, for their container instances). Before the group, the capacity provider and the
+   * cluster are deleted, this resource deletes the group with ForceDelete, which terminates its
+   * instances whatever their protection and drops pending lifecycle actions
+   * (DeleteAutoScalingGroup, Amazon EC2 Auto Scaling API Reference). A group already gone is fine.
+   */
+  private forceDeleteOnStackDeletion(id: string, instances: autoscaling.AutoScalingGroup, provider: ecs.AsgCapacityProvider): void {
+    const forceDelete = new cr.AwsCustomResource(this, `${id}ForceDelete`, {
+      onDelete: {
+        service: 'AutoScaling',
+        action: 'DeleteAutoScalingGroup',
+        parameters: { AutoScalingGroupName: instances.autoScalingGroupName, ForceDelete: true },
+        // "AutoScalingGroup name not found": deleted already.
+        ignoreErrorCodesMatching: 'ValidationError',
+      },
+      policy: cr.AwsCustomResourcePolicy.fromStatements([new iam.PolicyStatement({ actions: ['autoscaling:DeleteAutoScalingGroup'], resources: [instances.autoScalingGroupArn] })]),
+      installLatestAwsSdk: false,
+    });
+    // Deleted first: it depends on what it must outlive.
+    forceDelete.node.addDependency(instances, provider, this.cluster);
+    acknowledgeWildcardResource(forceDelete, instances.autoScalingGroupArn, 'An Auto Scaling group ARN holds a random id CloudFormation assigns: the grant names this one group by name, and only DeleteAutoScalingGroup.');
+    // The function CDK shares between the stack's AwsCustomResources, named after its UUID.
+    const sharedFunction = Stack.of(this).node.tryFindChild(`AWS${cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '')}`);
+    if (sharedFunction) {
+      Validations.of(sharedFunction).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        reason: "CDK's AwsCustomResource provider function writes its own logs with the basic execution policy; what it may do besides is the narrow statement of each custom resource.",
+      });
+    }
   }
 
   /** The GPU instance types provisioned, for the API's list of sizes (GPU_INSTANCE_TYPES, read by functions/api/handler.ts). */

@@ -179,3 +179,21 @@ describe('alarms', () => {
     });
   });
 });
+
+describe('cdk destroy with GPU instances running', () => {
+  const { json, stack } = synthCassini();
+
+  // ECS managed termination protection keeps instances protected from scale-in, so an Auto
+  // Scaling group deleted the ordinary way never empties. DeleteAutoScalingGroup with ForceDelete
+  // terminates the instances too (Amazon EC2 Auto Scaling API Reference).
+  it.each(stack.compute.gpuCapacity.map((c) => [c.instanceType, c] as const))('force-deletes the %s group before the group, its capacity provider and the cluster are deleted', (_type, capacity) => {
+    const [id, resource] = ofType(json.Resources, 'Custom::AWS').find(([, r]) => JSON.stringify(r.Properties!.Delete).includes(logicalId(capacity.instances)))!;
+    const call = JSON.stringify(resource.Properties!.Delete);
+    expect(call).toContain('"action\\":\\"DeleteAutoScalingGroup\\"');
+    expect(call).toContain('\\"ForceDelete\\":true');
+    const dependsOn = (json.Resources[id] as { DependsOn?: string[] }).DependsOn ?? [];
+    expect(dependsOn).toEqual(expect.arrayContaining([logicalId(capacity.instances), logicalId(stack.compute.cluster)]));
+    const providers = dependsOn.filter((d) => json.Resources[d]!.Type === 'AWS::ECS::CapacityProvider');
+    expect(providers.map((d) => JSON.stringify(json.Resources[d]!.Properties!.AutoScalingGroupProvider))).toEqual([expect.stringContaining(logicalId(capacity.instances))]);
+  });
+});

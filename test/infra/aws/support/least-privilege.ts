@@ -160,7 +160,8 @@ export function roleStatements(resources: Resources, roleId: string, allowManage
   const role = resources[roleId];
   if (!role || role.Type !== 'AWS::IAM::Role') throw new Error(`${roleId} is not a role`);
   const managed = (role.Properties?.ManagedPolicyArns as unknown[] | undefined) ?? [];
-  const unexpected = managed.filter((arn) => !allowManaged.some((name) => JSON.stringify(arn).endsWith(`:iam::aws:policy/${name}"}`)));
+  // A literal ARN, or one joined with the partition (`Fn::Join`).
+  const unexpected = managed.filter((arn) => !allowManaged.some((name) => JSON.stringify(arn).includes(`:iam::aws:policy/${name}"`)));
   if (unexpected.length > 0) throw new Error(`${roleId} has managed policies: ${JSON.stringify(unexpected)}`);
   const statements: Statement[] = [];
   for (const policy of (role.Properties?.Policies as Array<{ PolicyDocument: { Statement: Statement[] } }> | undefined) ?? []) {
