@@ -173,6 +173,7 @@ export class CassiniStack extends Stack {
     observability.watchFunction(scheduleTarget, 'Schedule target');
     observability.watchFunction(taskState, 'Task state');
     observability.watchFunction(reconciler, 'Reconciler');
+    observability.watchTasksWaitingToStart(reconciler);
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the HTTP API' });
     new CfnOutput(this, 'UserPoolId', { value: identity.userPool.userPoolId });

@@ -25,6 +25,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { PlatformFunction } from '../platform-function.ts';
+import { METRICS_NAMESPACE } from '../../../functions/observability.ts';
 
 /** A consumer this far behind the stream's head raises an alarm (the stream keeps 24 h). */
 export const MAX_ITERATOR_AGE = Duration.minutes(5);
@@ -150,6 +151,23 @@ export class Observability extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
     this.dashboard.addWidgets(new cloudwatch.GraphWidget({ title: 'ECS tasks that failed to start', left: [failed], width: 12 }));
+  }
+
+  /**
+   * Job tasks launched 15 minutes ago or more that ECS has not started (PROVISIONING: no
+   * capacity takes them), as the reconciler counts them each minute (`TasksWaitingToStart`).
+   */
+  watchTasksWaitingToStart(reconciler: PlatformFunction): void {
+    const waiting = new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName: 'TasksWaitingToStart', dimensionsMap: { service: 'reconciler' }, statistic: cloudwatch.Stats.MAXIMUM, period: Duration.minutes(5) });
+    this.alarm('TasksWaitingToStart', {
+      alarmDescription: `Job tasks launched 15 minutes ago are still not running (PROVISIONING): no capacity takes them; check the GPU type's Auto Scaling group (${Names.nodeUniqueId(reconciler.node)}'s metric TasksWaitingToStart)`,
+      metric: waiting,
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.dashboard.addWidgets(new cloudwatch.GraphWidget({ title: 'Job tasks waiting to start (15 min or more)', left: [waiting], width: 12 }));
   }
 
   /** The load balancer: its and its targets' 5xx answers, and any unhealthy target of any target group (made at run time). */

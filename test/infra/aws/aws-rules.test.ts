@@ -149,6 +149,7 @@ describe('alarms', () => {
 
   it.each([
     ['ECS tasks that failed to start', 'AWS/Events', 'MatchedEvents'],
+    ['job tasks waiting in PROVISIONING for 15 minutes', 'Cassini', 'TasksWaitingToStart'],
     ['load balancer 5xx', 'AWS/ApplicationELB', 'HTTPCode_ELB_5XX_Count'],
     ['targets answering 5xx', 'AWS/ApplicationELB', 'HTTPCode_Target_5XX_Count'],
     ['unhealthy targets of any target group', 'AWS/ApplicationELB', 'UnHealthyHostCount'],
