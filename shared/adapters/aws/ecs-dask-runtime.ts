@@ -89,19 +89,20 @@ export interface EcsDaskRuntimeOptions {
 
 const SCHEDULER_POLL_MS = 2_000;
 /** Passes deciding from the same cluster state within this window start its tasks once. */
-export const DASK_RUN_TOKEN_WINDOW_MS = 5 * 60_000;
+export const DASK_RUN_TOKEN_WINDOW_MS = 2 * 60_000;
 
 /**
  * The RunTask client token of one start decision: the same for every pass that decides it from
- * the same cluster state (the tasks it saw running) in the same window, so the reactor and the
- * reconciler racing on one cluster start its scheduler once ("Ensuring idempotency", Amazon ECS
- * API Reference: a repeated token starts nothing new). The window lets a cluster stopped and
- * started again later, from the same empty state, get a new token. 64 hex characters: RunTask's limit.
+ * the same cluster state (its Cloud Map service, the tasks it saw running) in the same window,
+ * so the reactor and the reconciler racing on one cluster start its scheduler once ("Ensuring
+ * idempotency", Amazon ECS API Reference: a repeated token starts nothing new). A cluster
+ * stopped and started again gets a new Cloud Map service, hence a new token at once; the window
+ * lets a start that failed for capacity be tried again. 64 hex characters: RunTask's limit.
  */
-export function daskRunToken(intent: { resourceId: string; role: 'scheduler' | 'worker'; seenTaskIds: readonly string[]; chunk: number; at: Date }): string {
+export function daskRunToken(intent: { resourceId: string; serviceId: string; role: 'scheduler' | 'worker'; seenTaskIds: readonly string[]; chunk: number; at: Date }): string {
   const window = Math.floor(intent.at.getTime() / DASK_RUN_TOKEN_WINDOW_MS);
   const seen = [...intent.seenTaskIds].sort().join(',');
-  return createHash('sha256').update(`dask|${intent.resourceId}|${intent.role}|${seen}|${intent.chunk}|${window}`).digest('hex');
+  return createHash('sha256').update(`dask|${intent.resourceId}|${intent.serviceId}|${intent.role}|${seen}|${intent.chunk}|${window}`).digest('hex');
 }
 
 export class EcsDaskRuntime implements DaskRuntime {
@@ -149,9 +150,9 @@ export class EcsDaskRuntime implements DaskRuntime {
     let actions = reconcileDaskCluster(plan.numWorkers, running.map((r) => r.view), registered);
     // Resolved once for both roles, and only when a task starts (access points, secret ARNs).
     const attachments = actions.startScheduler || actions.startWorkers > 0 ? await this.#resolve(plan) : undefined;
-    const seenTaskIds = running.map((r) => r.view.id);
-    if (actions.startScheduler) await this.#run(plan, attachments, 'scheduler', 1, seenTaskIds);
-    if (actions.startWorkers > 0) await this.#run(plan, attachments, 'worker', actions.startWorkers, seenTaskIds);
+    const seen = { serviceId, seenTaskIds: running.map((r) => r.view.id) };
+    if (actions.startScheduler) await this.#run(plan, attachments, 'scheduler', 1, seen);
+    if (actions.startWorkers > 0) await this.#run(plan, attachments, 'worker', actions.startWorkers, seen);
     for (const task of actions.stop) await this.#stopTask(task, `the Dask cluster of ${plan.resourceId} has more tasks than its plan`);
     if (actions.startScheduler && this.#options.registerWithinMs) actions = await this.#awaitScheduler(plan, registered, this.#options.registerWithinMs);
     if (actions.register) {
@@ -192,7 +193,7 @@ export class EcsDaskRuntime implements DaskRuntime {
     for (const task of actions.stop.filter((id) => workers.some((w) => w.view.id === id))) await this.#stopTask(task, `the Dask cluster was scaled to ${numWorkers} workers`);
     const model = workers[0]?.task;
     if (actions.startWorkers === 0 || !model) return;
-    const intent = { resourceId, role: 'worker' as const, seenTaskIds: tasks.map((t) => t.view.id) };
+    const intent = { resourceId, serviceId: (await this.#existingServiceId(resourceId)) ?? 'none', role: 'worker' as const, seenTaskIds: tasks.map((t) => t.view.id) };
     await this.#runCount(
       intent,
       {
@@ -249,7 +250,7 @@ export class EcsDaskRuntime implements DaskRuntime {
     return resolveAttachments(plan.attachments, { ...(folders ? { folders } : {}), ...(secretArns ? { secrets: secretArns() } : {}) });
   }
 
-  async #run(plan: DaskClusterPlan, attachments: ResolvedAttachments | undefined, role: 'scheduler' | 'worker', count: number, seenTaskIds: string[]): Promise<void> {
+  async #run(plan: DaskClusterPlan, attachments: ResolvedAttachments | undefined, role: 'scheduler' | 'worker', count: number, seen: { serviceId: string; seenTaskIds: string[] }): Promise<void> {
     const instanceType = role === 'scheduler' ? plan.scheduler.instanceType : plan.worker.instanceType;
     const size = sizeNamed(instanceType);
     if (!size) throw new Error(`unknown size ${JSON.stringify(instanceType)}`);
@@ -266,7 +267,7 @@ export class EcsDaskRuntime implements DaskRuntime {
       labels: { ...plan.labels, dask: role },
     };
     await this.#runCount(
-      { resourceId: plan.resourceId, role, seenTaskIds },
+      { resourceId: plan.resourceId, role, ...seen },
       {
         cluster: this.#options.cluster,
         taskDefinition,

@@ -149,24 +149,28 @@ describe('EcsDaskRuntime', () => {
       expect(new Set(tokens).size).toBe(tokens.length);
     });
 
-    it('starts a cluster stopped and started again in a later window', async () => {
-      let now = at;
-      const dask = runtime({ clock: () => now });
+    it('starts a cluster stopped and started again at once: its new Cloud Map service makes a new decision', async () => {
+      const dask = runtime({ clock: () => at });
       await dask.ensure(plan);
       await dask.stop(RESOURCE, 'stopped');
 
-      now = new Date(at.getTime() + DASK_RUN_TOKEN_WINDOW_MS);
       await dask.ensure(plan);
 
       expect(live().filter((t) => t.group === `dask-scheduler:${RESOURCE}`)).toHaveLength(1);
     });
 
+    it('tries a start again in the next window when the same state persists (a start that failed for capacity)', () => {
+      const intent = { resourceId: RESOURCE, serviceId: 'srv-1', role: 'scheduler' as const, seenTaskIds: [], chunk: 0, at };
+      expect(daskRunToken(intent)).not.toBe(daskRunToken({ ...intent, at: new Date(at.getTime() + DASK_RUN_TOKEN_WINDOW_MS) }));
+    });
+
     it('derives the token from the intent only', () => {
-      const intent = { resourceId: RESOURCE, role: 'scheduler' as const, seenTaskIds: ['b', 'a'], chunk: 0, at };
+      const intent = { resourceId: RESOURCE, serviceId: 'srv-1', role: 'scheduler' as const, seenTaskIds: ['b', 'a'], chunk: 0, at };
       expect(daskRunToken(intent)).toBe(daskRunToken({ ...intent, seenTaskIds: ['a', 'b'], at: new Date(at.getTime() + 1000) }));
       expect(daskRunToken(intent)).not.toBe(daskRunToken({ ...intent, role: 'worker' }));
       expect(daskRunToken(intent)).not.toBe(daskRunToken({ ...intent, seenTaskIds: ['a'] }));
       expect(daskRunToken(intent)).not.toBe(daskRunToken({ ...intent, chunk: 1 }));
+      expect(daskRunToken(intent)).not.toBe(daskRunToken({ ...intent, serviceId: 'srv-2' }));
     });
   });
 

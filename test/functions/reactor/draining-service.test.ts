@@ -54,8 +54,8 @@ describe('consumers Lambda: a deployment whose ECS service is draining', () => {
   it('defers that resource without failing the batch, serves the others, and creates it once ECS has removed the old service', async () => {
     // Prepare
     const resources = new ResourceService({ store: f.store, views: f.views, clock: f.clock, routeUrl: (s) => `https://${s}.apps.example.com/`, principalExists: async () => true });
-    const draining = await startedDeployment(resources, 'old-api');
-    const fresh = await startedDeployment(resources, 'new-api');
+    const draining = await startedDeployment(resources, 'alpha');
+    const fresh = await startedDeployment(resources, 'beta');
     const services = new Map<string, Service>([[serviceNameFor(draining.id), { serviceName: serviceNameFor(draining.id), status: 'DRAINING' }]]);
     ecs.on(DescribeServicesCommand).callsFake((input: { services: string[] }) => ({ services: input.services.flatMap((name) => services.get(name) ?? []) }));
     ecs.on(DescribeTaskDefinitionCommand).rejects(Object.assign(new Error('Unable to describe task definition.'), { name: 'ClientException' }));
