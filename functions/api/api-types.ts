@@ -9,6 +9,7 @@ import type { JobRunService } from '../../shared/app/job-run-service.ts';
 import type { CatalogService } from '../../shared/app/catalog-service.ts';
 import type { TaskDriver } from '../../shared/ports/task-driver.ts';
 import type { DaskService } from '../../shared/app/dask-service.ts';
+import type { Size } from '../../shared/domain/sizes.ts';
 
 export interface ApiServices {
   identity: IdentityService;
@@ -20,6 +21,8 @@ export interface ApiServices {
   taskLogs?: Pick<TaskDriver, 'logs'>;
   /** Dask clusters of resources (`/api/{kind}/{id}/dask`); absent where no Dask runtime is wired. */
   dask?: DaskService;
+  /** The hardware sizes this platform offers (`offeredSizes`); default: every size. */
+  sizes?: readonly Size[];
   version: string;
 }
 

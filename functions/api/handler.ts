@@ -23,6 +23,7 @@ import { DaskService } from '../../shared/app/dask-service.ts';
 import type { SecretWriter } from '../../shared/ports/secret-store.ts';
 import type { DaskRuntime } from '../../shared/ports/dask-runtime.ts';
 import type { ApiServices } from './api-types.ts';
+import { offeredSizes } from '../../shared/domain/sizes.ts';
 
 const telemetry = telemetryFor('api');
 
@@ -64,8 +65,11 @@ function buildApi(): Api {
       ? lazyAdapter<Pick<DaskRuntime, 'describe'>>(async () => (await import('../../shared/adapters/aws/ecs-dask-inspector.ts')).ecsDaskInspectorWith({ cluster, namespaceName }))
       : undefined;
   const dask = new DaskService({ store, clock: systemClock, ...(daskRuntime ? { runtime: daskRuntime } : {}) });
+  // The GPU sizes offered are those whose instance type the stack provisions (GPU_INSTANCE_TYPES, comma-separated).
+  const gpuInstanceTypes = process.env.GPU_INSTANCE_TYPES;
+  const sizes = offeredSizes(gpuInstanceTypes === undefined ? undefined : gpuInstanceTypes.split(',').filter(Boolean));
   return createApi({
-    services: { ...services, ...(taskLogs ? { taskLogs } : {}), dask, version: PLATFORM_VERSION },
+    services: { ...services, ...(taskLogs ? { taskLogs } : {}), dask, sizes, version: PLATFORM_VERSION },
     // Per Lambda instance: API Gateway's throttles bound the total; this slows one address's guesses.
     failedLogins: DEFAULT_FAILED_LOGINS,
     logger: telemetry.logger,

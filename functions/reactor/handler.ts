@@ -1,19 +1,21 @@
 /**
- * Lambda entry point of the reactor, fed by the events table's stream. Each record is one
- * committed batch; the job-run reactor turns it into what must happen next (queue a run,
- * launch its tasks on ECS, stop them, put the job's schedule on EventBridge Scheduler), and
- * the service reactor runs deployments and workspaces as ECS services behind the load balancer
- * (shared/adapters/aws/ecs-service-runtime.ts). Before both, the Dask reactor starts, scales
- * and stops each resource's Dask cluster (shared/adapters/aws/ecs-dask-runtime.ts), so the
- * scheduler is up and named in Cloud Map when the resource's own tasks start with its address.
+ * Lambda entry point of the stream consumers: the events table's one Lambda reader (the
+ * integrations pipe is the other; DynamoDB Streams advises at most two readers per shard). It
+ * runs the platform's consumer pipeline (shared/app/consumers/consumer-pipeline.ts), the same
+ * one local mode runs: read models, Dask clusters (shared/adapters/aws/ecs-dask-runtime.ts),
+ * job runs on ECS and their schedules on EventBridge Scheduler, deployments and workspaces as
+ * ECS services behind the load balancer, shared folders' access points.
  *
- * Delivery goes through `deliverInOrder`: a repeated batch is skipped and a gap is read from
- * the table, with checkpoints in the views table. Launches due now run within the batch and
- * are awaited before its checkpoint moves (DeferredTimers.settle); later ones (a retry's
- * backoff, a timeout) are the reconciler's. On a failure the record and every later one are
- * reported failed (partial batch response), so Lambda retries from there in order.
+ * Each record is one committed batch. A consumer that fails on a stream's batch is deferred on
+ * that stream (its checkpoint stays, the deferral is recorded) and every other stream goes on:
+ * the batch is not failed, so one resource (an ECS service still being deleted) holds up no
+ * one else's events. A rule invokes this function every minute with a scheduled event to
+ * retry what was deferred. Launches due now run within the batch and are awaited before the
+ * job-run consumer's checkpoint moves (DeferredTimers.settle); later ones (a retry's backoff, a
+ * timeout) are the reconciler's. Only a failure to record a deferral fails the records, so
+ * Lambda brings them again.
  */
-import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import type { DynamoDBBatchResponse, DynamoDBStreamEvent, ScheduledEvent } from 'aws-lambda';
 import { dynamoPlatformFromEnv } from '../../shared/adapters/dynamodb/dynamodb-platform.ts';
 import { systemClock, systemRandom } from '../../shared/adapters/node-platform.ts';
 import { DeferredTimers } from '../../shared/adapters/aws/deferred-timers.ts';
@@ -25,35 +27,33 @@ import { ServiceReactor } from '../../shared/app/consumers/service-reactor.ts';
 import { IdentityService } from '../../shared/app/identity-service.ts';
 import { taskTokenIssuer } from '../../shared/app/task-token-issuer.ts';
 import { ServiceReportRecorder } from '../../shared/app/service-report-recorder.ts';
-import { deliverInOrder, type BatchConsumer } from '../../shared/app/consumers/ordered-delivery.ts';
+import type { BatchConsumer } from '../../shared/app/consumers/ordered-delivery.ts';
+import { ConsumerPipeline } from '../../shared/app/consumers/consumer-pipeline.ts';
+import { ReadModelProjector } from '../../shared/app/consumers/read-model-projector.ts';
 import { DaskReactor } from '../../shared/app/consumers/dask-reactor.ts';
 import { SharedFolderReactor } from '../../shared/app/consumers/shared-folder-reactor.ts';
 import { cloudMapSchedulerAddress } from '../../shared/adapters/aws/dask-task-names.ts';
-import type { EventStore } from '../../shared/ports/event-store.ts';
-import type { Checkpoints } from '../../shared/ports/checkpoints.ts';
+import type { CommittedBatch } from '../../shared/ports/event-store.ts';
 import type { RunTaskControl } from '../../shared/ports/run-task-control.ts';
 import type { JobScheduler } from '../../shared/ports/job-scheduler.ts';
 import type { ServiceRuntime } from '../../shared/ports/service-runtime.ts';
 import type { DaskRuntime } from '../../shared/ports/dask-runtime.ts';
 import type { SharedFolderStorage } from '../../shared/app/consumers/shared-folder-reactor.ts';
-import { batchOf } from '../projector/stream-records.ts';
-import { countStreamBatch, observed, telemetryFor } from '../observability.ts';
+import { batchOf } from './stream-records.ts';
+import { countStreamBatch, MetricUnit, observed, telemetryFor } from '../observability.ts';
 
 const telemetry = telemetryFor('reactor');
 /** How long a batch waits for a new Dask scheduler's IP, to name it before the resource's tasks start. */
 const DASK_REGISTER_WITHIN_MS = 60_000;
 
 export interface ReactorDeps {
-  store: EventStore;
-  checkpoints: Checkpoints;
-  reactor: BatchConsumer;
-  timers: DeferredTimers;
+  pipeline: Pick<ConsumerPipeline, 'deliver' | 'retryDeferred'>;
 }
 
 let deps: ReactorDeps | undefined;
 
 function buildDeps(env: NodeJS.ProcessEnv = process.env): ReactorDeps {
-  const { store, runViews, checkpoints } = dynamoPlatformFromEnv(env);
+  const { store, views, runViews, catalogViews, tokenViews, checkpoints, deferrals } = dynamoPlatformFromEnv(env);
   const jobs = new JobRunService({ store, runViews, clock: systemClock, random: systemRandom });
   const timers = new DeferredTimers(systemClock);
   // Tasks' SATURN_TOKENs are API tokens of their owner, issued and revoked through the event store.
@@ -78,47 +78,56 @@ function buildDeps(env: NodeJS.ProcessEnv = process.env): ReactorDeps {
   // A deleted shared folder's access point goes with it.
   const folderStorage = lazyAdapter<SharedFolderStorage>(async () => (await import('../../shared/adapters/aws/efs-shared-folders.ts')).efsSharedFoldersFromEnv(env));
   const folders = new SharedFolderReactor(folderStorage);
-  // One consumer (and checkpoint) for all four: each is idempotent when a batch is retried.
-  // The Dask reactor goes first, as in the local feed: a cluster exists before the tasks that use it start.
-  // Its failure is logged, not retried here: the reconciler ensures every cluster each minute, and a
-  // cluster that cannot start must not hold back the runs and services behind it on the stream.
-  const reactor: BatchConsumer = {
+  const jobRuns = settledJobRuns(jobReactor, timers);
+  const pipeline = new ConsumerPipeline(
+    { readModels: new ReadModelProjector({ store, views, runViews, catalogViews, tokenViews }), daskClusters: dask, jobRuns, services, sharedFolders: folders },
+    {
+      store,
+      checkpoints,
+      deferrals,
+      onDeferred: ({ consumer, streamId, version, error }) => {
+        telemetry.logger.warn('consumer deferred', { consumer, stream: streamId, version, error });
+        telemetry.metrics.addMetric('DeferredDeliveries', MetricUnit.Count, 1);
+      },
+    },
+  );
+  return { pipeline };
+}
+
+/** The job-run consumer: a batch counts as handled once the launches it started (due now) are done. */
+export function settledJobRuns(jobReactor: BatchConsumer, timers: Pick<DeferredTimers, 'settle'>): BatchConsumer {
+  return {
     name: jobReactor.name,
     handle: async (batch) => {
-      await dask.handle(batch).catch((error: unknown) => telemetry.logger.error('dask cluster reaction failed', { stream: batch.streamId, version: batch.lastVersion, error }));
-      await jobReactor.handle(batch);
-      await services.handle(batch);
-      await folders.handle(batch);
+      try {
+        await jobReactor.handle(batch);
+      } finally {
+        await timers.settle();
+      }
     },
   };
-  return { store, checkpoints, reactor, timers };
 }
 
+/** Runs the pipeline over a stream event's batches; fails every record only when a deferral could not be recorded. */
 export async function reactToRecords(event: DynamoDBStreamEvent, deps: ReactorDeps): Promise<DynamoDBBatchResponse> {
-  // A batch counts as handled once the actions it started (launches due now) are done.
-  const consumer: BatchConsumer = {
-    name: deps.reactor.name,
-    handle: async (batch) => {
-      await deps.reactor.handle(batch);
-      await deps.timers.settle();
-    },
-  };
-  for (const [index, record] of event.Records.entries()) {
-    const batch = batchOf(record);
-    if (!batch) continue;
-    try {
-      await deliverInOrder(consumer, batch, deps);
-    } catch (error) {
-      await deps.timers.settle().catch(() => {});
-      telemetry.logger.error('reaction failed', { stream: batch.streamId, version: batch.lastVersion, error });
-      return { batchItemFailures: event.Records.slice(index).map((r) => ({ itemIdentifier: r.dynamodb?.SequenceNumber ?? '' })) };
-    }
+  const batches = event.Records.map(batchOf).filter((b): b is CommittedBatch => b !== undefined);
+  try {
+    await deps.pipeline.deliver(batches);
+    return { batchItemFailures: [] };
+  } catch (error) {
+    telemetry.logger.error('delivery failed', { records: event.Records.length, error });
+    return { batchItemFailures: event.Records.map((r) => ({ itemIdentifier: r.dynamodb?.SequenceNumber ?? '' })) };
   }
-  return { batchItemFailures: [] };
 }
 
-export const handler = observed(telemetry, async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
+function isStreamEvent(event: DynamoDBStreamEvent | ScheduledEvent): event is DynamoDBStreamEvent {
+  return 'Records' in event;
+}
+
+export const handler = observed(telemetry, async (event: DynamoDBStreamEvent | ScheduledEvent): Promise<DynamoDBBatchResponse | { retried: number; stillDeferred: number }> => {
   deps ??= buildDeps();
+  // The every-minute rule: retry what the pipeline deferred.
+  if (!isStreamEvent(event)) return deps.pipeline.retryDeferred();
   const response = await reactToRecords(event, deps);
   countStreamBatch(telemetry.metrics, event, response);
   return response;

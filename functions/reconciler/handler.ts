@@ -78,6 +78,7 @@ export const handler = observed(telemetry, async (): Promise<ReconcileSummary> =
   metrics.addMetric('RunsTimedOut', MetricUnit.Count, summary.timedOut);
   metrics.addMetric('RunsFinished', MetricUnit.Count, summary.finished);
   metrics.addMetric('TasksRepaired', MetricUnit.Count, summary.repaired);
+  metrics.addMetric('TasksWaitingToStart', MetricUnit.Count, summary.waitingToStart);
   metrics.addMetric('RunsFailedToReconcile', MetricUnit.Count, summary.failed);
   return summary;
 });

@@ -27,6 +27,12 @@ import { runFinished, type Run } from '../../shared/domain/run/run-decider.ts';
 import { jsonConsole, type Log } from '../observability.ts';
 
 export const LOST_AFTER_MS = 2 * 60_000;
+/**
+ * A task launched this long ago and still not running is counted (`waitingToStart`): ECS keeps
+ * a task in PROVISIONING while no capacity takes it (a GPU type whose group cannot launch), and
+ * says nothing until it gives up; the count is alarmed (infra/aws/constructs/observability.ts).
+ */
+export const WAITING_TO_START_AFTER_MS = 15 * 60_000;
 export const LAUNCH_GRACE_MS = 60_000;
 export const LOST_REASON = 'lost: ECS has no record of the task';
 const PAGE_SIZE = 100;
@@ -51,11 +57,13 @@ export interface ReconcileSummary {
   finished: number;
   /** Task reports made from what ECS knows (started, stopped, lost). */
   repaired: number;
+  /** Tasks launched WAITING_TO_START_AFTER_MS ago or more that are not running yet. */
+  waitingToStart: number;
   failed: number;
 }
 
 export async function reconcile(deps: ReconcileDeps): Promise<ReconcileSummary> {
-  const summary: ReconcileSummary = { activeRuns: 0, launched: 0, timedOut: 0, finished: 0, repaired: 0, failed: 0 };
+  const summary: ReconcileSummary = { activeRuns: 0, launched: 0, timedOut: 0, finished: 0, repaired: 0, waitingToStart: 0, failed: 0 };
   // Listed at most once per pass, and only when some run needs it.
   let live: Promise<Map<string, EcsTaskFacts>> | undefined;
   const liveTasks = () => (live ??= deps.ecs.liveTasks());
@@ -99,7 +107,9 @@ async function reconcileRun(deps: ReconcileDeps, runId: string, liveTasks: () =>
     summary.timedOut++;
     return;
   }
-  if (now.getTime() - launchedNoLaterThan(run) < LOST_AFTER_MS) return;
+  const sinceLaunch = now.getTime() - launchedNoLaterThan(run);
+  if (sinceLaunch >= WAITING_TO_START_AFTER_MS) summary.waitingToStart += run.tasks.filter((t) => t.status === 'launched').length;
+  if (sinceLaunch < LOST_AFTER_MS) return;
   const pending = run.tasks.filter((t) => t.status !== 'exited');
   if (pending.length === 0) return;
   const live = await liveTasks();

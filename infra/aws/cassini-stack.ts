@@ -3,8 +3,8 @@
  * event store, identity, API, stream processors, scheduling, compute, storage, ingress (with a
  * domain only), task lifecycle, integrations and observability.
  *
- * The Lambda functions are wired here: the API and its authorizer (in Api); the projector and
- * the reactor on the events stream (Processors); the schedule target every job schedule
+ * The Lambda functions are wired here: the API and its authorizer (in Api); the consumers
+ * function (`reactor`: read models and reactions, the consumer pipeline) on the events stream (Processors); the schedule target every job schedule
  * invokes (Scheduling); the task-state function on ECS task state changes and the reconciler
  * every minute (TaskLifecycle). Each gets exactly the grants its code needs
  * (`scheduling.grantManageSchedules`, `compute.grantRunTasks` with the task roles it passes,
@@ -43,7 +43,6 @@ export class CassiniStack extends Stack {
   readonly identity: Identity;
   readonly api: Api;
   readonly processors: Processors;
-  readonly projector: PlatformFunction;
   readonly reactor: PlatformFunction;
   readonly scheduleTarget: PlatformFunction;
   readonly taskState: PlatformFunction;
@@ -59,13 +58,14 @@ export class CassiniStack extends Stack {
   constructor(scope: Construct, id: string, props: CassiniStackProps) {
     super(scope, id, { description: 'Cassini: a self-hosted data-science platform (control plane, compute, storage, ingress)', ...props });
     const { config } = props;
-    const observability = (this.observability = new Observability(this, 'Observability', { alarmEmail: config.adminEmail }));
+    const observability = (this.observability = new Observability(this, 'Observability', { ...(config.alarmEmail ? { alarmEmail: config.alarmEmail } : {}) }));
     const eventStore = (this.eventStore = new EventStore(this, 'EventStore'));
     const identity = (this.identity = new Identity(this, 'Identity', { adminEmail: config.adminEmail }));
+    observability.watchTable(eventStore.events, 'Events table');
+    observability.watchTable(eventStore.views, 'Views table');
 
     this.api = new Api(this, 'Api', { eventStore, identity, observability, routeDomain: config.ingress?.domainName ?? 'localhost' });
     this.processors = new Processors(this, 'Processors', { eventStore, observability });
-    this.projector = this.processors.addConsumer('Projector', { entry: 'functions/projector/handler.ts', description: 'Cassini projector: recipe views' });
 
     this.scheduling = new Scheduling(this, 'Scheduling', { observability });
     this.compute = new Compute(this, 'Compute', { existingVpc: config.vpc, availabilityZones: config.availabilityZones, gpu: config.gpu, ...(config.gitImage ? { gitImage: config.gitImage } : {}) });
@@ -75,6 +75,7 @@ export class CassiniStack extends Stack {
     if (config.ingress) {
       this.ingress = new Ingress(this, 'Ingress', { config: config.ingress, vpc: this.compute.vpc, identity, tasksSecurityGroup: this.compute.tasksSecurityGroup });
       this.api.acceptTokensOf(this.ingress.client);
+      observability.watchLoadBalancer(this.ingress.loadBalancer);
     }
     this.taskLifecycle = new TaskLifecycle(this, 'TaskLifecycle', { cluster: this.compute.cluster, observability });
     // Workspace homes are mounted through their access points with the task role.
@@ -90,9 +91,11 @@ export class CassiniStack extends Stack {
     this.scheduling.connectTarget(scheduleTarget.fn);
 
     // Launches wait for ECS's launch rate and retry throttling: more time than a projection.
+    // The one Lambda reader of the stream (the integrations pipe is the other): the consumer
+    // pipeline, read models first, then the reactions.
     const reactor = (this.reactor = this.processors.addConsumer('Reactor', {
       entry: 'functions/reactor/handler.ts',
-      description: 'Cassini reactor: job runs on ECS, job schedules on EventBridge Scheduler, deployments and workspaces as ECS services',
+      description: 'Cassini consumers: read models, Dask clusters, job runs and schedules, deployments and workspaces, shared folders',
       timeout: Duration.minutes(3),
       // Services' task definitions carry the edge sidecar (shared/adapters/aws/edge-sidecar.ts).
       withEdgeSidecar: true,
@@ -106,6 +109,7 @@ export class CassiniStack extends Stack {
         ...daskNetwork.daskEnvironment(),
       },
     }));
+    this.processors.retryDeferred(reactor);
     this.scheduling.grantManageSchedules(reactor);
     this.compute.grantRunTasks(reactor);
     this.compute.grantManageServices(reactor);
@@ -134,6 +138,11 @@ export class CassiniStack extends Stack {
       entry: 'functions/reconciler/handler.ts',
       description: 'Cassini reconciler: backoffs, timeouts, lost tasks and Dask clusters, every minute',
       timeout: Duration.minutes(2),
+      // One pass at a time: a pass may outlast the one-minute rate, and two overlapping passes
+      // would repair the same drift twice. Reserved concurrency caps the function's concurrent
+      // executions ("Configuring reserved concurrency", AWS Lambda Developer Guide); a tick
+      // that finds it busy is throttled and retried by EventBridge, or dropped for the next.
+      reservedConcurrentExecutions: 1,
       environment: {
         ...this.compute.taskEnvironment(),
         PLATFORM_URL: this.api.url,
@@ -156,12 +165,15 @@ export class CassiniStack extends Stack {
 
     // Job logs on AWS: the API finds a task's log stream (DescribeTasks gives its family) and reads it.
     this.grantReadTaskLogs(this.api.handler);
+    // GET /api/info/servers offers the GPU sizes this stack provisions, and no other.
+    for (const [key, value] of Object.entries(this.compute.offeredGpuEnvironment())) this.api.handler.addEnvironment(key, value);
     // Dask clusters on AWS: the API describes them from their tasks (ListTasks by startedBy, DescribeTasks).
     this.api.handler.addEnvironment('DASK_NAMESPACE_NAME', daskNetwork.namespace.namespaceName);
     this.compute.grantListTasks(this.api.handler);
     observability.watchFunction(scheduleTarget, 'Schedule target');
     observability.watchFunction(taskState, 'Task state');
     observability.watchFunction(reconciler, 'Reconciler');
+    observability.watchTasksWaitingToStart(reconciler);
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the HTTP API' });
     new CfnOutput(this, 'UserPoolId', { value: identity.userPool.userPoolId });

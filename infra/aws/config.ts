@@ -4,6 +4,7 @@
  * complete platform without ingress, in a VPC of its own. README "Deploying to AWS" lists them.
  */
 import type { Node } from 'constructs';
+import { GPU_INSTANCE_TYPES } from '../../shared/domain/sizes.ts';
 
 /** A VPC that already exists, named by id: imported without any lookup, so synth stays offline. */
 export interface ExistingVpc {
@@ -26,12 +27,15 @@ export interface IngressConfig {
 
 export interface PlatformConfig {
   ingress?: IngressConfig;
+  /** The GPU instance types provisioned (one Auto Scaling group and capacity provider each) and each group's instance limit. */
   gpu: { instanceTypes: string[]; maxInstances: number };
   vpc?: ExistingVpc;
   /** Availability zones for a new VPC; default: two of the region's (no lookup). */
   availabilityZones?: string[];
-  /** The first admin: created in the user pool, in the `admins` group, and subscribed to alarms. */
+  /** The first admin: created in the user pool, in the `admins` group, and subscribed to alarms unless `alarmEmail` names someone else. */
   adminEmail?: string;
+  /** Where alarms are mailed (an SNS e-mail subscription, confirmed by the recipient); default: `adminEmail`. */
+  alarmEmail?: string;
   /** The image of the init container that clones tasks' git repositories; default `alpine/git` (shared/adapters/aws/ecs-attachments.ts). */
   gitImage?: string;
   /** The image the edge sidecar of service tasks runs in (Node.js 22); default a pinned public one (shared/adapters/aws/edge-sidecar.ts). */
@@ -56,6 +60,7 @@ export const CONTEXT_KEYS = {
   vpcPublicSubnetIds: 'vpcPublicSubnetIds',
   availabilityZones: 'availabilityZones',
   adminEmail: 'adminEmail',
+  alarmEmail: 'alarmEmail',
   gitImage: 'gitImage',
   edgeImage: 'edgeImage',
 } as const;
@@ -127,6 +132,12 @@ function existingVpc(get: Lookup): ExistingVpc | undefined {
   return { vpcId, availabilityZones, privateSubnetIds, publicSubnetIds };
 }
 
+function emailAddress(get: Lookup, key: string): string | undefined {
+  const address = text(get, key);
+  if (address && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(address)) throw new ConfigError(`context "${key}" is not an e-mail address`);
+  return address;
+}
+
 /** Reads and checks the app's parameters; a wrong one stops synth with a message naming it. */
 export function platformConfig(lookup: Lookup): PlatformConfig {
   const ingress = ingressConfig(lookup);
@@ -134,11 +145,14 @@ export function platformConfig(lookup: Lookup): PlatformConfig {
   if (ingress && vpc && vpc.publicSubnetIds.length === 0) throw new ConfigError(`a domain with an existing VPC needs "${CONTEXT_KEYS.vpcPublicSubnetIds}" for the load balancer`);
   const availabilityZones = list(lookup, CONTEXT_KEYS.availabilityZones);
   if (vpc && availabilityZones) throw new ConfigError(`"${CONTEXT_KEYS.availabilityZones}" is for a new VPC; an existing one takes "${CONTEXT_KEYS.vpcAvailabilityZones}"`);
-  const adminEmail = text(lookup, CONTEXT_KEYS.adminEmail);
-  if (adminEmail && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(adminEmail)) throw new ConfigError(`context "${CONTEXT_KEYS.adminEmail}" is not an e-mail address`);
+  const adminEmail = emailAddress(lookup, CONTEXT_KEYS.adminEmail);
+  const alarmEmail = emailAddress(lookup, CONTEXT_KEYS.alarmEmail) ?? adminEmail;
   const instanceTypes = list(lookup, CONTEXT_KEYS.gpuInstanceTypes) ?? DEFAULT_GPU_INSTANCE_TYPES;
   const badType = instanceTypes.find((t) => !/^[a-z][a-z0-9-]*\.[a-z0-9]+$/.test(t));
   if (badType) throw new ConfigError(`context "${CONTEXT_KEYS.gpuInstanceTypes}" holds "${badType}", which is not an EC2 instance type (e.g. g5.xlarge)`);
+  // Each provisioned type is offered as the sizes that name it (GET /api/info/servers): a type no size names would cost and serve nothing.
+  const unsized = instanceTypes.find((t) => !GPU_INSTANCE_TYPES.includes(t));
+  if (unsized) throw new ConfigError(`context "${CONTEXT_KEYS.gpuInstanceTypes}" holds "${unsized}", which no GPU size runs on; choose from ${GPU_INSTANCE_TYPES.join(', ')}`);
   const gitImage = text(lookup, CONTEXT_KEYS.gitImage);
   if (gitImage && /\s/.test(gitImage)) throw new ConfigError(`context "${CONTEXT_KEYS.gitImage}" is not an image reference: ${gitImage}`);
   const edgeImage = text(lookup, CONTEXT_KEYS.edgeImage);
@@ -146,12 +160,13 @@ export function platformConfig(lookup: Lookup): PlatformConfig {
   return {
     ...(ingress ? { ingress } : {}),
     gpu: {
-      instanceTypes,
+      instanceTypes: [...new Set(instanceTypes)],
       maxInstances: integer(lookup, CONTEXT_KEYS.gpuMaxInstances, 0, 1000) ?? DEFAULT_GPU_MAX_INSTANCES,
     },
     ...(vpc ? { vpc } : {}),
     ...(availabilityZones ? { availabilityZones } : {}),
     ...(adminEmail ? { adminEmail } : {}),
+    ...(alarmEmail ? { alarmEmail } : {}),
     ...(gitImage ? { gitImage } : {}),
     ...(edgeImage ? { edgeImage } : {}),
   };

@@ -26,6 +26,8 @@ export interface PlatformFunctionProps {
   logRetention?: logs.RetentionDays;
   /** Bundle the edge sidecar beside the handler (the function registers service task definitions that carry it). */
   withEdgeSidecar?: boolean;
+  /** Concurrent executions kept for (and limiting) this function; default: the account's unreserved pool. */
+  reservedConcurrentExecutions?: number;
 }
 
 export class PlatformFunction extends Construct implements iam.IGrantable {
@@ -58,6 +60,7 @@ export class PlatformFunction extends Construct implements iam.IGrantable {
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout ?? Duration.seconds(10),
+      ...(props.reservedConcurrentExecutions === undefined ? {} : { reservedConcurrentExecutions: props.reservedConcurrentExecutions }),
       tracing: lambda.Tracing.ACTIVE,
       loggingFormat: lambda.LoggingFormat.JSON,
       applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,

@@ -1,28 +1,33 @@
 /**
- * The local stand-in for DynamoDB Streams: committed batches are handed to the same consumers
- * as on AWS, in process. Each stream's batches are delivered one after another, in order; on
- * start, `catchUp` delivers whatever a previous run committed but did not deliver (a crash
- * between the write and the delivery), using the consumers' checkpoints.
+ * The local stand-in for DynamoDB Streams: committed batches are handed, in process, to the
+ * consumer pipeline the events stream feeds on AWS (shared/app/consumers/consumer-pipeline.ts):
+ * the same consumers, order, checkpoints and deferrals. Each stream's batches are delivered one
+ * after another, in order; on start, `catchUp` delivers whatever a previous run committed but
+ * did not deliver (a crash between the write and the delivery), using the consumers'
+ * checkpoints, and retries what was deferred; `retryDeferred` is also run every minute.
  */
 import type { CommittedBatch, EventStore } from '../../shared/ports/event-store.ts';
-import type { Checkpoints } from '../../shared/ports/checkpoints.ts';
-import { deliverInOrder, type BatchConsumer } from '../../shared/app/consumers/ordered-delivery.ts';
+import type { ConsumerPipeline } from '../../shared/app/consumers/consumer-pipeline.ts';
 import { newestBatches } from '../../shared/app/consumers/rebuild-projections.ts';
+
+/** As on AWS, where a rule invokes the consumers Lambda every minute for it. */
+export const RETRY_DEFERRED_EVERY_MS = 60_000;
 
 export class LocalEventFeed {
   /** The tail of each stream's delivery chain. */
   private readonly chains = new Map<string, Promise<void>>();
+  private retryTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly deps: {
       store: EventStore;
-      checkpoints: Checkpoints;
-      consumers: BatchConsumer[];
-      onError?: (error: unknown, consumer: string, batch: CommittedBatch) => void;
+      pipeline: Pick<ConsumerPipeline, 'deliver' | 'retryDeferred'>;
+      /** A delivery that could not even record its deferrals: the next batch of the stream, or the next start, brings it again. */
+      onError?: (error: unknown, batch: CommittedBatch) => void;
     },
   ) {}
 
-  /** Queues a committed batch; the promise settles once every consumer has seen it. */
+  /** Queues a committed batch; the promise settles once every consumer has taken it or been deferred on it. */
   publish(batch: CommittedBatch): Promise<void> {
     const previous = this.chains.get(batch.streamId) ?? Promise.resolve();
     const next = previous.then(() => this.deliver(batch));
@@ -36,7 +41,19 @@ export class LocalEventFeed {
   async catchUp(): Promise<{ streams: number }> {
     const batches = await newestBatches(this.deps.store);
     await Promise.all(batches.map((b) => this.publish(b)));
+    await this.deps.pipeline.retryDeferred();
     return { streams: batches.length };
+  }
+
+  /** Retries deferred deliveries every minute until `close`. */
+  retryEvery(ms = RETRY_DEFERRED_EVERY_MS, onError: (error: unknown) => void = () => {}): void {
+    clearInterval(this.retryTimer);
+    this.retryTimer = setInterval(() => void this.deps.pipeline.retryDeferred().catch(onError), ms);
+    this.retryTimer.unref();
+  }
+
+  close(): void {
+    clearInterval(this.retryTimer);
   }
 
   /** Resolves when everything published so far has been delivered. */
@@ -45,13 +62,10 @@ export class LocalEventFeed {
   }
 
   private async deliver(batch: CommittedBatch): Promise<void> {
-    for (const consumer of this.deps.consumers) {
-      try {
-        await deliverInOrder(consumer, batch, this.deps);
-      } catch (error) {
-        // The checkpoint did not move: the next batch of this stream, or the next start, retries.
-        this.deps.onError?.(error, consumer.name, batch);
-      }
+    try {
+      await this.deps.pipeline.deliver([batch]);
+    } catch (error) {
+      this.deps.onError?.(error, batch);
     }
   }
 }

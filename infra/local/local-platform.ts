@@ -49,6 +49,9 @@ import { LocalDaskRuntime } from './dask/local-dask-runtime.ts';
 import { DaskReactor } from '../../shared/app/consumers/dask-reactor.ts';
 import { daskAwareDriver } from '../../shared/app/dask-task-environment.ts';
 import { DaskService } from '../../shared/app/dask-service.ts';
+import { ConsumerPipeline } from '../../shared/app/consumers/consumer-pipeline.ts';
+import { SharedFolderReactor } from '../../shared/app/consumers/shared-folder-reactor.ts';
+import { DynamoDeferrals } from '../../shared/adapters/dynamodb/dynamodb-deferrals.ts';
 
 /** `state.ssh` locally: ECS Exec has no counterpart here, and the replicas are the user's own processes anyway. */
 const LOCAL_SHELL_REASON =
@@ -186,21 +189,31 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   const serviceRuntime = new LocalServiceRuntime({ driver: taskDriver, routes, reports: serviceReports, clock: systemClock, ...(options.services ? { options: options.services } : {}) });
   const serviceReactor = new ServiceReactor({ runtime: serviceRuntime, platformEnvironment: { SATURN_BASE_URL: url }, catalog: { store: runtimeStore, reports: serviceReports, clock: systemClock } });
   const scheduler = new LocalJobScheduler((tick) => runtimeJobs.tick(tick.jobId, tick.scheduledFor), logError('schedule tick failed'));
+  const pipeline = new ConsumerPipeline(
+    {
+      readModels: new ReadModelProjector({ store: rawStore, views, runViews, catalogViews, tokenViews }),
+      daskClusters: daskReactor,
+      jobRuns: new JobRunReactor({ jobs: runtimeJobs, launcher, scheduler, timers, clock: systemClock }),
+      services: serviceReactor,
+      // Local folders are plain directories, mounted by path: a deleted folder has no way in to remove.
+      sharedFolders: new SharedFolderReactor({ remove: async () => {} }),
+    },
+    {
+      store: rawStore,
+      checkpoints,
+      deferrals: new DynamoDeferrals(db.client, db.tables.views, systemClock),
+      onDeferred: ({ consumer, streamId, version, error }) =>
+        console.error(JSON.stringify({ level: 'warn', message: 'consumer deferred', consumer, stream: streamId, version, error: String(error) })),
+    },
+  );
   const feed = new LocalEventFeed({
     store: rawStore,
-    checkpoints,
-    consumers: [
-      new ReadModelProjector({ store: rawStore, views, runViews, catalogViews, tokenViews }),
-      // Before the consumers that launch tasks: a cluster's address is known when they start.
-      daskReactor,
-      new JobRunReactor({ jobs: runtimeJobs, launcher, scheduler, timers, clock: systemClock }),
-      serviceReactor,
-    ],
-    onError: (error, consumer, batch) =>
-      console.error(JSON.stringify({ level: 'error', message: 'consumer failed', consumer, stream: batch.streamId, version: batch.lastVersion, error: String(error) })),
+    pipeline,
+    onError: (error, batch) => console.error(JSON.stringify({ level: 'error', message: 'delivery failed', stream: batch.streamId, version: batch.lastVersion, error: String(error) })),
   });
   feedRef.current = feed;
   await feed.catchUp();
+  feed.retryEvery(undefined, logError('deferred deliveries failed'));
   await daskReactor.recover(views);
   await recoverJobs({ views, jobs: runtimeJobs, launcher, driver, scheduler, timers, now: () => systemClock.now() });
   await serviceReactor.recover(await servedResources(views), { reports: serviceReports, clock: systemClock, running: new Set(driver.running()) });
@@ -238,6 +251,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       await closed;
       scheduler.close();
       timers.close();
+      feed.close();
       // Before the driver: replicas stopped by its close are not to be replaced.
       await serviceRuntime.close();
       await daskRuntime.close();

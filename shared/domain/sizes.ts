@@ -65,6 +65,17 @@ export const SIZES: readonly Size[] = [
 
 export const DEFAULT_SIZE = 'medium';
 
+/** The EC2 instance types the GPU sizes run on. */
+export const GPU_INSTANCE_TYPES: readonly string[] = [...new Set(SIZES.flatMap((s) => (s.capacity.kind === 'ec2-gpu' ? [s.capacity.instanceType] : [])))];
+
+/**
+ * The sizes a platform offers: every CPU size, and the GPU sizes whose instance type it
+ * provisions. Without a list (local mode, where GPU sizes run as plain processes) all of them.
+ */
+export function offeredSizes(gpuInstanceTypes?: readonly string[]): Size[] {
+  return SIZES.filter((s) => s.capacity.kind === 'fargate' || gpuInstanceTypes === undefined || gpuInstanceTypes.includes(s.capacity.instanceType));
+}
+
 export const SIZE_NAMES: readonly string[] = SIZES.map((s) => s.name);
 
 export function sizeNamed(name: string): Size | undefined {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SIZE, fargateAccepts, SIZE_NAMES, SIZES, sizeNamed } from '../../shared/domain/sizes.ts';
+import { DEFAULT_SIZE, fargateAccepts, GPU_INSTANCE_TYPES, offeredSizes, SIZE_NAMES, SIZES, sizeNamed } from '../../shared/domain/sizes.ts';
+import { serverInfo } from '../../functions/api/routes/service-routes.ts';
 
 const cpuSizes = SIZES.filter((s) => s.hardware === 'cpu');
 const gpuSizes = SIZES.filter((s) => s.hardware === 'gpu');
@@ -50,5 +51,25 @@ describe('fargateAccepts', () => {
     expect(fargateAccepts(1024, 1024)).toBe(false);
     expect(fargateAccepts(8192, 18 * 1024)).toBe(false);
     expect(fargateAccepts(3072, 8192)).toBe(false);
+  });
+});
+
+describe('offeredSizes', () => {
+  it('offers every CPU size and the GPU sizes of the provisioned instance types only', () => {
+    const offered = offeredSizes(['g5.xlarge', 'g5.12xlarge']).map((s) => s.name);
+    expect(offered).toEqual([...cpuSizes.map((s) => s.name), 'g5xlarge', 'g5-12xlarge']);
+  });
+
+  it('offers no GPU size when none is provisioned, and every size without a list (local mode)', () => {
+    expect(offeredSizes([]).every((s) => s.hardware === 'cpu')).toBe(true);
+    expect(offeredSizes()).toEqual([...SIZES]);
+  });
+
+  it('is what GET /api/info/servers lists', () => {
+    expect(Object.keys(serverInfo(offeredSizes(['g4dn.xlarge'])).sizes)).toEqual([...cpuSizes.map((s) => s.name), 'g4dnxlarge']);
+  });
+
+  it('knows the instance type of every GPU size', () => {
+    expect([...GPU_INSTANCE_TYPES].sort()).toEqual([...new Set(gpuSizes.map((s) => (s.capacity.kind === 'ec2-gpu' ? s.capacity.instanceType : '')))].sort());
   });
 });

@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Context, DynamoDBStreamEvent } from 'aws-lambda';
 import { METRICS_NAMESPACE, MetricUnit, observed, telemetryFor } from '../../functions/observability.ts';
-import { handler as projectorHandler } from '../../functions/projector/handler.ts';
+import { handler as consumersHandler } from '../../functions/reactor/handler.ts';
 import { handler as apiHandler } from '../../functions/api/handler.ts';
 import { apiEvent } from './support/api-event.ts';
 
@@ -126,20 +126,21 @@ describe('observed', () => {
 });
 
 describe('the functions', () => {
-  it('projector: counts the records of a batch it processed', async () => {
+  it('consumers: counts the records of a batch it processed', async () => {
     // Prepare: a REMOVE record carries no batch, so nothing reaches DynamoDB.
     vi.stubEnv('EVENTS_TABLE', 'events');
     vi.stubEnv('VIEWS_TABLE', 'views');
     vi.stubEnv('AWS_REGION', 'eu-west-1');
+    vi.stubEnv('DASK_NAMESPACE_NAME', 'dask.cassini.internal');
     const event: DynamoDBStreamEvent = { Records: [{ eventName: 'REMOVE', dynamodb: { SequenceNumber: '1' } }] };
 
     // Act
-    const result = await projectorHandler(event, lambdaContext('cassini-projector'));
+    const result = await consumersHandler(event, lambdaContext('cassini-reactor'));
 
     // Assess
     expect(result).toEqual({ batchItemFailures: [] });
     const counted = emfLines().find((line) => 'RecordsProcessed' in line);
-    expect(counted).toMatchObject({ service: 'projector', RecordsProcessed: 1, RecordsFailed: 0 });
+    expect(counted).toMatchObject({ service: 'reactor', RecordsProcessed: 1, RecordsFailed: 0 });
     expect(counted!._aws.CloudWatchMetrics[0]!.Namespace).toBe('Cassini');
   });
 

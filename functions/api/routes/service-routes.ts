@@ -1,14 +1,15 @@
 /** `GET /api/status` and `GET /api/info/servers`: what the platform is and offers. */
 import * as z from 'zod';
 import type { RouteDefinition } from '../api-types.ts';
-import { SIZES } from '../../../shared/domain/sizes.ts';
+import { SIZES, type Size } from '../../../shared/domain/sizes.ts';
 import { AUTO_SHUTOFF_CHOICES, DISK_SPACE_CHOICES } from '../../../shared/domain/recipe/choices.ts';
 
 const statusResponse = z.lazy(() => z.object({ status: z.literal('ok'), version: z.string() }));
 
-export function serverInfo() {
+/** What `GET /api/info/servers` answers: `sizes` is what this platform can run (on AWS, the GPU types its stack provisions). */
+export function serverInfo(offered: readonly Size[] = SIZES) {
   const sizes = Object.fromEntries(
-    SIZES.map((s) => [
+    offered.map((s) => [
       s.name,
       {
         name: s.name,
@@ -42,6 +43,6 @@ export const serviceRoutes: RouteDefinition[] = [
     summary: 'The hardware sizes, auto-shutoff choices and disk sizes recipes may use.',
     access: 'user',
     response: { status: 200, description: 'Sizes keyed by name.' },
-    handle: async () => ({ status: 200, body: serverInfo() }),
+    handle: async ({ services }) => ({ status: 200, body: serverInfo(services.sizes) }),
   },
 ];

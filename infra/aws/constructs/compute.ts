@@ -2,9 +2,14 @@
  * Where user work runs: a VPC (new, or an existing one imported by id without lookups), one
  * ECS cluster with Container Insights and three capacity providers:
  *  - FARGATE and FARGATE_SPOT for CPU sizes (Fargate has no GPUs),
- *  - GPU: an Auto Scaling group of the ECS GPU-optimized AMI on the configured instance types,
- *    under ECS managed scaling from zero instances (nothing is paid while no GPU task runs),
- *    with managed termination protection and draining so scale-in never kills a running task.
+ *  - one per GPU instance type the stack offers (`gpuInstanceTypes` in cdk.json): an Auto
+ *    Scaling group of the ECS GPU-optimized AMI holding that one type, under ECS managed scaling
+ *    from zero instances (nothing is paid while no GPU task runs), with managed termination
+ *    protection and draining so scale-in never kills a running task. One type per group because
+ *    managed scaling launches what the group prefers, not what a waiting task needs: a task for
+ *    a type the group does not launch would wait in PROVISIONING forever ("Amazon ECS capacity
+ *    providers for EC2 workloads", Amazon ECS Developer Guide). A GPU size's tasks ask for the
+ *    provider of its type (shared/adapters/aws/capacity-strategy.ts).
  * Also the task execution role (pull images, write task logs, read the platform's secrets),
  * the log group of task output, and the security group tasks run in (which admits the load
  * balancer only: tasks do not reach each other, see DaskNetwork for a cluster's members).
@@ -20,6 +25,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { PLATFORM_SECRET_PREFIX, WORKLOAD_ROLE_PATH, type ExistingVpc } from '../config.ts';
 import { acknowledgeGrantedWildcard, acknowledgeWildcardResource } from '../nag.ts';
@@ -43,15 +49,24 @@ export interface ComputeProps {
   gitImage?: string;
 }
 
+/** One GPU instance type's capacity: its Auto Scaling group and the capacity provider over it. */
+export interface GpuCapacity {
+  instanceType: string;
+  instances: autoscaling.AutoScalingGroup;
+  provider: ecs.AsgCapacityProvider;
+}
+
 export class Compute extends Construct {
   readonly vpc: ec2.IVpc;
   readonly cluster: ecs.Cluster;
-  readonly gpuCapacity: ecs.AsgCapacityProvider;
-  readonly gpuInstances: autoscaling.AutoScalingGroup;
+  /** One per GPU instance type the stack offers, in the configured order. */
+  readonly gpuCapacity: GpuCapacity[];
   /** Used by ECS to start every platform task: image pulls, task logs, secrets under the platform prefix. */
   readonly executionRole: iam.Role;
   /** Output of every task (one stream per task). */
   readonly taskLogs: logs.LogGroup;
+  /** Every ECS Exec session (shell access): what was typed and shown, one stream per session. */
+  readonly execLogs: logs.LogGroup;
   /** Every task runs in this group: it admits the load balancer (ingress.ts) and nothing else, not even its own members. */
   readonly tasksSecurityGroup: ec2.SecurityGroup;
   /**
@@ -66,10 +81,17 @@ export class Compute extends Construct {
     this.gitImage = props.gitImage;
     this.vpc = props.existingVpc ? importVpc(this, props.existingVpc) : this.newVpc(props.availabilityZones);
 
+    // What is typed in an ECS Exec session (shell access) is logged, for audit.
+    this.execLogs = new logs.LogGroup(this, 'ExecSessions', { retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN });
     this.cluster = new ecs.Cluster(this, 'Cluster', {
       vpc: this.vpc,
       containerInsightsV2: ecs.ContainerInsights.ENABLED,
       enableFargateCapacityProviders: true,
+      executeCommandConfiguration: {
+        logging: ecs.ExecuteCommandLogging.OVERRIDE,
+        // The group is encrypted at rest by CloudWatch Logs; a KMS-key check by the agent would need a key of its own.
+        logConfiguration: { cloudWatchLogGroup: this.execLogs, cloudWatchEncryptionEnabled: false },
+      },
     });
 
     // No rule admits the group itself: a task must not reach another user's task by its private
@@ -97,34 +119,19 @@ export class Compute extends Construct {
         resources: ['*'],
       }),
     );
+    // The session's log is written by the agent with the task role ("Monitor Amazon ECS Exec
+    // sessions": logs:DescribeLogGroups, and CreateLogStream / PutLogEvents on the group).
+    this.defaultTaskRole.addToPolicy(new iam.PolicyStatement({ actions: ['logs:DescribeLogGroups'], resources: ['*'] }));
+    this.defaultTaskRole.addToPolicy(new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [`${this.execLogs.logGroupArn}:log-stream:*`] }));
     Validations.of(this.defaultTaskRole).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'Session Manager message channels (ECS Exec) have no resource-level permissions; they open only for tasks whose service enables ECS Exec.',
+      reason: 'Session Manager message channels (ECS Exec) and logs:DescribeLogGroups have no resource-level permissions; the channels open only for tasks whose service enables ECS Exec.',
     });
+    acknowledgeWildcardResource(this.defaultTaskRole, `${this.execLogs.logGroupArn}:log-stream:*`, 'ECS Exec names one log stream per session: writing is allowed on the streams of the exec session log group only.');
 
-    this.gpuInstances = this.newGpuInstances(props.gpu);
-    this.gpuCapacity = new ecs.AsgCapacityProvider(this, 'GpuCapacity', {
-      autoScalingGroup: this.gpuInstances,
-      machineImageType: ecs.MachineImageType.AMAZON_LINUX_2,
-      enableManagedScaling: true,
-      targetCapacityPercent: 100,
-      minimumScalingStepSize: 1,
-      maximumScalingStepSize: 10,
-      enableManagedTerminationProtection: true,
-      enableManagedDraining: true,
-    });
-    this.cluster.addAsgCapacityProvider(this.gpuCapacity);
+    this.gpuCapacity = this.newGpuCapacity(props.gpu);
+    for (const { provider } of this.gpuCapacity) this.cluster.addAsgCapacityProvider(provider);
     this.cluster.addDefaultCapacityProviderStrategy([{ capacityProvider: 'FARGATE', weight: 1 }]);
-    Validations.of(this.gpuInstances).acknowledge(
-      {
-        id: 'AwsSolutions-EC26',
-        reason: 'The root volume is encrypted in the launch template (GpuLaunchTemplate, encrypted: true); the rule cannot read through the launch template reference of a mixed instances policy.',
-      },
-      {
-        id: 'AwsSolutions-AS3',
-        reason: 'ECS managed scaling drives this group; its scaling activities show in ECS, CloudWatch and the Auto Scaling history, and operators act on alarms rather than a notification per instance.',
-      },
-    );
   }
 
   private newVpc(availabilityZones: string[] | undefined): ec2.Vpc {
@@ -177,7 +184,9 @@ export class Compute extends Construct {
     return role;
   }
 
-  private newGpuInstances(gpu: ComputeProps['gpu']): autoscaling.AutoScalingGroup {
+  /** The instances' role, security group and launch settings are shared; each type gets its own launch template, group and provider. */
+  private newGpuCapacity(gpu: ComputeProps['gpu']): GpuCapacity[] {
+    if (gpu.instanceTypes.length === 0) return [];
     const securityGroup = new ec2.SecurityGroup(this, 'GpuInstancesSecurityGroup', {
       vpc: this.vpc,
       description: 'Cassini GPU container instances: no inbound traffic (tasks use awsvpc networking and the tasks group)',
@@ -199,38 +208,90 @@ export class Compute extends Construct {
         reason: 'ecs:Submit* (SubmitContainerStateChange, SubmitTaskStateChange, ...) is how the ECS agent reports task state; CDK writes it scoped to this cluster.',
       },
     );
-    const userData = ec2.UserData.forLinux();
-    // Tasks never see the instance role: no route to the metadata service, IMDSv2 only, one hop.
-    blockTaskMetadataAccess(userData);
-    const launchTemplate = new ec2.LaunchTemplate(this, 'GpuLaunchTemplate', {
-      machineImage: ecs.EcsOptimizedImage.amazonLinux2(ecs.AmiHardwareType.GPU),
-      userData,
-      role,
-      securityGroup,
-      ...lockedDownMetadataOptions(),
-      detailedMonitoring: true,
-      blockDevices: [
-        {
-          deviceName: '/dev/xvda',
-          volume: ec2.BlockDeviceVolume.ebs(GPU_ROOT_VOLUME_GIB, { encrypted: true, volumeType: ec2.EbsDeviceVolumeType.GP3, deleteOnTermination: true }),
-        },
-      ],
-    });
-    return new autoscaling.AutoScalingGroup(this, 'GpuInstances', {
-      vpc: this.vpc,
-      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
-      minCapacity: 0,
-      maxCapacity: gpu.maxInstances,
-      mixedInstancesPolicy: {
+    return gpu.instanceTypes.map((instanceType) => {
+      const id = `Gpu${constructIdOf(instanceType)}`;
+      const userData = ec2.UserData.forLinux();
+      // Tasks never see the instance role: no route to the metadata service, IMDSv2 only, one hop.
+      blockTaskMetadataAccess(userData);
+      const launchTemplate = new ec2.LaunchTemplate(this, `${id}LaunchTemplate`, {
+        machineImage: ecs.EcsOptimizedImage.amazonLinux2(ecs.AmiHardwareType.GPU),
+        instanceType: new ec2.InstanceType(instanceType),
+        userData,
+        role,
+        securityGroup,
+        ...lockedDownMetadataOptions(),
+        detailedMonitoring: true,
+        blockDevices: [
+          {
+            deviceName: '/dev/xvda',
+            volume: ec2.BlockDeviceVolume.ebs(GPU_ROOT_VOLUME_GIB, { encrypted: true, volumeType: ec2.EbsDeviceVolumeType.GP3, deleteOnTermination: true }),
+          },
+        ],
+      });
+      const instances = new autoscaling.AutoScalingGroup(this, `${id}Instances`, {
+        vpc: this.vpc,
+        vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+        minCapacity: 0,
+        maxCapacity: gpu.maxInstances,
+        // The launch template names the one instance type this group launches.
         launchTemplate,
-        launchTemplateOverrides: gpu.instanceTypes.map((t) => ({ instanceType: new ec2.InstanceType(t) })),
-        instancesDistribution: {
-          onDemandPercentageAboveBaseCapacity: 100,
-          onDemandAllocationStrategy: autoscaling.OnDemandAllocationStrategy.PRIORITIZED,
-        },
-      },
-      healthChecks: autoscaling.HealthChecks.ec2({ gracePeriod: Duration.minutes(5) }),
+        healthChecks: autoscaling.HealthChecks.ec2({ gracePeriod: Duration.minutes(5) }),
+      });
+      Validations.of(instances).acknowledge({
+        id: 'AwsSolutions-AS3',
+        reason: 'ECS managed scaling drives this group; its scaling activities show in ECS, CloudWatch and the Auto Scaling history, and operators act on alarms rather than a notification per instance.',
+      });
+      const provider = new ecs.AsgCapacityProvider(this, `${id}Capacity`, {
+        autoScalingGroup: instances,
+        machineImageType: ecs.MachineImageType.AMAZON_LINUX_2,
+        enableManagedScaling: true,
+        targetCapacityPercent: 100,
+        minimumScalingStepSize: 1,
+        maximumScalingStepSize: 10,
+        enableManagedTerminationProtection: true,
+        enableManagedDraining: true,
+      });
+      this.forceDeleteOnStackDeletion(id, instances, provider);
+      return { instanceType, instances, provider };
     });
+  }
+
+  /**
+   * `cdk destroy` with GPU instances running: ECS managed termination protection marks them
+   * protected from scale-in, so the group never empties and its deletion waits forever (and the
+   * cluster's, for their container instances). Before the group, the capacity provider and the
+   * cluster are deleted, this resource deletes the group with ForceDelete, which terminates its
+   * instances whatever their protection and drops pending lifecycle actions
+   * (DeleteAutoScalingGroup, Amazon EC2 Auto Scaling API Reference). A group already gone is fine.
+   */
+  private forceDeleteOnStackDeletion(id: string, instances: autoscaling.AutoScalingGroup, provider: ecs.AsgCapacityProvider): void {
+    const forceDelete = new cr.AwsCustomResource(this, `${id}ForceDelete`, {
+      onDelete: {
+        service: 'AutoScaling',
+        action: 'DeleteAutoScalingGroup',
+        parameters: { AutoScalingGroupName: instances.autoScalingGroupName, ForceDelete: true },
+        // "AutoScalingGroup name not found": deleted already.
+        ignoreErrorCodesMatching: 'ValidationError',
+      },
+      policy: cr.AwsCustomResourcePolicy.fromStatements([new iam.PolicyStatement({ actions: ['autoscaling:DeleteAutoScalingGroup'], resources: [instances.autoScalingGroupArn] })]),
+      installLatestAwsSdk: false,
+    });
+    // Deleted first: it depends on what it must outlive.
+    forceDelete.node.addDependency(instances, provider, this.cluster);
+    acknowledgeWildcardResource(forceDelete, instances.autoScalingGroupArn, 'An Auto Scaling group ARN holds a random id CloudFormation assigns: the grant names this one group by name, and only DeleteAutoScalingGroup.');
+    // The function CDK shares between the stack's AwsCustomResources, named after its UUID.
+    const sharedFunction = Stack.of(this).node.tryFindChild(`AWS${cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '')}`);
+    if (sharedFunction) {
+      Validations.of(sharedFunction).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        reason: "CDK's AwsCustomResource provider function writes its own logs with the basic execution policy; what it may do besides is the narrow statement of each custom resource.",
+      });
+    }
+  }
+
+  /** The GPU instance types provisioned, for the API's list of sizes (GPU_INSTANCE_TYPES, read by functions/api/handler.ts). */
+  offeredGpuEnvironment(): Record<string, string> {
+    return { GPU_INSTANCE_TYPES: this.gpuCapacity.map((c) => c.instanceType).join(',') };
   }
 
   /**
@@ -261,7 +322,8 @@ export class Compute extends Construct {
       TASK_EXECUTION_ROLE_ARN: this.executionRole.roleArn,
       TASK_ROLE_ARN: this.defaultTaskRole.roleArn,
       TASK_LOG_GROUP: this.taskLogs.logGroupName,
-      GPU_CAPACITY_PROVIDER: this.gpuCapacity.capacityProviderName,
+      // `type=provider` pairs (shared/adapters/aws/capacity-strategy.ts reads them).
+      GPU_CAPACITY_PROVIDERS: this.gpuCapacity.map((c) => `${c.instanceType}=${c.provider.capacityProviderName}`).join(','),
       // Tasks' secrets are named by ARN in their definitions (ECS wants ARNs); the random suffix Secrets Manager resolves.
       // Secrets' full ARNs are resolved by name (shared/adapters/aws/secret-arns.ts), and services' token secrets go under it.
       SECRET_PREFIX: PLATFORM_SECRET_PREFIX,
@@ -376,6 +438,14 @@ export function taskTokenSecretsArn(scope: Construct): string {
 /** The task roles an admin may register: roles under WORKLOAD_ROLE_PATH. */
 export function workloadRolesArn(scope: Construct): string {
   return Stack.of(scope).formatArn({ service: 'iam', region: '', resource: 'role', resourceName: `${WORKLOAD_ROLE_PATH.replace(/^\//, '')}*` });
+}
+
+/** `g5.xlarge` → `G5Xlarge`: a construct id part per instance type. */
+function constructIdOf(instanceType: string): string {
+  return instanceType
+    .split(/[^a-z0-9]+/i)
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
 }
 
 function importVpc(scope: Construct, existing: ExistingVpc): ec2.IVpc {

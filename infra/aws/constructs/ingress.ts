@@ -30,11 +30,15 @@ import { acknowledgeGrantedWildcard } from '../nag.ts';
 import { EDGE_HEALTH_PORT } from '../../../shared/adapters/aws/edge-sidecar.ts';
 
 const HIGHEST_PORT = 65535;
+import { cognitoDomainPrefix } from '../cognito-domain-prefix.ts';
 
 /** Target groups of deployments and workspaces are named `cassini-<hash>-<port>` (shared/adapters/aws/service-names.ts). */
 export const TARGET_GROUP_PREFIX = 'cassini-';
 /** Every rule and target group the platform creates carries this tag. */
 export const ROUTE_TAG = 'cassini:resource';
+
+/** How long the load balancer keeps a quiet connection (an IDE's WebSocket) open. */
+export const LOAD_BALANCER_IDLE_TIMEOUT = Duration.hours(1);
 
 /** Body of the answer for a host no deployment or workspace serves, in the API's error shape. */
 export const NO_ROUTE_BODY = JSON.stringify({ code: 'not_found', message: 'Nothing is served at this address: check the deployment or workspace name and that it is running.' });
@@ -67,7 +71,7 @@ export class Ingress extends Construct {
     this.userPoolArn = userPool.userPoolArn;
 
     this.userPoolDomain = userPool.addDomain('SignIn', {
-      cognitoDomain: { domainPrefix: `cassini-${domainName.replace(/\./g, '-')}`.slice(0, 63).replace(/-+$/, '') },
+      cognitoDomain: { domainPrefix: cognitoDomainPrefix(domainName) },
     });
     this.client = userPool.addClient('LoadBalancerClient', {
       generateSecret: true,
@@ -119,6 +123,10 @@ export class Ingress extends Construct {
       vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC },
       securityGroup,
       dropInvalidHeaderFields: true,
+      // An idle connection is closed after this long ("Connection idle timeout", Application
+      // Load Balancers guide; default 60 s, at most 4000 s): a Jupyter or RStudio WebSocket
+      // is often quiet for minutes, and a dropped one loses the kernel's output.
+      idleTimeout: LOAD_BALANCER_IDLE_TIMEOUT,
     });
     this.loadBalancer.logAccessLogs(this.accessLogs, 'alb');
 

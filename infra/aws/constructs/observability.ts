@@ -1,28 +1,38 @@
 /**
  * One CloudWatch dashboard and the alarms an operator acts on, all sent to one SNS topic (the
- * first admin's e-mail is subscribed when given):
- *  - any message in a dead-letter or on-failure queue (something was given up on),
+ * `alarmEmail`, by default the first admin's, is subscribed when given), encrypted with a key
+ * CloudWatch may use. README "Alarms" says what each means and what to do:
+ *  - any message in a dead-letter, on-failure or failed-invocations queue (something was given up on),
  *  - stream iterator age (a consumer is falling behind, or stuck on a record),
  *  - API 5xx answers (the contract promises none for what a client sends),
- *  - errors of any platform Lambda function.
+ *  - errors of any platform Lambda function,
+ *  - ECS tasks that failed to start, load balancer 5xx and unhealthy targets, Scheduler target
+ *    errors, DynamoDB throttles.
  * Other constructs register what they create (`watchFunction`, `watchStreamConsumer`,
- * `watchQueue`, `watchHttpApi`), so a new function or queue is watched by the line that wires it.
+ * `watchQueue`, `watchHttpApi`, ...), so a new function or queue is watched by the line that wires it.
  */
-import { Duration, Names } from 'aws-cdk-lib';
+import { Duration, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import type * as events from 'aws-cdk-lib/aws-events';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { PlatformFunction } from '../platform-function.ts';
+import { METRICS_NAMESPACE } from '../../../functions/observability.ts';
 
 /** A consumer this far behind the stream's head raises an alarm (the stream keeps 24 h). */
 export const MAX_ITERATOR_AGE = Duration.minutes(5);
 /** API 5xx answers in five minutes that raise an alarm. */
 export const API_5XX_THRESHOLD = 5;
+/** Load balancer 5xx answers (its own and the targets') in five minutes that raise an alarm. */
+export const LOAD_BALANCER_5XX_THRESHOLD = 10;
 
 export interface ObservabilityProps {
   alarmEmail?: string;
@@ -31,14 +41,35 @@ export interface ObservabilityProps {
 export class Observability extends Construct {
   readonly dashboard: cloudwatch.Dashboard;
   readonly alarmTopic: sns.Topic;
+  /** The alarm topic's key: customer managed, so its policy can let CloudWatch publish. */
+  readonly alarmTopicKey: kms.Key;
   readonly alarms: cloudwatch.Alarm[] = [];
   private readonly action: actions.SnsAction;
 
   constructor(scope: Construct, id: string, props: ObservabilityProps) {
     super(scope, id);
+    // CloudWatch alarms cannot publish to a topic encrypted with the AWS managed key
+    // `alias/aws/sns`, whose policy cannot be changed: the key must be customer managed and its
+    // policy must let cloudwatch.amazonaws.com use it ("Encryption at rest": "Configure AWS KMS
+    // permissions for AWS services", Amazon SNS Developer Guide).
+    this.alarmTopicKey = new kms.Key(this, 'AlarmsKey', {
+      description: 'Cassini alarm topic: lets CloudWatch alarms publish to the encrypted topic',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.alarmTopicKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchAlarmsPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        // Alarms of this account only (confused-deputy protection).
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+    );
     this.alarmTopic = new sns.Topic(this, 'Alarms', {
       displayName: 'Cassini alarms',
-      masterKey: kms.Alias.fromAliasName(this, 'SnsKey', 'alias/aws/sns'),
+      masterKey: this.alarmTopicKey,
       enforceSSL: true,
     });
     if (props.alarmEmail) this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
@@ -102,6 +133,114 @@ export class Observability extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
     this.dashboard.addWidgets(new cloudwatch.SingleValueWidget({ title: `${label}: messages`, metrics: [depth], width: 8 }));
+  }
+
+  /**
+   * Tasks ECS could not start (`stopCode` TaskFailedToStart: no capacity for a GPU type, an
+   * image that cannot be pulled, a secret that cannot be read): `rule` matches their state
+   * changes, and any match in five minutes raises an alarm (AWS/Events MatchedEvents).
+   */
+  watchTaskStartFailures(rule: events.Rule): void {
+    const failed = new cloudwatch.Metric({ namespace: 'AWS/Events', metricName: 'MatchedEvents', dimensionsMap: { RuleName: rule.ruleName }, statistic: cloudwatch.Stats.SUM, period: Duration.minutes(5) });
+    this.alarm('TasksFailedToStart', {
+      alarmDescription: 'ECS tasks failed to start: see the stoppedReason of the cluster\'s stopped tasks (capacity for a GPU type, an image pull, a secret)',
+      metric: failed,
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.dashboard.addWidgets(new cloudwatch.GraphWidget({ title: 'ECS tasks that failed to start', left: [failed], width: 12 }));
+  }
+
+  /**
+   * Job tasks launched 15 minutes ago or more that ECS has not started (PROVISIONING: no
+   * capacity takes them), as the reconciler counts them each minute (`TasksWaitingToStart`).
+   */
+  watchTasksWaitingToStart(reconciler: PlatformFunction): void {
+    const waiting = new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName: 'TasksWaitingToStart', dimensionsMap: { service: 'reconciler' }, statistic: cloudwatch.Stats.MAXIMUM, period: Duration.minutes(5) });
+    this.alarm('TasksWaitingToStart', {
+      alarmDescription: `Job tasks launched 15 minutes ago are still not running (PROVISIONING): no capacity takes them; check the GPU type's Auto Scaling group (${Names.nodeUniqueId(reconciler.node)}'s metric TasksWaitingToStart)`,
+      metric: waiting,
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.dashboard.addWidgets(new cloudwatch.GraphWidget({ title: 'Job tasks waiting to start (15 min or more)', left: [waiting], width: 12 }));
+  }
+
+  /** The load balancer: its and its targets' 5xx answers, and any unhealthy target of any target group (made at run time). */
+  watchLoadBalancer(loadBalancer: elbv2.ApplicationLoadBalancer): void {
+    const elb5xx = loadBalancer.metrics.httpCodeElb(elbv2.HttpCodeElb.ELB_5XX_COUNT, { period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM });
+    const target5xx = loadBalancer.metrics.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM });
+    const errors = new cloudwatch.MathExpression({ expression: 'FILL(elb, 0) + FILL(target, 0)', usingMetrics: { elb: elb5xx, target: target5xx }, label: 'load balancer and target 5xx', period: Duration.minutes(5) });
+    this.alarm('LoadBalancer5xx', {
+      alarmDescription: `Load balancer: ${LOAD_BALANCER_5XX_THRESHOLD} or more 5xx answers in 5 minutes (a deployment or workspace failing, or none healthy behind its rule)`,
+      metric: errors,
+      threshold: LOAD_BALANCER_5XX_THRESHOLD,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    // Target groups are created per deployment at run time: a Metrics Insights query covers them all.
+    const unhealthy = new cloudwatch.MathExpression({
+      expression: `SELECT MAX(UnHealthyHostCount) FROM SCHEMA("AWS/ApplicationELB", LoadBalancer, TargetGroup) WHERE LoadBalancer = '${loadBalancer.loadBalancerFullName}'`,
+      usingMetrics: {},
+      label: 'unhealthy targets',
+      period: Duration.minutes(1),
+    });
+    this.alarm('UnhealthyTargets', {
+      alarmDescription: 'Load balancer: a deployment or workspace replica fails its health check for 5 minutes',
+      metric: unhealthy,
+      threshold: 1,
+      evaluationPeriods: 5,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.dashboard.addWidgets(new cloudwatch.GraphWidget({ title: 'Load balancer: 5xx and unhealthy targets', left: [errors], right: [unhealthy], width: 24 }));
+  }
+
+  /** EventBridge Scheduler: a schedule whose target (the schedule-target function) failed or whose invocation was dropped. */
+  watchScheduler(): void {
+    const metric = (metricName: string) => new cloudwatch.Metric({ namespace: 'AWS/Scheduler', metricName, statistic: cloudwatch.Stats.SUM, period: Duration.minutes(5) });
+    const errors = new cloudwatch.MathExpression({
+      expression: 'FILL(targetErrors, 0) + FILL(dropped, 0)',
+      usingMetrics: { targetErrors: metric('TargetErrorCount'), dropped: metric('InvocationDroppedCount') },
+      label: 'schedule target errors and dropped invocations',
+      period: Duration.minutes(5),
+    });
+    this.alarm('SchedulerTargetErrors', {
+      alarmDescription: 'EventBridge Scheduler could not invoke a job schedule\'s target (errors or dropped invocations): see the schedule dead-letter queue',
+      metric: errors,
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.dashboard.addWidgets(new cloudwatch.GraphWidget({ title: 'Scheduler: target errors and dropped invocations', left: [errors], width: 12 }));
+  }
+
+  /** A DynamoDB table: any throttled read or write raises an alarm (on-demand tables throttle too, past their partition limits). */
+  watchTable(table: dynamodb.ITable, label: string): void {
+    const throttles = new cloudwatch.MathExpression({
+      expression: 'FILL(reads, 0) + FILL(writes, 0)',
+      usingMetrics: {
+        reads: table.metric('ReadThrottleEvents', { statistic: cloudwatch.Stats.SUM, period: Duration.minutes(5) }),
+        writes: table.metric('WriteThrottleEvents', { statistic: cloudwatch.Stats.SUM, period: Duration.minutes(5) }),
+      },
+      label: `${label}: throttled reads and writes`,
+      period: Duration.minutes(5),
+    });
+    this.alarm(`${Names.nodeUniqueId(table.node)}Throttles`, {
+      alarmDescription: `${label}: DynamoDB throttled reads or writes (a hot key, or a burst past the table's limits); the SDK retries, users may see slow or 503 answers`,
+      metric: throttles,
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.dashboard.addWidgets(new cloudwatch.GraphWidget({ title: `${label}: throttles`, left: [throttles], width: 12 }));
   }
 
   /** The HTTP API: 5xx alarm, and requests, errors and latency on the dashboard. */

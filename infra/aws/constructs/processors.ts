@@ -1,6 +1,6 @@
 /**
- * The consumers of the events table's stream: the projector today, the reactor and others
- * later (`addConsumer`, one line each). Each gets a Lambda event source mapping that
+ * The consumers of the events table's stream (`addConsumer`): one function runs the whole
+ * consumer pipeline (functions/reactor/handler.ts). Its Lambda event source mapping
  *  - reads every shard in order (parallelization 1) from the oldest record still kept,
  *  - takes the handler's partial batch response (`batchItemFailures`) so only the failed
  *    record and what follows it are retried,
@@ -10,16 +10,21 @@
  *    they missed from the table when they see a gap (shared/app/consumers/ordered-delivery.ts),
  *    and the queue's alarm tells an operator to look.
  *
- * DynamoDB Streams advises at most two readers per shard: the projector and the integrations
- * pipe read it today (see integrations.ts); a reactor makes three, which costs some read
- * throttling (retried, not lost) unless one of them takes over another's work.
+ * DynamoDB Streams advises at most two readers per shard ("Change data capture for DynamoDB
+ * Streams"): the consumers function and the integrations pipe (integrations.ts). A second
+ * consumer function would make three; add consumers to the pipeline instead.
+ *
+ * A consumer that fails on a stream is deferred by the pipeline, not failed: `retryDeferred`
+ * invokes the function every minute to retry what was deferred.
  */
 import { Duration, Validations } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { deadLetterQueue } from '../dead-letter-queue.ts';
+import { catchFailedInvocations, deadLetterQueue } from '../dead-letter-queue.ts';
 import { PlatformFunction, type PlatformFunctionProps } from '../platform-function.ts';
 import type { EventStore } from './event-store.ts';
 import type { Observability } from './observability.ts';
@@ -27,6 +32,8 @@ import type { Observability } from './observability.ts';
 /** Attempts after the first before a record goes to the on-failure queue. */
 export const STREAM_RETRY_ATTEMPTS = 10;
 export const STREAM_BATCH_SIZE = 100;
+/** How often deferred deliveries are retried (infra/local/event-feed.ts does the same locally). */
+export const RETRY_DEFERRED_EVERY = Duration.minutes(1);
 
 export interface ProcessorsProps {
   eventStore: EventStore;
@@ -70,5 +77,20 @@ export class Processors extends Construct {
     this.props.observability.watchStreamConsumer(consumer, id);
     this.consumers.push(consumer);
     return consumer;
+  }
+
+  /**
+   * Invokes `consumer` every minute with a scheduled event, on which it retries the deliveries
+   * its pipeline deferred. A tick it fails on goes, after Lambda's retries, to the failures queue.
+   */
+  retryDeferred(consumer: PlatformFunction): events.Rule {
+    const rule = new events.Rule(this, `${consumer.node.id}RetryDeferred`, {
+      description: 'Retries the stream deliveries the Cassini consumer pipeline deferred',
+      schedule: events.Schedule.rate(RETRY_DEFERRED_EVERY),
+    });
+    // A tick older than the next is worth nothing: the next one does the same work.
+    rule.addTarget(new eventTargets.LambdaFunction(consumer.fn, { deadLetterQueue: this.failures, retryAttempts: 2, maxEventAge: RETRY_DEFERRED_EVERY }));
+    catchFailedInvocations(consumer.fn, this.failures);
+    return rule;
   }
 }

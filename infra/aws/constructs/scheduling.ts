@@ -15,7 +15,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { deadLetterQueue } from '../dead-letter-queue.ts';
+import { catchFailedInvocations, deadLetterQueue } from '../dead-letter-queue.ts';
 import { acknowledgeGrantedWildcard } from '../nag.ts';
 import type { Observability } from './observability.ts';
 
@@ -28,6 +28,8 @@ export class Scheduling extends Construct {
   /** Assumed by EventBridge Scheduler for the platform's schedules only. */
   readonly schedulerRole: iam.Role;
   readonly deadLetterQueue: sqs.Queue;
+  /** Ticks the schedule-target function accepted and failed on after Lambda's retries. */
+  readonly failedInvocations: sqs.Queue;
   private target?: lambda.IFunction;
 
   /** Every schedule of the group. */
@@ -40,14 +42,22 @@ export class Scheduling extends Construct {
     this.group = new scheduler.ScheduleGroup(this, 'Group', { removalPolicy: RemovalPolicy.DESTROY });
 
     this.deadLetterQueue = deadLetterQueue(this, 'DeadLetters', { catches: 'the job schedules', label: 'Schedule dead letters', observability: props.observability });
+    this.failedInvocations = deadLetterQueue(this, 'FailedInvocations', {
+      catches: 'the schedule-target function (its on-failure destination)',
+      label: 'Schedule ticks that failed',
+      observability: props.observability,
+    });
 
+    props.observability.watchScheduler();
     const { account } = Stack.of(this);
     this.schedulerRole = new iam.Role(this, 'SchedulerRole', {
       description: 'Assumed by EventBridge Scheduler to start scheduled Cassini job runs',
       // Only schedules of this account and group may use it (confused-deputy protection).
+      // Scheduler sets aws:SourceArn to the schedule *group* ARN, never to a schedule's own ARN
+      // ("Cross-service confused deputy prevention", EventBridge Scheduler User Guide): a
+      // condition on `schedule/<group>/*` matches no request, and no schedule could fire.
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com').withConditions({
-        StringEquals: { 'aws:SourceAccount': account },
-        ArnLike: { 'aws:SourceArn': this.scheduleArns },
+        StringEquals: { 'aws:SourceAccount': account, 'aws:SourceArn': this.group.scheduleGroupArn },
       }),
     });
     this.deadLetterQueue.grantSendMessages(this.schedulerRole);
@@ -57,6 +67,8 @@ export class Scheduling extends Construct {
   connectTarget(fn: lambda.IFunction): void {
     if (this.target) throw new Error('the schedules already have a target function');
     this.target = fn;
+    // Scheduler invokes Lambda asynchronously: a tick the function fails on is kept, not lost.
+    catchFailedInvocations(fn, this.failedInvocations);
     // The unqualified function only (grantInvoke would add every version, `arn:*`).
     this.schedulerRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [fn.functionArn] }));
   }

@@ -161,11 +161,12 @@ export class Storage extends Construct {
     principal.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: ['elasticfilesystem:TagResource'], resources: [accessPoints], conditions: { StringEquals: { 'elasticfilesystem:CreateAction': 'CreateAccessPoint' } } }),
     );
-    principal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['elasticfilesystem:DescribeAccessPoints'], resources: [this.fileSystem.fileSystemArn] }));
+    // Listing (by file system, for removals) and describing one (by id, waiting for it to be available).
+    principal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['elasticfilesystem:DescribeAccessPoints'], resources: [this.fileSystem.fileSystemArn, accessPoints] }));
     principal.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: ['elasticfilesystem:DeleteAccessPoint'], resources: [accessPoints], conditions: { Null: { [`aws:ResourceTag/${kindTag}`]: 'false' } } }),
     );
-    acknowledgeGrantedWildcard(grantee, accessPoints, `Access points get random ids at creation: tagging is allowed only while creating one, deleting only on access points tagged ${kindTag}.`);
+    acknowledgeGrantedWildcard(grantee, accessPoints, `Access points get random ids at creation: tagging is allowed only while creating one, deleting only on access points tagged ${kindTag}, describing on this file system's.`);
   }
 
   /** The token files' objects (`<bucket ARN>/tokens/*`). */

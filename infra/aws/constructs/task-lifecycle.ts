@@ -19,7 +19,7 @@ import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { deadLetterQueue } from '../dead-letter-queue.ts';
+import { catchFailedInvocations, deadLetterQueue } from '../dead-letter-queue.ts';
 import type { Observability } from './observability.ts';
 import { SERVICE_NAME_PREFIX } from './compute.ts';
 
@@ -34,12 +34,21 @@ export class TaskLifecycle extends Construct {
   readonly taskStateRule: events.Rule;
   readonly deploymentStateRule: events.Rule;
   readonly reconcileRule: events.Rule;
+  /** Matches tasks of the cluster ECS could not start; its matches are alarmed (no target). */
+  readonly taskStartFailuresRule: events.Rule;
   /** Events a target could not take after its retries. */
   readonly deadLetterQueue: sqs.Queue;
+  /** Invocations the task-state function or the reconciler accepted and failed on after Lambda's retries. */
+  readonly failedInvocations: sqs.Queue;
 
   constructor(scope: Construct, id: string, props: TaskLifecycleProps) {
     super(scope, id);
     this.deadLetterQueue = deadLetterQueue(this, 'DeadLetters', { catches: 'the task-state, deployment-state and reconciler rules', label: 'Task lifecycle dead letters', observability: props.observability });
+    this.failedInvocations = deadLetterQueue(this, 'FailedInvocations', {
+      catches: 'the task-state and reconciler functions (their on-failure destination)',
+      label: 'Task lifecycle failed invocations',
+      observability: props.observability,
+    });
 
     this.taskStateRule = new events.Rule(this, 'TaskStateChanged', {
       description: 'ECS task state changes of the Cassini cluster',
@@ -60,6 +69,15 @@ export class TaskLifecycle extends Construct {
         ),
       },
     });
+    this.taskStartFailuresRule = new events.Rule(this, 'TasksFailedToStart', {
+      description: 'ECS tasks of the Cassini cluster that failed to start (counted and alarmed)',
+      eventPattern: {
+        source: ['aws.ecs'],
+        detailType: ['ECS Task State Change'],
+        detail: { clusterArn: [props.cluster.clusterArn], stopCode: ['TaskFailedToStart'] },
+      },
+    });
+    props.observability.watchTaskStartFailures(this.taskStartFailuresRule);
     this.reconcileRule = new events.Rule(this, 'Reconcile', {
       description: 'Runs the Cassini reconciler every minute',
       schedule: events.Schedule.rate(RECONCILE_EVERY),
@@ -78,6 +96,8 @@ export class TaskLifecycle extends Construct {
   }
 
   private target(fn: lambda.IFunction, maxEventAge: Duration): eventTargets.LambdaFunction {
+    // Rules invoke Lambda asynchronously: an error inside the function needs its own destination.
+    catchFailedInvocations(fn, this.failedInvocations);
     return new eventTargets.LambdaFunction(fn, { deadLetterQueue: this.deadLetterQueue, retryAttempts: 8, maxEventAge });
   }
 }

@@ -15,6 +15,7 @@ import { EcsDaskRuntime } from './ecs-dask-runtime.ts';
 import { attachmentResolversFromEnv, taskDefinitionsFromEnv, taskSubnetsFromEnv } from './ecs-platform.ts';
 import { daskClusterGroupsFromEnv } from './dask-cluster-security-groups.ts';
 import { requiredEnv } from '../required-env.ts';
+import { gpuCapacityProvidersFromEnv } from './capacity-strategy.ts';
 
 export interface DaskRuntimeFromEnvOptions {
   /** See `EcsDaskRuntimeOptions.registerWithinMs`: the reactor waits, the reconciler does not. */
@@ -36,7 +37,7 @@ export function ecsDaskRuntimeFromEnv(env: NodeJS.ProcessEnv = process.env, opti
     namespaceId: requiredEnv(env, 'DASK_NAMESPACE_ID'),
     namespaceName: requiredEnv(env, 'DASK_NAMESPACE_NAME'),
     definitions: taskDefinitionsFromEnv(ecs, env),
-    gpuCapacityProvider: requiredEnv(env, 'GPU_CAPACITY_PROVIDER'),
+    gpuCapacityProviders: gpuCapacityProvidersFromEnv(env),
     ...attachmentResolversFromEnv(env),
     ...(options.registerWithinMs ? { registerWithinMs: options.registerWithinMs } : {}),
   });

@@ -21,7 +21,8 @@
  *   registered IAM role as task role. Changed attachments are a new definition family, which
  *   tasks started from then on run; the tasks that run keep theirs, as for an image change.
  */
-import { RunTaskCommand, StopTaskCommand, type CapacityProviderStrategyItem, type ECSClient, type RunTaskCommandInput } from '@aws-sdk/client-ecs';
+import { createHash } from 'node:crypto';
+import { RunTaskCommand, StopTaskCommand, type ECSClient, type RunTaskCommandInput } from '@aws-sdk/client-ecs';
 import {
   CreateServiceCommand,
   DeleteServiceCommand,
@@ -36,7 +37,8 @@ import type { DaskClusterDescription, DaskRuntime } from '../../ports/dask-runti
 import type { TaskSpec } from '../../ports/task-driver.ts';
 import { daskSchedulerCommand, daskWorkerCommand, type DaskClusterPlan } from '../../domain/planner/dask-plan.ts';
 import { reconcileDaskCluster, type RegisteredInstance } from '../../domain/planner/dask-reconcile.ts';
-import { sizeNamed, type Size } from '../../domain/sizes.ts';
+import { sizeNamed } from '../../domain/sizes.ts';
+import { capacityFor, type GpuCapacityProviders } from './capacity-strategy.ts';
 import type { EcsTaskDefinitions } from './ecs-task-definitions.ts';
 import { resolveAttachments, type AttachmentResolvers, type ResolvedAttachments } from './ecs-attachments.ts';
 import type { SecretArns } from './secret-arns.ts';
@@ -71,8 +73,10 @@ export interface EcsDaskRuntimeOptions {
   folders?: AttachmentResolvers['folders'];
   /** A fresh resolver of attached secrets' full ARNs per definition build; without it they are named by partial ARN. */
   secretArns?: () => Pick<SecretArns, 'arnOf'>;
-  /** The cluster's capacity provider for EC2 GPU instances, for clusters that name GPU sizes. */
-  gpuCapacityProvider?: string;
+  /** The cluster's capacity provider for each GPU instance type it provisions, for clusters that name GPU sizes. */
+  gpuCapacityProviders?: GpuCapacityProviders;
+  /** Now, for the window a RunTask client token holds in (`daskRunToken`); injectable for tests. */
+  clock?: () => Date;
   /**
    * How long `ensure` waits for a scheduler it started to get its private IP, to register it at
    * once: the resource's tasks, launched right after, then resolve the name. 0 (the default)
@@ -84,6 +88,22 @@ export interface EcsDaskRuntimeOptions {
 }
 
 const SCHEDULER_POLL_MS = 2_000;
+/** Passes deciding from the same cluster state within this window start its tasks once. */
+export const DASK_RUN_TOKEN_WINDOW_MS = 2 * 60_000;
+
+/**
+ * The RunTask client token of one start decision: the same for every pass that decides it from
+ * the same cluster state (its Cloud Map service, the tasks it saw running) in the same window,
+ * so the reactor and the reconciler racing on one cluster start its scheduler once ("Ensuring
+ * idempotency", Amazon ECS API Reference: a repeated token starts nothing new). A cluster
+ * stopped and started again gets a new Cloud Map service, hence a new token at once; the window
+ * lets a start that failed for capacity be tried again. 64 hex characters: RunTask's limit.
+ */
+export function daskRunToken(intent: { resourceId: string; serviceId: string; role: 'scheduler' | 'worker'; seenTaskIds: readonly string[]; chunk: number; at: Date }): string {
+  const window = Math.floor(intent.at.getTime() / DASK_RUN_TOKEN_WINDOW_MS);
+  const seen = [...intent.seenTaskIds].sort().join(',');
+  return createHash('sha256').update(`dask|${intent.resourceId}|${intent.serviceId}|${intent.role}|${seen}|${intent.chunk}|${window}`).digest('hex');
+}
 
 export class EcsDaskRuntime implements DaskRuntime {
   readonly #options: EcsDaskRuntimeOptions;
@@ -130,8 +150,9 @@ export class EcsDaskRuntime implements DaskRuntime {
     let actions = reconcileDaskCluster(plan.numWorkers, running.map((r) => r.view), registered);
     // Resolved once for both roles, and only when a task starts (access points, secret ARNs).
     const attachments = actions.startScheduler || actions.startWorkers > 0 ? await this.#resolve(plan) : undefined;
-    if (actions.startScheduler) await this.#run(plan, attachments, 'scheduler', 1);
-    if (actions.startWorkers > 0) await this.#run(plan, attachments, 'worker', actions.startWorkers);
+    const seen = { serviceId, seenTaskIds: running.map((r) => r.view.id) };
+    if (actions.startScheduler) await this.#run(plan, attachments, 'scheduler', 1, seen);
+    if (actions.startWorkers > 0) await this.#run(plan, attachments, 'worker', actions.startWorkers, seen);
     for (const task of actions.stop) await this.#stopTask(task, `the Dask cluster of ${plan.resourceId} has more tasks than its plan`);
     if (actions.startScheduler && this.#options.registerWithinMs) actions = await this.#awaitScheduler(plan, registered, this.#options.registerWithinMs);
     if (actions.register) {
@@ -172,7 +193,9 @@ export class EcsDaskRuntime implements DaskRuntime {
     for (const task of actions.stop.filter((id) => workers.some((w) => w.view.id === id))) await this.#stopTask(task, `the Dask cluster was scaled to ${numWorkers} workers`);
     const model = workers[0]?.task;
     if (actions.startWorkers === 0 || !model) return;
+    const intent = { resourceId, serviceId: (await this.#existingServiceId(resourceId)) ?? 'none', role: 'worker' as const, seenTaskIds: tasks.map((t) => t.view.id) };
     await this.#runCount(
+      intent,
       {
         cluster: this.#options.cluster,
         taskDefinition: model.taskDefinitionArn,
@@ -227,7 +250,7 @@ export class EcsDaskRuntime implements DaskRuntime {
     return resolveAttachments(plan.attachments, { ...(folders ? { folders } : {}), ...(secretArns ? { secrets: secretArns() } : {}) });
   }
 
-  async #run(plan: DaskClusterPlan, attachments: ResolvedAttachments | undefined, role: 'scheduler' | 'worker', count: number): Promise<void> {
+  async #run(plan: DaskClusterPlan, attachments: ResolvedAttachments | undefined, role: 'scheduler' | 'worker', count: number, seen: { serviceId: string; seenTaskIds: string[] }): Promise<void> {
     const instanceType = role === 'scheduler' ? plan.scheduler.instanceType : plan.worker.instanceType;
     const size = sizeNamed(instanceType);
     if (!size) throw new Error(`unknown size ${JSON.stringify(instanceType)}`);
@@ -244,12 +267,13 @@ export class EcsDaskRuntime implements DaskRuntime {
       labels: { ...plan.labels, dask: role },
     };
     await this.#runCount(
+      { resourceId: plan.resourceId, role, ...seen },
       {
         cluster: this.#options.cluster,
         taskDefinition,
         startedBy: daskStartedBy(plan.resourceId),
         group: spec.group,
-        capacityProviderStrategy: this.#capacity(size, role === 'worker' && plan.worker.spot),
+        capacityProviderStrategy: capacityFor(size, role === 'worker' && plan.worker.spot, this.#options.gpuCapacityProviders ?? {}),
         networkConfiguration: await this.#network(plan.resourceId),
         overrides: containerOverrides(spec),
         tags: Object.entries(spec.labels).map(([key, value]) => ({ key, value })),
@@ -258,20 +282,20 @@ export class EcsDaskRuntime implements DaskRuntime {
     );
   }
 
-  async #runCount(input: RunTaskCommandInput, count: number): Promise<void> {
-    for (let left = count; left > 0; left -= RUN_TASK_MAX_COUNT) {
-      const { failures } = await this.#options.ecs.send(new RunTaskCommand({ ...input, count: Math.min(left, RUN_TASK_MAX_COUNT) }));
-      // A failed start is left to the next reconcile; say why meanwhile.
-      for (const failure of failures ?? []) console.error(JSON.stringify({ level: 'warn', message: 'a Dask task did not start', group: input.group, reason: failure.reason, detail: failure.detail }));
+  async #runCount(intent: Omit<Parameters<typeof daskRunToken>[0], 'chunk' | 'at'>, input: RunTaskCommandInput, count: number): Promise<void> {
+    const at = this.#options.clock?.() ?? new Date();
+    for (let left = count, chunk = 0; left > 0; left -= RUN_TASK_MAX_COUNT, chunk++) {
+      const clientToken = daskRunToken({ ...intent, chunk, at });
+      try {
+        const { failures } = await this.#options.ecs.send(new RunTaskCommand({ ...input, count: Math.min(left, RUN_TASK_MAX_COUNT), clientToken }));
+        // A failed start is left to the next reconcile; say why meanwhile.
+        for (const failure of failures ?? []) console.error(JSON.stringify({ level: 'warn', message: 'a Dask task did not start', group: input.group, reason: failure.reason, detail: failure.detail }));
+      } catch (error) {
+        // The token is in use by another pass's request for the same decision (its definition or
+        // overrides may differ): that pass started these tasks.
+        if (!isNamed(error, 'ConflictException')) throw error;
+      }
     }
-  }
-
-  #capacity(size: Size, spot: boolean): CapacityProviderStrategyItem[] {
-    if (size.capacity.kind === 'ec2-gpu') {
-      if (!this.#options.gpuCapacityProvider) throw new Error(`size ${size.name} needs the GPU capacity provider`);
-      return [{ capacityProvider: this.#options.gpuCapacityProvider, weight: 1 }];
-    }
-    return [{ capacityProvider: spot ? 'FARGATE_SPOT' : 'FARGATE', weight: 1 }];
   }
 
   async #stopTask(task: string, reason: string): Promise<void> {

@@ -4,7 +4,7 @@
  *
  * - `ECS_CLUSTER`, `TASK_SUBNETS` (comma-separated), `TASK_SECURITY_GROUP`
  * - `TASK_EXECUTION_ROLE_ARN`, `TASK_ROLE_ARN` (the default task role), `TASK_LOG_GROUP`
- * - `GPU_CAPACITY_PROVIDER`; `AWS_REGION` (set by Lambda)
+ * - `GPU_CAPACITY_PROVIDERS` (`instance-type=provider`, comma-separated); `AWS_REGION` (set by Lambda)
  * - `PLATFORM_URL` (optional): the API's base URL, given to tasks as SATURN_BASE_URL
  * - `TASK_SECRET_ARN_PREFIX`: `arn:…:secret:<platform prefix>`, what tasks' secrets are read from
  * - `GIT_IMAGE` (optional): the image of the init container that clones repositories
@@ -34,6 +34,7 @@ import { EcsTaskLauncher, type EcsTaskLauncherOptions } from './ecs-task-launche
 import { SecretArns } from './secret-arns.ts';
 import { taskTokenFilesFromEnv, type TaskTokenFiles } from './task-token-files.ts';
 import { requiredEnv } from '../required-env.ts';
+import { gpuCapacityProvidersFromEnv } from './capacity-strategy.ts';
 
 export interface EcsPlatform {
   client: ECSClient;
@@ -109,7 +110,7 @@ export function ecsPlatformFromEnv(jobs: Pick<JobRunService, 'report'>, clock: C
     securityGroups: [requiredEnv(env, 'TASK_SECURITY_GROUP')],
     ...daskClusterGroupsOption(env),
     definitions: taskDefinitionsFromEnv(client, env),
-    gpuCapacityProvider: requiredEnv(env, 'GPU_CAPACITY_PROVIDER'),
+    gpuCapacityProviders: gpuCapacityProvidersFromEnv(env),
     ...attachmentResolversFromEnv(env),
     ...(tokenFiles ? { tokenFiles } : {}),
     ...(extras.log ? { log: extras.log } : {}),

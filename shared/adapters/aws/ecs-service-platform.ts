@@ -35,6 +35,7 @@ import { EfsSharedFolders } from './efs-shared-folders.ts';
 import { daskClusterGroupsOption, secretArnsFromEnv, taskDefinitionsFromEnv, taskSubnetsFromEnv } from './ecs-platform.ts';
 import { TaskTokenSecrets } from './task-token-secrets.ts';
 import { requiredEnv } from '../required-env.ts';
+import { gpuCapacityProvidersFromEnv } from './capacity-strategy.ts';
 
 /** Routes when the stack has no load balancer: a service without routes runs, one with routes cannot. */
 export const NO_INGRESS: ServiceRoutes = {
@@ -111,7 +112,7 @@ export function ecsServiceRuntimeFromEnv(reports: Pick<ServiceReports, 'failed' 
     subnets: taskSubnetsFromEnv(env),
     securityGroups: [requiredEnv(env, 'TASK_SECURITY_GROUP')],
     ...daskClusterGroupsOption(env),
-    gpuCapacityProvider: requiredEnv(env, 'GPU_CAPACITY_PROVIDER'),
+    gpuCapacityProviders: gpuCapacityProvidersFromEnv(env),
     definitions: taskDefinitionsFromEnv(client, env),
     ...ingressFromEnv(env),
     homes: new EfsHomeVolumes({ client: efs, fileSystemId }),

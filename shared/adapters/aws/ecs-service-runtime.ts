@@ -58,6 +58,7 @@ import { serviceWoundDown } from './ecs-service-state.ts';
 import { MissingSecretError, type SecretArns } from './secret-arns.ts';
 import { resourceTags, revisionOfTaskDefinition, serviceFamilyFor, serviceNameFor } from './service-names.ts';
 import type { TaskTokenSecrets } from './task-token-secrets.ts';
+import { capacityFor, missingCapacity, type GpuCapacityProviders } from './capacity-strategy.ts';
 
 /** CreateService's clientToken: at most 36 ASCII characters. */
 const MAX_CLIENT_TOKEN = 36;
@@ -89,8 +90,8 @@ export interface EcsServiceRuntimeOptions {
   securityGroups: string[];
   /** Dask clusters' security groups (dask-cluster-security-groups.ts): replicas of a resource with a cluster join its group. */
   daskClusterGroups?: Pick<DaskClusterSecurityGroups, 'ensure'>;
-  /** The cluster's capacity provider for EC2 GPU instances. */
-  gpuCapacityProvider: string;
+  /** The cluster's capacity provider for each GPU instance type it provisions. */
+  gpuCapacityProviders: GpuCapacityProviders;
   definitions: EcsTaskDefinitions;
   routes: ServiceRoutes;
   callbacks: SignInCallbacks;
@@ -124,12 +125,6 @@ export function serviceClientToken(resourceId: string, revision: number): string
 export function serviceTags(plan: ServicePlan): Tag[] {
   const tags = { ...resourceTags(plan), 'cassini:revision': String(plan.revision) };
   return Object.entries(tags).map(([key, value]) => ({ key, value: value.slice(0, MAX_TAG_VALUE) }));
-}
-
-/** FARGATE, FARGATE_SPOT when the plan asks for spot, or the GPU provider for GPU sizes (Fargate has none). */
-export function capacityFor(size: Size, spot: boolean, gpuCapacityProvider: string): CapacityProviderStrategyItem[] {
-  if (size.capacity.kind === 'ec2-gpu') return [{ capacityProvider: gpuCapacityProvider, weight: 1 }];
-  return [{ capacityProvider: spot ? 'FARGATE_SPOT' : 'FARGATE', weight: 1 }];
 }
 
 /** The container a revision runs: the plan's task as one script, $PORT and a PORT_N per other routed port, behind the edge sidecar. */
@@ -225,6 +220,8 @@ export class EcsServiceRuntime implements ServiceRuntime {
   private async rollTo(plan: ServicePlan): Promise<void> {
     const size = sizeNamed(plan.instanceType);
     if (!size) throw new UnrunnablePlanError(`unknown size ${JSON.stringify(plan.instanceType)}`);
+    const unplaceable = missingCapacity(size, this.options.gpuCapacityProviders);
+    if (unplaceable) throw new UnrunnablePlanError(unplaceable);
     const accessPointId = plan.homeVolume ? await this.options.homes.ensure(plan.homeVolume, plan) : undefined;
     const home = accessPointId ? { fileSystemId: this.options.fileSystemId, accessPointId } : undefined;
     const { attachments: planned } = plan.task;
@@ -260,15 +257,14 @@ export class EcsServiceRuntime implements ServiceRuntime {
 
   /** CreateService, the same request on every attempt of a revision, as the clientToken requires. */
   createInput(plan: ServicePlan, size: Size, taskDefinition: string, routed: RoutedPort[], securityGroups = this.options.securityGroups): CreateServiceCommandInput {
-    const { cluster, subnets, gpuCapacityProvider } = this.options;
+    const { cluster, subnets, gpuCapacityProviders } = this.options;
     return {
       cluster,
       serviceName: serviceNameFor(plan.resourceId),
       taskDefinition,
       desiredCount: plan.replicas,
       clientToken: serviceClientToken(plan.resourceId, plan.revision),
-      capacityProviderStrategy: capacityFor(size, plan.spot, gpuCapacityProvider),
-      ...this.placementFor(size),
+      capacityProviderStrategy: capacityFor(size, plan.spot, gpuCapacityProviders),
       deploymentConfiguration: DEPLOYMENT_CONFIGURATION,
       // ECS accepts a grace period only for a service behind a load balancer.
       ...(routed.length > 0 ? { healthCheckGracePeriodSeconds: plan.healthGraceSeconds } : {}),
@@ -292,12 +288,14 @@ export class EcsServiceRuntime implements ServiceRuntime {
   }
 
   updateInput(plan: ServicePlan, size: Size, taskDefinition: string, routed: RoutedPort[], service: Service, securityGroups = this.options.securityGroups): UpdateServiceCommandInput | undefined {
-    const capacity = capacityFor(size, plan.spot, this.options.gpuCapacityProvider);
+    const capacity = capacityFor(size, plan.spot, this.options.gpuCapacityProviders);
     const loadBalancers = loadBalancersFor(routed, plan, this.options.edge !== undefined);
     const sameDefinition = service.taskDefinition === taskDefinition;
     // What only new replicas pick up: with the same definition, they must be replaced to get it.
+    // A service placed with a constraint (an instance type, before each GPU type had its own provider) is re-placed without it.
     const groupsDiffer = !sameGroups(service, securityGroups);
-    const replicasDiffer = service.enableExecuteCommand !== plan.shellAccess || !sameCapacity(service.capacityProviderStrategy, capacity) || groupsDiffer;
+    const replicasDiffer =
+      service.enableExecuteCommand !== plan.shellAccess || !sameCapacity(service.capacityProviderStrategy, capacity) || groupsDiffer || (service.placementConstraints?.length ?? 0) > 0;
     if (sameDefinition && !replicasDiffer && service.desiredCount === plan.replicas && sameLoadBalancers(service.loadBalancers, loadBalancers)) return undefined;
     return {
       cluster: this.options.cluster,
@@ -305,7 +303,12 @@ export class EcsServiceRuntime implements ServiceRuntime {
       taskDefinition,
       desiredCount: plan.replicas,
       capacityProviderStrategy: capacity,
-      ...this.placementFor(size),
+      // Left out, UpdateService keeps the service's constraints and strategy: a service that once
+      // ran on a GPU type would stay pinned to it after a resize. An empty list removes them
+      // (UpdateService, Amazon ECS API Reference); each provider's instances are of one type, so
+      // none is needed.
+      placementConstraints: [],
+      placementStrategy: [],
       deploymentConfiguration: DEPLOYMENT_CONFIGURATION,
       ...(routed.length > 0 ? { healthCheckGracePeriodSeconds: plan.healthGraceSeconds } : {}),
       enableExecuteCommand: plan.shellAccess,
@@ -342,11 +345,6 @@ export class EcsServiceRuntime implements ServiceRuntime {
   private async withdrawSignIn(resourceId: string, kept: string[] = []): Promise<void> {
     const withdrawn = (await this.options.routes.signedInHostsOf(resourceId)).filter((host) => !kept.includes(host));
     if (withdrawn.length > 0) await this.options.callbacks.remove(withdrawn.map(signInCallbackUrl));
-  }
-
-  /** One GPU provider may span instance types; the size names the one it must land on. */
-  private placementFor(size: Size) {
-    return size.capacity.kind === 'ec2-gpu' ? { placementConstraints: [{ type: 'memberOf' as const, expression: `attribute:ecs.instance-type == ${size.capacity.instanceType}` }] } : {};
   }
 
   private async describe(resourceId: string): Promise<Service | undefined> {

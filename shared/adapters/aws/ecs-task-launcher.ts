@@ -18,7 +18,6 @@ import { createHash } from 'node:crypto';
 import {
   RunTaskCommand,
   StopTaskCommand,
-  type CapacityProviderStrategyItem,
   type ECSClient,
   type RunTaskCommandInput,
   type RunTaskCommandOutput,
@@ -34,6 +33,7 @@ import type { DaskClusterSecurityGroups } from './dask-cluster-security-groups.t
 import type { TaskTokenFiles } from './task-token-files.ts';
 import type { EcsTaskDefinitions } from './ecs-task-definitions.ts';
 import { LaunchQueue, RetryableLaunchError } from './launch-queue.ts';
+import { capacityFor, missingCapacity, type GpuCapacityProviders } from './capacity-strategy.ts';
 import { errorMessage, isNamed, isThrottling, isTransient } from './sdk-errors.ts';
 
 // ECS's limits on RunTask and StopTask fields.
@@ -60,8 +60,8 @@ export interface EcsTaskLauncherOptions {
   /** Dask clusters' security groups (dask-cluster-security-groups.ts): a task whose resource has a cluster joins its group. */
   daskClusterGroups?: Pick<DaskClusterSecurityGroups, 'ensure'>;
   definitions: EcsTaskDefinitions;
-  /** The cluster's capacity provider for EC2 GPU instances. */
-  gpuCapacityProvider: string;
+  /** The cluster's capacity provider for each GPU instance type it provisions. */
+  gpuCapacityProviders: GpuCapacityProviders;
   /** Shared folders' EFS access points (efs-shared-folders.ts); without it a task with shared folders cannot start. */
   folders?: AttachmentResolvers['folders'];
   /** A fresh resolver of secrets' full ARNs per launch (secret-arns.ts); without it secrets are named by partial ARN. */
@@ -130,6 +130,9 @@ export class EcsTaskLauncher {
   async launch(specs: TaskSpec[], plan: LaunchPlan): Promise<LaunchOutcome[]> {
     const size = sizeNamed(plan.instance_type);
     if (!size) throw new Error(`unknown size ${JSON.stringify(plan.instance_type)}`);
+    const unplaceable = missingCapacity(size, this.options.gpuCapacityProviders);
+    // No retry can place them: each task fails for good, with the reason, before anything is registered.
+    if (unplaceable) return specs.map((spec) => ({ status: 'failed', taskId: spec.taskId, reason: unplaceable }));
     const { folders, secretArns } = this.options;
     const attachments = await resolveAttachments(plan.attachments, { ...(folders ? { folders } : {}), ...(secretArns ? { secrets: secretArns() } : {}) });
     const taskDefinition = await this.options.definitions.ensure({
@@ -172,7 +175,6 @@ export class EcsTaskLauncher {
   private runTaskInput(spec: TaskSpec, taskDefinition: string, size: Size, spot: boolean, securityGroups: string[], tokenFile?: TokenFileRef): RunTaskCommandInput {
     const { cluster, subnets } = this.options;
     const runId = spec.labels.run ?? spec.group;
-    const gpu = size.capacity.kind === 'ec2-gpu' ? size.capacity : undefined;
     return {
       cluster,
       taskDefinition,
@@ -180,9 +182,8 @@ export class EcsTaskLauncher {
       clientToken: clientTokenFor(spec.taskId),
       startedBy: startedByFor(runId),
       group: `run:${runId}`.slice(0, MAX_GROUP),
-      capacityProviderStrategy: this.capacityFor(size, spot),
-      // One GPU provider may span instance types; the size names the one it must land on.
-      ...(gpu ? { placementConstraints: [{ type: 'memberOf' as const, expression: `attribute:ecs.instance-type == ${gpu.instanceType}` }] } : {}),
+      // Each GPU type has its own provider, whose instances are all of that type: no placement constraint is needed.
+      capacityProviderStrategy: capacityFor(size, spot, this.options.gpuCapacityProviders),
       networkConfiguration: { awsvpcConfiguration: { subnets, securityGroups, assignPublicIp: 'DISABLED' } },
       overrides: containerOverrides(spec, tokenFile),
       // Task definitions are shared across resources, so their tags say nothing about a run:
@@ -191,13 +192,6 @@ export class EcsTaskLauncher {
       enableECSManagedTags: true,
       enableExecuteCommand: false,
     };
-  }
-
-  private capacityFor(size: Size, spot: boolean): CapacityProviderStrategyItem[] {
-    // GPU tasks take the GPU provider whether or not spot was asked for: spot is a price
-    // preference, and a GPU spot provider is not part of the cluster (yet).
-    if (size.capacity.kind === 'ec2-gpu') return [{ capacityProvider: this.options.gpuCapacityProvider, weight: 1 }];
-    return [{ capacityProvider: spot ? 'FARGATE_SPOT' : 'FARGATE', weight: 1 }];
   }
 
   private async launchOne(spec: TaskSpec, taskDefinition: string, size: Size, spot: boolean, owner: string | undefined, securityGroups = this.options.securityGroups): Promise<LaunchOutcome> {

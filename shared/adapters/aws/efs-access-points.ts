@@ -1,7 +1,14 @@
 /**
- * What workspace homes and shared folders do alike on EFS: find a live access point of the
- * file system, create one idempotently (a retried create with the same client token answers
- * with the access point the first one made), and delete one that may already be gone.
+ * What workspace homes and shared folders do alike on EFS: create an access point
+ * idempotently (a retried create with the same client token answers with the access point the
+ * first one made) and wait until it is `available`, find one of the file system (removals), and
+ * delete one that may already be gone.
+ *
+ * A launch never lists the file system's access points: DescribeAccessPoints by file system
+ * pages through every home and folder and is throttled at scale. `ensureAccessPoint` creates
+ * with the client token (which finds the existing one) and describes that one access point by
+ * id. A task can mount an access point only once it is `available` (its LifeCycleState is
+ * `creating` first; CreateAccessPoint, Amazon EFS API Reference).
  */
 import {
   CreateAccessPointCommand,
@@ -40,21 +47,57 @@ export async function findAccessPoint(
   return undefined;
 }
 
-/** The id of the access point rooted at `input.RootDirectory.Path`, created from `input` if there is none. */
-export async function ensureAccessPoint(client: EFSClient, input: CreateAccessPointRequest, what: string): Promise<string> {
-  const path = input.RootDirectory?.Path;
-  const existing = await findAccessPoint(client, input.FileSystemId!, (a) => a.RootDirectory?.Path === path);
-  if (existing?.AccessPointId) return existing.AccessPointId;
+/** How long a launch waits for a new access point to become available; past it the launch is retried later. */
+export const ACCESS_POINT_AVAILABLE_WITHIN_MS = 30_000;
+const ACCESS_POINT_POLL_MS = 1_000;
+
+/** An access point that is not available yet: the caller is deferred and tries again later. */
+export class AccessPointNotReadyError extends Error {
+  override name = 'AccessPointNotReadyError';
+}
+
+export interface EnsureAccessPointOptions {
+  /** Injectable for tests. */
+  sleep?: (ms: number) => Promise<void>;
+  availableWithinMs?: number;
+}
+
+/**
+ * The id of the access point `input` describes (its client token names it), created if there is
+ * none, once it is `available`.
+ */
+export async function ensureAccessPoint(client: EFSClient, input: CreateAccessPointRequest, what: string, options: EnsureAccessPointOptions = {}): Promise<string> {
+  let accessPoint = await createOrFind(client, input, what);
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const within = options.availableWithinMs ?? ACCESS_POINT_AVAILABLE_WITHIN_MS;
+  for (let waited = 0; accessPoint.LifeCycleState !== 'available'; waited += ACCESS_POINT_POLL_MS) {
+    if (GONE.has(accessPoint.LifeCycleState ?? '')) throw new Error(`the access point of ${what} (${accessPoint.AccessPointId}) is ${accessPoint.LifeCycleState}; it cannot be mounted`);
+    if (waited >= within) throw new AccessPointNotReadyError(`the access point of ${what} is still ${accessPoint.LifeCycleState ?? 'being created'}; the launch is tried again shortly`);
+    await sleep(ACCESS_POINT_POLL_MS);
+    accessPoint = await describeAccessPoint(client, accessPoint.AccessPointId!, what);
+  }
+  return accessPoint.AccessPointId!;
+}
+
+/** CreateAccessPoint with the input's client token: a new access point, or the one an earlier create with that token made. */
+async function createOrFind(client: EFSClient, input: CreateAccessPointRequest, what: string): Promise<AccessPointDescription> {
   try {
     const created = await client.send(new CreateAccessPointCommand(input));
     if (!created.AccessPointId) throw new Error(`CreateAccessPoint returned no id for ${what}`);
-    return created.AccessPointId;
+    return created;
   } catch (error) {
-    // The token was used by a create that went through (a retry after a lost answer): that access point is this one.
+    // The token was used by a create that went through (an earlier launch, or a retry after a lost answer): that access point is this one.
     const id = isNamed(error, 'AccessPointAlreadyExists') ? (error as { AccessPointId?: string }).AccessPointId : undefined;
-    if (id) return id;
+    if (id) return describeAccessPoint(client, id, what);
     throw error;
   }
+}
+
+async function describeAccessPoint(client: EFSClient, accessPointId: string, what: string): Promise<AccessPointDescription> {
+  const { AccessPoints } = await client.send(new DescribeAccessPointsCommand({ AccessPointId: accessPointId }));
+  const found = AccessPoints?.[0];
+  if (!found) throw new Error(`the access point of ${what} (${accessPointId}) is gone`);
+  return found;
 }
 
 /** Deletes the access point; false when it was already gone. */

@@ -13,7 +13,7 @@
  * mount (a task or a Lambda in the VPC), which the control plane does not have yet.
  */
 import type { AccessPointDescription, CreateAccessPointRequest, EFSClient } from '@aws-sdk/client-efs';
-import { clientToken, deleteAccessPoint, ensureAccessPoint, findAccessPoint } from './efs-access-points.ts';
+import { clientToken, deleteAccessPoint, ensureAccessPoint, findAccessPoint, type EnsureAccessPointOptions } from './efs-access-points.ts';
 
 /** The image user's uid and gid: jovyan in group users. */
 export const HOME_UID = 1000;
@@ -28,6 +28,8 @@ const VOLUME_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 export interface EfsHomeVolumesOptions {
   client: EFSClient;
   fileSystemId: string;
+  /** How a launch waits for a new access point to become available (efs-access-points.ts); injectable for tests. */
+  waiting?: EnsureAccessPointOptions;
 }
 
 export function homePathFor(volume: string): string {
@@ -62,7 +64,7 @@ export class EfsHomeVolumes {
 
   /** The id of the volume's access point, created for the resource if there is none. */
   ensure(volume: string, owner: { resourceId: string }): Promise<string> {
-    return ensureAccessPoint(this.options.client, createAccessPointInput(this.options.fileSystemId, volume, owner.resourceId), `home ${volume}`);
+    return ensureAccessPoint(this.options.client, createAccessPointInput(this.options.fileSystemId, volume, owner.resourceId), `home ${volume}`, this.options.waiting);
   }
 
   /** Deletes the access points of the resource's home; none is fine. */

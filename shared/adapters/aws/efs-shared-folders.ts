@@ -16,7 +16,7 @@
 import { EFSClient, type CreateAccessPointRequest } from '@aws-sdk/client-efs';
 import type { CatalogRef } from '../../ports/task-driver.ts';
 import { HOME_GID, HOME_UID } from './efs-home-volumes.ts';
-import { clientToken, deleteAccessPoint, ensureAccessPoint, findAccessPoint } from './efs-access-points.ts';
+import { clientToken, deleteAccessPoint, ensureAccessPoint, findAccessPoint, type EnsureAccessPointOptions } from './efs-access-points.ts';
 import { requiredEnv } from '../required-env.ts';
 
 export const SHARED_ROOT = '/shared';
@@ -28,6 +28,8 @@ const PATH_PART = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/;
 export interface EfsSharedFoldersOptions {
   client: EFSClient;
   fileSystemId: string;
+  /** How a launch waits for a new access point to become available (efs-access-points.ts); injectable for tests. */
+  waiting?: EnsureAccessPointOptions;
 }
 
 export function folderPathFor(ref: CatalogRef): string {
@@ -64,7 +66,7 @@ export class EfsSharedFolders {
 
   /** The id of the folder's access point, created if there is none. */
   ensure(ref: CatalogRef): Promise<string> {
-    return ensureAccessPoint(this.options.client, createFolderAccessPointInput(this.options.fileSystemId, ref), `shared folder ${ref.owner}/${ref.name}`);
+    return ensureAccessPoint(this.options.client, createFolderAccessPointInput(this.options.fileSystemId, ref), `shared folder ${ref.owner}/${ref.name}`, this.options.waiting);
   }
 
   /** Deletes the folder's access point (its files stay); none is fine. */

@@ -6,6 +6,8 @@ import { DynamoCheckpoints } from './dynamodb-checkpoints.ts';
 import { DynamoRunViews } from './dynamodb-run-views.ts';
 import { DynamoCatalogViews } from './dynamodb-catalog-views.ts';
 import { DynamoTokenViews } from './dynamodb-token-views.ts';
+import { DynamoDeferrals } from './dynamodb-deferrals.ts';
+import { systemClock } from '../node-platform.ts';
 
 export interface DynamoPlatform {
   store: DynamoEventStore;
@@ -14,6 +16,7 @@ export interface DynamoPlatform {
   checkpoints: DynamoCheckpoints;
   catalogViews: DynamoCatalogViews;
   tokenViews: DynamoTokenViews;
+  deferrals: DynamoDeferrals;
 }
 
 export function dynamoPlatformFromEnv(env: NodeJS.ProcessEnv = process.env): DynamoPlatform {
@@ -28,5 +31,6 @@ export function dynamoPlatformFromEnv(env: NodeJS.ProcessEnv = process.env): Dyn
     checkpoints: new DynamoCheckpoints(client, views),
     catalogViews: new DynamoCatalogViews(client, views),
     tokenViews: new DynamoTokenViews(client, views),
+    deferrals: new DynamoDeferrals(client, views, systemClock),
   };
 }

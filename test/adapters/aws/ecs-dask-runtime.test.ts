@@ -12,7 +12,7 @@ import {
   ServiceDiscoveryClient,
 } from '@aws-sdk/client-servicediscovery';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { EcsDaskRuntime, type EcsDaskRuntimeOptions } from '../../../shared/adapters/aws/ecs-dask-runtime.ts';
+import { DASK_RUN_TOKEN_WINDOW_MS, daskRunToken, EcsDaskRuntime, type EcsDaskRuntimeOptions } from '../../../shared/adapters/aws/ecs-dask-runtime.ts';
 import type { ResolvedAttachments } from '../../../shared/adapters/aws/ecs-attachments.ts';
 import { daskStartedBy } from '../../../shared/adapters/aws/dask-task-names.ts';
 import { containerOverrides } from '../../../shared/adapters/aws/container-overrides.ts';
@@ -100,6 +100,7 @@ describe('EcsDaskRuntime', () => {
         networkConfiguration: NETWORK,
         overrides: containerOverrides(taskSpec('scheduler', 'dask scheduler --port 8786 --dashboard-address :8787')),
         tags: tags('scheduler'),
+        clientToken: expect.stringMatching(/^[0-9a-f]{64}$/),
       },
       {
         cluster: CLUSTER,
@@ -111,9 +112,66 @@ describe('EcsDaskRuntime', () => {
         networkConfiguration: NETWORK,
         overrides: containerOverrides(taskSpec('worker', `dask worker ${ADDRESS} --nworkers 2 --nthreads 4`)),
         tags: tags('worker'),
+        clientToken: expect.stringMatching(/^[0-9a-f]{64}$/),
       },
     ]);
     expect(daskStartedBy(RESOURCE)).toHaveLength(36);
+  });
+
+  // RunTask's clientToken makes a repeated request start nothing new ("Ensuring idempotency",
+  // Amazon ECS API Reference; RunTask: up to 64 characters). The reactor and the reconciler
+  // can decide the same start from the same cluster state: it must happen once.
+  describe('client tokens', () => {
+    const at = new Date('2025-03-01T12:00:00.000Z');
+
+    it('starts a cluster once when two passes decide its start from the same state', async () => {
+      const reactor = runtime({ clock: () => at });
+      const reconciler = runtime({ clock: () => at });
+
+      await Promise.all([reactor.ensure(plan), reconciler.ensure(plan)]);
+
+      expect(live().filter((t) => t.group === `dask-scheduler:${RESOURCE}`)).toHaveLength(1);
+      expect(live().filter((t) => t.group === `dask-worker:${RESOURCE}`)).toHaveLength(2);
+      const tokens = ecs.commandCalls(RunTaskCommand).map((c) => c.args[0].input.clientToken);
+      expect(tokens.every((t) => t !== undefined && t.length <= 64), 'every RunTask carries a client token').toBe(true);
+    });
+
+    it('gives a new decision a new token: a worker lost later is replaced, and scaling starts new copies', async () => {
+      const dask = runtime({ clock: () => at });
+      await dask.ensure(plan);
+      aws.lose('task2');
+
+      await dask.ensure(plan);
+      await dask.scale(RESOURCE, 3);
+
+      expect(live().filter((t) => t.group === `dask-worker:${RESOURCE}`)).toHaveLength(3);
+      const tokens = ecs.commandCalls(RunTaskCommand).map((c) => c.args[0].input.clientToken);
+      expect(new Set(tokens).size).toBe(tokens.length);
+    });
+
+    it('starts a cluster stopped and started again at once: its new Cloud Map service makes a new decision', async () => {
+      const dask = runtime({ clock: () => at });
+      await dask.ensure(plan);
+      await dask.stop(RESOURCE, 'stopped');
+
+      await dask.ensure(plan);
+
+      expect(live().filter((t) => t.group === `dask-scheduler:${RESOURCE}`)).toHaveLength(1);
+    });
+
+    it('tries a start again in the next window when the same state persists (a start that failed for capacity)', () => {
+      const intent = { resourceId: RESOURCE, serviceId: 'srv-1', role: 'scheduler' as const, seenTaskIds: [], chunk: 0, at };
+      expect(daskRunToken(intent)).not.toBe(daskRunToken({ ...intent, at: new Date(at.getTime() + DASK_RUN_TOKEN_WINDOW_MS) }));
+    });
+
+    it('derives the token from the intent only', () => {
+      const intent = { resourceId: RESOURCE, serviceId: 'srv-1', role: 'scheduler' as const, seenTaskIds: ['b', 'a'], chunk: 0, at };
+      expect(daskRunToken(intent)).toBe(daskRunToken({ ...intent, seenTaskIds: ['a', 'b'], at: new Date(at.getTime() + 1000) }));
+      expect(daskRunToken(intent)).not.toBe(daskRunToken({ ...intent, role: 'worker' }));
+      expect(daskRunToken(intent)).not.toBe(daskRunToken({ ...intent, seenTaskIds: ['a'] }));
+      expect(daskRunToken(intent)).not.toBe(daskRunToken({ ...intent, chunk: 1 }));
+      expect(daskRunToken(intent)).not.toBe(daskRunToken({ ...intent, serviceId: 'srv-2' }));
+    });
   });
 
   it('registers the scheduler task under the name once it has an address, then changes nothing', async () => {

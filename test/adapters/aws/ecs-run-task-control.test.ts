@@ -43,7 +43,7 @@ function queuedRun(scale = 2): Run {
 function control(jobs: ReturnType<typeof fakeJobs>) {
   const definitions = new EcsTaskDefinitions({ client, ...defaults });
   const launcher = new EcsTaskLauncher({
-    client, cluster: 'cassini', subnets: ['subnet-1'], securityGroups: ['sg-1'], definitions, gpuCapacityProvider: 'gpu',
+    client, cluster: 'cassini', subnets: ['subnet-1'], securityGroups: ['sg-1'], definitions, gpuCapacityProviders: { 'g5.xlarge': 'gpu' },
     queue: new LaunchQueue({ maxAttempts: 1 }), clock: () => NOW,
   });
   return new EcsRunTaskControl({ client, cluster: 'cassini', launcher, jobs, clock: { now: () => NOW }, platformEnvironment: { SATURN_BASE_URL: 'https://api.example.com' } });

@@ -139,7 +139,7 @@ function runtime(options: { routeError?: Error; callbackError?: Error; signedIn?
     cluster: 'cassini',
     subnets: ['subnet-0a1b2c3d', 'subnet-4e5f6a7b'],
     securityGroups: ['sg-0123456789abcdef0'],
-    gpuCapacityProvider: 'cassini-gpu',
+    gpuCapacityProviders: { 'g5.xlarge': 'cassini-gpu-g5-xlarge', 'g4dn.xlarge': 'cassini-gpu-g4dn-xlarge' },
     definitions: new EcsTaskDefinitions({
       client,
       executionRoleArn: 'arn:aws:iam::123456789012:role/exec',
@@ -271,8 +271,7 @@ describe('EcsServiceRuntime.apply, first time', () => {
     });
     expect(ecs.commandCalls(CreateServiceCommand)[0]!.args[0].input).toMatchObject({
       desiredCount: 1,
-      capacityProviderStrategy: [{ capacityProvider: 'cassini-gpu', weight: 1 }],
-      placementConstraints: [{ type: 'memberOf', expression: 'attribute:ecs.instance-type == g5.xlarge' }],
+      capacityProviderStrategy: [{ capacityProvider: 'cassini-gpu-g5-xlarge', weight: 1 }],
       healthCheckGracePeriodSeconds: 600,
       enableExecuteCommand: true,
       loadBalancers: [{ targetGroupArn: TG_MAIN, containerName: 'main', containerPort: 8000 }],
@@ -316,6 +315,8 @@ describe('EcsServiceRuntime.apply, service exists', () => {
       taskDefinition: definitionArn(3),
       desiredCount: 4,
       capacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1 }],
+      placementConstraints: [],
+      placementStrategy: [],
       deploymentConfiguration: { deploymentCircuitBreaker: { enable: true, rollback: true }, minimumHealthyPercent: 100, maximumPercent: 200 },
       healthCheckGracePeriodSeconds: 180,
       enableExecuteCommand: false,
@@ -392,6 +393,67 @@ describe('EcsServiceRuntime.apply, service exists', () => {
 
     expect(recorded.reports).toEqual([['failed', { resourceId: RESOURCE, revision: 3, reason: expect.stringMatching(/no Dask cluster security groups/), at: NOW.toISOString() }]]);
     expect(ecs.commandCalls(CreateServiceCommand)).toHaveLength(0);
+  });
+
+  // UpdateService leaves a service's placement constraints as they are unless the request names
+  // them, and an empty list removes them (UpdateService, Amazon ECS API Reference): a service
+  // resized off a GPU type must not stay pinned to it.
+  it.each([
+    ['from a GPU type to CPU', 'g5xlarge', 'cassini-gpu-g5-xlarge', 'medium', 'FARGATE'],
+    ['from CPU to a GPU type', 'medium', 'FARGATE', 'g5xlarge', 'cassini-gpu-g5-xlarge'],
+    ['between GPU types', 'g5xlarge', 'cassini-gpu-g5-xlarge', 'g4dnxlarge', 'cassini-gpu-g4dn-xlarge'],
+  ])('resizes %s: the new capacity provider, and placement constraints cleared', async (_case, _from, fromProvider, to, toProvider) => {
+    // Prepare: a service placed the old way, pinned to its instance type
+    definitionsRegisterOnce();
+    existing({
+      taskDefinition: definitionArn(2),
+      desiredCount: 1,
+      enableExecuteCommand: true,
+      capacityProviderStrategy: [{ capacityProvider: fromProvider, weight: 1 }],
+      placementConstraints: [{ type: 'memberOf', expression: 'attribute:ecs.instance-type == g5.xlarge' }],
+    });
+    ecs.on(TagResourceCommand).resolves({});
+    ecs.on(UpdateServiceCommand).resolves({});
+
+    // Act
+    await runtime().runtime.apply({ ...workspace, revision: 3, instanceType: to });
+
+    // Assess
+    expect(ecs.commandCalls(UpdateServiceCommand)[0]!.args[0].input).toMatchObject({
+      taskDefinition: definitionArn(3),
+      capacityProviderStrategy: [{ capacityProvider: toProvider, weight: 1 }],
+      placementConstraints: [],
+      placementStrategy: [],
+    });
+  });
+
+  it('re-places the replicas of a service pinned by a placement constraint even when nothing else changed', async () => {
+    ecs.on(DescribeTaskDefinitionCommand).resolves({ taskDefinition: { taskDefinitionArn: definitionArn(1), status: 'ACTIVE' } });
+    existing({
+      taskDefinition: definitionArn(1),
+      desiredCount: 1,
+      enableExecuteCommand: true,
+      capacityProviderStrategy: [{ capacityProvider: 'cassini-gpu-g5-xlarge', weight: 1 }],
+      placementConstraints: [{ type: 'memberOf', expression: 'attribute:ecs.instance-type == g5.xlarge' }],
+      loadBalancers: [{ targetGroupArn: TG_MAIN, containerName: 'main', containerPort: 8000 }],
+    });
+    ecs.on(TagResourceCommand).resolves({});
+    ecs.on(UpdateServiceCommand).resolves({});
+
+    await runtime().runtime.apply(workspace);
+
+    // Constraints alone start no deployment (UpdateService): new replicas are forced.
+    expect(ecs.commandCalls(UpdateServiceCommand)[0]!.args[0].input).toMatchObject({ placementConstraints: [], forceNewDeployment: true });
+  });
+
+  it('reports a GPU size the stack does not provision as failed, naming the instance type, and creates nothing', async () => {
+    const { runtime: serviceRuntime, recorded } = runtime();
+
+    await serviceRuntime.apply({ ...workspace, instanceType: 'p3-8xlarge' });
+
+    expect(recorded.reports).toEqual([['failed', expect.objectContaining({ reason: expect.stringMatching(/p3\.8xlarge instances, which this platform does not provision/) })]]);
+    expect(ecs.commandCalls(CreateServiceCommand)).toHaveLength(0);
+    expect(ecs.commandCalls(RegisterTaskDefinitionCommand)).toHaveLength(0);
   });
 
   it('reports a plan the load balancer cannot route as failed instead of throwing', async () => {

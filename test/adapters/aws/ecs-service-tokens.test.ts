@@ -65,7 +65,7 @@ function runtimeWith(tokens: TaskTokens, logged: string[] = [], failed: unknown[
     cluster: 'cassini',
     subnets: ['subnet-1'],
     securityGroups: ['sg-1'],
-    gpuCapacityProvider: 'gpu',
+    gpuCapacityProviders: { 'g5.xlarge': 'gpu' },
     definitions: new EcsTaskDefinitions({
       client: ecsClient,
       executionRoleArn: 'arn:aws:iam::123456789012:role/exec',

@@ -66,7 +66,7 @@ function launcherWith(options: { clock?: QueueClock; maxAttempts?: number; daskC
   const definitions = new EcsTaskDefinitions({ client, ...definitionDefaults });
   const queue = new LaunchQueue({ clock: options.clock ?? virtualClock(), random: () => 0.5, maxAttempts: options.maxAttempts ?? 10 });
   const { daskClusterGroups } = options;
-  return new EcsTaskLauncher({ client, cluster: 'cassini', subnets: SUBNETS, securityGroups: SECURITY_GROUPS, definitions, gpuCapacityProvider: 'cassini-gpu', queue, clock: () => NOW, ...(daskClusterGroups ? { daskClusterGroups } : {}) });
+  return new EcsTaskLauncher({ client, cluster: 'cassini', subnets: SUBNETS, securityGroups: SECURITY_GROUPS, definitions, gpuCapacityProviders: { 'g5.xlarge': 'cassini-gpu-g5-xlarge' }, queue, clock: () => NOW, ...(daskClusterGroups ? { daskClusterGroups } : {}) });
 }
 
 function runTaskInputs(): RunTaskCommandInput[] {
@@ -168,7 +168,10 @@ describe('EcsTaskLauncher.launch', () => {
     expect(input?.placementConstraints).toBeUndefined();
   });
 
-  it('puts GPU sizes on the GPU capacity provider, on their instance type', async () => {
+  // Managed scaling launches what a capacity provider's Auto Scaling group holds ("Amazon ECS
+  // capacity providers for EC2 workloads"): each GPU type has its own provider, and a GPU size
+  // asks for its type's, with no placement constraint that its group could never satisfy.
+  it('puts GPU sizes on the capacity provider of their own instance type', async () => {
     const gpuPlan = { ...plan, scale: 1, image: 'public.ecr.aws/saturncloud/saturn-python-pytorch:2024.08.01', instance_type: 'g5xlarge' };
 
     await launcherWith().launch(specsFor(gpuPlan), { image: gpuPlan.image, instance_type: 'g5xlarge', spot: true });
@@ -176,10 +179,20 @@ describe('EcsTaskLauncher.launch', () => {
     const [input] = runTaskInputs();
     expect(input).toMatchObject({
       taskDefinition: definitionArn(gpuPlan.image, 'g5xlarge'),
-      capacityProviderStrategy: [{ capacityProvider: 'cassini-gpu', weight: 1 }],
-      placementConstraints: [{ type: 'memberOf', expression: 'attribute:ecs.instance-type == g5.xlarge' }],
+      capacityProviderStrategy: [{ capacityProvider: 'cassini-gpu-g5-xlarge', weight: 1 }],
     });
+    expect(input?.placementConstraints).toBeUndefined();
     expect(input?.launchType).toBeUndefined();
+  });
+
+  it('fails the tasks of a GPU size the stack does not provision, with the reason, and starts nothing', async () => {
+    const outcomes = await launcherWith().launch(specsFor({ ...plan, scale: 2, instance_type: 'g4dnxlarge' }), { image: plan.image, instance_type: 'g4dnxlarge', spot: false });
+
+    expect(outcomes).toEqual([
+      expect.objectContaining({ status: 'failed', reason: expect.stringMatching(/g4dn\.xlarge instances, which this platform does not provision/) }),
+      expect.objectContaining({ status: 'failed' }),
+    ]);
+    expect(runTaskInputs()).toEqual([]);
   });
 
   it('runs the command as is when the spec has no start script or working directory', async () => {

@@ -2,30 +2,34 @@ import { AccessPointAlreadyExists, CreateAccessPointCommand, DeleteAccessPointCo
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { accessPointTokenFor, EfsHomeVolumes, homePathFor } from '../../../shared/adapters/aws/efs-home-volumes.ts';
+import { AccessPointNotReadyError } from '../../../shared/adapters/aws/efs-access-points.ts';
 
 const client = new EFSClient({ region: 'eu-west-1' });
 const efs = mockClient(client);
 const FS = 'fs-0123456789abcdef0';
 const RESOURCE = '0123456789abcdef0123456789000001';
 const VOLUME = `home-${RESOURCE}`;
-const homes = new EfsHomeVolumes({ client, fileSystemId: FS });
+const slept: number[] = [];
+const homes = new EfsHomeVolumes({ client, fileSystemId: FS, waiting: { sleep: async (ms) => void slept.push(ms), availableWithinMs: 3000 } });
 
 beforeEach(() => {
   efs.reset();
+  slept.length = 0;
 });
 
 describe('EfsHomeVolumes.ensure', () => {
-  it('creates an access point rooted at the home, entering as jovyan, when none exists', async () => {
+  // A launch never lists the file system's access points (DescribeAccessPoints by file system
+  // pages through all of them and throttles at scale): the client token finds an existing one.
+  it('creates the access point rooted at the home, entering as jovyan, without listing the file system', async () => {
     // Prepare
-    efs.on(DescribeAccessPointsCommand).resolves({ AccessPoints: [{ AccessPointId: 'fsap-other', RootDirectory: { Path: '/homes/home-other' }, LifeCycleState: 'available' }] });
-    efs.on(CreateAccessPointCommand).resolves({ AccessPointId: 'fsap-0a1b2c3d4e5f60718' });
+    efs.on(CreateAccessPointCommand).resolves({ AccessPointId: 'fsap-0a1b2c3d4e5f60718', LifeCycleState: 'available' });
 
     // Act
     const id = await homes.ensure(VOLUME, { resourceId: RESOURCE });
 
     // Assess
     expect(id).toBe('fsap-0a1b2c3d4e5f60718');
-    expect(efs.commandCalls(DescribeAccessPointsCommand)[0]!.args[0].input).toEqual({ FileSystemId: FS });
+    expect(efs.commandCalls(DescribeAccessPointsCommand)).toHaveLength(0);
     expect(efs.commandCalls(CreateAccessPointCommand)[0]!.args[0].input).toEqual({
       FileSystemId: FS,
       ClientToken: `cassini-home-${VOLUME}`,
@@ -39,27 +43,38 @@ describe('EfsHomeVolumes.ensure', () => {
     });
   });
 
-  it('reuses the access point of the home, looking through every page', async () => {
-    // Prepare
-    efs
-      .on(DescribeAccessPointsCommand)
-      .resolvesOnce({ AccessPoints: [], NextToken: 'page-2' })
-      .resolves({ AccessPoints: [{ AccessPointId: 'fsap-home', RootDirectory: { Path: `/homes/${VOLUME}` }, LifeCycleState: 'available' }] });
+  // An access point is `creating` first and can be mounted once `available` (CreateAccessPoint,
+  // Amazon EFS API Reference): a task given it earlier fails to start.
+  it('waits until a new access point is available, describing that one access point only', async () => {
+    efs.on(CreateAccessPointCommand).resolves({ AccessPointId: 'fsap-new', LifeCycleState: 'creating' });
+    efs.on(DescribeAccessPointsCommand).resolvesOnce({ AccessPoints: [{ AccessPointId: 'fsap-new', LifeCycleState: 'creating' }] }).resolves({ AccessPoints: [{ AccessPointId: 'fsap-new', LifeCycleState: 'available' }] });
 
-    // Act
-    const id = await homes.ensure(VOLUME, { resourceId: RESOURCE });
+    await expect(homes.ensure(VOLUME, { resourceId: RESOURCE })).resolves.toBe('fsap-new');
 
-    // Assess
-    expect(id).toBe('fsap-home');
-    expect(efs.commandCalls(DescribeAccessPointsCommand)[1]!.args[0].input).toEqual({ FileSystemId: FS, NextToken: 'page-2' });
-    expect(efs.commandCalls(CreateAccessPointCommand)).toHaveLength(0);
+    expect(efs.commandCalls(DescribeAccessPointsCommand).map((c) => c.args[0].input)).toEqual([{ AccessPointId: 'fsap-new' }, { AccessPointId: 'fsap-new' }]);
+    expect(slept).toEqual([1000, 1000]);
   });
 
-  it('takes the access point a lost earlier create made with the same token', async () => {
-    efs.on(DescribeAccessPointsCommand).resolves({ AccessPoints: [] });
+  it('gives up waiting with an error that says the launch is tried again', async () => {
+    efs.on(CreateAccessPointCommand).resolves({ AccessPointId: 'fsap-slow', LifeCycleState: 'creating' });
+    efs.on(DescribeAccessPointsCommand).resolves({ AccessPoints: [{ AccessPointId: 'fsap-slow', LifeCycleState: 'creating' }] });
+
+    await expect(homes.ensure(VOLUME, { resourceId: RESOURCE })).rejects.toThrow(AccessPointNotReadyError);
+    expect(slept).toEqual([1000, 1000, 1000]);
+  });
+
+  it('takes the access point an earlier create made with the same token, once it is available', async () => {
     efs.on(CreateAccessPointCommand).rejects(new AccessPointAlreadyExists({ message: 'exists', ErrorCode: 'AccessPointAlreadyExists', AccessPointId: 'fsap-earlier', $metadata: {} }));
+    efs.on(DescribeAccessPointsCommand, { AccessPointId: 'fsap-earlier' }).resolves({ AccessPoints: [{ AccessPointId: 'fsap-earlier', LifeCycleState: 'available' }] });
 
     await expect(homes.ensure(VOLUME, { resourceId: RESOURCE })).resolves.toBe('fsap-earlier');
+  });
+
+  it('refuses an access point on its way out', async () => {
+    efs.on(CreateAccessPointCommand).rejects(new AccessPointAlreadyExists({ message: 'exists', ErrorCode: 'AccessPointAlreadyExists', AccessPointId: 'fsap-old', $metadata: {} }));
+    efs.on(DescribeAccessPointsCommand).resolves({ AccessPoints: [{ AccessPointId: 'fsap-old', LifeCycleState: 'deleting' }] });
+
+    await expect(homes.ensure(VOLUME, { resourceId: RESOURCE })).rejects.toThrow(/fsap-old\) is deleting; it cannot be mounted/);
   });
 
   it('refuses a volume name that is not a plain directory name', () => {

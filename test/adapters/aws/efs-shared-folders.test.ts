@@ -16,8 +16,7 @@ beforeEach(() => {
 describe('EfsSharedFolders.ensure', () => {
   it('creates a tagged access point rooted at /shared/<owner>/<name>, entering as jovyan, with a client token of the folder', async () => {
     // Prepare
-    efs.on(DescribeAccessPointsCommand).resolves({ AccessPoints: [{ AccessPointId: 'fsap-home', RootDirectory: { Path: '/homes/home-x' }, LifeCycleState: 'available' }] });
-    efs.on(CreateAccessPointCommand).resolves({ AccessPointId: 'fsap-0a1b2c3d4e5f60718' });
+    efs.on(CreateAccessPointCommand).resolves({ AccessPointId: 'fsap-0a1b2c3d4e5f60718', LifeCycleState: 'available' });
 
     // Act
     const id = await folders.ensure(DATASETS);
@@ -37,19 +36,12 @@ describe('EfsSharedFolders.ensure', () => {
     });
   });
 
-  it('reuses the folder\'s access point, across pages, without creating one', async () => {
-    efs.on(DescribeAccessPointsCommand, { FileSystemId: FS }).resolves({ AccessPoints: [], NextToken: 'p2' });
-    efs.on(DescribeAccessPointsCommand, { FileSystemId: FS, NextToken: 'p2' }).resolves({ AccessPoints: [{ AccessPointId: 'fsap-existing', RootDirectory: { Path: '/shared/ml/datasets' }, LifeCycleState: 'available' }] });
-
-    await expect(folders.ensure(DATASETS)).resolves.toBe('fsap-existing');
-    expect(efs.commandCalls(CreateAccessPointCommand)).toHaveLength(0);
-  });
-
-  it('takes the access point a lost create made, when the retried token says it exists', async () => {
-    efs.on(DescribeAccessPointsCommand).resolves({ AccessPoints: [] });
+  it('takes the access point an earlier create made with the folder\'s token, describing that one only', async () => {
     efs.on(CreateAccessPointCommand).rejects(new AccessPointAlreadyExists({ message: 'exists', ErrorCode: 'AccessPointAlreadyExists', AccessPointId: 'fsap-made', $metadata: {} }));
+    efs.on(DescribeAccessPointsCommand, { AccessPointId: 'fsap-made' }).resolves({ AccessPoints: [{ AccessPointId: 'fsap-made', LifeCycleState: 'available' }] });
 
     await expect(folders.ensure(DATASETS)).resolves.toBe('fsap-made');
+    expect(efs.commandCalls(DescribeAccessPointsCommand).map((c) => c.args[0].input)).toEqual([{ AccessPointId: 'fsap-made' }]);
   });
 
   it('refuses names that would leave /shared', () => {

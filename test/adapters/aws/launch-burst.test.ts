@@ -62,7 +62,7 @@ describe('a burst of 1,000 runs due at once', () => {
       subnets: ['subnet-0a1b2c3d'],
       securityGroups: ['sg-0123456789abcdef0'],
       definitions,
-      gpuCapacityProvider: 'cassini-gpu',
+      gpuCapacityProviders: { 'g5.xlarge': 'cassini-gpu-g5-xlarge' },
       // Fargate's documented rate: 20 a second, bursts of 100.
       queue: new LaunchQueue({ random: seededRandom(7) }),
     });

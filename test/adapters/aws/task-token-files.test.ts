@@ -122,7 +122,7 @@ describe('EcsTaskLauncher with token files', () => {
       subnets: ['subnet-1'],
       securityGroups: ['sg-1'],
       definitions,
-      gpuCapacityProvider: 'gpu',
+      gpuCapacityProviders: { 'g5.xlarge': 'gpu' },
       queue: new LaunchQueue({ clock: { now: () => 0, sleep: async () => {} }, random: () => 0.5, maxAttempts: 1 }),
       tokenFiles: new TaskTokenFiles({ client: s3Client, bucket: BUCKET, tokens }),
       log: { info: (message) => void logged.push(message), warn: (message) => void logged.push(message) },

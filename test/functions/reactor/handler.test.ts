@@ -3,7 +3,8 @@ import { CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-schedule
 import type { DynamoDBRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { reactToRecords, type ReactorDeps } from '../../../functions/reactor/handler.ts';
+import { reactToRecords, settledJobRuns, type ReactorDeps } from '../../../functions/reactor/handler.ts';
+import { pipelineWith } from './support/pipeline.ts';
 import { DeferredTimers } from '../../../shared/adapters/aws/deferred-timers.ts';
 import { EcsRunTaskControl } from '../../../shared/adapters/aws/ecs-run-task-control.ts';
 import { EcsTaskDefinitions } from '../../../shared/adapters/aws/ecs-task-definitions.ts';
@@ -30,7 +31,7 @@ beforeAll(async () => {
   f = await startJobRuns();
   const timers = new DeferredTimers(f.clock);
   const definitions = new EcsTaskDefinitions({ client: ecsClient, executionRoleArn: 'arn:aws:iam::123456789012:role/exec', taskRoleArn: 'arn:aws:iam::123456789012:role/task', logGroup: '/cassini/tasks', region: 'eu-west-1' });
-  const launcher = new EcsTaskLauncher({ client: ecsClient, cluster: 'cassini', subnets: ['subnet-1'], securityGroups: ['sg-1'], definitions, gpuCapacityProvider: 'gpu', queue: new LaunchQueue({ maxAttempts: 1 }) });
+  const launcher = new EcsTaskLauncher({ client: ecsClient, cluster: 'cassini', subnets: ['subnet-1'], securityGroups: ['sg-1'], definitions, gpuCapacityProviders: { 'g5.xlarge': 'gpu' }, queue: new LaunchQueue({ maxAttempts: 1 }) });
   const reactor = new JobRunReactor({
     jobs: f.jobs,
     launcher: new EcsRunTaskControl({ client: ecsClient, cluster: 'cassini', launcher, jobs: f.jobs, clock: f.clock }),
@@ -38,7 +39,7 @@ beforeAll(async () => {
     timers,
     clock: f.clock,
   });
-  deps = { store: f.store, checkpoints: f.checkpoints, reactor, timers };
+  deps = { pipeline: pipelineWith(f, { jobRuns: settledJobRuns(reactor, timers) }) };
 });
 
 afterAll(async () => {
@@ -107,11 +108,21 @@ describe('reactor handler', () => {
     expect(await f.jobs.load(runId)).toMatchObject({ status: 'starting', tasks: [{ taskId: `${runId}-0`, status: 'launched' }] });
   });
 
-  it('reports the failed record and every later one when a reaction fails', async () => {
+  it('defers the stream of a reaction that fails, without failing the batch, and catches up when retried', async () => {
+    // Prepare
     const job = await createJob(f, 'flaky', { schedule: '0 * * * *' });
     scheduler.onAnyCommand().rejects(Object.assign(new Error('boom'), { name: 'InternalServerException' }));
     const batches = await f.store.batchesAfter(job.streamId, 0);
+
+    // Act
     const result = await reactToRecords({ Records: batches.map((b, i) => insertRecord(b, `q${i}`)) }, deps);
-    expect(result.batchItemFailures).toEqual(batches.map((_, i) => ({ itemIdentifier: `q${i}` })));
+    scheduler.reset();
+    scheduler.onAnyCommand().resolves({});
+    const retry = await deps.pipeline.retryDeferred();
+
+    // Assess
+    expect(result.batchItemFailures).toEqual([]);
+    expect(retry).toMatchObject({ stillDeferred: 0 });
+    expect(scheduler.commandCalls(CreateScheduleCommand)).toHaveLength(1);
   });
 });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOST_REASON, reconcile, type ReconcileDeps } from '../../../functions/reconciler/reconcile.ts';
+import { LOST_REASON, reconcile, WAITING_TO_START_AFTER_MS, type ReconcileDeps } from '../../../functions/reconciler/reconcile.ts';
 import type { EcsTaskFacts } from '../../../shared/adapters/aws/ecs-task-state.ts';
 import type { Run } from '../../../shared/domain/run/run-decider.ts';
 import type { RecipeViews } from '../../../shared/ports/recipe-views.ts';
@@ -105,6 +105,26 @@ describe('reconcile', () => {
 
     // Assess
     expect(await f.jobs.load(runId)).toMatchObject({ status: 'failed', exitCode: null, reason: `task 0: ${LOST_REASON}` });
+  });
+
+  it('counts tasks launched 15 minutes ago that ECS still holds in PROVISIONING, for the alarm', async () => {
+    // Prepare: launched, never started; ECS keeps it waiting for capacity.
+    f.clock.set('2026-01-01T05:00:00.000Z');
+    const runId = '7'.repeat(32);
+    await queueRun(f, runId, JOB_ID);
+    await f.jobs.report(runId, { kind: 'RecordTasksLaunched', tasks: [{ rank: 0, taskId: `${runId}-0` }], at: f.clock.now().toISOString(), actor: 'system:runner' });
+    const provisioning: EcsTaskFacts = { group: `run:${runId}`, lastStatus: 'PROVISIONING', overrides: { containerOverrides: [{ name: 'main', environment: [{ name: 'SATURN_JOB_RANK', value: '0' }] }] }, containers: [] };
+    const ecs = { live: new Map([[`${runId}-0`, provisioning]]) };
+
+    // Act
+    f.clock.set('2026-01-01T05:14:00.000Z');
+    const early = await reconcile(deps([runId], ecs).d);
+    f.clock.set(new Date(Date.parse('2026-01-01T05:00:00.000Z') + WAITING_TO_START_AFTER_MS).toISOString());
+    const late = await reconcile(deps([runId], ecs).d);
+
+    // Assess
+    expect([early.waitingToStart, late.waitingToStart]).toEqual([0, 1]);
+    expect(await f.jobs.load(runId)).toMatchObject({ tasks: [expect.objectContaining({ status: 'launched' })] });
   });
 
   it('reports what ECS saw for a task whose stop event was lost', async () => {

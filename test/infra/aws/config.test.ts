@@ -15,8 +15,14 @@ describe('platformConfig', () => {
   });
 
   it('reads lists and numbers as the command line gives them (strings) and as cdk.json gives them', () => {
-    expect(config({ gpuInstanceTypes: 'g6.xlarge, g5.2xlarge', gpuMaxInstances: '8' }).gpu).toEqual({ instanceTypes: ['g6.xlarge', 'g5.2xlarge'], maxInstances: 8 });
-    expect(config({ gpuInstanceTypes: ['g6.xlarge'], gpuMaxInstances: 0 }).gpu).toEqual({ instanceTypes: ['g6.xlarge'], maxInstances: 0 });
+    expect(config({ gpuInstanceTypes: 'p3.8xlarge, g5.12xlarge', gpuMaxInstances: '8' }).gpu).toEqual({ instanceTypes: ['p3.8xlarge', 'g5.12xlarge'], maxInstances: 8 });
+    expect(config({ gpuInstanceTypes: ['g4dn.4xlarge', 'g4dn.4xlarge'], gpuMaxInstances: 0 }).gpu).toEqual({ instanceTypes: ['g4dn.4xlarge'], maxInstances: 0 });
+  });
+
+  it('mails alarms to the first admin unless another address is given', () => {
+    expect(config({ adminEmail: 'ada@example.com' })).toMatchObject({ adminEmail: 'ada@example.com', alarmEmail: 'ada@example.com' });
+    expect(config({ adminEmail: 'ada@example.com', alarmEmail: 'ops@example.com' })).toMatchObject({ adminEmail: 'ada@example.com', alarmEmail: 'ops@example.com' });
+    expect(config({ alarmEmail: 'ops@example.com' })).toMatchObject({ alarmEmail: 'ops@example.com' });
   });
 
   it('creates ingress only with a domain and a certificate, and the hosted zone defaults to the domain', () => {
@@ -37,6 +43,9 @@ describe('platformConfig', () => {
     [{ gpuInstanceTypes: 'g5.xlarge,huge' }, /"huge", which is not an EC2 instance type/],
     [{ gpuMaxInstances: -1 }, /gpuMaxInstances" must be an integer/],
     [{ adminEmail: 'admin' }, /not an e-mail address/],
+    [{ alarmEmail: 'ops' }, /"alarmEmail" is not an e-mail address/],
+    // Every provisioned type must be one a size runs on: GET /api/info/servers offers sizes, not types.
+    [{ gpuInstanceTypes: 'g6.xlarge' }, /"g6.xlarge", which no GPU size runs on; choose from g4dn.xlarge/],
     [{ vpcId: VPC }, /needs "vpcAvailabilityZones" and "vpcPrivateSubnetIds"/],
     [{ vpcId: 'vpc-1', vpcAvailabilityZones: 'a', vpcPrivateSubnetIds: S1 }, /not a VPC id/],
     [{ vpcId: VPC, vpcAvailabilityZones: 'a', vpcPrivateSubnetIds: 'subnet-2' }, /"subnet-2", which is not a subnet id/],

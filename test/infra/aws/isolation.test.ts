@@ -27,7 +27,7 @@ function text(value: unknown): string {
 }
 
 describe('isolation on AWS', () => {
-  const { json, stack } = synthCassini({ ...DOMAIN_CONTEXT, gpuInstanceTypes: 'g6.xlarge,g5.xlarge' });
+  const { json, stack } = synthCassini({ ...DOMAIN_CONTEXT, gpuInstanceTypes: 'g4dn.xlarge,g5.xlarge' });
   const resources = Object.entries(json.Resources);
   const ofType = (type: string) => resources.filter(([, r]) => r.Type === type).map(([id, r]) => ({ id, props: (r.Properties ?? {}) as Props }));
 

@@ -30,11 +30,10 @@ function actionsOf(statement: { Action: string | string[] }): string[] {
 }
 
 describe('least privilege of the platform functions', () => {
-  it('finds every platform function of the stack (API, authorizer, projector, reactor, schedule target, task state, reconciler)', () => {
+  it('finds every platform function of the stack (API, authorizer, consumers, schedule target, task state, reconciler)', () => {
     expect(functions.map((f) => f.entry).sort()).toEqual([
       'functions/api/handler.ts',
       'functions/authorizer/handler.ts',
-      'functions/projector/handler.ts',
       'functions/reactor/handler.ts',
       'functions/reconciler/handler.ts',
       'functions/schedule-target/handler.ts',
@@ -101,8 +100,8 @@ describe('least privilege of the platform functions', () => {
 
   it('fails when the role allows an action the code never sends', () => {
     const app = buildCassini();
-    app.stack.projector.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['dynamodb:DeleteItem'], resources: [app.stack.eventStore.views.tableArn] }));
-    const report = checkLeastPrivilege(synthesize(app), app.stack.projector);
+    app.stack.reactor.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['dynamodb:DeleteItem'], resources: [app.stack.eventStore.views.tableArn] }));
+    const report = checkLeastPrivilege(synthesize(app), app.stack.reactor);
     expect(report.excess).toEqual(['dynamodb:DeleteItem on views']);
   });
 

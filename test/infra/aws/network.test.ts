@@ -8,7 +8,7 @@ import { NO_ROUTE_BODY } from '../../../infra/aws/constructs/ingress.ts';
 import { buildCassini, DOMAIN_CONTEXT, EXISTING_VPC_CONTEXT, getAtt, logicalId, ref, synthCassini } from './support/synth.ts';
 
 describe('compute.ts', () => {
-  const { template, json, stack } = synthCassini({ gpuInstanceTypes: 'g6.xlarge,g5.xlarge', gpuMaxInstances: '4' });
+  const { template, json, stack } = synthCassini({ gpuInstanceTypes: 'g5.12xlarge,g5.xlarge', gpuMaxInstances: '4' });
 
   describe('compute', () => {
     it('creates a VPC with public and private subnets in two zones, one NAT gateway and flow logs', () => {
@@ -18,32 +18,48 @@ describe('compute.ts', () => {
       template.hasResourceProperties('AWS::EC2::FlowLog', { ResourceType: 'VPC', TrafficType: 'ALL', LogDestinationType: 'cloud-watch-logs' });
     });
 
-    it('runs one ECS cluster with Container Insights and the FARGATE, FARGATE_SPOT and GPU capacity providers', () => {
+    it('runs one ECS cluster with Container Insights, the FARGATE and FARGATE_SPOT providers and one provider per GPU type', () => {
       template.resourceCountIs('AWS::ECS::Cluster', 1);
       template.hasResourceProperties('AWS::ECS::Cluster', { ClusterSettings: [{ Name: 'containerInsights', Value: 'enabled' }] });
       template.hasResourceProperties('AWS::ECS::ClusterCapacityProviderAssociations', {
         Cluster: ref(stack.compute.cluster),
-        CapacityProviders: ['FARGATE', 'FARGATE_SPOT', stack.resolve(stack.compute.gpuCapacity.capacityProviderName)],
+        CapacityProviders: ['FARGATE', 'FARGATE_SPOT', ...stack.compute.gpuCapacity.map((c) => stack.resolve(c.provider.capacityProviderName))],
         DefaultCapacityProviderStrategy: [{ CapacityProvider: 'FARGATE', Weight: 1 }],
       });
     });
 
-    it('scales the GPU instances from zero under ECS managed scaling, never killing a running task', () => {
-      template.hasResourceProperties('AWS::ECS::CapacityProvider', {
-        AutoScalingGroupProvider: {
-          AutoScalingGroupArn: ref(stack.compute.gpuInstances.node.defaultChild!),
-          ManagedScaling: Match.objectLike({ Status: 'ENABLED', TargetCapacity: 100 }),
-          ManagedTerminationProtection: 'ENABLED',
-          ManagedDraining: 'ENABLED',
-        },
+    // Managed scaling launches what a group holds ("Amazon ECS capacity providers for EC2
+    // workloads"): a task for a type its group does not launch would wait in PROVISIONING.
+    it('gives every GPU type its own group of that one type, scaling from zero under ECS managed scaling, never killing a running task', () => {
+      expect(stack.compute.gpuCapacity.map((c) => c.instanceType)).toEqual(['g5.12xlarge', 'g5.xlarge']);
+      template.resourceCountIs('AWS::ECS::CapacityProvider', 2);
+      template.resourceCountIs('AWS::AutoScaling::AutoScalingGroup', 2);
+      for (const { instanceType, instances } of stack.compute.gpuCapacity) {
+        template.hasResourceProperties('AWS::ECS::CapacityProvider', {
+          AutoScalingGroupProvider: {
+            AutoScalingGroupArn: ref(instances.node.defaultChild!),
+            ManagedScaling: Match.objectLike({ Status: 'ENABLED', TargetCapacity: 100 }),
+            ManagedTerminationProtection: 'ENABLED',
+            ManagedDraining: 'ENABLED',
+          },
+        });
+        const group = json.Resources[logicalId(instances)]!.Properties!;
+        expect(group).toMatchObject({ MinSize: '0', MaxSize: '4', NewInstancesProtectedFromScaleIn: true });
+        expect(group.MixedInstancesPolicy).toBeUndefined();
+        const templateId = (group.LaunchTemplate as { LaunchTemplateId: { Ref: string } }).LaunchTemplateId.Ref;
+        expect((json.Resources[templateId]!.Properties!.LaunchTemplateData as { InstanceType: string }).InstanceType).toBe(instanceType);
+      }
+    });
+
+    it('tells the launching functions which provider each GPU type has, and the API which types it offers', () => {
+      const env = stack.compute.taskEnvironment();
+      expect(stack.resolve(env.GPU_CAPACITY_PROVIDERS)).toEqual({
+        'Fn::Join': ['', ['g5.12xlarge=', ...[stack.resolve(stack.compute.gpuCapacity[0]!.provider.capacityProviderName)], ',g5.xlarge=', stack.resolve(stack.compute.gpuCapacity[1]!.provider.capacityProviderName)]],
       });
-      template.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', {
-        MinSize: '0',
-        MaxSize: '4',
-        NewInstancesProtectedFromScaleIn: true,
-        MixedInstancesPolicy: Match.objectLike({
-          LaunchTemplate: Match.objectLike({ Overrides: [{ InstanceType: 'g6.xlarge' }, { InstanceType: 'g5.xlarge' }] }),
-        }),
+      expect(stack.compute.offeredGpuEnvironment()).toEqual({ GPU_INSTANCE_TYPES: 'g5.12xlarge,g5.xlarge' });
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        FunctionName: Match.absent(),
+        Environment: { Variables: Match.objectLike({ GPU_INSTANCE_TYPES: 'g5.12xlarge,g5.xlarge' }) },
       });
     });
 

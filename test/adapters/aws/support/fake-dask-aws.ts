@@ -60,11 +60,15 @@ export function fakeDaskAws(): FakeDaskAws {
   const services = new Map<string, { name: string; instances: Map<string, string> }>();
   let sequence = 0;
   let serviceSequence = 0;
+  // ECS answers a repeated client token with the tasks its first request started ("Ensuring idempotency").
+  const byClientToken = new Map<string, Task[]>();
   const live = () => [...tasks.values()].filter((t) => t.desiredStatus === 'RUNNING');
   const stopTask = (task: Task | undefined) => task && Object.assign(task, { desiredStatus: 'STOPPED', lastStatus: 'STOPPED' });
 
   function install(): void {
     ecs.on(RunTaskCommand).callsFake((input) => {
+      const repeated = input.clientToken === undefined ? undefined : byClientToken.get(input.clientToken);
+      if (repeated) return { tasks: repeated, failures: [] };
       const started = Array.from({ length: input.count ?? 1 }, () => {
         sequence++;
         const task: Task = {
@@ -83,6 +87,7 @@ export function fakeDaskAws(): FakeDaskAws {
         tasks.set(task.taskArn!, task);
         return task;
       });
+      if (input.clientToken !== undefined) byClientToken.set(input.clientToken, started);
       return { tasks: started, failures: [] };
     });
     ecs.on(ListTasksCommand).callsFake((input) => ({ taskArns: live().filter((t) => input.startedBy === undefined || t.startedBy === input.startedBy).map((t) => t.taskArn!) }));
@@ -151,6 +156,7 @@ export function fakeDaskAws(): FakeDaskAws {
       definitions.clear();
       services.clear();
       groups.clear();
+      byClientToken.clear();
       sequence = 0;
       serviceSequence = 0;
       install();

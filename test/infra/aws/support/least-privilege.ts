@@ -80,6 +80,7 @@ export const DYNAMODB_TABLE_OF_FILE: Record<string, 'events' | 'views'> = {
   'shared/adapters/dynamodb/dynamodb-run-views.ts': 'views',
   'shared/adapters/dynamodb/dynamodb-catalog-views.ts': 'views',
   'shared/adapters/dynamodb/dynamodb-token-views.ts': 'views',
+  'shared/adapters/dynamodb/dynamodb-deferrals.ts': 'views',
   // Called by the views adapters only, with their table.
   'shared/adapters/dynamodb/clear-partition.ts': 'views',
   'shared/adapters/dynamodb/put-if-newer.ts': 'views',
@@ -159,7 +160,8 @@ export function roleStatements(resources: Resources, roleId: string, allowManage
   const role = resources[roleId];
   if (!role || role.Type !== 'AWS::IAM::Role') throw new Error(`${roleId} is not a role`);
   const managed = (role.Properties?.ManagedPolicyArns as unknown[] | undefined) ?? [];
-  const unexpected = managed.filter((arn) => !allowManaged.some((name) => JSON.stringify(arn).endsWith(`:iam::aws:policy/${name}"}`)));
+  // A literal ARN, or one joined with the partition (`Fn::Join`).
+  const unexpected = managed.filter((arn) => !allowManaged.some((name) => JSON.stringify(arn).includes(`:iam::aws:policy/${name}"`)));
   if (unexpected.length > 0) throw new Error(`${roleId} has managed policies: ${JSON.stringify(unexpected)}`);
   const statements: Statement[] = [];
   for (const policy of (role.Properties?.Policies as Array<{ PolicyDocument: { Statement: Statement[] } }> | undefined) ?? []) {
@@ -238,6 +240,21 @@ export function serviceGrants(synth: Synthesized, fn: PlatformFunction): { grant
         { action: 'sqs:GetQueueUrl', resource: 'on-failure-queue' },
       );
     }
+  }
+  // An asynchronously invoked function's on-failure destination: Lambda sends with the function's role.
+  for (const resource of Object.values(json.Resources)) {
+    if (resource.Type !== 'AWS::Lambda::EventInvokeConfig') continue;
+    const p = resource.Properties as { FunctionName: { Ref: string }; DestinationConfig?: { OnFailure?: { Destination: unknown } } };
+    const destination = p.DestinationConfig?.OnFailure?.Destination;
+    if (p.FunctionName.Ref !== fnId || !destination) continue;
+    // The stream's on-failure queue may be the same one.
+    const queue = labels.get(JSON.stringify(destination)) ?? 'failed-invocations-queue';
+    put(destination, queue);
+    grants.push(
+      { action: 'sqs:SendMessage', resource: queue },
+      { action: 'sqs:GetQueueAttributes', resource: queue },
+      { action: 'sqs:GetQueueUrl', resource: queue },
+    );
   }
   return { grants, label: (resource) => labels.get(JSON.stringify(resource)) ?? JSON.stringify(resource) };
 }

@@ -10,16 +10,27 @@ import { resourceModel } from '../../../shared/app/resource-model.ts';
 import { parseRecipe } from '../../../shared/domain/recipe/recipe.ts';
 import { resourceStreamId } from '../../../shared/domain/resource/resource-identity.ts';
 import type { CommittedBatch } from '../../../shared/ports/event-store.ts';
-import { projectRecords } from '../../../functions/projector/handler.ts';
+import { reactToRecords } from '../../../functions/reactor/handler.ts';
+import { DynamoCheckpoints } from '../../../shared/adapters/dynamodb/dynamodb-checkpoints.ts';
+import type { BatchConsumer } from '../../../shared/app/consumers/ordered-delivery.ts';
+import { pipelineWith } from './support/pipeline.ts';
 
 let dynamo: EmbeddedDynamo;
 let store: DynamoEventStore;
 let views: DynamoRecipeViews;
+let checkpoints: DynamoCheckpoints;
+const clock = { now: () => new Date('2026-01-01T00:00:00.000Z') };
+
+/** The consumers Lambda's handling of `event`, with `readModels` as the pipeline's first consumer. */
+function project(event: DynamoDBStreamEvent, readModels: BatchConsumer) {
+  return reactToRecords(event, { pipeline: pipelineWith({ store, checkpoints, dynamo, clock }, { readModels }) });
+}
 
 beforeAll(async () => {
   dynamo = await startEmbeddedDynamo();
   store = new DynamoEventStore({ client: dynamo.client, tableName: dynamo.tables.events });
   views = new DynamoRecipeViews(dynamo.client, dynamo.tables.views);
+  checkpoints = new DynamoCheckpoints(dynamo.client, dynamo.tables.views);
 });
 
 afterAll(async () => {
@@ -46,14 +57,14 @@ function insertRecord(batch: CommittedBatch, sequence: string): DynamoDBRecord {
   return { eventName: 'INSERT', dynamodb: { NewImage: image as never, SequenceNumber: sequence } };
 }
 
-describe('projectRecords', () => {
+describe('consumers Lambda: read models', () => {
   it('writes the recipe view of every inserted batch, newest state last', async () => {
     // Prepare
     const batches = await committedJob('report', true);
     const event: DynamoDBStreamEvent = { Records: batches.map((b, i) => insertRecord(b, String(i + 1))) };
 
     // Act
-    const result = await projectRecords(event, new RecipeProjector({ views, store }));
+    const result = await project(event, new RecipeProjector({ views, store }));
 
     // Assess
     expect(result.batchItemFailures).toEqual([]);
@@ -61,30 +72,31 @@ describe('projectRecords', () => {
     expect(listed.views.map((v) => [v.resource.name, v.resource.status, v.version])).toEqual([['report', 'pending', 2]]);
   });
 
-  it('reports the failed record and every later one, so Lambda retries from there in order', async () => {
+  it('defers the stream that fails and projects the others, without failing the records', async () => {
     // Prepare
     const batches = [...(await committedJob('first')), ...(await committedJob('second')), ...(await committedJob('third'))];
     const event: DynamoDBStreamEvent = { Records: batches.map((b, i) => insertRecord(b, `seq-${i}`)) };
     const seen: string[] = [];
-    const failing = {
+    const failing: BatchConsumer = {
+      name: 'failing-projector',
       handle: async (batch: CommittedBatch) => {
         if (batch.snapshot && (batch.snapshot.state as { address: { name: string } }).address.name === 'second') throw new Error('views table throttled');
-        seen.push(batch.streamId);
+        seen.push((batch.snapshot!.state as { address: { name: string } }).address.name);
       },
     };
 
     // Act
-    const result = await projectRecords(event, failing);
+    const result = await project(event, failing);
 
     // Assess
-    expect(seen).toHaveLength(1);
-    expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'seq-1' }, { itemIdentifier: 'seq-2' }]);
+    expect(seen).toEqual(['first', 'third']);
+    expect(result.batchItemFailures).toEqual([]);
   });
 
   it('ignores records that carry no new batch', async () => {
     const removed: DynamoDBRecord = { eventName: 'REMOVE', dynamodb: { SequenceNumber: '9' } };
     const handled: CommittedBatch[] = [];
-    const result = await projectRecords({ Records: [removed] }, { handle: async (b) => void handled.push(b) });
+    const result = await project({ Records: [removed] }, { name: 'recording', handle: async (b) => void handled.push(b) });
     expect(result.batchItemFailures).toEqual([]);
     expect(handled).toEqual([]);
   });
