@@ -13,6 +13,7 @@ import { forwardRequest, tunnelUpgrade } from '../../local/proxy/backend-forward
 import { PROXY_FAILED, writeReply, writeReplyOnSocket, type ProxyReply } from '../../local/proxy/proxy-replies.ts';
 import { originForm } from '../../local/proxy/proxy-credentials.ts';
 import type { EdgeConfig, EdgeRoute } from '../../../shared/adapters/aws/edge-config.ts';
+import { crossOriginRefusal } from './edge-cross-origin.ts';
 import { admitAtEdge, type EdgeAdmission, type EdgeGateDeps } from './edge-gate.ts';
 import { appRequestHeaders } from './edge-headers.ts';
 
@@ -35,7 +36,7 @@ export function ruleOf(config: Pick<EdgeConfig, 'owner' | 'viewers'>, route: Pic
 }
 
 /** The server of one route; not yet listening. */
-export function createRouteServer(config: Pick<EdgeConfig, 'owner' | 'viewers'>, route: Pick<EdgeRoute, 'visibility' | 'appPort'>, deps: EdgeGateDeps, logger: EdgeLogger, appHost = APP_HOST): Server {
+export function createRouteServer(config: Pick<EdgeConfig, 'owner' | 'viewers'>, route: Pick<EdgeRoute, 'visibility' | 'appPort' | 'allowCrossOrigin'>, deps: EdgeGateDeps, logger: EdgeLogger, appHost = APP_HOST): Server {
   const rule = ruleOf(config, route);
   const open = new Set<ClientRequest | Duplex>();
   const forwarding = { responseTimeoutMs: RESPONSE_TIMEOUT_MS, connectTimeoutMs: CONNECT_TIMEOUT_MS, open };
@@ -43,6 +44,8 @@ export function createRouteServer(config: Pick<EdgeConfig, 'owner' | 'viewers'>,
 
   async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
+      const crossOrigin = crossOriginRefusal(req, route, false);
+      if (crossOrigin !== undefined) return writeReply(res, { status: 403, code: 'forbidden', message: crossOrigin });
       const admission = await admitAtEdge(req.headers, rule, deps);
       if (admission.outcome !== 'pass') return writeReply(res, refusal(admission));
       const target = { host: appHost, port: route.appPort, path: originForm(req.url), headers: appRequestHeaders(req, admission.user, false) };
@@ -56,6 +59,8 @@ export function createRouteServer(config: Pick<EdgeConfig, 'owner' | 'viewers'>,
   async function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.on('error', () => socket.destroy());
     try {
+      const crossOrigin = crossOriginRefusal(req, route, true);
+      if (crossOrigin !== undefined) return writeReplyOnSocket(socket, { status: 403, code: 'forbidden', message: crossOrigin });
       const admission = await admitAtEdge(req.headers, rule, deps);
       if (admission.outcome !== 'pass') return writeReplyOnSocket(socket, refusal(admission));
       if (socket.destroyed) return;

@@ -18,6 +18,8 @@ const edgeRoute = z.object({
   /** The app's container port the route serves, on 127.0.0.1 of the task. */
   appPort: port,
   visibility: z.enum(['owner', 'org', 'unauthenticated']),
+  /** The route's `allow_cross_origin`: pages of other sites may change state and open WebSockets with a visitor's sign-in. */
+  allowCrossOrigin: z.optional(z.boolean()),
 });
 
 export const edgeConfigSchema = z.object({

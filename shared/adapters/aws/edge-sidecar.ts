@@ -81,7 +81,12 @@ export function edgeConfigFor(plan: EdgePlan, settings: Pick<EdgeSidecarSettings
   const routes = new Map<number, EdgeConfig['routes'][number]>();
   for (const route of plan.routes) {
     // One listener per port: the load balancer sends every subdomain of a port to one target group.
-    if (!routes.has(route.containerPort)) routes.set(route.containerPort, { listenPort: ports.routes.get(route.containerPort)!, appPort: route.containerPort, visibility: route.visibility });
+    if (!routes.has(route.containerPort)) routes.set(route.containerPort, {
+        listenPort: ports.routes.get(route.containerPort)!,
+        appPort: route.containerPort,
+        visibility: route.visibility,
+        ...(route.allowCrossOrigin === true ? { allowCrossOrigin: true } : {}),
+      });
   }
   return {
     loadBalancerArn: settings.loadBalancerArn,

@@ -9,7 +9,7 @@
  * reactor writes into the task definition (`edgeConfigFor`).
  */
 import { once } from 'node:events';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AlbIdentity } from '../../../../infra/aws/edge/alb-identity.ts';
@@ -76,8 +76,9 @@ interface Edge {
 }
 
 /** A sidecar for one route of `ann`'s resource, as the reactor configures it, in front of the echoing app. */
-async function edgeFor(visibility: RouteVisibility, viewers: RouteViewer[] = []): Promise<Edge> {
-  const plan = { owner: 'ann', viewers, healthCheckPath: '/', routes: [{ subdomain: 'lab-ann', containerPort: 8000, visibility }] };
+async function edgeFor(visibility: RouteVisibility, viewers: RouteViewer[] = [], allowCrossOrigin = false): Promise<Edge> {
+  const route = { subdomain: 'lab-ann', containerPort: 8000, visibility, ...(allowCrossOrigin ? { allowCrossOrigin } : {}) };
+  const plan = { owner: 'ann', viewers, healthCheckPath: '/', routes: [route] };
   const config = edgeConfigFor(plan, { region: REGION, loadBalancerArn: OUR_ALB, apiUrl }, 8000);
   const deps = {
     identity: new AlbIdentity({
@@ -275,6 +276,61 @@ describe('what reaches the app', () => {
     expect(upgrades[0]!['x-cassini-user']).toBe('ann');
     expect(upgrades[0]!['x-amzn-oidc-accesstoken']).toBeUndefined();
     expect(bob).toMatch(/^HTTP\/1\.1 403/);
+  });
+});
+
+describe('requests from other apps, which share the platform domain (issue 19, finding 4)', () => {
+  const ANN_APP = 'lab-ann.apps.example.com';
+
+  /** A request as ann's browser sends it to her app's address (fetch cannot set `Host`, so plain http). */
+  async function send(edge: Edge, method: string, headers: Record<string, string>) {
+    const before = app.seen.length;
+    const request = httpRequest(`${edge.url}/api/contents`, { method, headers: { host: ANN_APP, ...headers } });
+    request.end(method === 'GET' ? undefined : '{}');
+    const [response] = (await once(request, 'response')) as [IncomingMessage];
+    let text = '';
+    for await (const chunk of response) text += String(chunk);
+    return { status: response.statusCode, body: JSON.parse(text) as { code?: string; message?: string }, reachedApp: app.seen.length > before };
+  }
+
+  it("refuses a state-changing request that a page of Bob's app makes ann's browser send with her sign-in, and lets it reach nothing", async () => {
+    const edge = await edgeFor('owner');
+
+    const bySecFetchSite = await send(edge, 'POST', signedIn('ann', { 'sec-fetch-site': 'same-site' }));
+    const byOrigin = await send(edge, 'DELETE', signedIn('ann', { origin: 'https://web-bob.apps.example.com' }));
+
+    expect(bySecFetchSite).toMatchObject({ status: 403, body: { code: 'forbidden', message: expect.stringContaining('Sec-Fetch-Site: same-site') }, reachedApp: false });
+    expect(byOrigin).toMatchObject({ status: 403, body: { message: expect.stringContaining('allow_cross_origin') }, reachedApp: false });
+  });
+
+  it("admits the app's own pages, navigation from elsewhere, and routes that allow other origins", async () => {
+    const edge = await edgeFor('owner');
+    const open = await edgeFor('owner', [], true);
+
+    const ownPage = await send(edge, 'POST', signedIn('ann', { origin: `https://${ANN_APP}`, 'sec-fetch-site': 'same-origin' }));
+    const link = await send(edge, 'GET', signedIn('ann', { 'sec-fetch-site': 'cross-site' }));
+    const allowed = await send(open, 'POST', signedIn('ann', { 'sec-fetch-site': 'same-site' }));
+
+    expect([ownPage.status, link.status, allowed.status]).toEqual([200, 200, 200]);
+  });
+
+  it('refuses a WebSocket opened from another origin, on the socket', async () => {
+    const edge = await edgeFor('owner');
+    const port = Number(new URL(edge.url).port);
+
+    const answer = await new Promise<string>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      let text = '';
+      socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      socket.on('close', () => resolve(text));
+      const headers = { ...signedIn('ann'), origin: 'https://web-bob.apps.example.com' };
+      const lines = ['GET /api/kernels/1/channels HTTP/1.1', `Host: ${ANN_APP}`, 'Connection: Upgrade', 'Upgrade: websocket', 'Sec-WebSocket-Version: 13', 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=='];
+      for (const [name, value] of Object.entries(headers)) lines.push(`${name}: ${value}`);
+      socket.write(`${lines.join('\r\n')}\r\n\r\n`);
+    });
+
+    expect(answer).toMatch(/^HTTP\/1\.1 403/);
+    expect(answer).toContain('A WebSocket from another site or app');
   });
 });
 
