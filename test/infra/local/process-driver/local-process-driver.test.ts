@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { driverFixtures, SETSID_ESCAPE } from './driver-fixtures.ts';
 import { LocalProcessDriver, type LocalProcessDriverOptions } from '../../../../infra/local/process-driver/local-process-driver.ts';
 import { GONE_AFTER_RESTART, STOPPED_AFTER_RESTART } from '../../../../infra/local/process-driver/lost-tasks.ts';
 import { taskSandboxFromEnvironment } from '../../../../infra/local/process-driver/task-sandbox-settings.ts';
@@ -15,22 +15,10 @@ const DRIVER_MODULE = new URL('../../../../infra/local/process-driver/local-proc
 const SANDBOX_SETTINGS_MODULE = new URL('../../../../infra/local/process-driver/task-sandbox-settings.ts', import.meta.url).href;
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
-/** A child that leaves the task's process group (setsid), printed once it has. */
-const ESCAPE = "setsid sh -c 'echo $$ > $HOME/child; exec sleep 300' & while [ ! -s $HOME/child ]; do sleep 0.05; done; cat $HOME/child";
 
-const roots: string[] = [];
-const drivers: LocalProcessDriver[] = [];
 
-afterEach(async () => {
-  await Promise.all(drivers.splice(0).map((driver) => driver.close()));
-  for (const root of roots.splice(0)) rmSync(root, { recursive: true, force: true });
-});
-
-function newRoot(): string {
-  const root = mkdtempSync(join(tmpdir(), 'process-driver-'));
-  roots.push(root);
-  return root;
-}
+const fixtures = driverFixtures('process-driver');
+const newRoot = fixtures.newDir;
 
 interface Harness {
   driver: LocalProcessDriver;
@@ -42,7 +30,7 @@ interface Harness {
 function newDriver(options: Partial<LocalProcessDriverOptions> = {}): Harness {
   const rootDir = options.rootDir ?? newRoot();
   const driver = new LocalProcessDriver({ stopGraceMs: 1_000, ...options, rootDir });
-  drivers.push(driver);
+  fixtures.closeAfter(driver);
   const exits: TaskExit[] = [];
   const waiting = new Map<string, (exit: TaskExit) => void>();
   driver.onExit((exit) => {
@@ -528,8 +516,8 @@ describe('LocalProcessDriver', () => {
     it('ends a setsid child with its task, when it exits and when it is stopped, found by its HOME (issue 19 item 11)', async () => {
       // Prepare: the attack as written: children that leave the task's process group
       const { driver, exitOf } = newDriver();
-      await driver.launch(spec('escape-1', ESCAPE));
-      await driver.launch(spec('escape-2', `${ESCAPE}; sleep 300`));
+      await driver.launch(spec('escape-1', SETSID_ESCAPE));
+      await driver.launch(spec('escape-2', `${SETSID_ESCAPE}; sleep 300`));
       await exitOf('escape-1');
       const [stoppedChild] = await waitForOutput(driver, 'escape-2', 1);
 

@@ -2,10 +2,10 @@
  * Issue 19 item 9: a task's log is capped. The attack as written: 600 KB of output became a
  * 16 MB log file, so a job could fill the disk the control plane uses.
  */
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { driverFixtures } from './driver-fixtures.ts';
 import { readLogPage } from '../../../../infra/local/process-driver/log-reader.ts';
 import { DEFAULT_LOG_MAX_BYTES, LogWriter, MIN_LOG_MAX_BYTES, previousHalfOf } from '../../../../infra/local/process-driver/log-writer.ts';
 import { LocalProcessDriver } from '../../../../infra/local/process-driver/local-process-driver.ts';
@@ -17,19 +17,9 @@ const CAP = MIN_LOG_MAX_BYTES;
 // The longest line a task can write (16 KB) and its JSON wrapping: how far past the cap the log may be.
 const LONGEST_RECORD = 17 * 1024;
 
-const dirs: string[] = [];
-const drivers: LocalProcessDriver[] = [];
 
-afterEach(async () => {
-  await Promise.all(drivers.splice(0).map((driver) => driver.close()));
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-function newDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'log-cap-'));
-  dirs.push(dir);
-  return dir;
-}
+const fixtures = driverFixtures('log-cap');
+const newDir = fixtures.newDir;
 
 async function readAll(path: string, cursor: string | null = null): Promise<LogLine[]> {
   const lines: LogLine[] = [];
@@ -50,7 +40,7 @@ describe('the cap on a task log', () => {
     // Prepare
     const rootDir = newDir();
     const driver = new LocalProcessDriver({ rootDir, logMaxBytes: CAP });
-    drivers.push(driver);
+    fixtures.closeAfter(driver);
     const exitOf = exitsOf(driver);
 
     // Act: about 3 MB of output, far past the cap.

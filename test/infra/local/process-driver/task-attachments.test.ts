@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { driverFixtures } from './driver-fixtures.ts';
 import { exitsOf } from './task-exits.ts';
 import { LocalProcessDriver, type LocalProcessDriverOptions } from '../../../../infra/local/process-driver/local-process-driver.ts';
 import { LocalSecretStore } from '../../../../infra/local/local-secret-store.ts';
@@ -13,21 +13,14 @@ import type { TaskTokens } from '../../../../shared/ports/task-tokens.ts';
 const SECRET = 'hunter2-s3cr3t-value';
 const TOKEN = 'cassini-token-never-to-be-recorded';
 
-const roots: string[] = [];
-const drivers: LocalProcessDriver[] = [];
 const savedPath = process.env.PATH;
 
-afterEach(async () => {
+afterEach(() => {
   process.env.PATH = savedPath;
-  await Promise.all(drivers.splice(0).map((driver) => driver.close()));
-  for (const root of roots.splice(0)) rmSync(root, { recursive: true, force: true });
 });
 
-function newRoot(): string {
-  const root = mkdtempSync(join(tmpdir(), 'task-attachments-'));
-  roots.push(root);
-  return root;
-}
+const fixtures = driverFixtures('task-attachments');
+const newRoot = fixtures.newDir;
 
 /** Records what the driver asks of the token port; `owners` are the users it knows. */
 class RecordingTokens implements TaskTokens {
@@ -56,7 +49,7 @@ function newDriver(options: Partial<LocalProcessDriverOptions> = {}, root = newR
   const secrets = new LocalSecretStore({ dir: join(root, 'secrets') });
   const tokens = (options.tokens as RecordingTokens | undefined) ?? new RecordingTokens();
   const driver = new LocalProcessDriver({ rootDir: join(root, 'tasks'), foldersDir: join(root, 'shared-folders'), secrets, tokens, stopGraceMs: 500, ...options });
-  drivers.push(driver);
+  fixtures.closeAfter(driver);
   const exitOf = exitsOf(driver);
   return { driver, root, tokens, secrets, exitOf };
 }

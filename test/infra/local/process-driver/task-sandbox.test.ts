@@ -5,10 +5,11 @@
  * skipped (a non-root control plane has no other user to run tasks as), and say so.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { driverFixtures, SETSID_ESCAPE } from './driver-fixtures.ts';
 import { adminTokenPath, readAdminToken, writeAdminToken } from '../../../../infra/local/admin-token-file.ts';
 import { LocalSecretStore } from '../../../../infra/local/local-secret-store.ts';
 import { exitsOf } from './task-exits.ts';
@@ -22,16 +23,8 @@ const IS_ROOT = process.getuid?.() === 0;
 const ADMIN_TOKEN = 'admin-token-that-no-task-may-read';
 const SECRET = 'alice-secret-value';
 
-/** A child that leaves the task's process group (setsid), printed once it has. */
-const ESCAPE = "setsid sh -c 'echo $$ > $HOME/child; exec sleep 300' & while [ ! -s $HOME/child ]; do sleep 0.05; done; cat $HOME/child";
 
-const roots: string[] = [];
-const drivers: LocalProcessDriver[] = [];
-
-afterEach(async () => {
-  await Promise.all(drivers.splice(0).map((driver) => driver.close()));
-  for (const root of roots.splice(0)) rmSync(root, { recursive: true, force: true });
-});
+const fixtures = driverFixtures('task-sandbox');
 
 interface DataDir {
   dataDir: string;
@@ -42,8 +35,7 @@ interface DataDir {
 
 /** A data directory laid out as `npm start` lays it out (local-platform.ts), with a sandboxed driver. */
 async function dataDirWithSandbox(): Promise<DataDir> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'task-sandbox-'));
-  roots.push(dataDir);
+  const dataDir = fixtures.newDir();
   const { sandbox } = taskSandboxFromEnvironment({});
   sandbox!.openDirectory(dataDir);
   writeAdminToken(dataDir, ADMIN_TOKEN);
@@ -65,7 +57,7 @@ function newDriver(dataDir: string, secrets: LocalSecretStore, sandbox: TaskSand
     stopGraceMs: 500,
     ...(sandbox === undefined ? {} : { sandbox }),
   });
-  drivers.push(driver);
+  fixtures.closeAfter(driver);
   return driver;
 }
 
@@ -135,8 +127,8 @@ describe.skipIf(!IS_ROOT)('a local task of a control plane running as root (skip
   it('kills a setsid child when its task ends, and when its task is stopped (issue 19 item 11)', async () => {
     // Prepare: the attack as written: a child that leaves the task's process group.
     const { driver, exitOf } = await dataDirWithSandbox();
-    await driver.launch(spec('escape-1', ESCAPE));
-    await driver.launch(spec('escape-2', `${ESCAPE}; sleep 300`));
+    await driver.launch(spec('escape-1', SETSID_ESCAPE));
+    await driver.launch(spec('escape-2', `${SETSID_ESCAPE}; sleep 300`));
     await exitOf('escape-1');
     await expect.poll(() => stdout(driver, 'escape-2'), { message: 'the second task printed its child' }).toHaveLength(1);
 
@@ -230,7 +222,7 @@ describe.skipIf(!IS_ROOT)('a local task of a control plane running as root (skip
 
   it('refuses to start when tasks could not reach their directories, naming the one to fix', () => {
     const closed = mkdtempSync(join(tmpdir(), 'task-sandbox-closed-'));
-    roots.push(closed);
+    fixtures.removeAfter(closed);
     const { sandbox } = taskSandboxFromEnvironment({});
     expect(() => newDriver(join(closed, 'data'), new LocalSecretStore({ dir: join(closed, 'secrets') }), sandbox)).toThrow(`${closed} does not let others search it (mode 0700)`);
   });
