@@ -196,12 +196,16 @@ describe.concurrent('a run of a job', () => {
     expect(run.finished_at).toMatch(ISO_TIME);
     expect(run.tasks).toEqual([{ name: run.tasks[0].name, rank: 0, status: 'exited', exit_code: 0 }]);
     const pod = run.tasks[0].name;
-    const logs = (await server.api('GET', `/api/jobs/${id}/logs?pod_name=${pod}`)).json.logs;
+    const logs = (await server.api('GET', `/api/jobs/${id}/logs?format=lines&pod_name=${pod}`)).json.logs;
     expect(logs.filter((l: Json) => l.stream === 'stdout').map((l: Json) => l.message)).toEqual(['hello', 'second line']);
     expect(logs.filter((l: Json) => l.stream === 'stderr').map((l: Json) => l.message)).toEqual(['careful']);
     for (const line of logs) expect(line).toMatchObject({ pod_name: pod, timestamp: expect.stringMatching(ISO_TIME) });
     // Without pod_name, the logs are the newest run's first task's.
-    expect((await server.api('GET', `/api/jobs/${id}/logs`)).json.logs).toEqual(logs);
+    expect((await server.api('GET', `/api/jobs/${id}/logs?format=lines`)).json.logs).toEqual(logs);
+    // Saturn's shape by default, as SaturnConnection.get_logs reads it (`result["logs"]`, printed whole): the
+    // text, each line as written, in the order the log holds them.
+    const saturn = (await server.api('GET', `/api/jobs/${id}/logs?pod_name=${pod}`)).json;
+    expect(saturn).toEqual({ logs: logs.map((l: Json) => l.message).join('\n'), next_key: null });
     expect((await jobReaches(server, 'hello', 'stopped')).state.last_run).toMatchObject({ id: run.id, status: 'succeeded' });
   });
 

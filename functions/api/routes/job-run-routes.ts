@@ -134,13 +134,13 @@ export const jobRunRoutes: RouteDefinition[] = [
     summary: "A pod's logs (pod_name), or the newest run's first pod's, a page at a time.",
     access: 'user',
     query: logsQuery,
-    response: { status: 200, description: '{logs, next_key}' },
+    response: { status: 200, description: '{logs, next_key}: logs the text (Saturn), or with format=lines the lines' },
     handle: async (context) => {
       const q = validate(logsQuery, context.query, 'query');
       const page = await context.services.runs.listRuns(context.user, context.params.id!, HISTORY_RUNS);
       const names = new Set(pods(page.runs).map((p) => p.pod_name));
       const pod = q.pod_name ?? page.runs.find((r) => r.tasks.length > 0)?.tasks[0]?.taskId;
-      return { status: 200, body: await podLogPage(context, pod !== undefined && names.has(pod) ? pod : undefined, q.next_key) };
+      return { status: 200, body: await podLogPage(context, pod !== undefined && names.has(pod) ? pod : undefined, q.next_key, q.format) };
     },
   },
 ];

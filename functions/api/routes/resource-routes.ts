@@ -95,13 +95,13 @@ const podRoutes: RouteDefinition[] = [
     summary: "A pod's logs (pod_name), or the newest pod's, a page at a time.",
     access: 'user',
     query: logsQuery,
-    response: { status: 200, description: '{logs, next_key}' },
+    response: { status: 200, description: '{logs, next_key}: logs the text (Saturn), or with format=lines the lines' },
     handle: async (context) => {
       const q = validate(logsQuery, context.query, 'query');
       const pods = await context.services.resources.pods(context.user, kindOf(context), context.params.id!);
       const pod = q.pod_name ?? pods[0]?.name;
       const known = pod !== undefined && pods.some((p) => p.name === pod);
-      return { status: 200, body: await podLogPage(context, known ? pod : undefined, q.next_key) };
+      return { status: 200, body: await podLogPage(context, known ? pod : undefined, q.next_key, q.format) };
     },
   },
 ];

@@ -87,7 +87,7 @@ export function jobReaches(server: LocalServer, name: string, status: string): P
 
 /** The messages a task printed on `stream` (stdout, stderr or system), oldest first. */
 export async function taskLog(server: LocalServer, jobId: string, podName: string, stream = 'stdout'): Promise<string[]> {
-  const response = await server.api('GET', `/api/jobs/${jobId}/logs?pod_name=${encodeURIComponent(podName)}`);
+  const response = await server.api('GET', `/api/jobs/${jobId}/logs?format=lines&pod_name=${encodeURIComponent(podName)}`);
   expect(response.status, response.text).toBe(200);
   return response.json.logs.filter((line: Json) => line.stream === stream).map((line: Json) => line.message);
 }

@@ -37,7 +37,7 @@ async function applyJob(name: string, spec: Record<string, unknown>): Promise<st
 }
 
 async function runLog(jobId: string, runId: string): Promise<string[]> {
-  const reply = await api('GET', `/api/jobs/${jobId}/logs?pod_name=${runId}-0`);
+  const reply = await api('GET', `/api/jobs/${jobId}/logs?format=lines&pod_name=${runId}-0`);
   return (reply.json.logs as Array<{ message: string }>).map((l) => l.message);
 }
 
