@@ -5,7 +5,11 @@
  * job was not told about, and tasks ECS lost. A run that fails to reconcile is logged and
  * tried again on the next pass. With a load balancer, workspaces nobody used for their
  * auto_shutoff are reported idle (idle-workspaces.ts). Every Dask cluster that should run is
- * repaired and every one that should not is torn down (dask-clusters.ts).
+ * repaired and every one that should not is torn down (dask-clusters.ts). Every active deployment
+ * and workspace has its owner's access to its attachments decided again; one whose owner lost
+ * access is recorded failed, and the reactor stops it (shared/app/service-access-recheck.ts):
+ * ECS replaces a crashed replica without asking, so this is where such a replica is stopped
+ * from starting again.
  */
 import { dynamoPlatformFromEnv } from '../../shared/adapters/dynamodb/dynamodb-platform.ts';
 import { systemClock, systemRandom } from '../../shared/adapters/node-platform.ts';
@@ -14,6 +18,7 @@ import { JobRunService } from '../../shared/app/job-run-service.ts';
 import { IdentityService } from '../../shared/app/identity-service.ts';
 import { taskTokenIssuer } from '../../shared/app/task-token-issuer.ts';
 import { ServiceReportRecorder } from '../../shared/app/service-report-recorder.ts';
+import { recheckServiceAccess, type ServiceAccessRecheckDeps } from '../../shared/app/service-access-recheck.ts';
 import { reportIdleWorkspaces, type IdleWorkspacesDeps } from './idle-workspaces.ts';
 import { reconcile, type ReconcileDeps, type ReconcileSummary } from './reconcile.ts';
 import { reconcileDaskClusters, type DaskClustersDeps } from './dask-clusters.ts';
@@ -24,10 +29,12 @@ const telemetry = telemetryFor('reconciler');
 let deps: ReconcileDeps | undefined;
 let idleDeps: IdleWorkspacesDeps | undefined;
 let daskDeps: DaskClustersDeps | undefined;
+let accessDeps: ServiceAccessRecheckDeps | undefined;
 
 function buildDeps(env: NodeJS.ProcessEnv = process.env): ReconcileDeps {
   const { store, views, runViews } = dynamoPlatformFromEnv(env);
   const jobs = new JobRunService({ store, runViews, clock: systemClock, random: systemRandom });
+  const reports = new ServiceReportRecorder({ store, clock: systemClock });
   // Relaunched runs' tasks get their SATURN_TOKEN as the reactor's do; lost tasks have theirs revoked.
   const tokens = taskTokenIssuer(new IdentityService({ store, clock: systemClock, random: systemRandom }));
   // The AWS adapters load when a pass first calls them (lazy-adapter.ts), not at the cold start:
@@ -39,8 +46,9 @@ function buildDeps(env: NodeJS.ProcessEnv = process.env): ReconcileDeps {
   });
   if (env.LOAD_BALANCER_ARN) {
     const detector = lazyAdapter<IdleWorkspacesDeps['detector']>(async () => (await import('../../shared/adapters/aws/alb-idle-workspaces.ts')).albIdleWorkspacesFromEnv(systemClock, env)!);
-    idleDeps = { views, detector, reports: new ServiceReportRecorder({ store, clock: systemClock }), clock: systemClock };
+    idleDeps = { views, detector, reports, clock: systemClock };
   }
+  accessDeps = { views, store, reports, clock: systemClock, log: telemetry.logger };
   const daskRuntime = lazyAdapter<DaskClustersDeps['runtime']>(async () => (await import('../../shared/adapters/aws/ecs-dask-platform.ts')).ecsDaskRuntimeFromEnv(env));
   daskDeps = { views, store, runtime: daskRuntime, log: telemetry.logger };
   return {
@@ -63,15 +71,15 @@ export const handler = observed(telemetry, async (): Promise<ReconcileSummary> =
     const idle = await reportIdleWorkspaces(idleDeps).catch((error: unknown) => (telemetry.logger.error('could not check idle workspaces', { error }), 0));
     telemetry.metrics.addMetric('WorkspacesIdle', MetricUnit.Count, idle);
   }
-  // Like the idle check: a failed Dask pass leaves the runs' repairs done, and the next pass tries again.
-  const noDask = { ensured: 0, stopped: 0, failed: 0 };
-  const dask = daskDeps
-    ? await reconcileDaskClusters(daskDeps).catch((error: unknown) => (telemetry.logger.error('could not reconcile Dask clusters', { error }), { ...noDask, failed: 1 }))
-    : noDask;
+  // Like the idle check: a failed Dask pass, or access re-check, leaves the runs' repairs done, and the next pass tries again.
+  const dask = await besidePass(daskDeps && (() => reconcileDaskClusters(daskDeps!)), 'could not reconcile Dask clusters', { ensured: 0, stopped: 0, failed: 0 });
   telemetry.metrics.addMetric('DaskClustersEnsured', MetricUnit.Count, dask.ensured);
   telemetry.metrics.addMetric('DaskClustersStopped', MetricUnit.Count, dask.stopped);
   telemetry.metrics.addMetric('DaskClustersFailedToReconcile', MetricUnit.Count, dask.failed);
-  telemetry.logger.info('reconciled', { ...summary, dask });
+  const access = await besidePass(accessDeps && (() => recheckServiceAccess(accessDeps!)), 'could not re-check access to attachments', { checked: 0, refused: 0, failed: 0 });
+  telemetry.metrics.addMetric('ServicesRefusedAccess', MetricUnit.Count, access.refused);
+  telemetry.metrics.addMetric('ServicesFailedToRecheck', MetricUnit.Count, access.failed);
+  telemetry.logger.info('reconciled', { ...summary, dask, access });
   const { metrics } = telemetry;
   metrics.addMetric('ActiveRuns', MetricUnit.Count, summary.activeRuns);
   metrics.addMetric('RunsLaunched', MetricUnit.Count, summary.launched);
@@ -82,3 +90,9 @@ export const handler = observed(telemetry, async (): Promise<ReconcileSummary> =
   metrics.addMetric('RunsFailedToReconcile', MetricUnit.Count, summary.failed);
   return summary;
 });
+
+/** A pass beside the runs' one: its summary, `none` when it is not configured, and one failure counted when it throws. */
+async function besidePass<S extends { failed: number }>(pass: (() => Promise<S>) | undefined, failure: string, none: S): Promise<S> {
+  if (!pass) return none;
+  return pass().catch((error: unknown) => (telemetry.logger.error(failure, { error }), { ...none, failed: 1 }));
+}

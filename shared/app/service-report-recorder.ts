@@ -15,6 +15,8 @@ import { ConflictError, NotFoundError } from '../domain/errors.ts';
 
 const RUNTIME = 'system:runtime';
 const AUTO_SHUTOFF = 'system:auto-shutoff';
+/** Who records a serving resource's failure for an owner who lost access (service-access-recheck.ts); the ServiceReactor stops what it records. */
+export const ACCESS_RECHECK_ACTOR = 'system:access-recheck';
 
 /** A runtime report as a resource command, before it is stamped with its time and actor. */
 type Report = { kind: ResourceCommand['kind']; id: string } & Record<string, unknown>;
@@ -54,6 +56,11 @@ export class ServiceReportRecorder implements ServiceReports {
 
   failed(r: { resourceId: string; revision?: number; reason: string; at: string }): Promise<void> {
     return this.record({ kind: 'ReportFailed', id: r.resourceId, ...(r.revision === undefined ? {} : { revision: r.revision }), reason: r.reason }, r.at);
+  }
+
+  /** The owner may no longer use what the resource attaches: the resource fails, and its replicas are stopped (service-reactor.ts). */
+  accessLost(r: { resourceId: string; reason: string; at: string }): Promise<void> {
+    return this.record({ kind: 'ReportFailed', id: r.resourceId, reason: r.reason }, r.at, ACCESS_RECHECK_ACTOR);
   }
 
   stopped(r: { resourceId: string; at: string }): Promise<void> {

@@ -4,6 +4,8 @@
  * or rolls it to the new revision), a stop stops it, a delete removes it and its home.
  *
  * A revision rolled out lets the runtime release what older revisions held (`retireBefore`).
+ * A failure the access re-check recorded (service-access-recheck.ts) stops the service, as a
+ * refused start does.
  *
  * Every reaction is idempotent (the runtime ignores a revision it already runs, and stopping
  * or removing twice is harmless), which is what at-least-once delivery needs.
@@ -18,6 +20,7 @@ import { planService } from '../../domain/planner/service-plan.ts';
 import type { ResourceEvent } from '../../../events/resource-events.ts';
 import type { EventStore } from '../../ports/event-store.ts';
 import { attachmentFacts } from '../attachment-facts.ts';
+import { ACCESS_RECHECK_ACTOR } from '../service-report-recorder.ts';
 
 const APPLY_EVENTS = new Set(['ResourceStartRequested', 'ResourceRestartRequested', 'ResourceSpecUpdated']);
 export const RESTART_REASON = 'the control plane restarted; the replica was replaced';
@@ -58,6 +61,9 @@ export class ServiceReactor {
     if (rolledOut) await this.deps.runtime.retireBefore?.(live.id, rolledOut.data.revision);
     const stop = events.find((e): e is Extract<ResourceEvent, { type: 'ResourceStopRequested' }> => e.type === 'ResourceStopRequested');
     if (stop) await this.deps.runtime.stop(live.id, stop.data.reason ?? `stopped by ${stop.actor}`);
+    const accessLost = events.find((e): e is Extract<ResourceEvent, { type: 'ResourceFailed' }> => e.type === 'ResourceFailed' && e.actor === ACCESS_RECHECK_ACTOR);
+    // Only while the failure stands: a start since then re-decides access itself.
+    if (accessLost && live.status === 'error') await this.refuse(live, accessLost.data.reason, { stopAlways: true });
     if (events.some((e) => APPLY_EVENTS.has(e.type)) && isActive(live)) await this.apply(live);
   }
 
@@ -98,10 +104,15 @@ export class ServiceReactor {
    * and replicas still serving an older one (which got the attachments while access held) are
    * stopped, then the service is recorded in error with the reason. The stop comes first, so
    * its own report cannot turn the error back into `stopped`.
+   *
+   * After the access re-check the service is stopped even with no replica recorded as live: the
+   * runtime may be replacing one that crashed (ECS does so by itself), and that replacement must
+   * not start. The failure is then recorded again, in case the stop's report made it `stopped`.
    */
-  private async refuse(live: LiveResource, reason: string): Promise<void> {
-    const { reports, clock } = this.deps.catalog!;
-    if (live.service?.pods.some((pod) => pod.endedAt === null)) await this.deps.runtime.stop(live.id, reason);
+  private async refuse(live: LiveResource, reason: string, { stopAlways = false } = {}): Promise<void> {
+    if (stopAlways || live.service?.pods.some((pod) => pod.endedAt === null)) await this.deps.runtime.stop(live.id, reason);
+    if (!this.deps.catalog) return;
+    const { reports, clock } = this.deps.catalog;
     await reports.failed({ resourceId: live.id, reason, at: clock.now().toISOString() });
   }
 }
