@@ -37,7 +37,7 @@ import { PLATFORM_VERSION } from '../../shared/version.ts';
 import type { Duplex } from 'node:stream';
 import { RouteTable } from './proxy/route-table.ts';
 import { createLocalProxy, type LocalProxy } from './proxy/local-proxy.ts';
-import { LocalServiceRuntime, type LocalServiceRuntimeOptions } from './services/local-service-runtime.ts';
+import { DEFAULT_SERVICE_OPTIONS, LocalServiceRuntime, type LocalServiceRuntimeOptions } from './services/local-service-runtime.ts';
 import { ServiceReportRecorder } from '../../shared/app/service-report-recorder.ts';
 import { ServiceReactor } from '../../shared/app/consumers/service-reactor.ts';
 import { accessCheckedDriver } from '../../shared/app/attachment-gate.ts';
@@ -51,6 +51,7 @@ import { daskAwareDriver } from '../../shared/app/dask-task-environment.ts';
 import { DaskService } from '../../shared/app/dask-service.ts';
 import { ConsumerPipeline } from '../../shared/app/consumers/consumer-pipeline.ts';
 import { SharedFolderReactor } from '../../shared/app/consumers/shared-folder-reactor.ts';
+import { startPeriodicAccessRecheck } from './periodic-access-recheck.ts';
 import { DynamoDeferrals } from '../../shared/adapters/dynamodb/dynamodb-deferrals.ts';
 
 /** `state.ssh` locally: ECS Exec has no counterpart here, and the replicas are the user's own processes anyway. */
@@ -217,6 +218,10 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   await daskReactor.recover(views);
   await recoverJobs({ views, jobs: runtimeJobs, launcher, driver, scheduler, timers, now: () => systemClock.now() });
   await serviceReactor.recover(await servedResources(views), { reports: serviceReports, clock: systemClock, running: new Set(driver.running()) });
+  const accessRecheck = startPeriodicAccessRecheck(
+    { views, store: runtimeStore, reports: serviceReports, clock: systemClock, log: { error: (message, context) => logError(message)(context.error, context.resource ?? '') } },
+    options.services?.accessRecheckIntervalMs ?? DEFAULT_SERVICE_OPTIONS.accessRecheckIntervalMs,
+  );
 
   const handler = createApi({ services: { ...services, taskLogs: driver, dask: new DaskService({ store: apiStore, clock: systemClock, runtime: daskRuntime }), version: PLATFORM_VERSION }, rateLimit: options.rateLimit, failedLogins: options.failedLogins }) as unknown as ApiHandler;
   const http = httpAdapter(handler, { maxBodyBytes: MAX_BODY_BYTES, tooLargeMessage: tooLargeMessage(MAX_BODY_BYTES) });
@@ -251,6 +256,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       await closed;
       scheduler.close();
       timers.close();
+      await accessRecheck.close();
       feed.close();
       // Before the driver: replicas stopped by its close are not to be replaced.
       await serviceRuntime.close();

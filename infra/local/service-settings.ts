@@ -12,6 +12,7 @@ const SETTINGS = {
   CASSINI_IDLE_CHECK_SECONDS: ['idleCheckIntervalMs', 1000],
   /** Multiplies every workspace's auto_shutoff: 0.001 turns "1 hour" into 3.6 s. */
   CASSINI_AUTO_SHUTOFF_SCALE: ['idleScale', 1],
+  CASSINI_ACCESS_RECHECK_SECONDS: ['accessRecheckIntervalMs', 1000],
 } as const satisfies Record<string, [keyof LocalServiceRuntimeOptions, number]>;
 
 export const SERVICE_SETTING_NAMES = Object.keys(SETTINGS);

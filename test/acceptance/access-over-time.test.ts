@@ -15,33 +15,28 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalServer, type Json } from './support/local-server.ts';
 import { eventually, runReaches } from './support/job-runs.ts';
+import { signUpUsers, type ActAs } from './support/users.ts';
 
 /** Answers with its pid and whether it holds the secret's new value. */
 const SERVER_COMMAND = `node -e 'require("http").createServer((q, s) => s.end(JSON.stringify({ pid: process.pid, value: process.env.S ?? null }))).listen(process.env.PORT)'`;
-const TIMINGS = { CASSINI_HEALTH_GRACE_SECONDS: '6', CASSINI_PROBE_INTERVAL_MS: '200', CASSINI_RESTART_BACKOFF_MS: '100' };
+// The periodic access re-check is off (a day): here the refusals at start, restart and launch are
+// under test, and a re-check landing first would record its own reason (access-recheck.test.ts).
+const TIMINGS = { CASSINI_HEALTH_GRACE_SECONDS: '6', CASSINI_PROBE_INTERVAL_MS: '200', CASSINI_RESTART_BACKOFF_MS: '100', CASSINI_ACCESS_RECHECK_SECONDS: '86400' };
 const SETTLE_MS = 30_000;
 
 let server: LocalServer;
-const tokens: Record<string, string> = {};
+let tokens: Record<string, string>;
+let as: ActAs;
 
 beforeAll(async () => {
   server = await LocalServer.start({ env: TIMINGS });
-  for (const user of ['alice', 'bob', 'ice', 'al-ice']) {
-    expect((await server.api('POST', '/api/users', { username: user })).status).toBe(201);
-    tokens[user] = (await server.api('POST', `/api/users/${user}/tokens`, {})).json.token;
-  }
+  ({ tokens, as } = await signUpUsers(server, ['alice', 'bob', 'ice', 'al-ice']));
 }, 90_000);
 
 afterAll(async () => {
   await server?.stop('SIGTERM');
   await server?.dispose();
 });
-
-async function as(user: string, method: string, path: string, body?: unknown, expected?: number): Promise<Json> {
-  const reply = await server.api(method, path, body, {}, tokens[user]);
-  if (expected !== undefined) expect(reply.status, `${method} ${path}: ${reply.text}`).toBe(expected);
-  return reply.json;
-}
 
 async function bobsJob(name: string, attach: Record<string, unknown>, command = 'true'): Promise<string> {
   return (await as('bob', 'PUT', '/api/recipes', { type: 'job', spec: { name, command, ...attach } }, 201)).state.id;

@@ -40,6 +40,12 @@ export interface LocalServiceRuntimeOptions {
    * flight before it is stopped (the ALB's deregistration delay).
    */
   drainMs?: number;
+  /**
+   * How often the platform decides again whether each active service's owner may still use
+   * what it attaches (infra/local/periodic-access-recheck.ts), as the reconciler does each
+   * minute on AWS.
+   */
+  accessRecheckIntervalMs?: number;
 }
 
 export const DEFAULT_SERVICE_OPTIONS: Required<Omit<LocalServiceRuntimeOptions, 'healthGraceMs'>> = {
@@ -51,6 +57,7 @@ export const DEFAULT_SERVICE_OPTIONS: Required<Omit<LocalServiceRuntimeOptions, 
   idleCheckIntervalMs: 30_000,
   idleScale: 1,
   drainMs: 1_000,
+  accessRecheckIntervalMs: 60_000,
 };
 
 /** What the runtime needs of the process driver. */
