@@ -6,6 +6,13 @@
  * recorded in error with a reason naming the secret, and the ServiceReactor then stops its
  * service (even with no replica recorded as live: ECS may be starting the replacement), while
  * Alice's own deployment attaching the same secret, and Bob's other one, are left alone.
+ *
+ * The AWS rule relied on ("Amazon ECS services", https://docs.aws.amazon.com/AmazonECS/latest/userguide/ecs_services.html):
+ * if a task of a service stops, the service scheduler launches a new one from the task definition
+ * until the service has its desired count. So a crashed replica is replaced with no replica
+ * recorded live, and only scaling the service down stops the replacement: the reactor must stop
+ * the service (EcsServiceRuntime.stop sets desiredCount 0, test/adapters/aws/ecs-service-runtime.test.ts)
+ * even then, which the stop asserted below would not be without it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCommand, loadState } from '../../../shared/app/command-runner.ts';
