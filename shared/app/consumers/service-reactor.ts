@@ -102,12 +102,12 @@ export class ServiceReactor {
   /**
    * The owner may no longer use what the spec attaches: no replica of the new revision starts,
    * and replicas still serving an older one (which got the attachments while access held) are
-   * stopped, then the service is recorded in error with the reason. The stop comes first, so
-   * its own report cannot turn the error back into `stopped`.
+   * stopped, then the service is recorded in error with the reason (a stop report that lands
+   * after the failure leaves the error as it is: the resource decider keeps it).
    *
    * After the access re-check the service is stopped even with no replica recorded as live: the
    * runtime may be replacing one that crashed (ECS does so by itself), and that replacement must
-   * not start. The failure is then recorded again, in case the stop's report made it `stopped`.
+   * not start. The failure is already recorded then; recording it again decides nothing.
    */
   private async refuse(live: LiveResource, reason: string, { stopAlways = false } = {}): Promise<void> {
     if (stopAlways || live.service?.pods.some((pod) => pod.endedAt === null)) await this.deps.runtime.stop(live.id, reason);

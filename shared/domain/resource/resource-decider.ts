@@ -168,8 +168,10 @@ function decide(command: ResourceCommand, state: ResourceState): ResourceEvent[]
     case 'ReportRunning':
       return status === 'pending' ? [event('ResourceBecameRunning', {}, command)] : [];
     case 'ReportStopped':
-      // A stop report that arrives after a new start is about the old one.
-      return status === 'stopped' || status === 'pending' ? [] : [event('ResourceBecameStopped', {}, command)];
+      // A stop report that arrives after a new start is about the old one. One that follows a
+      // failure is the failure's own stop (nothing runs of a resource in error): the error and its
+      // reason stand until someone stops or starts the resource.
+      return status === 'stopped' || status === 'pending' || status === 'error' ? [] : [event('ResourceBecameStopped', {}, command)];
     case 'ReportFailed':
       if (command.revision !== undefined) {
         const current = command.revision === live.service?.revision && (status === 'pending' || status === 'running');

@@ -449,7 +449,7 @@ describe('resource decider', () => {
   });
 
   describe('ReportStopped', () => {
-    it.each<[Status]>([['stopping'], ['running'], ['error']])('marks a %s resource stopped; the same report again is a no-op', (status) => {
+    it.each<[Status]>([['stopping'], ['running']])('marks a %s resource stopped; the same report again is a no-op', (status) => {
       const { state, andReplayDecidesNothing } = given(history[status]).when(report('ReportStopped')).then([becameStopped]);
       expect(state.live?.status).toBe('stopped');
       andReplayDecidesNothing();
@@ -457,6 +457,11 @@ describe('resource decider', () => {
 
     it.each<[Status]>([['stopped'], ['pending']])('decides nothing for a %s resource (a late report of an earlier stop)', (status) => {
       given(history[status]).when(report('ReportStopped')).then([]);
+    });
+
+    it('keeps a resource in error, with its reason, when the runtime reports the stop its failure caused', () => {
+      const { state } = given(history.error).when(report('ReportStopped')).then([]);
+      expect(state.live).toMatchObject({ status: 'error', reason: expect.any(String) });
     });
   });
 
