@@ -38,7 +38,7 @@ function buildDeps(env: NodeJS.ProcessEnv = process.env): ReconcileDeps {
   // Relaunched runs' tasks get their SATURN_TOKEN as the reactor's do; lost tasks have theirs revoked.
   const tokens = taskTokenIssuer(new IdentityService({ store, clock: systemClock, random: systemRandom }));
   // The AWS adapters load when a pass first calls them (lazy-adapter.ts), not at the cold start:
-  // the runs' ECS side only once some run is active, the Dask side at the Dask pass.
+  // the ECS side at the first pass's count of services' waiting tasks (or an active run), the Dask side at the Dask pass.
   const ecs = loadOnce(async () => {
     const [{ ecsPlatformFromEnv }, { EcsRunInspector }] = await Promise.all([import('../../shared/adapters/aws/ecs-platform.ts'), import('../../shared/adapters/aws/ecs-run-inspector.ts')]);
     const platform = ecsPlatformFromEnv(jobs, systemClock, env, { tokens, log: telemetry.logger });
@@ -86,7 +86,8 @@ export const handler = observed(telemetry, async (): Promise<ReconcileSummary> =
   metrics.addMetric('RunsTimedOut', MetricUnit.Count, summary.timedOut);
   metrics.addMetric('RunsFinished', MetricUnit.Count, summary.finished);
   metrics.addMetric('TasksRepaired', MetricUnit.Count, summary.repaired);
-  metrics.addMetric('TasksWaitingToStart', MetricUnit.Count, summary.waitingToStart);
+  // Job tasks and services' replicas alike: one alarm, "a task is waiting for capacity".
+  metrics.addMetric('TasksWaitingToStart', MetricUnit.Count, summary.waitingToStart + summary.serviceTasksWaitingToStart);
   metrics.addMetric('RunsFailedToReconcile', MetricUnit.Count, summary.failed);
   return summary;
 });

@@ -31,6 +31,8 @@ export const LOST_AFTER_MS = 2 * 60_000;
  * A task launched this long ago and still not running is counted (`waitingToStart`): ECS keeps
  * a task in PROVISIONING while no capacity takes it (a GPU type whose group cannot launch), and
  * says nothing until it gives up; the count is alarmed (infra/aws/constructs/observability.ts).
+ * A deployment's or workspace's replica created this long ago and still PROVISIONING is counted
+ * the same way (`serviceTasksWaitingToStart`): its service retries, but nothing else tells.
  */
 export const WAITING_TO_START_AFTER_MS = 15 * 60_000;
 export const LAUNCH_GRACE_MS = 60_000;
@@ -42,7 +44,7 @@ export interface ReconcileDeps {
   views: Pick<RecipeViews, 'list'>;
   jobs: Pick<JobRunService, 'load' | 'report' | 'recordFinished' | 'launchQueued'>;
   control: RunTaskControl;
-  ecs: Pick<EcsRunInspector, 'liveTasks' | 'stoppedTasksOf'>;
+  ecs: Pick<EcsRunInspector, 'liveTasks' | 'stoppedTasksOf' | 'serviceTasksWaitingToStart'>;
   clock: Clock;
   /** Job tasks' SATURN_TOKEN files; without them no token is revoked here. */
   tokenFiles?: Pick<TaskTokenFiles, 'remove'>;
@@ -59,11 +61,13 @@ export interface ReconcileSummary {
   repaired: number;
   /** Tasks launched WAITING_TO_START_AFTER_MS ago or more that are not running yet. */
   waitingToStart: number;
+  /** Deployments' and workspaces' tasks created WAITING_TO_START_AFTER_MS ago or more, still PROVISIONING. */
+  serviceTasksWaitingToStart: number;
   failed: number;
 }
 
 export async function reconcile(deps: ReconcileDeps): Promise<ReconcileSummary> {
-  const summary: ReconcileSummary = { activeRuns: 0, launched: 0, timedOut: 0, finished: 0, repaired: 0, waitingToStart: 0, failed: 0 };
+  const summary: ReconcileSummary = { activeRuns: 0, launched: 0, timedOut: 0, finished: 0, repaired: 0, waitingToStart: 0, serviceTasksWaitingToStart: 0, failed: 0 };
   // Listed at most once per pass, and only when some run needs it.
   let live: Promise<Map<string, EcsTaskFacts>> | undefined;
   const liveTasks = () => (live ??= deps.ecs.liveTasks());
@@ -83,6 +87,14 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileSummary> 
     }
     cursor = page.cursor ?? undefined;
   } while (cursor);
+  const createdBefore = new Date(deps.clock.now().getTime() - WAITING_TO_START_AFTER_MS);
+  try {
+    summary.serviceTasksWaitingToStart = await deps.ecs.serviceTasksWaitingToStart(createdBefore);
+  } catch (error) {
+    // The runs' repairs are done; the next pass counts again.
+    summary.failed++;
+    (deps.log ?? jsonConsole).error('could not count service tasks waiting to start', { error });
+  }
   return summary;
 }
 

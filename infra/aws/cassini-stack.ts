@@ -68,7 +68,7 @@ export class CassiniStack extends Stack {
     this.processors = new Processors(this, 'Processors', { eventStore, observability });
 
     this.scheduling = new Scheduling(this, 'Scheduling', { observability });
-    this.compute = new Compute(this, 'Compute', { existingVpc: config.vpc, availabilityZones: config.availabilityZones, gpu: config.gpu, ...(config.gitImage ? { gitImage: config.gitImage } : {}) });
+    this.compute = new Compute(this, 'Compute', { existingVpc: config.vpc, availabilityZones: config.availabilityZones, gpu: config.gpu, imageCache: config.imageCache, ...(config.gitImage ? { gitImage: config.gitImage } : {}) });
     this.storage = new Storage(this, 'Storage', { vpc: this.compute.vpc, clients: this.compute.tasksSecurityGroup });
     // Dask clusters: schedulers named in Cloud Map, each cluster reachable from its own members only.
     const daskNetwork = (this.daskNetwork = new DaskNetwork(this, 'DaskNetwork', { vpc: this.compute.vpc }));

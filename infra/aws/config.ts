@@ -25,6 +25,14 @@ export interface IngressConfig {
   hostedZone?: { id: string; name: string };
 }
 
+/** Credentials for the pull-through cache's upstreams that require them (infra/aws/constructs/image-cache.ts). */
+export interface ImageCacheConfig {
+  /** A Secrets Manager secret (`username`, `accessToken`) for Docker Hub; without it Docker Hub images are pulled directly. */
+  dockerHubCredentialsSecret?: string;
+  /** The same for the GitHub Container Registry. */
+  githubCredentialsSecret?: string;
+}
+
 export interface PlatformConfig {
   ingress?: IngressConfig;
   /** The GPU instance types provisioned (one Auto Scaling group and capacity provider each) and each group's instance limit. */
@@ -40,7 +48,11 @@ export interface PlatformConfig {
   gitImage?: string;
   /** The image the edge sidecar of service tasks runs in (Node.js 22); default a pinned public one (shared/adapters/aws/edge-sidecar.ts). */
   edgeImage?: string;
+  imageCache: ImageCacheConfig;
 }
+
+/** ECR reads a pull-through cache rule's credentials only from secrets named so ("Creating a pull through cache rule in Amazon ECR"). */
+export const PULL_THROUGH_SECRET_PREFIX = 'ecr-pullthroughcache/';
 
 /** Secrets Manager names the platform owns start with this; no role may touch other secrets. */
 export const PLATFORM_SECRET_PREFIX = 'cassini/';
@@ -63,6 +75,8 @@ export const CONTEXT_KEYS = {
   alarmEmail: 'alarmEmail',
   gitImage: 'gitImage',
   edgeImage: 'edgeImage',
+  dockerHubCredentialsSecret: 'dockerHubCredentialsSecret',
+  githubCredentialsSecret: 'githubCredentialsSecret',
 } as const;
 
 const DEFAULT_GPU_INSTANCE_TYPES = ['g5.xlarge', 'g4dn.xlarge'];
@@ -138,6 +152,12 @@ function emailAddress(get: Lookup, key: string): string | undefined {
   return address;
 }
 
+function pullThroughSecret(get: Lookup, key: string): string | undefined {
+  const name = text(get, key);
+  if (name && !name.startsWith(PULL_THROUGH_SECRET_PREFIX)) throw new ConfigError(`context "${key}" must name a Secrets Manager secret whose name starts with "${PULL_THROUGH_SECRET_PREFIX}" (ECR requires it); got "${name}"`);
+  return name;
+}
+
 /** Reads and checks the app's parameters; a wrong one stops synth with a message naming it. */
 export function platformConfig(lookup: Lookup): PlatformConfig {
   const ingress = ingressConfig(lookup);
@@ -157,6 +177,8 @@ export function platformConfig(lookup: Lookup): PlatformConfig {
   if (gitImage && /\s/.test(gitImage)) throw new ConfigError(`context "${CONTEXT_KEYS.gitImage}" is not an image reference: ${gitImage}`);
   const edgeImage = text(lookup, CONTEXT_KEYS.edgeImage);
   if (edgeImage && /\s/.test(edgeImage)) throw new ConfigError(`context "${CONTEXT_KEYS.edgeImage}" is not an image reference: ${edgeImage}`);
+  const dockerHubCredentialsSecret = pullThroughSecret(lookup, CONTEXT_KEYS.dockerHubCredentialsSecret);
+  const githubCredentialsSecret = pullThroughSecret(lookup, CONTEXT_KEYS.githubCredentialsSecret);
   return {
     ...(ingress ? { ingress } : {}),
     gpu: {
@@ -169,6 +191,7 @@ export function platformConfig(lookup: Lookup): PlatformConfig {
     ...(alarmEmail ? { alarmEmail } : {}),
     ...(gitImage ? { gitImage } : {}),
     ...(edgeImage ? { edgeImage } : {}),
+    imageCache: { ...(dockerHubCredentialsSecret ? { dockerHubCredentialsSecret } : {}), ...(githubCredentialsSecret ? { githubCredentialsSecret } : {}) },
   };
 }
 

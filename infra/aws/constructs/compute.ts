@@ -27,8 +27,9 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { PLATFORM_SECRET_PREFIX, WORKLOAD_ROLE_PATH, type ExistingVpc } from '../config.ts';
+import { PLATFORM_SECRET_PREFIX, WORKLOAD_ROLE_PATH, type ExistingVpc, type ImageCacheConfig } from '../config.ts';
 import { acknowledgeGrantedWildcard, acknowledgeWildcardResource } from '../nag.ts';
+import { ImageCache } from './image-cache.ts';
 import { blockTaskMetadataAccess, lockedDownMetadataOptions } from './task-metadata-lockdown.ts';
 
 /** The port every task serves HTTP on (`$PORT` on AWS, see API.md). */
@@ -47,6 +48,8 @@ export interface ComputeProps {
   gpu: { instanceTypes: string[]; maxInstances: number };
   /** The image that clones tasks' git repositories (an init container); default: the adapter's. */
   gitImage?: string;
+  /** Credentials for the pull-through cache's upstreams that need them; the rules without credentials are always made. */
+  imageCache?: ImageCacheConfig;
 }
 
 /** One GPU instance type's capacity: its Auto Scaling group and the capacity provider over it. */
@@ -74,6 +77,8 @@ export class Compute extends Construct {
    * under WORKLOAD_ROLE_PATH, so it is passed like any registered role and no more.
    */
   readonly defaultTaskRole: iam.Role;
+  /** The pull-through cache every task's images come through (image-cache.ts). */
+  readonly imageCache: ImageCache;
   private readonly gitImage: string | undefined;
 
   constructor(scope: Construct, id: string, props: ComputeProps) {
@@ -105,6 +110,8 @@ export class Compute extends Construct {
 
     this.taskLogs = new logs.LogGroup(this, 'TaskLogs', { retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.RETAIN });
     this.executionRole = this.newExecutionRole();
+    this.imageCache = new ImageCache(this, 'ImageCache', props.imageCache ?? {});
+    this.imageCache.grantPullThrough(this.executionRole);
     this.defaultTaskRole = new iam.Role(this, 'DefaultTaskRole', {
       description: 'Cassini tasks whose resource attaches no IAM role: no permissions',
       path: WORKLOAD_ROLE_PATH,
@@ -329,6 +336,7 @@ export class Compute extends Construct {
       SECRET_PREFIX: PLATFORM_SECRET_PREFIX,
       TASK_SECRET_ARN_PREFIX: Stack.of(this).formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: PLATFORM_SECRET_PREFIX, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
       ...(this.gitImage ? { GIT_IMAGE: this.gitImage } : {}),
+      ...this.imageCache.environment(),
     };
   }
 

@@ -4,11 +4,12 @@
  *
  * An EventBridge Pipe carries them from the events table's stream to the bus, with no code:
  * every insert (one committed batch) becomes one bus event with source `cassini.events`,
- * detail-type `EventBatchCommitted`, and the stream record as detail. The record's `NewImage`
- * is the item described in shared/adapters/dynamodb/batch-item.ts: stream id (`pk`), first
- * and last versions (`sk`, `n`), commit time (`at`) and the events (`e`, JSON; or `z`, gzipped
- * for large batches); `decodeBatch` there reads it. The pipe retries, splits failing batches and
- * sends what it cannot deliver to its dead-letter queue, which is alarmed.
+ * detail-type `EventBatchCommitted`, and as detail what the batch is about, not what it holds:
+ * the stream id, first and last versions, commit time, and each event's type and actor (the
+ * item's `h`, shared/adapters/dynamodb/batch-item.ts). An item may reach DynamoDB's 400 KB, an
+ * event bus entry only 256 KB, so the events' data and the snapshot stay out: an integration
+ * that needs them asks the API. The pipe retries, splits failing batches and sends what it
+ * cannot deliver to its dead-letter queue, which is alarmed.
  *
  * Other publishers (e.g. the reactor publishing one bus event per domain event) get
  * `grantPublish`.
@@ -26,6 +27,19 @@ import type { Observability } from './observability.ts';
 export const EVENT_SOURCE = 'cassini.events';
 export const BATCH_DETAIL_TYPE = 'EventBatchCommitted';
 export const ARCHIVE_RETENTION = Duration.days(365);
+
+/**
+ * The bus event's detail, from the stream record. Per "Amazon EventBridge Pipes input
+ * transformation", a path to a string is quoted and a path to an array is not; versions are
+ * DynamoDB numbers, which the record carries as strings, so they stay strings here.
+ */
+export const BATCH_DETAIL_TEMPLATE = `{
+  "stream": "<$.dynamodb.NewImage.pk.S>",
+  "firstVersion": "<$.dynamodb.NewImage.sk.N>",
+  "lastVersion": "<$.dynamodb.NewImage.n.N>",
+  "committedAt": "<$.dynamodb.NewImage.at.S>",
+  "events": <$.dynamodb.NewImage.h.L>
+}`;
 
 export interface IntegrationsProps {
   eventStore: EventStore;
@@ -81,6 +95,7 @@ export class Integrations extends Construct {
       target: this.bus.eventBusArn,
       targetParameters: {
         eventBridgeEventBusParameters: { source: EVENT_SOURCE, detailType: BATCH_DETAIL_TYPE },
+        inputTemplate: BATCH_DETAIL_TEMPLATE,
       },
     });
     // The role's policy must exist before the pipe starts reading.

@@ -154,20 +154,21 @@ export class Observability extends Construct {
   }
 
   /**
-   * Job tasks launched 15 minutes ago or more that ECS has not started (PROVISIONING: no
+   * Job tasks launched 15 minutes ago or more that ECS has not started, and deployments' and
+   * workspaces' replicas ECS created 15 minutes ago or more and still holds in PROVISIONING (no
    * capacity takes them), as the reconciler counts them each minute (`TasksWaitingToStart`).
    */
   watchTasksWaitingToStart(reconciler: PlatformFunction): void {
     const waiting = new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName: 'TasksWaitingToStart', dimensionsMap: { service: 'reconciler' }, statistic: cloudwatch.Stats.MAXIMUM, period: Duration.minutes(5) });
     this.alarm('TasksWaitingToStart', {
-      alarmDescription: `Job tasks launched 15 minutes ago are still not running (PROVISIONING): no capacity takes them; check the GPU type's Auto Scaling group (${Names.nodeUniqueId(reconciler.node)}'s metric TasksWaitingToStart)`,
+      alarmDescription: `Job tasks or deployment/workspace replicas started 15 minutes ago are still not running (PROVISIONING): no capacity takes them; check the GPU type's Auto Scaling group (${Names.nodeUniqueId(reconciler.node)}'s metric TasksWaitingToStart; its log line "reconciled" splits jobs and services)`,
       metric: waiting,
       threshold: 1,
       evaluationPeriods: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    this.dashboard.addWidgets(new cloudwatch.GraphWidget({ title: 'Job tasks waiting to start (15 min or more)', left: [waiting], width: 12 }));
+    this.dashboard.addWidgets(new cloudwatch.GraphWidget({ title: 'Tasks waiting to start (15 min or more)', left: [waiting], width: 12 }));
   }
 
   /** The load balancer: its and its targets' 5xx answers, and any unhealthy target of any target group (made at run time). */

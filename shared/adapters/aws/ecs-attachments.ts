@@ -31,8 +31,8 @@ import type { SecretArns } from './secret-arns.ts';
 
 /** The init container that clones a task's repositories. */
 export const GIT_CONTAINER = 'git';
-/** A small image with git and ssh; the stack may name another (context `gitImage`, env `GIT_IMAGE`). */
-export const DEFAULT_GIT_IMAGE = 'alpine/git:latest';
+/** A small image with git and ssh, pinned by exact version tag (a digest cannot be looked up offline); the stack may name another (context `gitImage`, env `GIT_IMAGE`). */
+export const DEFAULT_GIT_IMAGE = 'alpine/git:2.45.2';
 /** The variable that carries the n-th file secret until the prelude writes it out. */
 export const SECRET_FILE_VARIABLE = 'CASSINI_SECRET_FILE_';
 /** The variable that carries the n-th repository's deploy key into the init container. */

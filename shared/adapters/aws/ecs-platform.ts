@@ -25,6 +25,7 @@ import type { JobRunService } from '../../app/job-run-service.ts';
 import type { Clock } from '../../ports/platform-clock.ts';
 import type { TaskTokens } from '../../ports/task-tokens.ts';
 import { DEFAULT_GIT_IMAGE, type AttachmentSettings } from './ecs-attachments.ts';
+import { imageCacheFromEnv, type ImageCache } from './image-cache.ts';
 import { ECS_TASK_NETWORK, EcsRunTaskControl } from './ecs-run-task-control.ts';
 import { cloudMapSchedulerAddress } from './dask-task-names.ts';
 import { EfsSharedFolders } from './efs-shared-folders.ts';
@@ -68,7 +69,13 @@ export function taskDefinitionsFromEnv(client: ECSClient, env: NodeJS.ProcessEnv
     logGroup: requiredEnv(env, 'TASK_LOG_GROUP'),
     region: requiredEnv(env, 'AWS_REGION'),
     attachmentSettings: attachmentSettingsFromEnv(env),
+    ...imageCacheOption(env),
   });
+}
+
+function imageCacheOption(env: NodeJS.ProcessEnv): { imageCache?: ImageCache } {
+  const imageCache = imageCacheFromEnv(env);
+  return imageCache ? { imageCache } : {};
 }
 
 /** Dask clusters' security groups, for the launchers' options, when the stack gives a VPC id. */

@@ -4,9 +4,13 @@
  * 100), so a pass over a thousand running runs costs some twenty calls, not thousands; only a
  * task missing from that list is looked up among its run's stopped tasks, which ECS keeps for
  * about an hour.
+ *
+ * Deployments' and workspaces' replicas are started by their ECS services, not by a run: the
+ * reconciler counts those that wait in PROVISIONING too long (`serviceTasksWaitingToStart`).
  */
 import { DescribeTasksCommand, ListTasksCommand, type DesiredStatus, type ECSClient, type Task } from '@aws-sdk/client-ecs';
 import { startedByFor } from './ecs-task-launcher.ts';
+import { resourceOfTaskGroup } from './service-names.ts';
 import { runTaskOf, type EcsTaskFacts } from './ecs-task-state.ts';
 
 const DESCRIBE_BATCH = 100;
@@ -22,6 +26,15 @@ export class EcsRunInspector {
   /** Every run task of the cluster whose desired status is RUNNING (PENDING or RUNNING), by task id. */
   async liveTasks(): Promise<Map<string, EcsTaskFacts>> {
     return this.byTaskId(await this.describe(await this.list({ desiredStatus: 'RUNNING' })));
+  }
+
+  /**
+   * How many of the platform services' tasks ECS created before `createdBefore` and still holds
+   * in PROVISIONING: no capacity takes them ("Amazon ECS task lifecycle": a task waits there
+   * while a capacity provider scales out, with no deadline), so a replica can wait unseen.
+   */
+  async serviceTasksWaitingToStart(createdBefore: Date): Promise<number> {
+    return serviceTasksProvisioningSince(await this.describe(await this.list({ desiredStatus: 'RUNNING' })), createdBefore);
   }
 
   /** The run's tasks ECS has stopped (and still remembers), by task id. */
@@ -58,4 +71,9 @@ export class EcsRunInspector {
     }
     return found;
   }
+}
+
+/** Tasks of a platform service (group `service:cassini-…`) still PROVISIONING and created before `createdBefore`. */
+export function serviceTasksProvisioningSince(tasks: EcsTaskFacts[], createdBefore: Date): number {
+  return tasks.filter((t) => resourceOfTaskGroup(t.group) !== undefined && t.lastStatus === 'PROVISIONING' && t.createdAt !== undefined && new Date(t.createdAt).getTime() <= createdBefore.getTime()).length;
 }

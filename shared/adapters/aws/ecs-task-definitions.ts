@@ -24,6 +24,7 @@ import {
 import type { Size } from '../../domain/sizes.ts';
 import { renderAttachments, type AttachmentSettings, type ResolvedAttachments } from './ecs-attachments.ts';
 import { EDGE_CONTAINER, edgeContainerDefinition, type EdgePlan, type EdgeSidecarSettings } from './edge-sidecar.ts';
+import { cachedImage, type ImageCache } from './image-cache.ts';
 import { isNamed } from './sdk-errors.ts';
 
 /** The one container of a platform task; overrides address it by this name. */
@@ -46,6 +47,8 @@ export interface TaskDefinitionParams {
   attachments?: ResolvedAttachments;
   /** How attachments are realized: secret ARNs, the git image, the file system. Needed only with attachments. */
   attachmentSettings?: AttachmentSettings;
+  /** The account's pull-through cache: every container's image (the user's, the git init and edge helpers) is pulled through it. */
+  imageCache?: ImageCache;
 }
 
 /** JSON with object keys sorted, so equal content always hashes the same. */
@@ -86,10 +89,10 @@ function render(params: TaskDefinitionParams, family: string, home?: boolean): R
     executionRoleArn: params.executionRoleArn,
     taskRoleArn: params.taskRoleArn,
     containerDefinitions: [
-      ...attached.initContainers,
+      ...attached.initContainers.map((c) => ({ ...c, image: c.image && cachedImage(c.image, params.imageCache) })),
       {
         name: MAIN_CONTAINER,
-        image: params.image,
+        image: cachedImage(params.image, params.imageCache),
         essential: true,
         // The same contract as the local driver: the task's script runs with `sh -c`; the
         // script itself arrives per run as the container's command. With attachments to
@@ -153,7 +156,7 @@ export function serviceTaskDefinitionInput(params: TaskDefinitionParams, service
   const container = containers.find((c) => c.name === MAIN_CONTAINER)!;
   const mountPoints = [...(home ? [{ sourceVolume: HOME_VOLUME, containerPath: HOME_MOUNT_PATH, readOnly: false }] : []), ...(container.mountPoints ?? [])];
   const { edge } = service;
-  const edgeContainer = edge && edgeContainerDefinition(edge.plan, edge.settings, service.ports[0]!, container.logConfiguration!);
+  const edgeContainer = edge && edgeContainerDefinition(edge.plan, { ...edge.settings, image: cachedImage(edge.settings.image, params.imageCache) }, service.ports[0]!, container.logConfiguration!);
   const dependsOn = [...(container.dependsOn ?? []), ...(edgeContainer ? [{ containerName: EDGE_CONTAINER, condition: 'HEALTHY' as const }] : [])];
   return {
     ...input,
@@ -203,6 +206,8 @@ export interface EcsTaskDefinitionsOptions {
   region: string;
   /** How tasks' attachments are realized (secret ARNs, the git image, the file system of shared folders). */
   attachmentSettings?: AttachmentSettings;
+  /** The account's pull-through cache (image-cache.ts); without it images are pulled from where they name. */
+  imageCache?: ImageCache;
 }
 
 export interface TaskDefinitionRequest {

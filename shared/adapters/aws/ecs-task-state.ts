@@ -42,6 +42,7 @@ export interface EcsTaskFacts {
   lastStatus?: string;
   stopCode?: string;
   stoppedReason?: string;
+  createdAt?: string | Date;
   startedAt?: string | Date;
   stoppedAt?: string | Date;
   overrides?: { containerOverrides?: Array<{ name?: string; environment?: Array<{ name?: string; value?: string }> }> };

@@ -11,6 +11,9 @@
  *   s   S  snapshot state after the batch, JSON;  sv N its schema version
  *   r   S  recent command ids, JSON: [[id, version], ...]
  *   z   B  instead of e, s and r: their gzipped JSON, for batches too large to store plainly
+ *   h   L  the events' headers, never compressed: [{M: {t: type, a: actor}}], the actor cut to
+ *          HEADER_ACTOR_CHARS. Integrations read it from the stream (infra/aws/constructs/
+ *          integrations.ts) instead of the events, whose data can exceed what an event bus takes.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
@@ -26,6 +29,8 @@ const COMPRESS_ABOVE = 64 * 1024;
 export const REMEMBERED_COMMANDS = 32;
 /** A command never decides more events than this; reads rely on it to find a batch by any version. */
 export const MAX_BATCH_EVENTS = 100;
+/** An actor is a user or token id; the header keeps this much of it, so a batch's headers stay small whatever the actor. */
+export const HEADER_ACTOR_CHARS = 128;
 
 interface StoredEvent {
   t: string;
@@ -62,6 +67,7 @@ export function encodeBatch(input: BatchItemInput): Item {
     n: { N: String(input.firstVersion + input.events.length - 1) },
     at: { S: input.committedAt },
     sv: { N: String(input.snapshot.schema) },
+    h: { L: input.events.map((e) => ({ M: { t: { S: e.type }, a: { S: e.actor.slice(0, HEADER_ACTOR_CHARS) } } })) },
   };
   const e = JSON.stringify(payload.e);
   const s = JSON.stringify(payload.s);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOST_REASON, reconcile, WAITING_TO_START_AFTER_MS, type ReconcileDeps } from '../../../functions/reconciler/reconcile.ts';
 import type { EcsTaskFacts } from '../../../shared/adapters/aws/ecs-task-state.ts';
+import { serviceTasksProvisioningSince } from '../../../shared/adapters/aws/ecs-run-inspector.ts';
 import type { Run } from '../../../shared/domain/run/run-decider.ts';
 import type { RecipeViews } from '../../../shared/ports/recipe-views.ts';
 import { runCommand } from '../../../shared/app/command-runner.ts';
@@ -27,13 +28,17 @@ function viewsListing(runIds: string[]): Pick<RecipeViews, 'list'> {
   };
 }
 
-function deps(runIds: string[], ecs: { live?: Map<string, EcsTaskFacts>; stopped?: Map<string, EcsTaskFacts> } = {}) {
+function deps(runIds: string[], ecs: { live?: Map<string, EcsTaskFacts>; stopped?: Map<string, EcsTaskFacts>; serviceTasks?: EcsTaskFacts[] } = {}) {
   const launched: Run[] = [];
   const d: ReconcileDeps = {
     views: viewsListing(runIds),
     jobs: f.jobs,
     control: { launch: async (run) => void launched.push(run), stopTasks: async () => {} },
-    ecs: { liveTasks: async () => ecs.live ?? new Map(), stoppedTasksOf: async () => ecs.stopped ?? new Map() },
+    ecs: {
+      liveTasks: async () => ecs.live ?? new Map(),
+      stoppedTasksOf: async () => ecs.stopped ?? new Map(),
+      serviceTasksWaitingToStart: async (createdBefore) => serviceTasksProvisioningSince(ecs.serviceTasks ?? [], createdBefore),
+    },
     clock: f.clock,
   };
   return { d, launched };
@@ -125,6 +130,41 @@ describe('reconcile', () => {
     // Assess
     expect([early.waitingToStart, late.waitingToStart]).toEqual([0, 1]);
     expect(await f.jobs.load(runId)).toMatchObject({ tasks: [expect.objectContaining({ status: 'launched' })] });
+  });
+
+  // "Amazon ECS task lifecycle": a task stays in PROVISIONING while its capacity provider
+  // scales out, with no deadline, and a service keeps its replica there as long as no instance
+  // comes; only a count from outside makes the wait visible.
+  it('counts deployments’ and workspaces’ replicas still PROVISIONING 15 minutes after ECS created them, for the same alarm', async () => {
+    // Prepare: no active run; two service replicas waiting for capacity, one running, one run task.
+    f.clock.set('2026-01-01T06:00:00.000Z');
+    const created = new Date(Date.parse('2026-01-01T06:00:00.000Z') - WAITING_TO_START_AFTER_MS);
+    const justCreated = new Date(created.getTime() + 1000);
+    const service = (lastStatus: string, createdAt: Date): EcsTaskFacts => ({ group: `service:cassini-${'e'.repeat(32)}`, lastStatus, createdAt });
+    const serviceTasks = [
+      service('PROVISIONING', created),
+      service('PROVISIONING', justCreated),
+      service('RUNNING', created),
+      { group: `run:${'8'.repeat(32)}`, lastStatus: 'PROVISIONING', createdAt: created },
+    ];
+
+    // Act
+    const summary = await reconcile(deps([], { serviceTasks }).d);
+
+    // Assess
+    expect(summary).toMatchObject({ activeRuns: 0, waitingToStart: 0, serviceTasksWaitingToStart: 1, failed: 0 });
+  });
+
+  it('counts a failure to list service tasks as a failed repair, after the runs are done', async () => {
+    f.clock.set('2026-01-01T06:10:00.000Z');
+    const { d } = deps([]);
+    const errors: unknown[] = [];
+    const failing: ReconcileDeps = { ...d, ecs: { ...d.ecs, serviceTasksWaitingToStart: async () => Promise.reject(new Error('ThrottlingException')) }, log: { error: (...args: unknown[]) => void errors.push(args) } };
+
+    const summary = await reconcile(failing);
+
+    expect(summary).toMatchObject({ serviceTasksWaitingToStart: 0, failed: 1 });
+    expect(errors).toHaveLength(1);
   });
 
   it('reports what ECS saw for a task whose stop event was lost', async () => {

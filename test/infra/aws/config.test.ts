@@ -11,7 +11,7 @@ function config(context: Record<string, unknown>) {
 
 describe('platformConfig', () => {
   it('gives a complete platform without ingress when no parameter is set', () => {
-    expect(config({})).toEqual({ gpu: { instanceTypes: ['g5.xlarge', 'g4dn.xlarge'], maxInstances: 2 } });
+    expect(config({})).toEqual({ gpu: { instanceTypes: ['g5.xlarge', 'g4dn.xlarge'], maxInstances: 2 }, imageCache: {} });
   });
 
   it('reads lists and numbers as the command line gives them (strings) and as cdk.json gives them', () => {
