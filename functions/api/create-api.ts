@@ -14,7 +14,7 @@ import { authentication } from './middlewares/authentication.ts';
 import { rateLimit, type RateLimitOptions } from './middlewares/rate-limit.ts';
 import { FailedLoginGuard, type FailedLoginOptions } from './middlewares/failed-logins.ts';
 import { errorContract } from './middlewares/error-contract.ts';
-import { serviceRoutes } from './routes/service-routes.ts';
+import { platformInfoRoutes } from './routes/platform-info-routes.ts';
 import { identityRoutes } from './routes/identity-routes.ts';
 import { recipeRoutes } from './routes/recipe-routes.ts';
 import { resourceRoutes } from './routes/resource-routes.ts';
@@ -43,7 +43,7 @@ export function apiRoutes(): RouteDefinition[] {
     response: { status: 200, description: 'OpenAPI 3.1' },
     handle: async ({ services }) => ({ status: 200, body: openApiDocument(routes, services.version) }),
   };
-  const routes = [openapi, ...serviceRoutes, ...identityRoutes, ...recipeRoutes, ...jobRunRoutes, ...catalogRoutes, ...daskRoutes, ...resourceRoutes];
+  const routes = [openapi, ...platformInfoRoutes, ...identityRoutes, ...recipeRoutes, ...jobRunRoutes, ...catalogRoutes, ...daskRoutes, ...resourceRoutes];
   return routes;
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SIZE, fargateAccepts, GPU_INSTANCE_TYPES, offeredSizes, SIZE_NAMES, SIZES, sizeNamed } from '../../shared/domain/sizes.ts';
-import { serverInfo } from '../../functions/api/routes/service-routes.ts';
+import { serverInfo } from '../../functions/api/routes/platform-info-routes.ts';
 
 const cpuSizes = SIZES.filter((s) => s.hardware === 'cpu');
 const gpuSizes = SIZES.filter((s) => s.hardware === 'gpu');

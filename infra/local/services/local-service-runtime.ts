@@ -17,7 +17,7 @@ import { probeHealth } from './health-probe.ts';
 import { randomBytes } from 'node:crypto';
 import { exposedListeners } from './exposed-listeners.ts';
 import { homeVolumeOf, IDE_TOKEN_VARIABLE, takesIdeToken } from '../../../shared/domain/planner/service-plan.ts';
-import { probeTargets, supervise, type Action, type Observation, type Report, type ServiceState, type SupervisionSettings } from './service-supervision.ts';
+import { probeTargets, supervise, type Action, type Observation, type Report, type SupervisedService, type SupervisionSettings } from './service-supervision.ts';
 
 export interface LocalServiceRuntimeOptions {
   /** How often each starting or ready replica is probed. */
@@ -73,7 +73,7 @@ export interface LocalServiceRuntimeDependencies {
 
 interface Supervised {
   resourceId: string;
-  state: ServiceState | undefined;
+  state: SupervisedService | undefined;
   /** Reports of one service go out one after another, in the order they were decided. */
   reports: Promise<void>;
   wake: NodeJS.Timeout | undefined;

@@ -68,7 +68,7 @@ export interface Revision {
   lastFailure: ReplicaFailure | null;
 }
 
-export interface ServiceState {
+export interface SupervisedService {
   resourceId: string;
   /** running; failed: a first start was given up; stopped: asked to stop. Replicas may still be on their way out. */
   status: 'running' | 'failed' | 'stopped';
@@ -121,7 +121,7 @@ export interface SupervisionContext {
 }
 
 export interface Supervision {
-  state: ServiceState | undefined;
+  state: SupervisedService | undefined;
   actions: Action[];
   /** When to observe a `tick` next (a grace or backoff ends); null when nothing waits on time. */
   wakeAtMs: number | null;
@@ -135,14 +135,14 @@ export interface ProbeTarget {
 }
 
 /** The next state of one service, and what to do about it. */
-export function supervise(previous: ServiceState | undefined, observation: Observation, context: SupervisionContext): Supervision {
+export function supervise(previous: SupervisedService | undefined, observation: Observation, context: SupervisionContext): Supervision {
   if (previous === undefined && observation.type !== 'applied') return { state: previous, actions: [], wakeAtMs: null };
   const draft = new Draft(previous === undefined ? undefined : structuredClone(previous), context);
   draft.observe(observation);
   return draft.result(previous);
 }
 
-export function probeTargets(state: ServiceState): ProbeTarget[] {
+export function probeTargets(state: SupervisedService): ProbeTarget[] {
   if (state.status !== 'running') return [];
   return state.replicas.flatMap((replica) => {
     const port = replica.ports[MAIN_CONTAINER_PORT];
@@ -165,7 +165,7 @@ class Draft {
   #publish: ServicePlan | undefined;
 
   constructor(
-    public state: ServiceState | undefined,
+    public state: SupervisedService | undefined,
     private readonly context: SupervisionContext,
   ) {}
 
@@ -199,7 +199,7 @@ class Draft {
     }
   }
 
-  result(previous: ServiceState | undefined): Supervision {
+  result(previous: SupervisedService | undefined): Supervision {
     const state = this.state;
     if (state === undefined) return { state, actions: [], wakeAtMs: null };
     const ready = readyReplicas(state);
@@ -237,7 +237,7 @@ class Draft {
     this.#fill(state);
   }
 
-  #launched(state: ServiceState, pod: string, ports: Record<number, number>): void {
+  #launched(state: SupervisedService, pod: string, ports: Record<number, number>): void {
     const replica = findReplica(state, pod);
     if (replica === undefined) return;
     replica.ports = ports;
@@ -245,7 +245,7 @@ class Draft {
     if (replica.phase === 'launching') replica.phase = 'starting';
   }
 
-  #launchFailed(state: ServiceState, pod: string, reason: string, refused: boolean): void {
+  #launchFailed(state: SupervisedService, pod: string, reason: string, refused: boolean): void {
     const replica = this.#forget(state, pod);
     this.#releaseFailureOnceNothingRuns(state);
     if (replica === undefined || replica.phase === 'stopping' || state.status !== 'running') return;
@@ -253,7 +253,7 @@ class Draft {
     this.#fill(state);
   }
 
-  #probed(state: ServiceState, pod: string, healthy: boolean, detail: string): void {
+  #probed(state: SupervisedService, pod: string, healthy: boolean, detail: string): void {
     const replica = findReplica(state, pod);
     if (replica === undefined || state.status !== 'running' || (replica.phase !== 'starting' && replica.phase !== 'ready')) return;
     replica.lastProbe = detail;
@@ -273,7 +273,7 @@ class Draft {
     this.#fill(state);
   }
 
-  #exited(state: ServiceState, pod: string, exitCode: number | null, reason: string): void {
+  #exited(state: SupervisedService, pod: string, exitCode: number | null, reason: string): void {
     const replica = this.#forget(state, pod);
     if (replica === undefined) return;
     const stoppedByPlatform = replica.phase === 'stopping' || state.status !== 'running';
@@ -284,7 +284,7 @@ class Draft {
     this.#fill(state);
   }
 
-  #stopRequested(state: ServiceState, reason: string): void {
+  #stopRequested(state: SupervisedService, reason: string): void {
     this.#releaseFailure(state);
     state.status = 'stopped';
     state.serving = null;
@@ -293,7 +293,7 @@ class Draft {
     for (const replica of liveReplicas(state)) this.#stopReplica(replica, reason, false);
   }
 
-  #idleFor(state: ServiceState, idleMs: number): void {
+  #idleFor(state: SupervisedService, idleMs: number): void {
     const { idleShutoffSeconds } = state.plan;
     // Only a service that serves can be idle: one still starting (installing packages, say) is not.
     if (state.status !== 'running' || state.serving === null || state.idleReported || idleShutoffSeconds === null) return;
@@ -302,7 +302,7 @@ class Draft {
     this.#report({ method: 'idle', report: { resourceId: state.resourceId, idleSeconds: Math.floor(idleMs / 1_000), at: this.#at } });
   }
 
-  #tick(state: ServiceState): void {
+  #tick(state: SupervisedService): void {
     if (state.status !== 'running') return;
     for (const replica of [...state.replicas]) {
       if ((replica.phase !== 'launching' && replica.phase !== 'starting') || this.#now < replica.launchedAtMs + this.#graceMs(state, replica)) continue;
@@ -314,7 +314,7 @@ class Draft {
     this.#fill(state);
   }
 
-  #ready(state: ServiceState, replica: Replica): void {
+  #ready(state: SupervisedService, replica: Replica): void {
     replica.phase = 'ready';
     replica.failedProbes = 0;
     const revision = revisionOf(state, replica.revision);
@@ -328,7 +328,7 @@ class Draft {
   }
 
   /** Once every replica of the rollout is ready, it serves alone: the others leave the ready set and stop. */
-  #completeRollout(state: ServiceState): void {
+  #completeRollout(state: SupervisedService): void {
     const rollout = state.rollout;
     if (rollout === null) return;
     const { revision, replicas } = rollout.plan;
@@ -342,7 +342,7 @@ class Draft {
   }
 
   /** Counts a failure against the replica's revision: a backoff before the next launch, and maybe the end of it. */
-  #failed(state: ServiceState, replica: Replica, failure: ReplicaFailure): void {
+  #failed(state: SupervisedService, replica: Replica, failure: ReplicaFailure): void {
     const revision = revisionOf(state, replica.revision);
     if (revision === undefined) return;
     revision.failures += 1;
@@ -356,7 +356,7 @@ class Draft {
     if (refused || (!revision.everReady && hopeless)) this.#giveUp(state, revision, failure);
   }
 
-  #giveUp(state: ServiceState, revision: Revision, failure: ReplicaFailure): void {
+  #giveUp(state: SupervisedService, revision: Revision, failure: ReplicaFailure): void {
     const { plan } = revision;
     const reason = giveUpReason({ failure, failures: revision.failures, healthCheckPath: healthPath(plan), graceMs: this.#planGraceMs(plan) });
     const at = this.#at;
@@ -375,19 +375,19 @@ class Draft {
     this.#releaseFailureOnceNothingRuns(state);
   }
 
-  #releaseFailureOnceNothingRuns(state: ServiceState): void {
+  #releaseFailureOnceNothingRuns(state: SupervisedService): void {
     if (state.replicas.length === 0) this.#releaseFailure(state);
   }
 
   /** Reports a held failure now: at the last exit, or before whatever comes next (a new start, a stop) so reports keep their order. */
-  #releaseFailure(state: ServiceState): void {
+  #releaseFailure(state: SupervisedService): void {
     if (state.heldFailure === null) return;
     this.#report(state.heldFailure);
     state.heldFailure = null;
   }
 
   /** Launches what each revision lacks, unless it is backing off. */
-  #fill(state: ServiceState): void {
+  #fill(state: SupervisedService): void {
     if (state.status !== 'running') return;
     for (const revision of [state.serving, state.rollout]) {
       if (revision === null || this.#now < revision.launchNotBeforeMs) continue;
@@ -396,7 +396,7 @@ class Draft {
     }
   }
 
-  #launch(state: ServiceState, revision: Revision): void {
+  #launch(state: SupervisedService, revision: Revision): void {
     const { plan } = revision;
     let pod = replicaId(state.resourceId, plan.revision, revision.nextReplica++);
     while (this.context.isTaken?.(pod)) pod = replicaId(state.resourceId, plan.revision, revision.nextReplica++);
@@ -404,7 +404,7 @@ class Draft {
     this.#actions.push({ type: 'launch', spec: replicaSpec(plan, pod) });
   }
 
-  #retire(state: ServiceState, revision: number, reason: string): void {
+  #retire(state: SupervisedService, revision: number, reason: string): void {
     for (const replica of liveReplicas(state)) if (replica.revision === revision) this.#stopReplica(replica, reason, replica.phase === 'ready');
   }
 
@@ -413,7 +413,7 @@ class Draft {
     this.#actions.push({ type: 'stop', pod: replica.pod, reason, drain });
   }
 
-  #forget(state: ServiceState, pod: string): Replica | undefined {
+  #forget(state: SupervisedService, pod: string): Replica | undefined {
     const replica = findReplica(state, pod);
     if (replica !== undefined) state.replicas = state.replicas.filter((other) => other !== replica);
     return replica;
@@ -423,7 +423,7 @@ class Draft {
     this.#actions.push({ type: 'report', report });
   }
 
-  #replicaReport(state: ServiceState, replica: Replica) {
+  #replicaReport(state: SupervisedService, replica: Replica) {
     return { resourceId: state.resourceId, pod: replica.pod, revision: replica.revision, at: this.#at };
   }
 
@@ -431,7 +431,7 @@ class Draft {
     return { plan, nextReplica: 1, failures: 0, everReady: false, launchNotBeforeMs: this.#now, lastFailure: null };
   }
 
-  #graceMs(state: ServiceState, replica: Replica): number {
+  #graceMs(state: SupervisedService, replica: Replica): number {
     return this.#planGraceMs(planOf(state, replica));
   }
 
@@ -439,7 +439,7 @@ class Draft {
     return this.context.settings.healthGraceMs ?? plan.healthGraceSeconds * 1_000;
   }
 
-  #wakeAt(state: ServiceState): number | null {
+  #wakeAt(state: SupervisedService): number | null {
     if (state.status !== 'running') return null;
     const times: number[] = [];
     for (const replica of state.replicas) {
@@ -467,7 +467,7 @@ function replicaSpec(plan: ServicePlan, pod: string): TaskSpec {
   };
 }
 
-function readyReplicas(state: ServiceState): ReadyReplica[] {
+function readyReplicas(state: SupervisedService): ReadyReplica[] {
   return state.replicas.filter((replica) => replica.phase === 'ready').map(({ pod, ports }) => ({ pod, ports: { ...ports } }));
 }
 
@@ -475,19 +475,19 @@ function samePods(a: ReadyReplica[], b: ReadyReplica[]): boolean {
   return a.length === b.length && a.every((replica, i) => replica.pod === b[i]?.pod);
 }
 
-function liveReplicas(state: ServiceState): Replica[] {
+function liveReplicas(state: SupervisedService): Replica[] {
   return state.replicas.filter((replica) => replica.phase !== 'stopping');
 }
 
-function findReplica(state: ServiceState, pod: string): Replica | undefined {
+function findReplica(state: SupervisedService, pod: string): Replica | undefined {
   return state.replicas.find((replica) => replica.pod === pod);
 }
 
-function revisionOf(state: ServiceState, revision: number): Revision | undefined {
+function revisionOf(state: SupervisedService, revision: number): Revision | undefined {
   return [state.serving, state.rollout].find((candidate): candidate is Revision => candidate !== null && candidate.plan.revision === revision);
 }
 
-function planOf(state: ServiceState, replica: Replica): ServicePlan {
+function planOf(state: SupervisedService, replica: Replica): ServicePlan {
   return revisionOf(state, replica.revision)?.plan ?? state.plan;
 }
 

@@ -5,7 +5,7 @@ import {
   supervise,
   type Action,
   type Observation,
-  type ServiceState,
+  type SupervisedService,
   type SupervisionSettings,
 } from '../../../../infra/local/services/service-supervision.ts';
 import type { ServicePlan } from '../../../../shared/ports/service-runtime.ts';
@@ -44,7 +44,7 @@ function plan(revision: number, more: Partial<ServicePlan> = {}): ServicePlan {
 
 /** One service's supervision, fed observations one at a time as the runtime would. */
 class Service {
-  state: ServiceState | undefined;
+  state: SupervisedService | undefined;
   nowMs = 1_000_000;
   wakeAtMs: number | null = null;
   taken = new Set<string>();

@@ -28,7 +28,7 @@ export function serverInfo(offered: readonly Size[] = SIZES) {
   return { sizes, auto_shutoff: [...AUTO_SHUTOFF_CHOICES], disk_space: [...DISK_SPACE_CHOICES] };
 }
 
-export const serviceRoutes: RouteDefinition[] = [
+export const platformInfoRoutes: RouteDefinition[] = [
   {
     method: 'GET',
     path: '/api/status',
