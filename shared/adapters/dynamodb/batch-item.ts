@@ -17,7 +17,7 @@
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { catalogEntry, upcast } from '../../../events/catalog.ts';
+import { catalogEntry, upcast } from '../../../events/event-catalog.ts';
 import type { DomainEvent, RecordedEvent } from '../../../events/envelope.ts';
 import type { CommittedBatch, Snapshot } from '../../ports/event-store.ts';
 

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { EVENT_CATALOG } from '../../../events/catalog.ts';
+import { EVENT_CATALOG } from '../../../events/event-catalog.ts';
 import { BATCH_DETAIL_TYPE, EVENT_SOURCE } from '../../../infra/aws/constructs/integrations.ts';
 import { encodeBatch, HEADER_ACTOR_CHARS, MAX_BATCH_EVENTS, type Item } from '../../../shared/adapters/dynamodb/batch-item.ts';
 import { logicalId, synthCassini } from './support/synth.ts';

@@ -1,7 +1,7 @@
 import { subdomainEventSchemas } from '../../events/subdomain-events.ts';
 import * as z from 'zod';
 import { describe, expect, it } from 'vitest';
-import { catalogEntry, EVENT_CATALOG, UnknownEventError, upcast, type CatalogEntry } from '../../events/catalog.ts';
+import { catalogEntry, EVENT_CATALOG, UnknownEventError, upcast, type CatalogEntry } from '../../events/event-catalog.ts';
 import { resourceEventSchemas } from '../../events/resource-events.ts';
 import { principalEventSchemas, tokenEventSchemas } from '../../events/principal-events.ts';
 import { runEventSchemas } from '../../events/run-events.ts';
