@@ -18,7 +18,7 @@ import { platformServices } from '../../shared/app/platform-services.ts';
 import { systemClock, systemRandom } from '../../shared/adapters/node-platform.ts';
 import { PLATFORM_VERSION } from '../../shared/version.ts';
 import { observed, telemetryFor } from '../observability.ts';
-import { ecsExecShellAccess } from '../../shared/adapters/aws/ecs-exec-shell.ts';
+import { ecsExecShellAccess } from '../../shared/adapters/aws/tasks/ecs-exec-shell.ts';
 import { DaskService } from '../../shared/app/dask-service.ts';
 import type { SecretWriter } from '../../shared/ports/secret-store.ts';
 import type { DaskRuntime } from '../../shared/ports/dask-runtime.ts';
@@ -36,7 +36,7 @@ function buildApi(): Api {
   const domain = process.env.ROUTE_DOMAIN ?? 'localhost';
   // The Secrets Manager, ECS and CloudWatch Logs clients load with the first request that needs
   // them (lazy-adapter.ts): most requests read and append events only.
-  const secretStore = lazyAdapter<SecretWriter>(async () => (await import('../../shared/adapters/aws/secrets-manager-store.ts')).secretsManagerStoreFromEnv(process.env));
+  const secretStore = lazyAdapter<SecretWriter>(async () => (await import('../../shared/adapters/aws/secrets/secrets-manager-store.ts')).secretsManagerStoreFromEnv(process.env));
   const cluster = process.env.ECS_CLUSTER;
   const shellAccess = cluster ? ecsExecShellAccess(cluster, process.env.AWS_REGION) : undefined;
   const services = platformServices({
@@ -55,14 +55,14 @@ function buildApi(): Api {
   const taskLogs =
     cluster && logGroup
       ? lazyAdapter<NonNullable<ApiServices['taskLogs']>>(async () =>
-          (await import('../../shared/adapters/aws/cloudwatch-task-logs.ts')).cloudWatchTaskLogsWith({ cluster, logGroup, loadRun: (runId) => services.runs.load(runId) }),
+          (await import('../../shared/adapters/aws/logs/cloudwatch-task-logs.ts')).cloudWatchTaskLogsWith({ cluster, logGroup, loadRun: (runId) => services.runs.load(runId) }),
         )
       : undefined;
   const namespaceName = process.env.DASK_NAMESPACE_NAME;
   // Describing a cluster only reads ECS (ListTasks, DescribeTasks); scaling appends an event.
   const daskRuntime =
     cluster && namespaceName
-      ? lazyAdapter<Pick<DaskRuntime, 'describe'>>(async () => (await import('../../shared/adapters/aws/ecs-dask-inspector.ts')).ecsDaskInspectorWith({ cluster, namespaceName }))
+      ? lazyAdapter<Pick<DaskRuntime, 'describe'>>(async () => (await import('../../shared/adapters/aws/dask/ecs-dask-inspector.ts')).ecsDaskInspectorWith({ cluster, namespaceName }))
       : undefined;
   const dask = new DaskService({ store, clock: systemClock, ...(daskRuntime ? { runtime: daskRuntime } : {}) });
   // The GPU sizes offered are those whose instance type the stack provisions (GPU_INSTANCE_TYPES, comma-separated).

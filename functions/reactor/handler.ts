@@ -2,7 +2,7 @@
  * Lambda entry point of the stream consumers: the events table's one Lambda reader (the
  * integrations pipe is the other; DynamoDB Streams advises at most two readers per shard). It
  * runs the platform's consumer pipeline (shared/app/consumers/consumer-pipeline.ts), the same
- * one local mode runs: read models, Dask clusters (shared/adapters/aws/ecs-dask-runtime.ts),
+ * one local mode runs: read models, Dask clusters (shared/adapters/aws/dask/ecs-dask-runtime.ts),
  * job runs on ECS and their schedules on EventBridge Scheduler, deployments and workspaces as
  * ECS services behind the load balancer, shared folders' access points.
  *
@@ -32,7 +32,7 @@ import { ConsumerPipeline } from '../../shared/app/consumers/consumer-pipeline.t
 import { ReadModelProjector } from '../../shared/app/consumers/read-model-projector.ts';
 import { DaskReactor } from '../../shared/app/consumers/dask-reactor.ts';
 import { SharedFolderReactor } from '../../shared/app/consumers/shared-folder-reactor.ts';
-import { cloudMapSchedulerAddress } from '../../shared/adapters/aws/dask-task-names.ts';
+import { cloudMapSchedulerAddress } from '../../shared/adapters/aws/dask/dask-task-names.ts';
 import type { CommittedBatch } from '../../shared/ports/event-store.ts';
 import type { RunTaskControl } from '../../shared/ports/run-task-control.ts';
 import type { JobScheduler } from '../../shared/ports/job-scheduler.ts';
@@ -60,11 +60,11 @@ function buildDeps(env: NodeJS.ProcessEnv = process.env): ReactorDeps {
   const platformExtras = { tokens: taskTokenIssuer(new IdentityService({ store, clock: systemClock, random: systemRandom })), log: telemetry.logger };
   // Each AWS adapter is loaded with the first batch that needs it (lazy-adapter.ts): a cold start
   // about a job run does not parse the load balancer, Cognito, EFS or Cloud Map clients.
-  const scheduler = lazyAdapter<JobScheduler>(async () => (await import('../../shared/adapters/aws/eventbridge-job-scheduler.ts')).eventBridgeJobSchedulerFromEnv(env));
-  const launcher = lazyAdapter<RunTaskControl>(async () => (await import('../../shared/adapters/aws/ecs-platform.ts')).ecsPlatformFromEnv(jobs, systemClock, env, platformExtras).control);
+  const scheduler = lazyAdapter<JobScheduler>(async () => (await import('../../shared/adapters/aws/schedules/eventbridge-job-scheduler.ts')).eventBridgeJobSchedulerFromEnv(env));
+  const launcher = lazyAdapter<RunTaskControl>(async () => (await import('../../shared/adapters/aws/tasks/ecs-platform.ts')).ecsPlatformFromEnv(jobs, systemClock, env, platformExtras).control);
   const jobReactor = new JobRunReactor({ jobs, launcher, scheduler, timers, clock: systemClock });
   const reports = new ServiceReportRecorder({ store, clock: systemClock });
-  const runtime = lazyAdapter<ServiceRuntime>(async () => (await import('../../shared/adapters/aws/ecs-service-platform.ts')).ecsServiceRuntimeFromEnv(reports, systemClock, env, platformExtras));
+  const runtime = lazyAdapter<ServiceRuntime>(async () => (await import('../../shared/adapters/aws/services/ecs-service-platform.ts')).ecsServiceRuntimeFromEnv(reports, systemClock, env, platformExtras));
   const namespace = requiredEnv(env, 'DASK_NAMESPACE_NAME');
   const services = new ServiceReactor({
     runtime,
@@ -73,10 +73,10 @@ function buildDeps(env: NodeJS.ProcessEnv = process.env): ReactorDeps {
     daskSchedulerAddress: (resourceId) => cloudMapSchedulerAddress(resourceId, namespace),
   });
   // A scheduler started here is registered in Cloud Map before the batch's tasks launch (its IP comes within seconds).
-  const daskRuntime = lazyAdapter<DaskRuntime>(async () => (await import('../../shared/adapters/aws/ecs-dask-platform.ts')).ecsDaskRuntimeFromEnv(env, { registerWithinMs: DASK_REGISTER_WITHIN_MS }));
+  const daskRuntime = lazyAdapter<DaskRuntime>(async () => (await import('../../shared/adapters/aws/dask/ecs-dask-platform.ts')).ecsDaskRuntimeFromEnv(env, { registerWithinMs: DASK_REGISTER_WITHIN_MS }));
   const dask = new DaskReactor({ runtime: daskRuntime, catalog: store });
   // A deleted shared folder's access point goes with it.
-  const folderStorage = lazyAdapter<SharedFolderStorage>(async () => (await import('../../shared/adapters/aws/efs-shared-folders.ts')).efsSharedFoldersFromEnv(env));
+  const folderStorage = lazyAdapter<SharedFolderStorage>(async () => (await import('../../shared/adapters/aws/storage/efs-shared-folders.ts')).efsSharedFoldersFromEnv(env));
   const folders = new SharedFolderReactor(folderStorage);
   const jobRuns = settledJobRuns(jobReactor, timers);
   const pipeline = new ConsumerPipeline(

@@ -10,7 +10,7 @@
  *   moment behind a start or a stop; a pass never restarts a cluster the reactor just stopped.
  *   Its attachments' catalog facts (folder modes, the role's ARN) are read from the same store.
  * - Repairs: `ensure` replaces lost workers and a lost scheduler (moving its Cloud Map name to
- *   the new task), `stop` stops every task and removes the name (shared/adapters/aws/ecs-dask-runtime.ts).
+ *   the new task), `stop` stops every task and removes the name (shared/adapters/aws/dask/ecs-dask-runtime.ts).
  */
 import type { EventStore } from '../../shared/ports/event-store.ts';
 import type { RecipeViews } from '../../shared/ports/recipe-views.ts';

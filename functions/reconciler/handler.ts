@@ -40,16 +40,16 @@ function buildDeps(env: NodeJS.ProcessEnv = process.env): ReconcileDeps {
   // The AWS adapters load when a pass first calls them (lazy-adapter.ts), not at the cold start:
   // the ECS side at the first pass's count of services' waiting tasks (or an active run), the Dask side at the Dask pass.
   const ecs = loadOnce(async () => {
-    const [{ ecsPlatformFromEnv }, { EcsRunInspector }] = await Promise.all([import('../../shared/adapters/aws/ecs-platform.ts'), import('../../shared/adapters/aws/ecs-run-inspector.ts')]);
+    const [{ ecsPlatformFromEnv }, { EcsRunInspector }] = await Promise.all([import('../../shared/adapters/aws/tasks/ecs-platform.ts'), import('../../shared/adapters/aws/tasks/ecs-run-inspector.ts')]);
     const platform = ecsPlatformFromEnv(jobs, systemClock, env, { tokens, log: telemetry.logger });
     return { ...platform, inspector: new EcsRunInspector({ client: platform.client, cluster: platform.cluster }) };
   });
   if (env.LOAD_BALANCER_ARN) {
-    const detector = lazyAdapter<IdleWorkspacesDeps['detector']>(async () => (await import('../../shared/adapters/aws/alb-idle-workspaces.ts')).albIdleWorkspacesFromEnv(systemClock, env)!);
+    const detector = lazyAdapter<IdleWorkspacesDeps['detector']>(async () => (await import('../../shared/adapters/aws/services/alb-idle-workspaces.ts')).albIdleWorkspacesFromEnv(systemClock, env)!);
     idleDeps = { views, detector, reports, clock: systemClock };
   }
   accessDeps = { views, store, reports, clock: systemClock, log: telemetry.logger };
-  const daskRuntime = lazyAdapter<DaskClustersDeps['runtime']>(async () => (await import('../../shared/adapters/aws/ecs-dask-platform.ts')).ecsDaskRuntimeFromEnv(env));
+  const daskRuntime = lazyAdapter<DaskClustersDeps['runtime']>(async () => (await import('../../shared/adapters/aws/dask/ecs-dask-platform.ts')).ecsDaskRuntimeFromEnv(env));
   daskDeps = { views, store, runtime: daskRuntime, log: telemetry.logger };
   return {
     views,

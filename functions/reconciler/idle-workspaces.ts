@@ -1,7 +1,7 @@
 /**
  * The reconciler's idle pass: every running workspace with an auto_shutoff that has served for
  * at least that long is checked against the requests the load balancer counted for it
- * (shared/adapters/aws/alb-idle-workspaces.ts); one that saw none is reported idle, which stops
+ * (shared/adapters/aws/services/alb-idle-workspaces.ts); one that saw none is reported idle, which stops
  * it. A workspace reported twice decides nothing the second time.
  */
 import type { RecipeViews } from '../../shared/ports/recipe-views.ts';
@@ -9,7 +9,7 @@ import type { ServiceReports } from '../../shared/ports/service-runtime.ts';
 import type { Clock } from '../../shared/ports/platform-clock.ts';
 import type { LiveResource } from '../../shared/domain/resource/resource-decider.ts';
 import { planService } from '../../shared/domain/planner/service-plan.ts';
-import type { IdleCandidate } from '../../shared/adapters/aws/alb-idle-workspaces.ts';
+import type { IdleCandidate } from '../../shared/adapters/aws/services/alb-idle-workspaces.ts';
 
 const PAGE_SIZE = 100;
 

@@ -20,9 +20,9 @@ import type { JobRunService } from '../../shared/app/job-run-service.ts';
 import type { RunTaskControl } from '../../shared/ports/run-task-control.ts';
 import type { RecipeViews } from '../../shared/ports/recipe-views.ts';
 import type { Clock } from '../../shared/ports/platform-clock.ts';
-import type { EcsRunInspector } from '../../shared/adapters/aws/ecs-run-inspector.ts';
-import { reportOf, runTaskOf, tokenIdOf, type EcsTaskFacts } from '../../shared/adapters/aws/ecs-task-state.ts';
-import type { TaskTokenFiles } from '../../shared/adapters/aws/task-token-files.ts';
+import type { EcsRunInspector } from '../../shared/adapters/aws/tasks/ecs-run-inspector.ts';
+import { reportOf, runTaskOf, tokenIdOf, type EcsTaskFacts } from '../../shared/adapters/aws/tasks/ecs-task-state.ts';
+import type { TaskTokenFiles } from '../../shared/adapters/aws/tasks/task-token-files.ts';
 import { runFinished, type Run } from '../../shared/domain/run/run-decider.ts';
 import { jsonConsole, type Log } from '../observability.ts';
 

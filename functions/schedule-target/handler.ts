@@ -9,7 +9,7 @@
  */
 import { dynamoPlatformFromEnv } from '../../shared/adapters/dynamodb/dynamodb-platform.ts';
 import { systemClock, systemRandom } from '../../shared/adapters/node-platform.ts';
-import { parseScheduleEvent } from '../../shared/adapters/aws/schedule-event.ts';
+import { parseScheduleEvent } from '../../shared/adapters/aws/schedules/schedule-event.ts';
 import { JobRunService } from '../../shared/app/job-run-service.ts';
 import { ValidationError } from '../../shared/domain/errors.ts';
 import type { ScheduleTick } from '../../shared/ports/job-scheduler.ts';

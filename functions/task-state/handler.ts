@@ -1,7 +1,7 @@
 /**
  * Lambda entry point of ECS "Task State Change" events of the platform cluster (an EventBridge
  * rule, infra/aws/constructs/task-lifecycle.ts). A task Cassini started names its run and rank
- * (shared/adapters/aws/ecs-task-state.ts); RUNNING reports the task started, STOPPED reports it
+ * (shared/adapters/aws/tasks/ecs-task-state.ts); RUNNING reports the task started, STOPPED reports it
  * exited with its container's exit code and ECS's stop reason (SpotInterruption,
  * TaskFailedToStart, ...). Other tasks of the cluster, and other states, are ignored.
  *
@@ -9,7 +9,7 @@
  * State Change" events their rollouts (service-states.ts), through the ServiceReportRecorder.
  *
  * A job task that stopped has its SATURN_TOKEN revoked and its token file deleted
- * (shared/adapters/aws/task-token-file-removal.ts), whatever became of its run.
+ * (shared/adapters/aws/tasks/task-token-file-removal.ts), whatever became of its run.
  *
  * Reports are idempotent (the run decides nothing for a repeated or late one), so the rule's
  * retries are safe; a run that does not exist (deleted, or not ours) is logged and dropped.
@@ -17,8 +17,8 @@
 import type { EventBridgeEvent } from 'aws-lambda';
 import { dynamoPlatformFromEnv } from '../../shared/adapters/dynamodb/dynamodb-platform.ts';
 import { systemClock, systemRandom } from '../../shared/adapters/node-platform.ts';
-import { reportOf, runTaskOf, stateTime, tokenIdOf, type EcsTaskFacts } from '../../shared/adapters/aws/ecs-task-state.ts';
-import type { TaskTokenFileRemoval } from '../../shared/adapters/aws/task-token-file-removal.ts';
+import { reportOf, runTaskOf, stateTime, tokenIdOf, type EcsTaskFacts } from '../../shared/adapters/aws/tasks/ecs-task-state.ts';
+import type { TaskTokenFileRemoval } from '../../shared/adapters/aws/tasks/task-token-file-removal.ts';
 import { lazyAdapter } from '../../shared/adapters/lazy-adapter.ts';
 import { requiredEnv } from '../../shared/adapters/required-env.ts';
 import { IdentityService } from '../../shared/app/identity-service.ts';
@@ -72,12 +72,12 @@ export const handler = observed(telemetry, async (event: TaskStateChange | Deplo
     requiredEnv(env, 'ECS_CLUSTER'); // checked at the first event, not only at the first service event
     // The ECS and S3 clients load with the first event that needs them (lazy-adapter.ts): a job
     // task's change never loads the service inspector, a running one never loads S3.
-    const inspector = lazyAdapter<ServiceStateDeps['services']>(async () => (await import('../../shared/adapters/aws/ecs-service-inspector.ts')).ecsServiceInspectorFromEnv(env));
+    const inspector = lazyAdapter<ServiceStateDeps['services']>(async () => (await import('../../shared/adapters/aws/services/ecs-service-inspector.ts')).ecsServiceInspectorFromEnv(env));
     services = { reports: new ServiceReportRecorder({ store, clock: systemClock }), services: inspector };
     const tokens = taskTokenIssuer(new IdentityService({ store, clock: systemClock, random: systemRandom }));
     // Token files exist when the stack has a tasks bucket (task-token-file-removal.ts, TASKS_BUCKET).
     tokenFiles = env.TASKS_BUCKET
-      ? lazyAdapter<Pick<TaskTokenFileRemoval, 'remove'>>(async () => (await import('../../shared/adapters/aws/task-token-file-removal.ts')).taskTokenFileRemovalFromEnv(env, tokens)!)
+      ? lazyAdapter<Pick<TaskTokenFileRemoval, 'remove'>>(async () => (await import('../../shared/adapters/aws/tasks/task-token-file-removal.ts')).taskTokenFileRemovalFromEnv(env, tokens)!)
       : undefined;
   }
   const fallbackAt = event.time ?? systemClock.now().toISOString();

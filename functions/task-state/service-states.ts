@@ -1,6 +1,6 @@
 /**
  * What the task-state function does with ECS events about deployments and workspaces (the
- * readings are in shared/adapters/aws/ecs-service-state.ts):
+ * readings are in shared/adapters/aws/services/ecs-service-state.ts):
  *
  * - a task of a Cassini service: its replica reports; when it stopped, and its service was
  *   stopped or deleted and has no replica left, the service's `stopped` too;
@@ -20,8 +20,8 @@ import {
   serviceWoundDown,
   type EcsDeploymentFacts,
   type EcsServiceTaskFacts,
-} from '../../shared/adapters/aws/ecs-service-state.ts';
-import { stateTime } from '../../shared/adapters/aws/ecs-task-state.ts';
+} from '../../shared/adapters/aws/services/ecs-service-state.ts';
+import { stateTime } from '../../shared/adapters/aws/tasks/ecs-task-state.ts';
 
 export type DeploymentStateChange = EventBridgeEvent<'ECS Deployment State Change', EcsDeploymentFacts>;
 

@@ -97,7 +97,7 @@ export class CassiniStack extends Stack {
       entry: 'functions/reactor/handler.ts',
       description: 'Cassini consumers: read models, Dask clusters, job runs and schedules, deployments and workspaces, shared folders',
       timeout: Duration.minutes(3),
-      // Services' task definitions carry the edge sidecar (shared/adapters/aws/edge-sidecar.ts).
+      // Services' task definitions carry the edge sidecar (shared/adapters/aws/services/edge-sidecar.ts).
       withEdgeSidecar: true,
       environment: {
         ...this.scheduling.environment(),
@@ -185,7 +185,7 @@ export class CassiniStack extends Stack {
   }
 
   /**
-   * Lets `fn` read the output of the platform's tasks (shared/adapters/aws/cloudwatch-task-logs.ts):
+   * Lets `fn` read the output of the platform's tasks (shared/adapters/aws/logs/cloudwatch-task-logs.ts):
    * where they run and log (ECS_CLUSTER, TASK_LOG_GROUP), ecs:DescribeTasks on the cluster's
    * tasks and logs:GetLogEvents on the task log group's streams, nothing more.
    */

@@ -44,9 +44,9 @@ export interface PlatformConfig {
   adminEmail?: string;
   /** Where alarms are mailed (an SNS e-mail subscription, confirmed by the recipient); default: `adminEmail`. */
   alarmEmail?: string;
-  /** The image of the init container that clones tasks' git repositories; default `alpine/git` (shared/adapters/aws/ecs-attachments.ts). */
+  /** The image of the init container that clones tasks' git repositories; default `alpine/git` (shared/adapters/aws/tasks/ecs-attachments.ts). */
   gitImage?: string;
-  /** The image the edge sidecar of service tasks runs in (Node.js 22); default a pinned public one (shared/adapters/aws/edge-sidecar.ts). */
+  /** The image the edge sidecar of service tasks runs in (Node.js 22); default a pinned public one (shared/adapters/aws/services/edge-sidecar.ts). */
   edgeImage?: string;
   imageCache: ImageCacheConfig;
 }

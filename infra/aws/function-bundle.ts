@@ -16,7 +16,7 @@
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSync, type BuildOptions, type Metafile } from 'esbuild';
-import { EDGE_SIDECAR_FILE } from '../../shared/adapters/aws/edge-sidecar.ts';
+import { EDGE_SIDECAR_FILE } from '../../shared/adapters/aws/services/edge-sidecar.ts';
 
 /** The repository root: entries are given relative to it. */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');

@@ -9,7 +9,7 @@
  *    managed scaling launches what the group prefers, not what a waiting task needs: a task for
  *    a type the group does not launch would wait in PROVISIONING forever ("Amazon ECS capacity
  *    providers for EC2 workloads", Amazon ECS Developer Guide). A GPU size's tasks ask for the
- *    provider of its type (shared/adapters/aws/capacity-strategy.ts).
+ *    provider of its type (shared/adapters/aws/tasks/capacity-strategy.ts).
  * Also the task execution role (pull images, write task logs, read the platform's secrets),
  * the log group of task output, and the security group tasks run in (which admits the load
  * balancer only: tasks do not reach each other, see DaskNetwork for a cluster's members).
@@ -35,9 +35,9 @@ import { blockTaskMetadataAccess, lockedDownMetadataOptions } from './task-metad
 /** The port every task serves HTTP on (`$PORT` on AWS, see API.md). */
 export const TASK_PORT = 8000;
 export const GPU_ROOT_VOLUME_GIB = 200;
-/** The family prefix of the task definitions the platform registers (shared/adapters/aws/ecs-task-definitions.ts). */
+/** The family prefix of the task definitions the platform registers (shared/adapters/aws/tasks/ecs-task-definitions.ts). */
 export const TASK_FAMILY_PREFIX = 'cassini-';
-/** The name prefix of deployments' and workspaces' ECS services (shared/adapters/aws/service-names.ts). */
+/** The name prefix of deployments' and workspaces' ECS services (shared/adapters/aws/services/service-names.ts). */
 export const SERVICE_NAME_PREFIX = 'cassini-';
 
 export interface ComputeProps {
@@ -101,7 +101,7 @@ export class Compute extends Construct {
 
     // No rule admits the group itself: a task must not reach another user's task by its private
     // address. The load balancer's rule is added by the ingress; a Dask cluster's members meet in
-    // the cluster's own group (shared/adapters/aws/dask-cluster-security-groups.ts).
+    // the cluster's own group (shared/adapters/aws/dask/dask-cluster-security-groups.ts).
     this.tasksSecurityGroup = new ec2.SecurityGroup(this, 'TasksSecurityGroup', {
       vpc: this.vpc,
       description: 'Cassini tasks: reachable from the load balancer only, never from each other',
@@ -320,7 +320,7 @@ export class Compute extends Construct {
     );
   }
 
-  /** Where tasks run, for the functions that launch them (shared/adapters/aws/ecs-platform.ts reads these). */
+  /** Where tasks run, for the functions that launch them (shared/adapters/aws/tasks/ecs-platform.ts reads these). */
   taskEnvironment(): Record<string, string> {
     return {
       ECS_CLUSTER: this.cluster.clusterName,
@@ -329,10 +329,10 @@ export class Compute extends Construct {
       TASK_EXECUTION_ROLE_ARN: this.executionRole.roleArn,
       TASK_ROLE_ARN: this.defaultTaskRole.roleArn,
       TASK_LOG_GROUP: this.taskLogs.logGroupName,
-      // `type=provider` pairs (shared/adapters/aws/capacity-strategy.ts reads them).
+      // `type=provider` pairs (shared/adapters/aws/tasks/capacity-strategy.ts reads them).
       GPU_CAPACITY_PROVIDERS: this.gpuCapacity.map((c) => `${c.instanceType}=${c.provider.capacityProviderName}`).join(','),
       // Tasks' secrets are named by ARN in their definitions (ECS wants ARNs); the random suffix Secrets Manager resolves.
-      // Secrets' full ARNs are resolved by name (shared/adapters/aws/secret-arns.ts), and services' token secrets go under it.
+      // Secrets' full ARNs are resolved by name (shared/adapters/aws/secrets/secret-arns.ts), and services' token secrets go under it.
       SECRET_PREFIX: PLATFORM_SECRET_PREFIX,
       TASK_SECRET_ARN_PREFIX: Stack.of(this).formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: PLATFORM_SECRET_PREFIX, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
       ...(this.gitImage ? { GIT_IMAGE: this.gitImage } : {}),
@@ -368,11 +368,11 @@ export class Compute extends Construct {
   }
 
   /**
-   * Lets `grantee` run deployments and workspaces as ECS services (shared/adapters/aws/ecs-service-runtime.ts):
+   * Lets `grantee` run deployments and workspaces as ECS services (shared/adapters/aws/services/ecs-service-runtime.ts):
    * create, update, delete, describe and tag the services named `cassini-*` in this cluster,
    * on the platform's task definitions only. Registering those definitions and passing their
    * roles is `grantRunTasks`. Also each revision's SATURN_TOKEN secret
-   * (shared/adapters/aws/task-token-secrets.ts): create (with tags) and delete secrets under
+   * (shared/adapters/aws/tasks/task-token-secrets.ts): create (with tags) and delete secrets under
    * `<platform prefix>_tasks/` only — never a user's secret.
    */
   grantManageServices(grantee: iam.IGrantable): void {

@@ -1,9 +1,9 @@
 /**
- * Where Dask clusters are reached (shared/adapters/aws/ecs-dask-runtime.ts): a Cloud Map
+ * Where Dask clusters are reached (shared/adapters/aws/dask/ecs-dask-runtime.ts): a Cloud Map
  * private DNS namespace in the VPC, under which each cluster's scheduler is `<resource id>.<name>`.
  *
  * Who may connect is decided per cluster, at run time: each cluster gets a security group of its
- * own (shared/adapters/aws/dask-cluster-security-groups.ts) that admits only its members, the
+ * own (shared/adapters/aws/dask/dask-cluster-security-groups.ts) that admits only its members, the
  * scheduler, the workers and the tasks of the resource that owns it. No group here admits the
  * Dask ports from every platform task.
  *
@@ -16,7 +16,7 @@ import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import { Construct } from 'constructs';
-import { DASK_CLUSTER_TAG } from '../../../shared/adapters/aws/dask-cluster-security-groups.ts';
+import { DASK_CLUSTER_TAG } from '../../../shared/adapters/aws/dask/dask-cluster-security-groups.ts';
 import { acknowledgeGrantedWildcard } from '../nag.ts';
 
 export const DASK_NAMESPACE = 'dask.cassini.internal';
@@ -78,7 +78,7 @@ export class DaskNetwork extends Construct {
   }
 
   /**
-   * The Cloud Map calls of `EcsDaskRuntime` (shared/adapters/aws/ecs-dask-runtime.ts), and the
+   * The Cloud Map calls of `EcsDaskRuntime` (shared/adapters/aws/dask/ecs-dask-runtime.ts), and the
    * Route 53 calls Cloud Map makes with the caller's permissions when it registers or
    * deregisters an instance (the A record in the namespace's private hosted zone). Services are
    * created at run time, one per cluster, so their ids are unknown here: the service actions are

@@ -1,6 +1,6 @@
 /**
  * ECR pull-through cache rules: tasks pull public images through the account's private
- * registry (shared/adapters/aws/image-cache.ts rewrites their references), so pulls stay in
+ * registry (shared/adapters/aws/tasks/image-cache.ts rewrites their references), so pulls stay in
  * the region and Docker Hub's anonymous rate limit on the NAT address no longer applies.
  *
  * Upstreams ("Sync an upstream registry with an Amazon ECR private registry", Amazon ECR User
@@ -19,7 +19,7 @@ import { ArnFormat, Stack } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { DOCKER_HUB, imageCachePrefixesEnv } from '../../../shared/adapters/aws/image-cache.ts';
+import { DOCKER_HUB, imageCachePrefixesEnv } from '../../../shared/adapters/aws/tasks/image-cache.ts';
 import type { ImageCacheConfig } from '../config.ts';
 import { acknowledgeWildcardResource } from '../nag.ts';
 
@@ -77,7 +77,7 @@ export class ImageCache extends Construct {
     for (const repository of repositories) acknowledgeWildcardResource(role, repository, 'Pull-through cache repositories are created on first pull, one per upstream image, under the rule prefix.');
   }
 
-  /** Where the launching functions find the cache (shared/adapters/aws/image-cache.ts reads these). */
+  /** Where the launching functions find the cache (shared/adapters/aws/tasks/image-cache.ts reads these). */
   environment(): Record<string, string> {
     const stack = Stack.of(this);
     return {

@@ -4,14 +4,14 @@
  * domain and a certificate are given.
  *
  * Routes are host-based rules per subdomain, added at run time by the reactor
- * (shared/adapters/aws/alb-routes.ts, `grantManageRoutes`) when a deployment or workspace starts: `authenticate-cognito` then forward for `owner`/`org`
+ * (shared/adapters/aws/services/alb-routes.ts, `grantManageRoutes`) when a deployment or workspace starts: `authenticate-cognito` then forward for `owner`/`org`
  * visibility, forward alone for `unauthenticated`. Until a rule matches, the listener's default
  * action signs the visitor in and answers 404, so nobody learns which names exist without
  * signing in. What the reactor needs is in `environment()`.
  *
  * Cognito accepts no wildcard callback URL: the reactor adds each signed-in subdomain to the
  * load balancer client's callback URLs (`https://<sub>.<domain>/oauth2/idpresponse`) when its
- * rule is added and removes it with the rule (shared/adapters/aws/cognito-callback-urls.ts,
+ * rule is added and removes it with the rule (shared/adapters/aws/services/cognito-callback-urls.ts,
  * `grantManageSignInCallbacks`); 100 per client, like the 100 rules of an ALB.
  */
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
@@ -27,12 +27,12 @@ import { Construct } from 'constructs';
 import type { IngressConfig } from '../config.ts';
 import type { Identity } from './identity.ts';
 import { acknowledgeGrantedWildcard } from '../nag.ts';
-import { EDGE_HEALTH_PORT } from '../../../shared/adapters/aws/edge-sidecar.ts';
+import { EDGE_HEALTH_PORT } from '../../../shared/adapters/aws/services/edge-sidecar.ts';
 
 const HIGHEST_PORT = 65535;
 import { cognitoDomainPrefix } from '../cognito-domain-prefix.ts';
 
-/** Target groups of deployments and workspaces are named `cassini-<hash>-<port>` (shared/adapters/aws/service-names.ts). */
+/** Target groups of deployments and workspaces are named `cassini-<hash>-<port>` (shared/adapters/aws/services/service-names.ts). */
 export const TARGET_GROUP_PREFIX = 'cassini-';
 /** Every rule and target group the platform creates carries this tag. */
 export const ROUTE_TAG = 'cassini:resource';
@@ -105,7 +105,7 @@ export class Ingress extends Construct {
     });
     securityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS');
     securityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(80), 'HTTP, redirected to HTTPS');
-    // Target groups send only to the edge sidecars' ports (shared/adapters/aws/edge-sidecar.ts:
+    // Target groups send only to the edge sidecars' ports (shared/adapters/aws/services/edge-sidecar.ts:
     // EDGE_HEALTH_PORT and up), never to an app's own port, which only its sidecar reaches.
     const edgePorts = ec2.Port.tcpRange(EDGE_HEALTH_PORT, HIGHEST_PORT);
     securityGroup.addEgressRule(props.tasksSecurityGroup, edgePorts, 'To the edge sidecars of platform tasks');
@@ -177,7 +177,7 @@ export class Ingress extends Construct {
 }
 
 /**
- * Lets `grantee` manage the routes of deployments and workspaces (shared/adapters/aws/alb-routes.ts):
+ * Lets `grantee` manage the routes of deployments and workspaces (shared/adapters/aws/services/alb-routes.ts):
  * create, change and delete target groups named `cassini-*` and listener rules on the HTTPS
  * listener, each only when it carries (or is created with) the platform's tag, and read the
  * listener's rules and the target groups. Without ingress the code is bundled all the same (it
@@ -215,7 +215,7 @@ export function grantManageRoutes(scope: Construct, grantee: iam.IGrantable, ing
 
 /**
  * Lets `grantee` list and unlist the routes' sign-in callback URLs on the load balancer's app
- * client (shared/adapters/aws/cognito-callback-urls.ts). App clients have no ARN of their own: the
+ * client (shared/adapters/aws/services/cognito-callback-urls.ts). App clients have no ARN of their own: the
  * grant is on the user pool. Made without ingress too, where the code is bundled but never called.
  */
 export function grantManageSignInCallbacks(grantee: iam.IGrantable, userPool: cognito.IUserPool): void {
@@ -226,7 +226,7 @@ export function grantManageSignInCallbacks(grantee: iam.IGrantable, userPool: co
 
 /**
  * Lets `grantee` tell idle workspaces from the load balancer's request counts
- * (shared/adapters/aws/alb-idle-workspaces.ts): list the target groups and read CloudWatch
+ * (shared/adapters/aws/services/alb-idle-workspaces.ts): list the target groups and read CloudWatch
  * metrics, neither of which has resource-level permissions.
  */
 export function grantReadRouteTraffic(grantee: iam.IGrantable): void {

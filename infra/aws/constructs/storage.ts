@@ -7,7 +7,7 @@
  * (the task role, `grantMountThroughAccessPoints`), which the file system policy below insists on.
  *
  * Also the tasks bucket: job tasks' SATURN_TOKEN files (`tokens/<task id>.env`,
- * shared/adapters/aws/task-token-files.ts), written by the launching functions before RunTask,
+ * shared/adapters/aws/tasks/task-token-files.ts), written by the launching functions before RunTask,
  * read by ECS with the execution role, deleted by whoever sees the task stop. Private, encrypted,
  * TLS only, and a lifecycle rule expires a file after TOKEN_FILE_EXPIRY_DAYS in case nobody did.
  */
@@ -21,11 +21,11 @@ import { WORKLOAD_ROLE_PATH } from '../config.ts';
 import { acknowledgeGrantedWildcard } from '../nag.ts';
 import type { PlatformFunction } from '../platform-function.ts';
 
-/** Tag of the access points that are workspace homes (shared/adapters/aws/efs-home-volumes.ts). */
+/** Tag of the access points that are workspace homes (shared/adapters/aws/storage/efs-home-volumes.ts). */
 export const HOME_TAG = 'cassini:home';
 /** Tag naming the resource an access point belongs to. */
 export const RESOURCE_TAG = 'cassini:resource';
-/** Tag of the access points that are shared folders (shared/adapters/aws/efs-shared-folders.ts). */
+/** Tag of the access points that are shared folders (shared/adapters/aws/storage/efs-shared-folders.ts). */
 export const SHARED_FOLDER_TAG = 'cassini:shared-folder';
 /** The folder of the tasks bucket that holds token files (TOKEN_FILE_FOLDER of task-token-files.ts). */
 export const TOKEN_FILE_PREFIX = 'tokens/';
@@ -175,7 +175,7 @@ export class Storage extends Construct {
   }
 
   /**
-   * Lets `fn` give job tasks their SATURN_TOKEN files (shared/adapters/aws/task-token-files.ts):
+   * Lets `fn` give job tasks their SATURN_TOKEN files (shared/adapters/aws/tasks/task-token-files.ts):
    * write one (with its token-id tag) only if absent, read that tag back, delete it. Sets TASKS_BUCKET.
    */
   grantWriteTokenFiles(fn: PlatformFunction): void {

@@ -10,7 +10,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { changesState, otherOrigin } from '../../local/proxy/cross-origin.ts';
-import type { EdgeRoute } from '../../../shared/adapters/aws/edge-config.ts';
+import type { EdgeRoute } from '../../../shared/adapters/aws/services/edge-config.ts';
 
 /** The load balancer's listener: visitors reach the sidecar over HTTPS only. */
 const VISITOR_SCHEME = 'https';

@@ -12,7 +12,7 @@ import type { RouteAccessRule } from '../../../shared/domain/identity/route-acce
 import { forwardRequest, tunnelUpgrade } from '../../local/proxy/backend-forwarding.ts';
 import { PROXY_FAILED, writeReply, writeReplyOnSocket, type ProxyReply } from '../../local/proxy/proxy-replies.ts';
 import { originForm } from '../../local/proxy/proxy-credentials.ts';
-import type { EdgeConfig, EdgeRoute } from '../../../shared/adapters/aws/edge-config.ts';
+import type { EdgeConfig, EdgeRoute } from '../../../shared/adapters/aws/services/edge-config.ts';
 import { crossOriginRefusal } from './edge-cross-origin.ts';
 import { admitAtEdge, type EdgeAdmission, type EdgeGateDeps } from './edge-gate.ts';
 import { appRequestHeaders } from './edge-headers.ts';

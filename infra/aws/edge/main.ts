@@ -2,7 +2,7 @@
  * The edge sidecar of a deployment's or workspace's task on AWS: the only container the load
  * balancer reaches. It admits each request by the route rule and forwards it to the app on
  * 127.0.0.1 (README, "Isolation"). Bundled into one CommonJS file (function-bundle.ts,
- * `bundleEdgeSidecar`) that the task definition carries (shared/adapters/aws/edge-sidecar.ts).
+ * `bundleEdgeSidecar`) that the task definition carries (shared/adapters/aws/services/edge-sidecar.ts).
  *
  * Every route's port is bound before the health port, and the app's container starts only once
  * the health port answers (ECS `dependsOn` HEALTHY): the app can never take a port the load
@@ -10,7 +10,7 @@
  */
 import type { Server } from 'node:http';
 import { AlbIdentity } from './alb-identity.ts';
-import { edgeConfigFromEnv } from '../../../shared/adapters/aws/edge-config.ts';
+import { edgeConfigFromEnv } from '../../../shared/adapters/aws/services/edge-config.ts';
 import { createHealthServer, createRouteServer, type EdgeLogger } from './edge-server.ts';
 import { PlatformUsers } from './platform-users.ts';
 

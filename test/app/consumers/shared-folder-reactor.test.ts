@@ -2,7 +2,7 @@
 import { DeleteAccessPointCommand, DescribeAccessPointsCommand, EFSClient } from '@aws-sdk/client-efs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { EfsSharedFolders } from '../../../shared/adapters/aws/efs-shared-folders.ts';
+import { EfsSharedFolders } from '../../../shared/adapters/aws/storage/efs-shared-folders.ts';
 import { SharedFolderReactor } from '../../../shared/app/consumers/shared-folder-reactor.ts';
 import type { CommittedBatch } from '../../../shared/ports/event-store.ts';
 

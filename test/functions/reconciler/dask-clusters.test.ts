@@ -9,7 +9,7 @@ import { ECSClient, RunTaskCommand } from '@aws-sdk/client-ecs';
 import { DeregisterInstanceCommand, RegisterInstanceCommand, ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { reconcileDaskClusters, type DaskClustersDeps } from '../../../functions/reconciler/dask-clusters.ts';
-import { EcsDaskRuntime } from '../../../shared/adapters/aws/ecs-dask-runtime.ts';
+import { EcsDaskRuntime } from '../../../shared/adapters/aws/dask/ecs-dask-runtime.ts';
 import { runCommand } from '../../../shared/app/command-runner.ts';
 import { resourceModel } from '../../../shared/app/resource-model.ts';
 import { catalogModel } from '../../../shared/app/catalog-model.ts';

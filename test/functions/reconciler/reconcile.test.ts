@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOST_REASON, reconcile, WAITING_TO_START_AFTER_MS, type ReconcileDeps } from '../../../functions/reconciler/reconcile.ts';
-import type { EcsTaskFacts } from '../../../shared/adapters/aws/ecs-task-state.ts';
-import { serviceTasksProvisioningSince } from '../../../shared/adapters/aws/ecs-run-inspector.ts';
+import type { EcsTaskFacts } from '../../../shared/adapters/aws/tasks/ecs-task-state.ts';
+import { serviceTasksProvisioningSince } from '../../../shared/adapters/aws/tasks/ecs-run-inspector.ts';
 import type { Run } from '../../../shared/domain/run/run-decider.ts';
 import type { RecipeViews } from '../../../shared/ports/recipe-views.ts';
 import { runCommand } from '../../../shared/app/command-runner.ts';

@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { PlatformFunction } from '../../../infra/aws/platform-function.ts';
 import { BUNDLE_ENTRY_FILE, bundleFunction, bundleLayout, REPO_ROOT, REQUIRE_SHIM } from '../../../infra/aws/function-bundle.ts';
-import { EDGE_SIDECAR_FILE } from '../../../shared/adapters/aws/edge-sidecar.ts';
+import { EDGE_SIDECAR_FILE } from '../../../shared/adapters/aws/services/edge-sidecar.ts';
 import { buildCassini } from './support/synth.ts';
 
 const MAX_BUNDLE_BYTES = 1_000_000;

@@ -5,8 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { BLOCK_TASK_IMDS_SETTING } from '../../../infra/aws/constructs/task-metadata-lockdown.ts';
-import { DASK_CLUSTER_TAG } from '../../../shared/adapters/aws/dask-cluster-security-groups.ts';
-import { EDGE_HEALTH_PORT, edgePortsFor } from '../../../shared/adapters/aws/edge-sidecar.ts';
+import { DASK_CLUSTER_TAG } from '../../../shared/adapters/aws/dask/dask-cluster-security-groups.ts';
+import { EDGE_HEALTH_PORT, edgePortsFor } from '../../../shared/adapters/aws/services/edge-sidecar.ts';
 import { DOMAIN_CONTEXT, getAtt, logicalId, synthCassini } from './support/synth.ts';
 import { roleStatements } from './support/least-privilege.ts';
 

@@ -60,9 +60,9 @@ describe('least privilege of the platform functions', () => {
         'dynamodb:BatchWriteItem on views',
       ]),
     );
-    // Beside the tables, the API reads task logs (shared/adapters/aws/cloudwatch-task-logs.ts),
-    // describes Dask clusters from their tasks (shared/adapters/aws/ecs-dask-inspector.ts) and
-    // writes secret values without ever reading one (shared/adapters/aws/secrets-manager-store.ts).
+    // Beside the tables, the API reads task logs (shared/adapters/aws/logs/cloudwatch-task-logs.ts),
+    // describes Dask clusters from their tasks (shared/adapters/aws/dask/ecs-dask-inspector.ts) and
+    // writes secret values without ever reading one (shared/adapters/aws/secrets/secrets-manager-store.ts).
     expect(new Set(sent.filter((c) => !c.table).map((c) => c.action))).toEqual(
       new Set([
         'ecs:DescribeTasks',

@@ -15,7 +15,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AlbIdentity } from '../../../../infra/aws/edge/alb-identity.ts';
 import { createHealthServer, createRouteServer } from '../../../../infra/aws/edge/edge-server.ts';
 import { PlatformUsers } from '../../../../infra/aws/edge/platform-users.ts';
-import { edgeConfigFor } from '../../../../shared/adapters/aws/edge-sidecar.ts';
+import { edgeConfigFor } from '../../../../shared/adapters/aws/services/edge-sidecar.ts';
 import type { RouteViewer, RouteVisibility } from '../../../../shared/ports/service-runtime.ts';
 import type { User } from '../../../../shared/domain/identity/principal-decider.ts';
 import { closedPort, startBackend, type Backend, type Echo } from '../../local/proxy/proxy-harness.ts';

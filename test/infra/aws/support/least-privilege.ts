@@ -5,7 +5,7 @@
  * Code side: esbuild resolves the function's entry exactly as its bundle does; every project
  * file in that bundle is scanned for `new XxxCommand(` where XxxCommand comes from an
  * `@aws-sdk/client-*` package, and, in files that use the EC2 Query client
- * (shared/adapters/aws/ec2-query-client.ts), for `.call('Action'`. That is what the code can send, whether or not a given
+ * (shared/adapters/aws/dask/ec2-query-client.ts), for `.call('Action'`. That is what the code can send, whether or not a given
  * request path reaches it (static reachability at file level: a file in the bundle counts).
  * DynamoDB commands are tied to the table their adapter is constructed with.
  *

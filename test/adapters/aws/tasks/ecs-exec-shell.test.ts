@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { ecsExecShellAccess } from '../../../../shared/adapters/aws/tasks/ecs-exec-shell.ts';
+import type { LiveResource } from '../../../../shared/domain/resource/resource-decider.ts';
+import type { Pod } from '../../../../shared/domain/resource/service-replicas.ts';
+
+const AT = '2026-01-01T00:00:00.000Z';
+const pod = (name: string, status: Pod['status'], endedAt: string | null = null): Pod => ({ name, revision: 1, status, startedAt: AT, endedAt, lastSeen: AT, exitCode: null, reason: null });
+
+function workspace(pods: Pod[]): LiveResource {
+  return {
+    id: 'a'.repeat(24) + '00000001',
+    type: 'workspace',
+    owner: 'ann',
+    name: 'lab',
+    spec: { name: 'lab', owner: 'ann', start_ssh: true },
+    status: 'running',
+    reason: null,
+    scheduleSuspended: false,
+    runs: null,
+    service: { revision: 1, servingRevision: 1, rolledBackRevision: null, pods },
+    createdAt: AT,
+    updatedAt: AT,
+    firstStreamVersion: 1,
+  };
+}
+
+describe('ECS Exec shell access', () => {
+  it('gives the execute-command line for each running replica, and none for ended or starting ones', () => {
+    const access = ecsExecShellAccess('cassini-cluster', 'eu-west-1');
+    const state = access(workspace([pod('task1', 'running'), pod('task0', 'stopped', AT), pod('task2', 'starting')]));
+    expect(state).toMatchObject({
+      available: true,
+      connect: [
+        { pod_name: 'task1', command: 'aws ecs execute-command --region eu-west-1 --cluster cassini-cluster --task task1 --container main --interactive --command /bin/bash' },
+      ],
+    });
+  });
+
+  it('says to start the resource when nothing runs', () => {
+    expect(ecsExecShellAccess('c')(workspace([]))).toMatchObject({ available: true, connect: [], note: expect.stringContaining('start the resource') });
+  });
+});
