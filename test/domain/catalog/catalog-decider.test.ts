@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { fold } from '../../../shared/domain/decider.ts';
+import { deciderSpec } from '../support/decider-spec.ts';
 import { NotFoundError } from '../../../shared/domain/errors.ts';
-import { catalogDecider, type CatalogCommand, type CatalogState } from '../../../shared/domain/catalog/catalog-decider.ts';
+import { catalogDecider, type CatalogCommand } from '../../../shared/domain/catalog/catalog-decider.ts';
 import type { CatalogObjectEvent } from '../../../events/catalog-object-events.ts';
 import { eventSchema } from '../../../events/event-schemas.ts';
 
@@ -23,30 +23,12 @@ const remove = (objectKind: 'secret' | 'iam_role', name: string, m = meta): Cata
 
 const secretCreated: CatalogObjectEvent = { type: 'SecretCreated', data: { owner: 'ann', name: 'db-password', description: null, access: 'owner' }, ...meta };
 
-function given(events: CatalogObjectEvent[]) {
-  const state = fold(catalogDecider, catalogDecider.initialState, events);
-  return {
-    when(command: CatalogCommand) {
-      return {
-        then(expected: CatalogObjectEvent[] | typeof NotFoundError): CatalogState {
-          if (typeof expected === 'function') {
-            expect(() => catalogDecider.decide(command, state)).toThrow(expected);
-            return state;
-          }
-          const decided = catalogDecider.decide(command, state);
-          expect(decided).toEqual(expected);
-          for (const e of decided) expect(eventSchema(e.type)!.safeParse(e.data).success, e.type).toBe(true);
-          return fold(catalogDecider, state, decided);
-        },
-      };
-    },
-  };
-}
+const given = deciderSpec(catalogDecider);
 
 describe('catalogDecider', () => {
   it('creates a secret with its metadata only', () => {
     // Act / Assess
-    const state = given([]).when(putSecret({ description: null, access: 'owner' })).then([secretCreated]);
+    const { state } = given([]).when(putSecret({ description: null, access: 'owner' })).then([secretCreated], { replayDecidesNothing: false });
     expect(state.object).toEqual({
       kind: 'secret',
       owner: 'ann',
@@ -60,13 +42,13 @@ describe('catalogDecider', () => {
   it('records a new value of an existing secret, and a change of its metadata when there is one', () => {
     given([secretCreated])
       .when(putSecret({ description: null, access: 'owner' }, later))
-      .then([{ type: 'SecretValueSet', data: {}, ...later }]);
-    const state = given([secretCreated])
+      .then([{ type: 'SecretValueSet', data: {}, ...later }], { replayDecidesNothing: false });
+    const { state } = given([secretCreated])
       .when(putSecret({ description: 'production', access: 'org' }, later))
       .then([
         { type: 'SecretValueSet', data: {}, ...later },
         { type: 'SecretChanged', data: { description: 'production', access: 'org' }, ...later },
-      ]);
+      ], { replayDecidesNothing: false });
     expect(state.object).toMatchObject({ attributes: { description: 'production', access: 'org' }, created_at: meta.at, updated_at: later.at });
   });
 
@@ -82,11 +64,11 @@ describe('catalogDecider', () => {
   });
 
   it('deletes an object, after which the name can be created again', () => {
-    const deleted = given([secretCreated]).when(remove('secret', 'db-password', later)).then([{ type: 'SecretDeleted', data: {}, ...later }]);
+    const { state: deleted } = given([secretCreated]).when(remove('secret', 'db-password', later)).then([{ type: 'SecretDeleted', data: {}, ...later }], { replayDecidesNothing: false });
     expect(deleted.object).toBeNull();
     given([secretCreated, { type: 'SecretDeleted', data: {}, ...later }])
       .when(putSecret({ description: null, access: 'owner' }))
-      .then([secretCreated]);
+      .then([secretCreated], { replayDecidesNothing: false });
   });
 
   it('refuses to delete what does not exist, or no longer does', () => {

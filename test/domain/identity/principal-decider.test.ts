@@ -1,15 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { fold } from '../../../shared/domain/decider.ts';
+import { deciderSpec } from '../support/decider-spec.ts';
 import { ConflictError } from '../../../shared/domain/errors.ts';
 import {
   principalDecider,
   principalStreamId,
   type PrincipalCommand,
-  type PrincipalState,
   type User,
 } from '../../../shared/domain/identity/principal-decider.ts';
 import type { PrincipalEvent } from '../../../events/principal-events.ts';
-import { eventSchema } from '../../../events/event-schemas.ts';
 
 const meta = { at: '2025-01-01T00:00:00.000Z', actor: 'admin' };
 const ann: User = { username: 'ann', email: 'ann@example.com', groups: ['ml'], admin: false };
@@ -21,28 +19,7 @@ const groupCreated = (name: string): PrincipalEvent => ({ type: 'GroupCreated', 
 const syncUser = (user: User): PrincipalCommand => ({ kind: 'SyncUser', user, ...meta });
 const userUpdated = (user: User): PrincipalEvent => ({ type: 'UserUpdated', data: user, ...meta });
 
-function given(events: PrincipalEvent[]) {
-  const state = fold(principalDecider, principalDecider.initialState, events);
-  return {
-    when(command: PrincipalCommand) {
-      return {
-        then(expected: PrincipalEvent[] | typeof ConflictError): PrincipalState {
-          if (typeof expected === 'function') {
-            expect(() => principalDecider.decide(command, state)).toThrow(expected);
-            return state;
-          }
-          const decided = principalDecider.decide(command, state);
-          expect(decided).toEqual(expected);
-          for (const e of decided) expect(eventSchema(e.type)!.safeParse(e.data).success).toBe(true);
-          const next = fold(principalDecider, state, decided);
-          // The same command again (a client retry) changes nothing.
-          expect(principalDecider.decide(command, next)).toEqual([]);
-          return next;
-        },
-      };
-    },
-  };
-}
+const given = deciderSpec(principalDecider);
 
 describe('principal decider', () => {
   it('names one stream per user or group name, so both share a namespace', () => {
@@ -51,7 +28,7 @@ describe('principal decider', () => {
 
   describe('CreateUser', () => {
     it('creates a user on a fresh name, and the same request again changes nothing', () => {
-      const state = given([]).when(createUser(ann)).then([userCreated(ann)]);
+      const { state } = given([]).when(createUser(ann)).then([userCreated(ann)]);
       expect(state).toEqual({ kind: 'user', user: ann });
     });
 
@@ -79,7 +56,7 @@ describe('principal decider', () => {
 
   describe('EnsureGroup', () => {
     it('creates a group on a fresh name, and ensuring it again changes nothing', () => {
-      const state = given([]).when(ensureGroup('ml')).then([groupCreated('ml')]);
+      const { state } = given([]).when(ensureGroup('ml')).then([groupCreated('ml')]);
       expect(state).toEqual({ kind: 'group', name: 'ml' });
     });
 
@@ -94,7 +71,7 @@ describe('principal decider', () => {
 
   describe('SyncUser (a user the sign-in directory vouches for)', () => {
     it('creates the user at the first sign-in, groups sorted and without repeats', () => {
-      const state = given([]).when(syncUser({ ...ann, groups: ['ml', 'analytics', 'ml'] })).then([userCreated({ ...ann, groups: ['analytics', 'ml'] })]);
+      const { state } = given([]).when(syncUser({ ...ann, groups: ['ml', 'analytics', 'ml'] })).then([userCreated({ ...ann, groups: ['analytics', 'ml'] })]);
       expect(state).toEqual({ kind: 'user', user: { ...ann, groups: ['analytics', 'ml'] } });
     });
 
@@ -105,7 +82,7 @@ describe('principal decider', () => {
 
     it("follows the directory's groups and admin role, as the whole user", () => {
       given([userCreated(ann)]).when(syncUser({ ...ann, groups: ['ml', 'ops'] })).then([userUpdated({ ...ann, groups: ['ml', 'ops'] })]);
-      const state = given([userCreated(ann)]).when(syncUser({ ...ann, admin: true })).then([userUpdated({ ...ann, admin: true })]);
+      const { state } = given([userCreated(ann)]).when(syncUser({ ...ann, admin: true })).then([userUpdated({ ...ann, admin: true })]);
       expect(state).toEqual({ kind: 'user', user: { ...ann, admin: true } });
     });
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { deciderSpec } from '../support/decider-spec.ts';
 import { fold } from '../../../shared/domain/decider.ts';
 import { ConflictError, NotFoundError } from '../../../shared/domain/errors.ts';
 import { formatToken, tokenHash, tokenId } from '../../../shared/domain/identity/api-token.ts';
@@ -9,10 +10,8 @@ import {
   tokenRefusal,
   tokenStreamId,
   type TokenCommand,
-  type TokenState,
 } from '../../../shared/domain/identity/token-decider.ts';
 import type { TokenEvent } from '../../../events/principal-events.ts';
-import { eventSchema } from '../../../events/event-schemas.ts';
 
 const AT = '2025-01-01T00:00:00.000Z';
 const meta = { at: AT, actor: 'admin' };
@@ -36,27 +35,7 @@ const revoke = (tokenIdToRevoke = id): TokenCommand => ({ kind: 'RevokeToken', t
 const issued: TokenEvent = { type: 'TokenIssued', data: { token_id: id, username: 'ann', hash, expires_at: EXPIRES, scope: 'user', lineage: [] }, ...meta };
 const revoked: TokenEvent = { type: 'TokenRevoked', data: {}, ...meta };
 
-function given(events: TokenEvent[]) {
-  const state = fold(tokenDecider, tokenDecider.initialState, events);
-  return {
-    when(command: TokenCommand) {
-      return {
-        then(expected: TokenEvent[] | typeof ConflictError | typeof NotFoundError): TokenState {
-          if (typeof expected === 'function') {
-            expect(() => tokenDecider.decide(command, state)).toThrow(expected);
-            return state;
-          }
-          const decided = tokenDecider.decide(command, state);
-          expect(decided).toEqual(expected);
-          for (const e of decided) expect(eventSchema(e.type)!.safeParse(e.data).success).toBe(true);
-          const next = fold(tokenDecider, state, decided);
-          expect(tokenDecider.decide(command, next)).toEqual([]);
-          return next;
-        },
-      };
-    },
-  };
-}
+const given = deciderSpec(tokenDecider);
 
 describe('token decider', () => {
   it('keys each token stream by the token id', () => {
@@ -66,7 +45,7 @@ describe('token decider', () => {
   describe('IssueToken', () => {
     it('issues a token holding only its hash, and issuing it again changes nothing', () => {
       // Act
-      const state = given([]).when(issue()).then([issued]);
+      const { state } = given([]).when(issue()).then([issued]);
 
       // Assess
       expect(state).toEqual({ tokenId: id, username: 'ann', hash, expiresAt: EXPIRES, issuedAt: AT, issuedBy: 'admin', scope: 'user', lineage: [], lastUsedAt: null, revoked: false });
@@ -80,7 +59,7 @@ describe('token decider', () => {
   });
 
   it('records a task token and the lineage of a token issued with others', () => {
-    const state = given([])
+    const { state } = given([])
       .when(issue({ scope: 'task', lineage: ['root-id', 'parent-id'] }))
       .then([{ ...issued, data: { ...issued.data, scope: 'task', lineage: ['root-id', 'parent-id'] } }]);
     expect(state).toMatchObject({ scope: 'task', lineage: ['root-id', 'parent-id'] });
@@ -97,7 +76,7 @@ describe('token decider', () => {
       const onTime = new Date(Date.parse(firstAt) + TOKEN_USE_RESOLUTION_MS).toISOString();
 
       // Act
-      const state = given([issued]).when(use(firstAt)).then([used]);
+      const { state } = given([issued]).when(use(firstAt)).then([used]);
 
       // Assess
       expect(state?.lastUsedAt).toBe(firstAt);
@@ -113,7 +92,7 @@ describe('token decider', () => {
 
   describe('RevokeToken', () => {
     it('revokes an issued token, and revoking again changes nothing', () => {
-      const state = given([issued]).when(revoke()).then([revoked]);
+      const { state } = given([issued]).when(revoke()).then([revoked]);
       expect(state?.revoked).toBe(true);
     });
 

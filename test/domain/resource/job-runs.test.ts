@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { deciderSpec } from '../support/decider-spec.ts';
 import { fold } from '../../../shared/domain/decider.ts';
-import { ConflictError, NotFoundError, type DomainError } from '../../../shared/domain/errors.ts';
+import { ConflictError, NotFoundError } from '../../../shared/domain/errors.ts';
 import type { RunOverrides } from '../../../shared/domain/planner/run-plan.ts';
 import type { NormalizedSpec } from '../../../shared/domain/recipe/recipe.ts';
 import { resourceDecider, type ResourceCommand, type ResourceState } from '../../../shared/domain/resource/resource-decider.ts';
 import { runForKey } from '../../../shared/domain/resource/job-runs.ts';
 import { resourceId, resourceStreamId } from '../../../shared/domain/resource/resource-identity.ts';
-import { eventSchema } from '../../../events/event-schemas.ts';
 import type { ResourceEvent } from '../../../events/resource-events.ts';
 
 const AT = '2025-01-01T00:00:00.000Z';
@@ -51,7 +51,6 @@ const workspaceSpec: NormalizedSpec = {
   disk_space: '10Gi',
 };
 
-type ErrorClass = abstract new (...args: never[]) => DomainError;
 
 // Events, written the way the decider writes them.
 function ev<T extends ResourceEvent['type']>(type: T, data: Extract<ResourceEvent, { type: T }>['data'] = {} as never, at = AT, actor = ACTOR): ResourceEvent {
@@ -141,32 +140,7 @@ function finish(runId: string, status: FinishStatus, options: { attempt?: number
  * same command against that state is a no-op.
  */
 function given(events: ResourceEvent[], streamId = JOB_STREAM) {
-  const decider = resourceDecider(streamId);
-  const state = fold(decider, decider.initialState, events);
-  return {
-    state,
-    when(command: ResourceCommand) {
-      return {
-        then(expected: ResourceEvent[] | ErrorClass) {
-          if (typeof expected === 'function') {
-            expect(() => decider.decide(command, state)).toThrow(expected);
-            return { state, andReplayDecidesNothing: () => undefined };
-          }
-          const decided = decider.decide(command, state);
-          expect(decided).toEqual(expected);
-          // Everything decided must be storable: the catalog knows it and its data fits the schema.
-          for (const e of decided) expect(eventSchema(e.type)!.safeParse(e.data).success).toBe(true);
-          const next: ResourceState = fold(decider, state, decided);
-          return {
-            state: next,
-            andReplayDecidesNothing() {
-              expect(decider.decide(command, next)).toEqual([]);
-            },
-          };
-        },
-      };
-    },
-  };
+  return deciderSpec(resourceDecider(streamId))(events);
 }
 
 function activeRuns(state: ResourceState): string[] | undefined {
@@ -181,7 +155,7 @@ describe('job runs', () => {
   describe('RequestJobRun from the API', () => {
     it('starts a first run on a stopped job, making it running', () => {
       // Act
-      const { state } = given([created()]).when(requestRun('r1')).then([apiRequested('r1')]);
+      const { state } = given([created()]).when(requestRun('r1')).then([apiRequested('r1')], { replayDecidesNothing: false });
 
       // Assess
       expect(state.live?.status).toBe('running');
@@ -190,7 +164,7 @@ describe('job runs', () => {
     });
 
     it('starts another run for each request without an Idempotency-Key', () => {
-      const { state } = given([created(), apiRequested('r1')]).when(requestRun('r2')).then([apiRequested('r2')]);
+      const { state } = given([created(), apiRequested('r1')]).when(requestRun('r2')).then([apiRequested('r2')], { replayDecidesNothing: false });
       expect(activeRuns(state)).toEqual(['r1', 'r2']);
     });
 
@@ -199,13 +173,13 @@ describe('job runs', () => {
       const overrides = { command: 'python train.py --epochs 1', environment_variables: { SEED: '7' } };
 
       // Act & Assess
-      given([created()]).when(requestRun('r1', { overrides })).then([apiRequested('r1', { overrides })]);
-      given([created()]).when(requestRun('r1', { overrides: {} })).then([apiRequested('r1')]);
+      given([created()]).when(requestRun('r1', { overrides })).then([apiRequested('r1', { overrides })], { replayDecidesNothing: false });
+      given([created()]).when(requestRun('r1', { overrides: {} })).then([apiRequested('r1')], { replayDecidesNothing: false });
     });
 
     it('starts a run whatever the concurrency policy: policies govern schedule ticks', () => {
-      given([hourly('Forbid'), apiRequested('r1')]).when(requestRun('r2')).then([apiRequested('r2')]);
-      given([hourly('Replace'), apiRequested('r1')]).when(requestRun('r2')).then([apiRequested('r2')]);
+      given([hourly('Forbid'), apiRequested('r1')]).when(requestRun('r2')).then([apiRequested('r2')], { replayDecidesNothing: false });
+      given([hourly('Replace'), apiRequested('r1')]).when(requestRun('r2')).then([apiRequested('r2')], { replayDecidesNothing: false });
     });
 
     it('remembers its Idempotency-Key with the run it started; the same request again decides nothing', () => {
@@ -252,7 +226,7 @@ describe('job runs', () => {
       const nextDay = later(25 * HOUR);
 
       // Act
-      const { state } = given(history).when(requestRun('r3', { at: nextDay })).then([apiRequested('r3', { at: nextDay })]);
+      const { state } = given(history).when(requestRun('r3', { at: nextDay })).then([apiRequested('r3', { at: nextDay })], { replayDecidesNothing: false });
 
       // Assess
       expect(state.live?.runs?.keys.map((k) => k.key)).toEqual(['recent']);
@@ -318,9 +292,9 @@ describe('job runs', () => {
     });
 
     it('keeps the last tick when an API run is requested in between', () => {
-      const { state } = given([hourly(), tickRequested('r1', T1)]).when(requestRun('r2')).then([apiRequested('r2')]);
+      const { state } = given([hourly(), tickRequested('r1', T1)]).when(requestRun('r2')).then([apiRequested('r2')], { replayDecidesNothing: false });
       expect(state.live?.runs?.lastTick).toBe(T1);
-      given([hourly(), tickRequested('r1', T1), apiRequested('r2')]).when(tick('r1', T1)).then([]);
+      given([hourly(), tickRequested('r1', T1), apiRequested('r2')]).when(tick('r1', T1)).then([], { replayDecidesNothing: false });
     });
 
     it('ignores a tick for a job without a schedule', () => {
@@ -525,7 +499,7 @@ describe('job runs', () => {
     });
 
     it('accepts an API run again once the job has stopped', () => {
-      given([created(), apiRequested('r1'), ev('ResourceStopRequested'), runFinished('r1', 'cancelled')]).when(requestRun('r2')).then([apiRequested('r2')]);
+      given([created(), apiRequested('r1'), ev('ResourceStopRequested'), runFinished('r1', 'cancelled')]).when(requestRun('r2')).then([apiRequested('r2')], { replayDecidesNothing: false });
     });
   });
 

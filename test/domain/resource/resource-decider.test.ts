@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { fold } from '../../../shared/domain/decider.ts';
-import { ConflictError, NotFoundError, type DomainError } from '../../../shared/domain/errors.ts';
+import { deciderSpec } from '../support/decider-spec.ts';
+import { ConflictError, NotFoundError } from '../../../shared/domain/errors.ts';
 import type { NormalizedSpec } from '../../../shared/domain/recipe/recipe.ts';
 import type { ResourceType } from '../../../shared/domain/recipe/spec-schemas.ts';
 import {
@@ -10,7 +10,6 @@ import {
   type ResourceState,
 } from '../../../shared/domain/resource/resource-decider.ts';
 import { addressOf, resourceId, resourceStreamId } from '../../../shared/domain/resource/resource-identity.ts';
-import { eventSchema } from '../../../events/event-schemas.ts';
 import type { ResourceEvent } from '../../../events/resource-events.ts';
 
 const AT = '2025-01-01T00:00:00.000Z';
@@ -45,7 +44,6 @@ const workspaceSpec: NormalizedSpec = {
   disk_space: '10Gi',
 };
 
-type ErrorClass = abstract new (...args: never[]) => DomainError;
 
 // Events, written the way the decider writes them.
 function ev<T extends ResourceEvent['type']>(type: T, data: Extract<ResourceEvent, { type: T }>['data'] = {} as never): ResourceEvent {
@@ -97,32 +95,7 @@ function schedule(kind: 'SuspendJobSchedule' | 'ResumeJobSchedule', id = job1): 
  * same command against that state is a no-op.
  */
 function given(events: ResourceEvent[], streamId = JOB_STREAM) {
-  const decider = resourceDecider(streamId);
-  const state = fold(decider, decider.initialState, events);
-  return {
-    state,
-    when(command: ResourceCommand) {
-      return {
-        then(expected: ResourceEvent[] | ErrorClass) {
-          if (typeof expected === 'function') {
-            expect(() => decider.decide(command, state)).toThrow(expected);
-            return { state, andReplayDecidesNothing: () => undefined };
-          }
-          const decided = decider.decide(command, state);
-          expect(decided).toEqual(expected);
-          // Everything decided must be storable: the catalog knows it and its data fits the schema.
-          for (const e of decided) expect(eventSchema(e.type)!.safeParse(e.data).success).toBe(true);
-          const next = fold(decider, state, decided);
-          return {
-            state: next,
-            andReplayDecidesNothing() {
-              expect(decider.decide(command, next)).toEqual([]);
-            },
-          };
-        },
-      };
-    },
-  };
+  return deciderSpec(resourceDecider(streamId))(events);
 }
 
 function statusAfter(events: ResourceEvent[]): string | undefined {
@@ -170,7 +143,7 @@ describe('resource decider', () => {
     });
 
     it('creates with createOnly when the name is free', () => {
-      given([]).when(apply(jobSpec, { createOnly: true })).then([created()]);
+      given([]).when(apply(jobSpec, { createOnly: true })).then([created()], { replayDecidesNothing: false });
     });
 
     it('updates the spec when it changed, and the same update again changes nothing', () => {
@@ -207,8 +180,8 @@ describe('resource decider', () => {
     });
 
     it('applies when the If-Match version is the current one', () => {
-      given(history.running).when(apply({ ...jobSpec, scale: 2 }, { expectedVersion: 3 })).then([ev('ResourceSpecUpdated', { spec: { ...jobSpec, scale: 2 } })]);
-      given([]).when(apply(jobSpec, { expectedVersion: 0 })).then([created()]);
+      given(history.running).when(apply({ ...jobSpec, scale: 2 }, { expectedVersion: 3 })).then([ev('ResourceSpecUpdated', { spec: { ...jobSpec, scale: 2 } })], { replayDecidesNothing: false });
+      given([]).when(apply(jobSpec, { expectedVersion: 0 })).then([created()], { replayDecidesNothing: false });
     });
 
     it('re-creates a deleted name as incarnation 2 with a new id and version 1', () => {
@@ -226,7 +199,7 @@ describe('resource decider', () => {
     });
 
     it('re-creates a deleted name with createOnly, which a replay then refuses: the name is taken again', () => {
-      const { state } = given([created(), deleted]).when(apply(jobSpec, { createOnly: true })).then([created(2)]);
+      const { state } = given([created(), deleted]).when(apply(jobSpec, { createOnly: true })).then([created(2)], { replayDecidesNothing: false });
       expect(() => resourceDecider(JOB_STREAM).decide(apply(jobSpec, { createOnly: true }), state)).toThrow(ConflictError);
     });
   });
@@ -265,17 +238,19 @@ describe('resource decider', () => {
 
   describe('RestartResource', () => {
     it.each<[Status]>([['running'], ['pending']])('asks a %s resource to restart', (status) => {
-      const { state } = given(history[status]).when(act('RestartResource')).then([restartRequested]);
+      // A restart is an action: asked again, it restarts again.
+      const { state } = given(history[status]).when(act('RestartResource')).then([restartRequested], { replayDecidesNothing: false });
       expect(state.live?.status).toBe('pending');
     });
 
     it('restarts again when asked again: a restart is an action, not a desired state', () => {
-      const { state } = given(history.running).when(act('RestartResource')).then([restartRequested]);
+      const { state } = given(history.running).when(act('RestartResource')).then([restartRequested], { replayDecidesNothing: false });
       expect(resourceDecider(JOB_STREAM).decide(act('RestartResource'), state)).toEqual([restartRequested]);
     });
 
     it.each<[Status]>([['stopped'], ['stopping'], ['error']])('starts a %s resource', (status) => {
-      const { state } = given(history[status]).when(act('RestartResource')).then([startRequested]);
+      // Once started, a restart restarts it: again an action.
+      const { state } = given(history[status]).when(act('RestartResource')).then([startRequested], { replayDecidesNothing: false });
       expect(state.live?.status).toBe('pending');
     });
   });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { deciderSpec } from '../support/decider-spec.ts';
 import { fold } from '../../../shared/domain/decider.ts';
-import { ConflictError, NotFoundError, type DomainError } from '../../../shared/domain/errors.ts';
+import { ConflictError, NotFoundError } from '../../../shared/domain/errors.ts';
 import {
   FINISHED_RUN_STATUSES,
   retryDelaySeconds,
@@ -12,7 +13,6 @@ import {
   type RunStatus,
   type RunTrigger,
 } from '../../../shared/domain/run/run-decider.ts';
-import { eventSchema } from '../../../events/event-schemas.ts';
 import type { RunEvent, RunPlan } from '../../../events/run-events.ts';
 
 // Each step of a run happens a minute after the one before, so times show which event set them.
@@ -39,7 +39,6 @@ function plan(scale = 1, timeoutSeconds: number | null = 3600): RunPlan {
   };
 }
 
-type ErrorClass = abstract new (...args: never[]) => DomainError;
 
 // Events, written the way the decider writes them.
 function ev<T extends RunEvent['type']>(type: T, data: Extract<RunEvent, { type: T }>['data'], at: string, actor = SYSTEM): RunEvent {
@@ -136,33 +135,7 @@ function timeOut(at = ENDED_AT): RunCommand {
  * returns the state after the decided events, and `andReplayDecidesNothing` checks that the
  * same command against that state is a no-op.
  */
-function given(events: RunEvent[]) {
-  const state = fold(runDecider, runDecider.initialState, events);
-  return {
-    state,
-    when(command: RunCommand) {
-      return {
-        then(expected: RunEvent[] | ErrorClass) {
-          if (typeof expected === 'function') {
-            expect(() => runDecider.decide(command, state)).toThrow(expected);
-            return { state, andReplayDecidesNothing: () => undefined };
-          }
-          const decided = runDecider.decide(command, state);
-          expect(decided).toEqual(expected);
-          // Everything decided must be storable: the catalog knows it and its data fits the schema.
-          for (const e of decided) expect(eventSchema(e.type)!.safeParse(e.data).success).toBe(true);
-          const next: RunState = fold(runDecider, state, decided);
-          return {
-            state: next,
-            andReplayDecidesNothing() {
-              expect(runDecider.decide(command, next)).toEqual([]);
-            },
-          };
-        },
-      };
-    },
-  };
-}
+const given = deciderSpec(runDecider);
 
 describe('run decider', () => {
   describe('QueueRun', () => {
