@@ -1,9 +1,13 @@
 /**
- * What an AWS SDK error means to an adapter deciding whether to try again. The SDK's own
- * classifier lives in a transitive package we do not depend on; these rules cover what the
- * ECS and Scheduler adapters meet. Errors are matched by `name`, not `instanceof`: a service
- * may answer with an error its client has no class for (ECS's `ThrottlingException`), and a
- * mocked or bundled client may carry another copy of the class.
+ * What an AWS SDK error means to an adapter deciding whether to try again. Not the SDK's own
+ * classifier (`isThrottlingError`/`isTransientError` in `@smithy/core/retry`, which
+ * `@smithy/service-error-classification` now only re-exports), on purpose: it counts
+ * `LimitExceededException` as throttling, which from ECS, Scheduler or EFS is a quota (too many
+ * services, schedules or access points) that no retry fixes, and it treats any error carrying a
+ * `$retryable` trait as transient whatever the call. These rules cover what the ECS and
+ * Scheduler adapters meet. Errors are matched by `name`, not `instanceof`: a service may answer
+ * with an error its client has no class for (ECS's `ThrottlingException`), and a mocked or
+ * bundled client may carry another copy of the class.
  */
 
 interface SdkErrorShape {
