@@ -116,7 +116,8 @@ describe('a control plane stopped cleanly mid-run', () => {
     await eventually('both tasks did not start', () => getRun(server, scaled, two.id), (r) => r.tasks.every((t: Json) => t.status === 'running'));
 
     // Act
-    await server.stop('SIGTERM');
+    const stopped = await server.stop('SIGTERM');
+    expect(stopped.killedAfterTimeout, 'the clean shutdown did not finish in time and was killed: its runs could not say it shut down').toBe(false);
     const survivedTheStop = processRuns(pid);
     await server.restart();
 
