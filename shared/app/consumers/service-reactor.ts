@@ -62,8 +62,10 @@ export class ServiceReactor {
     const stop = events.find((e): e is Extract<ResourceEvent, { type: 'ResourceStopRequested' }> => e.type === 'ResourceStopRequested');
     if (stop) await this.deps.runtime.stop(live.id, stop.data.reason ?? `stopped by ${stop.actor}`);
     const accessLost = events.find((e): e is Extract<ResourceEvent, { type: 'ResourceFailed' }> => e.type === 'ResourceFailed' && e.actor === ACCESS_RECHECK_ACTOR);
-    // Only while the failure stands: a start since then re-decides access itself.
-    if (accessLost && live.status === 'error') await this.refuse(live, accessLost.data.reason, { stopAlways: true });
+    // Only while the failure stands: a start since then re-decides access itself. The failure is
+    // recorded already; what is left is to stop the service even with no replica recorded as
+    // live, since the runtime may be replacing one that crashed (ECS does so by itself).
+    if (accessLost && live.status === 'error') await this.deps.runtime.stop(live.id, accessLost.data.reason);
     if (events.some((e) => APPLY_EVENTS.has(e.type)) && isActive(live)) await this.apply(live);
   }
 
@@ -104,13 +106,9 @@ export class ServiceReactor {
    * and replicas still serving an older one (which got the attachments while access held) are
    * stopped, then the service is recorded in error with the reason (a stop report that lands
    * after the failure leaves the error as it is: the resource decider keeps it).
-   *
-   * After the access re-check the service is stopped even with no replica recorded as live: the
-   * runtime may be replacing one that crashed (ECS does so by itself), and that replacement must
-   * not start. The failure is already recorded then; recording it again decides nothing.
    */
-  private async refuse(live: LiveResource, reason: string, { stopAlways = false } = {}): Promise<void> {
-    if (stopAlways || live.service?.pods.some((pod) => pod.endedAt === null)) await this.deps.runtime.stop(live.id, reason);
+  private async refuse(live: LiveResource, reason: string): Promise<void> {
+    if (live.service?.pods.some((pod) => pod.endedAt === null)) await this.deps.runtime.stop(live.id, reason);
     if (!this.deps.catalog) return;
     const { reports, clock } = this.deps.catalog;
     await reports.failed({ resourceId: live.id, reason, at: clock.now().toISOString() });
