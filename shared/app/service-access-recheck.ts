@@ -15,7 +15,7 @@
 import type { EventStore } from '../ports/event-store.ts';
 import type { RecipeViews } from '../ports/recipe-views.ts';
 import type { Clock } from '../ports/platform-clock.ts';
-import type { LiveResource } from '../domain/resource/resource-decider.ts';
+import { isActive, type LiveResource } from '../domain/resource/resource-decider.ts';
 import type { ServiceReportRecorder } from './service-report-recorder.ts';
 import { attachmentFacts } from './attachment-facts.ts';
 
@@ -70,6 +70,3 @@ async function recheckOne(deps: ServiceAccessRecheckDeps, resource: LiveResource
   return true;
 }
 
-function isActive(resource: LiveResource): boolean {
-  return resource.status === 'pending' || resource.status === 'running';
-}

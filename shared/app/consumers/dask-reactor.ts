@@ -15,7 +15,7 @@ import type { CommittedBatch, EventStore } from '../../ports/event-store.ts';
 import type { DaskRuntime } from '../../ports/dask-runtime.ts';
 import type { RecipeViews } from '../../ports/recipe-views.ts';
 import { RESOURCE_STREAM_PREFIX } from '../resource-model.ts';
-import type { LiveResource, ResourceState } from '../../domain/resource/resource-decider.ts';
+import { isActive, type LiveResource, type ResourceState } from '../../domain/resource/resource-decider.ts';
 import { resourceId } from '../../domain/resource/resource-identity.ts';
 import { planDaskCluster, type DaskClusterPlan } from '../../domain/planner/dask-plan.ts';
 import { daskClusterOf } from '../../domain/resource/dask-cluster.ts';
@@ -40,7 +40,7 @@ export const DELETED_REASON = 'the resource was deleted';
 /** Whether the resource's cluster should run now. */
 export function daskClusterWanted(live: LiveResource): boolean {
   if (live.type === 'job') return (live.runs?.active.length ?? 0) > 0;
-  return live.status === 'pending' || live.status === 'running';
+  return isActive(live);
 }
 
 /**

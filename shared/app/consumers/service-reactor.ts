@@ -14,7 +14,7 @@ import type { CommittedBatch } from '../../ports/event-store.ts';
 import type { ServiceReports, ServiceRuntime } from '../../ports/service-runtime.ts';
 import type { Clock } from '../../ports/platform-clock.ts';
 import { RESOURCE_STREAM_PREFIX } from '../resource-model.ts';
-import type { LiveResource, ResourceState } from '../../domain/resource/resource-decider.ts';
+import { isActive, type LiveResource, type ResourceState } from '../../domain/resource/resource-decider.ts';
 import { resourceId } from '../../domain/resource/resource-identity.ts';
 import { planService } from '../../domain/planner/service-plan.ts';
 import type { ResourceEvent } from '../../../events/resource-events.ts';
@@ -115,6 +115,3 @@ export class ServiceReactor {
   }
 }
 
-function isActive(live: LiveResource): boolean {
-  return live.status === 'pending' || live.status === 'running';
-}

@@ -18,6 +18,11 @@ import { decideReplica, endLivePods, evolveReplicas, NO_SERVICE, type ReplicaCom
 import { decideDaskScale, scaleSurvives } from './dask-cluster.ts';
 
 export type ResourceStatus = 'pending' | 'running' | 'stopping' | 'stopped' | 'error';
+
+/** Whether a resource is started: asked to start (pending) or serving (running). */
+export function isActive(live: { status: ResourceStatus }): boolean {
+  return live.status === 'pending' || live.status === 'running';
+}
 export type ConcurrencyPolicy = 'Allow' | 'Forbid' | 'Replace';
 
 export interface LiveResource {
