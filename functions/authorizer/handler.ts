@@ -24,7 +24,8 @@
  * must reach the API Lambda for its 401, and public routes carry none.
  */
 import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerWithContextResult } from 'aws-lambda';
-import { CognitoJwtVerifier, JwtRejected, looksLikeJwt, type Claims } from './cognito-jwt.ts';
+import { CognitoJwtVerifier, type Claims } from './cognito-jwt.ts';
+import { JwtRejected, looksLikeJwt } from '../../shared/adapters/aws/jwt-parts.ts';
 import { MetricUnit, observed, telemetryFor } from '../observability.ts';
 
 const telemetry = telemetryFor('authorizer');

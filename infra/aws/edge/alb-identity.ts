@@ -11,7 +11,7 @@
  * has a valid signature from the same regional keys: the `signer` check is what ties it to ours.
  */
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
-import { decodeJwtPart, JwtRejected } from '../../../functions/authorizer/cognito-jwt.ts';
+import { decodeJwtPart, JwtRejected } from '../../../shared/adapters/aws/jwt-parts.ts';
 
 export { JwtRejected };
 

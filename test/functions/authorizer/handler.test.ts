@@ -3,9 +3,10 @@
  * set served by a stub, everything else passed through to the API Lambda.
  */
 import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { authorize } from '../../../functions/authorizer/handler.ts';
-import { CognitoJwtVerifier, JwtRejected, type Jwk } from '../../../functions/authorizer/cognito-jwt.ts';
+import { CognitoJwtVerifier, type Jwk } from '../../../functions/authorizer/cognito-jwt.ts';
+import { JwtRejected } from '../../../shared/adapters/aws/jwt-parts.ts';
 
 const ISSUER = 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_TestPool';
 const CLIENT = 'apiclient123';
@@ -35,13 +36,22 @@ const idClaims = {
   email: 'ada@example.com',
 };
 
-function verifier(keys: Jwk[] = [current.jwk], now = () => NOW) {
+function verifier(keys: Jwk[] = [current.jwk]) {
   const fetchJwks = vi.fn(async (url: string) => {
     expect(url).toBe(`${ISSUER}/.well-known/jwks.json`);
     return { keys };
   });
-  return { verifier: new CognitoJwtVerifier({ issuer: ISSUER, clientIds: [CLIENT], fetchJwks, now }), fetchJwks };
+  return { verifier: new CognitoJwtVerifier({ issuer: ISSUER, clientIds: [CLIENT], fetchJwks }), fetchJwks };
 }
+
+// The library reads the clock (`exp`, `nbf`) and times its key-fetch back-off itself.
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['Date', 'setTimeout', 'clearTimeout'] });
+  vi.setSystemTime(NOW);
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 describe('authorize', () => {
   it('passes a verified id token on as the claims the API Lambda reads, with either prefix', async () => {
@@ -67,6 +77,7 @@ describe('authorize', () => {
 
   it.each([
     ['expired', { ...idClaims, exp: NOW / 1000 - 120 }, {}],
+    ['not valid yet (nbf)', { ...idClaims, nbf: NOW / 1000 + 120 }, {}],
     ['from another issuer', { ...idClaims, iss: 'https://cognito-idp.eu-west-1.amazonaws.com/other' }, {}],
     ['for another client', { ...idClaims, aud: 'someone-else' }, {}],
     ['of an unknown use', { ...idClaims, token_use: 'refresh' }, {}],
@@ -85,26 +96,34 @@ describe('authorize', () => {
   });
 
   it('fails (API Gateway answers 500) when the key set cannot be fetched: not the caller\'s fault', async () => {
-    const v = new CognitoJwtVerifier({ issuer: ISSUER, clientIds: [CLIENT], now: () => NOW, fetchJwks: async () => Promise.reject(new Error('network down')) });
+    const v = new CognitoJwtVerifier({ issuer: ISSUER, clientIds: [CLIENT], fetchJwks: async () => Promise.reject(new Error('network down')) });
     await expect(authorize(`Bearer ${jwt(idClaims)}`, v)).rejects.toThrow('network down');
   });
 });
 
 describe('CognitoJwtVerifier', () => {
-  it('fetches the key set once, and again for a new key id (rotation), at most once a minute', async () => {
-    let now = NOW;
+  it('fetches the key set once, and again for a new key id (rotation), not again within ten seconds of a miss', async () => {
     const next = keyPair('key-2');
     const keys = [current.jwk];
-    const { verifier: v, fetchJwks } = verifier(keys, () => now);
+    const { verifier: v, fetchJwks } = verifier(keys);
     await v.verify(jwt(idClaims));
     await v.verify(jwt(idClaims));
     expect(fetchJwks).toHaveBeenCalledTimes(1);
 
-    keys.push(next.jwk);
+    // A key id the set lacks: one fetch, which does not have it either.
     await expect(v.verify(jwt(idClaims, { key: next.privateKey, kid: 'key-2' }))).rejects.toThrow(JwtRejected);
-    now += 61_000;
-    await expect(v.verify(jwt({ ...idClaims, exp: now / 1000 + 60 }, { key: next.privateKey, kid: 'key-2' }))).resolves.toMatchObject({ 'cognito:username': 'ada' });
     expect(fetchJwks).toHaveBeenCalledTimes(2);
+    keys.push(next.jwk);
+    // Within the back-off, no fetch however many such tokens arrive.
+    await expect(v.verify(jwt(idClaims, { key: next.privateKey, kid: 'key-2' }))).rejects.toThrow(JwtRejected);
+    expect(fetchJwks).toHaveBeenCalledTimes(2);
+    vi.advanceTimersByTime(10_001);
+    await expect(v.verify(jwt(idClaims, { key: next.privateKey, kid: 'key-2' }))).resolves.toMatchObject({ 'cognito:username': 'ada' });
+    expect(fetchJwks).toHaveBeenCalledTimes(3);
+  });
+
+  it('refuses, at construction, an issuer that is not a Cognito user pool', () => {
+    expect(() => new CognitoJwtVerifier({ issuer: 'https://example.com/pool', clientIds: [CLIENT] })).toThrow(/not a Cognito user pool/);
   });
 
   it('refuses what is not a JWT', async () => {
