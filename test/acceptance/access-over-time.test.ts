@@ -14,7 +14,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalServer, type Json } from './support/local-server.ts';
-import { eventually, runReaches } from './support/job-runs.ts';
+import { runReaches } from './support/job-runs.ts';
+import { waitUntil } from '../support/wait-until.ts';
+
 import { signUpUsers, type ActAs } from './support/users.ts';
 
 /** Answers with its pid and whether it holds the secret's new value. */
@@ -112,7 +114,7 @@ describe('access to attachments over time', () => {
     }
 
     function reaches(id: string, status: string): Promise<Json> {
-      return eventually(`deployment ${id} to be ${status}`, () => as('bob', 'GET', `/api/deployments/${id}`), (recipe) => recipe.state.status === status, SETTLE_MS);
+      return waitUntil(`deployment ${id} to be ${status}`, () => as('bob', 'GET', `/api/deployments/${id}`), (recipe) => recipe.state.status === status, SETTLE_MS);
     }
 
     it('is not restarted once alice took her secret back: its replica stops and the error names the secret', async () => {
@@ -126,7 +128,7 @@ describe('access to attachments over time', () => {
       // Assess
       const failed = await reaches(id, 'error');
       expect(failed.state.reason).toContain('spec.secrets[0].name: no secret named restart-key owned by alice that bob may use');
-      await eventually('no replica to run', () => as('bob', 'GET', `/api/deployments/${id}/runtimesummary`), (s) => s.pod_summaries.length === 0, SETTLE_MS);
+      await waitUntil('no replica to run', () => as('bob', 'GET', `/api/deployments/${id}/runtimesummary`), (s) => s.pod_summaries.length === 0, SETTLE_MS);
     }, 90_000);
 
     it('gets no replacement for a killed replica once alice took her secret back', async () => {

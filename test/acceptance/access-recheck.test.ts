@@ -7,7 +7,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalServer, type Json } from './support/local-server.ts';
-import { eventually, processRuns } from './support/job-runs.ts';
+import { processRuns } from './support/job-runs.ts';
+import { waitUntil } from '../support/wait-until.ts';
+
 import { signUpUsers, type ActAs } from './support/users.ts';
 
 const SERVER_COMMAND = `node -e 'require("http").createServer((q, s) => s.end(JSON.stringify({ pid: process.pid, value: process.env.S ?? null }))).listen(process.env.PORT)'`;
@@ -28,7 +30,7 @@ afterAll(async () => {
 });
 
 function reaches(user: string, id: string, status: string): Promise<Json> {
-  return eventually(`deployment ${id} to be ${status}`, () => as(user, 'GET', `/api/deployments/${id}`), (recipe) => recipe.state.status === status, SETTLE_MS);
+  return waitUntil(`deployment ${id} to be ${status}`, () => as(user, 'GET', `/api/deployments/${id}`), (recipe) => recipe.state.status === status, SETTLE_MS);
 }
 
 /** A running deployment of `user` attaching alice's secret; the pid of its replica, which read the value. */
@@ -55,7 +57,7 @@ describe('the access re-check of running deployments', () => {
     // Assess
     const failed = await reaches('bob', bobs.id, 'error');
     expect(failed.state.reason).toContain('bob may no longer use what the task attaches: spec.secrets[0].name: no secret named team-key owned by alice that bob may use');
-    await eventually('no replica of bob to run', () => as('bob', 'GET', `/api/deployments/${bobs.id}/runtimesummary`), (s) => s.pod_summaries.length === 0, SETTLE_MS);
+    await waitUntil('no replica of bob to run', () => as('bob', 'GET', `/api/deployments/${bobs.id}/runtimesummary`), (s) => s.pod_summaries.length === 0, SETTLE_MS);
     await expect.poll(() => processRuns(bobs.pid), { message: "bob's replica process to be gone", timeout: SETTLE_MS }).toBe(false);
     // The stop's own report passes through `stopped` for a moment before the failure is recorded again (service-reactor.ts)
     const settled = await reaches('bob', bobs.id, 'error');

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalServer, type ApiResponse, type Json } from './support/local-server.ts';
-import { eventually, sleep } from './support/job-runs.ts';
+import { waitUntil } from '../support/wait-until.ts';
 
 /** A small HTTP server on $PORT: who it is, which version, and what the proxy passed on. */
 const SERVER_SCRIPT = [
@@ -72,7 +72,7 @@ async function act(type: 'deployment' | 'workspace', id: string, action: 'start'
 }
 
 function reaches(type: 'deployment' | 'workspace', id: string, status: string, timeoutMs = SETTLE_MS): Promise<Json> {
-  return eventually(
+  return waitUntil(
     `${type} ${id} to be ${status}`,
     async () => (await server.api('GET', `/api/${kindOf(type)}/${id}`)).json,
     (recipe) => recipe.state.status === status,
@@ -99,7 +99,7 @@ describe('a deployment', () => {
     const running = await reaches('deployment', id, 'running');
     expect(running.state.url).toBe(`http://${subdomain}.localhost:${server.port}/`);
 
-    const pids = await eventually('both replicas to answer', () => pidsAnswering(subdomain), (p) => p.size === 2);
+    const pids = await waitUntil('both replicas to answer', () => pidsAnswering(subdomain), (p) => p.size === 2);
     const answer = await viaProxy(subdomain);
     expect(answer.json).toMatchObject({ version: 'v1', user: 'admin', authorization: null });
     expect([...pids]).toContain(answer.json.pid);
@@ -128,7 +128,7 @@ describe('a deployment', () => {
     const [victim] = [...before];
     process.kill(victim!, 'SIGKILL');
 
-    const after = await eventually(
+    const after = await waitUntil(
       'a replacement to answer',
       () => pidsAnswering(subdomain),
       (p) => p.size === 2 && !p.has(victim!),
@@ -147,7 +147,7 @@ describe('a deployment', () => {
       while (rolling) {
         const reply = await viaProxy(subdomain);
         answers.push({ status: reply.status, version: reply.json?.version });
-        await sleep(20);
+        await new Promise((paced) => setTimeout(paced, 20));
       }
     })();
 
@@ -156,8 +156,10 @@ describe('a deployment', () => {
       spec: { name: 'web', command: SERVER_COMMAND, scale: 2, healthcheck: '/health', environment_variables: { VERSION: 'v2' } },
     });
     expect(update.status).toBe(201);
-    await eventually('only v2 to answer', async () => (await Promise.all([1, 2, 3, 4].map(() => viaProxy(subdomain)))).map((r) => r.json?.version), (v) => v.every((x) => x === 'v2'));
-    await sleep(500);
+    await waitUntil('only v2 to answer', async () => (await Promise.all([1, 2, 3, 4].map(() => viaProxy(subdomain)))).map((r) => r.json?.version), (v) => v.every((x) => x === 'v2'));
+    // The steady traffic goes on past the switch, so a request failing just after it would show.
+    const answeredAtSwitch = answers.length;
+    await waitUntil('ten more answers after the switch', () => answers.length, (n) => n >= answeredAtSwitch + 10);
     rolling = false;
     await traffic;
 
@@ -226,6 +228,6 @@ describe('a workspace', () => {
     const home = join(server.dataDir, 'volumes', `home-${id}`);
     expect(existsSync(join(home, 'starts.txt'))).toBe(true);
     expect((await server.api('DELETE', `/api/workspaces/${id}`)).status).toBe(204);
-    await eventually('the home to be deleted', async () => existsSync(home), (exists) => !exists);
+    await waitUntil('the home to be deleted', async () => existsSync(home), (exists) => !exists);
   }, TEST_TIMEOUT_MS);
 });

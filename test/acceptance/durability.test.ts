@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalServer, type ApiResponse, type Json } from './support/local-server.ts';
+import { waitUntil } from '../support/wait-until.ts';
 
 const CATCH_UP_TIMEOUT_MS = 15_000;
 /** Each test restarts `npm start` once or twice, a few seconds each. */
@@ -67,16 +68,10 @@ async function listedNames(prefix: string): Promise<string[]> {
   return response.json.recipes.map((r: Json) => r.spec.name).sort();
 }
 
-/** Polls the listing until it holds every expected name: the projector catches up on start. */
+/** Waits until the listing holds every expected name: the projector catches up on start. */
 async function expectListedEventually(prefix: string, names: string[]): Promise<void> {
   const wanted = [...names].sort();
-  const deadline = Date.now() + CATCH_UP_TIMEOUT_MS;
-  let listed = await listedNames(prefix);
-  while (!wanted.every((n) => listed.includes(n)) && Date.now() < deadline) {
-    await new Promise((done) => setTimeout(done, 200));
-    listed = await listedNames(prefix);
-  }
-  expect(listed).toEqual(expect.arrayContaining(wanted));
+  await waitUntil(`the listing to hold every ${prefix}- recipe`, () => listedNames(prefix), (listed) => wanted.every((n) => listed.includes(n)), CATCH_UP_TIMEOUT_MS);
 }
 
 describe('a clean restart (SIGTERM)', () => {

@@ -9,9 +9,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalServer, type Json } from './support/local-server.ts';
+import { waitUntil } from '../support/wait-until.ts';
 import {
   applyJob,
-  eventually,
   getJob,
   getRun,
   jobReaches,
@@ -93,7 +93,7 @@ describe.concurrent('a job on a schedule', () => {
 
       // Act
       const tickOf = (jobId: string) =>
-        eventually(`job ${jobId} was not ticked`, () => listRuns(server, jobId), (runs) => runs.some((r: Json) => r.trigger === 'schedule'), MINUTE_WAIT_MS).then(
+        waitUntil(`job ${jobId} to be ticked`, () => listRuns(server, jobId), (runs) => runs.some((r: Json) => r.trigger === 'schedule'), MINUTE_WAIT_MS).then(
           (runs) => runs.find((r: Json) => r.trigger === 'schedule'),
         );
       const [allowTick, forbidTick, replaceTick] = await Promise.all([tickOf(allow), tickOf(forbid), tickOf(replace)]);
@@ -315,7 +315,7 @@ describe.concurrent('retries and timeouts', () => {
 
     // Act
     const first = await runReaches(server, id, (await startRun(server, id)).id);
-    const queuedRetry = await eventually('no retry was queued', () => listRuns(server, id), (runs) => runs.length === 2).then((runs) => runs[0]);
+    const queuedRetry = await waitUntil('a retry to be queued', () => listRuns(server, id), (runs) => runs.length === 2).then((runs) => runs[0]);
     const retry = await runReaches(server, id, queuedRetry.id, undefined, FIRST_BACKOFF_MS + 15_000);
     await jobReaches(server, 'retried', 'stopped');
 
@@ -459,20 +459,20 @@ describe.concurrent('pods', () => {
     const running = await runReaches(server, id, (await startRun(server, id)).id, ['running']);
 
     // Act: the pod views are projections of the runs, caught up within moments.
-    const summary = await eventually(
-      'the running tasks are not in /runtimesummary',
+    const summary = await waitUntil(
+      'the running tasks to be in /runtimesummary',
       () => server.api('GET', `/api/jobs/${id}/runtimesummary`),
       (r) => r.json.pod_summaries.length === 2 && r.json.pod_summaries.every((p: Json) => p.status === 'running'),
     );
-    const history = await eventually(
-      'the tasks are not in /history',
+    const history = await waitUntil(
+      'the tasks to be in /history',
       () => server.api('GET', `/api/jobs/${id}/history`),
       (r) => r.json.pods.length === 4 && r.json.pods[0].status === 'running' && r.json.pods[3].status === 'succeeded',
     );
     await server.api('POST', `/api/jobs/${id}/stop/${running.id}`);
     await tasksExited(server, id, running.id);
-    const summaryAfter = await eventually(
-      'the ended tasks are still in /runtimesummary',
+    const summaryAfter = await waitUntil(
+      'the ended tasks to leave /runtimesummary',
       () => server.api('GET', `/api/jobs/${id}/runtimesummary`),
       (r) => r.json.pod_summaries.length === 0,
     );

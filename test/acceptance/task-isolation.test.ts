@@ -8,7 +8,8 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalServer } from './support/local-server.ts';
-import { applyJob, eventually, runReaches, startRun, taskHome, taskLog, tasksExited } from './support/job-runs.ts';
+import { waitUntil } from '../support/wait-until.ts';
+import { applyJob, runReaches, startRun, taskHome, taskLog, tasksExited } from './support/job-runs.ts';
 
 const IS_ROOT = process.getuid?.() === 0;
 const SECRET = 'ann-secret-value-no-job-of-bob-may-read';
@@ -43,9 +44,9 @@ describe.skipIf(!IS_ROOT)('a job of a control plane running as root (skipped: th
     // Prepare: ann's job keeps a diary in its home and runs on.
     const annJob = await applyJob(server, { name: 'diarist', owner: 'ann', command: 'echo dear diary > $HOME/diary; sleep 30' });
     const annRun = await startRun(server, annJob);
-    const annTask = (await eventually('ann\'s task runs', () => server.api('GET', `/api/jobs/${annJob}/runs/${annRun.id}`), (r) => (r.json.run?.tasks ?? []).length > 0)).json.run.tasks[0].name as string;
+    const annTask = (await waitUntil('ann\'s task runs', () => server.api('GET', `/api/jobs/${annJob}/runs/${annRun.id}`), (r) => (r.json.run?.tasks ?? []).length > 0)).json.run.tasks[0].name as string;
     const diary = join(taskHome(server, annTask), 'diary');
-    await eventually('ann\'s diary is written', async () => existsSync(diary), (written) => written);
+    await waitUntil('ann\'s diary is written', async () => existsSync(diary), (written) => written);
     const targets = [join(server.dataDir, 'admin-token'), someFileUnder(join(server.dataDir, 'dynamodb')), someFileUnder(join(server.dataDir, 'secrets')), diary];
     for (const target of targets) expect(target, 'the control plane sees each file the job will try').not.toBe('');
 

@@ -7,7 +7,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalServer, type Json } from './support/local-server.ts';
-import { applyJob, listRuns, eventually, runReaches, startRun, taskLog, tasksExited } from './support/job-runs.ts';
+import { waitUntil } from '../support/wait-until.ts';
+import { applyJob, listRuns, runReaches, startRun, taskLog, tasksExited } from './support/job-runs.ts';
 
 const OWNER = 'pia';
 
@@ -89,7 +90,7 @@ describe("a task's SATURN_TOKEN", () => {
     expect(child.status).toBe(200);
     expect(start.status).toBe(200);
     for (const call of refused) refusedForScope(call);
-    const childRuns = await eventually('the child job has no run', () => listRuns(server, childId), (runs) => runs.length === 1);
+    const childRuns = await waitUntil('the child job to have a run', () => listRuns(server, childId), (runs) => runs.length === 1);
     await runReaches(server, childId, childRuns[0].id, ['succeeded']);
     // Nothing refused was done: no token minted, no user, role or secret created.
     expect((await server.api('GET', `/api/iam_roles/role-from-${OWNER}-task`)).status).toBe(404);

@@ -7,31 +7,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import type { Json, LocalServer } from './local-server.ts';
+import { waitUntil } from '../../support/wait-until.ts';
 
 /** How long a run or a job may take to reach the state a test waits for. */
 export const SETTLE_TIMEOUT_MS = 15_000;
-const POLL_MS = 100;
 
 export const FINISHED = ['succeeded', 'failed', 'cancelled', 'skipped', 'timed_out'] as const;
 
 /** A command that keeps running and writes its pid to $HOME/pid, for `runningRun`. */
 export const LONG_COMMAND = 'echo $$ > "$HOME/pid"; sleep 30';
-
-export const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
-
-/**
- * Polls `read` until `accept` holds for what it returns, and returns that. On timeout it
- * fails with `what` and the last value read, so a stuck run shows where it stopped.
- */
-export async function eventually<T>(what: string, read: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = SETTLE_TIMEOUT_MS): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (accept(value)) return value;
-    if (Date.now() > deadline) throw new Error(`${what} within ${timeoutMs} ms; last seen: ${JSON.stringify(value)}`);
-    await sleep(POLL_MS);
-  }
-}
 
 /** Applies a job recipe and returns its id. */
 export async function applyJob(server: LocalServer, spec: Record<string, unknown>): Promise<string> {
@@ -68,13 +52,13 @@ export async function getJob(server: LocalServer, name: string): Promise<Json> {
 
 /** Waits until the run has one of `statuses` (any end when omitted) and returns it. */
 export function runReaches(server: LocalServer, jobId: string, runId: string, statuses: readonly string[] = FINISHED, timeoutMs = SETTLE_TIMEOUT_MS): Promise<Json> {
-  return eventually(`run ${runId} did not reach ${statuses.join(' or ')}`, () => getRun(server, jobId, runId), (run) => statuses.includes(run.status), timeoutMs);
+  return waitUntil(`run ${runId} to reach ${statuses.join(' or ')}`, () => getRun(server, jobId, runId), (run) => statuses.includes(run.status), timeoutMs);
 }
 
 /** Waits until every task of the run has exited: its processes have been reaped and reported. */
 export function tasksExited(server: LocalServer, jobId: string, runId: string): Promise<Json> {
-  return eventually(
-    `the tasks of run ${runId} did not all exit`,
+  return waitUntil(
+    `the tasks of run ${runId} to exit`,
     () => getRun(server, jobId, runId),
     (run) => run.tasks.length > 0 && run.tasks.every((t: Json) => t.status === 'exited'),
   );
@@ -82,7 +66,7 @@ export function tasksExited(server: LocalServer, jobId: string, runId: string): 
 
 /** Waits until the job's `state.status` is `status` (a job is `stopped` once no run of it is active). */
 export function jobReaches(server: LocalServer, name: string, status: string): Promise<Json> {
-  return eventually(`job ${name} did not become ${status}`, () => getJob(server, name), (job) => job.state.status === status);
+  return waitUntil(`job ${name} to become ${status}`, () => getJob(server, name), (job) => job.state.status === status);
 }
 
 /** The messages a task printed on `stream` (stdout, stderr or system), oldest first. */
@@ -103,8 +87,8 @@ export function taskHome(server: LocalServer, taskName: string): string {
  */
 export function taskPid(server: LocalServer, taskName: string): Promise<number> {
   const file = join(taskHome(server, taskName), 'pid');
-  return eventually(
-    `task ${taskName} wrote no pid to ${file}`,
+  return waitUntil(
+    `task ${taskName} to write its pid to ${file}`,
     async () => (existsSync(file) ? Number(readFileSync(file, 'utf8').trim()) : 0),
     (pid) => Number.isInteger(pid) && pid > 1,
   );
@@ -120,7 +104,7 @@ export async function runningRun(server: LocalServer, jobId: string): Promise<{ 
 
 /** Waits (briefly) until the process no longer runs; true once it has ended. */
 export function processEnds(pid: number): Promise<boolean> {
-  return eventually(`process ${pid} still runs`, async () => !processRuns(pid), (gone) => gone, 5_000);
+  return waitUntil(`process ${pid} to end`, async () => !processRuns(pid), (gone) => gone, 5_000);
 }
 
 /**

@@ -7,7 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalPlatform, type LocalPlatform } from '../../../../infra/local/local-platform.ts';
 import { DASK_MISSING_REASON } from '../../../../infra/local/dask/dask-on-path.ts';
-import { connectedWorkers, daskProcesses, eventually, isAlive, makeFakeDask, pathWithOnly, type FakeDask } from './fake-dask.ts';
+import { connectedWorkers, daskProcesses, isAlive, makeFakeDask, pathWithOnly, type FakeDask } from './fake-dask.ts';
+import { waitUntil } from '../../../support/wait-until.ts';
 
 const TOKEN = 'dask-api-admin-token';
 const originalPath = process.env.PATH;
@@ -70,12 +71,12 @@ describe('a Dask cluster attached to a job', () => {
 
     // Assess: the cluster runs and the command got its address
     // A scheduler and two workers, each a process started as a task's own user: seconds on a busy machine.
-    const running = await eventually(() => api('GET', `/api/jobs/${id}/dask`), (r) => r.json.status === 'running' && r.json.running_workers === 2, 30_000);
+    const running = await waitUntil('the cluster to run with 2 workers', () => api('GET', `/api/jobs/${id}/dask`), (r) => r.json.status === 'running' && r.json.running_workers === 2, 30_000);
     expect(running.json).toMatchObject({ status: 'running', num_workers: 2, running_workers: 2, scheduler_address: expect.stringMatching(/^tcp:\/\/127\.0\.0\.1:\d+$/) });
     const address = running.json.scheduler_address as string;
-    const log = await eventually(() => runLog(id, runId), (lines) => lines.length > 0);
+    const log = await waitUntil('the run to log', () => runLog(id, runId), (lines) => lines.length > 0);
     expect(log).toContain(`dask at ${address}`);
-    expect(await eventually(() => connectedWorkers(running.json.dashboard_url.replace('/status', '/')), (n) => n === 2)).toBe(2);
+    expect(await waitUntil('2 workers to connect', () => connectedWorkers(running.json.dashboard_url.replace('/status', '/')), (n) => n === 2)).toBe(2);
 
     // Act: scale
     const scaled = await api('POST', `/api/jobs/${id}/dask/scale`, { num_workers: 3 });
@@ -92,9 +93,9 @@ describe('a Dask cluster attached to a job', () => {
     expect((await api('POST', `/api/jobs/${id}/stop`)).status).toBe(200);
 
     // Assess: the cluster stopped with it, and no dask process is left
-    const stopped = await eventually(() => api('GET', `/api/jobs/${id}/dask`), (r) => r.json.status === 'stopped');
+    const stopped = await waitUntil('the cluster to stop', () => api('GET', `/api/jobs/${id}/dask`), (r) => r.json.status === 'stopped');
     expect(stopped.json).toEqual({ status: 'stopped', scheduler_address: null, dashboard_url: null, num_workers: 3, running_workers: 0 });
-    expect(await eventually(() => daskProcesses(fake).filter((p) => isAlive(p.pid)), (ps) => ps.length === 0)).toEqual([]);
+    expect(await waitUntil('every dask process to end', () => daskProcesses(fake).filter((p) => isAlive(p.pid)), (ps) => ps.length === 0)).toEqual([]);
   }, 60_000);
 
   it('refuses a scale out of 0..500 with the field, and a resource without a cluster with 409', async () => {
@@ -130,9 +131,9 @@ describe('a Dask cluster attached to a job', () => {
       const runId = run.json.run.id as string;
 
       // Assess
-      const described = await eventually(() => api('GET', `/api/jobs/${id}/dask`), (r) => r.json.status === 'unavailable');
+      const described = await waitUntil('the cluster to be unavailable', () => api('GET', `/api/jobs/${id}/dask`), (r) => r.json.status === 'unavailable');
       expect(described.json).toEqual({ status: 'unavailable', scheduler_address: null, dashboard_url: null, num_workers: 2, running_workers: 0, reason: DASK_MISSING_REASON });
-      const finished = await eventually(() => api('GET', `/api/jobs/${id}/runs/${runId}`), (r) => r.json?.run?.status === 'succeeded' || r.json?.status === 'succeeded', 15_000);
+      const finished = await waitUntil('the run to succeed', () => api('GET', `/api/jobs/${id}/runs/${runId}`), (r) => r.json?.run?.status === 'succeeded' || r.json?.status === 'succeeded', 15_000);
       expect(JSON.stringify(finished.json)).toContain('succeeded');
       expect(await runLog(id, runId)).toContain('address=none');
     } finally {

@@ -103,12 +103,3 @@ export async function connectedWorkers(dashboardUrl: string): Promise<number> {
   const response = await fetch(dashboardUrl);
   return ((await response.json()) as { workers: number }).workers;
 }
-
-export async function eventually<T>(probe: () => T | Promise<T>, done: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (done(value) || Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}

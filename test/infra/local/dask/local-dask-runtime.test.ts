@@ -16,7 +16,8 @@ import { DASK_MISSING_REASON } from '../../../../infra/local/dask/dask-on-path.t
 import { LocalSecretStore } from '../../../../infra/local/local-secret-store.ts';
 import { daskAwareDriver } from '../../../../shared/app/dask-task-environment.ts';
 import { planDaskCluster, type DaskClusterPlan } from '../../../../shared/domain/planner/dask-plan.ts';
-import { connectedWorkers, daskProcesses, eventually, isAlive, makeFakeDask, type FakeDask } from './fake-dask.ts';
+import { connectedWorkers, daskProcesses, isAlive, makeFakeDask, type FakeDask } from './fake-dask.ts';
+import { waitUntil } from '../../../support/wait-until.ts';
 
 const RESOURCE = 'ab'.repeat(12) + '00000001';
 
@@ -61,7 +62,7 @@ afterEach(async () => {
 
 const workerProcesses = () => daskProcesses(fake).filter((p) => p.args[0] === 'worker' && isAlive(p.pid));
 /** The live worker processes once there are `count` of them (a launch resolves when `sh` runs, a moment before dask writes its record). */
-const workersOnceThere = (count: number) => eventually(workerProcesses, (ws) => ws.length === count);
+const workersOnceThere = (count: number) => waitUntil(`${count} worker processes`, workerProcesses, (ws) => ws.length === count);
 
 describe('LocalDaskRuntime with dask on the PATH', () => {
   it('starts the scheduler on free ports and the workers against its address, with the plan’s arguments', async () => {
@@ -77,14 +78,14 @@ describe('LocalDaskRuntime with dask on the PATH', () => {
     const description = await runtime.describe(RESOURCE);
     expect(description).toMatchObject({ status: 'running', scheduler_address: schedulerAddress, num_workers: 2 });
     const dashboardPort = Number(/^http:\/\/127\.0\.0\.1:(\d+)\/status$/.exec(description.dashboard_url ?? '')?.[1]);
-    const [scheduler] = await eventually(() => daskProcesses(fake).filter((p) => p.args[0] === 'scheduler' && isAlive(p.pid)), (ps) => ps.length === 1);
+    const [scheduler] = await waitUntil('one scheduler process', () => daskProcesses(fake).filter((p) => p.args[0] === 'scheduler' && isAlive(p.pid)), (ps) => ps.length === 1);
     expect(scheduler?.args).toEqual(['scheduler', '--host', '127.0.0.1', '--port', String(port), '--dashboard-address', `127.0.0.1:${dashboardPort}`]);
     expect((await workersOnceThere(2)).map((p) => p.args)).toEqual([
       ['worker', schedulerAddress, '--host', '127.0.0.1', '--nworkers', '2', '--nthreads', '4'],
       ['worker', schedulerAddress, '--host', '127.0.0.1', '--nworkers', '2', '--nthreads', '4'],
     ]);
     // The workers reached the scheduler at the address.
-    expect(await eventually(() => connectedWorkers(`http://127.0.0.1:${dashboardPort}/`), (n) => n === 2)).toBe(2);
+    expect(await waitUntil('2 workers to connect', () => connectedWorkers(`http://127.0.0.1:${dashboardPort}/`), (n) => n === 2)).toBe(2);
   });
 
   it('gives the resource’s tasks DASK_SCHEDULER_ADDRESS, and no address to a resource without a cluster', async () => {
@@ -98,7 +99,7 @@ describe('LocalDaskRuntime with dask on the PATH', () => {
     // Act
     await tasks.launch({ taskId: 'run-with-dask', group: 'run', command: 'echo "address=$DASK_SCHEDULER_ADDRESS"', environment: {}, labels: { resource: RESOURCE } });
     await tasks.launch({ taskId: 'run-without', group: 'run', command: 'echo "address=${DASK_SCHEDULER_ADDRESS:-none}"', environment: {}, labels: { resource: 'cd'.repeat(16) } });
-    await eventually(() => exits.length, (n) => n === 2);
+    await waitUntil('2 exits', () => exits.length, (n) => n === 2);
 
     // Assess
     const lines = async (taskId: string) => (await driver.logs(taskId, { limit: 10 })).lines.filter((l) => l.stream === 'stdout').map((l) => l.message);
@@ -135,7 +136,7 @@ describe('LocalDaskRuntime with dask on the PATH', () => {
     process.kill(victim!.pid, 'SIGKILL');
 
     // Assess
-    const alive = await eventually(() => workerProcesses(), (ws) => ws.length === 2 && !ws.some((w) => w.pid === victim!.pid));
+    const alive = await waitUntil('a replacement worker', () => workerProcesses(), (ws) => ws.length === 2 && !ws.some((w) => w.pid === victim!.pid));
     expect(alive.map((w) => w.pid)).not.toContain(victim!.pid);
     expect(alive).toHaveLength(2);
     expect((await runtime.describe(RESOURCE)).num_workers).toBe(2);
@@ -229,7 +230,7 @@ describe('LocalDaskRuntime with attachments', () => {
     expect(ids.filter((id) => id.endsWith('-scheduler'))).toHaveLength(1);
     expect(ids.filter((id) => /-w\d+$/.test(id))).toHaveLength(2);
     for (const id of ids) {
-      expect(await eventually(() => seen(id), (lines) => lines.length >= 5), id).toEqual(['variable=s3cret', 'file=s3cret', 'repository=VERSION = 3', 'folder=a,b', 'config=n_workers: 2']);
+      expect(await waitUntil(`${id} to print 5 lines`, () => seen(id), (lines) => lines.length >= 5), id).toEqual(['variable=s3cret', 'file=s3cret', 'repository=VERSION = 3', 'folder=a,b', 'config=n_workers: 2']);
     }
   });
 
@@ -247,7 +248,7 @@ describe('LocalDaskRuntime with attachments', () => {
     expect(second.schedulerAddress).not.toBe(first.schedulerAddress);
     await workersOnceThere(2);
     const scheduler = taskIds().find((id) => id.endsWith('-scheduler'))!;
-    expect((await eventually(() => seen(scheduler), (lines) => lines.length >= 5)).at(-1)).toBe('config=n_workers: 4');
+    expect((await waitUntil('the scheduler to print 5 lines', () => seen(scheduler), (lines) => lines.length >= 5)).at(-1)).toBe('config=n_workers: 4');
   });
 });
 

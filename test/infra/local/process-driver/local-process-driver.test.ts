@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
 import { driverFixtures, SETSID_ESCAPE } from './driver-fixtures.ts';
+import { waitUntil } from '../../../support/wait-until.ts';
 import { LocalProcessDriver, type LocalProcessDriverOptions } from '../../../../infra/local/process-driver/local-process-driver.ts';
 import { GONE_AFTER_RESTART, STOPPED_AFTER_RESTART } from '../../../../infra/local/process-driver/lost-tasks.ts';
 import { taskSandboxFromEnvironment } from '../../../../infra/local/process-driver/task-sandbox-settings.ts';
@@ -32,17 +33,11 @@ function newDriver(options: Partial<LocalProcessDriverOptions> = {}): Harness {
   const driver = new LocalProcessDriver({ stopGraceMs: 1_000, ...options, rootDir });
   fixtures.closeAfter(driver);
   const exits: TaskExit[] = [];
-  const waiting = new Map<string, (exit: TaskExit) => void>();
   driver.onExit((exit) => {
     exits.push(exit);
-    waiting.get(exit.taskId)?.(exit);
   });
   const exitOf = (taskId: string) =>
-    new Promise<TaskExit>((resolve) => {
-      const known = exits.find((exit) => exit.taskId === taskId);
-      if (known !== undefined) resolve(known);
-      else waiting.set(taskId, resolve);
-    });
+    waitUntil(`task ${taskId} to exit`, () => exits.find((exit) => exit.taskId === taskId), (exit) => exit !== undefined).then((exit) => exit!);
   return { driver, rootDir, exits, exitOf };
 }
 
@@ -65,22 +60,12 @@ async function output(driver: LocalProcessDriver, taskId: string): Promise<strin
   return (await allLogs(driver, taskId)).filter((line) => line.stream !== 'system').map((line) => line.message);
 }
 
-async function waitForOutput(driver: LocalProcessDriver, taskId: string, count: number): Promise<string[]> {
-  const deadline = Date.now() + 3_000;
-  for (;;) {
-    const lines = await output(driver, taskId);
-    if (lines.length >= count) return lines;
-    if (Date.now() > deadline) throw new Error(`task ${taskId} wrote ${lines.length} of ${count} lines: ${JSON.stringify(lines)}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+function waitForOutput(driver: LocalProcessDriver, taskId: string, count: number): Promise<string[]> {
+  return waitUntil(`task ${taskId} to write ${count} lines`, () => output(driver, taskId), (lines) => lines.length >= count);
 }
 
-async function waitUntil(condition: () => boolean): Promise<void> {
-  const deadline = Date.now() + 3_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+function holds(what: string, condition: () => boolean): Promise<boolean> {
+  return waitUntil(what, condition, (held) => held);
 }
 
 /** Alive and not a zombie: orphans stay zombies for good where PID 1 does not reap them. */
@@ -254,7 +239,7 @@ describe('LocalProcessDriver', () => {
       // Prepare
       const { driver, rootDir, exitOf } = newDriver();
       await driver.launch(spec('killed', 'exec sleep 100'));
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await holds('the task to record its pid', () => existsSync(join(rootDir, 'killed', 'task.json')) && taskRecord(rootDir, 'killed').pid > 1);
 
       // Act
       process.kill(taskRecord(rootDir, 'killed').pid, 'SIGKILL');
@@ -412,13 +397,14 @@ describe('LocalProcessDriver', () => {
       const whileRunning = await driver.launch(task);
       await exitOf('once');
       const afterEnd = await driver.launch(task);
-      const fromAnotherDriver = await newDriver({ rootDir }).driver.launch(task);
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      const another = newDriver({ rootDir }).driver;
+      const fromAnotherDriver = await another.launch(task);
 
-      // Assess
+      // Assess: a launch that had started a process would count it as running when it returns.
       for (const again of [concurrent, whileRunning, afterEnd, fromAnotherDriver]) expect(again).toEqual(first);
-      expect(readFileSync(join(rootDir, 'once', 'home', 'jovyan', 'runs'), 'utf8')).toBe('ran\n');
       expect(driver.running()).toEqual([]);
+      expect(another.running()).toEqual([]);
+      expect(readFileSync(join(rootDir, 'once', 'home', 'jovyan', 'runs'), 'utf8')).toBe('ran\n');
     });
   });
 
@@ -481,7 +467,7 @@ describe('LocalProcessDriver', () => {
       await driver.launch(spec('busy', 'touch "$HOME/file"; sleep 100', { homeVolume: 'busy-home' }));
       await driver.launch(spec('done', 'touch "$HOME/file"', { homeVolume: 'done-home' }));
       await exitOf('done');
-      await waitUntil(() => existsSync(join(volumesDir, 'busy-home', 'file')));
+      await holds('the file to be written into the volume', () => existsSync(join(volumesDir, 'busy-home', 'file')));
 
       // Act
       await driver.removeVolume('done-home');
@@ -595,7 +581,7 @@ describe('LocalProcessDriver', () => {
       const survivor = taskRecord(rootDir, 'survivor').pgid;
       const vanished = taskRecord(rootDir, 'vanished').pgid;
       process.kill(-vanished, 'SIGKILL');
-      await waitUntil(() => !isRunning(vanished));
+      await holds(`process ${vanished} to end`, () => !isRunning(vanished));
       expect(isRunning(survivor)).toBe(true);
       const { driver, exits } = newDriver({ rootDir });
 
@@ -624,7 +610,7 @@ describe('LocalProcessDriver', () => {
       const rootDir = newRoot();
       await launchAndCrash(rootDir, [spec('escaper', 'setsid sleep 300 & echo $! > $HOME/child; sleep 300')], true);
       const childFile = join(rootDir, 'escaper', 'home', 'jovyan', 'child');
-      await waitUntil(() => existsSync(childFile) && readFileSync(childFile, 'utf8').endsWith('\n'));
+      await holds('the child to write its pid', () => existsSync(childFile) && readFileSync(childFile, 'utf8').endsWith('\n'));
       const child = Number(readFileSync(childFile, 'utf8'));
       expect(isRunning(child)).toBe(true);
       const { driver } = newDriver({ rootDir, sandbox: taskSandboxFromEnvironment({}).sandbox! });
@@ -646,7 +632,7 @@ describe('LocalProcessDriver', () => {
 
       // Act
       const recovered = await second.driver.recover();
-      await waitUntil(() => first.driver.running().length === 0);
+      await holds('the first driver to run nothing', () => first.driver.running().length === 0);
 
       // Assess: whichever driver recorded exit.json first reported it; the other stayed silent
       expect(isRunning(pid)).toBe(false);

@@ -9,6 +9,7 @@ import { LocalSecretStore } from '../../../../infra/local/local-secret-store.ts'
 import { NotFoundError } from '../../../../shared/domain/errors.ts';
 import type { LogLine, TaskAttachments, TaskExit, TaskSpec } from '../../../../shared/ports/task-driver.ts';
 import type { TaskTokens } from '../../../../shared/ports/task-tokens.ts';
+import { waitUntil } from '../../../support/wait-until.ts';
 
 const SECRET = 'hunter2-s3cr3t-value';
 const TOKEN = 'cassini-token-never-to-be-recorded';
@@ -347,7 +348,7 @@ describe('LocalProcessDriver attachments', () => {
       fakeCommands(h.root, { pip: `echo $$ > ${join(h.root, 'pip-pid')}; exec sleep 30` });
       const launched = h.driver.launch(spec('slow-1', 'touch "$HOME/ran"', { extraPackages: { pip: ['big'] } }));
       const pidFile = join(h.root, 'pip-pid');
-      while (!existsSync(pidFile) || readFileSync(pidFile, 'utf8') === '') await new Promise((r) => setTimeout(r, 20));
+      await waitUntil('the pip step to start', () => existsSync(pidFile) && readFileSync(pidFile, 'utf8') !== '', (started) => started);
 
       // Act
       await h.driver.stop('slow-1', 'stopped by alice');

@@ -2,7 +2,8 @@ import { once } from 'node:events';
 import { request, type IncomingMessage } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RouteTable } from '../../../../infra/local/proxy/route-table.ts';
-import { call, closedPort, startBackend, startFront, stop, type Backend, type Front } from './proxy-harness.ts';
+import { call, closedPort, startBackend, startFront, stop, watchConnectionCloses, type Backend, type Front } from './proxy-harness.ts';
+import { waitUntil } from '../../../support/wait-until.ts';
 
 const fronts: Front[] = [];
 const backends: Backend[] = [];
@@ -330,6 +331,7 @@ describe('the local proxy, idle tracking', () => {
     expect(routes.idleMs('id-app-ann')).toBe(0);
 
     // Act: a streamed answer under way while time passes
+    const closes = watchConnectionCloses(routes);
     const req = request({ host: '127.0.0.1', port: f.port, path: '/stream', headers: { host: 'app-ann.localhost' } });
     req.end();
     const [res] = (await once(req, 'response')) as [IncomingMessage];
@@ -340,7 +342,7 @@ describe('the local proxy, idle tracking', () => {
     expect(routes.idleMs('id-app-ann')).toBe(0);
     finish();
     for await (const chunk of res) void chunk;
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await waitUntil('the proxy to see the streamed answer end', closes, (n) => n >= 1);
     now = 210_000;
     expect(routes.idleMs('id-app-ann')).toBe(10_000);
   });

@@ -3,7 +3,8 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RouteTable } from '../../../../infra/local/proxy/route-table.ts';
-import { closedPort, listen, startFront, stop, type Front } from './proxy-harness.ts';
+import { closedPort, listen, startFront, stop, watchConnectionCloses, type Front } from './proxy-harness.ts';
+import { waitUntil } from '../../../support/wait-until.ts';
 import { acceptWebSocket, FrameReader, openWebSocket, readToEnd, textFrame, type ClientHandshake } from './websocket-client.ts';
 
 interface Upgrade {
@@ -31,9 +32,10 @@ beforeEach(async () => {
     backendSockets.push(socket as Socket);
     const frames = acceptWebSocket(req, socket, head);
     socket.write(textFrame(`welcome ${String(req.headers['x-cassini-user'])}`, false));
+    // Echoes until the connection closes, when the pending read fails and ends the loop.
     void (async () => {
       for (;;) socket.write(textFrame(`echo:${await frames.next()}`, false));
-    })();
+    })().catch(() => undefined);
   });
   const port = await listen(backend);
   routes.publish({ resourceId: 'ws-1', owner: 'ann', routes: [{ subdomain: 'lab-ann', containerPort: 8000, visibility: 'owner' }], viewers: [] });
@@ -134,6 +136,7 @@ describe('the local proxy, WebSockets', () => {
     expect(routes.idleMs('ws-1')).toBe(99_000);
 
     // Act: open, then let time pass
+    const closes = watchConnectionCloses(routes);
     const ws = await open('/api/kernels/k1/channels', { authorization: 'Bearer tok-ann' });
     await new FrameReader(ws.socket, ws.rest).next();
     now = 5_000_000;
@@ -144,7 +147,7 @@ describe('the local proxy, WebSockets', () => {
     // Act: close
     ws.socket.end();
     await once(backendSockets[0]!, 'close');
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await waitUntil('the proxy to see the WebSocket close', closes, (n) => n >= 1);
     now = 5_060_000;
 
     // Assess

@@ -137,3 +137,20 @@ export async function call(
   const body = Buffer.concat(chunks).toString();
   return { status: res.statusCode ?? 0, headers: res.headers, body, json: <T>() => JSON.parse(body) as T };
 }
+
+/**
+ * Counts the long-lived connections (WebSockets, streamed answers) the proxy has reported
+ * closed to the route table, so a test can wait for the close to be seen rather than sleep.
+ */
+export function watchConnectionCloses(routes: RouteTable): () => number {
+  let closes = 0;
+  const opened = routes.connectionOpened.bind(routes);
+  routes.connectionOpened = (resourceId: string) => {
+    const close = opened(resourceId);
+    return () => {
+      close();
+      closes++;
+    };
+  };
+  return () => closes;
+}

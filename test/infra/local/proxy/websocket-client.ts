@@ -24,22 +24,59 @@ export function textFrame(text: string, masked: boolean): Buffer {
   return Buffer.concat([Buffer.from([0x81]), length, mask, body]);
 }
 
-/** Reads whole text frames off a byte stream, whichever side's framing (masked or not). */
+/** How long `next` waits for a frame before failing, saying so (well short of a test's timeout). */
+const FRAME_WAIT_MS = 5_000;
+
+interface Waiter {
+  resolve(text: string): void;
+  reject(error: Error): void;
+}
+
+/**
+ * Reads whole text frames off a byte stream, whichever side's framing (masked or not). A frame
+ * that never comes fails `next` with what happened instead (the stream closed, or nothing came
+ * in time), so a regression reads as a message rather than a test timeout.
+ */
 export class FrameReader {
   #buffer = Buffer.alloc(0);
+  #closed = false;
   readonly #frames: string[] = [];
-  readonly #waiting: Array<(text: string) => void> = [];
+  readonly #waiting: Waiter[] = [];
 
   constructor(stream: Duplex, initial: Buffer = Buffer.alloc(0)) {
     this.#push(initial);
     stream.on('data', (chunk: Buffer) => this.#push(chunk));
+    stream.on('close', () => {
+      this.#closed = true;
+      for (const waiter of this.#waiting.splice(0)) waiter.reject(this.#closedError());
+    });
     stream.resume();
   }
 
   next(): Promise<string> {
     const frame = this.#frames.shift();
     if (frame !== undefined) return Promise.resolve(frame);
-    return new Promise((resolve) => this.#waiting.push(resolve));
+    if (this.#closed) return Promise.reject(this.#closedError());
+    const frame$ = new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#waiting.splice(this.#waiting.indexOf(waiter), 1);
+        reject(new Error(`no WebSocket frame within ${FRAME_WAIT_MS} ms (${this.#buffer.length} bytes of an incomplete frame buffered)`));
+      }, FRAME_WAIT_MS);
+      const waiter: Waiter = {
+        resolve: (text) => (clearTimeout(timer), resolve(text)),
+        reject: (error) => (clearTimeout(timer), reject(error)),
+      };
+      this.#waiting.push(waiter);
+      timer.unref();
+    });
+    // A test may leave a read pending when it ends (a backend that got what it needed): its
+    // failure then concerns no one. Whoever awaits the read still gets the failure.
+    frame$.catch(() => undefined);
+    return frame$;
+  }
+
+  #closedError(): Error {
+    return new Error(`the connection closed before a WebSocket frame came (${this.#buffer.length} bytes of an incomplete frame buffered)`);
   }
 
   #push(chunk: Buffer): void {
@@ -62,7 +99,7 @@ export class FrameReader {
       this.#buffer = this.#buffer.subarray(offset + length);
       const text = payload.toString();
       const waiter = this.#waiting.shift();
-      if (waiter) waiter(text);
+      if (waiter) waiter.resolve(text);
       else this.#frames.push(text);
     }
   }
