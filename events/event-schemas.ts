@@ -1,10 +1,10 @@
 /**
  * The zod schema of every event's data, by type: what tests check decided events against,
- * and what future validation or documentation reads. Kept apart from the catalog so that
- * reading and writing events never builds them (events/event-catalog.ts).
+ * and what future validation or documentation reads. Kept apart from the registry of versions so that
+ * reading and writing events never builds them (events/event-versions.ts).
  */
 import type * as z from 'zod';
-import type { EventType } from './event-catalog.ts';
+import type { EventType } from './event-versions.ts';
 import { resourceEventSchemas } from './resource-events.ts';
 import { principalEventSchemas, tokenEventSchemas } from './principal-events.ts';
 import { runEventSchemas } from './run-events.ts';

@@ -17,7 +17,7 @@
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { catalogEntry, upcast } from '../../../events/event-catalog.ts';
+import { versioningOf, upcast } from '../../../events/event-versions.ts';
 import type { DomainEvent, RecordedEvent } from '../../../events/envelope.ts';
 import type { CommittedBatch, Snapshot } from '../../ports/event-store.ts';
 
@@ -57,7 +57,7 @@ export interface BatchItemInput {
 
 export function encodeBatch(input: BatchItemInput): Item {
   const payload: Payload = {
-    e: input.events.map((e) => ({ t: e.type, v: catalogEntry(e.type).version, at: e.at, a: e.actor, d: e.data })),
+    e: input.events.map((e) => ({ t: e.type, v: versioningOf(e.type).version, at: e.at, a: e.actor, d: e.data })),
     s: input.snapshot.state,
     r: input.recentCommands.slice(-REMEMBERED_COMMANDS).map((c) => [c.id, c.version]),
   };

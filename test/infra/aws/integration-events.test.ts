@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { EVENT_CATALOG } from '../../../events/event-catalog.ts';
+import { EVENT_VERSIONS } from '../../../events/event-versions.ts';
 import { BATCH_DETAIL_TYPE, EVENT_SOURCE } from '../../../infra/aws/constructs/integrations.ts';
 import { encodeBatch, HEADER_ACTOR_CHARS, MAX_BATCH_EVENTS, type Item } from '../../../shared/adapters/dynamodb/batch-item.ts';
 import { logicalId, synthCassini } from './support/synth.ts';
@@ -43,7 +43,7 @@ function renderInputTemplate(template: string, record: unknown): string {
     .replace(/<(\$\.[\w.]+)>/g, (_, path: string) => JSON.stringify(valueAt(record, path)));
 }
 
-const longestType = Object.keys(EVENT_CATALOG).reduce((a, b) => (b.length > a.length ? b : a));
+const longestType = Object.keys(EVENT_VERSIONS).reduce((a, b) => (b.length > a.length ? b : a));
 const DATA_MARKER = 'data-the-bus-must-not-carry';
 const SNAPSHOT_MARKER = 'snapshot-the-bus-must-not-carry';
 

@@ -1,7 +1,7 @@
 import { subdomainEventSchemas } from '../../events/subdomain-events.ts';
 import * as z from 'zod';
 import { describe, expect, it } from 'vitest';
-import { catalogEntry, EVENT_CATALOG, UnknownEventError, upcast, type CatalogEntry } from '../../events/event-catalog.ts';
+import { versioningOf, EVENT_VERSIONS, UnknownEventError, upcast, type EventVersioning } from '../../events/event-versions.ts';
 import { resourceEventSchemas } from '../../events/resource-events.ts';
 import { principalEventSchemas, tokenEventSchemas } from '../../events/principal-events.ts';
 import { runEventSchemas } from '../../events/run-events.ts';
@@ -10,7 +10,7 @@ import { EVENT_SCHEMAS } from '../../events/event-schemas.ts';
 
 // A synthetic history of one event: v1 had `size` in GiB, v2 renamed it to `memory_gib`, v3 moved it to MiB.
 const diskResizedV3 = z.object({ memory_mib: z.number(), unit: z.literal('MiB') });
-const catalog: Record<string, CatalogEntry> = {
+const registry: Record<string, EventVersioning> = {
   DiskResized: {
     version: 3,
     upcasters: {
@@ -24,7 +24,7 @@ const catalog: Record<string, CatalogEntry> = {
 describe('upcast', () => {
   it('applies every upcaster from the stored version to the current one, in order', () => {
     // Act
-    const data = upcast('DiskResized', 1, { size: 2 }, catalog);
+    const data = upcast('DiskResized', 1, { size: 2 }, registry);
 
     // Assess
     expect(data).toEqual({ memory_mib: 2048, unit: 'MiB' });
@@ -32,22 +32,22 @@ describe('upcast', () => {
   });
 
   it('applies only the upcasters after the stored version', () => {
-    expect(upcast('DiskResized', 2, { memory_gib: 4 }, catalog)).toEqual({ memory_mib: 4096, unit: 'MiB' });
+    expect(upcast('DiskResized', 2, { memory_gib: 4 }, registry)).toEqual({ memory_mib: 4096, unit: 'MiB' });
   });
 
   it('returns data of the current version as it is', () => {
     const data = { memory_mib: 512, unit: 'MiB' };
-    expect(upcast('DiskResized', 3, data, catalog)).toBe(data);
+    expect(upcast('DiskResized', 3, data, registry)).toBe(data);
   });
 
-  it('refuses an event type the catalog does not know', () => {
-    expect(() => upcast('DiskShrunk', 1, {}, catalog)).toThrow(UnknownEventError);
-    expect(() => catalogEntry('DiskShrunk', catalog)).toThrow(/not in the catalog/);
+  it('refuses an event type the registry does not know', () => {
+    expect(() => upcast('DiskShrunk', 1, {}, registry)).toThrow(UnknownEventError);
+    expect(() => versioningOf('DiskShrunk', registry)).toThrow(/not a known event type/);
   });
 
   it('refuses a stored version without an upcaster to the next one', () => {
-    expect(() => upcast('Gappy', 1, {}, catalog)).toThrow(UnknownEventError);
-    expect(() => upcast('Gappy', 1, {}, catalog)).toThrow(/from version 2/);
+    expect(() => upcast('Gappy', 1, {}, registry)).toThrow(UnknownEventError);
+    expect(() => upcast('Gappy', 1, {}, registry)).toThrow(/from version 2/);
   });
 
   it('reads the real catalog by default', () => {
@@ -56,7 +56,7 @@ describe('upcast', () => {
   });
 });
 
-describe('EVENT_CATALOG', () => {
+describe('EVENT_VERSIONS', () => {
   it('holds every resource, principal, token, run, catalog object and subdomain event', () => {
     const types = [
       ...Object.keys(resourceEventSchemas),
@@ -66,12 +66,12 @@ describe('EVENT_CATALOG', () => {
       ...Object.keys(catalogObjectEventSchemas),
       ...Object.keys(subdomainEventSchemas),
     ];
-    expect(Object.keys(EVENT_CATALOG).sort()).toEqual(types.sort());
+    expect(Object.keys(EVENT_VERSIONS).sort()).toEqual(types.sort());
     expect(Object.keys(EVENT_SCHEMAS).sort()).toEqual(types.sort());
   });
 
   it('gives every event a version with an upcaster from each older one', () => {
-    for (const [type, entry] of Object.entries(EVENT_CATALOG)) {
+    for (const [type, entry] of Object.entries(EVENT_VERSIONS)) {
       expect(entry.version, type).toBeGreaterThanOrEqual(1);
       for (let v = 1; v < entry.version; v++) expect(entry.upcasters[v], `${type} v${v}`).toBeTypeOf('function');
     }

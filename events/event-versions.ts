@@ -1,5 +1,5 @@
 /**
- * The event catalog: every event the system records, with its current schema version and
+ * The event registry: every event the system records, with its current schema version and
  * the upcasters that read older versions. Stored events carry their version; reading goes
  * through `upcast`, so deciders and projections only ever see the current shape.
  *
@@ -17,7 +17,7 @@ import type { CatalogObjectEvent } from './catalog-object-events.ts';
 
 export type EventType = ResourceEventType | PrincipalEvent['type'] | TokenEvent['type'] | RunEvent['type'] | SubdomainEvent['type'] | CatalogObjectEvent['type'];
 
-export interface CatalogEntry {
+export interface EventVersioning {
   /** The version new events are written with. */
   version: number;
   /** `upcasters[n]` turns data of version n into version n + 1. */
@@ -25,9 +25,9 @@ export interface CatalogEntry {
 }
 
 /** A change to an event's data adds a version and its upcaster. */
-const FIRST_VERSION: CatalogEntry = { version: 1, upcasters: {} };
+const FIRST_VERSION: EventVersioning = { version: 1, upcasters: {} };
 
-const ENTRIES: Record<EventType, CatalogEntry> = {
+const ENTRIES: Record<EventType, EventVersioning> = {
   // resource events
   ResourceCreated: FIRST_VERSION,
   ResourceSpecUpdated: FIRST_VERSION,
@@ -73,7 +73,7 @@ const ENTRIES: Record<EventType, CatalogEntry> = {
   // subdomain events
   SubdomainClaimed: FIRST_VERSION,
   SubdomainReleased: FIRST_VERSION,
-  // catalog object events
+  // catalog object events (secrets, images, IAM roles, shared folders)
   SecretCreated: FIRST_VERSION,
   SecretChanged: FIRST_VERSION,
   SecretValueSet: FIRST_VERSION,
@@ -89,19 +89,19 @@ const ENTRIES: Record<EventType, CatalogEntry> = {
   IamRoleDeleted: FIRST_VERSION,
 };
 
-export const EVENT_CATALOG: Readonly<Record<string, CatalogEntry>> = ENTRIES;
+export const EVENT_VERSIONS: Readonly<Record<string, EventVersioning>> = ENTRIES;
 
 export class UnknownEventError extends Error {}
 
-export function catalogEntry(type: string, catalog = EVENT_CATALOG): CatalogEntry {
-  const entry = catalog[type];
-  if (!entry) throw new UnknownEventError(`event type ${type} is not in the catalog`);
+export function versioningOf(type: string, registry = EVENT_VERSIONS): EventVersioning {
+  const entry = registry[type];
+  if (!entry) throw new UnknownEventError(`event type ${type} is not a known event type`);
   return entry;
 }
 
-/** Brings stored data of `version` up to the catalog's current version. */
-export function upcast(type: string, version: number, data: unknown, catalog = EVENT_CATALOG): unknown {
-  const entry = catalogEntry(type, catalog);
+/** Brings stored data of `version` up to the registry's current version. */
+export function upcast(type: string, version: number, data: unknown, registry = EVENT_VERSIONS): unknown {
+  const entry = versioningOf(type, registry);
   let value = data;
   for (let v = version; v < entry.version; v++) {
     const step = entry.upcasters[v];
