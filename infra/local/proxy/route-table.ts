@@ -60,10 +60,17 @@ export class RouteTable {
     if (!this.#activity.has(service.resourceId)) this.#activity.set(service.resourceId, { lastActivityMs: this.nowMs(), openConnections: 0 });
   }
 
-  /** The replicas that passed their health check and take traffic now. */
+  /**
+   * The replicas that passed their health check and take traffic now. The first ones of a start
+   * also start the idle clock: the time a service spent starting (installing packages, say) is
+   * not idleness, or a slow start could be shut off the moment it serves.
+   */
   setReady(resourceId: string, replicas: ReadyReplica[]): void {
     const entry = this.#services.get(resourceId);
-    if (entry) entry.replicas = [...replicas];
+    if (!entry) return;
+    const activity = this.#activity.get(resourceId);
+    if (entry.replicas.length === 0 && replicas.length > 0 && activity) activity.lastActivityMs = Math.max(activity.lastActivityMs, this.nowMs());
+    entry.replicas = [...replicas];
   }
 
   /** Takes a service off the proxy: its subdomains answer 404 from now on. */

@@ -307,6 +307,23 @@ describe('the local proxy, routing', () => {
 });
 
 describe('the local proxy, idle tracking', () => {
+  it('starts the idle clock when the first replica is ready, not when the routes were published', () => {
+    // Prepare: a start that takes ten minutes (packages to install) before it serves.
+    let now = 1_000;
+    const routes = new RouteTable(() => now);
+    routes.publish({ resourceId: 'id-slow', owner: 'ann', routes: [{ subdomain: 'slow', containerPort: 8000, visibility: 'owner' }], viewers: [] });
+    now = 601_000;
+
+    // Act
+    routes.setReady('id-slow', [{ pod: 'slow-0', ports: { 8000: 40_000 } }]);
+    now = 611_000;
+    routes.setReady('id-slow', [{ pod: 'slow-0', ports: { 8000: 40_000 } }, { pod: 'slow-1', ports: { 8000: 40_001 } }]);
+    now = 621_000;
+
+    // Assess: idle since it began to serve; a second replica becoming ready is not activity.
+    expect(routes.idleMs('id-slow')).toBe(20_000);
+  });
+
   it('marks the service active on each request and not idle while an answer streams', async () => {
     // Prepare
     let now = 1_000;
