@@ -3,8 +3,8 @@ import { defineConfig } from 'vitest/config';
 /**
  * Two lanes. `unit`: pure and in-process tests (deciders, adapters against mocks or dynalite,
  * handlers, the proxy on loopback) — `npm run test:unit`, seconds. `integration`: what starts
- * the platform, real task processes or a CDK synth — the acceptance suite, the local runtimes,
- * the stack's template and bundles. `npm test` runs both.
+ * the platform, real task processes, a CDK synth or seconds of racing — the acceptance suite, the local runtimes,
+ * the stack's template and bundles, the property and race tests. `npm test` runs both.
  */
 const INTEGRATION = [
   'test/acceptance/**/*.test.ts',
@@ -14,6 +14,7 @@ const INTEGRATION = [
   'test/infra/local/process-driver/task-attachments.test.ts',
   'test/infra/local/services/local-service-runtime.test.ts',
   'test/functions/api-property.test.ts',
+  'test/app/subdomain-claims-races.test.ts',
 ];
 
 export default defineConfig({
