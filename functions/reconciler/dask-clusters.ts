@@ -71,7 +71,7 @@ async function reconcileCluster(deps: DaskClustersDeps, id: string, exists: bool
     return 'ensured';
   }
   if (!exists) return null;
-  await deps.runtime.stop(id, !live || !planned ? DELETED_REASON : daskStopReason(live, planned));
+  await deps.runtime.stop(id, !live || !planned ? DELETED_REASON : daskStopReason(live, planned), state.address?.owner);
   return 'stopped';
 }
 

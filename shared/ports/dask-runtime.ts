@@ -10,7 +10,7 @@ export type DaskClusterStatus = 'starting' | 'running' | 'stopped' | 'unavailabl
 
 export interface DaskClusterDescription {
   status: DaskClusterStatus;
-  /** `tcp://host:port`, what `DASK_SCHEDULER_ADDRESS` holds; null while there is none. */
+  /** `tls://host:port` (`tcp://` where the runtime has no TLS credentials), what `DASK_SCHEDULER_ADDRESS` holds; null while there is none. */
   scheduler_address: string | null;
   dashboard_url: string | null;
   /** Workers that run now. */
@@ -27,8 +27,12 @@ export interface DaskRuntime {
   ensure(plan: DaskClusterPlan): Promise<{ schedulerAddress: string | null }>;
   /** Sets the worker count of a running cluster; a cluster that does not run is left alone. */
   scale(resourceId: string, numWorkers: number): Promise<void>;
-  /** Stops the scheduler and every worker; resolves once none runs. */
-  stop(resourceId: string, reason: string): Promise<void>;
+  /**
+   * Stops the scheduler and every worker, and deletes the cluster's TLS credentials; resolves
+   * once none runs. `owner` is the resource's owner, in whose folder the credentials are kept
+   * on AWS: without it they stay, for a later stop that names it.
+   */
+  stop(resourceId: string, reason: string, owner?: string): Promise<void>;
   describe(resourceId: string): Promise<DaskClusterDescription>;
   /**
    * The scheduler's address for the resource's tasks, waiting for an `ensure` under way;

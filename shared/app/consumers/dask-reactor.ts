@@ -79,7 +79,7 @@ export class DaskReactor {
     const state = batch.snapshot.state as ResourceState;
     const events = batch.events as unknown as ResourceEvent[];
     if (events.some((e) => e.type === 'ResourceDeleted')) {
-      await this.deps.runtime.stop(resourceId(state.streamId, state.incarnation), DELETED_REASON);
+      await this.deps.runtime.stop(resourceId(state.streamId, state.incarnation), DELETED_REASON, state.address?.owner);
       return;
     }
     if (!state.live || !events.some((e) => CLUSTER_EVENTS.has(e.type))) return;
@@ -112,6 +112,6 @@ export class DaskReactor {
   private async follow(live: LiveResource): Promise<void> {
     const planned = await daskPlanOf(live, this.deps.catalog);
     if (planned.plan && daskClusterWanted(live)) await this.deps.runtime.ensure(planned.plan);
-    else await this.deps.runtime.stop(live.id, daskStopReason(live, planned));
+    else await this.deps.runtime.stop(live.id, daskStopReason(live, planned), live.owner);
   }
 }

@@ -98,17 +98,26 @@ function daskAttachments(spec: Record<string, unknown>, owner: string, catalog: 
   return Object.keys(attachments).length > 0 ? attachments : undefined;
 }
 
+/**
+ * How a cluster's members talk: `tls` with the cluster's own credentials wherever the runtime
+ * has them (shared/app/dask-tls/), `tcp` only where it has none.
+ */
+export type DaskProtocol = 'tcp' | 'tls';
+
 /** Where a scheduler listens: ports as numbers, or as shell words the task expands (`"$PORT_8786"` locally). */
 export interface SchedulerListen {
   port: number | string;
   dashboardPort: number | string;
   /** Bind to this interface only (local mode keeps it on 127.0.0.1); all interfaces when absent. */
   host?: string;
+  /** `tls`: listen for TLS only (the dashboard stays HTTP); dask's default, tcp, when absent. */
+  protocol?: DaskProtocol;
 }
 
 export function daskSchedulerCommand(listen: SchedulerListen = { port: DASK_SCHEDULER_PORT, dashboardPort: DASK_DASHBOARD_PORT }): string {
   const host = listen.host ? ` --host ${listen.host}` : '';
-  return `dask scheduler${host} --port ${listen.port} --dashboard-address ${listen.host ?? ''}:${listen.dashboardPort}`;
+  const protocol = listen.protocol === 'tls' ? ' --protocol tls' : '';
+  return `dask scheduler${host}${protocol} --port ${listen.port} --dashboard-address ${listen.host ?? ''}:${listen.dashboardPort}`;
 }
 
 export function daskWorkerCommand(worker: DaskWorkerPlan, schedulerAddress: string, options: { host?: string } = {}): string {
@@ -116,6 +125,7 @@ export function daskWorkerCommand(worker: DaskWorkerPlan, schedulerAddress: stri
   return `dask worker ${schedulerAddress}${host} --nworkers ${worker.numProcesses} --nthreads ${worker.numThreads}`;
 }
 
-export function daskSchedulerAddress(host: string, port: number = DASK_SCHEDULER_PORT): string {
-  return `tcp://${host}:${port}`;
+/** A worker takes its protocol from this address: `tls://` makes it listen and connect with TLS too. */
+export function daskSchedulerAddress(host: string, port: number = DASK_SCHEDULER_PORT, protocol: DaskProtocol = 'tcp'): string {
+  return `${protocol}://${host}:${port}`;
 }

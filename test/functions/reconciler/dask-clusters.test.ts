@@ -44,6 +44,7 @@ function runtime(): EcsDaskRuntime {
     subnets: ['subnet-a'],
     securityGroups: ['sg-tasks'],
     clusterGroups: aws.clusterGroups,
+    tlsSecrets: aws.tlsSecrets,
     namespaceId: 'ns-1',
     namespaceName: 'dask.cassini.internal',
     definitions: { ensure: async () => DEFINITION },

@@ -22,7 +22,7 @@ export function daskGroupOf(resourceId: string, role: 'scheduler' | 'worker'): s
   return `dask-${role}:${resourceId}`;
 }
 
-/** The scheduler's stable address in a namespace: what the resource's tasks get as DASK_SCHEDULER_ADDRESS. */
+/** The scheduler's stable address in a namespace: what the resource's tasks get as DASK_SCHEDULER_ADDRESS; TLS, as every cluster on ECS speaks. */
 export function cloudMapSchedulerAddress(resourceId: string, namespaceName: string): string {
-  return daskSchedulerAddress(`${resourceId}.${namespaceName}`, DASK_SCHEDULER_PORT);
+  return daskSchedulerAddress(`${resourceId}.${namespaceName}`, DASK_SCHEDULER_PORT, 'tls');
 }

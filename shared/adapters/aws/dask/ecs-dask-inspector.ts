@@ -5,7 +5,7 @@
  * anything: a describe is one ListTasks (the cluster's tasks, by `startedBy`) and, when some
  * run, one DescribeTasks.
  *
- * The scheduler's address does not depend on which task runs it: `tcp://<resource id>.<namespace>:8786`,
+ * The scheduler's address does not depend on which task runs it: `tls://<resource id>.<namespace>:8786`,
  * the Cloud Map name the runtime keeps pointed at the scheduler task.
  */
 import { DescribeTasksCommand, ECSClient, ListTasksCommand, type Task } from '@aws-sdk/client-ecs';

@@ -7,10 +7,13 @@
  * - `TASK_VPC_ID`: the VPC each cluster's own security group is made in (dask-cluster-security-groups.ts)
  *
  * The clusters' tasks get their resource's attachments as job tasks do: `FILE_SYSTEM_ID` for
- * shared folders (without it a cluster with folders cannot start), `SECRET_PREFIX` for secrets.
+ * shared folders (without it a cluster with folders cannot start), `SECRET_PREFIX` for secrets,
+ * and for each cluster's TLS credentials (dask-tls-secrets.ts), kept under it.
  */
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DaskTlsSecrets } from './dask-tls-secrets.ts';
 import { EcsDaskRuntime } from './ecs-dask-runtime.ts';
 import { attachmentResolversFromEnv, taskDefinitionsFromEnv, taskSubnetsFromEnv } from '../tasks/ecs-platform.ts';
 import { daskClusterGroupsFromEnv } from './dask-cluster-security-groups.ts';
@@ -34,6 +37,7 @@ export function ecsDaskRuntimeFromEnv(env: NodeJS.ProcessEnv = process.env, opti
     // The task group reaches the file system and lets the load balancer in; the cluster's own group admits its members only.
     securityGroups: [requiredEnv(env, 'TASK_SECURITY_GROUP')],
     clusterGroups,
+    tlsSecrets: new DaskTlsSecrets({ client: new SecretsManagerClient({}), ...(env.SECRET_PREFIX ? { prefix: env.SECRET_PREFIX } : {}) }),
     namespaceId: requiredEnv(env, 'DASK_NAMESPACE_ID'),
     namespaceName: requiredEnv(env, 'DASK_NAMESPACE_NAME'),
     definitions: taskDefinitionsFromEnv(ecs, env),

@@ -3,7 +3,7 @@
  *
  * - A stable address. The scheduler is a task registered in a Cloud Map private DNS namespace
  *   (one Cloud Map service per resource, an A record), so its address is
- *   `tcp://<resource id>.<namespace>:8786` whatever task runs it; a replaced scheduler takes
+ *   `tls://<resource id>.<namespace>:8786` whatever task runs it; a replaced scheduler takes
  *   over the name, and the resource's tasks keep the address they were given.
  * - Closed to everyone else. Tasks run in private subnets with no public IP, in the platform's
  *   task security group and the cluster's own group (dask-cluster-security-groups.ts), which
@@ -20,6 +20,10 @@
  *   volume per shared folder, the prelude for file secrets, config files and packages, and the
  *   registered IAM role as task role. Changed attachments are a new definition family, which
  *   tasks started from then on run; the tasks that run keep theirs, as for an image change.
+ * - TLS between members. Before a cluster's first task starts, the cluster gets credentials of
+ *   its own (a CA, a member certificate and key, in Secrets Manager: dask-tls-secrets.ts); its
+ *   tasks, and its resource's tasks, get them as files (dask-tls-task-parts.ts), the scheduler
+ *   listens for TLS only and its address is `tls://`. They are deleted with the cluster.
  */
 import { createHash } from 'node:crypto';
 import { RunTaskCommand, StopTaskCommand, type ECSClient, type RunTaskCommandInput } from '@aws-sdk/client-ecs';
@@ -35,7 +39,7 @@ import {
 } from '@aws-sdk/client-servicediscovery';
 import type { DaskClusterDescription, DaskRuntime } from '../../../ports/dask-runtime.ts';
 import type { TaskSpec } from '../../../ports/task-driver.ts';
-import { daskSchedulerCommand, daskWorkerCommand, type DaskClusterPlan } from '../../../domain/planner/dask-plan.ts';
+import { DASK_DASHBOARD_PORT, DASK_SCHEDULER_PORT, daskSchedulerCommand, daskWorkerCommand, type DaskClusterPlan } from '../../../domain/planner/dask-plan.ts';
 import { reconcileDaskCluster, type RegisteredInstance } from '../../../domain/planner/dask-reconcile.ts';
 import { sizeNamed } from '../../../domain/sizes.ts';
 import { capacityFor, type GpuCapacityProviders } from '../tasks/capacity-strategy.ts';
@@ -47,6 +51,8 @@ import { EcsDaskInspector } from './ecs-dask-inspector.ts';
 import { daskGroupOf, daskStartedBy } from './dask-task-names.ts';
 import { isNamed } from '../sdk-errors.ts';
 import type { DaskClusterSecurityGroups } from './dask-cluster-security-groups.ts';
+import type { DaskTlsSecrets } from './dask-tls-secrets.ts';
+import { withDaskTls } from './dask-tls-task-parts.ts';
 
 
 /** RunTask starts at most this many tasks per call. */
@@ -65,6 +71,8 @@ export interface EcsDaskRuntimeOptions {
   securityGroups: string[];
   /** One security group per cluster, admitting only itself (dask-cluster-security-groups.ts). */
   clusterGroups: Pick<DaskClusterSecurityGroups, 'ensure' | 'remove' | 'clusterIds'>;
+  /** Each cluster's TLS credentials (dask-tls-secrets.ts): made before its first task starts, deleted with it. */
+  tlsSecrets: Pick<DaskTlsSecrets, 'ensure' | 'remove'>;
   /** The Cloud Map private DNS namespace, by id and by name (e.g. `dask.cassini.internal`). */
   namespaceId: string;
   namespaceName: string;
@@ -148,7 +156,7 @@ export class EcsDaskRuntime implements DaskRuntime {
     const serviceId = await this.#serviceId(plan.resourceId);
     const [running, registered] = await Promise.all([this.#tasks(plan.resourceId), this.#instances(serviceId)]);
     let actions = reconcileDaskCluster(plan.numWorkers, running.map((r) => r.view), registered);
-    // Resolved once for both roles, and only when a task starts (access points, secret ARNs).
+    // Resolved once for both roles, and only when a task starts (credentials, access points, secret ARNs).
     const attachments = actions.startScheduler || actions.startWorkers > 0 ? await this.#resolve(plan) : undefined;
     const seen = { serviceId, seenTaskIds: running.map((r) => r.view.id) };
     if (actions.startScheduler) await this.#run(plan, attachments, 'scheduler', 1, seen);
@@ -210,13 +218,14 @@ export class EcsDaskRuntime implements DaskRuntime {
     );
   }
 
-  async stop(resourceId: string, reason: string): Promise<void> {
+  async stop(resourceId: string, reason: string, owner?: string): Promise<void> {
     for (const { view } of await this.#tasks(resourceId)) await this.#stopTask(view.id, reason);
     const serviceId = await this.#existingServiceId(resourceId);
     this.#serviceIds.delete(resourceId);
     if (serviceId !== null) await this.#deleteService(serviceId);
     // Refused while a stopping task (or the owner's) still holds it: the reconciler's next stop deletes it.
     await this.#options.clusterGroups.remove(resourceId);
+    if (owner !== undefined) await this.#options.tlsSecrets.remove({ owner, resourceId });
   }
 
   async #deleteService(serviceId: string): Promise<void> {
@@ -244,10 +253,12 @@ export class EcsDaskRuntime implements DaskRuntime {
     return { awsvpcConfiguration: { subnets: this.#options.subnets, securityGroups, assignPublicIp: 'DISABLED' } };
   }
 
-  /** The plan's attachments with their access points and secret ARNs. */
-  #resolve(plan: DaskClusterPlan): Promise<ResolvedAttachments | undefined> {
-    const { folders, secretArns } = this.#options;
-    return resolveAttachments(plan.attachments, { ...(folders ? { folders } : {}), ...(secretArns ? { secrets: secretArns() } : {}) });
+  /** The plan's attachments with their access points and secret ARNs, and the cluster's TLS credentials (made now if they are not yet). */
+  async #resolve(plan: DaskClusterPlan): Promise<ResolvedAttachments | undefined> {
+    const { folders, secretArns, tlsSecrets } = this.#options;
+    const cluster = { owner: plan.owner, resourceId: plan.resourceId };
+    await tlsSecrets.ensure(cluster);
+    return withDaskTls(await resolveAttachments(plan.attachments, { ...(folders ? { folders } : {}), ...(secretArns ? { secrets: secretArns() } : {}) }), cluster);
   }
 
   async #run(plan: DaskClusterPlan, attachments: ResolvedAttachments | undefined, role: 'scheduler' | 'worker', count: number, seen: { serviceId: string; seenTaskIds: string[] }): Promise<void> {
@@ -257,7 +268,9 @@ export class EcsDaskRuntime implements DaskRuntime {
     const taskRoleArn = plan.attachments?.taskRoleArn;
     const taskDefinition = await this.#options.definitions.ensure({ image: plan.image, size, ...(taskRoleArn ? { taskRoleArn } : {}), ...(attachments ? { attachments } : {}) });
     const command =
-      role === 'scheduler' ? daskSchedulerCommand() : daskWorkerCommand(plan.worker, this.addressOf(plan.resourceId));
+      role === 'scheduler'
+        ? daskSchedulerCommand({ port: DASK_SCHEDULER_PORT, dashboardPort: DASK_DASHBOARD_PORT, protocol: 'tls' })
+        : daskWorkerCommand(plan.worker, this.addressOf(plan.resourceId));
     const spec: TaskSpec = {
       taskId: `dask-${role}-${plan.resourceId}`,
       group: daskGroupOf(plan.resourceId, role),

@@ -51,6 +51,7 @@ import type { DaskClusterSecurityGroups } from '../dask/dask-cluster-security-gr
 import { CallbackUrlLimitError, signInCallbackUrl, type CognitoCallbackUrls } from './cognito-callback-urls.ts';
 import { containerEnvironment, containerScript, SERVICE_PORT } from '../tasks/container-overrides.ts';
 import { resolveAttachments, type AttachmentResolvers } from '../tasks/ecs-attachments.ts';
+import { daskTlsClusterOf, withDaskTls } from '../dask/dask-tls-task-parts.ts';
 import type { EfsHomeVolumes } from '../storage/efs-home-volumes.ts';
 import { EDGE_CONTAINER, edgePortsFor, type EdgeSidecarSettings } from './edge-sidecar.ts';
 import { MAIN_CONTAINER, type EcsTaskDefinitions, type ServiceContainerParams } from '../tasks/ecs-task-definitions.ts';
@@ -228,7 +229,7 @@ export class EcsServiceRuntime implements ServiceRuntime {
     const { folders, secretArns } = this.options;
     const resolved = await resolveAttachments(planned, { ...(folders ? { folders } : {}), ...(secretArns ? { secrets: secretArns() } : {}) });
     const platformTokenSecretArn = planned?.platformTokenFor === undefined ? undefined : await this.tokenSecretFor(plan, planned.platformTokenFor);
-    const attachments = resolved && platformTokenSecretArn ? { ...resolved, platformTokenSecretArn } : resolved;
+    const attachments = withDaskTls(resolved && platformTokenSecretArn ? { ...resolved, platformTokenSecretArn } : resolved, daskTlsClusterOf([plan.task]));
     const taskDefinition = await this.options.definitions.ensureService({
       image: plan.image,
       size,

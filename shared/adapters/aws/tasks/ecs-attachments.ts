@@ -9,6 +9,9 @@
  *   ARN is ambiguous for names ending in `-` and six characters), read by ECS with the execution role. The value is in no definition, override or event.
  * - Secrets as files: the same injection into `CASSINI_SECRET_FILE_<n>`, then the start-up
  *   prelude writes each to its file (0600) and unsets the variable before the user's script.
+ * - A Dask cluster's TLS credentials, for a task of the cluster or of its resource: its secret's
+ *   keys injected, then written to private files by the same prelude, first of all
+ *   (shared/adapters/aws/dask/dask-tls-task-parts.ts).
  * - Config files and extra packages: written and installed by the same prelude, in that order,
  *   before the start script (as locally: infra/local/process-driver/task-preparation.ts).
  * - Git repositories: an init container (`git`, essential false, a small git image) clones each
@@ -28,6 +31,7 @@ import type { ContainerDefinition, ContainerDependency, MountPoint, Secret, Volu
 import type { CatalogRef, FolderMount, GitCheckout, TaskAttachments } from '../../../ports/task-driver.ts';
 import { HOME_GID, HOME_UID } from '../storage/efs-home-volumes.ts';
 import type { SecretArns } from '../secrets/secret-arns.ts';
+import { daskTlsContainerSecrets, daskTlsPreludeLines } from '../dask/dask-tls-task-parts.ts';
 
 /** The init container that clones a task's repositories. */
 export const GIT_CONTAINER = 'git';
@@ -57,6 +61,8 @@ export interface ResolvedAttachments extends Omit<TaskAttachments, 'sharedFolder
   platformTokenSecretArn?: string;
   /** Full ARNs of the attached secrets (deploy keys included) by `<owner>/<name>` (secret-arns.ts); a secret not here is named by its partial ARN. */
   secretArns?: Record<string, string>;
+  /** The name, under the platform prefix, of the TLS credentials of the Dask cluster the task belongs to or reaches (`daskTlsSecretPath`). */
+  daskTlsSecret?: string;
 }
 
 /** What the attachments add to a task definition. */
@@ -114,12 +120,13 @@ export function installCommands(packages: NonNullable<TaskAttachments['extraPack
 }
 
 /**
- * The shell that runs before the user's script: file secrets (0600, variable unset), config
+ * The shell that runs before the user's script: a Dask cluster's TLS credentials, file secrets (0600, variable unset), config
  * files with their mode, then the package installs. Any failure exits non-zero, so the task
  * fails before the command runs. Undefined when there is nothing to prepare.
  */
 export function startupPrelude(attachments: ResolvedAttachments): string | undefined {
-  const lines: string[] = [];
+  // First: the start script and packages may already talk to the cluster.
+  const lines: string[] = attachments.daskTlsSecret ? daskTlsPreludeLines() : [];
   const files = (attachments.secrets ?? []).flatMap((s) => (s.as === 'file' ? [s] : []));
   files.forEach((secret, n) => {
     const path = shellQuote(containerPath(secret.path));
@@ -184,6 +191,7 @@ export function renderAttachments(
     parts.secrets.push({ name, valueFrom: secretArn(secret, settings, attachments.secretArns) });
   }
   if (attachments.platformTokenSecretArn) parts.secrets.push({ name: 'SATURN_TOKEN', valueFrom: attachments.platformTokenSecretArn });
+  if (attachments.daskTlsSecret) parts.secrets.push(...daskTlsContainerSecrets(settings.secretArnPrefix, attachments.daskTlsSecret));
 
   const prelude = startupPrelude(attachments);
   if (prelude) parts.entryPoint = ['sh', '-c', prelude];

@@ -13,7 +13,7 @@
  * - `TASK_VPC_ID` (optional): the VPC of Dask clusters' own security groups, which tasks of a
  *   resource with a cluster join; without it such a task cannot start
  * - `DASK_NAMESPACE_NAME` (optional): the Cloud Map namespace of Dask schedulers; a job with a
- *   `dask_cluster` gets `DASK_SCHEDULER_ADDRESS=tcp://<job id>.<namespace>:8786`
+ *   `dask_cluster` gets `DASK_SCHEDULER_ADDRESS=tls://<job id>.<namespace>:8786`
  * - `SECRET_PREFIX` (optional, default `cassini/`): the platform prefix, to resolve secrets' full ARNs
  * - `TASKS_BUCKET` (optional): the bucket of job tasks' SATURN_TOKEN files (task-token-files.ts);
  *   with the caller's TaskTokens each job task gets a token, else none

@@ -28,6 +28,7 @@ import { sizeNamed, type Size } from '../../../domain/sizes.ts';
 import type { LaunchedTask, TaskAttachments, TaskSpec } from '../../../ports/task-driver.ts';
 import { containerOverrides, SERVICE_PORT, type TokenFileRef } from './container-overrides.ts';
 import { resolveAttachments, type AttachmentResolvers } from './ecs-attachments.ts';
+import { daskTlsClusterOf, withDaskTls } from '../dask/dask-tls-task-parts.ts';
 import type { SecretArns } from '../secrets/secret-arns.ts';
 import type { DaskClusterSecurityGroups } from '../dask/dask-cluster-security-groups.ts';
 import type { TaskTokenFiles } from './task-token-files.ts';
@@ -134,7 +135,10 @@ export class EcsTaskLauncher {
     // No retry can place them: each task fails for good, with the reason, before anything is registered.
     if (unplaceable) return specs.map((spec) => ({ status: 'failed', taskId: spec.taskId, reason: unplaceable }));
     const { folders, secretArns } = this.options;
-    const attachments = await resolveAttachments(plan.attachments, { ...(folders ? { folders } : {}), ...(secretArns ? { secrets: secretArns() } : {}) });
+    // Before anything is registered: a task that could not reach its Dask cluster is not started.
+    const groups = await this.securityGroupsOf(specs);
+    const resolved = await resolveAttachments(plan.attachments, { ...(folders ? { folders } : {}), ...(secretArns ? { secrets: secretArns() } : {}) });
+    const attachments = withDaskTls(resolved, daskTlsClusterOf(specs));
     const taskDefinition = await this.options.definitions.ensure({
       image: plan.image,
       size,
@@ -142,7 +146,6 @@ export class EcsTaskLauncher {
       ...(attachments ? { attachments } : {}),
     });
     const owner = plan.attachments?.platformTokenFor;
-    const groups = await this.securityGroupsOf(specs);
     return Promise.all(specs.map((spec) => this.launchOne(spec, taskDefinition, size, plan.spot, owner, groups.get(spec.daskCluster))));
   }
 

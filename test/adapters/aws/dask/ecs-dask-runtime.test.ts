@@ -20,6 +20,8 @@ import { EcsTaskDefinitions, taskDefinitionInput } from '../../../../shared/adap
 import { sizeNamed } from '../../../../shared/domain/sizes.ts';
 import type { DaskClusterPlan } from '../../../../shared/domain/planner/dask-plan.ts';
 import { CLUSTER, fakeDaskAws } from '../support/fake-dask-aws.ts';
+import { CreateSecretCommand, DeleteSecretCommand, InvalidRequestException } from '@aws-sdk/client-secrets-manager';
+import { X509Certificate } from 'node:crypto';
 
 // What "AWS" holds: tasks by ARN, Cloud Map services and their instances.
 const aws = fakeDaskAws();
@@ -30,7 +32,7 @@ const NAMESPACE = 'ns-123';
 const DEFINITION = 'arn:aws:ecs:eu-west-1:123456789012:task-definition/cassini-medium:1';
 const NETWORK = { awsvpcConfiguration: { subnets: ['subnet-a', 'subnet-b'], securityGroups: ['sg-tasks', `sg-cluster-${RESOURCE}`], assignPublicIp: 'DISABLED' } };
 
-const ADDRESS = `tcp://${RESOURCE}.dask.cassini.internal:8786`;
+const ADDRESS = `tls://${RESOURCE}.dask.cassini.internal:8786`;
 
 const plan: DaskClusterPlan = {
   resourceId: RESOURCE,
@@ -53,6 +55,7 @@ function runtime(options: Partial<EcsDaskRuntimeOptions> = {}): EcsDaskRuntime {
     subnets: ['subnet-a', 'subnet-b'],
     securityGroups: ['sg-tasks'],
     clusterGroups,
+    tlsSecrets: aws.tlsSecrets,
     namespaceId: NAMESPACE,
     namespaceName: 'dask.cassini.internal',
     definitions: { ensure: async () => DEFINITION },
@@ -98,7 +101,7 @@ describe('EcsDaskRuntime', () => {
         group: `dask-scheduler:${RESOURCE}`,
         capacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1 }],
         networkConfiguration: NETWORK,
-        overrides: containerOverrides(taskSpec('scheduler', 'dask scheduler --port 8786 --dashboard-address :8787')),
+        overrides: containerOverrides(taskSpec('scheduler', 'dask scheduler --protocol tls --port 8786 --dashboard-address :8787')),
         tags: tags('scheduler'),
         clientToken: expect.stringMatching(/^[0-9a-f]{64}$/),
       },
@@ -316,6 +319,7 @@ describe('EcsDaskRuntime', () => {
         ...rest,
         sharedFolders: [{ owner: 'ann', name: 'raw', path: '/home/jovyan/shared/ann/raw', readOnly: true, accessPointId: 'fsap-ann-raw' }],
         secretArns: { 'ann/db': `${SECRETS}ann/db-AbC123`, 'ann/deploy': `${SECRETS}ann/deploy-AbC123` },
+        daskTlsSecret: `ann/_dask-tls-${RESOURCE}`,
       };
       expect(input).toEqual(taskDefinitionInput({ ...DEFINITION_DEFAULTS, image: plan.image, size: sizeNamed('medium')!, taskRoleArn: TRAINER_ROLE, attachments: resolved }));
       // That is: the registered role, the secrets by full ARN, the git init container, the folder's EFS volume.
@@ -324,6 +328,9 @@ describe('EcsDaskRuntime', () => {
       expect(main!.secrets).toEqual([
         { name: 'DB_PASSWORD', valueFrom: `${SECRETS}ann/db-AbC123` },
         { name: 'CASSINI_SECRET_FILE_0', valueFrom: `${SECRETS}ann/deploy-AbC123` },
+        { name: 'CASSINI_DASK_TLS_CA', valueFrom: `${SECRETS}ann/_dask-tls-${RESOURCE}:ca::` },
+        { name: 'CASSINI_DASK_TLS_CERT', valueFrom: `${SECRETS}ann/_dask-tls-${RESOURCE}:cert::` },
+        { name: 'CASSINI_DASK_TLS_KEY', valueFrom: `${SECRETS}ann/_dask-tls-${RESOURCE}:key::` },
       ]);
       expect(git).toMatchObject({ name: 'git', essential: false, secrets: [{ name: 'CASSINI_DEPLOY_KEY_0', valueFrom: `${SECRETS}ann/deploy-AbC123` }] });
       expect(git!.command![0]).toContain('git clone --branch v3 git@github.com:acme/features.git /cassini/git/0');
@@ -382,9 +389,10 @@ describe('EcsDaskRuntime', () => {
     expect(live()).toHaveLength(3);
 
     // Act
-    await runtime().stop(RESOURCE, 'the deployment stopped');
+    await runtime().stop(RESOURCE, 'the deployment stopped', 'ann');
 
     // Assess
+    expect(aws.secrets.size).toBe(0);
     expect(ecs.commandCalls(StopTaskCommand).map((c) => c.args[0].input)).toEqual(
       ['task1', 'task2', 'task3'].map((task) => ({ cluster: CLUSTER, task, reason: 'the deployment stopped' })),
     );
@@ -411,5 +419,84 @@ describe('EcsDaskRuntime', () => {
     expect(groupsOf(RESOURCE)).toEqual(new Set(['sg-tasks', `sg-cluster-${RESOURCE}`]));
     expect(groupsOf(other)).toEqual(new Set(['sg-tasks', `sg-cluster-${other}`]));
     expect(await runtime().clusterIds()).toContain(RESOURCE);
+  });
+
+  describe('TLS between the members of a cluster', () => {
+    const SECRET = `cassini/ann/_dask-tls-${RESOURCE}`;
+
+    it('makes the cluster its credentials in Secrets Manager before its first task starts, and its tasks speak TLS only', async () => {
+      // Act
+      const { schedulerAddress } = await runtime().ensure(plan);
+
+      // Assess: the exact request, under the owner's folder of the platform prefix.
+      const created = aws.secretsManager.commandCalls(CreateSecretCommand).map((c) => c.args[0].input);
+      expect(created).toEqual([
+        {
+          Name: SECRET,
+          Description: `TLS credentials of the Dask cluster of Cassini resource ${RESOURCE}`,
+          SecretString: expect.any(String),
+          Tags: [
+            { Key: 'owner', Value: 'ann' },
+            { Key: 'managed-by', Value: 'cassini' },
+            { Key: 'cassini:dask-cluster', Value: RESOURCE },
+          ],
+        },
+      ]);
+      const credentials = JSON.parse(created[0]!.SecretString!) as { ca: string; cert: string; key: string };
+      expect(new X509Certificate(credentials.cert).checkIssued(new X509Certificate(credentials.ca))).toBe(true);
+      const create = aws.secretsManager.commandCalls(CreateSecretCommand)[0]!;
+      expect(ecs.commandCalls(RunTaskCommand).every((run) => create.calledBefore(run)), 'no task starts before its credentials exist').toBe(true);
+      // The scheduler listens for TLS only, and everyone reaches it at a tls:// address.
+      expect(schedulerAddress).toBe(`tls://${RESOURCE}.dask.cassini.internal:8786`);
+      const commands = ecs.commandCalls(RunTaskCommand).map((c) => c.args[0].input.overrides!.containerOverrides![0]!.command);
+      expect(JSON.stringify(commands)).toContain('dask scheduler --protocol tls --port 8786');
+      expect(JSON.stringify(commands)).toContain(`dask worker tls://${RESOURCE}.dask.cassini.internal:8786`);
+      // No key in a request ECS (and CloudTrail) records.
+      expect(JSON.stringify(ecs.calls().map((c) => c.args[0].input))).not.toContain('PRIVATE KEY');
+    });
+
+    it('keeps the credentials the members hold: a later ensure makes none, a racing one keeps the first', async () => {
+      // Prepare
+      await runtime().ensure(plan);
+      const first = aws.secrets.get(SECRET);
+
+      // Act: another Lambda's pass with nothing to start; then one that replaces a lost worker.
+      await runtime().ensure(plan);
+      aws.lose('task3');
+      await runtime().ensure(plan);
+
+      // Assess
+      expect(aws.secrets.get(SECRET)).toBe(first);
+      expect(aws.secretsManager.commandCalls(CreateSecretCommand)).toHaveLength(2);
+      expect(live()).toHaveLength(3);
+    });
+
+    it('deletes the credentials at once with the cluster, and a second stop is fine', async () => {
+      // Prepare
+      await runtime().ensure(plan);
+
+      // Act
+      await runtime().stop(RESOURCE, 'the deployment stopped', 'ann');
+      await runtime().stop(RESOURCE, 'the deployment stopped', 'ann');
+
+      // Assess
+      expect(aws.secretsManager.commandCalls(DeleteSecretCommand).map((c) => c.args[0].input)).toEqual([
+        { SecretId: SECRET, ForceDeleteWithoutRecovery: true },
+        { SecretId: SECRET, ForceDeleteWithoutRecovery: true },
+      ]);
+      expect(aws.secrets.size).toBe(0);
+    });
+
+    it('starts no task while the last cluster’s credentials are still being deleted, and says why', async () => {
+      // Prepare: Secrets Manager deletes asynchronously; a create of the same name meanwhile is refused.
+      aws.secretsManager.on(CreateSecretCommand).rejects(new InvalidRequestException({ message: "You can't create this secret because a secret with this name is already scheduled for deletion.", $metadata: {} }));
+
+      // Act
+      const ensuring = runtime().ensure(plan);
+
+      // Assess
+      await expect(ensuring).rejects.toThrow(/still being deleted after its last stop; the cluster starts at the next try/);
+      expect(ecs.commandCalls(RunTaskCommand)).toEqual([]);
+    });
   });
 });

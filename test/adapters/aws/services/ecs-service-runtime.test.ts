@@ -146,6 +146,7 @@ function runtime(options: { routeError?: Error; callbackError?: Error; signedIn?
       taskRoleArn: 'arn:aws:iam::123456789012:role/cassini-workloads/default',
       logGroup: '/cassini/tasks',
       region: 'eu-west-1',
+      attachmentSettings: { secretArnPrefix: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:cassini/', gitImage: 'alpine/git:2.45.2' },
     }),
     routes,
     callbacks,
@@ -382,6 +383,11 @@ describe('EcsServiceRuntime.apply, service exists', () => {
     const groups = { awsvpcConfiguration: { ...NETWORK.awsvpcConfiguration, securityGroups: ['sg-0123456789abcdef0', `sg-dask-${RESOURCE}`] } };
     expect(ecs.commandCalls(CreateServiceCommand)[0]!.args[0].input.networkConfiguration).toEqual(groups);
     expect(ecs.commandCalls(UpdateServiceCommand)[0]!.args[0].input).toMatchObject({ networkConfiguration: groups, forceNewDeployment: true });
+    // Its replicas carry the cluster's TLS credentials: the secret of the resource's own cluster, in its owner's folder.
+    const main = ecs.commandCalls(RegisterTaskDefinitionCommand)[0]!.args[0].input.containerDefinitions!.find((c) => c.name === 'main')!;
+    expect(main.secrets).toEqual(
+      ['ca', 'cert', 'key'].map((key) => ({ name: `CASSINI_DASK_TLS_${key.toUpperCase()}`, valueFrom: `arn:aws:secretsmanager:eu-west-1:123456789012:secret:cassini/${deployment.owner}/_dask-tls-${RESOURCE}:${key}::` })),
+    );
   });
 
   it('refuses a resource with a Dask cluster where the platform has no cluster groups, creating nothing', async () => {

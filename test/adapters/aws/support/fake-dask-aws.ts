@@ -24,10 +24,13 @@ import {
   RegisterInstanceCommand,
   ServiceDiscoveryClient,
 } from '@aws-sdk/client-servicediscovery';
+import { CreateSecretCommand, DeleteSecretCommand, ResourceExistsException, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
+import { DaskTlsSecrets } from '../../../../shared/adapters/aws/dask/dask-tls-secrets.ts';
 
 const mockEcs = () => mockClient(ECSClient);
 const mockDiscovery = () => mockClient(ServiceDiscoveryClient);
+const mockSecretsManager = () => mockClient(SecretsManagerClient);
 
 export const CLUSTER = 'cassini';
 
@@ -45,6 +48,11 @@ export interface FakeDaskAws {
    * adapter, dask-cluster-security-groups.ts, has its own test against an EC2 server.
    */
   clusterGroups: { live: Set<string>; ensure(resourceId: string): Promise<string>; remove(resourceId: string): Promise<boolean>; clusterIds(): Promise<Set<string>> };
+  secretsManager: ReturnType<typeof mockSecretsManager>;
+  /** Secrets Manager's secrets by name: the clusters' TLS credentials (JSON). */
+  secrets: Map<string, string>;
+  /** The real adapter over the Secrets Manager fake. */
+  tlsSecrets: DaskTlsSecrets;
   /** Tasks ECS means to run. */
   live(): Task[];
   /** What spot reclamation or a crash does to a task. */
@@ -55,6 +63,8 @@ export interface FakeDaskAws {
 export function fakeDaskAws(): FakeDaskAws {
   const ecs = mockEcs();
   const discovery = mockDiscovery();
+  const secretsManager = mockSecretsManager();
+  const secrets = new Map<string, string>();
   const tasks = new Map<string, Task>();
   const definitions = new Map<string, RegisterTaskDefinitionCommandInput>();
   const services = new Map<string, { name: string; instances: Map<string, string> }>();
@@ -129,6 +139,15 @@ export function fakeDaskAws(): FakeDaskAws {
       services.delete(input.Id!);
       return {};
     });
+    secretsManager.on(CreateSecretCommand).callsFake((input) => {
+      if (secrets.has(input.Name!)) throw new ResourceExistsException({ message: `the secret ${input.Name} already exists`, $metadata: {} });
+      secrets.set(input.Name!, input.SecretString!);
+      return { ARN: `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${input.Name}-AbCdEf`, Name: input.Name };
+    });
+    secretsManager.on(DeleteSecretCommand).callsFake((input) => {
+      if (!secrets.delete(input.SecretId!)) throw new ResourceNotFoundException({ message: `no secret ${input.SecretId}`, $metadata: {} });
+      return { Name: input.SecretId };
+    });
   }
 
   const groups = new Set<string>();
@@ -147,11 +166,16 @@ export function fakeDaskAws(): FakeDaskAws {
     definitions,
     services,
     clusterGroups,
+    secretsManager,
+    secrets,
+    tlsSecrets: new DaskTlsSecrets({ client: new SecretsManagerClient({}) }),
     live,
     lose: (taskId) => void stopTask([...tasks.values()].find((t) => t.taskArn!.endsWith(`/${taskId}`))),
     reset() {
       ecs.reset();
       discovery.reset();
+      secretsManager.reset();
+      secrets.clear();
       tasks.clear();
       definitions.clear();
       services.clear();

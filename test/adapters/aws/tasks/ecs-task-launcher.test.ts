@@ -25,6 +25,7 @@ const JOB_ID = '3f2a9c0d1e4b5a6978c0d1e2f3a4b5c6';
 const SUBNETS = ['subnet-0a1b2c3d', 'subnet-4e5f6a7b'];
 const SECURITY_GROUPS = ['sg-0123456789abcdef0'];
 const NOW = new Date('2025-01-31T23:00:05.000Z');
+const SECRET_ARN_PREFIX = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:cassini/';
 
 const plan: RunPlan = {
   command: 'python train.py',
@@ -63,7 +64,7 @@ function definitionArn(image: string, size: string): string {
 const DEFINITION = definitionArn(plan.image, 'medium');
 
 function launcherWith(options: { clock?: QueueClock; maxAttempts?: number; daskClusterGroups?: { ensure(resourceId: string): Promise<string> } } = {}) {
-  const definitions = new EcsTaskDefinitions({ client, ...definitionDefaults });
+  const definitions = new EcsTaskDefinitions({ client, ...definitionDefaults, attachmentSettings: { secretArnPrefix: SECRET_ARN_PREFIX, gitImage: 'alpine/git:2.45.2' } });
   const queue = new LaunchQueue({ clock: options.clock ?? virtualClock(), random: () => 0.5, maxAttempts: options.maxAttempts ?? 10 });
   const { daskClusterGroups } = options;
   return new EcsTaskLauncher({ client, cluster: 'cassini', subnets: SUBNETS, securityGroups: SECURITY_GROUPS, definitions, gpuCapacityProviders: { 'g5.xlarge': 'cassini-gpu-g5-xlarge' }, queue, clock: () => NOW, ...(daskClusterGroups ? { daskClusterGroups } : {}) });
@@ -153,6 +154,17 @@ describe('EcsTaskLauncher.launch', () => {
       [...SECURITY_GROUPS, `sg-dask-${JOB_ID}`],
       SECURITY_GROUPS,
     ]);
+    // The Dask job's tasks run a definition that carries its cluster's TLS credentials (its owner's folder, its own id); the other job's does not.
+    const withCredentials = taskDefinitionInput({
+      ...definitionDefaults,
+      image: plan.image,
+      size: sizeNamed('medium')!,
+      attachments: { daskTlsSecret: `ada/_dask-tls-${JOB_ID}` },
+      attachmentSettings: { secretArnPrefix: SECRET_ARN_PREFIX, gitImage: 'alpine/git:2.45.2' },
+    });
+    expect(withCredentials.containerDefinitions![0]!.secrets!.map((s) => s.valueFrom)).toEqual([`${SECRET_ARN_PREFIX}ada/_dask-tls-${JOB_ID}:ca::`, `${SECRET_ARN_PREFIX}ada/_dask-tls-${JOB_ID}:cert::`, `${SECRET_ARN_PREFIX}ada/_dask-tls-${JOB_ID}:key::`]);
+    const tls = `arn:aws:ecs:eu-west-1:123456789012:task-definition/${withCredentials.family}:3`;
+    expect(runTaskInputs().map((input) => input.taskDefinition)).toEqual([tls, tls, DEFINITION]);
   });
 
   it('refuses to start a task that needs a Dask cluster group where there are none, rather than cut it off from its scheduler', async () => {
