@@ -8,15 +8,18 @@
  * Dask ports from every platform task.
  *
  * `daskEnvironment()` is what the functions that run clusters (reactor, reconciler) need to
- * know; `grantRunClusters` the Cloud Map and EC2 calls they make (ECS calls are `Compute.grantRunTasks`).
+ * know; `grantRunClusters` the Cloud Map, EC2 and Secrets Manager calls they make (ECS calls are
+ * `Compute.grantRunTasks`).
  * The API only describes clusters: it needs the namespace's name, and ECS reads.
  */
-import { Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Stack, Validations } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import { Construct } from 'constructs';
 import { DASK_CLUSTER_TAG } from '../../../shared/adapters/aws/dask/dask-cluster-security-groups.ts';
+import { DASK_TLS_SECRET_PREFIX } from '../../../shared/adapters/aws/dask/dask-tls-task-parts.ts';
+import { PLATFORM_SECRET_PREFIX } from '../config.ts';
 import { acknowledgeGrantedWildcard } from '../nag.ts';
 
 export const DASK_NAMESPACE = 'dask.cassini.internal';
@@ -78,6 +81,20 @@ export class DaskNetwork extends Construct {
   }
 
   /**
+   * Lets `grantee` create (with tags) and delete each cluster's TLS credentials
+   * (shared/adapters/aws/dask/dask-tls-secrets.ts): secrets named `<prefix><owner>/_dask-tls-*`
+   * only, a name no user's secret can have (catalog names never start with `_`). Never a read:
+   * ECS injects the values with the execution role.
+   */
+  grantKeepClusterCredentials(grantee: iam.IGrantable): void {
+    const credentials = daskCredentialSecretsArn(this);
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['secretsmanager:CreateSecret', 'secretsmanager:TagResource', 'secretsmanager:DeleteSecret'], resources: [credentials] }),
+    );
+    acknowledgeGrantedWildcard(grantee, credentials, `Each Dask cluster's TLS credentials are a secret created at run time in its owner's folder (${PLATFORM_SECRET_PREFIX}<owner>/${DASK_TLS_SECRET_PREFIX}<resource id>): creating, tagging and deleting are allowed on those names only.`);
+  }
+
+  /**
    * The Cloud Map calls of `EcsDaskRuntime` (shared/adapters/aws/dask/ecs-dask-runtime.ts), and the
    * Route 53 calls Cloud Map makes with the caller's permissions when it registers or
    * deregisters an instance (the A record in the namespace's private hosted zone). Services are
@@ -89,6 +106,7 @@ export class DaskNetwork extends Construct {
     const stack = Stack.of(this);
     const principal = grantee.grantPrincipal;
     this.grantManageClusterGroups(grantee);
+    this.grantKeepClusterCredentials(grantee);
     const services = stack.formatArn({ service: 'servicediscovery', resource: 'service', resourceName: '*' });
     const healthChecks = stack.formatArn({ service: 'route53', region: '', account: '', resource: 'healthcheck', resourceName: '*' });
     const zone = stack.formatArn({ service: 'route53', region: '', account: '', resource: 'hostedzone', resourceName: this.namespace.namespaceHostedZoneId });
@@ -129,4 +147,9 @@ export class DaskNetwork extends Construct {
       });
     }
   }
+}
+
+/** The Dask clusters' TLS credentials: `cassini/<owner>/_dask-tls-<resource id>` (Secrets Manager appends a random suffix to every ARN). */
+export function daskCredentialSecretsArn(scope: Construct): string {
+  return Stack.of(scope).formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${PLATFORM_SECRET_PREFIX}*/${DASK_TLS_SECRET_PREFIX}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
 }

@@ -61,4 +61,25 @@ describe('DaskNetwork in the platform stack', () => {
     const apiActions = roleStatements(s.json.Resources, logicalId(stack.api.handler.role)).flatMap((st) => [st.Action].flat());
     expect(apiActions.filter((a) => /^(servicediscovery|route53):/.test(a))).toEqual([]);
   });
+
+  // Secrets Manager authorizes CreateSecret, TagResource and DeleteSecret on the secret's ARN, which
+  // ends in a random six-character suffix ("Resource: Secrets Manager secret", Actions, resources,
+  // and condition keys for AWS Secrets Manager); IAM's `*` matches any characters, `/` included.
+  it('lets the reactor and the reconciler create and delete Dask clusters\' credentials, and no user\'s secret', () => {
+    const arnOf = (name: string) => `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${name}-AbCdEf`;
+    for (const fn of [stack.reactor, stack.reconciler]) {
+      const statements = roleStatements(s.json.Resources, logicalId(fn.role)).filter((st) => JSON.stringify(st.Resource).includes('_dask-tls-'));
+      const credentials = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':secretsmanager:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':secret:cassini/*/_dask-tls-*']] };
+      // (CDK merges the reactor's statement with its token secrets' one: same actions, two resources.)
+      expect(statements).toHaveLength(1);
+      expect(statements[0]!.Effect).toBe('Allow');
+      expect(new Set([statements[0]!.Action].flat())).toEqual(new Set(['secretsmanager:CreateSecret', 'secretsmanager:TagResource', 'secretsmanager:DeleteSecret']));
+      expect([statements[0]!.Resource].flat()).toContainEqual(credentials);
+      expect(statements[0]!.Condition).toBeUndefined();
+      const pattern = new RegExp(`^${'arn:aws:secretsmanager:eu-west-1:123456789012:secret:cassini/*/_dask-tls-*'.split('*').map((part) => part.replace(/[.?+^$()[\]{}|\\]/g, '\\$&')).join('.*')}$`);
+      expect(pattern.test(arnOf(`cassini/ann/_dask-tls-${'ab'.repeat(16)}`))).toBe(true);
+      // A catalog name never starts with `_`: no user's secret, nor a task's token, is within reach.
+      for (const name of ['cassini/ann/db', 'cassini/ann/dask-tls-x', 'cassini/_tasks/run-0', 'other/ann/_dask-tls-x']) expect(pattern.test(arnOf(name)), name).toBe(false);
+    }
+  });
 });

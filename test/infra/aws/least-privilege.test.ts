@@ -152,14 +152,19 @@ describe('roles handed to AWS services and secrets', () => {
     for (const { role, statement } of secretStatements) {
       if (role !== logicalId(stack.compute.executionRole)) expect(actionsOf(statement), role).not.toContain('secretsmanager:GetSecretValue');
       const resources = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
-      for (const resource of resources) expect(JSON.stringify(resource)).toMatch(new RegExp(`:secret:${PLATFORM_SECRET_PREFIX}(_tasks/)?\\*"`));
+      for (const resource of resources) expect(JSON.stringify(resource)).toMatch(new RegExp(`:secret:${PLATFORM_SECRET_PREFIX}(_tasks/|\\*/_dask-tls-)?\\*"`));
     }
   });
 
-  it('lets functions create and delete secrets only under the tasks\' token folder, besides the API\'s user secrets', () => {
+  it('lets functions create and delete secrets only under the tasks\' token folder and as Dask clusters\' credentials, besides the API\'s user secrets', () => {
     const writers = all.filter(({ role, statement }) => role !== logicalId(stack.api.handler.role) && actionsOf(statement).some((a) => /^secretsmanager:(Create|Delete|Put|Restore)/.test(a)));
-    expect(writers.map((w) => w.role)).toEqual([logicalId(stack.reactor.role)]);
-    for (const { statement } of writers) expect(JSON.stringify(statement.Resource)).toMatch(new RegExp(`:secret:${PLATFORM_SECRET_PREFIX}_tasks/\\*"`));
+    expect([...new Set(writers.map((w) => w.role))].sort()).toEqual([logicalId(stack.reactor.role), logicalId(stack.reconciler.role)].sort());
+    for (const { role, statement } of writers) {
+      // Services' token secrets are the reactor's alone; Dask credentials `<prefix><owner>/_dask-tls-*`, a name no catalog secret has, both runners'.
+      const folders = role === logicalId(stack.reactor.role) ? '(_tasks/|\\*/_dask-tls-)' : '\\*/_dask-tls-';
+      expect(JSON.stringify(statement.Resource)).toMatch(new RegExp(`:secret:${PLATFORM_SECRET_PREFIX}${folders}\\*"`));
+      expect(actionsOf(statement)).not.toContain('secretsmanager:PutSecretValue');
+    }
   });
 
   it('lets the execution role read only the token files of the tasks bucket', () => {
