@@ -46,6 +46,7 @@ import type { LiveResource } from '../../shared/domain/resource/resource-decider
 import { IdentityService } from '../../shared/app/identity-service.ts';
 import { taskTokenIssuer } from '../../shared/app/task-token-issuer.ts';
 import { LocalDaskRuntime } from './dask/local-dask-runtime.ts';
+import { LocalDaskCredentials } from './dask/local-dask-credentials.ts';
 import { DaskReactor } from '../../shared/app/consumers/dask-reactor.ts';
 import { daskAwareDriver } from '../../shared/app/dask-task-environment.ts';
 import { DaskService } from '../../shared/app/dask-service.ts';
@@ -163,9 +164,12 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   // Tasks read their secrets from the same store, share folders under <DATA_DIR>/shared-folders
   // (a temporary directory without one), and get a SATURN_TOKEN acting as their owner.
   // Every launch (a replaced replica or worker, a run after its backoff) decides access to the task's attachments again.
+  // Dask clusters' TLS credentials live under <DATA_DIR>/dask-tls, readable by the control plane only; the driver copies them into each member's and client's private directory.
+  const daskCredentials = new LocalDaskCredentials(options.dataDir ? { dir: join(options.dataDir, 'dask-tls') } : {});
   const driver = accessCheckedDriver(new LocalProcessDriver({
     rootDir: tasksDir,
     secrets: secretStore,
+    daskCredentials,
     foldersDir: options.dataDir ? join(options.dataDir, 'shared-folders') : mkdtempSync(join(tmpdir(), 'cassini-shared-folders-')),
     tokens: taskTokenIssuer(new IdentityService({ ...ports, store: runtimeStore })),
     ...(isolation.sandbox === undefined ? {} : { sandbox: isolation.sandbox }),
@@ -173,7 +177,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     ...(options.stopGraceMs !== undefined ? { stopGraceMs: options.stopGraceMs } : {}),
   }), runtimeStore);
   // Dask clusters run as tasks of the same driver; the resources' own tasks get DASK_SCHEDULER_ADDRESS.
-  const daskRuntime = new LocalDaskRuntime({ driver });
+  const daskRuntime = new LocalDaskRuntime({ driver, credentials: daskCredentials });
   const daskReactor = new DaskReactor({ runtime: daskRuntime, catalog: runtimeStore });
   const taskDriver = daskAwareDriver(driver, daskRuntime);
   const timers = new LocalTimers(logError('timer failed'));

@@ -4,7 +4,11 @@
  * environment, start script and attachments (secrets, checkouts, shared folders, config files,
  * packages, put in place by the driver before the command, as for the resource's own tasks).
  * The scheduler listens on 127.0.0.1 only, on free ports given to it as PORT_8786 and
- * PORT_8787, so its address is `tcp://127.0.0.1:<port>`. A worker that
+ * PORT_8787, so its address is `tls://127.0.0.1:<port>`. Members speak TLS with credentials
+ * of the cluster's own (local-dask-credentials.ts), made before its scheduler starts and deleted
+ * when it stops; the driver gives them to each task of the cluster and of its resource
+ * (`TaskSpec.daskCluster`), and to no other. Without a credential store (tests of other parts)
+ * members speak tcp. A worker that
  * exits while the cluster runs is replaced after a pause; a scheduler that exits puts the
  * cluster in `error` (its workers stop: the attached tasks hold the old address).
  *
@@ -25,6 +29,7 @@ import {
 } from '../../../shared/domain/planner/dask-plan.ts';
 import type { LocalProcessDriver } from '../process-driver/local-process-driver.ts';
 import { DASK_MISSING_REASON, findDask } from './dask-on-path.ts';
+import type { LocalDaskCredentials } from './local-dask-credentials.ts';
 
 const HOST = '127.0.0.1';
 export const DEFAULT_REPLACE_DELAY_MS = 1_000;
@@ -38,6 +43,8 @@ export interface LocalDaskRuntimeOptions {
   findDask?: () => Promise<string | null>;
   /** Pause before a lost worker is replaced. */
   replaceDelayMs?: number;
+  /** Each cluster's TLS credentials; give the driver the same store to read them from. Without it members speak tcp. */
+  credentials?: Pick<LocalDaskCredentials, 'ensure' | 'remove'>;
 }
 
 interface Cluster {
@@ -61,6 +68,7 @@ export class LocalDaskRuntime implements DaskRuntime {
   readonly #driver: DaskDriver;
   readonly #findDask: () => Promise<string | null>;
   readonly #replaceDelayMs: number;
+  readonly #credentials: Pick<LocalDaskCredentials, 'ensure' | 'remove'> | undefined;
   readonly #clusters = new Map<string, Cluster>();
   /** Per resource, the tail of its operations: one at a time, in order. */
   readonly #queues = new Map<string, Promise<unknown>>();
@@ -70,6 +78,7 @@ export class LocalDaskRuntime implements DaskRuntime {
     this.#driver = options.driver;
     this.#findDask = options.findDask ?? (() => findDask());
     this.#replaceDelayMs = options.replaceDelayMs ?? DEFAULT_REPLACE_DELAY_MS;
+    this.#credentials = options.credentials;
     this.#driver.onExit((exit) => this.#exited(exit));
   }
 
@@ -100,6 +109,7 @@ export class LocalDaskRuntime implements DaskRuntime {
     return this.#serially(resourceId, async () => {
       const cluster = this.#clusters.get(resourceId);
       if (cluster) await this.#stopCluster(cluster, reason);
+      await this.#credentials?.remove(resourceId);
     });
   }
 
@@ -159,12 +169,14 @@ export class LocalDaskRuntime implements DaskRuntime {
     }
     const taskId = `dask-${plan.resourceId}-${cluster.nonce}-scheduler`;
     cluster.schedulerTask = taskId;
+    const protocol = this.#credentials ? 'tls' : 'tcp';
     try {
+      await this.#credentials?.ensure(plan.resourceId);
       const launched = await this.#driver.launch(
-        this.#taskSpec(cluster, taskId, 'scheduler', daskSchedulerCommand({ host: HOST, port: '"$PORT_8786"', dashboardPort: '"$PORT_8787"' }), [DASK_SCHEDULER_PORT, DASK_DASHBOARD_PORT]),
+        this.#taskSpec(cluster, taskId, 'scheduler', daskSchedulerCommand({ host: HOST, port: '"$PORT_8786"', dashboardPort: '"$PORT_8787"', protocol }), [DASK_SCHEDULER_PORT, DASK_DASHBOARD_PORT]),
       );
       const port = launched.ports[DASK_SCHEDULER_PORT]!;
-      cluster.address = daskSchedulerAddress(HOST, port);
+      cluster.address = daskSchedulerAddress(HOST, port, protocol);
       cluster.dashboard = `http://${HOST}:${launched.ports[DASK_DASHBOARD_PORT]}/status`;
     } catch (error) {
       cluster.status = 'error';
@@ -215,6 +227,8 @@ export class LocalDaskRuntime implements DaskRuntime {
       ...(plan.attachments ? { attachments: plan.attachments } : {}),
       ...(extraPorts.length > 0 ? { extraPorts } : {}),
       labels: { ...plan.labels, dask: role },
+      // Its members get the cluster's TLS credentials from the driver, as the resource's tasks do.
+      daskCluster: plan.resourceId,
     };
   }
 

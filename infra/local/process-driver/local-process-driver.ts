@@ -28,6 +28,7 @@ import { sameUserAccess, type TaskAccess } from './task-access.ts';
 import { privateDirOf, type TaskSandbox } from './task-sandbox.ts';
 import { sharedFolderPath } from './shared-folder-links.ts';
 import { killProcessesWithHome } from './home-processes.ts';
+import type { DaskCredentialReader } from '../dask/local-dask-credentials.ts';
 
 export interface LocalProcessDriverOptions {
   /** Where task trees live, e.g. `<DATA_DIR>/tasks`. */
@@ -50,6 +51,8 @@ export interface LocalProcessDriverOptions {
   logMaxBytes?: number;
   /** Runs each task as a user of its own (the control plane runs as root); without it tasks run as this process's user. */
   sandbox?: TaskSandbox;
+  /** The Dask clusters' TLS credentials (local-dask-credentials.ts), for the tasks of a cluster and of its resource. */
+  daskCredentials?: DaskCredentialReader;
 }
 
 /** A launched task with the host port of each container port it serves: 8000 ($PORT) and its extra ports. */
@@ -72,6 +75,7 @@ export class LocalProcessDriver implements TaskDriver {
   readonly #foldersDir: string;
   readonly #secrets: SecretReader | undefined;
   readonly #tokens: TaskTokens | undefined;
+  readonly #daskCredentials: DaskCredentialReader | undefined;
   readonly #sandbox: TaskSandbox | undefined;
   readonly #logMaxBytes: number | undefined;
   /** Launches in flight or running, by task id: what makes `launch` idempotent within a process. */
@@ -94,6 +98,7 @@ export class LocalProcessDriver implements TaskDriver {
     this.#foldersDir = options.foldersDir ?? join(options.rootDir, '..', 'shared-folders');
     this.#secrets = options.secrets;
     this.#tokens = options.tokens;
+    this.#daskCredentials = options.daskCredentials;
     this.#sandbox = options.sandbox;
     this.#logMaxBytes = options.logMaxBytes;
     // Tasks must reach their trees, volumes and folders through directories no one else may list.
@@ -215,7 +220,15 @@ export class LocalProcessDriver implements TaskDriver {
           await access.files.makeDirectory(cwd);
           return prepareTask(
             context,
-            { secrets: this.#secrets, foldersDir: this.#foldersDir, tokens: this.#tokens, shell: this.#shell, hostPath: process.env.PATH, access },
+            {
+              secrets: this.#secrets,
+              foldersDir: this.#foldersDir,
+              tokens: this.#tokens,
+              ...(this.#daskCredentials ? { daskCredentials: this.#daskCredentials } : {}),
+              shell: this.#shell,
+              hostPath: process.env.PATH,
+              access,
+            },
             { cwd, environment: (added) => taskEnvironment({ declared: { ...spec.environment, ...added }, home: tree.home, port, extraPorts, hostPath: process.env.PATH }) },
           );
         },

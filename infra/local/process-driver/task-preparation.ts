@@ -1,6 +1,7 @@
 /**
  * Everything a local task needs in place before its command starts, in order: git checkouts,
- * secrets (values into the environment or files of mode 0600), shared folders, config files,
+ * secrets (values into the environment or files of mode 0600), its Dask cluster's TLS
+ * credentials (files of mode 0600 in its private directory), shared folders, config files,
  * extra packages, and last the task's SATURN_TOKEN. Each step says in the task's log what it
  * did, never with a secret's value. A step that fails ends the task before its command with the
  * step's reason, as a reported exit.
@@ -9,6 +10,8 @@ import { NotFoundError, ValidationError } from '../../../shared/domain/errors.ts
 import type { SecretReader } from '../../../shared/ports/secret-store.ts';
 import type { TaskTokens } from '../../../shared/ports/task-tokens.ts';
 import { writeConfigFiles } from './config-files.ts';
+import { placeDaskTlsFiles } from './dask-tls-files.ts';
+import type { DaskCredentialReader } from '../dask/local-dask-credentials.ts';
 import { checkOutRepositories } from './git-checkouts.ts';
 import { installPackages } from './package-installs.ts';
 import { PreparationFailed, type PreparationContext } from './preparation-step.ts';
@@ -24,6 +27,8 @@ export interface PreparationDeps {
   foldersDir: string;
   /** Issues SATURN_TOKEN; without it tasks get none. */
   tokens?: TaskTokens;
+  /** Where the Dask clusters' TLS credentials are read; without it tasks get none and clusters speak tcp. */
+  daskCredentials?: DaskCredentialReader;
   shell: string;
   /** The control plane's PATH, for git. */
   hostPath: string | undefined;
@@ -68,6 +73,8 @@ async function prepare(context: PreparationContext, deps: PreparationDeps, start
   }
   const { files } = deps.access;
   const added = attachments.secrets?.length ? await mountSecrets(context, attachments.secrets, deps.secrets, files) : {};
+  // After the spec's own secrets, so a secret attached under a DASK_ name cannot point distributed elsewhere.
+  Object.assign(added, await placeDaskTlsFiles(context, deps.daskCredentials, deps.access));
   if (attachments.sharedFolders?.length) await linkSharedFolders(context, attachments.sharedFolders, deps.foldersDir, files);
   if (attachments.configFiles?.length) await writeConfigFiles(context, attachments.configFiles, files);
   if (attachments.extraPackages) await installPackages(context, attachments.extraPackages, { shell: deps.shell, cwd: start.cwd, env: start.environment(added), access: deps.access, hostPath: deps.hostPath });

@@ -9,6 +9,7 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { connect, createServer, type Server, type TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { makeDaskClusterCredentials, type DaskClusterCredentials } from '../../../shared/app/dask-tls/dask-cluster-credentials.ts';
+import { waitUntil } from '../../support/wait-until.ts';
 
 const CLUSTER_A = 'aa'.repeat(12) + '00000001';
 const CLUSTER_B = 'bb'.repeat(12) + '00000001';
@@ -102,7 +103,8 @@ describe('a cluster’s credentials in a TLS handshake', () => {
 
     // Assess
     expect(outcome.ok).toBe(false);
-    await expect.poll(() => scheduler.refused, { message: 'the scheduler reports the refused certificate' }).toHaveLength(1);
+    await waitUntil('the scheduler to report the refused certificate', () => scheduler.refused.length, (n) => n > 0);
+    expect(scheduler.refused).toHaveLength(1);
     expect(scheduler.accepted).toEqual([]);
   });
 

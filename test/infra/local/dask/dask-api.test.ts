@@ -58,7 +58,7 @@ describe('a Dask cluster attached to a job', () => {
   it('starts with the run, reaches its command, scales, and stops with it', async () => {
     // Prepare
     const id = await applyJob('dask-job', {
-      command: 'echo "dask at $DASK_SCHEDULER_ADDRESS"; sleep 30',
+      command: 'echo "dask at $DASK_SCHEDULER_ADDRESS, encryption $DASK_DISTRIBUTED__COMM__REQUIRE_ENCRYPTION"; sleep 30',
       dask_cluster: { num_workers: 2, worker: { num_processes: 1, num_threads: 2 } },
     });
     const idle = await api('GET', `/api/jobs/${id}/dask`);
@@ -72,10 +72,11 @@ describe('a Dask cluster attached to a job', () => {
     // Assess: the cluster runs and the command got its address
     // A scheduler and two workers, each a process started as a task's own user: seconds on a busy machine.
     const running = await waitUntil('the cluster to run with 2 workers', () => api('GET', `/api/jobs/${id}/dask`), (r) => r.json.status === 'running' && r.json.running_workers === 2, 30_000);
-    expect(running.json).toMatchObject({ status: 'running', num_workers: 2, running_workers: 2, scheduler_address: expect.stringMatching(/^tcp:\/\/127\.0\.0\.1:\d+$/) });
+    expect(running.json).toMatchObject({ status: 'running', num_workers: 2, running_workers: 2, scheduler_address: expect.stringMatching(/^tls:\/\/127\.0\.0\.1:\d+$/) });
     const address = running.json.scheduler_address as string;
     const log = await waitUntil('the run to log', () => runLog(id, runId), (lines) => lines.length > 0);
-    expect(log).toContain(`dask at ${address}`);
+    // Over TLS with the cluster's own credentials: the run is told to require it, and the workers' handshakes completed.
+    expect(log).toContain(`dask at ${address}, encryption True`);
     expect(await waitUntil('2 workers to connect', () => connectedWorkers(running.json.dashboard_url.replace('/status', '/')), (n) => n === 2)).toBe(2);
 
     // Act: scale

@@ -7,7 +7,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalProcessDriver } from '../../../../infra/local/process-driver/local-process-driver.ts';
@@ -16,8 +16,13 @@ import { DASK_MISSING_REASON } from '../../../../infra/local/dask/dask-on-path.t
 import { LocalSecretStore } from '../../../../infra/local/local-secret-store.ts';
 import { daskAwareDriver } from '../../../../shared/app/dask-task-environment.ts';
 import { planDaskCluster, type DaskClusterPlan } from '../../../../shared/domain/planner/dask-plan.ts';
-import { connectedWorkers, daskProcesses, isAlive, makeFakeDask, type FakeDask } from './fake-dask.ts';
+import { connectedWorkers, daskProcesses, isAlive, makeFakeDask, schedulerCounts, type FakeDask } from './fake-dask.ts';
 import { waitUntil } from '../../../support/wait-until.ts';
+import { LocalDaskCredentials } from '../../../../infra/local/dask/local-dask-credentials.ts';
+import { makeDaskClusterCredentials } from '../../../../shared/app/dask-tls/dask-cluster-credentials.ts';
+import { taskSandboxFromEnvironment } from '../../../../infra/local/process-driver/task-sandbox-settings.ts';
+import { exitsOf } from '../process-driver/task-exits.ts';
+import { connect } from 'node:tls';
 
 const RESOURCE = 'ab'.repeat(12) + '00000001';
 
@@ -271,5 +276,149 @@ describe('LocalDaskRuntime without dask', () => {
     expect(await runtime.describe(RESOURCE)).toEqual({ status: 'unavailable', scheduler_address: null, dashboard_url: null, num_workers: 0, reason: DASK_MISSING_REASON });
     expect(driver.running()).toEqual([]);
     expect(await runtime.schedulerAddress(RESOURCE)).toBeNull();
+  });
+});
+
+describe('LocalDaskRuntime with TLS credentials', () => {
+  const IS_ROOT = process.getuid?.() === 0;
+  let dataDir: string;
+  let credentials: LocalDaskCredentials;
+
+  /** As `npm start` wires it (local-platform.ts): one credential store for the runtime and the driver; a sandbox when root. */
+  function startWithTls(options: { sandboxed?: boolean } = {}) {
+    dataDir = mkdtempSync(join(tmpdir(), 'dask-tls-'));
+    const sandbox = options.sandboxed ? taskSandboxFromEnvironment({}).sandbox : undefined;
+    sandbox?.openDirectory(dataDir);
+    credentials = new LocalDaskCredentials({ dir: join(dataDir, 'dask-tls') });
+    const tlsDriver = new LocalProcessDriver({ rootDir: join(dataDir, 'tasks'), stopGraceMs: 2_000, daskCredentials: credentials, ...(sandbox ? { sandbox } : {}) });
+    driver = tlsDriver;
+    runtime = new LocalDaskRuntime({ driver: tlsDriver, replaceDelayMs: 50, credentials });
+  }
+
+  /** Where a task's credentials are: its private directory (the task's tree without a sandbox). */
+  const filesOf = (taskId: string, sandboxed = false) => join(dataDir, 'tasks', taskId, ...(sandboxed ? ['private'] : []), 'dask-tls');
+
+  it('runs the cluster over mutual TLS: the scheduler serves TLS only, the workers reach it at tls:// with the cluster’s certificate', async () => {
+    // Prepare
+    startWithTls();
+
+    // Act
+    const { schedulerAddress } = await runtime.ensure(plan(2));
+
+    // Assess
+    expect(schedulerAddress).toMatch(/^tls:\/\/127\.0\.0\.1:\d+$/);
+    const [scheduler] = await waitUntil('the scheduler to run', () => daskProcesses(fake).filter((p) => p.args[0] === 'scheduler' && isAlive(p.pid)), (ps) => ps.length === 1);
+    expect(scheduler!.args).toContain('--protocol');
+    expect(scheduler!.args[scheduler!.args.indexOf('--protocol') + 1]).toBe('tls');
+    const workers = await workersOnceThere(2);
+    expect(workers.map((w) => w.args[1])).toEqual([schedulerAddress, schedulerAddress]);
+    const dashboard = `http://127.0.0.1:${/:(\d+)\/status$/.exec((await runtime.describe(RESOURCE)).dashboard_url!)![1]}/`;
+    expect(await waitUntil('both workers to hold a TLS connection to the scheduler', () => schedulerCounts(dashboard), (c) => c.workers === 2)).toEqual({ workers: 2, refused: 0 });
+    // Each member holds the cluster's credentials in files of its own, 0600, named by distributed's variables.
+    const stored = (await credentials.read(RESOURCE))!;
+    for (const member of [scheduler!, ...workers]) {
+      expect(member.env.DASK_DISTRIBUTED__COMM__REQUIRE_ENCRYPTION).toBe('True');
+      for (const variable of ['TLS__CA_FILE', 'TLS__SCHEDULER__CERT', 'TLS__SCHEDULER__KEY', 'TLS__WORKER__CERT', 'TLS__WORKER__KEY', 'TLS__CLIENT__CERT', 'TLS__CLIENT__KEY']) {
+        const file = member.env[`DASK_DISTRIBUTED__COMM__${variable}`]!;
+        expect(file.startsWith(join(dataDir, 'tasks', 'dask-')), `${variable} in its own task's tree`).toBe(true);
+        expect(statSync(file).mode & 0o777, file).toBe(0o600);
+      }
+      expect(readFileSync(member.env.DASK_DISTRIBUTED__COMM__TLS__CA_FILE!, 'utf8')).toBe(stored.ca);
+      expect(readFileSync(member.env.DASK_DISTRIBUTED__COMM__TLS__WORKER__KEY!, 'utf8')).toBe(stored.key);
+    }
+    // The store itself is the control plane's alone.
+    expect(statSync(credentials.dir).mode & 0o777).toBe(0o700);
+    expect(statSync(join(credentials.dir, `${RESOURCE}.json`)).mode & 0o777).toBe(0o600);
+  });
+
+  it('gives the resource’s tasks the credentials and a tls:// address, no other resource’s task either, and the scheduler refuses another cluster’s certificate', async () => {
+    // Prepare
+    startWithTls();
+    const { schedulerAddress } = await runtime.ensure(plan(0));
+    const tasks = daskAwareDriver(driver, runtime);
+    const exitOf = exitsOf(driver);
+    const print = 'echo "$DASK_SCHEDULER_ADDRESS|${DASK_DISTRIBUTED__COMM__REQUIRE_ENCRYPTION:-none}|${DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY:-none}"';
+    const other = 'cd'.repeat(16);
+
+    // Act: a run of the resource, and one of another resource that names this cluster's address in its own environment.
+    await tasks.launch({ taskId: 'run-own', group: 'run', command: print, environment: {}, labels: { owner: 'ann', resource: RESOURCE }, daskCluster: RESOURCE });
+    await tasks.launch({ taskId: 'run-other', group: 'run', command: print, environment: { DASK_SCHEDULER_ADDRESS: schedulerAddress! }, labels: { owner: 'bob', resource: other }, daskCluster: other });
+    await Promise.all([exitOf('run-own'), exitOf('run-other')]);
+
+    // Assess
+    const lines = async (taskId: string) => (await driver.logs(taskId, { limit: 10 })).lines.filter((l) => l.stream === 'stdout').map((l) => l.message);
+    expect(await lines('run-own')).toEqual([`${schedulerAddress}|True|${filesOf('run-own')}/key.pem`]);
+    expect(await lines('run-other')).toEqual([`${schedulerAddress}|none|none`]);
+    expect(existsSync(filesOf('run-other'))).toBe(false);
+    // The resource's client completes a handshake with the scheduler with what it was given; another cluster's member cannot.
+    const { port } = new URL(schedulerAddress!.replace('tls:', 'http:'));
+    const handshake = (tls: { ca: string; cert: string; key: string }) =>
+      new Promise<boolean>((resolve) => {
+        const socket = connect({ host: '127.0.0.1', port: Number(port), ...tls, checkServerIdentity: () => undefined });
+        socket.on('secureConnect', () => (socket.end(), resolve(true)));
+        socket.on('error', () => resolve(false));
+      });
+    const given = { ca: readFileSync(`${filesOf('run-own')}/ca.pem`, 'utf8'), cert: readFileSync(`${filesOf('run-own')}/cert.pem`, 'utf8'), key: readFileSync(`${filesOf('run-own')}/key.pem`, 'utf8') };
+    // (The scheduler's launch resolves when its shell runs, a moment before it listens.)
+    expect(await waitUntil('the client handshake with the scheduler to complete', () => handshake(given), (ok) => ok)).toBe(true);
+    const foreign = makeDaskClusterCredentials(other);
+    await handshake({ ca: given.ca, cert: foreign.cert, key: foreign.key });
+    const dashboard = `http://127.0.0.1:${/:(\d+)\/status$/.exec((await runtime.describe(RESOURCE)).dashboard_url!)![1]}/`;
+    expect(await waitUntil('the scheduler to refuse the certificate of another cluster', async () => (await schedulerCounts(dashboard)).refused, (n) => n > 0)).toBe(1);
+  });
+
+  it('deletes the cluster’s credentials when it stops, and a new cluster gets new ones', async () => {
+    // Prepare
+    startWithTls();
+    await runtime.ensure(plan(1));
+    const first = await credentials.read(RESOURCE);
+
+    // Act
+    await runtime.stop(RESOURCE, 'the job stopped');
+    const afterStop = await credentials.read(RESOURCE);
+    await runtime.ensure(plan(1));
+
+    // Assess
+    expect(first).toBeDefined();
+    expect(afterStop).toBeUndefined();
+    expect((await credentials.read(RESOURCE))!.ca).not.toBe(first!.ca);
+  });
+
+  it('makes no credentials for a cluster that cannot run here', async () => {
+    // Prepare
+    dataDir = mkdtempSync(join(tmpdir(), 'dask-tls-'));
+    credentials = new LocalDaskCredentials({ dir: join(dataDir, 'dask-tls') });
+    driver = new LocalProcessDriver({ rootDir: join(dataDir, 'tasks'), stopGraceMs: 2_000, daskCredentials: credentials });
+    runtime = new LocalDaskRuntime({ driver, credentials, findDask: async () => null });
+
+    // Act
+    await runtime.ensure(plan(1));
+
+    // Assess
+    expect(await credentials.read(RESOURCE)).toBeUndefined();
+  });
+
+  it.skipIf(!IS_ROOT)('as root, keeps each task’s copy readable by that task’s own user alone (skipped: needs root, as CI runs it)', async () => {
+    // Prepare
+    startWithTls({ sandboxed: true });
+    await runtime.ensure(plan(0));
+    const exitOf = exitsOf(driver);
+    await driver.launch({ taskId: 'run-own', group: 'run', command: 'id -u; sleep 30', environment: {}, labels: { owner: 'ann', resource: RESOURCE }, daskCluster: RESOURCE });
+    const key = `${filesOf('run-own', true)}/key.pem`;
+    await waitUntil('the task to get its key', () => existsSync(key), (there) => there);
+
+    // Act: another user's task tries the task's copy and the control plane's store.
+    const store = join(credentials.dir, `${RESOURCE}.json`);
+    await driver.launch({ taskId: 'run-bob', group: 'run', command: `cat '${key}' 2>&1; cat '${store}' 2>&1; true`, environment: {}, labels: { owner: 'bob', resource: 'cd'.repeat(16) } });
+    await exitOf('run-bob');
+
+    // Assess
+    const text = (await driver.logs('run-bob', { limit: 10 })).lines.filter((l) => l.stream === 'stdout').map((l) => l.message).join('\n');
+    expect(text).toContain(`cat: ${key}: Permission denied`);
+    expect(text).toContain(`cat: ${store}: Permission denied`);
+    expect(text).not.toContain('PRIVATE KEY');
+    const ownUid = Number((await driver.logs('run-own', { limit: 10 })).lines.find((l) => l.stream === 'stdout')!.message);
+    expect(statSync(key).uid).toBe(ownUid);
+    expect(statSync(key).mode & 0o777).toBe(0o600);
   });
 });
