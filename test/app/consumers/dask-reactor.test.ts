@@ -33,17 +33,19 @@ afterAll(async () => {
 });
 
 /** A runtime that records the plans it is asked to ensure and the clusters it is asked to stop. */
-function recordingRuntime(): DaskRuntime & { ensured: DaskClusterPlan[]; stopped: string[]; reasons: string[] } {
+function recordingRuntime(): DaskRuntime & { ensured: DaskClusterPlan[]; stopped: string[]; reasons: string[]; owners: Array<string | undefined> } {
   const ensured: DaskClusterPlan[] = [];
   const stopped: string[] = [];
   const reasons: string[] = [];
+  const owners: Array<string | undefined> = [];
   return {
     ensured,
     stopped,
     reasons,
+    owners,
     ensure: async (plan) => (ensured.push(plan), { schedulerAddress: null }),
     scale: async () => {},
-    stop: async (resourceId, reason) => void (stopped.push(resourceId), reasons.push(reason)),
+    stop: async (resourceId, reason, owner) => void (stopped.push(resourceId), reasons.push(reason), owners.push(owner)),
     describe: async () => STOPPED_CLUSTER,
     schedulerAddress: async () => null,
   };
@@ -140,7 +142,8 @@ describe('DaskReactor', () => {
     // Act
     await new DaskReactor({ runtime, catalog: f.store }).handle(update);
 
-    // Assess
+    // Assess: with the owner, in whose folder the cluster's TLS credentials are kept on AWS.
     expect(runtime.stopped).toEqual([(started.snapshot.state as ResourceState).live!.id]);
+    expect(runtime.owners).toEqual(['ann']);
   });
 });

@@ -135,6 +135,7 @@ describe('reconcileDaskClusters', () => {
     await reconcileDaskClusters(deps([stopped, deleted]));
     await reconcileDaskClusters(deps([stopped, deleted]));
     expect(aws.live()).toHaveLength(5);
+    expect(aws.secrets.size, 'each cluster has its TLS credentials').toBe(2);
     await act(stopped, 'StopResource');
     await act(deleted, 'StopResource');
     await act(deleted, 'DeleteResource');
@@ -146,6 +147,8 @@ describe('reconcileDaskClusters', () => {
     expect(summary).toEqual({ ensured: 0, stopped: 2, failed: 0 });
     expect(aws.live()).toEqual([]);
     expect(aws.services.size).toBe(0);
+    // Found by their owner, kept in the stream after a delete.
+    expect(aws.secrets.size).toBe(0);
     expect(await reconcileDaskClusters(deps([]))).toEqual({ ensured: 0, stopped: 0, failed: 0 });
   });
 

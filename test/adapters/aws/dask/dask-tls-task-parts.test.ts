@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { startupPrelude } from '../../../../shared/adapters/aws/tasks/ecs-attachments.ts';
 import { daskTlsClusterOf, daskTlsContainerSecrets, daskTlsSecretPath, withDaskTls } from '../../../../shared/adapters/aws/dask/dask-tls-task-parts.ts';
 import { makeDaskClusterCredentials } from '../../../../shared/app/dask-tls/dask-cluster-credentials.ts';
+import { catalogName } from '../../../../shared/domain/catalog/catalog-fields.ts';
 
 const RESOURCE = 'ab'.repeat(12) + '00000001';
 const ARN_PREFIX = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:cassini/';
@@ -28,6 +29,10 @@ describe('daskTlsSecretPath', () => {
     for (const resourceId of [RESOURCE, '0'.repeat(31) + '1', 'f'.repeat(32)]) {
       expect(daskTlsSecretPath({ owner: 'team-abcdef', resourceId })).not.toMatch(/-[A-Za-z0-9]{6}$/);
     }
+  });
+
+  it('is a name no user can give a secret, so none can be made, overwritten or attached in its place', () => {
+    expect(catalogName.safeParse(`_dask-tls-${RESOURCE}`).success).toBe(false);
   });
 
   it('refuses an owner or a resource id that could reach out of the owner’s folder', () => {
