@@ -14,9 +14,12 @@ import { chmodSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { link, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as z from 'zod';
 import { makeDaskClusterCredentials, type DaskClusterCredentials } from '../../../shared/app/dask-tls/dask-cluster-credentials.ts';
 
 const RESOURCE_ID = /^[0-9a-f]{32}$/;
+/** What a file holds; a damaged one fails the tasks that need it instead of handing them half a key. */
+const storedCredentials = z.strictObject({ ca: z.string().min(1), cert: z.string().min(1), key: z.string().min(1) });
 const PRIVATE_DIR = 0o700;
 const PRIVATE_FILE = 0o600;
 
@@ -53,7 +56,7 @@ export class LocalDaskCredentials implements DaskCredentialReader {
 
   async read(resourceId: string): Promise<DaskClusterCredentials | undefined> {
     try {
-      return JSON.parse(await readFile(this.#path(resourceId), 'utf8')) as DaskClusterCredentials;
+      return storedCredentials.parse(JSON.parse(await readFile(this.#path(resourceId), 'utf8')));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw error;

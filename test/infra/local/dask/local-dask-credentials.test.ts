@@ -2,7 +2,7 @@
  * The local store of Dask clusters' TLS credentials: private to the control plane, one set per
  * cluster however many ensures race, gone with the cluster.
  */
-import { statSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { LocalDaskCredentials } from '../../../../infra/local/dask/local-dask-credentials.ts';
 
@@ -31,6 +31,12 @@ describe('LocalDaskCredentials', () => {
     await store.remove(RESOURCE);
     await store.remove(RESOURCE);
     expect(await store.read(RESOURCE)).toBeUndefined();
+  });
+
+  it('refuses a damaged file rather than hand a task half of the credentials', async () => {
+    const store = new LocalDaskCredentials();
+    writeFileSync(`${store.dir}/${RESOURCE}.json`, JSON.stringify({ ca: 'x', cert: 'y' }));
+    await expect(store.read(RESOURCE)).rejects.toThrow();
   });
 
   it('refuses a name that is not a resource id, which could climb out of its directory', async () => {

@@ -351,6 +351,10 @@ describe('LocalDaskRuntime with TLS credentials', () => {
     expect(await lines('run-own')).toEqual([`${schedulerAddress}|True|${filesOf('run-own')}/key.pem`]);
     expect(await lines('run-other')).toEqual([`${schedulerAddress}|none|none`]);
     expect(existsSync(filesOf('run-other'))).toBe(false);
+    // The log says where the credentials went; neither it nor the task's record holds a key.
+    const ownLog = JSON.stringify((await driver.logs('run-own', { limit: 100 })).lines);
+    expect(ownLog).toContain(`TLS certificate and key in ${filesOf('run-own')}`);
+    expect(ownLog + readFileSync(join(dataDir, 'tasks', 'run-own', 'task.json'), 'utf8')).not.toContain('PRIVATE KEY');
     // The resource's client completes a handshake with the scheduler with what it was given; another cluster's member cannot.
     const { port } = new URL(schedulerAddress!.replace('tls:', 'http:'));
     const handshake = (tls: { ca: string; cert: string; key: string }) =>
