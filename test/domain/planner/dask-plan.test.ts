@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { daskSchedulerCommand, daskWorkerCommand, planDaskCluster, type DaskPlanInput } from '../../../shared/domain/planner/dask-plan.ts';
+import { daskSchedulerAddress, daskSchedulerCommand, daskWorkerCommand, planDaskCluster, type DaskPlanInput } from '../../../shared/domain/planner/dask-plan.ts';
 import { planAttachments } from '../../../shared/domain/planner/task-attachments.ts';
 
 const ID = 'ab'.repeat(12) + '00000001';
@@ -103,6 +103,12 @@ describe('dask commands', () => {
     expect(daskSchedulerCommand({ host: '127.0.0.1', port: '"$PORT_8786"', dashboardPort: '"$PORT_8787"' })).toBe(
       'dask scheduler --host 127.0.0.1 --port "$PORT_8786" --dashboard-address 127.0.0.1:"$PORT_8787"',
     );
+  });
+
+  it('serves TLS only with `--protocol tls`, at a tls:// address that workers take their protocol from', () => {
+    expect(daskSchedulerCommand({ port: 8786, dashboardPort: 8787, protocol: 'tls' })).toBe('dask scheduler --protocol tls --port 8786 --dashboard-address :8787');
+    expect(daskSchedulerAddress('127.0.0.1', 40001, 'tls')).toBe('tls://127.0.0.1:40001');
+    expect(daskSchedulerAddress('127.0.0.1', 40001)).toBe('tcp://127.0.0.1:40001');
   });
 
   it('points workers at the scheduler with their processes and threads', () => {
