@@ -59,12 +59,12 @@ export function objectIdentifier(dotted: string): Buffer {
   return tlv(0x06, Buffer.from(bytes));
 }
 
-/** A BIT STRING of whole bytes, or of `bits` named bits (DER drops the trailing zero bits of a named-bit list). */
+/** A BIT STRING of `bytes` whose last `unusedBits` bits are padding (0 for whole bytes: a key, a signature). */
 export function bitString(bytes: Uint8Array, unusedBits = 0): Buffer {
   return tlv(0x03, Buffer.concat([Buffer.from([unusedBits]), bytes]));
 }
 
-/** A named-bit BIT STRING (KeyUsage) with the given bit numbers set (bit 0 is the first, most significant). */
+/** A named-bit BIT STRING (KeyUsage) with the given bit numbers set (bit 0 is the first, most significant); DER drops the trailing zero bits. */
 export function namedBits(bits: readonly number[]): Buffer {
   const highest = Math.max(...bits);
   const bytes = Buffer.alloc(Math.floor(highest / 8) + 1);
