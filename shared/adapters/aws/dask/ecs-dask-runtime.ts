@@ -255,7 +255,7 @@ export class EcsDaskRuntime implements DaskRuntime {
     const size = sizeNamed(instanceType);
     if (!size) throw new Error(`unknown size ${JSON.stringify(instanceType)}`);
     const taskRoleArn = plan.attachments?.taskRoleArn;
-    const taskDefinition = await this.#options.definitions.ensure({ image: plan.image, size, ...(taskRoleArn ? { taskRoleArn } : {}), ...(attachments ? { attachments } : {}) });
+    const taskDefinition = await this.#options.definitions.ensure({ resourceId: plan.resourceId, image: plan.image, size, ...(taskRoleArn ? { taskRoleArn } : {}), ...(attachments ? { attachments } : {}) });
     const command =
       role === 'scheduler' ? daskSchedulerCommand() : daskWorkerCommand(plan.worker, this.addressOf(plan.resourceId));
     const spec: TaskSpec = {

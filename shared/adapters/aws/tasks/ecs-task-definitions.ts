@@ -26,6 +26,8 @@ import { renderAttachments, type AttachmentSettings, type ResolvedAttachments } 
 import { EDGE_CONTAINER, edgeContainerDefinition, type EdgePlan, type EdgeSidecarSettings } from '../services/edge-sidecar.ts';
 import { cachedImage, type ImageCache } from './image-cache.ts';
 import { isNamed } from '../sdk-errors.ts';
+import type { ResourceRoles } from '../iam/resource-roles.ts';
+import { retryWhileRolePropagates, type RolePropagationOptions } from '../iam/role-propagation.ts';
 
 /** The one container of a platform task; overrides address it by this name. */
 export { MAIN_CONTAINER } from '../services/service-names.ts';
@@ -208,9 +210,18 @@ export interface EcsTaskDefinitionsOptions {
   attachmentSettings?: AttachmentSettings;
   /** The account's pull-through cache (image-cache.ts); without it images are pulled from where they name. */
   imageCache?: ImageCache;
+  /**
+   * Each resource's own roles (resource-roles.ts), granted what its definition names. Without
+   * it (or for a request with no resource) every definition runs with the shared roles above.
+   */
+  roles?: Pick<ResourceRoles, 'ensure'>;
+  /** How long a definition naming a role ECS cannot assume yet is tried again (role-propagation.ts). */
+  rolePropagation?: RolePropagationOptions;
 }
 
 export interface TaskDefinitionRequest {
+  /** The resource whose tasks run this definition: its own roles are used when the platform makes them. */
+  resourceId?: string;
   image: string;
   size: Size;
   /** A role an admin registered and the resource attached; default the platform's task role. */
@@ -240,20 +251,34 @@ export class EcsTaskDefinitions {
   }
 
   /** The `family:revision` ARN to run for this request, registering the definition only if no revision exists. */
-  ensure(request: TaskDefinitionRequest): Promise<string> {
-    const { client: _client, ...defaults } = this.options;
-    const input = taskDefinitionInput({ ...defaults, ...attachmentsOf(request), image: request.image, size: request.size, taskRoleArn: request.taskRoleArn ?? defaults.taskRoleArn });
-    return this.ensureInput(input);
+  async ensure(request: TaskDefinitionRequest): Promise<string> {
+    // Job and Dask tasks read their SATURN_TOKEN file (RunTask's environmentFiles) with the execution role.
+    const params = await this.withOwnRoles(request, taskDefinitionInput, { tokenFiles: true });
+    return this.ensureInput(taskDefinitionInput(params));
   }
 
   /**
    * The ARN of a service revision's definition, registered on the first apply of the revision;
    * a repeated apply of the same revision finds it by family.
    */
-  ensureService(request: ServiceTaskDefinitionRequest): Promise<string> {
-    const { client: _client, ...defaults } = this.options;
-    const params = { ...defaults, ...attachmentsOf(request), image: request.image, size: request.size, taskRoleArn: request.taskRoleArn ?? defaults.taskRoleArn };
-    return this.ensureInput(serviceTaskDefinitionInput(params, request.container));
+  async ensureService(request: ServiceTaskDefinitionRequest): Promise<string> {
+    const render = (params: TaskDefinitionParams) => serviceTaskDefinitionInput(params, request.container);
+    const params = await this.withOwnRoles(request, render, { tokenFiles: false });
+    return this.ensureInput(render(params));
+  }
+
+  /**
+   * The request's definition parameters, with the resource's own roles when the platform makes
+   * them: the definition is rendered once with the shared roles to read what it names, the roles
+   * are granted that, and the caller renders it again with them. A resource that attaches an
+   * admin-registered role keeps it as the task role.
+   */
+  private async withOwnRoles(request: TaskDefinitionRequest, render: (params: TaskDefinitionParams) => RegisterTaskDefinitionCommandInput, options: { tokenFiles: boolean }): Promise<TaskDefinitionParams> {
+    const { client: _client, roles, rolePropagation: _retry, ...defaults } = this.options;
+    const params: TaskDefinitionParams = { ...defaults, ...attachmentsOf(request), image: request.image, size: request.size, taskRoleArn: request.taskRoleArn ?? defaults.taskRoleArn };
+    if (!roles || !request.resourceId) return params;
+    const own = await roles.ensure(request.resourceId, render(params), { tokenFiles: options.tokenFiles, ownTaskRole: request.taskRoleArn === undefined });
+    return { ...params, executionRoleArn: own.executionRoleArn, ...(own.taskRoleArn ? { taskRoleArn: own.taskRoleArn } : {}) };
   }
 
   private ensureInput(input: RegisterTaskDefinitionCommandInput): Promise<string> {
@@ -280,7 +305,7 @@ export class EcsTaskDefinitions {
       if (!isNamed(error, 'ClientException', 'InvalidParameterException')) throw error;
     }
     // Two processes may both get here; each registers an identical revision, and either one runs the same.
-    const { taskDefinition } = await client.send(new RegisterTaskDefinitionCommand(input));
+    const { taskDefinition } = await retryWhileRolePropagates(() => client.send(new RegisterTaskDefinitionCommand(input)), this.options.rolePropagation);
     if (!taskDefinition?.taskDefinitionArn) throw new Error(`RegisterTaskDefinition returned no ARN for ${family}`);
     return taskDefinition.taskDefinitionArn;
   }

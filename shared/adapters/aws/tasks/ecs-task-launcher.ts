@@ -35,6 +35,7 @@ import type { EcsTaskDefinitions } from './ecs-task-definitions.ts';
 import { LaunchQueue, RetryableLaunchError } from './launch-queue.ts';
 import { capacityFor, missingCapacity, type GpuCapacityProviders } from './capacity-strategy.ts';
 import { errorMessage, isNamed, isThrottling, isTransient } from '../sdk-errors.ts';
+import { isRoleNotYetUsable } from '../iam/role-propagation.ts';
 
 // ECS's limits on RunTask and StopTask fields.
 const MAX_CLIENT_TOKEN = 64;
@@ -135,7 +136,9 @@ export class EcsTaskLauncher {
     if (unplaceable) return specs.map((spec) => ({ status: 'failed', taskId: spec.taskId, reason: unplaceable }));
     const { folders, secretArns } = this.options;
     const attachments = await resolveAttachments(plan.attachments, { ...(folders ? { folders } : {}), ...(secretArns ? { secrets: secretArns() } : {}) });
+    const resourceId = specs[0]?.labels.resource;
     const taskDefinition = await this.options.definitions.ensure({
+      ...(resourceId ? { resourceId } : {}),
       image: plan.image,
       size,
       ...(plan.taskRoleArn ? { taskRoleArn: plan.taskRoleArn } : {}),
@@ -245,6 +248,8 @@ export class EcsTaskLauncher {
       if (existing) return this.launched(taskId, existing, undefined);
       // A timeout may have started the task; the same token on the next attempt returns it.
       const message = `RunTask for ${taskId}: ${errorMessage(error)}`;
+      // A role made or changed for this launch may not be assumable yet (role-propagation.ts): the queue tries again, a bounded number of times.
+      if (isRoleNotYetUsable(error)) throw new RetryableLaunchError(message, { throttled: false, cause: error });
       if (isTransient(error)) throw new RetryableLaunchError(message, { throttled: isThrottling(error), cause: error });
       throw new Error(message, { cause: error });
     }
