@@ -4,7 +4,7 @@
  * imported VPC with several private subnets in a zone gets the first of them). Access points,
  * one per shared folder and per workspace home, are created at run time by the reactor
  * (`grantManageHomes`); tasks mount through them with transit encryption and IAM authorization
- * (the task role, `grantMountThroughAccessPoints`), which the file system policy below insists on.
+ * (each resource's own task role, constructs/resource-roles.ts), which the file system policy below insists on.
  *
  * Also the tasks bucket: job tasks' SATURN_TOKEN files (`tokens/<task id>.env`,
  * shared/adapters/aws/tasks/task-token-files.ts), written by the launching functions before RunTask,
@@ -18,6 +18,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { WORKLOAD_ROLE_PATH } from '../config.ts';
+import { RESOURCE_ROLE_PATH } from '../../../shared/adapters/aws/iam/resource-roles.ts';
 import { acknowledgeGrantedWildcard } from '../nag.ts';
 import type { PlatformFunction } from '../platform-function.ts';
 
@@ -103,8 +104,12 @@ export class Storage extends Construct {
     });
 
     // Tasks that run as a role an admin registered (under WORKLOAD_ROLE_PATH) mount their homes
-    // and shared folders like the default task role does: through an access point, never the root.
+    // and shared folders through an access point, never the root. The platform's own roles
+    // (under RESOURCE_ROLE_PATH) are left out: each may mount only the access points its
+    // identity policy names, and a file system policy's allow would add any other
+    // ("Permissions boundaries for IAM entities": a resource policy's grant is not capped by a boundary).
     const stack = Stack.of(this);
+    const roleArn = (path: string) => stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: `${path.replace(/^\//, '')}*` });
     this.fileSystem.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'WorkloadRolesMountThroughAccessPoints',
@@ -113,9 +118,10 @@ export class Storage extends Construct {
         resources: ['*'],
         conditions: {
           ArnLike: {
-            'aws:PrincipalArn': stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: `${WORKLOAD_ROLE_PATH.replace(/^\//, '')}*` }),
+            'aws:PrincipalArn': roleArn(WORKLOAD_ROLE_PATH),
             'elasticfilesystem:AccessPointArn': stack.formatArn({ service: 'elasticfilesystem', resource: 'access-point', resourceName: '*' }),
           },
+          ArnNotLike: { 'aws:PrincipalArn': roleArn(RESOURCE_ROLE_PATH) },
           Bool: { 'elasticfilesystem:AccessedViaMountTarget': 'true' },
         },
       }),
@@ -203,17 +209,4 @@ export class Storage extends Construct {
     acknowledgeGrantedWildcard(executionRole, this.tokenFileArns(), 'Token files are named by task id at run time: ECS may read those under tokens/ of the tasks bucket, nothing else of it.');
   }
 
-  /**
-   * Lets tasks running as `role` mount and write this file system, through an access point only:
-   * never its root, where every home and shared folder is.
-   */
-  grantMountThroughAccessPoints(role: iam.IGrantable): void {
-    role.grantPrincipal.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'],
-        resources: [this.fileSystem.fileSystemArn],
-        conditions: { ArnLike: { 'elasticfilesystem:AccessPointArn': this.accessPointArns() } },
-      }),
-    );
-  }
 }
