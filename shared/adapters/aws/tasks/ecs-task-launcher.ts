@@ -47,9 +47,10 @@ const MAX_STOP_REASON = 255;
 /**
  * Failure reasons in a RunTask response that a later attempt may not meet: throttling,
  * Fargate or Spot capacity ("Capacity is unavailable at this time…"), an EC2 host short of
- * CPU, memory, GPU or network interfaces (`RESOURCE:*`), a disconnected agent.
+ * CPU, memory, GPU or network interfaces (`RESOURCE:*`), a disconnected agent, a role made for
+ * this launch that ECS cannot assume yet (role-propagation.ts).
  */
-const RETRYABLE_FAILURE = /throttl|rate exceeded|capacity|RESOURCE:|AGENT|try again|timed? ?out/i;
+const RETRYABLE_FAILURE = /throttl|rate exceeded|capacity|RESOURCE:|AGENT|try again|timed? ?out|unable to assume (the )?role/i;
 const THROTTLED_FAILURE = /throttl|rate exceeded/i;
 
 export interface EcsTaskLauncherOptions {
