@@ -296,21 +296,23 @@ export class Compute extends Construct {
   }
 
   /**
-   * Lets `grantee` hand ECS the roles a task may use: the execution role, and the task roles an
-   * admin registered, which must live under the IAM path WORKLOAD_ROLE_PATH. Nothing else.
+   * Lets `grantee` hand ECS the roles a task may use: the shared execution role, and the roles
+   * under RESOURCE_ROLE_PATH (the default task role, and each resource's own task and execution
+   * roles, constructs/resource-roles.ts). Nothing else: a role an admin registered is never a
+   * task role, the resource's own task role assumes it (registered-role-profile.ts).
    */
   grantPassTaskRoles(grantee: iam.IGrantable): void {
     grantee.grantPrincipal.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['iam:PassRole'],
-        resources: [this.executionRole.roleArn, workloadRolesArn(this)],
+        resources: [this.executionRole.roleArn, platformRolesArn(this)],
         conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
       }),
     );
     acknowledgeGrantedWildcard(
       grantee,
-      workloadRolesArn(this),
-      `Task roles are registered by an admin at run time (PUT /api/iam_roles/{name}); only roles under the IAM path ${WORKLOAD_ROLE_PATH} can be passed, and only to ECS tasks.`,
+      platformRolesArn(this),
+      `Each resource's own task and execution roles are made at run time under the IAM path ${RESOURCE_ROLE_PATH}; only those (and the default task role there) can be passed, and only to ECS tasks.`,
     );
   }
 
@@ -435,6 +437,11 @@ export const TASK_TOKEN_SECRET_FOLDER = '_tasks/';
 /** Tasks' token secrets: `cassini/_tasks/...`. */
 export function taskTokenSecretsArn(scope: Construct): string {
   return Stack.of(scope).formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${PLATFORM_SECRET_PREFIX}${TASK_TOKEN_SECRET_FOLDER}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+}
+
+/** The roles the platform hands ECS: under RESOURCE_ROLE_PATH. */
+export function platformRolesArn(scope: Construct): string {
+  return Stack.of(scope).formatArn({ service: 'iam', region: '', resource: 'role', resourceName: `${RESOURCE_ROLE_PATH.replace(/^\//, '')}*` });
 }
 
 /** The task roles an admin may register: roles under WORKLOAD_ROLE_PATH. */

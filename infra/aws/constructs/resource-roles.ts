@@ -7,8 +7,9 @@
  *
  * - Two permissions boundaries, one per kind of role. A boundary caps what identity policies
  *   can grant ("Permissions boundaries for IAM entities", IAM User Guide): whatever a role's
- *   inline policy says, a task role can at most mount the file system through an access point
- *   and open ECS Exec channels, an execution role at most read platform secrets, pull from this
+ *   inline policy says, a task role can at most mount the file system through an access point,
+ *   assume a role registered under WORKLOAD_ROLE_PATH and open ECS Exec channels, an execution
+ *   role at most read platform secrets, pull from this
  *   account's registry, write the task log group and read token files.
  * - `grantManageRoles`: CreateRole, PutRolePolicy and DeleteRolePolicy only on roles named
  *   `cassini-task-*` / `cassini-exec-*` under RESOURCE_ROLE_PATH, and only with one of the two
@@ -24,7 +25,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { RESOURCE_ROLE_PATH } from '../../../shared/adapters/aws/iam/resource-roles.ts';
 import { acknowledgeGrantedWildcard, acknowledgeWildcardResource } from '../nag.ts';
-import { platformSecretsArn } from './compute.ts';
+import { platformSecretsArn, workloadRolesArn } from './compute.ts';
 import { TOKEN_FILE_PREFIX } from './storage.ts';
 
 /** The names the platform gives its per-resource roles (resource-roles.ts). */
@@ -65,6 +66,8 @@ export class ResourceRoles extends Construct {
           resources: ['*'],
         }),
         new iam.PolicyStatement({ sid: 'ExecSessionLogs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [execStreams] }),
+        // The role an admin registered and the resource attaches (registered-role-profile.ts); registered roles live under WORKLOAD_ROLE_PATH.
+        new iam.PolicyStatement({ sid: 'AssumeRegisteredRoles', actions: ['sts:AssumeRole'], resources: [workloadRolesArn(this)] }),
       ],
     });
     const repositories = stack.formatArn({ service: 'ecr', resource: 'repository', resourceName: '*' });
@@ -86,7 +89,7 @@ export class ResourceRoles extends Construct {
     });
     const reason = 'A permissions boundary grants nothing: it is the ceiling of the roles the platform makes per resource, whose own policies name exact access points, secrets, repositories and log groups.';
     for (const [boundary, wildcards] of [
-      [this.taskRoleBoundary, ['*', execStreams]],
+      [this.taskRoleBoundary, ['*', execStreams, workloadRolesArn(this)]],
       [this.executionRoleBoundary, ['*', platformSecretsArn(this), repositories, tokenFiles]],
     ] as const) {
       for (const resource of wildcards) acknowledgeWildcardResource(boundary, resource, reason);

@@ -17,8 +17,6 @@ import * as efs from 'aws-cdk-lib/aws-efs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { WORKLOAD_ROLE_PATH } from '../config.ts';
-import { RESOURCE_ROLE_PATH } from '../../../shared/adapters/aws/iam/resource-roles.ts';
 import { acknowledgeGrantedWildcard } from '../nag.ts';
 import type { PlatformFunction } from '../platform-function.ts';
 
@@ -103,29 +101,10 @@ export class Storage extends Construct {
         'every access is by the platform roles, traced by CloudTrail, and server access logs would only add a second copy of the keys.',
     });
 
-    // Tasks that run as a role an admin registered (under WORKLOAD_ROLE_PATH) mount their homes
-    // and shared folders through an access point, never the root. The platform's own roles
-    // (under RESOURCE_ROLE_PATH) are left out: each may mount only the access points its
-    // identity policy names, and a file system policy's allow would add any other
-    // ("Permissions boundaries for IAM entities": a resource policy's grant is not capped by a boundary).
-    const stack = Stack.of(this);
-    const roleArn = (path: string) => stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: `${path.replace(/^\//, '')}*` });
-    this.fileSystem.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'WorkloadRolesMountThroughAccessPoints',
-        principals: [new iam.AnyPrincipal()],
-        actions: ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'],
-        resources: ['*'],
-        conditions: {
-          ArnLike: {
-            'aws:PrincipalArn': roleArn(WORKLOAD_ROLE_PATH),
-            'elasticfilesystem:AccessPointArn': stack.formatArn({ service: 'elasticfilesystem', resource: 'access-point', resourceName: '*' }),
-          },
-          ArnNotLike: { 'aws:PrincipalArn': roleArn(RESOURCE_ROLE_PATH) },
-          Bool: { 'elasticfilesystem:AccessedViaMountTarget': 'true' },
-        },
-      }),
-    );
+    // No Allow: a task mounts with its resource's own task role, whose identity policy names its
+    // access points (shared/adapters/aws/iam/resource-role-policies.ts); within the account that
+    // is enough ("Using IAM to control file system data access"). An Allow here would reach past
+    // it: a permissions boundary does not cap what a resource-based policy grants.
   }
 
   /** All access points of this account and region (EFS names them by a random id). */

@@ -38,8 +38,8 @@ const unused = () => Promise.reject(new Error('not expected in this test'));
 beforeEach(async () => {
   iamServer.roles.clear();
   const made = roles();
-  await made.ensure(JOB, bobJob, { tokenFiles: true, ownTaskRole: true });
-  await made.ensure(OTHER, aliceWorkspace, { tokenFiles: false, ownTaskRole: true });
+  await made.ensure(JOB, bobJob, { tokenFiles: true });
+  await made.ensure(OTHER, aliceWorkspace, { tokenFiles: false });
 });
 
 describe('removing a resource\'s own roles', () => {

@@ -8,7 +8,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { PLATFORM_SECRET_PREFIX, WORKLOAD_ROLE_PATH } from '../../../infra/aws/config.ts';
+import { PLATFORM_SECRET_PREFIX } from '../../../infra/aws/config.ts';
+import { RESOURCE_ROLE_PATH } from '../../../shared/adapters/aws/iam/resource-roles.ts';
 import { PlatformFunction } from '../../../infra/aws/platform-function.ts';
 import { buildCassini, logicalId, synthesize, type Synthesized } from './support/synth.ts';
 import { checkLeastPrivilege, commandsSentBy, commandsSentByEntry, DYNAMODB_TABLE_OF_FILE, roleStatements } from './support/least-privilege.ts';
@@ -122,7 +123,8 @@ describe('roles handed to AWS services and secrets', () => {
   const all = statementsEverywhere(s);
   const stack = s.stack;
 
-  it('allows iam:PassRole only on the execution role, registered workload roles and the scheduler role, each to its service', () => {
+  it('allows iam:PassRole only on the execution role, the platform\'s own task roles and the scheduler role, each to its service', () => {
+    // Roles an admin registered are never passed: a resource's own task role assumes them (registered-role-profile.ts).
     const passing = all.filter(({ statement }) => actionsOf(statement).some((a) => a === 'iam:PassRole' || a === 'iam:*' || a === '*'));
     expect(passing.length).toBeGreaterThan(0);
     const allowed = [
@@ -135,7 +137,7 @@ describe('roles handed to AWS services and secrets', () => {
       const service = (statement.Condition as { StringEquals?: Record<string, string> } | undefined)?.StringEquals?.['iam:PassedToService'];
       const resources = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
       for (const resource of resources) {
-        const isWorkload = JSON.stringify(resource).includes(`:role${WORKLOAD_ROLE_PATH}*`);
+        const isWorkload = JSON.stringify(resource).includes(`:role${RESOURCE_ROLE_PATH}*`);
         const match = allowed.find((a) => (a.resource === 'workload' ? isWorkload : JSON.stringify(a.resource) === JSON.stringify(resource)));
         expect(match, JSON.stringify(resource)).toBeDefined();
         expect(service).toBe(match!.service);

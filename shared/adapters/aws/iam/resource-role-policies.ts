@@ -7,8 +7,8 @@
  * - The task role (what the task's code runs as) may mount the definition's access points and
  *   no other: `elasticfilesystem:ClientMount` (and `ClientWrite` for those mounted read-write) on
  *   the file system, with `elasticfilesystem:AccessPointArn` equal to one of them ("Using IAM to
- *   control file system data access", Amazon EFS User Guide). It also opens ECS Exec's channels,
- *   as the default task role does.
+ *   control file system data access", Amazon EFS User Guide). It may assume the one role an
+ *   admin registered and the resource attaches, and open ECS Exec's channels.
  * - The execution role (what ECS starts the task with) may read the secrets the definition names
  *   ("Pass sensitive data to an Amazon ECS container": the execution role needs
  *   secretsmanager:GetSecretValue on each), pull the images it names from this account's
@@ -96,9 +96,10 @@ export function ecrRepositoryOf(image: string, settings: Pick<RoleGrantSettings,
   return path.replace(/@.*$/, '').replace(/:[^/]*$/, '');
 }
 
-/** The task role's policy: mount exactly these access points, and ECS Exec. */
-export function taskRolePolicy(needs: Pick<DefinitionNeeds, 'accessPoints'>, settings: RoleGrantSettings): PolicyDocument {
+/** The task role's policy: mount exactly these access points, assume the registered role the resource attaches (if any), and ECS Exec. */
+export function taskRolePolicy(needs: Pick<DefinitionNeeds, 'accessPoints'>, settings: RoleGrantSettings, registeredRoleArn?: string): PolicyDocument {
   const statements: PolicyStatement[] = [];
+  if (registeredRoleArn) statements.push({ Sid: 'AssumeRegisteredRole', Effect: 'Allow', Action: ['sts:AssumeRole'], Resource: registeredRoleArn });
   const fileSystems = [...new Set(needs.accessPoints.map((a) => a.fileSystemId))].sort();
   const accessPointArn = (id: string) => arn(settings, 'elasticfilesystem', `access-point/${id}`);
   const mounted = needs.accessPoints.map((a) => accessPointArn(a.accessPointId)).sort();

@@ -84,16 +84,17 @@ export class ResourceRoles implements ResourceRoleRemoval {
 
   /**
    * The roles `definition` (rendered for `resourceId`) runs with: always its own execution role;
-   * its own task role when it mounts access points and `sharedTaskRole` is false (an
-   * admin-registered role is the task role then, see the README's *Isolation*).
+   * its own task role when it mounts access points or attaches `registeredRoleArn` (which the
+   * task role may then assume, registered-role-profile.ts). A resource with neither runs as the
+   * shared default task role, which may do nothing of consequence.
    */
-  async ensure(resourceId: string, definition: RegisterTaskDefinitionCommandInput, options: { tokenFiles: boolean; ownTaskRole: boolean }): Promise<ResourceRoleArns> {
+  async ensure(resourceId: string, definition: RegisterTaskDefinitionCommandInput, options: { tokenFiles: boolean; registeredRoleArn?: string }): Promise<ResourceRoleArns> {
     const { settings, taskRoleBoundaryArn, executionRoleBoundaryArn } = this.#options;
     const needs = definitionNeeds(definition);
     const execution = this.#ensureRole(executionRoleName(resourceId), executionRoleBoundaryArn, executionRolePolicy(needs, settings, { tokenFiles: options.tokenFiles }), `Cassini: ECS starts the tasks of ${resourceId} with it`);
     const task =
-      options.ownTaskRole && needs.accessPoints.length > 0
-        ? this.#ensureRole(taskRoleName(resourceId), taskRoleBoundaryArn, taskRolePolicy(needs, settings), `Cassini: the tasks of ${resourceId} run as it`)
+      needs.accessPoints.length > 0 || options.registeredRoleArn
+        ? this.#ensureRole(taskRoleName(resourceId), taskRoleBoundaryArn, taskRolePolicy(needs, settings, options.registeredRoleArn), `Cassini: the tasks of ${resourceId} run as it`)
         : undefined;
     const [executionRoleArn, taskRoleArn] = await Promise.all([execution, task]);
     return { executionRoleArn, ...(taskRoleArn ? { taskRoleArn } : {}) };

@@ -28,6 +28,7 @@ import { cachedImage, type ImageCache } from './image-cache.ts';
 import { isNamed } from '../sdk-errors.ts';
 import type { ResourceRoles } from '../iam/resource-roles.ts';
 import { retryWhileRolePropagates, type RolePropagationOptions } from '../iam/role-propagation.ts';
+import { registeredRoleProfile } from '../iam/registered-role-profile.ts';
 
 /** The one container of a platform task; overrides address it by this name. */
 export { MAIN_CONTAINER } from '../services/service-names.ts';
@@ -51,6 +52,8 @@ export interface TaskDefinitionParams {
   attachmentSettings?: AttachmentSettings;
   /** The account's pull-through cache: every container's image (the user's, the git init and edge helpers) is pulled through it. */
   imageCache?: ImageCache;
+  /** Variables of the main container that are part of the definition (a registered role's profile, registered-role-profile.ts). */
+  environment?: KeyValuePair[];
 }
 
 /** JSON with object keys sorted, so equal content always hashes the same. */
@@ -104,6 +107,7 @@ function render(params: TaskDefinitionParams, family: string, home?: boolean): R
         // signal handling, so StopTask's SIGTERM would wait out the stop timeout.
         linuxParameters: { initProcessEnabled: true },
         logConfiguration,
+        ...(params.environment?.length ? { environment: params.environment } : {}),
         ...(gpu ? { resourceRequirements: [{ type: 'GPU' as const, value: String(size.gpu) }] } : {}),
         ...(attached.secrets.length > 0 ? { secrets: attached.secrets } : {}),
         ...(attached.mountPoints.length > 0 ? { mountPoints: attached.mountPoints } : {}),
@@ -168,7 +172,7 @@ export function serviceTaskDefinitionInput(params: TaskDefinitionParams, service
       {
         ...container,
         command: [service.script],
-        environment: service.environment,
+        environment: [...(container.environment ?? []), ...service.environment],
         ...(edgeContainer ? {} : { portMappings: [...new Set(service.ports)].map((containerPort) => ({ containerPort, protocol: 'tcp' as const })) }),
         ...(mountPoints.length > 0 ? { mountPoints } : {}),
         ...(dependsOn.length > 0 ? { dependsOn } : {}),
@@ -271,14 +275,24 @@ export class EcsTaskDefinitions {
    * The request's definition parameters, with the resource's own roles when the platform makes
    * them: the definition is rendered once with the shared roles to read what it names, the roles
    * are granted that, and the caller renders it again with them. A resource that attaches an
-   * admin-registered role keeps it as the task role.
+   * admin-registered role runs as its own task role too, which may assume the registered one,
+   * and its main container's default AWS profile does (registered-role-profile.ts).
    */
   private async withOwnRoles(request: TaskDefinitionRequest, render: (params: TaskDefinitionParams) => RegisterTaskDefinitionCommandInput, options: { tokenFiles: boolean }): Promise<TaskDefinitionParams> {
     const { client: _client, roles, rolePropagation: _retry, ...defaults } = this.options;
     const params: TaskDefinitionParams = { ...defaults, ...attachmentsOf(request), image: request.image, size: request.size, taskRoleArn: request.taskRoleArn ?? defaults.taskRoleArn };
-    if (!roles || !request.resourceId) return params;
-    const own = await roles.ensure(request.resourceId, render(params), { tokenFiles: options.tokenFiles, ownTaskRole: request.taskRoleArn === undefined });
-    return { ...params, executionRoleArn: own.executionRoleArn, ...(own.taskRoleArn ? { taskRoleArn: own.taskRoleArn } : {}) };
+    const { resourceId, taskRoleArn: registeredRoleArn } = request;
+    if (!roles || !resourceId) return params;
+    const profile = registeredRoleArn ? registeredRoleProfile(registeredRoleArn, resourceId) : undefined;
+    const chained: TaskDefinitionParams = profile
+      ? {
+          ...params,
+          attachments: { ...params.attachments, configFiles: [...(params.attachments?.configFiles ?? []), profile.configFile] },
+          environment: profile.environment,
+        }
+      : params;
+    const own = await roles.ensure(resourceId, render(chained), { tokenFiles: options.tokenFiles, ...(registeredRoleArn ? { registeredRoleArn } : {}) });
+    return { ...chained, executionRoleArn: own.executionRoleArn, taskRoleArn: own.taskRoleArn ?? defaults.taskRoleArn };
   }
 
   private ensureInput(input: RegisterTaskDefinitionCommandInput): Promise<string> {

@@ -32,7 +32,7 @@ beforeEach(() => {
 describe('ResourceRoles', () => {
   it('makes the resource\'s execution and task roles under the platform path, each with its boundary, and writes their policies', async () => {
     // Act
-    const arns = await roles().ensure(ALICE_RESOURCE, aliceWorkspace, { tokenFiles: false, ownTaskRole: true });
+    const arns = await roles().ensure(ALICE_RESOURCE, aliceWorkspace, { tokenFiles: false });
 
     // Assess
     expect(arns).toEqual({
@@ -53,7 +53,7 @@ describe('ResourceRoles', () => {
   });
 
   it('signs every call with Signature Version 4 for IAM in us-east-1, over a form body', async () => {
-    await roles().ensure(BOB_RESOURCE, bobJob, { tokenFiles: true, ownTaskRole: true });
+    await roles().ensure(BOB_RESOURCE, bobJob, { tokenFiles: true });
     expect(iamServer.requests.length).toBeGreaterThan(0);
     for (const { headers } of iamServer.requests) {
       expect(headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/us-east-1\/iam\/aws4_request, SignedHeaders=[\w;-]*host[\w;-]*, Signature=[0-9a-f]{64}$/);
@@ -61,24 +61,34 @@ describe('ResourceRoles', () => {
     }
   });
 
-  it('gives a resource that attaches a registered role, or mounts nothing, no task role of its own', async () => {
+  it('gives a resource that attaches a registered role a task role that may assume it and no other role', async () => {
     // Act
-    const registered = await roles().ensure(ALICE_RESOURCE, aliceWorkspace, { tokenFiles: false, ownTaskRole: false });
+    const registered = `arn:aws:iam::${ACCOUNT}:role/cassini-workloads/analytics`;
+    const arns = await roles().ensure(ALICE_RESOURCE, aliceWorkspace, { tokenFiles: false, registeredRoleArn: registered });
 
     // Assess
-    expect(registered.taskRoleArn).toBeUndefined();
-    expect([...iamServer.roles.keys()]).toEqual([executionRoleName(ALICE_RESOURCE)]);
+    expect(arns.taskRoleArn).toBe(`arn:aws:iam::${ACCOUNT}:role/cassini-workloads/platform/cassini-task-${ALICE_RESOURCE}`);
+    const policy = JSON.parse(iamServer.roles.get(taskRoleName(ALICE_RESOURCE))!.policies.get(RESOURCE_ROLE_POLICY)!) as { Statement: Array<{ Action: string[]; Resource: unknown }> };
+    expect(policy.Statement.filter((s) => s.Action.some((a) => a.startsWith('sts:')))).toEqual([{ Sid: 'AssumeRegisteredRole', Effect: 'Allow', Action: ['sts:AssumeRole'], Resource: registered }]);
+  });
+
+  it('gives a resource that mounts nothing and attaches no role no task role of its own: the shared default one can do nothing of consequence', async () => {
+    const { volumes: _volumes, containerDefinitions, ...rest } = bobJob;
+    const mountsNothing = { ...rest, containerDefinitions: containerDefinitions!.map(({ mountPoints: _m, ...c }) => c) };
+    const arns = await roles().ensure(BOB_RESOURCE, mountsNothing, { tokenFiles: true });
+    expect(arns.taskRoleArn).toBeUndefined();
+    expect([...iamServer.roles.keys()]).toEqual([executionRoleName(BOB_RESOURCE)]);
   });
 
   it('keeps a role that exists and writes its policy again, so a changed definition changes the grant', async () => {
     // Prepare: another process made Alice's roles for the same definition.
-    await roles().ensure(BOB_RESOURCE, bobJob, { tokenFiles: true, ownTaskRole: true });
+    await roles().ensure(BOB_RESOURCE, bobJob, { tokenFiles: true });
     iamServer.requests.length = 0;
 
     // Act: a cold process, a definition that no longer names the secret.
     const { containerDefinitions, ...rest } = bobJob;
     const withoutSecrets = { ...rest, containerDefinitions: containerDefinitions!.map(({ secrets: _secrets, ...c }) => c) };
-    await roles().ensure(BOB_RESOURCE, withoutSecrets, { tokenFiles: true, ownTaskRole: true });
+    await roles().ensure(BOB_RESOURCE, withoutSecrets, { tokenFiles: true });
 
     // Assess
     expect(iamServer.requests.map((r) => r.action).sort()).toEqual(['CreateRole', 'CreateRole', 'PutRolePolicy', 'PutRolePolicy']);
@@ -87,10 +97,10 @@ describe('ResourceRoles', () => {
 
   it('writes nothing again for the same definition in a warm process', async () => {
     const warm = roles();
-    await warm.ensure(BOB_RESOURCE, bobJob, { tokenFiles: true, ownTaskRole: true });
+    await warm.ensure(BOB_RESOURCE, bobJob, { tokenFiles: true });
     iamServer.requests.length = 0;
 
-    await warm.ensure(BOB_RESOURCE, bobJob, { tokenFiles: true, ownTaskRole: true });
+    await warm.ensure(BOB_RESOURCE, bobJob, { tokenFiles: true });
 
     expect(iamServer.requests).toEqual([]);
   });
@@ -98,8 +108,8 @@ describe('ResourceRoles', () => {
   it('deletes both roles with the resource, their policy first, and is fine with roles already gone', async () => {
     // Prepare
     const shared = roles();
-    await shared.ensure(ALICE_RESOURCE, aliceWorkspace, { tokenFiles: false, ownTaskRole: true });
-    await shared.ensure(BOB_RESOURCE, bobJob, { tokenFiles: true, ownTaskRole: true });
+    await shared.ensure(ALICE_RESOURCE, aliceWorkspace, { tokenFiles: false });
+    await shared.ensure(BOB_RESOURCE, bobJob, { tokenFiles: true });
     iamServer.requests.length = 0;
 
     // Act
@@ -115,13 +125,13 @@ describe('ResourceRoles', () => {
     ]);
     expect([...iamServer.roles.keys()].sort()).toEqual([executionRoleName(BOB_RESOURCE), taskRoleName(BOB_RESOURCE)].sort());
     // The same process makes them again if the resource's tasks are planned again.
-    await shared.ensure(ALICE_RESOURCE, aliceWorkspace, { tokenFiles: false, ownTaskRole: true });
+    await shared.ensure(ALICE_RESOURCE, aliceWorkspace, { tokenFiles: false });
     expect(iamServer.roles.has(taskRoleName(ALICE_RESOURCE))).toBe(true);
   });
 
   it('passes on what IAM refuses for another reason', async () => {
     const iam = new AwsQueryClient({ service: 'iam', version: IAM_API_VERSION, region: 'us-east-1', endpoint: iamServer.endpoint, credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' } });
     const refusing = new ResourceRoles({ iam: { call: (action, params) => (action === 'CreateRole' ? Promise.reject(Object.assign(new Error('User is not authorized to perform: iam:CreateRole'), { name: 'AccessDenied' })) : iam.call(action, params)) }, settings, taskRoleBoundaryArn: TASK_BOUNDARY, executionRoleBoundaryArn: EXECUTION_BOUNDARY });
-    await expect(refusing.ensure(BOB_RESOURCE, bobJob, { tokenFiles: true, ownTaskRole: true })).rejects.toThrow(/not authorized to perform: iam:CreateRole/);
+    await expect(refusing.ensure(BOB_RESOURCE, bobJob, { tokenFiles: true })).rejects.toThrow(/not authorized to perform: iam:CreateRole/);
   });
 });

@@ -27,13 +27,13 @@ const notAssumable = (kind: typeof ClientException | typeof InvalidParameterExce
 const definitionArn = (family: string) => `arn:aws:ecs:eu-west-1:123456789012:task-definition/${family}:1`;
 
 /** A fake of the roles port: what each resource was granted, and the ARNs ResourceRoles would answer. */
-function fakeRoles(): Pick<ResourceRoles, 'ensure'> & { calls: Array<{ resourceId: string; ownTaskRole: boolean; tokenFiles: boolean }> } {
-  const calls: Array<{ resourceId: string; ownTaskRole: boolean; tokenFiles: boolean }> = [];
+function fakeRoles(): Pick<ResourceRoles, 'ensure'> & { calls: Array<{ resourceId: string; registeredRoleArn?: string; tokenFiles: boolean; definition: unknown }> } {
+  const calls: Array<{ resourceId: string; registeredRoleArn?: string; tokenFiles: boolean; definition: unknown }> = [];
   return {
     calls,
-    async ensure(resourceId, _definition, options) {
-      calls.push({ resourceId, ...options });
-      return { executionRoleArn: OWN_EXECUTION, ...(options.ownTaskRole ? { taskRoleArn: OWN_TASK } : {}) };
+    async ensure(resourceId, definition, options) {
+      calls.push({ resourceId, ...options, definition });
+      return { executionRoleArn: OWN_EXECUTION, taskRoleArn: OWN_TASK };
     },
   };
 }
@@ -50,6 +50,7 @@ function definitions(roles = fakeRoles(), sleep = recordingSleep().sleep) {
     taskRoleArn: 'arn:aws:iam::123456789012:role/cassini-workloads/platform/default',
     logGroup: '/cassini/tasks',
     region: 'eu-west-1',
+    attachmentSettings: { secretArnPrefix: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:cassini/', gitImage: 'alpine/git:2.45.2' },
     roles,
     rolePropagation: { sleep },
   });
@@ -103,18 +104,26 @@ describe('EcsTaskDefinitions with per-resource roles', () => {
     expect(registered[1]).toEqual(registered[0]);
     expect(registered[0]).toMatchObject({ executionRoleArn: OWN_EXECUTION, taskRoleArn: OWN_TASK });
     expect(slept).toEqual([1_000]);
-    expect(roles.calls).toEqual([{ resourceId: RESOURCE, ownTaskRole: true, tokenFiles: true }]);
+    expect(roles.calls).toEqual([{ resourceId: RESOURCE, tokenFiles: true, definition: expect.objectContaining({ executionRoleArn: 'arn:aws:iam::123456789012:role/shared-execution' }) }]);
   });
 
-  it('keeps an admin-registered role as the task role, with the resource\'s own execution role', async () => {
+  it('runs a resource that attaches a registered role as its own task role, whose default AWS profile assumes the registered one', async () => {
+    // "Assume role credentials" (AWS SDKs and Tools Reference Guide): role_arn with
+    // credential_source = EcsContainer assumes the role with the container's credentials.
     const roles = fakeRoles();
     ecs.on(RegisterTaskDefinitionCommand).callsFake((input: { family: string }) => ({ taskDefinition: { taskDefinitionArn: definitionArn(input.family) } }));
     const registeredRole = 'arn:aws:iam::123456789012:role/cassini-workloads/analytics';
 
     await definitions(roles).ensure({ resourceId: RESOURCE, image: 'python:3.12', size: sizeNamed('medium') as Size, taskRoleArn: registeredRole });
 
-    expect(ecs.commandCalls(RegisterTaskDefinitionCommand)[0]!.args[0].input).toMatchObject({ executionRoleArn: OWN_EXECUTION, taskRoleArn: registeredRole });
-    expect(roles.calls).toEqual([{ resourceId: RESOURCE, ownTaskRole: false, tokenFiles: true }]);
+    const input = ecs.commandCalls(RegisterTaskDefinitionCommand)[0]!.args[0].input;
+    expect(input).toMatchObject({ executionRoleArn: OWN_EXECUTION, taskRoleArn: OWN_TASK });
+    expect(JSON.stringify(input)).not.toContain(`"taskRoleArn":"${registeredRole}"`);
+    const main = input.containerDefinitions!.find((c) => c.name === 'main')!;
+    expect(main.environment).toEqual([{ name: 'AWS_CONFIG_FILE', value: '/tmp/cassini-aws/config' }, { name: 'AWS_SDK_LOAD_CONFIG', value: '1' }]);
+    expect(main.entryPoint![2]).toContain(`role_arn = ${registeredRole}`);
+    expect(main.entryPoint![2]).toContain('credential_source = EcsContainer');
+    expect(roles.calls).toEqual([{ resourceId: RESOURCE, tokenFiles: true, registeredRoleArn: registeredRole, definition: expect.anything() }]);
   });
 });
 
