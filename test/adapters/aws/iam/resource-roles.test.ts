@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { AwsQueryClient } from '../../../../shared/adapters/aws/aws-query-client.ts';
-import { IAM_API_VERSION, RESOURCE_ROLE_PATH, RESOURCE_ROLE_POLICY, ResourceRoles, executionRoleName, taskRoleName } from '../../../../shared/adapters/aws/iam/resource-roles.ts';
+import { IAM_API_VERSION, RESOURCE_ROLE_PATH, RESOURCE_ROLE_POLICY, ResourceRoles, executionRoleName, resourceRoleRemovalFromEnv, resourceRolesFromEnv, taskRoleName } from '../../../../shared/adapters/aws/iam/resource-roles.ts';
 import { fakeIamServer } from '../support/fake-iam-server.ts';
 import { ACCOUNT, ALICE_RESOURCE, ALICE_SECRET, aliceWorkspace, BOB_RESOURCE, bobJob, settings } from './resource-role-fixtures.ts';
 
@@ -133,5 +133,15 @@ describe('ResourceRoles', () => {
     const iam = new AwsQueryClient({ service: 'iam', version: IAM_API_VERSION, region: 'us-east-1', endpoint: iamServer.endpoint, credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' } });
     const refusing = new ResourceRoles({ iam: { call: (action, params) => (action === 'CreateRole' ? Promise.reject(Object.assign(new Error('User is not authorized to perform: iam:CreateRole'), { name: 'AccessDenied' })) : iam.call(action, params)) }, settings, taskRoleBoundaryArn: TASK_BOUNDARY, executionRoleBoundaryArn: EXECUTION_BOUNDARY });
     await expect(refusing.ensure(BOB_RESOURCE, bobJob, { tokenFiles: true })).rejects.toThrow(/not authorized to perform: iam:CreateRole/);
+  });
+});
+
+describe('resourceRolesFromEnv', () => {
+  it('makes roles in the boundaries\' partition and account, and none without the boundaries', async () => {
+    const env = { AWS_REGION: 'cn-north-1', TASK_ROLE_BOUNDARY_ARN: 'arn:aws-cn:iam::210987654321:policy/task', EXECUTION_ROLE_BOUNDARY_ARN: 'arn:aws-cn:iam::210987654321:policy/execution' };
+    expect(resourceRolesFromEnv(env)!.arnOf('cassini-task-x')).toBe('arn:aws-cn:iam::210987654321:role/cassini-workloads/platform/cassini-task-x');
+    expect(resourceRolesFromEnv({ AWS_REGION: 'eu-west-1' })).toBeUndefined();
+    // A stack without them: deleting a resource deletes no role, and calls nothing.
+    await expect(resourceRoleRemovalFromEnv({ AWS_REGION: 'eu-west-1' }).removeOf(ALICE_RESOURCE)).resolves.toBeUndefined();
   });
 });
