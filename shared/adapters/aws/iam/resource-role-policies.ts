@@ -88,12 +88,19 @@ export function secretResource(valueFrom: string): string {
   return /-[A-Za-z0-9]{6}$/.test(valueFrom) ? valueFrom : `${valueFrom}-??????`;
 }
 
-/** The repository of an image in this account's registry, or undefined for an image pulled from elsewhere. */
+/** ECR's repository names ("CreateRepository", Amazon ECR API Reference): no `*` or `?` can reach a policy through one. */
+const ECR_REPOSITORY_NAME = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
+
+/**
+ * The repository of an image in this account's registry, or undefined for an image pulled from
+ * elsewhere, or for a name ECR could not hold (a user names images: `…/*` must not become a
+ * wildcard grant; ECS then fails the pull, with nothing granted).
+ */
 export function ecrRepositoryOf(image: string, settings: Pick<RoleGrantSettings, 'account' | 'region'>): string | undefined {
   const host = `${settings.account}.dkr.ecr.${settings.region}.`;
   if (!image.startsWith(host)) return undefined;
-  const path = image.slice(image.indexOf('/') + 1);
-  return path.replace(/@.*$/, '').replace(/:[^/]*$/, '');
+  const repository = image.slice(image.indexOf('/') + 1).replace(/@.*$/, '').replace(/:[^/]*$/, '');
+  return ECR_REPOSITORY_NAME.test(repository) && repository.length <= 256 ? repository : undefined;
 }
 
 /** The task role's policy: mount exactly these access points, assume the registered role the resource attaches (if any), and ECS Exec. */

@@ -131,4 +131,13 @@ describe('secretResource and ecrRepositoryOf', () => {
     expect(ecrRepositoryOf(`999999999999.dkr.ecr.${REGION}.amazonaws.com/team/app:1.0`, settings)).toBeUndefined();
     expect(ecrRepositoryOf('docker.io/library/python:3.12', settings)).toBeUndefined();
   });
+
+  it('grants no wildcard for an image a user names with IAM\'s wildcard characters', () => {
+    // A user chooses the image: `<registry>/*:x` must not become a pull grant on every repository.
+    for (const image of [`${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/*:latest`, `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/team/ap?:1`, `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/Team/App:1`]) {
+      expect(ecrRepositoryOf(image, settings), image).toBeUndefined();
+      const policy = executionRolePolicy({ secretArns: [], images: [image], logGroups: [] }, settings, { tokenFiles: false });
+      expect(JSON.stringify(policy), image).not.toContain('repository/');
+    }
+  });
 });
