@@ -103,6 +103,17 @@ export function ecrRepositoryOf(image: string, settings: Pick<RoleGrantSettings,
   return ECR_REPOSITORY_NAME.test(repository) && repository.length <= 256 ? repository : undefined;
 }
 
+/**
+ * A service revision's SATURN_TOKEN secret (`<prefix>_tasks/cassini-<resource id>-r<revision>`,
+ * task-token-secrets.ts) as a grant on every revision's of the same resource: ECS may start a
+ * replica of an older revision (a rollback) after the role's policy was rewritten for the newer
+ * one. Retired revisions' secrets are deleted, so the pattern reaches no more than live ones.
+ */
+export function revisionTokenSecrets(resource: string): string {
+  const revision = /^(arn:[^:]+:secretsmanager:[^:]+:\d{12}:secret:[^*?]*_tasks\/cassini-[0-9a-f]{32}-r)\d+-[A-Za-z0-9]{6}$/.exec(resource);
+  return revision ? `${revision[1]}*` : resource;
+}
+
 /** The task role's policy: mount exactly these access points, assume the registered role the resource attaches (if any), and ECS Exec. */
 export function taskRolePolicy(needs: Pick<DefinitionNeeds, 'accessPoints'>, settings: RoleGrantSettings, registeredRoleArn?: string): PolicyDocument {
   const statements: PolicyStatement[] = [];
@@ -131,7 +142,7 @@ export function taskRolePolicy(needs: Pick<DefinitionNeeds, 'accessPoints'>, set
 export function executionRolePolicy(needs: Omit<DefinitionNeeds, 'accessPoints'>, settings: RoleGrantSettings, options: { tokenFiles: boolean }): PolicyDocument {
   const statements: PolicyStatement[] = [];
   if (needs.secretArns.length > 0) {
-    statements.push({ Sid: 'ReadNamedSecrets', Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: needs.secretArns.map(secretResource) });
+    statements.push({ Sid: 'ReadNamedSecrets', Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: [...new Set(needs.secretArns.map((arn) => revisionTokenSecrets(secretResource(arn))))].sort() });
   }
   const repositories = [...new Set(needs.images.flatMap((image) => ecrRepositoryOf(image, settings) ?? []))].sort();
   if (repositories.length > 0) {

@@ -46,6 +46,16 @@ export interface ResourceRoleArns {
   taskRoleArn?: string;
 }
 
+/**
+ * A resource's Dask cluster runs other definitions than the resource's own tasks (no
+ * SATURN_TOKEN, its own certificates): its roles are apart, `cassini-task-<id>-dask` and
+ * `cassini-exec-<id>-dask`, so neither rewrites the other's policy.
+ */
+export function daskRoleScope(resourceId: string): string {
+  return `${resourceId}${DASK_SUFFIX}`;
+}
+const DASK_SUFFIX = '-dask';
+
 export function taskRoleName(resourceId: string): string {
   return roleName(TASK_ROLE_PREFIX, resourceId);
 }
@@ -100,9 +110,10 @@ export class ResourceRoles implements ResourceRoleRemoval {
     return { executionRoleArn, ...(taskRoleArn ? { taskRoleArn } : {}) };
   }
 
-  /** Deletes the resource's roles; roles already gone are fine. */
+  /** Deletes the resource's roles, its Dask cluster's included; roles already gone are fine. */
   async removeOf(resourceId: string): Promise<void> {
-    for (const name of [taskRoleName(resourceId), executionRoleName(resourceId)]) {
+    const scopes = [resourceId, daskRoleScope(resourceId)];
+    for (const name of scopes.flatMap((scope) => [taskRoleName(scope), executionRoleName(scope)])) {
       this.#written.delete(name);
       // A role with an inline policy cannot be deleted (DeleteConflict): the policy goes first.
       await this.#ignoringMissing(() => this.#options.iam.call('DeleteRolePolicy', { RoleName: name, PolicyName: RESOURCE_ROLE_POLICY }));

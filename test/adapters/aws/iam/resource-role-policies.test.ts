@@ -4,12 +4,13 @@
  * grants name access points; the execution role(s) cannot read other owners' secrets".
  */
 import { describe, expect, it } from 'vitest';
-import { definitionNeeds, ecrRepositoryOf, executionRolePolicy, secretResource, taskRolePolicy, type PolicyDocument } from '../../../../shared/adapters/aws/iam/resource-role-policies.ts';
+import { definitionNeeds, ecrRepositoryOf, executionRolePolicy, revisionTokenSecrets, secretResource, taskRolePolicy, type PolicyDocument } from '../../../../shared/adapters/aws/iam/resource-role-policies.ts';
 import {
   ACCOUNT,
   ALICE_DEPLOY_KEY,
   ALICE_FOLDER,
   ALICE_HOME,
+  ALICE_RESOURCE,
   ALICE_SECRET,
   ALICE_TOKEN_SECRET,
   aliceWorkspace,
@@ -86,7 +87,19 @@ describe('executionRolePolicy', () => {
     const policy = executionRolePolicy(definitionNeeds(aliceWorkspace), settings, { tokenFiles: false });
 
     // Assess
-    expect(statement(policy, 'ReadNamedSecrets')).toEqual({ Sid: 'ReadNamedSecrets', Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: [ALICE_TOKEN_SECRET, ALICE_DEPLOY_KEY, ALICE_SECRET].sort() });
+    // The revision's token secret stands for every revision's of this resource: ECS may roll back to an older one.
+    const tokenSecrets = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:cassini/_tasks/cassini-${ALICE_RESOURCE}-r*`;
+    expect(statement(policy, 'ReadNamedSecrets')).toEqual({ Sid: 'ReadNamedSecrets', Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: [tokenSecrets, ALICE_DEPLOY_KEY, ALICE_SECRET].sort() });
+    expect(ALICE_TOKEN_SECRET.startsWith(tokenSecrets.slice(0, -1))).toBe(true);
+  });
+
+  it('reaches no other resource\'s token secrets through the revision pattern', () => {
+    // Resource ids are 32 hex characters: `cassini-<id>-r` is no other resource's prefix.
+    expect(revisionTokenSecrets(ALICE_TOKEN_SECRET)).toMatch(new RegExp(`_tasks/cassini-${ALICE_RESOURCE}-r\\*$`));
+    expect(revisionTokenSecrets(ALICE_SECRET)).toBe(ALICE_SECRET);
+    // A user's own secret named like one stays under the user's path.
+    const lookalike = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:cassini/alice/_tasks/cassini-${ALICE_RESOURCE}-r1-AbC123`;
+    expect(revisionTokenSecrets(lookalike)).toBe(`arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:cassini/alice/_tasks/cassini-${ALICE_RESOURCE}-r*`);
   });
 
   it('cannot read another owner\'s secret, nor the platform prefix by wildcard', () => {

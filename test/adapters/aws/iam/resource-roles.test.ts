@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { AwsQueryClient } from '../../../../shared/adapters/aws/aws-query-client.ts';
-import { IAM_API_VERSION, RESOURCE_ROLE_PATH, RESOURCE_ROLE_POLICY, ResourceRoles, executionRoleName, resourceRoleRemovalFromEnv, resourceRolesFromEnv, taskRoleName } from '../../../../shared/adapters/aws/iam/resource-roles.ts';
+import { IAM_API_VERSION, RESOURCE_ROLE_PATH, RESOURCE_ROLE_POLICY, ResourceRoles, daskRoleScope, executionRoleName, resourceRoleRemovalFromEnv, resourceRolesFromEnv, taskRoleName } from '../../../../shared/adapters/aws/iam/resource-roles.ts';
 import { fakeIamServer } from '../support/fake-iam-server.ts';
 import { ACCOUNT, ALICE_RESOURCE, ALICE_SECRET, aliceWorkspace, BOB_RESOURCE, bobJob, settings } from './resource-role-fixtures.ts';
 
@@ -127,6 +127,23 @@ describe('ResourceRoles', () => {
     // The same process makes them again if the resource's tasks are planned again.
     await shared.ensure(ALICE_RESOURCE, aliceWorkspace, { tokenFiles: false });
     expect(iamServer.roles.has(taskRoleName(ALICE_RESOURCE))).toBe(true);
+  });
+
+  it('keeps a resource\'s Dask cluster roles apart, so neither definition rewrites the other\'s grant, and deletes them with the resource', async () => {
+    // Prepare: the workspace's own roles, and its Dask cluster's for another definition.
+    const shared = roles();
+    await shared.ensure(ALICE_RESOURCE, aliceWorkspace, { tokenFiles: false });
+    await shared.ensure(daskRoleScope(ALICE_RESOURCE), bobJob, { tokenFiles: true });
+
+    // Assess
+    expect([...iamServer.roles.keys()].sort()).toEqual([executionRoleName(ALICE_RESOURCE), taskRoleName(ALICE_RESOURCE), `cassini-exec-${ALICE_RESOURCE}-dask`, `cassini-task-${ALICE_RESOURCE}-dask`].sort());
+    expect(iamServer.roles.get(executionRoleName(ALICE_RESOURCE))!.policies.get(RESOURCE_ROLE_POLICY)).toContain(ALICE_SECRET);
+
+    // Act
+    await shared.removeOf(ALICE_RESOURCE);
+
+    // Assess
+    expect(iamServer.roles.size).toBe(0);
   });
 
   it('passes on what IAM refuses for another reason', async () => {
