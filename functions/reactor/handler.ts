@@ -20,6 +20,7 @@ import { dynamoPlatformFromEnv } from '../../shared/adapters/dynamodb/dynamodb-p
 import { systemClock, systemRandom } from '../../shared/adapters/node-platform.ts';
 import { DeferredTimers } from '../../shared/adapters/aws/deferred-timers.ts';
 import { lazyAdapter } from '../../shared/adapters/lazy-adapter.ts';
+import type { ResourceRoleRemoval } from '../../shared/ports/resource-roles.ts';
 import { requiredEnv } from '../../shared/adapters/required-env.ts';
 import { JobRunService } from '../../shared/app/job-run-service.ts';
 import { JobRunReactor } from '../../shared/app/consumers/job-run-reactor.ts';
@@ -62,7 +63,9 @@ function buildDeps(env: NodeJS.ProcessEnv = process.env): ReactorDeps {
   // about a job run does not parse the load balancer, Cognito, EFS or Cloud Map clients.
   const scheduler = lazyAdapter<JobScheduler>(async () => (await import('../../shared/adapters/aws/schedules/eventbridge-job-scheduler.ts')).eventBridgeJobSchedulerFromEnv(env));
   const launcher = lazyAdapter<RunTaskControl>(async () => (await import('../../shared/adapters/aws/tasks/ecs-platform.ts')).ecsPlatformFromEnv(jobs, systemClock, env, platformExtras).control);
-  const jobReactor = new JobRunReactor({ jobs, launcher, scheduler, timers, clock: systemClock });
+  // A deleted job's own task and execution roles go with it.
+  const roles = lazyAdapter<ResourceRoleRemoval>(async () => (await import('../../shared/adapters/aws/iam/resource-roles.ts')).resourceRoleRemovalFromEnv(env));
+  const jobReactor = new JobRunReactor({ jobs, launcher, scheduler, timers, clock: systemClock, roles });
   const reports = new ServiceReportRecorder({ store, clock: systemClock });
   const runtime = lazyAdapter<ServiceRuntime>(async () => (await import('../../shared/adapters/aws/services/ecs-service-platform.ts')).ecsServiceRuntimeFromEnv(reports, systemClock, env, platformExtras));
   const namespace = requiredEnv(env, 'DASK_NAMESPACE_NAME');

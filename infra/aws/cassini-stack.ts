@@ -28,6 +28,7 @@ import { Integrations } from './constructs/integrations.ts';
 import { acknowledgeGrantedWildcard } from './nag.ts';
 import { Observability } from './constructs/observability.ts';
 import { Processors } from './constructs/processors.ts';
+import { ResourceRoles } from './constructs/resource-roles.ts';
 import { Scheduling } from './constructs/scheduling.ts';
 import { Storage } from './constructs/storage.ts';
 import { TaskLifecycle } from './constructs/task-lifecycle.ts';
@@ -50,6 +51,8 @@ export class CassiniStack extends Stack {
   readonly scheduling: Scheduling;
   readonly compute: Compute;
   readonly storage: Storage;
+  /** The boundaries of the roles made per resource, and the grant to make them. */
+  readonly resourceRoles: ResourceRoles;
   readonly ingress?: Ingress;
   readonly taskLifecycle: TaskLifecycle;
   readonly integrations: Integrations;
@@ -78,8 +81,13 @@ export class CassiniStack extends Stack {
       observability.watchLoadBalancer(this.ingress.loadBalancer);
     }
     this.taskLifecycle = new TaskLifecycle(this, 'TaskLifecycle', { cluster: this.compute.cluster, observability });
-    // Workspace homes are mounted through their access points with the task role.
-    this.storage.grantMountThroughAccessPoints(this.compute.defaultTaskRole);
+    // Each resource's own roles: its task role mounts its access points only, its execution role reads its secrets only.
+    const resourceRoles = (this.resourceRoles = new ResourceRoles(this, 'ResourceRoles', {
+      fileSystem: this.storage.fileSystem,
+      execLogs: this.compute.execLogs,
+      taskLogs: this.compute.taskLogs,
+      tasksBucket: this.storage.tasksBucket,
+    }));
     this.integrations = new Integrations(this, 'Integrations', { eventStore, observability });
 
     // Job runs on AWS: schedule ticks in, runs launched and stopped on ECS, task states back.
@@ -107,8 +115,10 @@ export class CassiniStack extends Stack {
         ...(this.ingress?.environment() ?? {}),
         ...(config.edgeImage ? { EDGE_IMAGE: config.edgeImage } : {}),
         ...daskNetwork.daskEnvironment(),
+        ...resourceRoles.environment(),
       },
     }));
+    resourceRoles.grantManageRoles(reactor);
     this.processors.retryDeferred(reactor);
     this.scheduling.grantManageSchedules(reactor);
     this.compute.grantRunTasks(reactor);
@@ -149,8 +159,10 @@ export class CassiniStack extends Stack {
         FILE_SYSTEM_ID: this.storage.fileSystem.fileSystemId,
         ...(this.ingress ? { LOAD_BALANCER_ARN: this.ingress.loadBalancer.loadBalancerArn } : {}),
         ...daskNetwork.daskEnvironment(),
+        ...resourceRoles.environment(),
       },
     }));
+    resourceRoles.grantManageRoles(reconciler);
     eventStore.connect(reconciler);
     grantReadRouteTraffic(reconciler);
     this.compute.grantRunTasks(reconciler);

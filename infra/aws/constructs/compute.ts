@@ -10,7 +10,7 @@
  *    a type the group does not launch would wait in PROVISIONING forever ("Amazon ECS capacity
  *    providers for EC2 workloads", Amazon ECS Developer Guide). A GPU size's tasks ask for the
  *    provider of its type (shared/adapters/aws/tasks/capacity-strategy.ts).
- * Also the task execution role (pull images, write task logs, read the platform's secrets),
+ * Also the shared task execution role (pull images, write task logs; no secrets: see ResourceRoles),
  * the log group of task output, and the security group tasks run in (which admits the load
  * balancer only: tasks do not reach each other, see DaskNetwork for a cluster's members).
  *
@@ -31,6 +31,7 @@ import { PLATFORM_SECRET_PREFIX, WORKLOAD_ROLE_PATH, type ExistingVpc, type Imag
 import { acknowledgeGrantedWildcard, acknowledgeWildcardResource } from '../nag.ts';
 import { ImageCache } from './image-cache.ts';
 import { blockTaskMetadataAccess, lockedDownMetadataOptions } from './task-metadata-lockdown.ts';
+import { RESOURCE_ROLE_PATH } from '../../../shared/adapters/aws/iam/resource-roles.ts';
 
 /** The port every task serves HTTP on (`$PORT` on AWS, see API.md). */
 export const TASK_PORT = 8000;
@@ -64,7 +65,7 @@ export class Compute extends Construct {
   readonly cluster: ecs.Cluster;
   /** One per GPU instance type the stack offers, in the configured order. */
   readonly gpuCapacity: GpuCapacity[];
-  /** Used by ECS to start every platform task: image pulls, task logs, secrets under the platform prefix. */
+  /** Used by ECS to start a platform task with no resource of its own: image pulls, task logs, token files; no secret. */
   readonly executionRole: iam.Role;
   /** Output of every task (one stream per task). */
   readonly taskLogs: logs.LogGroup;
@@ -73,8 +74,9 @@ export class Compute extends Construct {
   /** Every task runs in this group: it admits the load balancer (ingress.ts) and nothing else, not even its own members. */
   readonly tasksSecurityGroup: ec2.SecurityGroup;
   /**
-   * The role a task's code runs as when its resource attaches none: no permissions. It lives
-   * under WORKLOAD_ROLE_PATH, so it is passed like any registered role and no more.
+   * The role a task's code runs as when its resource attaches none and mounts nothing (a
+   * resource that mounts gets a task role of its own): ECS Exec only. It lives under
+   * WORKLOAD_ROLE_PATH, so it is passed like any registered role and no more.
    */
   readonly defaultTaskRole: iam.Role;
   /** The pull-through cache every task's images come through (image-cache.ts). */
@@ -113,8 +115,9 @@ export class Compute extends Construct {
     this.imageCache = new ImageCache(this, 'ImageCache', props.imageCache ?? {});
     this.imageCache.grantPullThrough(this.executionRole);
     this.defaultTaskRole = new iam.Role(this, 'DefaultTaskRole', {
-      description: 'Cassini tasks whose resource attaches no IAM role: no permissions',
-      path: WORKLOAD_ROLE_PATH,
+      description: 'Cassini tasks whose resource attaches no IAM role and mounts nothing: no permissions',
+      // Beside the per-resource roles, where the file system policy's allow for registered roles does not reach.
+      path: RESOURCE_ROLE_PATH,
       assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com').withConditions({ StringEquals: { 'aws:SourceAccount': Stack.of(this).account } }),
     });
 
@@ -175,19 +178,10 @@ export class Compute extends Construct {
       }),
     );
     this.taskLogs.grantWrite(role);
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['secretsmanager:GetSecretValue'],
-        resources: [platformSecretsArn(this)],
-      }),
-    );
+    // No secret: a definition that names secrets runs with its resource's own execution role,
+    // which may read those and no other (constructs/resource-roles.ts).
     Validations.of(role).acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason: 'ecr:GetAuthorizationToken has no resource-level permissions.' });
     acknowledgeWildcardResource(role, repositories, 'Users choose images at run time (catalog or full URI): pulls are allowed from any repository of this account and no other.');
-    acknowledgeWildcardResource(
-      role,
-      platformSecretsArn(this),
-      `Secrets are created at run time (PUT /api/secrets/{name}) under the platform prefix "${PLATFORM_SECRET_PREFIX}"; ECS injects those and no other secret.`,
-    );
     return role;
   }
 
@@ -302,21 +296,23 @@ export class Compute extends Construct {
   }
 
   /**
-   * Lets `grantee` hand ECS the roles a task may use: the execution role, and the task roles an
-   * admin registered, which must live under the IAM path WORKLOAD_ROLE_PATH. Nothing else.
+   * Lets `grantee` hand ECS the roles a task may use: the shared execution role, and the roles
+   * under RESOURCE_ROLE_PATH (the default task role, and each resource's own task and execution
+   * roles, constructs/resource-roles.ts). Nothing else: a role an admin registered is never a
+   * task role, the resource's own task role assumes it (registered-role-profile.ts).
    */
   grantPassTaskRoles(grantee: iam.IGrantable): void {
     grantee.grantPrincipal.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['iam:PassRole'],
-        resources: [this.executionRole.roleArn, workloadRolesArn(this)],
+        resources: [this.executionRole.roleArn, platformRolesArn(this)],
         conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
       }),
     );
     acknowledgeGrantedWildcard(
       grantee,
-      workloadRolesArn(this),
-      `Task roles are registered by an admin at run time (PUT /api/iam_roles/{name}); only roles under the IAM path ${WORKLOAD_ROLE_PATH} can be passed, and only to ECS tasks.`,
+      platformRolesArn(this),
+      `Each resource's own task and execution roles are made at run time under the IAM path ${RESOURCE_ROLE_PATH}; only those (and the default task role there) can be passed, and only to ECS tasks.`,
     );
   }
 
@@ -441,6 +437,11 @@ export const TASK_TOKEN_SECRET_FOLDER = '_tasks/';
 /** Tasks' token secrets: `cassini/_tasks/...`. */
 export function taskTokenSecretsArn(scope: Construct): string {
   return Stack.of(scope).formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${PLATFORM_SECRET_PREFIX}${TASK_TOKEN_SECRET_FOLDER}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+}
+
+/** The roles the platform hands ECS: under RESOURCE_ROLE_PATH. */
+export function platformRolesArn(scope: Construct): string {
+  return Stack.of(scope).formatArn({ service: 'iam', region: '', resource: 'role', resourceName: `${RESOURCE_ROLE_PATH.replace(/^\//, '')}*` });
 }
 
 /** The task roles an admin may register: roles under WORKLOAD_ROLE_PATH. */

@@ -4,7 +4,7 @@
  * imported VPC with several private subnets in a zone gets the first of them). Access points,
  * one per shared folder and per workspace home, are created at run time by the reactor
  * (`grantManageHomes`); tasks mount through them with transit encryption and IAM authorization
- * (the task role, `grantMountThroughAccessPoints`), which the file system policy below insists on.
+ * (each resource's own task role, constructs/resource-roles.ts), which the file system policy below insists on.
  *
  * Also the tasks bucket: job tasks' SATURN_TOKEN files (`tokens/<task id>.env`,
  * shared/adapters/aws/tasks/task-token-files.ts), written by the launching functions before RunTask,
@@ -17,7 +17,6 @@ import * as efs from 'aws-cdk-lib/aws-efs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { WORKLOAD_ROLE_PATH } from '../config.ts';
 import { acknowledgeGrantedWildcard } from '../nag.ts';
 import type { PlatformFunction } from '../platform-function.ts';
 
@@ -102,24 +101,10 @@ export class Storage extends Construct {
         'every access is by the platform roles, traced by CloudTrail, and server access logs would only add a second copy of the keys.',
     });
 
-    // Tasks that run as a role an admin registered (under WORKLOAD_ROLE_PATH) mount their homes
-    // and shared folders like the default task role does: through an access point, never the root.
-    const stack = Stack.of(this);
-    this.fileSystem.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'WorkloadRolesMountThroughAccessPoints',
-        principals: [new iam.AnyPrincipal()],
-        actions: ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'],
-        resources: ['*'],
-        conditions: {
-          ArnLike: {
-            'aws:PrincipalArn': stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: `${WORKLOAD_ROLE_PATH.replace(/^\//, '')}*` }),
-            'elasticfilesystem:AccessPointArn': stack.formatArn({ service: 'elasticfilesystem', resource: 'access-point', resourceName: '*' }),
-          },
-          Bool: { 'elasticfilesystem:AccessedViaMountTarget': 'true' },
-        },
-      }),
-    );
+    // No Allow: a task mounts with its resource's own task role, whose identity policy names its
+    // access points (shared/adapters/aws/iam/resource-role-policies.ts); within the account that
+    // is enough ("Using IAM to control file system data access"). An Allow here would reach past
+    // it: a permissions boundary does not cap what a resource-based policy grants.
   }
 
   /** All access points of this account and region (EFS names them by a random id). */
@@ -203,17 +188,4 @@ export class Storage extends Construct {
     acknowledgeGrantedWildcard(executionRole, this.tokenFileArns(), 'Token files are named by task id at run time: ECS may read those under tokens/ of the tasks bucket, nothing else of it.');
   }
 
-  /**
-   * Lets tasks running as `role` mount and write this file system, through an access point only:
-   * never its root, where every home and shared folder is.
-   */
-  grantMountThroughAccessPoints(role: iam.IGrantable): void {
-    role.grantPrincipal.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'],
-        resources: [this.fileSystem.fileSystemArn],
-        conditions: { ArnLike: { 'elasticfilesystem:AccessPointArn': this.accessPointArns() } },
-      }),
-    );
-  }
 }

@@ -18,6 +18,7 @@ import type { ResourceState } from '../../domain/resource/resource-decider.ts';
 import { resourceId } from '../../domain/resource/resource-identity.ts';
 import { runFinished, type Run } from '../../domain/run/run-decider.ts';
 import type { ResourceEvent } from '../../../events/resource-events.ts';
+import type { ResourceRoleRemoval } from '../../ports/resource-roles.ts';
 
 const SCHEDULE_EVENTS = new Set(['ResourceCreated', 'ResourceSpecUpdated', 'JobScheduleSet', 'JobScheduleSuspended', 'JobScheduleResumed', 'ResourceDeleted']);
 const STOPPING_EVENTS = new Set(['RunCancelled', 'RunFailed', 'RunTimedOut']);
@@ -28,6 +29,8 @@ export interface JobRunReactorDeps {
   scheduler: JobScheduler;
   timers: Timers;
   clock: Clock;
+  /** The job's own cloud roles, deleted with it (none locally). */
+  roles?: ResourceRoleRemoval;
 }
 
 export class JobRunReactor {
@@ -54,6 +57,7 @@ export class JobRunReactor {
         for (const run of state.live.runs.active) await this.cancel(run.id, `the job was stopped by ${e.actor}`);
       } else if (e.type === 'ResourceDeleted') {
         for (const runId of e.data.active_runs ?? []) await this.cancel(runId, `the job was deleted by ${e.actor}`);
+        if (state.incarnation > 0) await this.deps.roles?.removeOf(resourceId(state.streamId, state.incarnation));
       }
     }
     if (events.some((e) => SCHEDULE_EVENTS.has(e.type))) await this.syncSchedule(state);

@@ -27,5 +27,5 @@ export const roleArn = z.lazy(() => z
   .regex(ROLE_ARN, 'must be an IAM role ARN: arn:aws:iam::<12-digit account>:role/<path/><name>')
   // One complaint at a time: the path is checked on what is an IAM role ARN.
   .refine((arn) => !ROLE_ARN.test(arn) || arn.slice(arn.indexOf(':role/') + ':role'.length).startsWith(WORKLOAD_ROLE_PATH), {
-    message: `must be a role under the IAM path ${WORKLOAD_ROLE_PATH} (arn:aws:iam::<account>:role${WORKLOAD_ROLE_PATH}<name>): the platform may pass only those roles to its tasks`,
+    message: `must be a role under the IAM path ${WORKLOAD_ROLE_PATH} (arn:aws:iam::<account>:role${WORKLOAD_ROLE_PATH}<name>): tasks may assume only those roles`,
   }));

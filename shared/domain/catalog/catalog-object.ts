@@ -40,9 +40,10 @@ export interface CatalogKey {
 }
 
 /**
- * The IAM path registered roles must live under. The platform may pass exactly these roles to
- * ECS (`iam:PassRole` on `role/cassini-workloads/*`, infra/aws/config.ts WORKLOAD_ROLE_PATH), so a
- * role registered elsewhere could never start a task: it is refused when registered instead.
+ * The IAM path registered roles must live under. A task reaches its registered role by having
+ * its resource's own task role assume it, and the boundary of those task roles allows
+ * `sts:AssumeRole` on `role/cassini-workloads/*` only (infra/aws/constructs/resource-roles.ts),
+ * so a role registered elsewhere could never be used: it is refused when registered instead.
  */
 export const WORKLOAD_ROLE_PATH = '/cassini-workloads/';
 

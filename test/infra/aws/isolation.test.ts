@@ -133,9 +133,53 @@ describe('isolation on AWS', () => {
     it('gives task roles the client actions only with an access-point condition', () => {
       // "Using access points in IAM policies" (EFS User Guide): elasticfilesystem:AccessPointArn
       // limits an identity to the access points it names.
-      const grants = ofType('AWS::IAM::Policy').flatMap(({ props }) => (props.PolicyDocument.Statement as Props[]).filter((st) => actionsOf(st).some((a) => a.startsWith('elasticfilesystem:Client'))));
+      const policies = [...ofType('AWS::IAM::Policy'), ...ofType('AWS::IAM::ManagedPolicy')];
+      const grants = policies.flatMap(({ props }) => (props.PolicyDocument.Statement as Props[]).filter((st) => actionsOf(st).some((a) => a.startsWith('elasticfilesystem:Client'))));
       expect(grants.length).toBeGreaterThan(0);
       for (const st of grants) expect(Object.values(st.Condition ?? {}).some((c) => (c as Props)['elasticfilesystem:AccessPointArn'] !== undefined), JSON.stringify(st)).toBe(true);
+    });
+
+    it('grants no role of the stack any mount: only a resource\'s own task role, naming its access points, may', () => {
+      // Per-resource task roles are made at run time (shared/adapters/aws/iam/resource-roles.ts,
+      // their policies tested in test/adapters/aws/iam/resource-role-policies.test.ts). The shared
+      // default task role must not mount: with it, any task could mount any home whose id it learnt.
+      const roleGrants = ofType('AWS::IAM::Policy').flatMap(({ props }) => (props.PolicyDocument.Statement as Props[]).filter((st) => actionsOf(st).some((a) => a.startsWith('elasticfilesystem:Client'))));
+      expect(roleGrants).toEqual([]);
+      // The boundary is their ceiling: through an access point at most, on this file system only.
+      const boundary = json.Resources[logicalId(stack.resourceRoles.taskRoleBoundary)]!.Properties as Props;
+      const mount = (boundary.PolicyDocument.Statement as Props[]).filter((st) => actionsOf(st).some((a) => a.startsWith('elasticfilesystem:')));
+      expect(mount).toEqual([
+        expect.objectContaining({ Action: ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'], Resource: getAtt(stack.storage.fileSystem, 'Arn'), Condition: { Null: { 'elasticfilesystem:AccessPointArn': 'false' } } }),
+      ]);
+    });
+
+    it('allows nothing itself: each resource\'s own task role, by its identity policy, is the only way in', () => {
+      // "Permissions boundaries for IAM entities" (IAM User Guide): a boundary does not limit what
+      // a resource-based policy grants to a role of the same account, and "Using IAM to control
+      // file system data access" (EFS User Guide): either policy's allow is enough. An allow here
+      // would let a role mount access points its own policy does not name.
+      expect(statements.filter((st) => st.Effect === 'Allow')).toEqual([]);
+    });
+  });
+
+  describe('secrets and images', () => {
+    const statementsOf = (role: Parameters<typeof logicalId>[0]) => roleStatements(json.Resources, logicalId(role));
+
+    it('lets the shared execution role read no secret: a definition naming secrets runs with its resource\'s own', () => {
+      // "Pass sensitive data to an Amazon ECS container" (Amazon ECS Developer Guide): ECS reads a
+      // container's secrets with the task execution role. ECS does not pass session tags for it,
+      // so ABAC on owner tags cannot tell one task's secrets from another's: per-resource roles do.
+      const actions = statementsOf(stack.compute.executionRole).flatMap((st) => [st.Action].flat());
+      expect(actions.filter((a) => a.startsWith('secretsmanager:'))).toEqual([]);
+    });
+
+    it('caps per-resource execution roles at the platform\'s secrets, this account\'s registry, the task log group and token files', () => {
+      const boundary = json.Resources[logicalId(stack.resourceRoles.executionRoleBoundary)]!.Properties as Props;
+      const allowed = (boundary.PolicyDocument.Statement as Props[]).map((st) => [[st.Action].flat().join(','), JSON.stringify(st.Resource)]);
+      const secrets = allowed.filter(([a]) => a!.includes('secretsmanager'));
+      expect(secrets.map(([a]) => a)).toEqual(['secretsmanager:GetSecretValue']);
+      expect(secrets[0]![1]).toMatch(/:secret:cassini\/\*"/);
+      expect(allowed.flatMap(([a]) => a!.split(',')).filter((a) => !/^(secretsmanager:GetSecretValue|ecr:|logs:CreateLogStream|logs:PutLogEvents|s3:GetObject|s3:GetBucketLocation)/.test(a))).toEqual([]);
     });
   });
 

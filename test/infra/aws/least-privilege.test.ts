@@ -8,7 +8,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { PLATFORM_SECRET_PREFIX, WORKLOAD_ROLE_PATH } from '../../../infra/aws/config.ts';
+import { PLATFORM_SECRET_PREFIX } from '../../../infra/aws/config.ts';
+import { RESOURCE_ROLE_PATH } from '../../../shared/adapters/aws/iam/resource-roles.ts';
 import { PlatformFunction } from '../../../infra/aws/platform-function.ts';
 import { buildCassini, logicalId, synthesize, type Synthesized } from './support/synth.ts';
 import { checkLeastPrivilege, commandsSentBy, commandsSentByEntry, DYNAMODB_TABLE_OF_FILE, roleStatements } from './support/least-privilege.ts';
@@ -122,7 +123,8 @@ describe('roles handed to AWS services and secrets', () => {
   const all = statementsEverywhere(s);
   const stack = s.stack;
 
-  it('allows iam:PassRole only on the execution role, registered workload roles and the scheduler role, each to its service', () => {
+  it('allows iam:PassRole only on the execution role, the platform\'s own task roles and the scheduler role, each to its service', () => {
+    // Roles an admin registered are never passed: a resource's own task role assumes them (registered-role-profile.ts).
     const passing = all.filter(({ statement }) => actionsOf(statement).some((a) => a === 'iam:PassRole' || a === 'iam:*' || a === '*'));
     expect(passing.length).toBeGreaterThan(0);
     const allowed = [
@@ -135,7 +137,7 @@ describe('roles handed to AWS services and secrets', () => {
       const service = (statement.Condition as { StringEquals?: Record<string, string> } | undefined)?.StringEquals?.['iam:PassedToService'];
       const resources = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
       for (const resource of resources) {
-        const isWorkload = JSON.stringify(resource).includes(`:role${WORKLOAD_ROLE_PATH}*`);
+        const isWorkload = JSON.stringify(resource).includes(`:role${RESOURCE_ROLE_PATH}*`);
         const match = allowed.find((a) => (a.resource === 'workload' ? isWorkload : JSON.stringify(a.resource) === JSON.stringify(resource)));
         expect(match, JSON.stringify(resource)).toBeDefined();
         expect(service).toBe(match!.service);
@@ -143,14 +145,15 @@ describe('roles handed to AWS services and secrets', () => {
     }
   });
 
-  it('allows Secrets Manager only under the platform prefix', () => {
+  it('allows Secrets Manager only under the platform prefix, and no role of the stack to read a value', () => {
     const secretStatements = all.filter(({ statement }) => actionsOf(statement).some((a) => a.startsWith('secretsmanager:')));
-    // Tasks' execution role reads them (ECS injects them); the API writes them and cannot read them;
-    // the launching functions describe them (full ARNs) and the reactor keeps services' token secrets.
-    const roles = [stack.compute.executionRole, stack.api.handler.role, stack.reactor.role, stack.reconciler.role].map(logicalId);
+    // The API writes them and cannot read them; the launching functions describe them (full ARNs)
+    // and the reactor keeps services' token secrets. Values are read by ECS with each resource's
+    // own execution role, made at run time for the secrets its definition names (resource-roles.ts).
+    const roles = [stack.api.handler.role, stack.reactor.role, stack.reconciler.role].map(logicalId);
     expect([...new Set(secretStatements.map((s) => s.role))].sort()).toEqual(roles.sort());
     for (const { role, statement } of secretStatements) {
-      if (role !== logicalId(stack.compute.executionRole)) expect(actionsOf(statement), role).not.toContain('secretsmanager:GetSecretValue');
+      expect(actionsOf(statement), role).not.toContain('secretsmanager:GetSecretValue');
       const resources = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
       for (const resource of resources) expect(JSON.stringify(resource)).toMatch(new RegExp(`:secret:${PLATFORM_SECRET_PREFIX}(_tasks/|\\*/_dask-tls-)?\\*"`));
     }
@@ -171,5 +174,54 @@ describe('roles handed to AWS services and secrets', () => {
     const reads = all.filter(({ statement }) => actionsOf(statement).includes('s3:GetObject'));
     expect(reads.map((r) => r.role)).toEqual([logicalId(stack.compute.executionRole)]);
     expect(JSON.stringify(reads[0]!.statement.Resource)).toContain('/tokens/*');
+  });
+});
+
+describe('the roles the platform makes per resource', () => {
+  const stack = synth.stack;
+  const all = statementsEverywhere(synth);
+  const boundaries = [stack.resourceRoles.taskRoleBoundary, stack.resourceRoles.executionRoleBoundary].map((b) => stack.resolve(b.managedPolicyArn));
+  const platformRoles = (resource: unknown) => /:role\/cassini-workloads\/platform\/cassini-(task|exec)-\*"?$/.test(JSON.stringify(resource).replace(/"\]\]\}$/, ''));
+
+  it('lets only the launching functions touch IAM, and only with CreateRole, PutRolePolicy, DeleteRolePolicy, DeleteRole and PassRole', () => {
+    const iamStatements = all.filter(({ statement }) => actionsOf(statement).some((a) => a.startsWith('iam:') || a === '*'));
+    const writers = iamStatements.filter(({ statement }) => actionsOf(statement).some((a) => a !== 'iam:PassRole'));
+    expect([...new Set(writers.map((w) => w.role))].sort()).toEqual([stack.reactor.role, stack.reconciler.role].map(logicalId).sort());
+    const actions = new Set(writers.flatMap(({ statement }) => actionsOf(statement)));
+    // Neither PutRolePermissionsBoundary nor DeleteRolePermissionsBoundary: a role's boundary, once set, stays;
+    // nor AttachRolePolicy: no managed policy (say AdministratorAccess) can be attached.
+    expect([...actions].sort()).toEqual(['iam:CreateRole', 'iam:DeleteRole', 'iam:DeleteRolePolicy', 'iam:PutRolePolicy']);
+  });
+
+  it('creates and writes roles only under the platform path, by name, and only with one of the platform boundaries', () => {
+    // "Permissions boundaries for IAM entities" (IAM User Guide): a delegated administrator may
+    // create roles only when the request sets the boundary; iam:PermissionsBoundary is the boundary
+    // of the role being created or changed ("Actions, resources, and condition keys for AWS
+    // Identity and Access Management", Service Authorization Reference: CreateRole, PutRolePolicy
+    // and DeleteRolePolicy take it). Without the condition the function could make a role without
+    // a ceiling and hand it to a task.
+    for (const fn of [stack.reactor, stack.reconciler]) {
+      const statements = roleStatements(synth.json.Resources, logicalId(fn.role)).filter((st) => actionsOf(st).some((a) => a.startsWith('iam:') && a !== 'iam:PassRole'));
+      for (const st of statements) {
+        const resources = [st.Resource].flat();
+        expect(resources.length, fn.entry).toBe(2);
+        for (const resource of resources) expect(platformRoles(resource), JSON.stringify(resource)).toBe(true);
+        if (actionsOf(st).some((a) => a !== 'iam:DeleteRole')) {
+          expect(actionsOf(st).sort()).toEqual(['iam:CreateRole', 'iam:DeleteRolePolicy', 'iam:PutRolePolicy']);
+          expect(st.Condition).toEqual({ StringEquals: { 'iam:PermissionsBoundary': boundaries } });
+        } else {
+          expect(actionsOf(st)).toEqual(['iam:DeleteRole']);
+        }
+      }
+      expect(statements.length, fn.entry).toBe(2);
+    }
+  });
+
+  it('names per-resource roles so that no admin-registered or stack role can be rewritten or deleted', () => {
+    // The default task role sits beside them, under the platform path, but CDK names it: it matches neither name pattern.
+    const defaultRole = synth.json.Resources[logicalId(stack.compute.defaultTaskRole)]!.Properties as { Path: string; RoleName?: string };
+    expect(defaultRole.Path).toBe('/cassini-workloads/platform/');
+    expect(defaultRole.RoleName).toBeUndefined();
+    expect(stack.resourceRoles.roleArns().every((arn) => /cassini-(task|exec)-\*$/.test(JSON.stringify(stack.resolve(arn)).replace(/"\]\]\}$/, '')))).toBe(true);
   });
 });

@@ -78,7 +78,7 @@ describe('compute.ts', () => {
       });
     });
 
-    it('has a task execution role for ECS tasks of this account: image pulls, task logs, platform secrets', () => {
+    it('has a shared task execution role for ECS tasks of this account: image pulls, task logs, no secret (each resource\'s own reads those)', () => {
       const role = json.Resources[logicalId(stack.compute.executionRole)]!.Properties!;
       expect(role.AssumeRolePolicyDocument).toMatchObject({
         Statement: [{ Principal: { Service: 'ecs-tasks.amazonaws.com' }, Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } } }],
@@ -89,10 +89,12 @@ describe('compute.ts', () => {
           Statement: Match.arrayWith([
             Match.objectLike({ Action: 'ecr:GetAuthorizationToken', Resource: '*' }),
             Match.objectLike({ Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: getAtt(stack.compute.taskLogs) }),
-            Match.objectLike({ Action: 'secretsmanager:GetSecretValue' }),
           ]),
         },
       });
+      const ownPolicies = Object.values(json.Resources).filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties?.Roles).includes(logicalId(stack.compute.executionRole)));
+      expect(ownPolicies.length).toBeGreaterThan(0);
+      expect(JSON.stringify(ownPolicies)).not.toContain('secretsmanager:');
     });
 
     it('keeps task output in a log group with a retention', () => {

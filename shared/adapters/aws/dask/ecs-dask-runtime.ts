@@ -50,6 +50,7 @@ import { containerOverrides } from '../tasks/container-overrides.ts';
 import { EcsDaskInspector } from './ecs-dask-inspector.ts';
 import { daskGroupOf, daskStartedBy } from './dask-task-names.ts';
 import { isNamed } from '../sdk-errors.ts';
+import { daskRoleScope } from '../iam/resource-roles.ts';
 import type { DaskClusterSecurityGroups } from './dask-cluster-security-groups.ts';
 import type { DaskTlsSecrets } from './dask-tls-secrets.ts';
 import { withDaskTls } from './dask-tls-task-parts.ts';
@@ -266,7 +267,7 @@ export class EcsDaskRuntime implements DaskRuntime {
     const size = sizeNamed(instanceType);
     if (!size) throw new Error(`unknown size ${JSON.stringify(instanceType)}`);
     const taskRoleArn = plan.attachments?.taskRoleArn;
-    const taskDefinition = await this.#options.definitions.ensure({ image: plan.image, size, ...(taskRoleArn ? { taskRoleArn } : {}), ...(attachments ? { attachments } : {}) });
+    const taskDefinition = await this.#options.definitions.ensure({ resourceId: daskRoleScope(plan.resourceId), image: plan.image, size, ...(taskRoleArn ? { taskRoleArn } : {}), ...(attachments ? { attachments } : {}) });
     const command =
       role === 'scheduler'
         ? daskSchedulerCommand({ port: DASK_SCHEDULER_PORT, dashboardPort: DASK_DASHBOARD_PORT, protocol: 'tls' })

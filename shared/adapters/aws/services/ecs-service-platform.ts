@@ -32,7 +32,7 @@ import { EcsServiceRuntime, UnrunnablePlanError, type EcsServiceRuntimeOptions, 
 import { EfsHomeVolumes } from '../storage/efs-home-volumes.ts';
 import { DEFAULT_EDGE_IMAGE, EDGE_SIDECAR_FILE, encodeEdgeCode, type EdgeSidecarSettings } from './edge-sidecar.ts';
 import { EfsSharedFolders } from '../storage/efs-shared-folders.ts';
-import { daskClusterGroupsOption, secretArnsFromEnv, taskDefinitionsFromEnv, taskSubnetsFromEnv } from '../tasks/ecs-platform.ts';
+import { daskClusterGroupsOption, resourceRolesOption, secretArnsFromEnv, taskDefinitionsFromEnv, taskSubnetsFromEnv } from '../tasks/ecs-platform.ts';
 import { TaskTokenSecrets } from '../tasks/task-token-secrets.ts';
 import { requiredEnv } from '../../required-env.ts';
 import { gpuCapacityProvidersFromEnv } from '../tasks/capacity-strategy.ts';
@@ -114,6 +114,7 @@ export function ecsServiceRuntimeFromEnv(reports: Pick<ServiceReports, 'failed' 
     ...daskClusterGroupsOption(env),
     gpuCapacityProviders: gpuCapacityProvidersFromEnv(env),
     definitions: taskDefinitionsFromEnv(client, env),
+    ...resourceRolesOption(env),
     ...ingressFromEnv(env),
     homes: new EfsHomeVolumes({ client: efs, fileSystemId }),
     fileSystemId,

@@ -60,6 +60,8 @@ import { MissingSecretError, type SecretArns } from '../secrets/secret-arns.ts';
 import { resourceTags, revisionOfTaskDefinition, serviceFamilyFor, serviceNameFor } from './service-names.ts';
 import type { TaskTokenSecrets } from '../tasks/task-token-secrets.ts';
 import { capacityFor, missingCapacity, type GpuCapacityProviders } from '../tasks/capacity-strategy.ts';
+import type { ResourceRoles } from '../iam/resource-roles.ts';
+import { retryWhileRolePropagates, type RolePropagationOptions } from '../iam/role-propagation.ts';
 
 /** CreateService's clientToken: at most 36 ASCII characters. */
 const MAX_CLIENT_TOKEN = 36;
@@ -114,6 +116,10 @@ export interface EcsServiceRuntimeOptions {
   edge?: EdgeSidecarSettings;
   /** Where a revision that gets no SATURN_TOKEN is said. */
   log?: { info(message: string, attributes: Record<string, unknown>): void };
+  /** The resource's own roles (resource-roles.ts, made by `definitions`): deleted with the resource. */
+  roles?: Pick<ResourceRoles, 'removeOf'>;
+  /** How long CreateService and UpdateService are tried again while ECS cannot assume a new role yet (role-propagation.ts). */
+  rolePropagation?: RolePropagationOptions;
 }
 
 /** The revision itself in the token when it fits (readable in CloudTrail), else a hash of both. */
@@ -215,6 +221,7 @@ export class EcsServiceRuntime implements ServiceRuntime {
     await routes.remove(resourceId);
     await homes.removeOf(resourceId);
     await this.retireFrom(resourceId, newestRevisionOf(service));
+    await this.options.roles?.removeOf(resourceId);
     if (serviceWoundDown(service && { ...service, status: 'DRAINING' })) await this.options.reports.stopped({ resourceId, at: this.now() });
   }
 
@@ -231,6 +238,7 @@ export class EcsServiceRuntime implements ServiceRuntime {
     const platformTokenSecretArn = planned?.platformTokenFor === undefined ? undefined : await this.tokenSecretFor(plan, planned.platformTokenFor);
     const attachments = withDaskTls(resolved && platformTokenSecretArn ? { ...resolved, platformTokenSecretArn } : resolved, daskTlsClusterOf([plan.task]));
     const taskDefinition = await this.options.definitions.ensureService({
+      resourceId: plan.resourceId,
       image: plan.image,
       size,
       ...(planned?.taskRoleArn ? { taskRoleArn: planned.taskRoleArn } : {}),
@@ -246,14 +254,15 @@ export class EcsServiceRuntime implements ServiceRuntime {
     const service = await this.describe(plan.resourceId);
     if (service?.status === 'DRAINING') throw new Error(`the ECS service of ${plan.resourceId} is being deleted; try again once it is gone`);
     if (service?.status !== 'ACTIVE') {
-      await this.options.client.send(new CreateServiceCommand(this.createInput(plan, size, taskDefinition, routed, securityGroups)));
+      const create = new CreateServiceCommand(this.createInput(plan, size, taskDefinition, routed, securityGroups));
+      await retryWhileRolePropagates(() => this.options.client.send(create), this.options.rolePropagation);
       return;
     }
     const update = this.updateInput(plan, size, taskDefinition, routed, service, securityGroups);
     if (!update) return;
     // Replicas take the service's tags when they start, so the revision tag changes first.
     if (service.serviceArn) await this.options.client.send(new TagResourceCommand({ resourceArn: service.serviceArn, tags: serviceTags(plan).filter((t) => t.key === 'cassini:revision') }));
-    await this.options.client.send(new UpdateServiceCommand(update));
+    await retryWhileRolePropagates(() => this.options.client.send(new UpdateServiceCommand(update)), this.options.rolePropagation);
   }
 
   /** CreateService, the same request on every attempt of a revision, as the clientToken requires. */

@@ -17,6 +17,8 @@
  * - `SECRET_PREFIX` (optional, default `cassini/`): the platform prefix, to resolve secrets' full ARNs
  * - `TASKS_BUCKET` (optional): the bucket of job tasks' SATURN_TOKEN files (task-token-files.ts);
  *   with the caller's TaskTokens each job task gets a token, else none
+ * - `TASK_ROLE_BOUNDARY_ARN`, `EXECUTION_ROLE_BOUNDARY_ARN` (optional), `EXEC_LOG_GROUP`: each
+ *   resource gets roles of its own (shared/adapters/aws/iam/resource-roles.ts)
  */
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { EFSClient } from '@aws-sdk/client-efs';
@@ -36,6 +38,7 @@ import { SecretArns } from '../secrets/secret-arns.ts';
 import { taskTokenFilesFromEnv, type TaskTokenFiles } from './task-token-files.ts';
 import { requiredEnv } from '../../required-env.ts';
 import { gpuCapacityProvidersFromEnv } from './capacity-strategy.ts';
+import { resourceRolesFromEnv, type ResourceRoles } from '../iam/resource-roles.ts';
 
 export interface EcsPlatform {
   client: ECSClient;
@@ -70,7 +73,14 @@ export function taskDefinitionsFromEnv(client: ECSClient, env: NodeJS.ProcessEnv
     region: requiredEnv(env, 'AWS_REGION'),
     attachmentSettings: attachmentSettingsFromEnv(env),
     ...imageCacheOption(env),
+    ...resourceRolesOption(env),
   });
+}
+
+/** Each resource's own task and execution roles, when the stack gives their boundaries (resource-roles.ts). */
+export function resourceRolesOption(env: NodeJS.ProcessEnv): { roles?: ResourceRoles } {
+  const roles = resourceRolesFromEnv(env);
+  return roles ? { roles } : {};
 }
 
 function imageCacheOption(env: NodeJS.ProcessEnv): { imageCache?: ImageCache } {

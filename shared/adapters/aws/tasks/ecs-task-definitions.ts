@@ -26,6 +26,9 @@ import { renderAttachments, type AttachmentSettings, type ResolvedAttachments } 
 import { EDGE_CONTAINER, edgeContainerDefinition, type EdgePlan, type EdgeSidecarSettings } from '../services/edge-sidecar.ts';
 import { cachedImage, type ImageCache } from './image-cache.ts';
 import { isNamed } from '../sdk-errors.ts';
+import type { ResourceRoles } from '../iam/resource-roles.ts';
+import { retryWhileRolePropagates, type RolePropagationOptions } from '../iam/role-propagation.ts';
+import { registeredRoleProfile } from '../iam/registered-role-profile.ts';
 
 /** The one container of a platform task; overrides address it by this name. */
 export { MAIN_CONTAINER } from '../services/service-names.ts';
@@ -49,6 +52,8 @@ export interface TaskDefinitionParams {
   attachmentSettings?: AttachmentSettings;
   /** The account's pull-through cache: every container's image (the user's, the git init and edge helpers) is pulled through it. */
   imageCache?: ImageCache;
+  /** Variables of the main container that are part of the definition (a registered role's profile, registered-role-profile.ts). */
+  environment?: KeyValuePair[];
 }
 
 /** JSON with object keys sorted, so equal content always hashes the same. */
@@ -102,6 +107,7 @@ function render(params: TaskDefinitionParams, family: string, home?: boolean): R
         // signal handling, so StopTask's SIGTERM would wait out the stop timeout.
         linuxParameters: { initProcessEnabled: true },
         logConfiguration,
+        ...(params.environment?.length ? { environment: params.environment } : {}),
         ...(gpu ? { resourceRequirements: [{ type: 'GPU' as const, value: String(size.gpu) }] } : {}),
         ...(attached.secrets.length > 0 ? { secrets: attached.secrets } : {}),
         ...(attached.mountPoints.length > 0 ? { mountPoints: attached.mountPoints } : {}),
@@ -166,7 +172,7 @@ export function serviceTaskDefinitionInput(params: TaskDefinitionParams, service
       {
         ...container,
         command: [service.script],
-        environment: service.environment,
+        environment: [...(container.environment ?? []), ...service.environment],
         ...(edgeContainer ? {} : { portMappings: [...new Set(service.ports)].map((containerPort) => ({ containerPort, protocol: 'tcp' as const })) }),
         ...(mountPoints.length > 0 ? { mountPoints } : {}),
         ...(dependsOn.length > 0 ? { dependsOn } : {}),
@@ -208,9 +214,18 @@ export interface EcsTaskDefinitionsOptions {
   attachmentSettings?: AttachmentSettings;
   /** The account's pull-through cache (image-cache.ts); without it images are pulled from where they name. */
   imageCache?: ImageCache;
+  /**
+   * Each resource's own roles (resource-roles.ts), granted what its definition names. Without
+   * it (or for a request with no resource) every definition runs with the shared roles above.
+   */
+  roles?: Pick<ResourceRoles, 'ensure'>;
+  /** How long a definition naming a role ECS cannot assume yet is tried again (role-propagation.ts). */
+  rolePropagation?: RolePropagationOptions;
 }
 
 export interface TaskDefinitionRequest {
+  /** The resource whose tasks run this definition: its own roles are used when the platform makes them. */
+  resourceId?: string;
   image: string;
   size: Size;
   /** A role an admin registered and the resource attached; default the platform's task role. */
@@ -240,20 +255,44 @@ export class EcsTaskDefinitions {
   }
 
   /** The `family:revision` ARN to run for this request, registering the definition only if no revision exists. */
-  ensure(request: TaskDefinitionRequest): Promise<string> {
-    const { client: _client, ...defaults } = this.options;
-    const input = taskDefinitionInput({ ...defaults, ...attachmentsOf(request), image: request.image, size: request.size, taskRoleArn: request.taskRoleArn ?? defaults.taskRoleArn });
-    return this.ensureInput(input);
+  async ensure(request: TaskDefinitionRequest): Promise<string> {
+    // Job and Dask tasks read their SATURN_TOKEN file (RunTask's environmentFiles) with the execution role.
+    const params = await this.withOwnRoles(request, taskDefinitionInput, { tokenFiles: true });
+    return this.ensureInput(taskDefinitionInput(params));
   }
 
   /**
    * The ARN of a service revision's definition, registered on the first apply of the revision;
    * a repeated apply of the same revision finds it by family.
    */
-  ensureService(request: ServiceTaskDefinitionRequest): Promise<string> {
-    const { client: _client, ...defaults } = this.options;
-    const params = { ...defaults, ...attachmentsOf(request), image: request.image, size: request.size, taskRoleArn: request.taskRoleArn ?? defaults.taskRoleArn };
-    return this.ensureInput(serviceTaskDefinitionInput(params, request.container));
+  async ensureService(request: ServiceTaskDefinitionRequest): Promise<string> {
+    const render = (params: TaskDefinitionParams) => serviceTaskDefinitionInput(params, request.container);
+    const params = await this.withOwnRoles(request, render, { tokenFiles: false });
+    return this.ensureInput(render(params));
+  }
+
+  /**
+   * The request's definition parameters, with the resource's own roles when the platform makes
+   * them: the definition is rendered once with the shared roles to read what it names, the roles
+   * are granted that, and the caller renders it again with them. A resource that attaches an
+   * admin-registered role runs as its own task role too, which may assume the registered one,
+   * and its main container's default AWS profile does (registered-role-profile.ts).
+   */
+  private async withOwnRoles(request: TaskDefinitionRequest, render: (params: TaskDefinitionParams) => RegisterTaskDefinitionCommandInput, options: { tokenFiles: boolean }): Promise<TaskDefinitionParams> {
+    const { client: _client, roles, rolePropagation: _retry, ...defaults } = this.options;
+    const params: TaskDefinitionParams = { ...defaults, ...attachmentsOf(request), image: request.image, size: request.size, taskRoleArn: request.taskRoleArn ?? defaults.taskRoleArn };
+    const { resourceId, taskRoleArn: registeredRoleArn } = request;
+    if (!roles || !resourceId) return params;
+    const profile = registeredRoleArn ? registeredRoleProfile(registeredRoleArn, resourceId) : undefined;
+    const chained: TaskDefinitionParams = profile
+      ? {
+          ...params,
+          attachments: { ...params.attachments, configFiles: [...(params.attachments?.configFiles ?? []), profile.configFile] },
+          environment: profile.environment,
+        }
+      : params;
+    const own = await roles.ensure(resourceId, render(chained), { tokenFiles: options.tokenFiles, ...(registeredRoleArn ? { registeredRoleArn } : {}) });
+    return { ...chained, executionRoleArn: own.executionRoleArn, taskRoleArn: own.taskRoleArn ?? defaults.taskRoleArn };
   }
 
   private ensureInput(input: RegisterTaskDefinitionCommandInput): Promise<string> {
@@ -280,7 +319,7 @@ export class EcsTaskDefinitions {
       if (!isNamed(error, 'ClientException', 'InvalidParameterException')) throw error;
     }
     // Two processes may both get here; each registers an identical revision, and either one runs the same.
-    const { taskDefinition } = await client.send(new RegisterTaskDefinitionCommand(input));
+    const { taskDefinition } = await retryWhileRolePropagates(() => client.send(new RegisterTaskDefinitionCommand(input)), this.options.rolePropagation);
     if (!taskDefinition?.taskDefinitionArn) throw new Error(`RegisterTaskDefinition returned no ARN for ${family}`);
     return taskDefinition.taskDefinitionArn;
   }

@@ -36,6 +36,7 @@ import type { EcsTaskDefinitions } from './ecs-task-definitions.ts';
 import { LaunchQueue, RetryableLaunchError } from './launch-queue.ts';
 import { capacityFor, missingCapacity, type GpuCapacityProviders } from './capacity-strategy.ts';
 import { errorMessage, isNamed, isThrottling, isTransient } from '../sdk-errors.ts';
+import { isRoleNotYetUsable } from '../iam/role-propagation.ts';
 
 // ECS's limits on RunTask and StopTask fields.
 const MAX_CLIENT_TOKEN = 64;
@@ -47,9 +48,10 @@ const MAX_STOP_REASON = 255;
 /**
  * Failure reasons in a RunTask response that a later attempt may not meet: throttling,
  * Fargate or Spot capacity ("Capacity is unavailable at this time…"), an EC2 host short of
- * CPU, memory, GPU or network interfaces (`RESOURCE:*`), a disconnected agent.
+ * CPU, memory, GPU or network interfaces (`RESOURCE:*`), a disconnected agent, a role made for
+ * this launch that ECS cannot assume yet (role-propagation.ts).
  */
-const RETRYABLE_FAILURE = /throttl|rate exceeded|capacity|RESOURCE:|AGENT|try again|timed? ?out/i;
+const RETRYABLE_FAILURE = /throttl|rate exceeded|capacity|RESOURCE:|AGENT|try again|timed? ?out|unable to assume (the )?role/i;
 const THROTTLED_FAILURE = /throttl|rate exceeded/i;
 
 export interface EcsTaskLauncherOptions {
@@ -139,7 +141,9 @@ export class EcsTaskLauncher {
     const groups = await this.securityGroupsOf(specs);
     const resolved = await resolveAttachments(plan.attachments, { ...(folders ? { folders } : {}), ...(secretArns ? { secrets: secretArns() } : {}) });
     const attachments = withDaskTls(resolved, daskTlsClusterOf(specs));
+    const resourceId = specs[0]?.labels.resource;
     const taskDefinition = await this.options.definitions.ensure({
+      ...(resourceId ? { resourceId } : {}),
       image: plan.image,
       size,
       ...(plan.taskRoleArn ? { taskRoleArn: plan.taskRoleArn } : {}),
@@ -248,6 +252,8 @@ export class EcsTaskLauncher {
       if (existing) return this.launched(taskId, existing, undefined);
       // A timeout may have started the task; the same token on the next attempt returns it.
       const message = `RunTask for ${taskId}: ${errorMessage(error)}`;
+      // A role made or changed for this launch may not be assumable yet (role-propagation.ts): the queue tries again, a bounded number of times.
+      if (isRoleNotYetUsable(error)) throw new RetryableLaunchError(message, { throttled: false, cause: error });
       if (isTransient(error)) throw new RetryableLaunchError(message, { throttled: isThrottling(error), cause: error });
       throw new Error(message, { cause: error });
     }

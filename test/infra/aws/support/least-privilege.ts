@@ -4,8 +4,8 @@
  *
  * Code side: esbuild resolves the function's entry exactly as its bundle does; every project
  * file in that bundle is scanned for `new XxxCommand(` where XxxCommand comes from an
- * `@aws-sdk/client-*` package, and, in files that use the EC2 Query client
- * (shared/adapters/aws/dask/ec2-query-client.ts), for `.call('Action'`. That is what the code can send, whether or not a given
+ * `@aws-sdk/client-*` package, and, in files that send through a signed Query client (EC2's
+ * security groups, IAM's per-resource roles; see QUERY_CLIENTS), for `.call('Action'`. That is what the code can send, whether or not a given
  * request path reaches it (static reachability at file level: a file in the bundle counts).
  * DynamoDB commands are tied to the table their adapter is constructed with.
  *
@@ -106,8 +106,13 @@ export function bundledSourceFiles(entry: string): string[] {
 
 const IMPORT = /import\s+(?:type\s+)?\{([^}]*)\}\s+from\s+['"]@aws-sdk\/(client-[a-z0-9-]+)['"]/g;
 const NEW_COMMAND = /new\s+([A-Za-z0-9_$]+)\s*\(/g;
-const EC2_QUERY_IMPORT = /from\s+['"]\.\/ec2-query-client\.ts['"]/;
-const EC2_QUERY_CALL = /\.call\(\s*'([A-Z][A-Za-z0-9]+)'/g;
+/** Files that send through a signed Query client (shared/adapters/aws/aws-query-client.ts), by the import that says which service. */
+const QUERY_CLIENTS: Array<{ imports: RegExp; prefix: string }> = [
+  { imports: /from\s+['"]\.\/ec2-query-client\.ts['"]/, prefix: 'ec2' },
+  // The IAM calls of the per-resource roles (shared/adapters/aws/iam/resource-roles.ts).
+  { imports: /from\s+['"]\.\/resource-role-policies\.ts['"]/, prefix: 'iam' },
+];
+const QUERY_CALL = /\.call\(\s*'([A-Z][A-Za-z0-9]+)'/g;
 
 /** The SDK commands one source file sends. */
 export function commandsSentBy(file: string, source: string, tables: Record<string, 'events' | 'views'> = DYNAMODB_TABLE_OF_FILE): SentCommand[] {
@@ -135,7 +140,9 @@ export function commandsSentBy(file: string, source: string, tables: Record<stri
     }
     sent.push(command);
   }
-  if (EC2_QUERY_IMPORT.test(source)) for (const match of source.matchAll(EC2_QUERY_CALL)) sent.push({ file, command: match[1]!, action: `ec2:${match[1]!}` });
+  for (const { imports, prefix } of QUERY_CLIENTS) {
+    if (imports.test(source)) for (const match of source.matchAll(QUERY_CALL)) sent.push({ file, command: match[1]!, action: `${prefix}:${match[1]!}` });
+  }
   return sent;
 }
 
