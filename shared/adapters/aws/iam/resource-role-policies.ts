@@ -83,9 +83,14 @@ function arn(settings: RoleGrantSettings, service: string, resource: string, reg
  * matches that secret's full ARN and not a longer name's ("Permissions policy examples for AWS
  * Secrets Manager", AWS Secrets Manager User Guide). A partial ARN whose name ends like a
  * suffix is taken for a full one: ECS then cannot read it and the start fails, never a wider grant.
+ * A JSON key's reference (a Dask cluster's TLS files) grants the whole secret it is part of.
  */
 export function secretResource(valueFrom: string): string {
-  return /-[A-Za-z0-9]{6}$/.test(valueFrom) ? valueFrom : `${valueFrom}-??????`;
+  // ECS reads one JSON key (or version) of a secret as `<secret ARN>:<json-key>:<version-stage>:<version-id>`
+  // ("Pass Secrets Manager secrets through Amazon ECS environment variables"); the grant is on the
+  // secret itself, whose ARN is the first seven colon-separated fields (names hold no colon).
+  const secretArn = valueFrom.split(':').slice(0, 7).join(':');
+  return /-[A-Za-z0-9]{6}$/.test(secretArn) ? secretArn : `${secretArn}-??????`;
 }
 
 /** ECR's repository names ("CreateRepository", Amazon ECR API Reference): no `*` or `?` can reach a policy through one. */

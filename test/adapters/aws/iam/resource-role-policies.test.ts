@@ -138,6 +138,13 @@ describe('secretResource and ecrRepositoryOf', () => {
     expect(secretResource(ALICE_SECRET)).toBe(ALICE_SECRET);
   });
 
+  it('grants the secret a JSON key is read from, not a name with the key in it (a Dask cluster\'s TLS files)', () => {
+    // ECS: `valueFrom` may be `<secret ARN>:<json-key>:<version-stage>:<version-id>`.
+    const partial = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:cassini/alice/_dask-tls-0123';
+    expect(secretResource(`${partial}:ca::`)).toBe(`${partial}-??????`);
+    expect(secretResource(`${ALICE_SECRET}:key:AWSCURRENT:`)).toBe(ALICE_SECRET);
+  });
+
   it('finds the repository of this account\'s images only, without tag or digest', () => {
     expect(ecrRepositoryOf(`${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/team/app:1.0`, settings)).toBe('team/app');
     expect(ecrRepositoryOf(`${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/team/app@sha256:${'a'.repeat(64)}`, settings)).toBe('team/app');
