@@ -54,9 +54,10 @@ import { SharedFolderReactor } from '../../shared/app/consumers/shared-folder-re
 import { startPeriodicAccessRecheck } from './periodic-access-recheck.ts';
 import { DynamoDeferrals } from '../../shared/adapters/dynamodb/dynamodb-deferrals.ts';
 
-/** `state.ssh` locally: ECS Exec has no counterpart here, and the replicas are the user's own processes anyway. */
-const LOCAL_SHELL_REASON =
-  'start_ssh opens a shell through ECS Exec on AWS; local mode has none. The replicas run as your own processes: their files are under the data directory (tasks/<pod>, volumes/home-<id>).';
+import { loadOrCreateHostKey } from './ssh/ssh-host-key.ts';
+import { startLocalSshServer, type LocalSshServer } from './ssh/local-ssh-server.ts';
+import { SshGate } from '../../shared/app/ssh-gate.ts';
+import { sshConnectCommand, workspaceLogin } from '../../shared/domain/ssh/ssh-login.ts';
 
 /** How long a clean stop waits for requests under way. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -79,6 +80,8 @@ export interface LocalPlatformOptions {
   taskLogMaxBytes?: number;
   /** Whether tasks run as users of their own; by default decided from the environment (as root, they do). */
   taskIsolation?: SandboxChoice;
+  /** The SSH endpoint's port (0: any free one); no SSH endpoint when absent. */
+  sshPort?: number;
 }
 
 type PlatformServices = ReturnType<typeof platformServices>;
@@ -92,6 +95,8 @@ export interface LocalPlatform {
   driver: LocalProcessDriver;
   /** What tasks can read on this machine, for the start-up message. */
   isolationNotice: string;
+  /** The SSH endpoint, when one was asked for: its port and host key fingerprint. */
+  ssh?: { port: number; fingerprint: string; publicKey: string };
   handler: ApiHandler;
   close(): Promise<void>;
 }
@@ -143,6 +148,9 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   });
   const port = (server.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${port}`;
+  // The SSH endpoint's port is chosen early too: `state.ssh` names it.
+  const hostKey = options.sshPort === undefined ? undefined : loadOrCreateHostKey(options.dataDir);
+  const sshReady: { server?: LocalSshServer; port?: number } = {};
 
   // The feed's consumers need the stores that publish to the feed: tied through this reference.
   const feedRef: { current?: LocalEventFeed } = {};
@@ -155,7 +163,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     clock: systemClock,
     random: systemRandom,
     routeUrl: (subdomain: string) => `http://${subdomain}.localhost:${port}/`,
-    shellAccess: () => ({ available: false, reason: LOCAL_SHELL_REASON }),
+    ...(options.sshPort === undefined ? {} : { shellAccess: (resource: LiveResource) => sshConnectCommand(workspaceLogin(resource.name, resource.owner), 'localhost', sshReady.port ?? options.sshPort!) }),
   };
   const services = platformServices({ ...ports, catalogViews, tokenViews, secretStore, store: apiStore });
   const runtimeJobs = new JobRunService({ ...ports, store: runtimeStore });
@@ -163,7 +171,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   // Tasks read their secrets from the same store, share folders under <DATA_DIR>/shared-folders
   // (a temporary directory without one), and get a SATURN_TOKEN acting as their owner.
   // Every launch (a replaced replica or worker, a run after its backoff) decides access to the task's attachments again.
-  const driver = accessCheckedDriver(new LocalProcessDriver({
+  const processDriver = new LocalProcessDriver({
     rootDir: tasksDir,
     secrets: secretStore,
     foldersDir: options.dataDir ? join(options.dataDir, 'shared-folders') : mkdtempSync(join(tmpdir(), 'cassini-shared-folders-')),
@@ -171,7 +179,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     ...(isolation.sandbox === undefined ? {} : { sandbox: isolation.sandbox }),
     ...(options.taskLogMaxBytes === undefined ? {} : { logMaxBytes: options.taskLogMaxBytes }),
     ...(options.stopGraceMs !== undefined ? { stopGraceMs: options.stopGraceMs } : {}),
-  }), runtimeStore);
+  });
+  const driver = accessCheckedDriver(processDriver, runtimeStore);
   // Dask clusters run as tasks of the same driver; the resources' own tasks get DASK_SCHEDULER_ADDRESS.
   const daskRuntime = new LocalDaskRuntime({ driver });
   const daskReactor = new DaskReactor({ runtime: daskRuntime, catalog: runtimeStore });
@@ -235,6 +244,22 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     },
   });
   ready.serve = http;
+  if (hostKey !== undefined) {
+    sshReady.server = await startLocalSshServer({
+      port: options.sshPort!,
+      host: options.host ?? '127.0.0.1',
+      hostKey,
+      gate: new SshGate({ store: runtimeStore, clock: systemClock, ownerOfKey: (blob) => services.sshKeys.ownerOf(blob), findUser: (username) => services.identity.findUser(username) }),
+      workspaces: {
+        shellContext: (resourceId) => {
+          const pod = routes.readyReplicas(resourceId)[0]?.pod;
+          return pod === undefined ? undefined : processDriver.shellContext(pod);
+        },
+        sessionOpened: (resourceId) => routes.connectionOpened(resourceId),
+      },
+    });
+    sshReady.port = sshReady.server.port;
+  }
 
   return {
     url,
@@ -244,6 +269,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     db,
     driver,
     isolationNotice: isolation.notice,
+    ...(hostKey === undefined || sshReady.port === undefined ? {} : { ssh: { port: sshReady.port, fingerprint: hostKey.fingerprint, publicKey: hostKey.publicKey } }),
     handler,
     async close() {
       // Stop taking requests and let those under way finish; stop schedules and timers; stop
@@ -253,6 +279,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       await http.drained(SHUTDOWN_GRACE_MS);
       server.closeAllConnections();
       ready.proxy?.close();
+      await sshReady.server?.close();
       await closed;
       scheduler.close();
       timers.close();
