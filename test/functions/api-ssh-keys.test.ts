@@ -131,3 +131,17 @@ describe('SSH keys API', () => {
     expect(reply.body.code).toBe('forbidden');
   });
 });
+
+describe('start_ssh outside workspaces', () => {
+  // Saturn's recipe schema has start_ssh on workspaces only (its client's `--debug` flag, not the
+  // recipe, is what asks for SSH on a deployment or job); here only workspaces are SSH targets.
+  it('refuses start_ssh on a deployment or job with 400 naming spec.start_ssh, and creates nothing', async () => {
+    for (const type of ['deployment', 'job']) {
+      const recipe = { type, spec: { name: `ssh-${type}`, command: 'sleep 1', start_ssh: true } };
+      const refused = await call('PUT', '/api/recipes', tokens.ann!, recipe);
+      expect(refused.status, refused.text).toBe(400);
+      expect(refused.body.details.map((d: Body) => d.path)).toEqual(['spec.start_ssh']);
+      expect((await call('GET', `/api/recipes/${type}/ssh-${type}`, tokens.ann!)).status).toBe(404);
+    }
+  });
+});

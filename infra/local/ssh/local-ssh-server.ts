@@ -17,7 +17,8 @@ import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { ChildProcess } from 'node:child_process';
-import { Server, utils, type Connection, type PublicKeyAuthContext, type ServerChannel, type Session } from 'ssh2';
+// ssh2 is CommonJS: Node's ESM loader gives its exports as the default only.
+import ssh2, { type Connection, type PublicKeyAuthContext, type ServerChannel, type Session } from 'ssh2';
 import type { SshAdmission, SshGate } from '../../../shared/app/ssh-gate.ts';
 import type { TaskShellContext } from '../process-driver/running-task.ts';
 import type { HostKey } from './ssh-host-key.ts';
@@ -55,7 +56,7 @@ interface OpenSession {
 export async function startLocalSshServer(options: LocalSshServerOptions): Promise<LocalSshServer> {
   const log = options.log ?? ((line) => console.log(JSON.stringify(line)));
   const connections = new Set<Connection>();
-  const server = new Server({ hostKeys: [options.hostKey.privateKey], ident: 'Cassini' }, (client, info) => {
+  const server = new ssh2.Server({ hostKeys: [options.hostKey.privateKey], ident: 'Cassini' }, (client, info) => {
     connections.add(client);
     const from = `${info.ip}:${info.port}`;
     let session: OpenSession | undefined;
@@ -130,7 +131,7 @@ async function authenticate(gate: SshGate, ctx: PublicKeyAuthContext): Promise<S
   if (admission === undefined) return undefined;
   // Without a signature the client only asks whether this key would do; it proves it holds the key next.
   if (ctx.signature === undefined) return admission;
-  const registered = utils.parseKey(admission.publicKey);
+  const registered = ssh2.utils.parseKey(admission.publicKey);
   if (registered instanceof Error || ctx.blob === undefined) return undefined;
   return registered.verify(ctx.blob, ctx.signature, ctx.hashAlgo) === true ? admission : undefined;
 }

@@ -7,13 +7,14 @@
  */
 import { closeSync, constants, fstatSync, ftruncateSync, fchmodSync, futimesSync, lstatSync, mkdirSync, openSync, readdirSync, readlinkSync, readSync, realpathSync, renameSync, rmdirSync, statSync, symlinkSync, unlinkSync, writeSync, chmodSync, utimesSync, truncateSync, type Stats } from 'node:fs';
 import { resolve } from 'node:path';
-// ssh2's SFTP class is internal; it is the protocol implementation its own server uses.
-// eslint-disable-next-line @typescript-eslint/ban-ts-comment
-// @ts-ignore -- no type declarations for the internal module
-import SFTP from 'ssh2/lib/protocol/SFTP.js';
-import { utils } from 'ssh2';
+import { createRequire } from 'node:module';
+// ssh2 is CommonJS: Node's ESM loader gives its exports as the default only.
+import ssh2 from 'ssh2';
 
-const { STATUS_CODE, OPEN_MODE } = utils.sftp;
+const { STATUS_CODE, OPEN_MODE } = ssh2.utils.sftp;
+// ssh2's SFTP class is internal (no types, not exported); it is the protocol implementation its own server uses.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the internal class is untyped
+const { SFTP } = createRequire(import.meta.url)('ssh2/lib/protocol/SFTP.js') as { SFTP: any };
 
 interface Attrs {
   mode?: number;

@@ -5,7 +5,8 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { utils } from 'ssh2';
+// ssh2 is CommonJS: Node's ESM loader gives its exports as the default only.
+import ssh2 from 'ssh2';
 import { parseSshPublicKey } from '../../../shared/domain/ssh/ssh-public-key.ts';
 
 export const HOST_KEY_FILE = 'ssh_host_ed25519_key';
@@ -24,11 +25,11 @@ export function loadOrCreateHostKey(dataDir: string | undefined): HostKey {
   if (path !== undefined && existsSync(path)) {
     privateKey = readFileSync(path, 'utf8');
   } else {
-    privateKey = utils.generateKeyPairSync('ed25519').private;
+    privateKey = ssh2.utils.generateKeyPairSync('ed25519').private;
     // `wx`: two starts racing on one data directory cannot both write a key (the data directory lock prevents it anyway).
     if (path !== undefined) writeFileSync(path, privateKey, { mode: 0o600, flag: 'wx' });
   }
-  const parsed = utils.parseKey(privateKey);
+  const parsed = ssh2.utils.parseKey(privateKey);
   if (parsed instanceof Error) throw new Error(`the SSH host key ${path} cannot be read: ${parsed.message}; move it away to have a new one made`);
   const publicKey = `${parsed.type} ${parsed.getPublicSSH().toString('base64')}`;
   return { privateKey, publicKey, fingerprint: parseSshPublicKey(publicKey).fingerprint };

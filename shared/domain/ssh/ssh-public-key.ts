@@ -36,8 +36,10 @@ export function sshFingerprint(blob: Buffer): string {
 
 /** Reads `<type> <base64> [comment]`; throws InvalidSshKeyError saying what is wrong. Pure. */
 export function parseSshPublicKey(text: string): SshPublicKey {
-  const fields = text.trim().split(/\s+/);
-  if (fields.length < 2 || text.includes('\n')) {
+  // A .pub file ends with a newline; a second line is a second key, which is refused.
+  const line = text.trim();
+  const fields = line.split(/\s+/);
+  if (fields.length < 2 || /[\r\n]/.test(line)) {
     throw new InvalidSshKeyError('must be one line in OpenSSH format, "<type> <base64 key> [comment]", e.g. the content of ~/.ssh/id_ed25519.pub');
   }
   const [type, encoded] = fields as [string, string];

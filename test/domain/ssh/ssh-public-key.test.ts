@@ -22,7 +22,7 @@ describe('parseSshPublicKey', () => {
     const blob = Buffer.from(line.split(' ')[1]!, 'base64');
 
     // Act
-    const key = parseSshPublicKey(`  ${line}  `);
+    const key = parseSshPublicKey(`  ${line}\n`);
 
     // Assess
     expect(key.type).toBe('ssh-ed25519');
