@@ -20,11 +20,11 @@ const SNAPSHOT_SCHEMA = 1;
 /** Hex digits of SHA-256 of the key blob that name a key: unique in practice, short in a URL. */
 const KEY_ID_DIGITS = 24;
 
-function keysModel(username: string): StreamModel<SshKeyCommand, SshKeyEvent, SshKeysState> {
+export function sshKeysModel(username: string): StreamModel<SshKeyCommand, SshKeyEvent, SshKeysState> {
   return { streamId: sshKeysStreamId(username), decider: sshKeysDecider, snapshotSchema: SNAPSHOT_SCHEMA };
 }
 
-function claimModel(keyId: string): StreamModel<SshKeyClaimCommand, SshKeyClaimEvent, SshKeyClaimState> {
+export function sshKeyClaimModel(keyId: string): StreamModel<SshKeyClaimCommand, SshKeyClaimEvent, SshKeyClaimState> {
   return { streamId: sshKeyClaimStreamId(keyId), decider: sshKeyClaimDecider, snapshotSchema: SNAPSHOT_SCHEMA };
 }
 
@@ -59,7 +59,7 @@ export class SshKeyService {
 
   async list(actor: User, username: string): Promise<SshKeySummary[]> {
     await this.checkMayManage(actor, username);
-    const { state } = await loadState(this.deps.store, keysModel(username));
+    const { state } = await loadState(this.deps.store, sshKeysModel(username));
     return state.keys.map(summary);
   }
 
@@ -76,17 +76,17 @@ export class SshKeyService {
     const meta = this.meta(actor.username);
     const key = { id, name: input.name, fingerprint: parsed.fingerprint, publicKey: parsed.openssh };
     // Refused by the list (a name taken, too many keys) before anything is claimed.
-    sshKeysDecider.decide({ kind: 'AddSshKey', key, ...meta }, (await loadState(this.deps.store, keysModel(username))).state);
-    await runCommand(this.deps.store, claimModel(id), { kind: 'ClaimSshKey', username, keyId: id, ...meta });
-    const outcome = await runCommand(this.deps.store, keysModel(username), { kind: 'AddSshKey', key, ...meta });
+    sshKeysDecider.decide({ kind: 'AddSshKey', key, ...meta }, (await loadState(this.deps.store, sshKeysModel(username))).state);
+    await runCommand(this.deps.store, sshKeyClaimModel(id), { kind: 'ClaimSshKey', username, keyId: id, ...meta });
+    const outcome = await runCommand(this.deps.store, sshKeysModel(username), { kind: 'AddSshKey', key, ...meta });
     return summary(outcome.state.keys.find((k) => k.id === id)!);
   }
 
   async remove(actor: User, username: string, keyId: string): Promise<void> {
     await this.checkMayManage(actor, username);
     const meta = this.meta(actor.username);
-    await runCommand(this.deps.store, keysModel(username), { kind: 'RemoveSshKey', keyId, ...meta });
-    await runCommand(this.deps.store, claimModel(keyId), { kind: 'ReleaseSshKey', username, keyId, ...meta });
+    await runCommand(this.deps.store, sshKeysModel(username), { kind: 'RemoveSshKey', keyId, ...meta });
+    await runCommand(this.deps.store, sshKeyClaimModel(keyId), { kind: 'ReleaseSshKey', username, keyId, ...meta });
   }
 
   /**
@@ -95,9 +95,9 @@ export class SshKeyService {
    */
   async ownerOf(blobBase64: string): Promise<SshKeyOwner | undefined> {
     const id = sshKeyId(blobBase64);
-    const { state: claim } = await loadState(this.deps.store, claimModel(id));
+    const { state: claim } = await loadState(this.deps.store, sshKeyClaimModel(id));
     if (claim === null) return undefined;
-    const { state } = await loadState(this.deps.store, keysModel(claim.username));
+    const { state } = await loadState(this.deps.store, sshKeysModel(claim.username));
     const key = state.keys.find((k) => k.id === id);
     // The whole key must match, not only the id derived from it.
     if (key === undefined || key.publicKey.split(' ')[1] !== Buffer.from(blobBase64, 'base64').toString('base64')) return undefined;
