@@ -37,7 +37,8 @@ export interface LocalSshServerOptions {
   port: number;
   host?: string;
   hostKey: HostKey;
-  gate: SshGate;
+  /** Who may log in, and where sessions are recorded (shared/app/ssh-gate.ts). */
+  gate: Pick<SshGate, 'admit' | 'sessionStarted' | 'sessionEnded'>;
   workspaces: LocalWorkspaces;
   log?: (line: Record<string, unknown>) => void;
 }
@@ -126,7 +127,7 @@ export async function startLocalSshServer(options: LocalSshServerOptions): Promi
 }
 
 /** Admits the login, and checks the signature when the client sent one (ssh2 leaves that to us). */
-async function authenticate(gate: SshGate, ctx: PublicKeyAuthContext): Promise<SshAdmission | undefined> {
+async function authenticate(gate: Pick<SshGate, 'admit'>, ctx: PublicKeyAuthContext): Promise<SshAdmission | undefined> {
   const admission = await gate.admit(ctx.username, ctx.key.data.toString('base64'));
   if (admission === undefined) return undefined;
   // Without a signature the client only asks whether this key would do; it proves it holds the key next.
