@@ -10,6 +10,7 @@ import { principalEventSchemas, tokenEventSchemas } from './principal-events.ts'
 import { runEventSchemas } from './run-events.ts';
 import { subdomainEventSchemas } from './subdomain-events.ts';
 import { catalogObjectEventSchemas } from './catalog-object-events.ts';
+import { sshKeyClaimEventSchemas, sshKeyEventSchemas } from './ssh-key-events.ts';
 
 export const EVENT_SCHEMAS: Readonly<Record<EventType, z.ZodType>> = {
   ...resourceEventSchemas,
@@ -18,6 +19,8 @@ export const EVENT_SCHEMAS: Readonly<Record<EventType, z.ZodType>> = {
   ...runEventSchemas,
   ...subdomainEventSchemas,
   ...catalogObjectEventSchemas,
+  ...sshKeyEventSchemas,
+  ...sshKeyClaimEventSchemas,
 };
 
 /** The schema of an event type's data; undefined for a type the platform does not record. */

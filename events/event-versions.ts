@@ -14,8 +14,9 @@ import type { PrincipalEvent, TokenEvent } from './principal-events.ts';
 import type { RunEvent } from './run-events.ts';
 import type { SubdomainEvent } from './subdomain-events.ts';
 import type { CatalogObjectEvent } from './catalog-object-events.ts';
+import type { SshKeyClaimEvent, SshKeyEvent } from './ssh-key-events.ts';
 
-export type EventType = ResourceEventType | PrincipalEvent['type'] | TokenEvent['type'] | RunEvent['type'] | SubdomainEvent['type'] | CatalogObjectEvent['type'];
+export type EventType = ResourceEventType | PrincipalEvent['type'] | TokenEvent['type'] | RunEvent['type'] | SubdomainEvent['type'] | CatalogObjectEvent['type'] | SshKeyEvent['type'] | SshKeyClaimEvent['type'];
 
 export interface EventVersioning {
   /** The version new events are written with. */
@@ -51,6 +52,8 @@ const ENTRIES: Record<EventType, EventVersioning> = {
   JobTickSkipped: FIRST_VERSION,
   JobRunFinished: FIRST_VERSION,
   DaskClusterScaled: FIRST_VERSION,
+  SshSessionStarted: FIRST_VERSION,
+  SshSessionEnded: FIRST_VERSION,
   // principal events
   UserCreated: FIRST_VERSION,
   UserUpdated: FIRST_VERSION,
@@ -87,6 +90,11 @@ const ENTRIES: Record<EventType, EventVersioning> = {
   IamRoleCreated: FIRST_VERSION,
   IamRoleChanged: FIRST_VERSION,
   IamRoleDeleted: FIRST_VERSION,
+  // SSH key events
+  SshKeyAdded: FIRST_VERSION,
+  SshKeyRemoved: FIRST_VERSION,
+  SshKeyClaimed: FIRST_VERSION,
+  SshKeyReleased: FIRST_VERSION,
 };
 
 export const EVENT_VERSIONS: Readonly<Record<string, EventVersioning>> = ENTRIES;

@@ -76,6 +76,13 @@ export const resourceEventSchemas = {
   }),
   /** The resource's Dask cluster was scaled through the API; this count wins over the spec's `num_workers` until the spec's `dask_cluster` changes. */
   DaskClusterScaled: z.object({ num_workers: z.number().int().min(0).max(500) }),
+  /**
+   * Someone opened an SSH session into the workspace: `user` (the platform user the key belongs
+   * to), `from` (the client's address and port as the SSH endpoint saw it), `key_fingerprint`.
+   */
+  SshSessionStarted: z.object({ session_id: z.string(), user: z.string(), from: z.string(), key_fingerprint: z.string() }),
+  /** The session's connection closed. */
+  SshSessionEnded: z.object({ session_id: z.string(), user: z.string(), from: z.string() }),
 } as const;
 
 type Schemas = typeof resourceEventSchemas;

@@ -10,6 +10,7 @@ import type { CatalogService } from '../../shared/app/catalog-service.ts';
 import type { TaskDriver } from '../../shared/ports/task-driver.ts';
 import type { DaskService } from '../../shared/app/dask-service.ts';
 import type { Size } from '../../shared/domain/sizes.ts';
+import type { SshKeyService } from '../../shared/app/ssh-key-service.ts';
 
 export interface ApiServices {
   identity: IdentityService;
@@ -17,6 +18,8 @@ export interface ApiServices {
   runs: JobRunService;
   /** Secrets, shared folders, images and IAM roles (extension). */
   catalog: CatalogService;
+  /** Users' SSH public keys (extension). */
+  sshKeys: SshKeyService;
   /** Task logs, where the runtime keeps them readable (the local driver). */
   taskLogs?: Pick<TaskDriver, 'logs'>;
   /** Dask clusters of resources (`/api/{kind}/{id}/dask`); absent where no Dask runtime is wired. */

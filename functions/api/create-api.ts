@@ -16,6 +16,7 @@ import { FailedLoginGuard, type FailedLoginOptions } from './middlewares/failed-
 import { errorContract } from './middlewares/error-contract.ts';
 import { platformInfoRoutes } from './routes/platform-info-routes.ts';
 import { identityRoutes } from './routes/identity-routes.ts';
+import { sshKeyRoutes } from './routes/ssh-key-routes.ts';
 import { recipeRoutes } from './routes/recipe-routes.ts';
 import { resourceRoutes } from './routes/resource-routes.ts';
 import { jobRunRoutes } from './routes/job-run-routes.ts';
@@ -43,7 +44,7 @@ export function apiRoutes(): RouteDefinition[] {
     response: { status: 200, description: 'OpenAPI 3.1' },
     handle: async ({ services }) => ({ status: 200, body: openApiDocument(routes, services.version) }),
   };
-  const routes = [openapi, ...platformInfoRoutes, ...identityRoutes, ...recipeRoutes, ...jobRunRoutes, ...catalogRoutes, ...daskRoutes, ...resourceRoutes];
+  const routes = [openapi, ...platformInfoRoutes, ...identityRoutes, ...sshKeyRoutes, ...recipeRoutes, ...jobRunRoutes, ...catalogRoutes, ...daskRoutes, ...resourceRoutes];
   return routes;
 }
 

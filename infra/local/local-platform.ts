@@ -55,9 +55,10 @@ import { SharedFolderReactor } from '../../shared/app/consumers/shared-folder-re
 import { startPeriodicAccessRecheck } from './periodic-access-recheck.ts';
 import { DynamoDeferrals } from '../../shared/adapters/dynamodb/dynamodb-deferrals.ts';
 
-/** `state.ssh` locally: ECS Exec has no counterpart here, and the replicas are the user's own processes anyway. */
-const LOCAL_SHELL_REASON =
-  'start_ssh opens a shell through ECS Exec on AWS; local mode has none. The replicas run as your own processes: their files are under the data directory (tasks/<pod>, volumes/home-<id>).';
+import { loadOrCreateHostKey } from './ssh/ssh-host-key.ts';
+import { startLocalSshServer, type LocalSshServer } from './ssh/local-ssh-server.ts';
+import { SshGate } from '../../shared/app/ssh-gate.ts';
+import { sshConnectCommand, workspaceLogin } from '../../shared/domain/ssh/ssh-login.ts';
 
 /** How long a clean stop waits for requests under way. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -80,6 +81,8 @@ export interface LocalPlatformOptions {
   taskLogMaxBytes?: number;
   /** Whether tasks run as users of their own; by default decided from the environment (as root, they do). */
   taskIsolation?: SandboxChoice;
+  /** The SSH endpoint's port (0: any free one); no SSH endpoint when absent. */
+  sshPort?: number;
 }
 
 type PlatformServices = ReturnType<typeof platformServices>;
@@ -93,6 +96,8 @@ export interface LocalPlatform {
   driver: LocalProcessDriver;
   /** What tasks can read on this machine, for the start-up message. */
   isolationNotice: string;
+  /** The SSH endpoint, when one was asked for: its port and host key fingerprint. */
+  ssh?: { port: number; fingerprint: string; publicKey: string };
   handler: ApiHandler;
   close(): Promise<void>;
 }
@@ -144,6 +149,9 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   });
   const port = (server.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${port}`;
+  // The SSH endpoint's port is chosen early too: `state.ssh` names it.
+  const hostKey = options.sshPort === undefined ? undefined : loadOrCreateHostKey(options.dataDir);
+  const sshReady: { server?: LocalSshServer; port?: number } = {};
 
   // The feed's consumers need the stores that publish to the feed: tied through this reference.
   const feedRef: { current?: LocalEventFeed } = {};
@@ -156,7 +164,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     clock: systemClock,
     random: systemRandom,
     routeUrl: (subdomain: string) => `http://${subdomain}.localhost:${port}/`,
-    shellAccess: () => ({ available: false, reason: LOCAL_SHELL_REASON }),
+    ...(options.sshPort === undefined ? {} : { shellAccess: (resource: LiveResource) => sshConnectCommand(workspaceLogin(resource.name, resource.owner), 'localhost', sshReady.port ?? options.sshPort!) }),
   };
   const services = platformServices({ ...ports, catalogViews, tokenViews, secretStore, store: apiStore });
   const runtimeJobs = new JobRunService({ ...ports, store: runtimeStore });
@@ -166,7 +174,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   // Every launch (a replaced replica or worker, a run after its backoff) decides access to the task's attachments again.
   // Dask clusters' TLS credentials live under <DATA_DIR>/dask-tls, readable by the control plane only; the driver copies them into each member's and client's private directory.
   const daskCredentials = new LocalDaskCredentials(options.dataDir ? { dir: join(options.dataDir, 'dask-tls') } : {});
-  const driver = accessCheckedDriver(new LocalProcessDriver({
+  const processDriver = new LocalProcessDriver({
     rootDir: tasksDir,
     secrets: secretStore,
     daskCredentials,
@@ -175,7 +183,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     ...(isolation.sandbox === undefined ? {} : { sandbox: isolation.sandbox }),
     ...(options.taskLogMaxBytes === undefined ? {} : { logMaxBytes: options.taskLogMaxBytes }),
     ...(options.stopGraceMs !== undefined ? { stopGraceMs: options.stopGraceMs } : {}),
-  }), runtimeStore);
+  });
+  const driver = accessCheckedDriver(processDriver, runtimeStore);
   // Dask clusters run as tasks of the same driver; the resources' own tasks get DASK_SCHEDULER_ADDRESS.
   const daskRuntime = new LocalDaskRuntime({ driver, credentials: daskCredentials });
   const daskReactor = new DaskReactor({ runtime: daskRuntime, catalog: runtimeStore });
@@ -239,6 +248,22 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     },
   });
   ready.serve = http;
+  if (hostKey !== undefined) {
+    sshReady.server = await startLocalSshServer({
+      port: options.sshPort!,
+      host: options.host ?? '127.0.0.1',
+      hostKey,
+      gate: new SshGate({ store: runtimeStore, clock: systemClock, ownerOfKey: (blob) => services.sshKeys.ownerOf(blob), findUser: (username) => services.identity.findUser(username) }),
+      workspaces: {
+        shellContext: (resourceId) => {
+          const pod = routes.readyReplicas(resourceId)[0]?.pod;
+          return pod === undefined ? undefined : processDriver.shellContext(pod);
+        },
+        sessionOpened: (resourceId) => routes.connectionOpened(resourceId),
+      },
+    });
+    sshReady.port = sshReady.server.port;
+  }
 
   return {
     url,
@@ -248,6 +273,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     db,
     driver,
     isolationNotice: isolation.notice,
+    ...(hostKey === undefined || sshReady.port === undefined ? {} : { ssh: { port: sshReady.port, fingerprint: hostKey.fingerprint, publicKey: hostKey.publicKey } }),
     handler,
     async close() {
       // Stop taking requests and let those under way finish; stop schedules and timers; stop
@@ -257,6 +283,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       await http.drained(SHUTDOWN_GRACE_MS);
       server.closeAllConnections();
       ready.proxy?.close();
+      await sshReady.server?.close();
       await closed;
       scheduler.close();
       timers.close();

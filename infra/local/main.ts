@@ -1,7 +1,7 @@
 /**
  * `npm start`: the Cassini control plane on this machine. Settings come from the
  * environment: PORT (8080), DATA_DIR (.data), ADMIN_TOKEN (the admin token on first start),
- * RATE_LIMIT_PER_SECOND (100 requests per second per caller), FAILED_LOGINS_PER_MINUTE (10 per
+ * SSH_PORT (2222; the SSH endpoint into workspaces, `off` for none), RATE_LIMIT_PER_SECOND (100 requests per second per caller), FAILED_LOGINS_PER_MINUTE (10 per
  * client address, and as many at once; failed-logins.ts), as root the id ranges tasks run
  * under (task-sandbox-settings.ts: CASSINI_TASK_UIDS, CASSINI_FOLDER_GIDS), each task's log cap
  * (CASSINI_TASK_LOG_MAX_MB, 10), and the timings of deployments
@@ -14,12 +14,14 @@ import { adminTokenPath, readAdminToken, writeAdminToken } from './admin-token-f
 import { lockDataDir } from './data-dir-lock.ts';
 import { serviceSettingsFromEnv } from './service-settings.ts';
 import { taskLogMaxBytesFromEnvironment } from './process-driver/task-log-cap.ts';
+import { HOST_KEY_FILE } from './ssh/ssh-host-key.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 async function main(): Promise<void> {
   const dataDir = resolve(process.env.DATA_DIR ?? '.data');
   const port = Number(process.env.PORT ?? 8080);
+  const sshPort = sshPortFromEnv(process.env.SSH_PORT);
   const rate = Number(process.env.RATE_LIMIT_PER_SECOND ?? 100);
   const failedLoginsPerMinute = Number(process.env.FAILED_LOGINS_PER_MINUTE ?? 10);
   if (!(failedLoginsPerMinute >= 1)) throw new Error(`FAILED_LOGINS_PER_MINUTE must be a number of at least 1 (got "${process.env.FAILED_LOGINS_PER_MINUTE}").`);
@@ -42,12 +44,16 @@ async function main(): Promise<void> {
     failedLogins: { ratePerSecond: failedLoginsPerMinute / 60, burst: failedLoginsPerMinute },
     services,
     taskLogMaxBytes,
+    ...(sshPort === undefined ? {} : { sshPort }),
     prepare: bootstrapAdmin,
   }).catch((error) => {
     lock.release();
     throw error;
   });
   console.log(platform.isolationNotice);
+  if (platform.ssh) {
+    console.log(`SSH into workspaces with start_ssh: ssh -p ${platform.ssh.port} <workspace>.<owner>@localhost — host key ${platform.ssh.fingerprint} (${HOST_KEY_FILE} in the data directory)`);
+  }
   console.log(`Cassini ${platform.url} — data in ${dataDir}. Try: curl -H "Authorization: Bearer $(cat ${adminTokenPath(dataDir)})" ${platform.url}/api/user`);
 
   let stopping = false;
@@ -61,6 +67,14 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+/** `SSH_PORT`: 2222 by default, `off` for no SSH endpoint. */
+function sshPortFromEnv(value: string | undefined): number | undefined {
+  if (value === 'off') return undefined;
+  const port = Number(value ?? 2222);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new Error(`SSH_PORT must be a TCP port number or "off" (got "${value}").`);
+  return port;
 }
 
 main().catch((error) => {

@@ -12,6 +12,7 @@ import type { TokenViews } from '../ports/token-views.ts';
 import type { SecretWriter } from '../ports/secret-store.ts';
 import { CatalogService } from './catalog-service.ts';
 import { AttachmentCheck, type AttachmentChecker } from './attachment-check.ts';
+import { SshKeyService } from './ssh-key-service.ts';
 
 export interface PlatformPorts {
   store: EventStore;
@@ -32,7 +33,7 @@ export interface PlatformPorts {
   attachments?: AttachmentChecker;
 }
 
-export function platformServices(ports: PlatformPorts): { identity: IdentityService; resources: ResourceService; runs: JobRunService; catalog: CatalogService } {
+export function platformServices(ports: PlatformPorts): { identity: IdentityService; resources: ResourceService; runs: JobRunService; catalog: CatalogService; sshKeys: SshKeyService } {
   const identity = new IdentityService(ports);
   const principalExists = (name: string) => identity.principalExists(name);
   const catalog = new CatalogService({ ...ports, secrets: ports.secretStore, principalExists });
@@ -41,5 +42,6 @@ export function platformServices(ports: PlatformPorts): { identity: IdentityServ
     new AttachmentCheck({ find: (kind, owner, name) => catalog.find(kind, owner, name), groupsOf: async (name) => (await identity.findUser(name))?.groups ?? [] });
   const resources = new ResourceService({ ...ports, principalExists, attachments });
   const runs = new JobRunService(ports);
-  return { identity, resources, runs, catalog };
+  const sshKeys = new SshKeyService({ ...ports, findUser: (username) => identity.findUser(username) });
+  return { identity, resources, runs, catalog, sshKeys };
 }

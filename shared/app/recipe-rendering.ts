@@ -15,8 +15,11 @@ export interface RenderContext {
   shellAccess?: ShellAccess;
 }
 
-/** `state.ssh` of a deployment or workspace with `start_ssh`: how to connect, or why it cannot be done. */
-export type ShellAccess = (resource: LiveResource) => Record<string, unknown>;
+/**
+ * `state.ssh` of a workspace with `start_ssh`: the command that connects (`ssh -p 2222
+ * lab.ann@localhost`), or, where SSH goes another way (ECS Exec), how to connect and why.
+ */
+export type ShellAccess = (resource: LiveResource) => string | Record<string, unknown>;
 
 export interface RecipeResponse {
   schema_version: string;

@@ -5,7 +5,7 @@ import type { ResourceEvent } from '../../events/resource-events.ts';
 
 export const RESOURCE_STREAM_PREFIX = 'resource-';
 /** Bump when ResourceState changes shape. */
-export const RESOURCE_SNAPSHOT_SCHEMA = 3;
+export const RESOURCE_SNAPSHOT_SCHEMA = 4;
 
 export function resourceModel(streamId: string): StreamModel<ResourceCommand, ResourceEvent, ResourceState> {
   return { streamId, decider: resourceDecider(streamId), snapshotSchema: RESOURCE_SNAPSHOT_SCHEMA };

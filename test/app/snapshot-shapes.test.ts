@@ -16,6 +16,7 @@ import { principalModel, tokenModel } from '../../shared/app/identity-service.ts
 import { runModel } from '../../shared/app/job-run-service.ts';
 import { resourceModel } from '../../shared/app/resource-model.ts';
 import { claimModel } from '../../shared/app/subdomain-claims.ts';
+import { sshKeyClaimModel, sshKeysModel } from '../../shared/app/ssh-key-service.ts';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -27,6 +28,8 @@ const MODELS = [
   { file: 'shared/app/identity-service.ts', fn: 'tokenModel', schema: tokenModel('t').snapshotSchema },
   { file: 'shared/app/catalog-model.ts', fn: 'catalogModel', schema: catalogModel('c').snapshotSchema },
   { file: 'shared/app/subdomain-claims.ts', fn: 'claimModel', schema: claimModel('s').snapshotSchema },
+  { file: 'shared/app/ssh-key-service.ts', fn: 'sshKeysModel', schema: sshKeysModel('u').snapshotSchema },
+  { file: 'shared/app/ssh-key-service.ts', fn: 'sshKeyClaimModel', schema: sshKeyClaimModel('k').snapshotSchema },
 ];
 
 const MAX_DEPTH = 12;

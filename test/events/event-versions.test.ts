@@ -7,6 +7,7 @@ import { principalEventSchemas, tokenEventSchemas } from '../../events/principal
 import { runEventSchemas } from '../../events/run-events.ts';
 import { catalogObjectEventSchemas } from '../../events/catalog-object-events.ts';
 import { EVENT_SCHEMAS } from '../../events/event-schemas.ts';
+import { sshKeyClaimEventSchemas, sshKeyEventSchemas } from '../../events/ssh-key-events.ts';
 
 // A synthetic history of one event: v1 had `size` in GiB, v2 renamed it to `memory_gib`, v3 moved it to MiB.
 const diskResizedV3 = z.object({ memory_mib: z.number(), unit: z.literal('MiB') });
@@ -57,7 +58,7 @@ describe('upcast', () => {
 });
 
 describe('EVENT_VERSIONS', () => {
-  it('holds every resource, principal, token, run, catalog object and subdomain event', () => {
+  it('holds every resource, principal, token, run, catalog object, subdomain and SSH key event', () => {
     const types = [
       ...Object.keys(resourceEventSchemas),
       ...Object.keys(principalEventSchemas),
@@ -65,6 +66,8 @@ describe('EVENT_VERSIONS', () => {
       ...Object.keys(runEventSchemas),
       ...Object.keys(catalogObjectEventSchemas),
       ...Object.keys(subdomainEventSchemas),
+      ...Object.keys(sshKeyEventSchemas),
+      ...Object.keys(sshKeyClaimEventSchemas),
     ];
     expect(Object.keys(EVENT_VERSIONS).sort()).toEqual(types.sort());
     expect(Object.keys(EVENT_SCHEMAS).sort()).toEqual(types.sort());

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedDynamo, type EmbeddedDynamo } from '../../infra/local/embedded-dynamodb.ts';
 import { createApi } from '../../functions/api/create-api.ts';
 import type { ApiHandler } from '../../infra/local/http-adapter.ts';
-import { callApi } from './support/api-event.ts';
+import { callApi, callWithToken } from './support/api-event.ts';
 import { dynamoServices } from '../app/support/dynamo-services.ts';
 import { projectingStore } from '../app/support/projecting-store.ts';
 import { DynamoEventStore } from '../../shared/adapters/dynamodb/dynamodb-event-store.ts';
@@ -48,14 +48,8 @@ afterAll(async () => {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- bodies are read field by field against the contract
 type Body = any;
 
-async function call(method: string, path: string, token: string, body?: unknown): Promise<{ status: number; body: Body; text: string }> {
-  const reply = await callApi(handler, {
-    method,
-    path,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: reply.status, body: reply.json ?? {}, text: reply.text };
+function call(method: string, path: string, token: string, body?: unknown): Promise<{ status: number; body: Body; text: string }> {
+  return callWithToken(handler, method, path, token, body);
 }
 
 async function issue(username: string, withToken: string, days?: number): Promise<{ token: string; id: string; expiresAt: string | null }> {

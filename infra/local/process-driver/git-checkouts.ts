@@ -101,6 +101,6 @@ function describeReference(repository: GitCheckout): string {
   return `at ${repository.referenceType ?? 'branch'} ${repository.reference}`;
 }
 
-function shellQuote(value: string): string {
+export function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }

@@ -17,7 +17,7 @@ import { freePort } from './free-port.ts';
 import { deleteVolume, linkHomeVolume, volumePath } from './home-volume.ts';
 import { readLogPage } from './log-reader.ts';
 import { recoverLostTasks } from './lost-tasks.ts';
-import { RunningTask, type TaskEnd } from './running-task.ts';
+import { RunningTask, type TaskEnd, type TaskShellContext } from './running-task.ts';
 import { taskEnvironment } from './task-environment.ts';
 import { readTaskRecord } from './task-records.ts';
 import { CONTAINER_HOME, isValidTaskId, TaskTree } from './task-tree.ts';
@@ -156,6 +156,11 @@ export class LocalProcessDriver implements TaskDriver {
     const user = [...this.#volumesInUse].find(([, inUse]) => inUse === name)?.[0];
     if (user !== undefined) throw new ConflictError(`home volume ${name} is the home of running task ${user}; stop it first`);
     await deleteVolume(volume);
+  }
+
+  /** How to run a process inside a task that runs now (an SSH session into a workspace); undefined for any other. */
+  shellContext(taskId: string): TaskShellContext | undefined {
+    return this.#tasks.get(taskId)?.shellContext;
   }
 
   /** Tasks launched here whose end has not been reported yet. */

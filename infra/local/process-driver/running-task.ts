@@ -38,6 +38,20 @@ export interface TaskLaunch {
   sweep?: () => void;
 }
 
+/** How to run a process inside a running task, as its own command runs. */
+export interface TaskShellContext {
+  env: Record<string, string>;
+  /** The host directory the task's command started in. */
+  cwd: string;
+  /** The task's $HOME on this host. */
+  home: string;
+  runAs: PreparedTask['runAs'];
+  /** The task's process group (and session), led by its shell. */
+  pgid: number;
+  /** The task's own uid, when it runs as one (the control plane runs as root). */
+  uid?: number;
+}
+
 export interface TaskEnd {
   exit: TaskExit;
   /** Another driver on the same tree (a restarted control plane recovering) recorded the end first. */
@@ -102,6 +116,17 @@ export class RunningTask {
     }
     void task.#prepareAndSpawn();
     return task;
+  }
+
+  /**
+   * What a shell opened into the running task needs to see what its own command sees (an SSH
+   * session): its environment, working directory, user and process group. Undefined until the
+   * command runs, and once it has ended.
+   */
+  get shellContext(): TaskShellContext | undefined {
+    const prepared = this.#prepared;
+    if (prepared === undefined || this.#pgid === undefined || this.#leaderExited || this.#settling) return undefined;
+    return { env: prepared.env, cwd: this.#launch.cwd, home: this.#launch.tree.home, runAs: prepared.runAs, pgid: this.#pgid, ...(prepared.uid === undefined ? {} : { uid: prepared.uid }) };
   }
 
   /** The id of the task's SATURN_TOKEN, once issued: revoked when the task ends. */

@@ -98,6 +98,11 @@ export class RouteTable {
     };
   }
 
+  /** The service's replicas that serve now (a workspace has one); empty for a service not published. */
+  readyReplicas(resourceId: string): readonly ReadyReplica[] {
+    return this.#services.get(resourceId)?.replicas ?? [];
+  }
+
   /** A proxied request or WebSocket message for the service: it is not idle. */
   touch(resourceId: string): void {
     const activity = this.#activity.get(resourceId);

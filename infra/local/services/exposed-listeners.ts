@@ -12,6 +12,10 @@ const LISTEN = '0A';
 export interface Listener {
   address: string;
   port: number;
+  /** The uid that opened the socket. */
+  uid: number;
+  /** The socket's inode: `/proc/<pid>/fd/<n>` of its holders links to `socket:[<inode>]`. */
+  inode: number;
 }
 
 /** The listening sockets in the text of /proc/net/tcp (`family` 4) or /proc/net/tcp6 (6). Pure. */
@@ -20,12 +24,12 @@ export function listenersIn(table: string, family: 4 | 6): Listener[] {
     .split('\n')
     .slice(1)
     .flatMap((line) => {
-      const [, local, , state] = line.trim().split(/\s+/);
+      const [, local, , state, , , , uid, , inode] = line.trim().split(/\s+/);
       if (local === undefined || state !== LISTEN) return [];
       const [hexAddress, hexPort] = local.split(':');
       if (hexAddress === undefined || hexPort === undefined) return [];
       const address = family === 4 ? ipv4(hexAddress) : ipv6(hexAddress);
-      return address === undefined ? [] : [{ address, port: parseInt(hexPort, 16) }];
+      return address === undefined ? [] : [{ address, port: parseInt(hexPort, 16), uid: Number(uid), inode: Number(inode) }];
     });
 }
 
@@ -41,7 +45,7 @@ export function exposedListeners(ports: readonly number[], read: (path: string) 
   return [...new Set(exposed.map(({ address, port }) => (address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`)))].sort();
 }
 
-function readProc(path: string): string {
+export function readProc(path: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch {

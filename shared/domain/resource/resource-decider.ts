@@ -45,6 +45,8 @@ export interface LiveResource {
   firstStreamVersion: number;
   /** Dask workers asked for through the API (`DaskClusterScaled`); absent or null: the spec's `num_workers`. */
   daskScaledTo?: number | null;
+  /** Workspaces only: the SSH sessions open now, by session id (absent: none). */
+  sshSessions?: string[];
 }
 
 export interface ResourceState {
@@ -84,6 +86,9 @@ export type ResourceCommand =
   | (CommandMeta & { kind: 'ReportIdle'; id: string; idleSeconds: number })
   /** `POST /api/{kind}/{id}/dask/scale`. */
   | (CommandMeta & { kind: 'ScaleDaskCluster'; id: string; numWorkers: number })
+  /** The SSH endpoint opened or closed a session into a workspace (ssh-session.ts decides who may). */
+  | (CommandMeta & { kind: 'RecordSshSessionStarted'; id: string; sessionId: string; user: string; from: string; keyFingerprint: string })
+  | (CommandMeta & { kind: 'RecordSshSessionEnded'; id: string; sessionId: string; user: string; from: string })
   | ReplicaCommand
   | JobRunCommand;
 
@@ -206,6 +211,13 @@ function decide(command: ResourceCommand, state: ResourceState): ResourceEvent[]
       const scaled = decideDaskScale({ id: live.id, spec: live.spec, scaledTo: live.daskScaledTo, numWorkers: command.numWorkers });
       return scaled ? [event('DaskClusterScaled', scaled, command)] : [];
     }
+    case 'RecordSshSessionStarted':
+      if (live.type !== 'workspace') throw new NotFoundError(`No workspace with id ${live.id}.`);
+      if (live.sshSessions?.includes(command.sessionId)) return [];
+      return [event('SshSessionStarted', { session_id: command.sessionId, user: command.user, from: command.from, key_fingerprint: command.keyFingerprint }, command)];
+    case 'RecordSshSessionEnded':
+      if (!live.sshSessions?.includes(command.sessionId)) return [];
+      return [event('SshSessionEnded', { session_id: command.sessionId, user: command.user, from: command.from }, command)];
     case 'ReportReplicaStarted':
     case 'ReportReplicaReady':
     case 'ReportReplicaExposed':
@@ -332,6 +344,11 @@ function evolve(state: ResourceState, e: ResourceEvent): ResourceState {
       return { ...next, live: { ...touched, daskScaledTo: e.data.num_workers } };
     case 'JobScheduleResumed':
       return { ...next, live: { ...touched, scheduleSuspended: false } };
+    // A session is an audit fact, not a change to the resource: updated_at stays.
+    case 'SshSessionStarted':
+      return { ...next, live: { ...live, sshSessions: [...(live.sshSessions ?? []), e.data.session_id] } };
+    case 'SshSessionEnded':
+      return { ...next, live: { ...live, sshSessions: (live.sshSessions ?? []).filter((id) => id !== e.data.session_id) } };
     case 'JobRunRequested':
     case 'JobTickSkipped':
     case 'JobRunFinished': {

@@ -217,6 +217,8 @@ export class LocalServer {
         RATE_LIMIT_PER_SECOND: '1000',
         // Tests present bad tokens on purpose, all from 127.0.0.1: only the tests of the limit limit them.
         FAILED_LOGINS_PER_MINUTE: '60000',
+        // Servers run side by side: none may take the default 2222. A test of SSH asks for a port of its own.
+        SSH_PORT: 'off',
         ...this.options.env,
       },
     });

@@ -477,3 +477,31 @@ describe('resource decider', () => {
     });
   });
 });
+
+describe('SSH sessions of a workspace', () => {
+  const givenWorkspace = deciderSpec(resourceDecider(WORKSPACE_STREAM));
+  const workspaceCreated = created(1, workspaceSpec, 'workspace', WORKSPACE_STREAM);
+  const session = { sessionId: 's1', user: 'bob', from: '10.0.0.9:51234' };
+  const started = ev('SshSessionStarted', { session_id: 's1', user: 'bob', from: '10.0.0.9:51234', key_fingerprint: 'SHA256:abc' });
+
+  it('records who opened a session from where, once per session id', () => {
+    givenWorkspace([workspaceCreated, startRequested, becameRunning])
+      .when({ kind: 'RecordSshSessionStarted', id: workspace1, keyFingerprint: 'SHA256:abc', ...session, ...meta })
+      .then([started]);
+  });
+
+  it('records its end once, and nothing for a session it never saw start', () => {
+    givenWorkspace([workspaceCreated, started]).when({ kind: 'RecordSshSessionEnded', id: workspace1, ...session, ...meta }).then([ev('SshSessionEnded', { session_id: 's1', user: 'bob', from: '10.0.0.9:51234' })]);
+    givenWorkspace([workspaceCreated]).when({ kind: 'RecordSshSessionEnded', id: workspace1, ...session, ...meta }).then([]);
+  });
+
+  it('leaves updated_at as it was: a session changes nothing of the workspace', () => {
+    const later = { ...started, at: '2025-06-01T00:00:00.000Z' };
+    const state = givenWorkspace([workspaceCreated, later]).state;
+    expect(state.live?.updatedAt).toBe(AT);
+  });
+
+  it('refuses a session on a job: only workspaces are SSH targets', () => {
+    deciderSpec(resourceDecider(JOB_STREAM))([created()]).when({ kind: 'RecordSshSessionStarted', id: job1, keyFingerprint: 'SHA256:abc', ...session, ...meta }).then(NotFoundError);
+  });
+});

@@ -71,3 +71,21 @@ export async function callApi(handler: ApiHandler, request: ApiRequest): Promise
   const headers = Object.fromEntries(Object.entries(result.headers ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)]));
   return { status: result.statusCode ?? 200, headers, text, json };
 }
+
+/** One call with a bearer token and an optional JSON body: its status, parsed body (`{}` when empty) and text. */
+export async function callWithToken(
+  handler: ApiHandler,
+  method: string,
+  path: string,
+  token: string,
+  body?: unknown,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- bodies are read field by field against the contract
+): Promise<{ status: number; body: any; text: string }> {
+  const reply = await callApi(handler, {
+    method,
+    path,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: reply.status, body: reply.json ?? {}, text: reply.text };
+}

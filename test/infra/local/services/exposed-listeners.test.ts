@@ -15,16 +15,16 @@ const TCP6 = `  sl  local_address                         remote_address        
 `;
 
 describe('exposedListeners', () => {
-  it('reads listening sockets of /proc/net/tcp and tcp6, addresses in host byte order', () => {
+  it('reads listening sockets of /proc/net/tcp and tcp6, addresses in host byte order, with their uid and inode', () => {
     expect(listenersIn(TCP, 4)).toEqual([
-      { address: '127.0.0.1', port: 8080 },
-      { address: '0.0.0.0', port: 8081 },
-      { address: '192.168.0.1', port: 8082 },
+      { address: '127.0.0.1', port: 8080, uid: 0, inode: 1 },
+      { address: '0.0.0.0', port: 8081, uid: 0, inode: 2 },
+      { address: '192.168.0.1', port: 8082, uid: 0, inode: 3 },
     ]);
     expect(listenersIn(TCP6, 6)).toEqual([
-      { address: '::1', port: 8084 },
-      { address: '::', port: 8085 },
-      { address: '::ffff:127.0.0.1', port: 8086 },
+      { address: '::1', port: 8084, uid: 0, inode: 5 },
+      { address: '::', port: 8085, uid: 0, inode: 6 },
+      { address: '::ffff:127.0.0.1', port: 8086, uid: 0, inode: 7 },
     ]);
   });
 

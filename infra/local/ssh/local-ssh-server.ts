@@ -1,0 +1,204 @@
+/**
+ * The local SSH endpoint (`SSH_PORT`, 2222 by default), built on ssh2: `ssh -p 2222
+ * <workspace>.<owner>@localhost` opens a shell, runs a command, serves SFTP or forwards a local
+ * port inside that workspace's running task, for whoever SshGate admits. Public-key logins only.
+ * What it refuses, and why:
+ * - agent and X11 forwarding: they would hand the workspace (and anyone else able to run code
+ *   in it) a way to the client's keys or display;
+ * - remote forwarding (`-R`) and Unix-socket forwarding: nothing on the platform should listen
+ *   on the control plane's machine on a user's behalf;
+ * - `SendEnv`/`setenv`: the session's environment is the workspace's, exactly (a client-set
+ *   `LD_PRELOAD`, `PATH` or `SATURN_TOKEN` would change what runs, and whom it acts as);
+ * - `-L` to anything but a socket the workspace itself listens on at loopback (workspace-listeners.ts).
+ * A session counts as activity for `auto_shutoff` while it is open, and its start and end are
+ * recorded on the workspace.
+ */
+import { randomUUID } from 'node:crypto';
+import { connect } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import type { ChildProcess } from 'node:child_process';
+// ssh2 is CommonJS: Node's ESM loader gives its exports as the default only.
+import ssh2, { type Connection, type PublicKeyAuthContext, type ServerChannel, type Session } from 'ssh2';
+import type { SshAdmission, SshGate } from '../../../shared/app/ssh-gate.ts';
+import type { TaskShellContext } from '../process-driver/running-task.ts';
+import type { HostKey } from './ssh-host-key.ts';
+import { resizeTerminal, startSessionProcess, startSftpProcess, type Pty } from './session-processes.ts';
+import { isLoopbackTarget, workspaceListensOn, type ListenerOwner } from './workspace-listeners.ts';
+
+/** What the endpoint needs of the runtime that runs workspaces here. */
+export interface LocalWorkspaces {
+  /** How to run a process inside the workspace's running replica; undefined when none runs. */
+  shellContext(resourceId: string): TaskShellContext | undefined;
+  /** The session is activity for auto_shutoff until the returned function is called. */
+  sessionOpened(resourceId: string): () => void;
+}
+
+export interface LocalSshServerOptions {
+  port: number;
+  host?: string;
+  hostKey: HostKey;
+  /** Who may log in, and where sessions are recorded (shared/app/ssh-gate.ts). */
+  gate: Pick<SshGate, 'admit' | 'sessionStarted' | 'sessionEnded'>;
+  workspaces: LocalWorkspaces;
+  log?: (line: Record<string, unknown>) => void;
+}
+
+export interface LocalSshServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+interface OpenSession {
+  admission: SshAdmission;
+  id: string;
+  from: string;
+}
+
+export async function startLocalSshServer(options: LocalSshServerOptions): Promise<LocalSshServer> {
+  const log = options.log ?? ((line) => console.log(JSON.stringify(line)));
+  const connections = new Set<Connection>();
+  const server = new ssh2.Server({ hostKeys: [options.hostKey.privateKey], ident: 'Cassini' }, (client, info) => {
+    connections.add(client);
+    const from = `${info.ip}:${info.port}`;
+    let session: OpenSession | undefined;
+    let admission: SshAdmission | undefined;
+    client.on('authentication', (ctx) => {
+      if (ctx.method !== 'publickey') return ctx.reject(['publickey']);
+      void authenticate(options.gate, ctx).then(
+        (admitted) => {
+          if (admitted === undefined) return ctx.reject(['publickey']);
+          admission = admitted;
+          ctx.accept();
+        },
+        (error: unknown) => {
+          log({ level: 'error', component: 'ssh', message: 'login check failed', error: String(error) });
+          ctx.reject(['publickey']);
+        },
+      );
+    });
+    client.on('ready', () => {
+      if (admission === undefined) return client.end();
+      const open: OpenSession = { admission, id: randomUUID(), from };
+      session = open;
+      const workspaceId = open.admission.workspace.id;
+      const release = options.workspaces.sessionOpened(workspaceId);
+      const ended = options.gate.sessionStarted(open.admission, open).catch((error: unknown) => log({ level: 'error', component: 'ssh', message: 'could not record the session start', error: String(error) }));
+      client.once('close', () => {
+        release();
+        void ended.then(() => options.gate.sessionEnded(open.admission, open)).catch((error: unknown) => log({ level: 'error', component: 'ssh', message: 'could not record the session end', error: String(error) }));
+      });
+    });
+    client.on('session', (accept) => {
+      if (session !== undefined) serveSession(accept(), session, options.workspaces);
+    });
+    client.on('tcpip', (accept, reject, target) => {
+      if (session === undefined) return reject();
+      const task = options.workspaces.shellContext(session.admission.workspace.id);
+      const owner: ListenerOwner | undefined = task === undefined ? undefined : task.uid !== undefined ? { uid: task.uid } : { home: task.home };
+      if (owner === undefined || !isLoopbackTarget(target.destIP) || !workspaceListensOn(target.destPort, owner)) return reject();
+      const socket = connect({ host: target.destIP === 'localhost' ? '127.0.0.1' : target.destIP, port: target.destPort });
+      socket.once('connect', () => {
+        const channel = accept();
+        socket.pipe(channel).pipe(socket);
+        channel.on('error', () => socket.destroy());
+        socket.on('close', () => channel.close());
+      });
+      socket.once('error', () => reject());
+    });
+    // Global requests: -R (tcpip-forward), and anything else a client may ask.
+    client.on('request', (_accept, reject) => reject?.());
+    client.on('error', () => undefined);
+    client.on('close', () => connections.delete(client));
+  });
+  server.on('error', (error: Error) => log({ level: 'error', component: 'ssh', message: 'SSH endpoint error', error: String(error) }));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    port,
+    async close() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const client of connections) client.end();
+      await closed;
+    },
+  };
+}
+
+/** Admits the login, and checks the signature when the client sent one (ssh2 leaves that to us). */
+async function authenticate(gate: Pick<SshGate, 'admit'>, ctx: PublicKeyAuthContext): Promise<SshAdmission | undefined> {
+  const admission = await gate.admit(ctx.username, ctx.key.data.toString('base64'));
+  if (admission === undefined) return undefined;
+  // Without a signature the client only asks whether this key would do; it proves it holds the key next.
+  if (ctx.signature === undefined) return admission;
+  const registered = ssh2.utils.parseKey(admission.publicKey);
+  if (registered instanceof Error || ctx.blob === undefined) return undefined;
+  return registered.verify(ctx.blob, ctx.signature, ctx.hashAlgo) === true ? admission : undefined;
+}
+
+function serveSession(channelSession: Session, session: OpenSession, workspaces: LocalWorkspaces): void {
+  const workspace = session.admission.workspace;
+  let pty: Pty | undefined;
+  let running: { child: ChildProcess; task: TaskShellContext } | undefined;
+  channelSession.on('pty', (accept, _reject, info) => {
+    pty = { rows: info.rows || 24, cols: info.cols || 80, term: info.term };
+    accept?.();
+  });
+  channelSession.on('window-change', (accept, _reject, info) => {
+    if (pty) Object.assign(pty, { rows: info.rows, cols: info.cols });
+    if (running?.child.pid !== undefined && pty) resizeTerminal(running.task, running.child.pid, pty);
+    accept?.();
+  });
+  channelSession.on('env', (_accept, reject) => reject?.());
+  channelSession.on('x11', (_accept, reject) => reject?.());
+  channelSession.on('auth-agent', (_accept, reject) => reject?.());
+  const start = (channel: ServerChannel, spawnIt: (task: TaskShellContext) => ChildProcess) => {
+    const task = workspaces.shellContext(workspace.id);
+    if (task === undefined) {
+      channel.stderr.write(`${notRunningMessage(session.admission)}\n`);
+      channel.exit(1);
+      channel.end();
+      return;
+    }
+    const child = spawnIt(task);
+    running = { child, task };
+    const pid = child.pid;
+    channel.pipe(child.stdin!);
+    child.stdout!.pipe(channel, { end: false });
+    child.stderr!.pipe(channel.stderr, { end: false });
+    child.stdin!.on('error', () => undefined);
+    child.once('error', (error) => {
+      channel.stderr.write(`cassini: could not start the session: ${error.message}\n`);
+      channel.exit(1);
+      channel.end();
+    });
+    child.once('close', (code, signal) => {
+      if (signal) channel.exit(signal.replace(/^SIG/, ''), false, '');
+      else channel.exit(code ?? 1);
+      channel.end();
+    });
+    // The client went away: the session's processes go too, as when an sshd session closes.
+    channel.once('close', () => {
+      if (child.exitCode === null && child.signalCode === null && pid !== undefined) {
+        try {
+          process.kill(-pid, 'SIGHUP');
+        } catch {
+          // Already gone.
+        }
+      }
+    });
+  };
+  channelSession.on('shell', (accept) => start(accept(), (task) => startSessionProcess(task, undefined, pty)));
+  channelSession.on('exec', (accept, _reject, info) => start(accept(), (task) => startSessionProcess(task, info.command, pty)));
+  channelSession.on('subsystem', (accept, reject, info) => {
+    if (info.name !== 'sftp') return reject?.();
+    start(accept(), startSftpProcess);
+  });
+}
+
+function notRunningMessage(admission: SshAdmission): string {
+  const { workspace } = admission;
+  const status = workspace.status === 'pending' || workspace.status === 'running' ? 'is starting' : `is ${workspace.status}`;
+  return `cassini: workspace ${workspace.name} of ${workspace.owner} ${status}, so there is nothing to connect to. Start it (sc start workspace ${workspace.name} --owner ${workspace.owner}, or POST /api/workspaces/${workspace.id}/start), wait until it runs, and connect again.`;
+}
