@@ -11,6 +11,7 @@ import type { TaskDriver } from '../../shared/ports/task-driver.ts';
 import type { DaskService } from '../../shared/app/dask-service.ts';
 import type { Size } from '../../shared/domain/sizes.ts';
 import type { SshKeyService } from '../../shared/app/ssh-key-service.ts';
+import type { Organization } from '../../shared/domain/identity/organization.ts';
 
 export interface ApiServices {
   identity: IdentityService;
@@ -24,6 +25,8 @@ export interface ApiServices {
   taskLogs?: Pick<TaskDriver, 'logs'>;
   /** Dask clusters of resources (`/api/{kind}/{id}/dask`); absent where no Dask runtime is wired. */
   dask?: DaskService;
+  /** The installation's one organization (`/api/orgs`); default `cassini`. */
+  organization?: Organization;
   /** The hardware sizes this platform offers (`offeredSizes`); default: every size. */
   sizes?: readonly Size[];
   version: string;

@@ -22,6 +22,8 @@ import { resourceRoutes } from './routes/resource-routes.ts';
 import { jobRunRoutes } from './routes/job-run-routes.ts';
 import { catalogRoutes } from './routes/catalog-routes.ts';
 import { daskRoutes } from './routes/dask-routes.ts';
+import { userRoutes } from './routes/user-routes.ts';
+import { organizationRoutes } from './routes/organization-routes.ts';
 import { openApiDocument } from './openapi.ts';
 import type { Log } from '../observability.ts';
 
@@ -44,7 +46,7 @@ export function apiRoutes(): RouteDefinition[] {
     response: { status: 200, description: 'OpenAPI 3.1' },
     handle: async ({ services }) => ({ status: 200, body: openApiDocument(routes, services.version) }),
   };
-  const routes = [openapi, ...platformInfoRoutes, ...identityRoutes, ...sshKeyRoutes, ...recipeRoutes, ...jobRunRoutes, ...catalogRoutes, ...daskRoutes, ...resourceRoutes];
+  const routes = [openapi, ...platformInfoRoutes, ...identityRoutes, ...sshKeyRoutes, ...userRoutes, ...organizationRoutes, ...recipeRoutes, ...jobRunRoutes, ...catalogRoutes, ...daskRoutes, ...resourceRoutes];
   return routes;
 }
 

@@ -24,6 +24,7 @@ import type { SecretWriter } from '../../shared/ports/secret-store.ts';
 import type { DaskRuntime } from '../../shared/ports/dask-runtime.ts';
 import type { ApiServices } from './api-types.ts';
 import { offeredSizes } from '../../shared/domain/sizes.ts';
+import { organizationFromSetting } from '../../shared/domain/identity/organization.ts';
 
 const telemetry = telemetryFor('api');
 
@@ -32,7 +33,7 @@ type Api = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatew
 let api: Api | undefined;
 
 function buildApi(): Api {
-  const { store, views, runViews, catalogViews, tokenViews } = dynamoPlatformFromEnv();
+  const { store, views, runViews, catalogViews, tokenViews, principalViews } = dynamoPlatformFromEnv();
   const domain = process.env.ROUTE_DOMAIN ?? 'localhost';
   // The Secrets Manager, ECS and CloudWatch Logs clients load with the first request that needs
   // them (lazy-adapter.ts): most requests read and append events only.
@@ -45,6 +46,7 @@ function buildApi(): Api {
     runViews,
     catalogViews,
     tokenViews,
+    principalViews,
     secretStore,
     clock: systemClock,
     random: systemRandom,
@@ -68,8 +70,10 @@ function buildApi(): Api {
   // The GPU sizes offered are those whose instance type the stack provisions (GPU_INSTANCE_TYPES, comma-separated).
   const gpuInstanceTypes = process.env.GPU_INSTANCE_TYPES;
   const sizes = offeredSizes(gpuInstanceTypes === undefined ? undefined : gpuInstanceTypes.split(',').filter(Boolean));
+  // ORG_NAME comes from the CDK context value `orgName` (infra/aws/config.ts).
+  const organization = organizationFromSetting(process.env.ORG_NAME, 'ORG_NAME');
   return createApi({
-    services: { ...services, ...(taskLogs ? { taskLogs } : {}), dask, sizes, version: PLATFORM_VERSION },
+    services: { ...services, ...(taskLogs ? { taskLogs } : {}), dask, sizes, organization, version: PLATFORM_VERSION },
     // Per Lambda instance: API Gateway's throttles bound the total; this slows one address's guesses.
     failedLogins: DEFAULT_FAILED_LOGINS,
     logger: telemetry.logger,

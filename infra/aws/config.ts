@@ -5,6 +5,7 @@
  */
 import type { Node } from 'constructs';
 import { GPU_INSTANCE_TYPES } from '../../shared/domain/sizes.ts';
+import { organizationFromSetting, type Organization } from '../../shared/domain/identity/organization.ts';
 
 /** A VPC that already exists, named by id: imported without any lookup, so synth stays offline. */
 export interface ExistingVpc {
@@ -49,6 +50,8 @@ export interface PlatformConfig {
   /** The image the edge sidecar of service tasks runs in (Node.js 22); default a pinned public one (shared/adapters/aws/services/edge-sidecar.ts). */
   edgeImage?: string;
   imageCache: ImageCacheConfig;
+  /** The installation's one organization (`/api/orgs`, owner names `<org>/<name>`); default `cassini`. */
+  organization: Organization;
 }
 
 /** ECR reads a pull-through cache rule's credentials only from secrets named so ("Creating a pull through cache rule in Amazon ECR"). */
@@ -77,6 +80,7 @@ export const CONTEXT_KEYS = {
   edgeImage: 'edgeImage',
   dockerHubCredentialsSecret: 'dockerHubCredentialsSecret',
   githubCredentialsSecret: 'githubCredentialsSecret',
+  orgName: 'orgName',
 } as const;
 
 const DEFAULT_GPU_INSTANCE_TYPES = ['g5.xlarge', 'g4dn.xlarge'];
@@ -179,6 +183,12 @@ export function platformConfig(lookup: Lookup): PlatformConfig {
   if (edgeImage && /\s/.test(edgeImage)) throw new ConfigError(`context "${CONTEXT_KEYS.edgeImage}" is not an image reference: ${edgeImage}`);
   const dockerHubCredentialsSecret = pullThroughSecret(lookup, CONTEXT_KEYS.dockerHubCredentialsSecret);
   const githubCredentialsSecret = pullThroughSecret(lookup, CONTEXT_KEYS.githubCredentialsSecret);
+  let organization: Organization;
+  try {
+    organization = organizationFromSetting(text(lookup, CONTEXT_KEYS.orgName), `context "${CONTEXT_KEYS.orgName}"`);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
   return {
     ...(ingress ? { ingress } : {}),
     gpu: {
@@ -192,6 +202,7 @@ export function platformConfig(lookup: Lookup): PlatformConfig {
     ...(gitImage ? { gitImage } : {}),
     ...(edgeImage ? { edgeImage } : {}),
     imageCache: { ...(dockerHubCredentialsSecret ? { dockerHubCredentialsSecret } : {}), ...(githubCredentialsSecret ? { githubCredentialsSecret } : {}) },
+    organization,
   };
 }
 

@@ -24,6 +24,7 @@ import { httpAdapter, writeResult, type ApiHandler } from './http-adapter.ts';
 import { DynamoRunViews } from '../../shared/adapters/dynamodb/dynamodb-run-views.ts';
 import { DynamoCatalogViews } from '../../shared/adapters/dynamodb/dynamodb-catalog-views.ts';
 import { DynamoTokenViews } from '../../shared/adapters/dynamodb/dynamodb-token-views.ts';
+import { DynamoPrincipalViews } from '../../shared/adapters/dynamodb/dynamodb-principal-views.ts';
 import { LocalSecretStore } from './local-secret-store.ts';
 import { JobRunService } from '../../shared/app/job-run-service.ts';
 import { RunLauncher } from '../../shared/app/run-launcher.ts';
@@ -34,6 +35,7 @@ import { LocalTimers } from './local-timers.ts';
 import { LocalJobScheduler } from './local-job-scheduler.ts';
 import { recoverJobs } from './job-recovery.ts';
 import { PLATFORM_VERSION } from '../../shared/version.ts';
+import type { Organization } from '../../shared/domain/identity/organization.ts';
 import type { Duplex } from 'node:stream';
 import { RouteTable } from './proxy/route-table.ts';
 import { createLocalProxy, type LocalProxy } from './proxy/local-proxy.ts';
@@ -83,6 +85,8 @@ export interface LocalPlatformOptions {
   taskIsolation?: SandboxChoice;
   /** The SSH endpoint's port (0: any free one); no SSH endpoint when absent. */
   sshPort?: number;
+  /** The installation's organization (`CASSINI_ORG_NAME`); `cassini` by default. */
+  organization?: Organization;
 }
 
 type PlatformServices = ReturnType<typeof platformServices>;
@@ -124,6 +128,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   const checkpoints = new DynamoCheckpoints(db.client, db.tables.views);
   const catalogViews = new DynamoCatalogViews(db.client, db.tables.views);
   const tokenViews = new DynamoTokenViews(db.client, db.tables.views);
+  const principalViews = new DynamoPrincipalViews(db.client, db.tables.views);
   // Secret values: files of mode 0600 under <DATA_DIR>/secrets (a temporary directory without one).
   const secretStore = new LocalSecretStore(options.dataDir ? { dir: join(options.dataDir, 'secrets') } : {});
 
@@ -166,7 +171,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     routeUrl: (subdomain: string) => `http://${subdomain}.localhost:${port}/`,
     ...(options.sshPort === undefined ? {} : { shellAccess: (resource: LiveResource) => sshConnectCommand(workspaceLogin(resource.name, resource.owner), 'localhost', sshReady.port ?? options.sshPort!) }),
   };
-  const services = platformServices({ ...ports, catalogViews, tokenViews, secretStore, store: apiStore });
+  const services = platformServices({ ...ports, catalogViews, tokenViews, principalViews, secretStore, store: apiStore });
   const runtimeJobs = new JobRunService({ ...ports, store: runtimeStore });
 
   // Tasks read their secrets from the same store, share folders under <DATA_DIR>/shared-folders
@@ -205,7 +210,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   const scheduler = new LocalJobScheduler((tick) => runtimeJobs.tick(tick.jobId, tick.scheduledFor), logError('schedule tick failed'));
   const pipeline = new ConsumerPipeline(
     {
-      readModels: new ReadModelProjector({ store: rawStore, views, runViews, catalogViews, tokenViews }),
+      readModels: new ReadModelProjector({ store: rawStore, views, runViews, catalogViews, tokenViews, principalViews }),
       daskClusters: daskReactor,
       jobRuns: new JobRunReactor({ jobs: runtimeJobs, launcher, scheduler, timers, clock: systemClock }),
       services: serviceReactor,
@@ -236,7 +241,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     options.services?.accessRecheckIntervalMs ?? DEFAULT_SERVICE_OPTIONS.accessRecheckIntervalMs,
   );
 
-  const handler = createApi({ services: { ...services, taskLogs: driver, dask: new DaskService({ store: apiStore, clock: systemClock, runtime: daskRuntime }), version: PLATFORM_VERSION }, rateLimit: options.rateLimit, failedLogins: options.failedLogins }) as unknown as ApiHandler;
+  const handler = createApi({ services: { ...services, taskLogs: driver, dask: new DaskService({ store: apiStore, clock: systemClock, runtime: daskRuntime }), version: PLATFORM_VERSION, ...(options.organization ? { organization: options.organization } : {}) }, rateLimit: options.rateLimit, failedLogins: options.failedLogins }) as unknown as ApiHandler;
   const http = httpAdapter(handler, { maxBodyBytes: MAX_BODY_BYTES, tooLargeMessage: tooLargeMessage(MAX_BODY_BYTES) });
   await options.prepare?.(services);
   ready.proxy = createLocalProxy({

@@ -15,6 +15,7 @@ import { lockDataDir } from './data-dir-lock.ts';
 import { serviceSettingsFromEnv } from './service-settings.ts';
 import { taskLogMaxBytesFromEnvironment } from './process-driver/task-log-cap.ts';
 import { HOST_KEY_FILE } from './ssh/ssh-host-key.ts';
+import { organizationFromSetting } from '../../shared/domain/identity/organization.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -27,6 +28,7 @@ async function main(): Promise<void> {
   if (!(failedLoginsPerMinute >= 1)) throw new Error(`FAILED_LOGINS_PER_MINUTE must be a number of at least 1 (got "${process.env.FAILED_LOGINS_PER_MINUTE}").`);
   const services = serviceSettingsFromEnv(process.env);
   const taskLogMaxBytes = taskLogMaxBytesFromEnvironment(process.env);
+  const organization = organizationFromSetting(process.env.CASSINI_ORG_NAME, 'CASSINI_ORG_NAME');
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const lock = lockDataDir(dataDir, 'npm start');
 
@@ -45,6 +47,7 @@ async function main(): Promise<void> {
     services,
     taskLogMaxBytes,
     ...(sshPort === undefined ? {} : { sshPort }),
+    organization,
     prepare: bootstrapAdmin,
   }).catch((error) => {
     lock.release();

@@ -9,14 +9,7 @@ import { startEmbeddedDynamo, type EmbeddedDynamo } from '../../infra/local/embe
 import type { ApiHandler } from '../../infra/local/http-adapter.ts';
 import { createApi } from '../../functions/api/create-api.ts';
 import { admin, ann, createUsers } from '../app/support/catalog-platform.ts';
-import { projectingStore } from '../app/support/projecting-store.ts';
-import { dynamoServices } from '../app/support/dynamo-services.ts';
-import { DynamoEventStore } from '../../shared/adapters/dynamodb/dynamodb-event-store.ts';
-import { DynamoRecipeViews } from '../../shared/adapters/dynamodb/dynamodb-recipe-views.ts';
-import { DynamoRunViews } from '../../shared/adapters/dynamodb/dynamodb-run-views.ts';
-import { DynamoCatalogViews } from '../../shared/adapters/dynamodb/dynamodb-catalog-views.ts';
-import { DynamoTokenViews } from '../../shared/adapters/dynamodb/dynamodb-token-views.ts';
-import { ReadModelProjector } from '../../shared/app/consumers/read-model-projector.ts';
+import { projectedPlatform } from '../app/support/projected-platform.ts';
 import { apiEvent, callApi, type ApiReply } from './support/api-event.ts';
 
 const ADMIN_TOKEN = 'hostile-input-admin-token';
@@ -27,17 +20,8 @@ let annToken: string;
 
 beforeAll(async () => {
   dynamo = await startEmbeddedDynamo();
-  const raw = new DynamoEventStore({ client: dynamo.client, tableName: dynamo.tables.events });
-  const projector = new ReadModelProjector({
-    store: raw,
-    views: new DynamoRecipeViews(dynamo.client, dynamo.tables.views),
-    runViews: new DynamoRunViews(dynamo.client, dynamo.tables.views),
-    catalogViews: new DynamoCatalogViews(dynamo.client, dynamo.tables.views),
-    tokenViews: new DynamoTokenViews(dynamo.client, dynamo.tables.views),
-  });
-  // A batch the projector cannot project fails the request that appended it, so no test misses it.
-  const store = projectingStore(raw, projector);
-  const { services } = dynamoServices(dynamo, { store });
+  // Every append is projected at once: a batch the projector cannot project fails the request that appended it, so no test misses it.
+  const { services } = projectedPlatform(dynamo);
   await services.identity.bootstrapAdmin(ADMIN_TOKEN);
   await createUsers(services);
   annToken = (await services.identity.issueToken(admin, { kind: 'directory' }, ann.username)).token;

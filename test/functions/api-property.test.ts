@@ -17,6 +17,7 @@ import { DynamoRecipeViews } from '../../shared/adapters/dynamodb/dynamodb-recip
 import { DynamoRunViews } from '../../shared/adapters/dynamodb/dynamodb-run-views.ts';
 import { DynamoCatalogViews } from '../../shared/adapters/dynamodb/dynamodb-catalog-views.ts';
 import { DynamoTokenViews } from '../../shared/adapters/dynamodb/dynamodb-token-views.ts';
+import { DynamoPrincipalViews } from '../../shared/adapters/dynamodb/dynamodb-principal-views.ts';
 import { LocalSecretStore } from '../../infra/local/local-secret-store.ts';
 import { systemRandom } from '../../shared/adapters/node-platform.ts';
 import { platformServices } from '../../shared/app/platform-services.ts';
@@ -293,6 +294,7 @@ describe('valid recipes', () => {
       runViews: new DynamoRunViews(dynamo.client, dynamo.tables.views),
       catalogViews: new DynamoCatalogViews(dynamo.client, dynamo.tables.views),
       tokenViews: new DynamoTokenViews(dynamo.client, dynamo.tables.views),
+      principalViews: new DynamoPrincipalViews(dynamo.client, dynamo.tables.views),
       secretStore: new LocalSecretStore(),
       // Catalog references are checked in test/functions/api-catalog.test.ts; arbitrary recipes name arbitrary secrets and roles.
       attachments: { check: async () => undefined },

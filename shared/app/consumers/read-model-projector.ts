@@ -11,6 +11,8 @@ import { RunProjector } from './run-projector.ts';
 import { CatalogProjector } from './catalog-projector.ts';
 import { TokenProjector } from './token-projector.ts';
 import type { TokenViews } from '../../ports/token-views.ts';
+import type { PrincipalViews } from '../../ports/principal-views.ts';
+import { PrincipalProjector } from './principal-projector.ts';
 import { loadState } from '../command-runner.ts';
 import { runModel } from '../job-run-service.ts';
 
@@ -21,6 +23,7 @@ export interface ReadModelPorts {
   runViews: RunViews;
   catalogViews: CatalogViews;
   tokenViews: TokenViews;
+  principalViews: PrincipalViews;
 }
 
 export class ReadModelProjector {
@@ -33,6 +36,7 @@ export class ReadModelProjector {
       new RunProjector({ runViews: deps.runViews, load: async (runId) => (await loadState(deps.store, runModel(runId))).state }),
       new CatalogProjector({ catalogViews: deps.catalogViews, store: deps.store }),
       new TokenProjector({ tokenViews: deps.tokenViews, store: deps.store }),
+      new PrincipalProjector({ principalViews: deps.principalViews, store: deps.store }),
     ];
   }
 

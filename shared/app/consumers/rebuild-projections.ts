@@ -1,5 +1,5 @@
 /**
- * Rebuilds the read models from the events: drop every recipe, catalog and token view, then project the newest
+ * Rebuilds the read models from the events: drop every recipe, catalog, token and principal view, then project the newest
  * batch of every stream (each batch carries the stream's snapshot, so the newest is enough;
  * run views are overwritten in place).
  */
@@ -20,6 +20,7 @@ export async function rebuildProjections(deps: ReadModelPorts): Promise<{ stream
   await deps.views.clear();
   await deps.catalogViews.clear();
   await deps.tokenViews.clear();
+  await deps.principalViews.clear();
   const projector = new ReadModelProjector(deps);
   const batches = await newestBatches(deps.store);
   for (const batch of batches) await projector.handle(batch);

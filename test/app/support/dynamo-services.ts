@@ -6,6 +6,7 @@ import { DynamoRecipeViews } from '../../../shared/adapters/dynamodb/dynamodb-re
 import { DynamoRunViews } from '../../../shared/adapters/dynamodb/dynamodb-run-views.ts';
 import { DynamoCatalogViews } from '../../../shared/adapters/dynamodb/dynamodb-catalog-views.ts';
 import { DynamoTokenViews } from '../../../shared/adapters/dynamodb/dynamodb-token-views.ts';
+import { DynamoPrincipalViews } from '../../../shared/adapters/dynamodb/dynamodb-principal-views.ts';
 import { systemClock, systemRandom } from '../../../shared/adapters/node-platform.ts';
 import { platformServices } from '../../../shared/app/platform-services.ts';
 import type { Clock } from '../../../shared/ports/platform-clock.ts';
@@ -22,6 +23,7 @@ export function dynamoServices(dynamo: EmbeddedDynamo, options: { clock?: Clock;
     runViews: new DynamoRunViews(dynamo.client, dynamo.tables.views),
     catalogViews,
     tokenViews: new DynamoTokenViews(dynamo.client, dynamo.tables.views),
+    principalViews: new DynamoPrincipalViews(dynamo.client, dynamo.tables.views),
     secretStore,
     clock: options.clock ?? systemClock,
     random: systemRandom,

@@ -118,7 +118,7 @@ describe('api.ts', () => {
 
     it('gives the API Lambda its tables and route domain, and the authorizer its user pool', () => {
       template.hasResourceProperties('AWS::Lambda::Function', {
-        Environment: { Variables: Match.objectLike({ EVENTS_TABLE: ref(stack.eventStore.events), VIEWS_TABLE: ref(stack.eventStore.views), ROUTE_DOMAIN: 'localhost' }) },
+        Environment: { Variables: Match.objectLike({ EVENTS_TABLE: ref(stack.eventStore.events), VIEWS_TABLE: ref(stack.eventStore.views), ROUTE_DOMAIN: 'localhost', ORG_NAME: 'cassini' }) },
       });
       template.hasResourceProperties('AWS::Lambda::Function', {
         Environment: {
