@@ -10,7 +10,7 @@ import { createApi } from '../../functions/api/create-api.ts';
 import { organizationNamed } from '../../shared/domain/identity/organization.ts';
 import type { User } from '../../shared/domain/identity/principal-decider.ts';
 import { projectedPlatform } from '../app/support/projected-platform.ts';
-import { callApi, type ApiReply } from './support/api-event.ts';
+import { callApi, sendWithToken, type ApiReply } from './support/api-event.ts';
 
 const ADMIN_TOKEN = 'saturn-identity-admin-token';
 const admin: User = { username: 'admin', email: null, groups: [], admin: true };
@@ -41,11 +41,8 @@ afterAll(async () => {
   await dynamo?.close();
 });
 
-/** As the client sends it: `Authorization: token <t>`. */
-async function send(as: string, method: string, path: string, body?: unknown): Promise<ApiReply> {
-  const headers: Record<string, string> = { authorization: `token ${tokens[as]}` };
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  return callApi(handler, { method, path, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+function send(as: string, method: string, path: string, body?: unknown): Promise<ApiReply> {
+  return sendWithToken(handler, tokens[as], method, path, body);
 }
 
 /** `paginate` in saturn_client/core.py: the field's list, then `next_key` as a query parameter until it is null. */

@@ -9,8 +9,8 @@ import type { RouteContext, RouteDefinition } from '../api-types.ts';
 import { validate } from '../validation.ts';
 import { queryFlag } from '../query-flag.ts';
 import { ForbiddenError } from '../../../shared/domain/errors.ts';
-import { organizationOf } from './organization-of.ts';
-import { organizationNamed, type Organization } from '../../../shared/domain/identity/organization.ts';
+import { installationOrganization, organizationOf } from './organization-of.ts';
+import type { Organization } from '../../../shared/domain/identity/organization.ts';
 import type { PrincipalView } from '../../../shared/ports/principal-views.ts';
 import { userResponse } from './user-body.ts';
 import { DEFAULT_PRINCIPAL_PAGE, principalPageQuery } from './principal-paging.ts';
@@ -68,7 +68,7 @@ export const organizationRoutes: RouteDefinition[] = [
     access: 'user',
     query: z.lazy(() => z.object({ all_orgs: queryFlag })),
     response: { status: 200, schema: z.lazy(() => z.object({ orgs: z.array(organizationResponse) })), description: '{orgs}' },
-    handle: async (context) => ({ status: 200, body: { orgs: [organizationBody(context.services.organization ?? organizationNamed())] } }),
+    handle: async (context) => ({ status: 200, body: { orgs: [organizationBody(installationOrganization(context))] } }),
   },
   {
     method: 'GET',
