@@ -6,10 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedDynamo, type EmbeddedDynamo } from '../../infra/local/embedded-dynamodb.ts';
 import type { ApiHandler } from '../../infra/local/http-adapter.ts';
-import { createApi } from '../../functions/api/create-api.ts';
 import { organizationNamed } from '../../shared/domain/identity/organization.ts';
-import { admin, ann, bob, createUsers } from '../app/support/catalog-platform.ts';
-import { projectedPlatform } from '../app/support/projected-platform.ts';
+import { projectedApi } from './support/projected-api.ts';
 import { sendWithToken, type ApiReply } from './support/api-event.ts';
 
 const ADMIN_TOKEN = 'saturn-catalog-admin-token';
@@ -21,11 +19,9 @@ const tokens: Record<string, string> = { admin: ADMIN_TOKEN };
 
 beforeAll(async () => {
   dynamo = await startEmbeddedDynamo();
-  const { services } = projectedPlatform(dynamo);
-  await services.identity.bootstrapAdmin(ADMIN_TOKEN);
-  await createUsers(services);
-  for (const user of [ann, bob]) tokens[user.username] = (await services.identity.issueToken(admin, { kind: 'directory' }, user.username)).token;
-  handler = createApi({ services: { ...services, organization: organizationNamed('acme'), version: '0.0.0-test' } }) as unknown as ApiHandler;
+  const api = await projectedApi(dynamo, ADMIN_TOKEN, { organization: organizationNamed('acme') });
+  Object.assign(tokens, api.tokens);
+  handler = api.handler;
 });
 
 afterAll(async () => {
