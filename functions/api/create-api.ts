@@ -25,6 +25,7 @@ import { daskRoutes } from './routes/dask-routes.ts';
 import { userRoutes } from './routes/user-routes.ts';
 import { organizationRoutes } from './routes/organization-routes.ts';
 import { saturnCatalogRoutes } from './routes/saturn-catalog-routes.ts';
+import { podSummaryRoutes } from './routes/pod-summary-routes.ts';
 import { openApiDocument } from './openapi.ts';
 import type { Log } from '../observability.ts';
 
@@ -47,7 +48,7 @@ export function apiRoutes(): RouteDefinition[] {
     response: { status: 200, description: 'OpenAPI 3.1' },
     handle: async ({ services }) => ({ status: 200, body: openApiDocument(routes, services.version) }),
   };
-  const routes = [openapi, ...platformInfoRoutes, ...identityRoutes, ...sshKeyRoutes, ...userRoutes, ...organizationRoutes, ...recipeRoutes, ...jobRunRoutes, ...catalogRoutes, ...saturnCatalogRoutes, ...daskRoutes, ...resourceRoutes];
+  const routes = [openapi, ...platformInfoRoutes, ...identityRoutes, ...sshKeyRoutes, ...userRoutes, ...organizationRoutes, ...recipeRoutes, ...jobRunRoutes, ...catalogRoutes, ...saturnCatalogRoutes, ...podSummaryRoutes, ...daskRoutes, ...resourceRoutes];
   return routes;
 }
 

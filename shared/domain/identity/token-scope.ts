@@ -48,6 +48,7 @@ export const TASK_SCOPE_ROUTES: ReadonlySet<string> = new Set([
   'GET /api/jobs/{id}/runtimesummary',
   'GET /api/{kind}/{id}/logs',
   'GET /api/jobs/{id}/logs',
+  'GET /api/pod/namespace/{namespace}/name/{pod}/runtimesummary',
   // a resource's Dask cluster (dask-saturn scales it from inside a workspace or job)
   'GET /api/{kind}/{id}/dask',
   'POST /api/{kind}/{id}/dask/scale',
