@@ -215,3 +215,23 @@ describe('users', () => {
     expect((await send('admin', 'DELETE', '/api/users/admin')).status).toBe(409);
   });
 });
+
+describe('/openapi.json', () => {
+  it("lists every route Saturn's client uses that this issue added, with its method", async () => {
+    const doc = (await callApi(handler, { method: 'GET', path: '/openapi.json' })).json as { paths: Record<string, Record<string, unknown>> };
+    const routes = [
+      'get /api/orgs', 'get /api/orgs/{id}', 'get /api/orgs/{id}/members', 'get /api/orgs/{id}/owners',
+      'get /api/users', 'get /api/users/{id}', 'patch /api/users/{id}', 'delete /api/users/{id}',
+      'post /api/shared_folders', 'get /api/shared_folders', 'get /api/shared_folders/{name}', 'delete /api/shared_folders/{name}',
+      'post /api/service_accounts', 'put /api/service_accounts/{id}/associate/{identity_type}/{identity_id}',
+      'get /api/pod/namespace/{namespace}/name/{pod}/runtimesummary',
+    ];
+    for (const route of routes) {
+      const [method, path] = route.split(' ') as [string, string];
+      expect(doc.paths[path]?.[method], route).toBeDefined();
+    }
+    const recipes = JSON.stringify(doc.paths['/api/recipes']);
+    expect(recipes).toContain('as_template');
+    expect(recipes).toContain('enforce_unknown');
+  });
+});
