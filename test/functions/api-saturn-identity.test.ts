@@ -128,6 +128,12 @@ describe('users', () => {
     expect(refused.json).toMatchObject({ code: 'forbidden' });
   });
 
+  it('creates a user with the body `SaturnConnection.create_user` sends (send_reset_email), answering the user as get_user shows it', async () => {
+    const created = await send('admin', 'POST', '/api/users', { username: 'fay', email: 'fay@example.com', send_reset_email: true });
+    expect(created.status, created.text).toBe(201);
+    expect(created.json).toEqual({ id: 'fay', username: 'fay', email: 'fay@example.com', full_name: null, groups: [], admin: false, locked: false });
+  });
+
   it('answers GET /api/users/{id} as `SaturnConnection.get_user` reads it: to an admin or the user, 404 to anyone else', async () => {
     const byAdmin = await send('admin', 'GET', '/api/users/bob');
     expect(byAdmin.status).toBe(200);
