@@ -67,9 +67,6 @@ export interface TokenSummary {
 export const DIRECTORY_ACTOR = 'system:directory';
 
 export class IdentityService {
-  /** What this process last recorded per directory user, so a signed-in user's requests read nothing more. */
-  private readonly synced = new Map<string, string>();
-
   constructor(
     private readonly deps: {
       store: EventStore;
@@ -86,21 +83,18 @@ export class IdentityService {
    * Records a user who signed in through the directory (a verified Cognito token) as a platform
    * user, and their groups as groups: created at the first sign-in, then following the
    * directory's groups and admin role. Their platform user is what owns API tokens and what a
-   * task's SATURN_TOKEN acts as. Once recorded, the same description costs one read (whether an
-   * admin locked the user since) and no write in this process. A locked user is refused.
+   * task's SATURN_TOKEN acts as. Each request reads the user once (an admin may have locked or
+   * deleted them since, which refuses the request) and writes only what changed.
    */
   async syncDirectoryUser(user: User): Promise<void> {
-    const key = userKey(user);
-    if (this.synced.get(user.username) === key) {
-      const recorded = await this.findUser(user.username);
-      if (recorded?.locked) throw lockedError();
-      if (recorded && userKey(syncedUser(recorded, user)) === userKey(recorded)) return;
-    }
+    const loaded = await loadState(this.deps.store, principalModel(user.username));
+    if (loaded.state.kind === 'deleted') throw new UnauthenticatedError('This user was deleted; ask an admin.');
+    const recorded = loaded.state.kind === 'user' ? loaded.state.user : undefined;
+    if (recorded?.locked) throw lockedError();
+    if (recorded && userKey(syncedUser(recorded, user)) === userKey(recorded)) return;
     const meta = this.meta(DIRECTORY_ACTOR);
     for (const group of user.groups) await runCommand(this.deps.store, principalModel(group), { kind: 'EnsureGroup', name: group, ...meta });
-    const outcome = await runCommand(this.deps.store, principalModel(user.username), { kind: 'SyncUser', user, ...meta });
-    if (outcome.state.kind === 'user' && outcome.state.user.locked) throw lockedError();
-    this.synced.set(user.username, key);
+    await runCommand(this.deps.store, principalModel(user.username), { kind: 'SyncUser', user, ...meta }, { loaded });
   }
 
   /**

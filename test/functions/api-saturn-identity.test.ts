@@ -186,7 +186,7 @@ describe('users', () => {
     expect((await send('dee', 'GET', '/api/user')).status).toBe(200);
   });
 
-  it('refuses a locked directory user (a Cognito sign-in), and signing in again does not unlock them', async () => {
+  it('refuses a locked or deleted directory user (a Cognito sign-in), and signing in again does not unlock or recreate them', async () => {
     const claims = { 'cognito:username': 'eve', 'cognito:groups': ['ml'], email: 'eve@example.com' };
     const signedIn = () => callApi(handler, { method: 'GET', path: '/api/user', claims });
     expect((await signedIn()).status).toBe(200);
@@ -194,6 +194,12 @@ describe('users', () => {
     expect((await signedIn()).status).toBe(401);
     expect((await signedIn()).status).toBe(401);
     expect((await send('admin', 'GET', '/api/users/eve')).json).toMatchObject({ locked: true, groups: ['ml'] });
+    // Deleted, the directory user is refused too, and not recreated by signing in.
+    expect((await send('admin', 'DELETE', '/api/users/eve')).status).toBe(204);
+    const gone = await signedIn();
+    expect(gone.status).toBe(401);
+    expect(gone.json).toMatchObject({ code: 'unauthenticated', message: expect.stringContaining('deleted') });
+    expect((await send('admin', 'GET', '/api/users/eve')).status).toBe(404);
   });
 
   it('answers DELETE /api/users/{id} (`SaturnConnection.delete_user`) with 409 naming what the user still owns, then deletes and revokes', async () => {
