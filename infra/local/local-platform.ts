@@ -44,6 +44,7 @@ import { accessCheckedDriver } from '../../shared/app/attachment-gate.ts';
 import type { RecipeViews } from '../../shared/ports/recipe-views.ts';
 import type { LiveResource } from '../../shared/domain/resource/resource-decider.ts';
 import { IdentityService } from '../../shared/app/identity-service.ts';
+import { StreamStateCache } from '../../shared/app/stream-state-cache.ts';
 import { taskTokenIssuer } from '../../shared/app/task-token-issuer.ts';
 import { LocalDaskRuntime } from './dask/local-dask-runtime.ts';
 import { LocalDaskCredentials } from './dask/local-dask-credentials.ts';
@@ -118,7 +119,10 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   const tasksDir = options.dataDir ? join(options.dataDir, 'tasks') : mkdtempSync(join(tmpdir(), 'cassini-tasks-'));
   mkdirSync(tasksDir, { recursive: true, mode: 0o700 });
   const db = await startEmbeddedDynamo({ path: dbPath });
-  const rawStore = new DynamoEventStore({ client: db.client, tableName: db.tables.events });
+  // This process is the store's only writer, and every append passes through the cache's
+  // watch: tokens and users stay in memory, and a revocation is refused on the very next request.
+  const identityCache = new StreamStateCache();
+  const rawStore = identityCache.watching(new DynamoEventStore({ client: db.client, tableName: db.tables.events }));
   const views = new DynamoRecipeViews(db.client, db.tables.views);
   const runViews = new DynamoRunViews(db.client, db.tables.views);
   const checkpoints = new DynamoCheckpoints(db.client, db.tables.views);
@@ -166,7 +170,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     routeUrl: (subdomain: string) => `http://${subdomain}.localhost:${port}/`,
     ...(options.sshPort === undefined ? {} : { shellAccess: (resource: LiveResource) => sshConnectCommand(workspaceLogin(resource.name, resource.owner), 'localhost', sshReady.port ?? options.sshPort!) }),
   };
-  const services = platformServices({ ...ports, catalogViews, tokenViews, secretStore, store: apiStore });
+  const services = platformServices({ ...ports, catalogViews, tokenViews, secretStore, store: apiStore, identityCache });
   const runtimeJobs = new JobRunService({ ...ports, store: runtimeStore });
 
   // Tasks read their secrets from the same store, share folders under <DATA_DIR>/shared-folders
@@ -179,7 +183,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     secrets: secretStore,
     daskCredentials,
     foldersDir: options.dataDir ? join(options.dataDir, 'shared-folders') : mkdtempSync(join(tmpdir(), 'cassini-shared-folders-')),
-    tokens: taskTokenIssuer(new IdentityService({ ...ports, store: runtimeStore })),
+    tokens: taskTokenIssuer(new IdentityService({ ...ports, store: runtimeStore, cache: identityCache })),
     ...(isolation.sandbox === undefined ? {} : { sandbox: isolation.sandbox }),
     ...(options.taskLogMaxBytes === undefined ? {} : { logMaxBytes: options.taskLogMaxBytes }),
     ...(options.stopGraceMs !== undefined ? { stopGraceMs: options.stopGraceMs } : {}),

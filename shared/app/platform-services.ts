@@ -6,6 +6,7 @@ import type { RunViews } from '../ports/run-views.ts';
 import { JobRunService } from './job-run-service.ts';
 import type { Clock, RandomSource } from '../ports/platform-clock.ts';
 import { IdentityService } from './identity-service.ts';
+import type { StreamStateCache } from './stream-state-cache.ts';
 import { ResourceService } from './resource-service.ts';
 import type { CatalogViews } from '../ports/catalog-views.ts';
 import type { TokenViews } from '../ports/token-views.ts';
@@ -29,12 +30,14 @@ export interface PlatformPorts {
   tokenViews: TokenViews;
   /** Where secret values go: the data directory locally, Secrets Manager on AWS. */
   secretStore: SecretWriter;
+  /** Tokens and users held in memory for authentication; `store` must be `identityCache.watching(...)` of the process's store. */
+  identityCache?: StreamStateCache;
   /** Replaces the catalog check of recipe attachments; for tests that apply arbitrary recipes. */
   attachments?: AttachmentChecker;
 }
 
 export function platformServices(ports: PlatformPorts): { identity: IdentityService; resources: ResourceService; runs: JobRunService; catalog: CatalogService; sshKeys: SshKeyService } {
-  const identity = new IdentityService(ports);
+  const identity = new IdentityService({ ...ports, ...(ports.identityCache ? { cache: ports.identityCache } : {}) });
   const principalExists = (name: string) => identity.principalExists(name);
   const catalog = new CatalogService({ ...ports, secrets: ports.secretStore, principalExists });
   const attachments =
