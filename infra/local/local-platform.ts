@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { startEmbeddedDynamo, type EmbeddedDynamo } from './embedded-dynamodb.ts';
 import { DynamoEventStore } from '../../shared/adapters/dynamodb/dynamodb-event-store.ts';
 import { DynamoRecipeViews } from '../../shared/adapters/dynamodb/dynamodb-recipe-views.ts';
+import { MemoryRecipeViews } from '../../shared/adapters/memory/memory-recipe-views.ts';
 import { DynamoCheckpoints } from '../../shared/adapters/dynamodb/dynamodb-checkpoints.ts';
 import { systemClock, systemRandom } from '../../shared/adapters/node-platform.ts';
 import { platformServices } from '../../shared/app/platform-services.ts';
@@ -123,7 +124,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   // watch: tokens and users stay in memory, and a revocation is refused on the very next request.
   const identityCache = new StreamStateCache();
   const rawStore = identityCache.watching(new DynamoEventStore({ client: db.client, tableName: db.tables.events }));
-  const views = new DynamoRecipeViews(db.client, db.tables.views);
+  // The only writer of its views: listings are answered from memory, kept by the projector's writes.
+  const views = await MemoryRecipeViews.load(new DynamoRecipeViews(db.client, db.tables.views));
   const runViews = new DynamoRunViews(db.client, db.tables.views);
   const checkpoints = new DynamoCheckpoints(db.client, db.tables.views);
   const catalogViews = new DynamoCatalogViews(db.client, db.tables.views);
