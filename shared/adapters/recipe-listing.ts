@@ -4,7 +4,7 @@
  * the query it belongs to, so the in-memory and the DynamoDB views page alike.
  */
 import { createHash } from 'node:crypto';
-import type { RecipeKey, RecipeQuery } from '../ports/recipe-views.ts';
+import type { RecipeKey, RecipePage, RecipeQuery, RecipeView } from '../ports/recipe-views.ts';
 import { InvalidCursorError } from '../ports/recipe-views.ts';
 import { RESOURCE_TYPES } from '../domain/recipe/spec-schemas.ts';
 
@@ -53,7 +53,7 @@ export function parseSortKey(sk: string): RecipeKey | undefined {
 }
 
 /** Where a listing starts: the owners it walks (in name order; one `null` for all), its fingerprint, and its cursor. */
-export function listingStart(query: RecipeQuery): { owners: Array<string | null>; fingerprint: string; cursor: Cursor } {
+function listingStart(query: RecipeQuery): { owners: Array<string | null>; fingerprint: string; cursor: Cursor } {
   const owners = query.owners === 'all' ? [null] : [...query.owners].sort();
   const fingerprint = queryFingerprint(query, owners);
   return { owners, fingerprint, cursor: query.cursor ? decodeCursor(query.cursor, fingerprint) : { o: 0, k: null, q: fingerprint } };
@@ -63,8 +63,30 @@ export function listingStart(query: RecipeQuery): { owners: Array<string | null>
  * The sort-key prefix one owner's part of a listing covers (all keys for `null`). A cursor whose
  * key lies outside it was forged, and is refused.
  */
-export function ownerRange(owner: string | null, query: RecipeQuery, cursor: Cursor): string {
+function ownerRange(owner: string | null, query: RecipeQuery, cursor: Cursor): string {
   const prefix = owner === null ? '' : `${owner}#${query.type ? `${query.type}#${query.namePrefix ?? ''}` : ''}`;
   if (cursor.k !== null && !cursor.k.startsWith(prefix)) throw new InvalidCursorError('next_key is not one this server issued for this listing');
   return prefix;
+}
+
+/**
+ * One step of a listing within one owner's range: up to `limit` views after the key `after` (from
+ * the start of the range when null), and the last key looked at when the step stopped before the
+ * range's end (null when it reached the end).
+ */
+export type OwnerStep = (owner: string | null, prefix: string, after: string | null, limit: number) => Promise<{ views: RecipeView[]; last: string | null }>;
+
+/** A page of a listing: owner after owner, step after step, until the page is full or the owners run out. */
+export async function listPage(query: RecipeQuery, step: OwnerStep): Promise<RecipePage> {
+  const { owners, fingerprint: q, cursor: start } = listingStart(query);
+  let cursor = start;
+  const views: RecipeView[] = [];
+  while (cursor.o < owners.length) {
+    const owner = owners[cursor.o]!;
+    const taken = await step(owner, ownerRange(owner, query, cursor), cursor.k, query.pageSize - views.length);
+    views.push(...taken.views);
+    cursor = taken.last ? { o: cursor.o, k: taken.last, q } : { o: cursor.o + 1, k: null, q };
+    if (views.length >= query.pageSize) break;
+  }
+  return { views, cursor: cursor.o < owners.length ? encodeCursor(cursor) : null };
 }

@@ -11,7 +11,7 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import type { RecipeKey, RecipePage, RecipeQuery, RecipeView, RecipeViews } from '../../ports/recipe-views.ts';
-import { encodeCursor, listingStart, ownerRange, parseSortKey, sortKey } from '../recipe-listing.ts';
+import { listPage, parseSortKey, sortKey } from '../recipe-listing.ts';
 import { conditionFailed } from './condition-failed.ts';
 
 const PARTITION = 'recipes';
@@ -55,14 +55,8 @@ export class DynamoRecipeViews implements RecipeViews {
     }
   }
 
-  async list(query: RecipeQuery): Promise<RecipePage> {
-    const { owners, fingerprint: q, cursor: start } = listingStart(query);
-    let cursor = start;
-    const views: RecipeView[] = [];
-    while (cursor.o < owners.length) {
-      const owner = owners[cursor.o]!;
-      // A forged cursor whose key lies outside this owner's range would make DynamoDB refuse the query.
-      const prefix = ownerRange(owner, query, cursor);
+  list(query: RecipeQuery): Promise<RecipePage> {
+    return listPage(query, async (owner, prefix, after, limit) => {
       const filters = [notTombstone];
       const values: Record<string, AttributeValue> = { ':pk': { S: PARTITION } };
       if (prefix) values[':prefix'] = { S: prefix };
@@ -84,16 +78,13 @@ export class DynamoRecipeViews implements RecipeViews {
           FilterExpression: filters.join(' AND '),
           ExpressionAttributeValues: values,
           ...(Object.keys(names).length ? { ExpressionAttributeNames: names } : {}),
-          ExclusiveStartKey: cursor.k ? { pk: { S: PARTITION }, sk: { S: cursor.k } } : undefined,
-          Limit: query.pageSize - views.length,
+          // A cursor's key lies inside the range (listPage checked): a forged one would make DynamoDB refuse the query.
+          ExclusiveStartKey: after ? { pk: { S: PARTITION }, sk: { S: after } } : undefined,
+          Limit: limit,
         }),
       );
-      for (const item of page.Items ?? []) views.push(JSON.parse(item.d!.S!) as RecipeView);
-      const last = page.LastEvaluatedKey?.sk?.S;
-      cursor = last ? { o: cursor.o, k: last, q } : { o: cursor.o + 1, k: null, q };
-      if (views.length >= query.pageSize) break;
-    }
-    return { views, cursor: cursor.o < owners.length ? encodeCursor(cursor) : null };
+      return { views: (page.Items ?? []).map((item) => JSON.parse(item.d!.S!) as RecipeView), last: page.LastEvaluatedKey?.sk?.S ?? null };
+    });
   }
 
   clear(): Promise<void> {

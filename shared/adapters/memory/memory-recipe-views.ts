@@ -11,7 +11,7 @@
  */
 import type { RecipeKey, RecipePage, RecipeQuery, RecipeView, RecipeViews } from '../../ports/recipe-views.ts';
 import type { RecipeEntry } from '../dynamodb/dynamodb-recipe-views.ts';
-import { encodeCursor, listingStart, ownerRange, sortKey } from '../recipe-listing.ts';
+import { listPage, sortKey } from '../recipe-listing.ts';
 
 /** Durable views that can hand over everything they hold. */
 export interface DurableRecipeViews extends RecipeViews {
@@ -60,15 +60,11 @@ export class MemoryRecipeViews implements RecipeViews {
     if (this.#isNewer(key, streamVersion)) this.#hold(key, streamVersion, undefined);
   }
 
-  async list(query: RecipeQuery): Promise<RecipePage> {
-    const { owners, fingerprint: q, cursor: start } = listingStart(query);
-    let cursor = start;
-    const views: RecipeView[] = [];
-    while (cursor.o < owners.length) {
-      const owner = owners[cursor.o]!;
-      const prefix = ownerRange(owner, query, cursor);
+  list(query: RecipeQuery): Promise<RecipePage> {
+    return listPage(query, async (_owner, prefix, after, limit) => {
+      const views: RecipeView[] = [];
       let last: string | null = null;
-      for (let i = cursor.k === null ? this.#firstAtOrAfter(prefix) : this.#firstAfter(cursor.k); i < this.#sorted.length && views.length < query.pageSize; i++) {
+      for (let i = after === null ? this.#firstAtOrAfter(prefix) : this.#firstAfter(after); i < this.#sorted.length && views.length < limit; i++) {
         const held = this.#sorted[i]!;
         if (!held.sk.startsWith(prefix)) break;
         if (!held.view) continue;
@@ -77,10 +73,9 @@ export class MemoryRecipeViews implements RecipeViews {
         views.push(held.view);
         last = held.sk;
       }
-      cursor = views.length >= query.pageSize ? { o: cursor.o, k: last, q } : { o: cursor.o + 1, k: null, q };
-      if (views.length >= query.pageSize) break;
-    }
-    return { views, cursor: cursor.o < owners.length ? encodeCursor(cursor) : null };
+      // As DynamoDB's Limit does: a full step names where it stopped, even at the range's end.
+      return { views, last: views.length >= limit ? last : null };
+    });
   }
 
   async clear(): Promise<void> {
