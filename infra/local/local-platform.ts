@@ -20,6 +20,7 @@ import type { RateLimitOptions } from '../../functions/api/middlewares/rate-limi
 import type { FailedLoginOptions } from '../../functions/api/middlewares/failed-logins.ts';
 import { MAX_BODY_BYTES, tooLargeMessage } from '../../functions/api/middlewares/request-body.ts';
 import { LocalEventFeed } from './event-feed.ts';
+import { takeCleanStopMark, writeCleanStopMark } from './clean-stop-mark.ts';
 import { feedingEventStore } from './feeding-event-store.ts';
 import { httpAdapter, writeResult, type ApiHandler } from './http-adapter.ts';
 import { DynamoRunViews } from '../../shared/adapters/dynamodb/dynamodb-run-views.ts';
@@ -232,7 +233,10 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     onError: (error, batch) => console.error(JSON.stringify({ level: 'error', message: 'delivery failed', stream: batch.streamId, version: batch.lastVersion, error: String(error) })),
   });
   feedRef.current = feed;
-  await feed.catchUp();
+  const consumerNames = pipeline.consumers.map((consumer) => consumer.name);
+  // Taken before anything is delivered: a crash from here on leaves no mark, and the next start scans.
+  const stoppedCleanly = options.dataDir !== undefined && takeCleanStopMark(options.dataDir, consumerNames);
+  await feed.catchUp({ scanHistory: !stoppedCleanly });
   feed.retryEvery(undefined, logError('deferred deliveries failed'));
   await daskReactor.recover(views);
   await recoverJobs({ views, jobs: runtimeJobs, launcher, driver, scheduler, timers, now: () => systemClock.now() });
@@ -286,7 +290,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       // the tasks (their ends are recorded); deliver what all that committed; then the store.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      await http.drained(SHUTDOWN_GRACE_MS);
+      // A request cut after the grace may still append after the last delivery: no clean-stop mark then.
+      const drained = await http.drained(SHUTDOWN_GRACE_MS);
       server.closeAllConnections();
       ready.proxy?.close();
       await sshReady.server?.close();
@@ -301,6 +306,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       await driver.close();
       await launcher.idle();
       await feed.idle();
+      // Everything committed is delivered: the next start need not read the history.
+      if (options.dataDir && drained) writeCleanStopMark(options.dataDir, consumerNames, systemClock.now());
       await db.close();
     },
   };
