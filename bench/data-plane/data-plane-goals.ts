@@ -45,7 +45,10 @@ export function dataPlaneGoals(results: DataPlaneResults): GoalResult[] {
     });
   }
   for (const [name, figures] of Object.entries(load)) {
-    if (figures.failures > 0) goals.push({ pass: false, text: `${name}: every answer a 2xx (${figures.failures} were not)` });
+    if (figures.failures > 0) {
+      const kinds = figures.failure_kinds;
+      goals.push({ pass: false, text: `${name}: every answer a 2xx (${figures.failures} were not: ${kinds['4xx']} 4xx, ${kinds['5xx']} 5xx, ${kinds.errors} connection errors)` });
+    }
   }
   return goals;
 }

@@ -11,6 +11,8 @@ export interface LoadFigures {
   p99_ms: number;
   /** Answers that were not 2xx, and connection errors: anything but 0 makes the figures worthless. */
   failures: number;
+  /** What the failures were, to tell a refusal (4xx) from a replica off the route under load (5xx). */
+  failure_kinds: { '4xx': number; '5xx': number; errors: number };
 }
 
 export interface LoadOptions {
@@ -27,5 +29,6 @@ export async function load(options: LoadOptions): Promise<LoadFigures> {
     p50_ms: result.latency.p50,
     p99_ms: result.latency.p99,
     failures: result.non2xx + result.errors,
+    failure_kinds: { '4xx': result['4xx'], '5xx': result['5xx'], errors: result.errors },
   };
 }
