@@ -25,6 +25,8 @@ import type { DaskRuntime } from '../../shared/ports/dask-runtime.ts';
 import type { ApiServices } from './api-types.ts';
 import { offeredSizes } from '../../shared/domain/sizes.ts';
 import { organizationFromSetting } from '../../shared/domain/identity/organization.ts';
+import { StreamStateCache } from '../../shared/app/stream-state-cache.ts';
+import { authCacheSeconds } from './auth-cache-settings.ts';
 
 const telemetry = telemetryFor('api');
 
@@ -33,7 +35,12 @@ type Api = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatew
 let api: Api | undefined;
 
 function buildApi(): Api {
-  const { store, views, runViews, catalogViews, tokenViews, principalViews } = dynamoPlatformFromEnv();
+  const platform = dynamoPlatformFromEnv();
+  const { views, runViews, catalogViews, tokenViews, principalViews } = platform;
+  // Tokens and users from memory for AUTH_CACHE_SECONDS (auth-cache-settings.ts); this
+  // instance's own writes go through the cache's watch and are seen at once.
+  const identityCache = new StreamStateCache({ maxAgeMs: authCacheSeconds(process.env.AUTH_CACHE_SECONDS) * 1000 });
+  const store = identityCache.watching(platform.store);
   const domain = process.env.ROUTE_DOMAIN ?? 'localhost';
   // The Secrets Manager, ECS and CloudWatch Logs clients load with the first request that needs
   // them (lazy-adapter.ts): most requests read and append events only.
@@ -51,6 +58,7 @@ function buildApi(): Api {
     clock: systemClock,
     random: systemRandom,
     routeUrl: (subdomain) => `https://${subdomain}.${domain}/`,
+    identityCache,
     ...(shellAccess ? { shellAccess } : {}),
   });
   const logGroup = process.env.TASK_LOG_GROUP;

@@ -9,6 +9,7 @@ import type { RunViews } from '../ports/run-views.ts';
 import type { Clock, RandomSource } from '../ports/platform-clock.ts';
 import { loadState, runCommand, type StreamModel } from './command-runner.ts';
 import { resourceModel } from './resource-model.ts';
+import { GroupCommit } from './group-commit.ts';
 import { loadVisibleResource } from './visible-resource.ts';
 import { runDecider, runStreamId, runFinished, type Run, type RunCommand, type RunState } from '../domain/run/run-decider.ts';
 import type { RunEvent } from '../../events/run-events.ts';
@@ -78,14 +79,19 @@ export interface JobRunServiceDeps {
 }
 
 export class JobRunService {
-  constructor(private readonly deps: JobRunServiceDeps) {}
+  /** Dispatches, ticks and finished runs queue per job: a burst to one job is decided in groups, not raced (group-commit.ts). */
+  private readonly jobCommits: GroupCommit;
+
+  constructor(private readonly deps: JobRunServiceDeps) {
+    this.jobCommits = new GroupCommit(deps.store);
+  }
 
   /** `POST /api/jobs/{id}/runs`: a run now, or the run an Idempotency-Key already started. */
   async dispatch(user: User, jobId: string, options: { overrides?: RunOverrides; idempotencyKey?: string } = {}): Promise<Run> {
     // The decider tells an unknown id (404) from a deleted job (409).
     const loaded = await loadVisibleResource(this.deps.store, user, 'job', jobId);
     if (options.overrides && loaded.state.live) refuseOversizedPlan(planRun(loaded.state.live.spec, options.overrides));
-    const outcome = await runCommand(this.deps.store, resourceModel(loaded.state.streamId), {
+    const outcome = await this.jobCommits.run(resourceModel(loaded.state.streamId), {
       kind: 'RequestJobRun',
       id: jobId,
       runId: this.newId(),
@@ -107,7 +113,7 @@ export class JobRunService {
     if (!address) return;
     const { state } = await loadState(this.deps.store, resourceModel(address.streamId));
     if (!state.live || state.live.id !== jobId) return;
-    await runCommand(this.deps.store, resourceModel(address.streamId), {
+    await this.jobCommits.run(resourceModel(address.streamId), {
       kind: 'RequestJobRun',
       id: jobId,
       runId: tickRunId(jobId, scheduledFor),
@@ -195,7 +201,7 @@ export class JobRunService {
     if (!runFinished(run)) return;
     const address = addressOf(run.jobId);
     if (!address) return;
-    await runCommand(this.deps.store, resourceModel(address.streamId), {
+    await this.jobCommits.run(resourceModel(address.streamId), {
       kind: 'RecordJobRunFinished',
       id: run.jobId,
       runId: run.id,
