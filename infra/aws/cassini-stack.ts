@@ -30,6 +30,7 @@ import { Observability } from './constructs/observability.ts';
 import { Processors } from './constructs/processors.ts';
 import { ResourceRoles } from './constructs/resource-roles.ts';
 import { Scheduling } from './constructs/scheduling.ts';
+import { SshGateway } from './constructs/ssh-gateway.ts';
 import { Storage } from './constructs/storage.ts';
 import { TaskLifecycle } from './constructs/task-lifecycle.ts';
 import { PlatformFunction } from './platform-function.ts';
@@ -57,6 +58,8 @@ export class CassiniStack extends Stack {
   readonly taskLifecycle: TaskLifecycle;
   readonly integrations: Integrations;
   readonly daskNetwork: DaskNetwork;
+  /** The SSH entry point, with context `sshPort` only. */
+  readonly sshGateway?: SshGateway;
 
   constructor(scope: Construct, id: string, props: CassiniStackProps) {
     super(scope, id, { description: 'Cassini: a self-hosted data-science platform (control plane, compute, storage, ingress)', ...props });
@@ -79,6 +82,9 @@ export class CassiniStack extends Stack {
       this.ingress = new Ingress(this, 'Ingress', { config: config.ingress, vpc: this.compute.vpc, identity, tasksSecurityGroup: this.compute.tasksSecurityGroup });
       this.api.acceptTokensOf(this.ingress.client);
       observability.watchLoadBalancer(this.ingress.loadBalancer);
+    }
+    if (config.sshPort !== undefined) {
+      this.sshGateway = new SshGateway(this, 'SshGateway', { vpc: this.compute.vpc, port: config.sshPort, tasksSecurityGroup: this.compute.tasksSecurityGroup });
     }
     this.taskLifecycle = new TaskLifecycle(this, 'TaskLifecycle', { cluster: this.compute.cluster, observability });
     // Each resource's own roles: its task role mounts its access points only, its execution role reads its secrets only.
@@ -193,6 +199,7 @@ export class CassiniStack extends Stack {
     new CfnOutput(this, 'EventBusName', { value: this.integrations.bus.eventBusName });
     new CfnOutput(this, 'ClusterName', { value: this.compute.cluster.clusterName });
     new CfnOutput(this, 'FileSystemId', { value: this.storage.fileSystem.fileSystemId });
+    if (this.sshGateway) new CfnOutput(this, 'SshHost', { value: this.sshGateway.loadBalancer.loadBalancerDnsName, description: `SSH entry point (port ${config.sshPort}); point a name of your own here if you like` });
     if (this.ingress) new CfnOutput(this, 'LoadBalancerDns', { value: this.ingress.loadBalancer.loadBalancerDnsName, description: `Point *.${config.ingress!.domainName} here if no hosted zone was given` });
   }
 

@@ -52,6 +52,8 @@ export interface PlatformConfig {
   imageCache: ImageCacheConfig;
   /** The installation's one organization (`/api/orgs`, owner names `<org>/<name>`); default `cassini`. */
   organization: Organization;
+  /** The port of the SSH entry point (infra/aws/constructs/ssh-gateway.ts); without it the stack has none. */
+  sshPort?: number;
 }
 
 /** ECR reads a pull-through cache rule's credentials only from secrets named so ("Creating a pull through cache rule in Amazon ECR"). */
@@ -81,6 +83,7 @@ export const CONTEXT_KEYS = {
   dockerHubCredentialsSecret: 'dockerHubCredentialsSecret',
   githubCredentialsSecret: 'githubCredentialsSecret',
   orgName: 'orgName',
+  sshPort: 'sshPort',
 } as const;
 
 const DEFAULT_GPU_INSTANCE_TYPES = ['g5.xlarge', 'g4dn.xlarge'];
@@ -189,6 +192,7 @@ export function platformConfig(lookup: Lookup): PlatformConfig {
   } catch (error) {
     throw new ConfigError((error as Error).message);
   }
+  const sshPort = integer(lookup, CONTEXT_KEYS.sshPort, 1, 65535);
   return {
     ...(ingress ? { ingress } : {}),
     gpu: {
@@ -201,6 +205,7 @@ export function platformConfig(lookup: Lookup): PlatformConfig {
     ...(alarmEmail ? { alarmEmail } : {}),
     ...(gitImage ? { gitImage } : {}),
     ...(edgeImage ? { edgeImage } : {}),
+    ...(sshPort !== undefined ? { sshPort } : {}),
     imageCache: { ...(dockerHubCredentialsSecret ? { dockerHubCredentialsSecret } : {}), ...(githubCredentialsSecret ? { githubCredentialsSecret } : {}) },
     organization,
   };
