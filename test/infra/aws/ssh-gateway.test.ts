@@ -133,6 +133,9 @@ describe('ssh-gateway.ts', () => {
     ]);
     const others = policies.filter((p) => !gatewayPolicies.includes(p) && JSON.stringify(p.Properties!.PolicyDocument).includes(JSON.stringify(secretRef)));
     expect(others).toEqual([]);
+    // The stack's other roles read no secret value at all (test/infra/aws/least-privilege.test.ts); with the gateway that still holds.
+    const readers = policies.filter((p) => JSON.stringify(p.Properties!.PolicyDocument).includes('secretsmanager:GetSecretValue'));
+    expect(readers).toEqual(gatewayPolicies);
     const role = json.Resources[logicalId(gateway.taskRole)]!.Properties!;
     expect(role.ManagedPolicyArns).toBeUndefined();
     expect(role.AssumeRolePolicyDocument).toMatchObject({ Statement: [{ Principal: { Service: 'ecs-tasks.amazonaws.com' }, Condition: { StringEquals: { 'aws:SourceAccount': expect.anything() } } }] });
