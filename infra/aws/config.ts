@@ -193,6 +193,7 @@ export function platformConfig(lookup: Lookup): PlatformConfig {
     throw new ConfigError((error as Error).message);
   }
   const sshPort = integer(lookup, CONTEXT_KEYS.sshPort, 1, 65535);
+  if (sshPort !== undefined && vpc && vpc.publicSubnetIds.length === 0) throw new ConfigError(`"${CONTEXT_KEYS.sshPort}" with an existing VPC needs "${CONTEXT_KEYS.vpcPublicSubnetIds}" for the SSH load balancer`);
   return {
     ...(ingress ? { ingress } : {}),
     gpu: {

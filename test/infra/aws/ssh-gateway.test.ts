@@ -10,7 +10,7 @@ import { GATEWAY_SSH_PORT, HOST_KEY_SECRET_LENGTH, HOST_KEY_SECRET_NAME, WORKSPA
 import { EDGE_HEALTH_PORT } from '../../../shared/adapters/aws/services/edge-sidecar.ts';
 import { MINIMUM_SEED_LENGTH } from '../../../infra/aws/ssh-gateway/host-key-from-seed.ts';
 import { PLATFORM_SECRET_PREFIX } from '../../../infra/aws/config.ts';
-import { DOMAIN_CONTEXT, getAtt, logicalId, ref, synthCassini } from './support/synth.ts';
+import { DOMAIN_CONTEXT, EXISTING_VPC_CONTEXT, getAtt, logicalId, ref, synthCassini } from './support/synth.ts';
 
 type Resources = ReturnType<typeof synthCassini>['json']['Resources'];
 
@@ -53,6 +53,8 @@ describe('ssh-gateway.ts', () => {
   it('is not created without sshPort, and refuses a port that is not one', () => {
     expect(synthCassini().stack.sshGateway).toBeUndefined();
     expect(() => synthCassini({ sshPort: '70000' })).toThrow(/context "sshPort" must be an integer from 1 to 65535/);
+    const { vpcPublicSubnetIds: _none, ...privateOnly } = EXISTING_VPC_CONTEXT;
+    expect(() => synthCassini({ ...privateOnly, sshPort: '22' })).toThrow(/"sshPort" with an existing VPC needs "vpcPublicSubnetIds"/);
   });
 
   it('is an internet-facing Network Load Balancer in the public subnets, behind a security group of its own', () => {
