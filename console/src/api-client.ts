@@ -154,3 +154,12 @@ export interface Size {
   memory: string;
   gpu: number;
 }
+
+/**
+ * Where the console's "Open" goes for an app's address. Locally: through the platform, which
+ * signs the browser in to the app with the console's session. On AWS (a bearer token in
+ * memory, Cognito at the load balancer) the address itself.
+ */
+export function openAppHref(url: string): string {
+  return bearer ? url : `/console/open?url=${encodeURIComponent(url)}`;
+}

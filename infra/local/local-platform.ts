@@ -265,7 +265,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       return caller.user;
     },
   });
-  ready.serve = options.console ? consoleFront({ api: http, handler, ...options.console }) : http;
+  const isAppAddress = (address: URL) => address.port === String(port) && ready.proxy?.matches(address.host) !== undefined;
+  ready.serve = options.console ? consoleFront({ api: http, handler, isAppAddress, ...options.console }) : http;
   if (hostKey !== undefined) {
     sshReady.server = await startLocalSshServer({
       port: options.sshPort!,

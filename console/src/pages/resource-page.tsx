@@ -4,7 +4,7 @@
  * the Dask cluster when it has one.
  */
 import { useState } from 'preact/hooks';
-import { call, PLURAL, type Kind, type Recipe, type ApiError } from '../api-client.ts';
+import { call, openAppHref, PLURAL, type Kind, type Recipe, type ApiError } from '../api-client.ts';
 import { usePoll } from '../use-poll.ts';
 import { href, navigate } from '../router.ts';
 import { StatusBadge } from '../components/status-badge.tsx';
@@ -217,7 +217,7 @@ export function ResourcePage({ kind, id }: { kind: string; id: string }) {
         </div>
         <div class="actions">
           {r.state.url && (
-            <a class="button" href={r.state.url} target="_blank" rel="noopener noreferrer">
+            <a class="button" href={openAppHref(r.state.url)} target="_blank" rel="noopener noreferrer">
               Open
             </a>
           )}

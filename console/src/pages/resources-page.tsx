@@ -1,6 +1,6 @@
 /** Every workspace, deployment and job the caller may see, live (polled), with filters and search. */
 import { useState } from 'preact/hooks';
-import { call, KINDS, type Recipe } from '../api-client.ts';
+import { call, KINDS, openAppHref, type Recipe } from '../api-client.ts';
 import { usePoll } from '../use-poll.ts';
 import { href } from '../router.ts';
 import { StatusBadge } from '../components/status-badge.tsx';
@@ -110,7 +110,7 @@ export function ResourcesPage() {
                   <td class="hide-narrow">{r.spec.instance_type ?? '—'}</td>
                   <td class="hide-narrow">
                     {r.state.url ? (
-                      <a href={r.state.url} target="_blank" rel="noopener noreferrer">
+                      <a href={openAppHref(r.state.url)} target="_blank" rel="noopener noreferrer">
                         {r.state.url.replace(/^https?:\/\//, '').replace(/\/$/, '')}
                       </a>
                     ) : (

@@ -4,17 +4,25 @@
  * console session cookie is handed on as the `Authorization` header it stands for
  * (console-session.ts).
  *
+ * `/console/open?url=<an app's address>` opens a deployment or workspace signed in: the
+ * console page cannot read its own session token to put it in the proxy's `?token=` sign-in,
+ * so the platform does, redirecting to the app's address on this very server (nowhere else)
+ * with the token, which the proxy turns into its own cookie and removes from the address
+ * before the app sees anything. Without a session the browser goes there without a token.
+ *
  * Signing in asks the API itself who the token belongs to (`GET /api/user`), so a sign-in
  * passes the same checks as any API call (failed-login limits, token scope, expiry) and the
  * console has no way in of its own.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { apiGatewayEvent, writeResult, type ApiHandler } from '../http-adapter.ts';
-import { clearedSessionCookie, originForm, sessionCookie, type Scheme } from '../proxy/proxy-credentials.ts';
+import { clearedSessionCookie, originForm, presentedCredentials, sessionCookie, type Scheme } from '../proxy/proxy-credentials.ts';
+import { otherOrigin } from '../proxy/cross-origin.ts';
 import { admitSessionCookie, CROSS_ORIGIN_WRITE_MESSAGE, fromOwnOrigin } from './console-session.ts';
 import { CONSOLE_SECURITY_HEADERS, isConsolePath, serveConsoleAsset } from './console-assets.ts';
 
 export const SESSION_PATH = '/console/session';
+export const OPEN_APP_PATH = '/console/open';
 
 /** A sign-in body is a token and nothing else: far below this. */
 const SIGN_IN_BODY_LIMIT = 4096;
@@ -28,6 +36,8 @@ export interface ConsoleFrontOptions {
   distDir: string;
   /** Whether a build is under way, so that a missing file means "wait", not "no such file". */
   building(): boolean;
+  /** Whether an address is an app's route on this very server (the proxy's host and port). */
+  isAppAddress(url: URL): boolean;
   scheme?: Scheme;
 }
 
@@ -77,12 +87,30 @@ export function consoleFront(options: ConsoleFrontOptions): (req: IncomingMessag
     json(res, 404, { code: 'not_found', message: `${SESSION_PATH} takes POST (sign in) and DELETE (sign out).` });
   }
 
+  function openApp(req: IncomingMessage, res: ServerResponse, target: string): void {
+    let url: URL | undefined;
+    try {
+      url = new URL(new URLSearchParams(target.split('?')[1] ?? '').get('url') ?? '');
+    } catch {
+      url = undefined;
+    }
+    if (!url || url.protocol !== `${scheme}:` || !options.isAppAddress(url)) {
+      return json(res, 400, { code: 'validation_error', message: 'url must be the address of a deployment or workspace on this platform (its state.url).', details: [{ path: 'query.url', message: 'not an app address here' }] });
+    }
+    // Only a navigation the console itself (or the address bar) started may take the session along.
+    const token = otherOrigin(req, scheme) === undefined ? presentedCredentials(req, scheme).cookie : undefined;
+    if (token !== undefined) url.searchParams.set('token', token);
+    res.writeHead(303, { location: url.toString(), 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' });
+    res.end();
+  }
+
   return async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const target = originForm(req.url);
     const path = target.split('?')[0]!;
     const method = (req.method ?? 'GET').toUpperCase();
     try {
       if (path === SESSION_PATH) return await session(req, res);
+      if (path === OPEN_APP_PATH && method === 'GET') return openApp(req, res, target);
       if (isConsolePath(path)) {
         if (method === 'GET' || method === 'HEAD') return await serveConsoleAsset(res, path, options.distDir, { head: method === 'HEAD', building: options.building() });
         return json(res, 404, { code: 'not_found', message: 'Console pages are read with GET; the API is under /api.' }, CONSOLE_SECURITY_HEADERS);
