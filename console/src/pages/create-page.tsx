@@ -22,9 +22,13 @@ export function CreatePage({ me }: { me: Me }) {
         <legend>Type</legend>
         {KINDS.map((k) => (
           <label key={k} class={`kind-option${k === kind ? ' selected' : ''}`}>
-            <input type="radio" name="kind" value={k} checked={k === kind} onChange={() => setKind(k)} />
-            <span class="kind-name">{k}</span>
-            <span class="muted small">{ABOUT[k]}</span>
+            <input type="radio" name="kind" value={k} checked={k === kind} onChange={() => setKind(k)} aria-label={k} aria-describedby={`kind-${k}-about`} />
+            <span class="kind-name" aria-hidden="true">
+              {k}
+            </span>
+            <span class="muted small" id={`kind-${k}-about`}>
+              {ABOUT[k]}
+            </span>
           </label>
         ))}
       </fieldset>
