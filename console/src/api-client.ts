@@ -31,7 +31,7 @@ export class ApiError extends Error {
 let bearer: string | undefined;
 
 /** On AWS: the access token from the Cognito sign-in, kept only in this page's memory. */
-export function useBearerToken(token: string | undefined): void {
+export function setBearerToken(token: string | undefined): void {
   bearer = token;
 }
 
@@ -42,7 +42,12 @@ export function whenUnauthenticated(handler: () => void): void {
   onUnauthenticated = handler;
 }
 
-const API_BASE = import.meta.env.VITE_API_BASE ?? '';
+/** Where the API is: this origin locally; API Gateway's URL on AWS (console-config.ts). */
+let apiBase = '';
+
+export function setApiBase(url: string): void {
+  apiBase = url.replace(/\/$/, '');
+}
 
 export interface CallOptions {
   body?: unknown;
@@ -76,7 +81,7 @@ export async function call<T = unknown>(method: string, path: string, options: C
   if (options.acceptYaml) headers.accept = 'application/yaml';
   let response: Response;
   try {
-    response = await fetch(`${API_BASE}${path}`, { method, headers, body, credentials: 'same-origin' });
+    response = await fetch(`${path.startsWith('/api/') ? apiBase : ''}${path}`, { method, headers, body, credentials: 'same-origin' });
   } catch {
     throw new ApiError(0, 'offline', 'The platform cannot be reached; check that it is running, then try again.');
   }

@@ -4,7 +4,9 @@
  * API refuses them to anyone else anyway.
  */
 import { useEffect, useState } from 'preact/hooks';
-import { call, signOut, whenUnauthenticated, type Me } from './api-client.ts';
+import { call, setApiBase, setBearerToken, signOut, whenUnauthenticated, type Me } from './api-client.ts';
+import { loadConsoleConfig, type ConsoleConfig } from './console-config.ts';
+import { cognitoSignOut, finishCognitoSignIn, startCognitoSignIn } from './cognito-sign-in.ts';
 import { href, match, usePath } from './router.ts';
 import { SignInPage } from './pages/sign-in-page.tsx';
 import { ResourcesPage } from './pages/resources-page.tsx';
@@ -16,7 +18,38 @@ import { UsersPage } from './pages/users-page.tsx';
 import { IamRolesPage } from './pages/iam-roles-page.tsx';
 import { EmptyState } from './components/notice.tsx';
 
-type Session = { state: 'checking' } | { state: 'signed-out' } | { state: 'signed-in'; me: Me };
+type Session = { state: 'checking' } | { state: 'signed-out'; config: ConsoleConfig } | { state: 'signed-in'; me: Me; config: ConsoleConfig };
+
+/** Who is signed in: locally the session cookie says; on AWS the token a Cognito redirect just brought, if any. */
+async function startSession(): Promise<Session> {
+  const config = await loadConsoleConfig();
+  if (config.signIn === 'cognito') {
+    setApiBase(config.apiUrl);
+    const token = await finishCognitoSignIn(config);
+    if (!token) return { state: 'signed-out', config };
+    setBearerToken(token);
+  }
+  try {
+    return { state: 'signed-in', me: await call<Me>('GET', '/api/user'), config };
+  } catch {
+    return { state: 'signed-out', config };
+  }
+}
+
+function SignOutButton({ config, onSignedOut }: { config: ConsoleConfig; onSignedOut(): void }) {
+  function signOutNow() {
+    if (config.signIn === 'cognito') {
+      setBearerToken(undefined);
+      return cognitoSignOut(config);
+    }
+    void signOut().finally(onSignedOut);
+  }
+  return (
+    <button type="button" class="button ghost" onClick={signOutNow}>
+      Sign out
+    </button>
+  );
+}
 
 interface NavItem {
   path: string;
@@ -67,14 +100,18 @@ export function App() {
   const path = usePath();
 
   useEffect(() => {
-    whenUnauthenticated(() => setSession({ state: 'signed-out' }));
-    call<Me>('GET', '/api/user')
-      .then((me) => setSession({ state: 'signed-in', me }))
-      .catch(() => setSession({ state: 'signed-out' }));
+    void startSession().then((started) => {
+      setSession(started);
+      if (started.state !== 'checking') whenUnauthenticated(() => setSession({ state: 'signed-out', config: started.config }));
+    });
   }, []);
 
   if (session.state === 'checking') return <main class="center" aria-busy="true" />;
-  if (session.state === 'signed-out') return <SignInPage onSignedIn={(me) => setSession({ state: 'signed-in', me })} />;
+  const { config } = session;
+  if (session.state === 'signed-out') {
+    if (config.signIn === 'cognito') return <SignInPage onCognito={() => void startCognitoSignIn(config)} onSignedIn={() => {}} />;
+    return <SignInPage onSignedIn={(me) => setSession({ state: 'signed-in', me, config })} />;
+  }
 
   const { me } = session;
   const current = match(path)?.name;
@@ -104,13 +141,7 @@ export function App() {
             {me.username}
             {me.admin && <span class="tag">admin</span>}
           </span>
-          <button
-            type="button"
-            class="button ghost"
-            onClick={() => void signOut().finally(() => setSession({ state: 'signed-out' }))}
-          >
-            Sign out
-          </button>
+          <SignOutButton config={config} onSignedOut={() => setSession({ state: 'signed-out', config })} />
         </div>
       </header>
       <main id="main" tabIndex={-1}>

@@ -23,6 +23,7 @@ import { CONSOLE_SECURITY_HEADERS, isConsolePath, serveConsoleAsset } from './co
 
 export const SESSION_PATH = '/console/session';
 export const OPEN_APP_PATH = '/console/open';
+export const CONFIG_PATH = '/config.json';
 
 /** A sign-in body is a token and nothing else: far below this. */
 const SIGN_IN_BODY_LIMIT = 4096;
@@ -111,6 +112,8 @@ export function consoleFront(options: ConsoleFrontOptions): (req: IncomingMessag
     try {
       if (path === SESSION_PATH) return await session(req, res);
       if (path === OPEN_APP_PATH && method === 'GET') return openApp(req, res, target);
+      // How the page signs in here (console/src/console-config.ts): with a token; on AWS the deployment writes Cognito's.
+      if (path === CONFIG_PATH && method === 'GET') return json(res, 200, { signIn: 'token' });
       if (isConsolePath(path)) {
         if (method === 'GET' || method === 'HEAD') return await serveConsoleAsset(res, path, options.distDir, { head: method === 'HEAD', building: options.building() });
         return json(res, 404, { code: 'not_found', message: 'Console pages are read with GET; the API is under /api.' }, CONSOLE_SECURITY_HEADERS);

@@ -221,6 +221,13 @@ describe('console files', () => {
     expect(reply.text).toContain('being built');
   });
 
+  it('tells the page to sign in with a token', async () => {
+    const reply = await send('GET', '/config.json');
+
+    expect(JSON.parse(reply.text)).toEqual({ signIn: 'token' });
+    expect(seen).toEqual([]);
+  });
+
   it('leaves every other path to the API', async () => {
     const reply = await send('GET', '/openapi.json');
 
