@@ -147,6 +147,8 @@ export class WebConsole extends Construct {
     } satisfies apigw.CfnApi.CorsProperty | IResolvable;
 
     const build = s3deploy.Source.asset(CONSOLE_SOURCE_DIR, {
+      // The sources alone decide the asset: a local build (npm start's) beside them is not one.
+      exclude: ['dist', 'dist.*', '.build-lock'],
       bundling: {
         // Local only: Docker is never needed. The image is what CDK would fall back to.
         image: DockerImage.fromRegistry('node:22-alpine'),
