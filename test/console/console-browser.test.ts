@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LocalServer } from '../acceptance/support/local-server.ts';
+import { waitUntil } from '../support/wait-until.ts';
 
 const REPO = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 export const SCREENSHOTS = join(REPO, 'test-results', 'console');
@@ -99,7 +100,7 @@ describe('the console', () => {
     await checkPage('sign-in');
     await page.getByLabel('API token').fill('cas_not-a-real-token');
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await expect.poll(() => page.locator('#token-error').textContent(), { message: 'a refused token is said at the field' }).toContain('not valid');
+    await waitUntil('a refused token is said at the field', () => page.locator('#token-error').textContent(), (text) => (text ?? '').includes('not valid'));
 
     await signIn(server.adminToken);
 
@@ -144,14 +145,14 @@ describe('the console', () => {
       if ((await app.textContent('body').catch(() => '')) !== 'served by cassini') await app.reload();
       return app.textContent('body').catch(() => '');
     };
-    await expect.poll(body, { message: `the app answers through the proxy, signed in (at ${app.url()})`, timeout: SETTLE_MS }).toBe('served by cassini');
+    await waitUntil(`the app answers through the proxy, signed in (at ${app.url()})`, body, (value) => value === 'served by cassini', SETTLE_MS);
     expect(app.url()).not.toContain('token=');
     await app.close();
 
     await page.getByRole('tab', { name: 'Logs' }).click();
-    await expect.poll(() => page.getByTestId('log-view').textContent(), { message: 'the replica log is shown', timeout: SETTLE_MS }).toContain('hello from the console deployment');
+    await waitUntil('the replica log is shown', () => page.getByTestId('log-view').textContent(), (text) => (text ?? '').includes('hello from the console deployment'), SETTLE_MS);
     await page.getByLabel('Search').fill('no such line');
-    await expect.poll(() => page.getByTestId('log-view').textContent(), { message: 'search filters the lines' }).toBe('No line matches.');
+    await waitUntil('search filters the lines', () => page.getByTestId('log-view').textContent(), (value) => value === 'No line matches.');
     await page.getByLabel('Search').fill('');
     await checkPage('deployment-logs');
 
@@ -171,7 +172,7 @@ describe('the console', () => {
     await checkPage('deployment-delete-confirm');
     await page.getByRole('button', { name: 'Delete hello' }).click();
     await page.getByRole('heading', { name: 'Resources' }).waitFor();
-    await expect.poll(async () => (await server.api('GET', '/api/recipes')).json.recipes.length, { message: 'the deployment is gone' }).toBe(0);
+    await waitUntil('the deployment is gone', async () => (await server.api('GET', '/api/recipes')).json.recipes.length, (value) => value === 0);
   }, 90_000);
 
   it('dispatches a job run with an environment override and reads its output', async () => {
@@ -189,7 +190,7 @@ describe('the console', () => {
     await checkPage('job-runs');
 
     await page.getByRole('tab', { name: 'Logs' }).click();
-    await expect.poll(() => page.getByTestId('log-view').textContent(), { message: "the run's output is shown", timeout: SETTLE_MS }).toContain('greeting=from-the-console');
+    await waitUntil("the run's output is shown", () => page.getByTestId('log-view').textContent(), (text) => (text ?? '').includes('greeting=from-the-console'), SETTLE_MS);
   });
 
   it('shows the catalog and the admin pages to the admin', async () => {
