@@ -222,6 +222,26 @@ describe('the console', () => {
     await checkPage('non-admin');
   });
 
+  it('is usable from the keyboard: sign-in with Enter, tabs with the arrow keys', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('API token').focus();
+    await page.keyboard.type(bobToken);
+    await page.keyboard.press('Enter');
+    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+    const job = await server.api('PUT', '/api/recipes', { schema_version: '2025.10.01', type: 'job', spec: { name: 'keys', owner: 'bob', command: 'true' } });
+    expect(job.status, job.text).toBe(201);
+    await page.goto(`${server.url}/#/resources/job/${job.json.state.id}`);
+
+    await page.getByRole('tab', { name: 'Overview' }).focus();
+    await page.keyboard.press('ArrowRight');
+
+    const runs = page.getByRole('tab', { name: 'Runs' });
+    expect(await runs.getAttribute('aria-selected')).toBe('true');
+    expect(await page.evaluate('document.activeElement.id'), 'focus follows the selected tab').toBe('tab-runs');
+    await page.keyboard.press('End');
+    expect(await page.getByRole('tab', { name: 'Recipe' }).getAttribute('aria-selected')).toBe('true');
+  });
+
   it('is usable 375 px wide', async () => {
     await page.setViewportSize({ width: 375, height: 800 });
     await page.goto(server.url + '/#/resources');
