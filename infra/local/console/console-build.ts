@@ -45,13 +45,36 @@ export function isConsoleBuildCurrent(dir = CONSOLE_DIR, dist = CONSOLE_DIST): b
   return builtHash(dist) === consoleSourcesHash(dir);
 }
 
-function tryLock(): boolean {
+function isAlive(pid: number): boolean {
   try {
-    mkdirSync(LOCK);
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The lock's holder, when it wrote its pid (a builder killed between mkdir and the write left none). */
+function holder(lock: string): number | undefined {
+  try {
+    return Number(readFileSync(join(lock, 'pid'), 'utf8')) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Takes the build lock, or clears one its holder left behind (for the next try); whether it was taken. */
+export function tryLock(lock = LOCK): boolean {
+  try {
+    mkdirSync(lock);
+    writeFileSync(join(lock, 'pid'), String(process.pid));
     return true;
   } catch {
     try {
-      if (Date.now() - statSync(LOCK).mtimeMs > STALE_LOCK_MS) rmSync(LOCK, { recursive: true, force: true });
+      // A builder that was killed (kill -9 of npm start) leaves its lock: taken over at once when
+      // its process is gone, or after STALE_LOCK_MS when it cannot be told.
+      const pid = holder(lock);
+      if ((pid !== undefined && !isAlive(pid)) || Date.now() - statSync(lock).mtimeMs > STALE_LOCK_MS) rmSync(lock, { recursive: true, force: true });
     } catch {
       // Released meanwhile: the next try takes it.
     }
