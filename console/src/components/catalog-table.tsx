@@ -3,6 +3,7 @@
  * table with a delete per row, and a form to add one whose fields show the API's errors. New
  * collections (the API grows) are a `CatalogTable` with their fields.
  */
+import { DataTable } from './data-table.tsx';
 import { useState } from 'preact/hooks';
 import { call } from '../api-client.ts';
 import { usePoll } from '../use-poll.ts';
@@ -73,22 +74,7 @@ export function CatalogTable({ plural, singular, columns, inputs, note }: Catalo
       ) : !list.data?.length ? (
         <EmptyState title={`No ${singular}s yet.`} />
       ) : (
-        <div class="table-wrap">
-          <table class="table">
-            <caption class="sr-only">{plural}</caption>
-            <thead>
-              <tr>
-                {columns.map((c) => (
-                  <th key={c.key} scope="col">
-                    {c.label}
-                  </th>
-                ))}
-                <th scope="col">
-                  <span class="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
+        <DataTable caption={plural} columns={[...columns.map((c) => c.label), { label: 'Actions', hidden: true }]}>
               {list.data.map((item) => (
                 <tr key={`${item.owner ?? ''}/${item.name}`}>
                   {columns.map((c) => (
@@ -99,9 +85,7 @@ export function CatalogTable({ plural, singular, columns, inputs, note }: Catalo
                   </td>
                 </tr>
               ))}
-            </tbody>
-          </table>
-        </div>
+        </DataTable>
       )}
       <form class="card form" onSubmit={add} aria-label={`Add a ${singular}`}>
         <h2>Add a {singular}</h2>

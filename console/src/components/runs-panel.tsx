@@ -3,6 +3,7 @@
  * dispatch a run with environment overrides (and an Idempotency-Key, so a double click
  * starts one run), cancel a run that has not finished.
  */
+import { DataTable } from './data-table.tsx';
 import { useState } from 'preact/hooks';
 import { call, type Run } from '../api-client.ts';
 import { usePoll } from '../use-poll.ts';
@@ -72,23 +73,7 @@ export function RunsPanel({ jobId }: { jobId: string }) {
       ) : !runs.data?.length ? (
         <EmptyState title="No runs yet." />
       ) : (
-        <div class="table-wrap">
-          <table class="table">
-            <caption class="sr-only">Runs, newest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">Status</th>
-                <th scope="col">Trigger</th>
-                <th scope="col">Attempt</th>
-                <th scope="col">Started</th>
-                <th scope="col">Duration</th>
-                <th scope="col">Exit code</th>
-                <th scope="col">
-                  <span class="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
+        <DataTable caption={'Runs, newest first'} columns={['Status', 'Trigger', 'Attempt', 'Started', 'Duration', 'Exit code', { label: 'Actions', hidden: true }]}>
               {runs.data.map((run) => (
                 <tr key={run.id} data-run={run.id}>
                   <td>
@@ -109,9 +94,7 @@ export function RunsPanel({ jobId }: { jobId: string }) {
                   </td>
                 </tr>
               ))}
-            </tbody>
-          </table>
-        </div>
+        </DataTable>
       )}
     </div>
   );

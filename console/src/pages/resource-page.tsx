@@ -3,6 +3,7 @@
  * the recipe (form and YAML), pods, logs, events, and for jobs the runs and schedule, and
  * the Dask cluster when it has one.
  */
+import { DataTable } from '../components/data-table.tsx';
 import { useState } from 'preact/hooks';
 import { call, openAppHref, PLURAL, type Kind, type Recipe, type ApiError } from '../api-client.ts';
 import { usePoll } from '../use-poll.ts';
@@ -35,18 +36,7 @@ function PodsPanel({ base }: { base: string }) {
   if (pods.loading && !pods.data) return <Loading what="pods" />;
   if (!pods.data?.length) return <EmptyState title="No pods: it has not run yet." />;
   return (
-    <div class="table-wrap">
-      <table class="table">
-        <caption class="sr-only">Pods, newest first</caption>
-        <thead>
-          <tr>
-            <th scope="col">Pod</th>
-            <th scope="col">Status</th>
-            <th scope="col">Started</th>
-            <th scope="col">Ended</th>
-          </tr>
-        </thead>
-        <tbody>
+    <DataTable caption={'Pods, newest first'} columns={['Pod', 'Status', 'Started', 'Ended']}>
           {pods.data.map((p) => (
             <tr key={p.pod_name}>
               <td>
@@ -59,9 +49,7 @@ function PodsPanel({ base }: { base: string }) {
               <td>{p.end_time ? new Date(p.end_time).toLocaleString() : '—'}</td>
             </tr>
           ))}
-        </tbody>
-      </table>
-    </div>
+    </DataTable>
   );
 }
 

@@ -1,4 +1,5 @@
 /** Every workspace, deployment and job the caller may see, live (polled), with filters and search. */
+import { DataTable } from '../components/data-table.tsx';
 import { useState } from 'preact/hooks';
 import { call, KINDS, openAppHref, type Recipe } from '../api-client.ts';
 import { usePoll } from '../use-poll.ts';
@@ -80,23 +81,7 @@ export function ResourcesPage() {
           )}
         </EmptyState>
       ) : (
-        <div class="table-wrap">
-          <table class="table" aria-describedby="resources-title">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Type</th>
-                <th scope="col">Owner</th>
-                <th scope="col">Status</th>
-                <th scope="col" class="hide-narrow">
-                  Size
-                </th>
-                <th scope="col" class="hide-narrow">
-                  URL
-                </th>
-              </tr>
-            </thead>
-            <tbody aria-live="polite">
+        <DataTable caption={'Resources'} columns={['Name', 'Type', 'Owner', 'Status', { label: 'Size', wideOnly: true }, { label: 'URL', wideOnly: true }]} live>
               {shown.map((r) => (
                 <tr key={r.state.id} data-resource={r.spec.name}>
                   <td>
@@ -119,9 +104,7 @@ export function ResourcesPage() {
                   </td>
                 </tr>
               ))}
-            </tbody>
-          </table>
-        </div>
+        </DataTable>
       )}
     </section>
   );

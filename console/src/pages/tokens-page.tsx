@@ -1,4 +1,5 @@
 /** The caller's API tokens: issue one (shown once), and revoke. */
+import { DataTable } from '../components/data-table.tsx';
 import { useState } from 'preact/hooks';
 import { call, type Me, type ApiError } from '../api-client.ts';
 import { usePoll } from '../use-poll.ts';
@@ -54,21 +55,7 @@ export function TokensPage({ me }: { me: Me }) {
       ) : !tokens.data?.length ? (
         <EmptyState title="No tokens." />
       ) : (
-        <div class="table-wrap">
-          <table class="table">
-            <caption class="sr-only">Your tokens</caption>
-            <thead>
-              <tr>
-                <th scope="col">Token id</th>
-                <th scope="col">Created</th>
-                <th scope="col">Expires</th>
-                <th scope="col">Last used</th>
-                <th scope="col">
-                  <span class="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
+        <DataTable caption={'Your tokens'} columns={['Token id', 'Created', 'Expires', 'Last used', { label: 'Actions', hidden: true }]}>
               {tokens.data.map((t) => (
                 <tr key={t.id}>
                   <td>
@@ -82,9 +69,7 @@ export function TokensPage({ me }: { me: Me }) {
                   </td>
                 </tr>
               ))}
-            </tbody>
-          </table>
-        </div>
+        </DataTable>
       )}
     </section>
   );

@@ -1,4 +1,5 @@
 /** Users (admin only): create one and issue its first token (shown once). */
+import { DataTable } from '../components/data-table.tsx';
 import { useState } from 'preact/hooks';
 import { ApiError, call } from '../api-client.ts';
 import { usePoll } from '../use-poll.ts';
@@ -60,18 +61,7 @@ export function UsersPage() {
       ) : list.length === 0 ? (
         <EmptyState title="No users listed yet." />
       ) : (
-        <div class="table-wrap">
-          <table class="table">
-            <caption class="sr-only">Users</caption>
-            <thead>
-              <tr>
-                <th scope="col">Username</th>
-                <th scope="col">Email</th>
-                <th scope="col">Groups</th>
-                <th scope="col">Admin</th>
-              </tr>
-            </thead>
-            <tbody>
+        <DataTable caption={'Users'} columns={['Username', 'Email', 'Groups', 'Admin']}>
               {list.map((u) => (
                 <tr key={u.username}>
                   <td>{u.username}</td>
@@ -80,9 +70,7 @@ export function UsersPage() {
                   <td>{u.admin ? 'yes' : 'no'}</td>
                 </tr>
               ))}
-            </tbody>
-          </table>
-        </div>
+        </DataTable>
       )}
       <form class="card form" onSubmit={create} aria-labelledby="new-user-title">
         <h2 id="new-user-title">New user</h2>

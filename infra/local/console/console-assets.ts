@@ -55,6 +55,9 @@ export const CONSOLE_BUILDING_MESSAGE = 'The console is being built (a few secon
 export async function serveConsoleAsset(res: ServerResponse, path: string, distDir: string, options: { head: boolean; building: boolean }): Promise<void> {
   const asset = assetFile(path);
   if (!asset) return plain(res, 404, 'No such console page; the console lives at /.');
+  // The page waits for the build under way: an old page would ask for assets the new build is
+  // about to replace. Assets are still served, for pages loaded before.
+  if (options.building && !asset.immutable) return plain(res, 503, CONSOLE_BUILDING_MESSAGE, { 'retry-after': '2' });
   let content: Buffer;
   try {
     content = await readFile(join(distDir, asset.file));

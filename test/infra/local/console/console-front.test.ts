@@ -213,12 +213,16 @@ describe('console files', () => {
     expect(assetFile(path)).toBeUndefined();
   });
 
-  it('says the console is being built while it is', async () => {
+  it('says the console is being built while it is, rather than serve a page whose assets are about to change', async () => {
     building = true;
-    const reply = await send('GET', '/assets/index-new.js');
+    const page = await send('GET', '/');
+    const missing = await send('GET', '/assets/index-new.js');
+    const old = await send('GET', '/assets/index-abc123.js');
 
-    expect(reply.status).toBe(503);
-    expect(reply.text).toContain('being built');
+    expect(page.status).toBe(503);
+    expect(page.text).toContain('being built');
+    expect(missing.status).toBe(503);
+    expect(old.status).toBe(200);
   });
 
   it('tells the page to sign in with a token', async () => {
