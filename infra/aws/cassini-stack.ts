@@ -24,6 +24,7 @@ import { DaskNetwork } from './constructs/dask-network.ts';
 import { EventStore } from './constructs/event-store.ts';
 import { Identity } from './constructs/identity.ts';
 import { grantManageRoutes, grantManageSignInCallbacks, grantReadRouteTraffic, Ingress } from './constructs/ingress.ts';
+import { WebConsole } from './constructs/web-console.ts';
 import { Integrations } from './constructs/integrations.ts';
 import { acknowledgeGrantedWildcard } from './nag.ts';
 import { Observability } from './constructs/observability.ts';
@@ -54,6 +55,7 @@ export class CassiniStack extends Stack {
   readonly storage: Storage;
   /** The boundaries of the roles made per resource, and the grant to make them. */
   readonly resourceRoles: ResourceRoles;
+  readonly console: WebConsole;
   readonly ingress?: Ingress;
   readonly taskLifecycle: TaskLifecycle;
   readonly integrations: Integrations;
@@ -86,6 +88,7 @@ export class CassiniStack extends Stack {
     if (config.sshPort !== undefined) {
       this.sshGateway = new SshGateway(this, 'SshGateway', { vpc: this.compute.vpc, port: config.sshPort, tasksSecurityGroup: this.compute.tasksSecurityGroup });
     }
+    this.console = new WebConsole(this, 'Console', { identity, api: this.api, ...(this.ingress ? { signInDomain: this.ingress.userPoolDomain } : {}) });
     this.taskLifecycle = new TaskLifecycle(this, 'TaskLifecycle', { cluster: this.compute.cluster, observability });
     // Each resource's own roles: its task role mounts its access points only, its execution role reads its secrets only.
     const resourceRoles = (this.resourceRoles = new ResourceRoles(this, 'ResourceRoles', {
@@ -193,6 +196,7 @@ export class CassiniStack extends Stack {
     observability.watchFunction(reconciler, 'Reconciler');
     observability.watchTasksWaitingToStart(reconciler);
 
+    new CfnOutput(this, 'ConsoleUrl', { value: this.console.url, description: 'The web console (sign in with Cognito)' });
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the HTTP API' });
     new CfnOutput(this, 'UserPoolId', { value: identity.userPool.userPoolId });
     new CfnOutput(this, 'ApiClientId', { value: identity.apiClient.userPoolClientId, description: 'Cognito app client for API sign-in' });
