@@ -120,7 +120,7 @@ describe('POST /api/users', () => {
 
     // Assess
     expect(response.status).toBe(201);
-    expect(response.json).toEqual({ username: 'plain-user', email: null, groups: [], admin: false });
+    expect(response.json).toEqual({ id: 'plain-user', username: 'plain-user', email: null, full_name: null, groups: [], admin: false, locked: false });
   });
 
   it('creates an admin user whose token sees admin rights', async () => {
