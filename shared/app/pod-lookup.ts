@@ -1,9 +1,10 @@
 /**
  * Finds a pod by its name alone, as Saturn's client asks for one, and only among what the
  * caller may see: a job's pod names its run (`<run id>-<rank>`), and a local deployment's or
- * workspace's pod names its resource (`<resource id>-r<revision>-<n>`). An ECS task id names
- * neither: on AWS a service's pod is not found this way, and the client falls back to the
- * resource's logs route. Anything not found, or not the caller's to see, is `NotFoundError`.
+ * workspace's pod names its resource (`<resource id>-r<revision>-<n>`). An ECS task id (a
+ * service's pod on AWS) names neither: it is looked for among the deployments and workspaces the
+ * caller owns or shares through a group (all of them for an admin), a page of views at a time.
+ * Anything not found, or not the caller's to see, is `NotFoundError`.
  */
 import type { User } from '../domain/identity/principal-decider.ts';
 import type { PodFacts } from '../domain/pod/pod-summary.ts';
@@ -15,6 +16,9 @@ import type { Pod } from '../domain/resource/service-replicas.ts';
 import type { Run, RunTask } from '../domain/run/run-decider.ts';
 
 const LOCAL_REPLICA = /^([0-9a-f]{32})-r\d+-\d+$/;
+/** An ECS task's id: the last part of its ARN, 32 hexadecimal characters. */
+const ECS_TASK_ID = /^[0-9a-f]{32}$/;
+const LISTING_PAGE = 100;
 
 function jobPodStatus(run: Run, task: RunTask): PodFacts['status'] {
   if (task.status === 'running') return 'running';
@@ -69,10 +73,32 @@ async function servicePod(user: User, podName: string, resourceId: string, resou
   return undefined;
 }
 
+/** A service pod named by its ECS task id, among the caller's own and group's deployments and workspaces. */
+async function ecsServicePod(user: User, podName: string, resources: ResourceService): Promise<PodFacts | undefined> {
+  for (const type of ['deployment', 'workspace'] as const) {
+    let cursor: string | undefined;
+    do {
+      const page = await resources.list(user, { type, pageSize: LISTING_PAGE, ...(cursor ? { cursor } : {}) });
+      for (const { state } of page.recipes) {
+        const found = typeof state.id === 'string' ? await servicePod(user, podName, state.id, resources) : undefined;
+        if (found) return found;
+      }
+      cursor = page.nextKey ?? undefined;
+    } while (cursor);
+  }
+  return undefined;
+}
+
 export async function findVisiblePod(user: User, podName: string, deps: { resources: ResourceService; runs: JobRunService }): Promise<PodFacts> {
   const run = parseRunTaskId(podName);
   const replica = LOCAL_REPLICA.exec(podName);
-  const pod = run ? await jobPod(user, podName, run.runId, deps) : replica ? await servicePod(user, podName, replica[1]!, deps.resources) : undefined;
+  const pod = run
+    ? await jobPod(user, podName, run.runId, deps)
+    : replica
+      ? await servicePod(user, podName, replica[1]!, deps.resources)
+      : ECS_TASK_ID.test(podName)
+        ? await ecsServicePod(user, podName, deps.resources)
+        : undefined;
   if (!pod) throw new NotFoundError(`No pod named ${podName} that you may see.`);
   return pod;
 }
