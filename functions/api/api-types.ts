@@ -11,6 +11,7 @@ import type { TaskDriver } from '../../shared/ports/task-driver.ts';
 import type { DaskService } from '../../shared/app/dask-service.ts';
 import type { Size } from '../../shared/domain/sizes.ts';
 import type { SshKeyService } from '../../shared/app/ssh-key-service.ts';
+import type { UsageService } from '../../shared/app/usage-service.ts';
 
 export interface ApiServices {
   identity: IdentityService;
@@ -24,6 +25,8 @@ export interface ApiServices {
   taskLogs?: Pick<TaskDriver, 'logs'>;
   /** Dask clusters of resources (`/api/{kind}/{id}/dask`); absent where no Dask runtime is wired. */
   dask?: DaskService;
+  /** Usage per day (`/api/orgs/{org_id}/usage/daily`). */
+  usage: UsageService;
   /** The hardware sizes this platform offers (`offeredSizes`); default: every size. */
   sizes?: readonly Size[];
   version: string;
@@ -59,6 +62,8 @@ export interface RouteReply {
   headers?: Record<string, string>;
   /** Reply in YAML instead of JSON (recipes, when the client asked for it). */
   yaml?: boolean;
+  /** A body already rendered in another format (CSV), sent as is with its content type. */
+  text?: { contentType: string; body: string };
 }
 
 export interface RouteDefinition {

@@ -32,7 +32,7 @@ type Api = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatew
 let api: Api | undefined;
 
 function buildApi(): Api {
-  const { store, views, runViews, catalogViews, tokenViews } = dynamoPlatformFromEnv();
+  const { store, views, runViews, catalogViews, tokenViews, usageViews } = dynamoPlatformFromEnv();
   const domain = process.env.ROUTE_DOMAIN ?? 'localhost';
   // The Secrets Manager, ECS and CloudWatch Logs clients load with the first request that needs
   // them (lazy-adapter.ts): most requests read and append events only.
@@ -45,6 +45,7 @@ function buildApi(): Api {
     runViews,
     catalogViews,
     tokenViews,
+    usageViews,
     secretStore,
     clock: systemClock,
     random: systemRandom,

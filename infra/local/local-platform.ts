@@ -23,6 +23,7 @@ import { feedingEventStore } from './feeding-event-store.ts';
 import { httpAdapter, writeResult, type ApiHandler } from './http-adapter.ts';
 import { DynamoRunViews } from '../../shared/adapters/dynamodb/dynamodb-run-views.ts';
 import { DynamoCatalogViews } from '../../shared/adapters/dynamodb/dynamodb-catalog-views.ts';
+import { DynamoUsageViews } from '../../shared/adapters/dynamodb/dynamodb-usage-views.ts';
 import { DynamoTokenViews } from '../../shared/adapters/dynamodb/dynamodb-token-views.ts';
 import { LocalSecretStore } from './local-secret-store.ts';
 import { JobRunService } from '../../shared/app/job-run-service.ts';
@@ -124,6 +125,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   const checkpoints = new DynamoCheckpoints(db.client, db.tables.views);
   const catalogViews = new DynamoCatalogViews(db.client, db.tables.views);
   const tokenViews = new DynamoTokenViews(db.client, db.tables.views);
+  const usageViews = new DynamoUsageViews(db.client, db.tables.views);
   // Secret values: files of mode 0600 under <DATA_DIR>/secrets (a temporary directory without one).
   const secretStore = new LocalSecretStore(options.dataDir ? { dir: join(options.dataDir, 'secrets') } : {});
 
@@ -166,7 +168,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     routeUrl: (subdomain: string) => `http://${subdomain}.localhost:${port}/`,
     ...(options.sshPort === undefined ? {} : { shellAccess: (resource: LiveResource) => sshConnectCommand(workspaceLogin(resource.name, resource.owner), 'localhost', sshReady.port ?? options.sshPort!) }),
   };
-  const services = platformServices({ ...ports, catalogViews, tokenViews, secretStore, store: apiStore });
+  const services = platformServices({ ...ports, catalogViews, tokenViews, usageViews, secretStore, store: apiStore });
   const runtimeJobs = new JobRunService({ ...ports, store: runtimeStore });
 
   // Tasks read their secrets from the same store, share folders under <DATA_DIR>/shared-folders
@@ -205,7 +207,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   const scheduler = new LocalJobScheduler((tick) => runtimeJobs.tick(tick.jobId, tick.scheduledFor), logError('schedule tick failed'));
   const pipeline = new ConsumerPipeline(
     {
-      readModels: new ReadModelProjector({ store: rawStore, views, runViews, catalogViews, tokenViews }),
+      readModels: new ReadModelProjector({ store: rawStore, views, runViews, catalogViews, tokenViews, usageViews }),
       daskClusters: daskReactor,
       jobRuns: new JobRunReactor({ jobs: runtimeJobs, launcher, scheduler, timers, clock: systemClock }),
       services: serviceReactor,

@@ -13,6 +13,10 @@ import type { SecretWriter } from '../ports/secret-store.ts';
 import { CatalogService } from './catalog-service.ts';
 import { AttachmentCheck, type AttachmentChecker } from './attachment-check.ts';
 import { SshKeyService } from './ssh-key-service.ts';
+import type { UsageViews } from '../ports/usage-views.ts';
+import { UsageService } from './usage-service.ts';
+import { organizationNamed, type Organization } from '../domain/identity/organization.ts';
+import type { PriceTable } from '../domain/usage/instance-prices.ts';
 
 export interface PlatformPorts {
   store: EventStore;
@@ -31,9 +35,15 @@ export interface PlatformPorts {
   secretStore: SecretWriter;
   /** Replaces the catalog check of recipe attachments; for tests that apply arbitrary recipes. */
   attachments?: AttachmentChecker;
+  /** Instance-hours per stream (the usage projector's read model). */
+  usageViews: UsageViews;
+  /** The installation's organization; default `cassini`. */
+  organization?: Organization;
+  /** Prices per instance-hour by size, for cost in the usage answers. */
+  prices?: PriceTable;
 }
 
-export function platformServices(ports: PlatformPorts): { identity: IdentityService; resources: ResourceService; runs: JobRunService; catalog: CatalogService; sshKeys: SshKeyService } {
+export function platformServices(ports: PlatformPorts): { identity: IdentityService; resources: ResourceService; runs: JobRunService; catalog: CatalogService; sshKeys: SshKeyService; usage: UsageService } {
   const identity = new IdentityService(ports);
   const principalExists = (name: string) => identity.principalExists(name);
   const catalog = new CatalogService({ ...ports, secrets: ports.secretStore, principalExists });
@@ -43,5 +53,6 @@ export function platformServices(ports: PlatformPorts): { identity: IdentityServ
   const resources = new ResourceService({ ...ports, principalExists, attachments });
   const runs = new JobRunService(ports);
   const sshKeys = new SshKeyService({ ...ports, findUser: (username) => identity.findUser(username) });
-  return { identity, resources, runs, catalog, sshKeys };
+  const usage = new UsageService({ usageViews: ports.usageViews, clock: ports.clock, organization: ports.organization ?? organizationNamed(), ...(ports.prices ? { prices: ports.prices } : {}) });
+  return { identity, resources, runs, catalog, sshKeys, usage };
 }

@@ -15,6 +15,7 @@ import { DynamoEventStore } from '../../shared/adapters/dynamodb/dynamodb-event-
 import { DynamoRecipeViews } from '../../shared/adapters/dynamodb/dynamodb-recipe-views.ts';
 import { DynamoRunViews } from '../../shared/adapters/dynamodb/dynamodb-run-views.ts';
 import { DynamoCatalogViews } from '../../shared/adapters/dynamodb/dynamodb-catalog-views.ts';
+import { DynamoUsageViews } from '../../shared/adapters/dynamodb/dynamodb-usage-views.ts';
 import { DynamoTokenViews } from '../../shared/adapters/dynamodb/dynamodb-token-views.ts';
 import { ReadModelProjector } from '../../shared/app/consumers/read-model-projector.ts';
 import { apiEvent, callApi, type ApiReply } from './support/api-event.ts';
@@ -34,6 +35,7 @@ beforeAll(async () => {
     runViews: new DynamoRunViews(dynamo.client, dynamo.tables.views),
     catalogViews: new DynamoCatalogViews(dynamo.client, dynamo.tables.views),
     tokenViews: new DynamoTokenViews(dynamo.client, dynamo.tables.views),
+    usageViews: new DynamoUsageViews(dynamo.client, dynamo.tables.views),
   });
   // A batch the projector cannot project fails the request that appended it, so no test misses it.
   const store = projectingStore(raw, projector);

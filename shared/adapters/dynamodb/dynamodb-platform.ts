@@ -7,6 +7,7 @@ import { DynamoRunViews } from './dynamodb-run-views.ts';
 import { DynamoCatalogViews } from './dynamodb-catalog-views.ts';
 import { DynamoTokenViews } from './dynamodb-token-views.ts';
 import { DynamoDeferrals } from './dynamodb-deferrals.ts';
+import { DynamoUsageViews } from './dynamodb-usage-views.ts';
 import { systemClock } from '../node-platform.ts';
 
 export interface DynamoPlatform {
@@ -17,6 +18,7 @@ export interface DynamoPlatform {
   catalogViews: DynamoCatalogViews;
   tokenViews: DynamoTokenViews;
   deferrals: DynamoDeferrals;
+  usageViews: DynamoUsageViews;
 }
 
 export function dynamoPlatformFromEnv(env: NodeJS.ProcessEnv = process.env): DynamoPlatform {
@@ -32,5 +34,6 @@ export function dynamoPlatformFromEnv(env: NodeJS.ProcessEnv = process.env): Dyn
     catalogViews: new DynamoCatalogViews(client, views),
     tokenViews: new DynamoTokenViews(client, views),
     deferrals: new DynamoDeferrals(client, views, systemClock),
+    usageViews: new DynamoUsageViews(client, views),
   };
 }

@@ -11,6 +11,8 @@ import { RunProjector } from './run-projector.ts';
 import { CatalogProjector } from './catalog-projector.ts';
 import { TokenProjector } from './token-projector.ts';
 import type { TokenViews } from '../../ports/token-views.ts';
+import type { UsageViews } from '../../ports/usage-views.ts';
+import { UsageProjector } from './usage-projector.ts';
 import { loadState } from '../command-runner.ts';
 import { runModel } from '../job-run-service.ts';
 
@@ -21,6 +23,8 @@ export interface ReadModelPorts {
   runViews: RunViews;
   catalogViews: CatalogViews;
   tokenViews: TokenViews;
+  /** Instance-hours per stream, for the usage routes and limits. */
+  usageViews: UsageViews;
 }
 
 export class ReadModelProjector {
@@ -33,6 +37,7 @@ export class ReadModelProjector {
       new RunProjector({ runViews: deps.runViews, load: async (runId) => (await loadState(deps.store, runModel(runId))).state }),
       new CatalogProjector({ catalogViews: deps.catalogViews, store: deps.store }),
       new TokenProjector({ tokenViews: deps.tokenViews, store: deps.store }),
+      new UsageProjector({ usageViews: deps.usageViews, store: deps.store }),
     ];
   }
 

@@ -5,6 +5,7 @@ import { DynamoRecipeViews } from '../../../shared/adapters/dynamodb/dynamodb-re
 import { DynamoRunViews } from '../../../shared/adapters/dynamodb/dynamodb-run-views.ts';
 import { DynamoCatalogViews } from '../../../shared/adapters/dynamodb/dynamodb-catalog-views.ts';
 import { tokenId } from '../../../shared/domain/identity/api-token.ts';
+import { DynamoUsageViews } from '../../../shared/adapters/dynamodb/dynamodb-usage-views.ts';
 import { DynamoTokenViews } from '../../../shared/adapters/dynamodb/dynamodb-token-views.ts';
 import { LocalSecretStore } from '../../../infra/local/local-secret-store.ts';
 import { rebuildProjections } from '../../../shared/app/consumers/rebuild-projections.ts';
@@ -32,12 +33,14 @@ describe('rebuildProjections', () => {
     const runViews = new DynamoRunViews(dynamo.client, dynamo.tables.views);
     const catalogViews = new DynamoCatalogViews(dynamo.client, dynamo.tables.views);
     const tokenViews = new DynamoTokenViews(dynamo.client, dynamo.tables.views);
+    const usageViews = new DynamoUsageViews(dynamo.client, dynamo.tables.views);
     const services = platformServices({
       store,
       views,
       runViews,
       catalogViews,
       tokenViews,
+      usageViews,
       secretStore: new LocalSecretStore(),
       clock: { now: () => new Date(Date.UTC(2026, 0, 1, 0, 0, counter++)) },
       random: { bytes: (n) => new Uint8Array(n).fill(counter++ % 256) },
@@ -54,7 +57,7 @@ describe('rebuildProjections', () => {
     expect((await views.list({ owners: 'all', pageSize: 10 })).views).toEqual([]);
 
     // Act
-    const result = await rebuildProjections({ store, views, runViews, catalogViews, tokenViews });
+    const result = await rebuildProjections({ store, views, runViews, catalogViews, tokenViews, usageViews });
 
     // Assess
     expect(result.streams).toBeGreaterThanOrEqual(3);
