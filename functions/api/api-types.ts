@@ -12,6 +12,7 @@ import type { DaskService } from '../../shared/app/dask-service.ts';
 import type { Size } from '../../shared/domain/sizes.ts';
 import type { SshKeyService } from '../../shared/app/ssh-key-service.ts';
 import type { UsageService } from '../../shared/app/usage-service.ts';
+import type { LimitService } from '../../shared/app/limit-service.ts';
 
 export interface ApiServices {
   identity: IdentityService;
@@ -27,6 +28,8 @@ export interface ApiServices {
   dask?: DaskService;
   /** Usage per day (`/api/orgs/{org_id}/usage/daily`). */
   usage: UsageService;
+  /** Usage limits (`/api/limits`), who has which, and what they refuse. */
+  limits: LimitService;
   /** The hardware sizes this platform offers (`offeredSizes`); default: every size. */
   sizes?: readonly Size[];
   version: string;

@@ -23,6 +23,7 @@ import { jobRunRoutes } from './routes/job-run-routes.ts';
 import { catalogRoutes } from './routes/catalog-routes.ts';
 import { daskRoutes } from './routes/dask-routes.ts';
 import { usageRoutes } from './routes/usage-routes.ts';
+import { limitRoutes } from './routes/limit-routes.ts';
 import { openApiDocument } from './openapi.ts';
 import type { Log } from '../observability.ts';
 
@@ -45,7 +46,7 @@ export function apiRoutes(): RouteDefinition[] {
     response: { status: 200, description: 'OpenAPI 3.1' },
     handle: async ({ services }) => ({ status: 200, body: openApiDocument(routes, services.version) }),
   };
-  const routes = [openapi, ...platformInfoRoutes, ...identityRoutes, ...sshKeyRoutes, ...recipeRoutes, ...jobRunRoutes, ...catalogRoutes, ...daskRoutes, ...usageRoutes, ...resourceRoutes];
+  const routes = [openapi, ...platformInfoRoutes, ...identityRoutes, ...sshKeyRoutes, ...recipeRoutes, ...jobRunRoutes, ...catalogRoutes, ...daskRoutes, ...usageRoutes, ...limitRoutes, ...resourceRoutes];
   return routes;
 }
 

@@ -15,6 +15,7 @@ import { AttachmentCheck, type AttachmentChecker } from './attachment-check.ts';
 import { SshKeyService } from './ssh-key-service.ts';
 import type { UsageViews } from '../ports/usage-views.ts';
 import { UsageService } from './usage-service.ts';
+import { LimitService } from './limit-service.ts';
 import { organizationNamed, type Organization } from '../domain/identity/organization.ts';
 import type { PriceTable } from '../domain/usage/instance-prices.ts';
 
@@ -41,18 +42,43 @@ export interface PlatformPorts {
   organization?: Organization;
   /** Prices per instance-hour by size, for cost in the usage answers. */
   prices?: PriceTable;
+  /** How long a usage limit's hour lasts (ms); an hour unless a test platform shortens it. */
+  limitHourMs?: number;
 }
 
-export function platformServices(ports: PlatformPorts): { identity: IdentityService; resources: ResourceService; runs: JobRunService; catalog: CatalogService; sshKeys: SshKeyService; usage: UsageService } {
+export interface PlatformServices {
+  identity: IdentityService;
+  resources: ResourceService;
+  runs: JobRunService;
+  catalog: CatalogService;
+  sshKeys: SshKeyService;
+  usage: UsageService;
+  limits: LimitService;
+}
+
+/** The usage limits over the platform's ports, for the services that start what they limit. */
+export function limitService(ports: Pick<PlatformPorts, 'store' | 'views' | 'clock' | 'random' | 'usageViews' | 'organization' | 'limitHourMs'>): LimitService {
+  const identity = new IdentityService(ports);
+  return new LimitService({
+    ...ports,
+    organization: ports.organization ?? organizationNamed(),
+    groupsOf: async (name) => (await identity.findUser(name))?.groups ?? [],
+    principalKind: async (name) => ((await identity.findUser(name)) ? 'user' : (await identity.principalExists(name)) ? 'group' : 'none'),
+    ...(ports.limitHourMs === undefined ? {} : { hourMs: ports.limitHourMs }),
+  });
+}
+
+export function platformServices(ports: PlatformPorts): PlatformServices {
   const identity = new IdentityService(ports);
   const principalExists = (name: string) => identity.principalExists(name);
+  const limits = limitService(ports);
   const catalog = new CatalogService({ ...ports, secrets: ports.secretStore, principalExists });
   const attachments =
     ports.attachments ??
     new AttachmentCheck({ find: (kind, owner, name) => catalog.find(kind, owner, name), groupsOf: async (name) => (await identity.findUser(name))?.groups ?? [] });
-  const resources = new ResourceService({ ...ports, principalExists, attachments });
-  const runs = new JobRunService(ports);
+  const resources = new ResourceService({ ...ports, principalExists, attachments, limits });
+  const runs = new JobRunService({ ...ports, limits });
   const sshKeys = new SshKeyService({ ...ports, findUser: (username) => identity.findUser(username) });
   const usage = new UsageService({ usageViews: ports.usageViews, clock: ports.clock, organization: ports.organization ?? organizationNamed(), ...(ports.prices ? { prices: ports.prices } : {}) });
-  return { identity, resources, runs, catalog, sshKeys, usage };
+  return { identity, resources, runs, catalog, sshKeys, usage, limits };
 }

@@ -10,14 +10,8 @@ import type { ApiHandler } from '../../infra/local/http-adapter.ts';
 import { createApi } from '../../functions/api/create-api.ts';
 import { admin, ann, createUsers } from '../app/support/catalog-platform.ts';
 import { projectingStore } from '../app/support/projecting-store.ts';
-import { dynamoServices } from '../app/support/dynamo-services.ts';
+import { allReadModels, dynamoServices } from '../app/support/dynamo-services.ts';
 import { DynamoEventStore } from '../../shared/adapters/dynamodb/dynamodb-event-store.ts';
-import { DynamoRecipeViews } from '../../shared/adapters/dynamodb/dynamodb-recipe-views.ts';
-import { DynamoRunViews } from '../../shared/adapters/dynamodb/dynamodb-run-views.ts';
-import { DynamoCatalogViews } from '../../shared/adapters/dynamodb/dynamodb-catalog-views.ts';
-import { DynamoUsageViews } from '../../shared/adapters/dynamodb/dynamodb-usage-views.ts';
-import { DynamoTokenViews } from '../../shared/adapters/dynamodb/dynamodb-token-views.ts';
-import { ReadModelProjector } from '../../shared/app/consumers/read-model-projector.ts';
 import { apiEvent, callApi, type ApiReply } from './support/api-event.ts';
 
 const ADMIN_TOKEN = 'hostile-input-admin-token';
@@ -29,14 +23,7 @@ let annToken: string;
 beforeAll(async () => {
   dynamo = await startEmbeddedDynamo();
   const raw = new DynamoEventStore({ client: dynamo.client, tableName: dynamo.tables.events });
-  const projector = new ReadModelProjector({
-    store: raw,
-    views: new DynamoRecipeViews(dynamo.client, dynamo.tables.views),
-    runViews: new DynamoRunViews(dynamo.client, dynamo.tables.views),
-    catalogViews: new DynamoCatalogViews(dynamo.client, dynamo.tables.views),
-    tokenViews: new DynamoTokenViews(dynamo.client, dynamo.tables.views),
-    usageViews: new DynamoUsageViews(dynamo.client, dynamo.tables.views),
-  });
+  const projector = allReadModels(dynamo, raw);
   // A batch the projector cannot project fails the request that appended it, so no test misses it.
   const store = projectingStore(raw, projector);
   const { services } = dynamoServices(dynamo, { store });

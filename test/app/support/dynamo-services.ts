@@ -9,6 +9,7 @@ import { DynamoUsageViews } from '../../../shared/adapters/dynamodb/dynamodb-usa
 import { DynamoTokenViews } from '../../../shared/adapters/dynamodb/dynamodb-token-views.ts';
 import { systemClock, systemRandom } from '../../../shared/adapters/node-platform.ts';
 import { platformServices } from '../../../shared/app/platform-services.ts';
+import { ReadModelProjector } from '../../../shared/app/consumers/read-model-projector.ts';
 import type { Clock } from '../../../shared/ports/platform-clock.ts';
 import type { EventStore } from '../../../shared/ports/event-store.ts';
 import type { PriceTable } from '../../../shared/domain/usage/instance-prices.ts';
@@ -32,4 +33,16 @@ export function dynamoServices(dynamo: EmbeddedDynamo, options: { clock?: Clock;
     ...(options.prices ? { prices: options.prices } : {}),
   });
   return { store, services, catalogViews, secretStore };
+}
+
+/** Every read model over the embedded DynamoDB, fed from `raw`: with projectingStore, appends are projected at once. */
+export function allReadModels(dynamo: EmbeddedDynamo, raw: EventStore): ReadModelProjector {
+  return new ReadModelProjector({
+    store: raw,
+    views: new DynamoRecipeViews(dynamo.client, dynamo.tables.views),
+    runViews: new DynamoRunViews(dynamo.client, dynamo.tables.views),
+    catalogViews: new DynamoCatalogViews(dynamo.client, dynamo.tables.views),
+    tokenViews: new DynamoTokenViews(dynamo.client, dynamo.tables.views),
+    usageViews: new DynamoUsageViews(dynamo.client, dynamo.tables.views),
+  });
 }
