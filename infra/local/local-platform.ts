@@ -12,7 +12,7 @@ import { DynamoEventStore } from '../../shared/adapters/dynamodb/dynamodb-event-
 import { DynamoRecipeViews } from '../../shared/adapters/dynamodb/dynamodb-recipe-views.ts';
 import { DynamoCheckpoints } from '../../shared/adapters/dynamodb/dynamodb-checkpoints.ts';
 import { systemClock, systemRandom } from '../../shared/adapters/node-platform.ts';
-import { platformServices } from '../../shared/app/platform-services.ts';
+import { limitService, platformServices } from '../../shared/app/platform-services.ts';
 import { ReadModelProjector } from '../../shared/app/consumers/read-model-projector.ts';
 import { createApi } from '../../functions/api/create-api.ts';
 import type { RateLimitOptions } from '../../functions/api/middlewares/rate-limit.ts';
@@ -24,6 +24,8 @@ import { httpAdapter, writeResult, type ApiHandler } from './http-adapter.ts';
 import { DynamoRunViews } from '../../shared/adapters/dynamodb/dynamodb-run-views.ts';
 import { DynamoCatalogViews } from '../../shared/adapters/dynamodb/dynamodb-catalog-views.ts';
 import { DynamoUsageViews } from '../../shared/adapters/dynamodb/dynamodb-usage-views.ts';
+import { DEFAULT_LIMITS_CHECK_MS, type LimitSettings } from './limit-settings.ts';
+import { startPeriodicPass } from './periodic-pass.ts';
 import { DynamoTokenViews } from '../../shared/adapters/dynamodb/dynamodb-token-views.ts';
 import { LocalSecretStore } from './local-secret-store.ts';
 import { JobRunService } from '../../shared/app/job-run-service.ts';
@@ -84,6 +86,8 @@ export interface LocalPlatformOptions {
   taskIsolation?: SandboxChoice;
   /** The SSH endpoint's port (0: any free one); no SSH endpoint when absent. */
   sshPort?: number;
+  /** Prices for usage answers, the length of a usage limit's hour and how often limits are enforced (limit-settings.ts). */
+  usage?: LimitSettings;
 }
 
 type PlatformServices = ReturnType<typeof platformServices>;
@@ -168,8 +172,12 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     routeUrl: (subdomain: string) => `http://${subdomain}.localhost:${port}/`,
     ...(options.sshPort === undefined ? {} : { shellAccess: (resource: LiveResource) => sshConnectCommand(workspaceLogin(resource.name, resource.owner), 'localhost', sshReady.port ?? options.sshPort!) }),
   };
-  const services = platformServices({ ...ports, catalogViews, tokenViews, usageViews, secretStore, store: apiStore });
-  const runtimeJobs = new JobRunService({ ...ports, store: runtimeStore });
+  const usage = options.usage ?? {};
+  const usagePorts = { usageViews, ...(usage.prices ? { prices: usage.prices } : {}), ...(usage.limitHourMs ? { limitHourMs: usage.limitHourMs } : {}) };
+  const services = platformServices({ ...ports, ...usagePorts, catalogViews, tokenViews, secretStore, store: apiStore });
+  // Scheduled runs are held against the usage limits too: one a limit refuses is recorded skipped.
+  const runtimeLimits = limitService({ ...ports, ...usagePorts, store: runtimeStore });
+  const runtimeJobs = new JobRunService({ ...ports, store: runtimeStore, limits: runtimeLimits });
 
   // Tasks read their secrets from the same store, share folders under <DATA_DIR>/shared-folders
   // (a temporary directory without one), and get a SATURN_TOKEN acting as their owner.
@@ -238,6 +246,9 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     options.services?.accessRecheckIntervalMs ?? DEFAULT_SERVICE_OPTIONS.accessRecheckIntervalMs,
   );
 
+  // The hours windows of the usage limits, held against what runs (the reconciler's pass on AWS).
+  const limitsCheck = startPeriodicPass(() => runtimeLimits.enforce(), usage.limitsCheckIntervalMs ?? DEFAULT_LIMITS_CHECK_MS, logError('usage limits check failed'));
+
   const handler = createApi({ services: { ...services, taskLogs: driver, dask: new DaskService({ store: apiStore, clock: systemClock, runtime: daskRuntime }), version: PLATFORM_VERSION }, rateLimit: options.rateLimit, failedLogins: options.failedLogins }) as unknown as ApiHandler;
   const http = httpAdapter(handler, { maxBodyBytes: MAX_BODY_BYTES, tooLargeMessage: tooLargeMessage(MAX_BODY_BYTES) });
   await options.prepare?.(services);
@@ -290,6 +301,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       scheduler.close();
       timers.close();
       await accessRecheck.close();
+      await limitsCheck.close();
       feed.close();
       // Before the driver: replicas stopped by its close are not to be replaced.
       await serviceRuntime.close();
