@@ -24,6 +24,7 @@ import type { SecretWriter } from '../../shared/ports/secret-store.ts';
 import type { DaskRuntime } from '../../shared/ports/dask-runtime.ts';
 import type { ApiServices } from './api-types.ts';
 import { offeredSizes } from '../../shared/domain/sizes.ts';
+import { parsePriceTable } from '../../shared/domain/usage/instance-prices.ts';
 
 const telemetry = telemetryFor('api');
 
@@ -51,6 +52,8 @@ function buildApi(): Api {
     random: systemRandom,
     routeUrl: (subdomain) => `https://${subdomain}.${domain}/`,
     ...(shellAccess ? { shellAccess } : {}),
+    // Prices per instance-hour for the usage answers: the stack's `prices` context (infra/aws/config.ts).
+    ...(process.env.CASSINI_PRICES ? { prices: parsePriceTable(process.env.CASSINI_PRICES, 'CASSINI_PRICES') } : {}),
   });
   const logGroup = process.env.TASK_LOG_GROUP;
   const taskLogs =

@@ -5,6 +5,7 @@
  */
 import type { Node } from 'constructs';
 import { GPU_INSTANCE_TYPES } from '../../shared/domain/sizes.ts';
+import { parsePriceTable, type PriceTable } from '../../shared/domain/usage/instance-prices.ts';
 
 /** A VPC that already exists, named by id: imported without any lookup, so synth stays offline. */
 export interface ExistingVpc {
@@ -49,6 +50,8 @@ export interface PlatformConfig {
   /** The image the edge sidecar of service tasks runs in (Node.js 22); default a pinned public one (shared/adapters/aws/services/edge-sidecar.ts). */
   edgeImage?: string;
   imageCache: ImageCacheConfig;
+  /** Prices per instance-hour by size for the usage answers (CASSINI_PRICES of the API); absent: hours only. */
+  prices?: PriceTable;
 }
 
 /** ECR reads a pull-through cache rule's credentials only from secrets named so ("Creating a pull through cache rule in Amazon ECR"). */
@@ -77,6 +80,7 @@ export const CONTEXT_KEYS = {
   edgeImage: 'edgeImage',
   dockerHubCredentialsSecret: 'dockerHubCredentialsSecret',
   githubCredentialsSecret: 'githubCredentialsSecret',
+  prices: 'prices',
 } as const;
 
 const DEFAULT_GPU_INSTANCE_TYPES = ['g5.xlarge', 'g4dn.xlarge'];
@@ -158,6 +162,17 @@ function pullThroughSecret(get: Lookup, key: string): string | undefined {
   return name;
 }
 
+/** `"default"` (the dated on-demand table of instance-prices.ts) or an object of size to price per instance-hour. */
+function priceTable(get: Lookup): PriceTable | undefined {
+  const value = get(CONTEXT_KEYS.prices);
+  if (value === undefined || value === null || value === '') return undefined;
+  try {
+    return parsePriceTable(typeof value === 'string' ? (value.trim() === 'default' ? 'default' : value) : JSON.stringify(value), `context "${CONTEXT_KEYS.prices}"`);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+}
+
 /** Reads and checks the app's parameters; a wrong one stops synth with a message naming it. */
 export function platformConfig(lookup: Lookup): PlatformConfig {
   const ingress = ingressConfig(lookup);
@@ -179,7 +194,9 @@ export function platformConfig(lookup: Lookup): PlatformConfig {
   if (edgeImage && /\s/.test(edgeImage)) throw new ConfigError(`context "${CONTEXT_KEYS.edgeImage}" is not an image reference: ${edgeImage}`);
   const dockerHubCredentialsSecret = pullThroughSecret(lookup, CONTEXT_KEYS.dockerHubCredentialsSecret);
   const githubCredentialsSecret = pullThroughSecret(lookup, CONTEXT_KEYS.githubCredentialsSecret);
+  const prices = priceTable(lookup);
   return {
+    ...(prices ? { prices } : {}),
     ...(ingress ? { ingress } : {}),
     gpu: {
       instanceTypes: [...new Set(instanceTypes)],

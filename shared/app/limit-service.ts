@@ -27,6 +27,8 @@ import {
 import { hoursRefusal, instancesOf, instancesRefusal, specRefusal, windowUsage, type WindowUsage } from '../domain/limits/limit-checks.ts';
 import { isActive, type LiveResource } from '../domain/resource/resource-decider.ts';
 import { addressOf } from '../domain/resource/resource-identity.ts';
+import { IdentityService } from './identity-service.ts';
+import { organizationNamed } from '../domain/identity/organization.ts';
 
 /** Bump when UsageLimitsState changes shape. */
 export const USAGE_LIMITS_SNAPSHOT_SCHEMA = 1;
@@ -240,3 +242,27 @@ export class LimitService {
 function runsNow(resource: LiveResource): boolean {
   return resource.type === 'job' ? (resource.runs?.active.length ?? 0) > 0 : isActive(resource);
 }
+
+/** What `limitService` builds a LimitService over. */
+export interface LimitPorts {
+  store: EventStore;
+  views: Pick<RecipeViews, 'list'>;
+  usageViews: UsageViews;
+  clock: Clock;
+  random: RandomSource;
+  organization?: Organization;
+  limitHourMs?: number;
+}
+
+/** The usage limits over the platform's ports, for the services that start what they limit. */
+export function limitService(ports: LimitPorts): LimitService {
+  const identity = new IdentityService(ports);
+  return new LimitService({
+    ...ports,
+    organization: ports.organization ?? organizationNamed(),
+    groupsOf: async (name) => (await identity.findUser(name))?.groups ?? [],
+    principalKind: async (name) => ((await identity.findUser(name)) ? 'user' : (await identity.principalExists(name)) ? 'group' : 'none'),
+    ...(ports.limitHourMs === undefined ? {} : { hourMs: ports.limitHourMs }),
+  });
+}
+

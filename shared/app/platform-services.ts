@@ -15,7 +15,7 @@ import { AttachmentCheck, type AttachmentChecker } from './attachment-check.ts';
 import { SshKeyService } from './ssh-key-service.ts';
 import type { UsageViews } from '../ports/usage-views.ts';
 import { UsageService } from './usage-service.ts';
-import { LimitService } from './limit-service.ts';
+import { limitService, type LimitService } from './limit-service.ts';
 import { organizationNamed, type Organization } from '../domain/identity/organization.ts';
 import type { PriceTable } from '../domain/usage/instance-prices.ts';
 
@@ -54,18 +54,6 @@ export interface PlatformServices {
   sshKeys: SshKeyService;
   usage: UsageService;
   limits: LimitService;
-}
-
-/** The usage limits over the platform's ports, for the services that start what they limit. */
-export function limitService(ports: Pick<PlatformPorts, 'store' | 'views' | 'clock' | 'random' | 'usageViews' | 'organization' | 'limitHourMs'>): LimitService {
-  const identity = new IdentityService(ports);
-  return new LimitService({
-    ...ports,
-    organization: ports.organization ?? organizationNamed(),
-    groupsOf: async (name) => (await identity.findUser(name))?.groups ?? [],
-    principalKind: async (name) => ((await identity.findUser(name)) ? 'user' : (await identity.principalExists(name)) ? 'group' : 'none'),
-    ...(ports.limitHourMs === undefined ? {} : { hourMs: ports.limitHourMs }),
-  });
 }
 
 export function platformServices(ports: PlatformPorts): PlatformServices {

@@ -24,6 +24,7 @@ import { PLATFORM_SECRET_PREFIX } from '../config.ts';
 import { acknowledgeWildcardResource } from '../nag.ts';
 import type { Identity } from './identity.ts';
 import type { Observability } from './observability.ts';
+import type { PriceTable } from '../../../shared/domain/usage/instance-prices.ts';
 
 export interface RouteThrottle {
   /** `METHOD /path` as API Gateway writes route keys. */
@@ -53,6 +54,8 @@ export interface ApiProps {
   /** The domain deployments and workspaces are served under (ROUTE_DOMAIN); `localhost` without ingress. */
   routeDomain: string;
   observability: Observability;
+  /** Prices per instance-hour by size for the usage answers; absent: hours only. */
+  prices?: PriceTable;
 }
 
 export class Api extends Construct {
@@ -73,7 +76,7 @@ export class Api extends Construct {
       entry: 'functions/api/handler.ts',
       description: 'Cassini HTTP API',
       timeout: Duration.seconds(15),
-      environment: { ROUTE_DOMAIN: props.routeDomain, SECRET_PREFIX: PLATFORM_SECRET_PREFIX },
+      environment: { ROUTE_DOMAIN: props.routeDomain, SECRET_PREFIX: PLATFORM_SECRET_PREFIX, ...(props.prices ? { CASSINI_PRICES: JSON.stringify(props.prices) } : {}) },
     });
     props.eventStore.connect(this.handler);
     // Secret values (PUT and DELETE /api/secrets/{name}): written, restored and deleted under the
