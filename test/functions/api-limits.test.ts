@@ -15,6 +15,7 @@ import { DynamoEventStore } from '../../shared/adapters/dynamodb/dynamodb-event-
 import { callApi, type ApiReply } from './support/api-event.ts';
 import type { EventStore } from '../../shared/ports/event-store.ts';
 import type { PlatformServices } from '../../shared/app/platform-services.ts';
+import { limitSettings } from '../domain/support/usage-limit-settings.ts';
 import { LIMITS_ACTOR } from '../../shared/app/limit-service.ts';
 
 const ADMIN_TOKEN = 'limits-admin-token';
@@ -51,23 +52,7 @@ function send(method: string, path: string, as: string, body?: unknown): Promise
 
 /** Saturn's client posts asdict(UsageLimitCreate): every field, unset ones null. */
 function saturnLimit(fields: Record<string, unknown>) {
-  return {
-    org_id: 'cassini',
-    name: 'limit',
-    is_default: false,
-    instance_sizes: null,
-    resource_types: null,
-    num_instances: null,
-    auto_shutoff: null,
-    storage_in_gb: null,
-    num_shared_folders: null,
-    object_storage_bytes: null,
-    object_storage_count: null,
-    hours_per_day: null,
-    hours_per_month: null,
-    hours_forever: null,
-    ...fields,
-  };
+  return { org_id: 'cassini', ...limitSettings({ name: 'limit' }), object_storage_bytes: null, object_storage_count: null, ...fields };
 }
 
 async function createLimit(fields: Record<string, unknown>): Promise<{ id: string }> {

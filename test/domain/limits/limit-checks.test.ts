@@ -1,23 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { hoursRefusal, instancesOf, instancesRefusal, specRefusal, windowUsage } from '../../../shared/domain/limits/limit-checks.ts';
+import { limitSettings } from '../support/usage-limit-settings.ts';
 import type { UsageLimit } from '../../../shared/domain/limits/usage-limits.ts';
 
-const NONE: UsageLimit = {
-  id: 'l',
-  org_id: 'cassini',
-  created_at: '2026-12-01T00:00:00Z',
-  name: 'l',
-  is_default: false,
-  instance_sizes: null,
-  resource_types: null,
-  num_instances: null,
-  auto_shutoff: null,
-  storage_in_gb: null,
-  num_shared_folders: null,
-  hours_per_day: null,
-  hours_per_month: null,
-  hours_forever: null,
-};
+const NONE: UsageLimit = { ...limitSettings({ name: 'l' }), id: 'l', org_id: 'cassini', created_at: '2026-12-01T00:00:00Z' };
 
 describe('limit checks', () => {
   it('counts the instances one start runs: replicas or ranks, plus a Dask scheduler and its workers (scaled or not)', () => {

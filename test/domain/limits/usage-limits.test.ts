@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { deciderSpec } from '../support/decider-spec.ts';
+import { limitSettings } from '../support/usage-limit-settings.ts';
 import { effectiveLimit, usageLimitsDecider, type UsageLimitSettings } from '../../../shared/domain/limits/usage-limits.ts';
 import { ConflictError, NotFoundError } from '../../../shared/domain/errors.ts';
 import type { LimitEvent } from '../../../events/limit-events.ts';
@@ -8,22 +9,7 @@ import { fold } from '../../../shared/domain/decider.ts';
 const given = deciderSpec(usageLimitsDecider);
 const meta = { at: '2026-12-06T00:00:00.000Z', actor: 'admin' };
 
-function settings(fields: Partial<UsageLimitSettings> = {}): UsageLimitSettings {
-  return {
-    name: 'interns',
-    is_default: false,
-    instance_sizes: null,
-    resource_types: null,
-    num_instances: null,
-    auto_shutoff: null,
-    storage_in_gb: null,
-    num_shared_folders: null,
-    hours_per_day: null,
-    hours_per_month: null,
-    hours_forever: null,
-    ...fields,
-  };
-}
+const settings = limitSettings;
 
 function created(id: string, fields: Partial<UsageLimitSettings> = {}): LimitEvent {
   return { type: 'UsageLimitCreated', data: { ...settings(fields), id, org_id: 'cassini' }, ...meta };
