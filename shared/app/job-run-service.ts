@@ -77,7 +77,7 @@ export interface JobRunServiceDeps {
   clock: Clock;
   random: RandomSource;
   /** Usage limits: a run they refuse now is refused (403) or, when a schedule is due, recorded skipped. */
-  limits?: { state(): Promise<UsageLimitsState>; startRefusal(job: LiveResource, loaded?: UsageLimitsState): Promise<string | undefined> };
+  limits?: { state(): Promise<UsageLimitsState>; startRefusal(job: LiveResource, loaded?: UsageLimitsState, actor?: string): Promise<string | undefined> };
 }
 
 export class JobRunService {
@@ -93,7 +93,7 @@ export class JobRunService {
     // A repeated request (same Idempotency-Key) answers with its run whatever the limits say now.
     const repeat = live && options.idempotencyKey !== undefined && runForKey(live.runs ?? NO_RUNS, options.idempotencyKey, this.now());
     if (live && live.id === jobId && !repeat) {
-      const refusal = await this.deps.limits?.startRefusal(live, limits);
+      const refusal = await this.deps.limits?.startRefusal(live, limits, user.username);
       if (refusal) throw new LimitExceededError(refusal);
     }
     const outcome = await runCommand(this.deps.store, resourceModel(loaded.state.streamId), {

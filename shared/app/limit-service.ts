@@ -143,33 +143,50 @@ export class LimitService {
     return effectiveLimit(state, owner, await this.deps.groupsOf(owner));
   }
 
-  /** Refuses a recipe its owner's limit does not allow (sizes, type, auto_shutoff, disk, folders). */
-  async checkApply(owner: string, type: LiveResource['type'], spec: Record<string, unknown>): Promise<void> {
-    const limit = await this.limitFor(owner);
-    const refusal = limit ? specRefusal(limit, type, spec) : undefined;
-    if (refusal) throw new LimitExceededError(refusal);
+  /**
+   * Refuses a recipe its owner's limit does not allow (sizes, type, auto_shutoff, disk, folders),
+   * or the limit of the user applying it: a member limited to small sizes gets no large one by
+   * making it their group's.
+   */
+  async checkApply(owner: string, type: LiveResource['type'], spec: Record<string, unknown>, actor?: string): Promise<void> {
+    const state = await this.state();
+    for (const principal of principalsOf(owner, actor)) {
+      const limit = await this.limitFor(principal, state);
+      const refusal = limit ? specRefusal(limit, type, spec) : undefined;
+      if (refusal) throw new LimitExceededError(refusal);
+    }
   }
 
   /** Refuses a start (of a deployment or workspace, or a job's run) its owner's limit does not allow now. */
-  async checkStart(resource: LiveResource, loaded?: UsageLimitsState): Promise<void> {
-    const refusal = await this.startRefusal(resource, loaded);
+  async checkStart(resource: LiveResource, loaded?: UsageLimitsState, actor?: string): Promise<void> {
+    const refusal = await this.startRefusal(resource, loaded, actor);
     if (refusal) throw new LimitExceededError(refusal);
   }
 
-  /** Why a start of the resource is refused now, or undefined. */
-  async startRefusal(resource: LiveResource, loaded?: UsageLimitsState): Promise<string | undefined> {
-    const limit = await this.limitFor(resource.owner, loaded);
+  /** Why a start of the resource is refused now by its owner's limit or by that of the user starting it (`actor`), or undefined. */
+  async startRefusal(resource: LiveResource, loaded?: UsageLimitsState, actor?: string): Promise<string | undefined> {
+    const state = loaded ?? (await this.state());
+    for (const principal of principalsOf(resource.owner, actor)) {
+      const refusal = await this.refusalFor(principal, resource, state);
+      if (refusal) return refusal;
+    }
+    return undefined;
+  }
+
+  /** What `principal`'s limit refuses of a start of the resource: its spec, the instances `principal` would run, its hours. */
+  private async refusalFor(principal: string, resource: LiveResource, state: UsageLimitsState): Promise<string | undefined> {
+    const limit = await this.limitFor(principal, state);
     if (!limit) return undefined;
     const refused = specRefusal(limit, resource.type, resource.spec);
     if (refused) return refused;
     if (limit.num_instances !== null) {
       // A job's new run adds to its runs under way; a restarted service replaces its own.
-      const others = await this.instancesRunning(resource.owner, resource.type === 'job' ? undefined : resource.id);
+      const others = await this.instancesRunning(principal, resource.type === 'job' ? undefined : resource.id);
       const refusedInstances = instancesRefusal(limit, others, instancesOf(resource.type, resource.spec, resource.daskScaledTo));
       if (refusedInstances) return refusedInstances;
     }
     if (limit.hours_per_day === null && limit.hours_per_month === null && limit.hours_forever === null) return undefined;
-    return hoursRefusal(limit, resource.owner, await this.windowsOf(resource.owner));
+    return hoursRefusal(limit, principal, await this.windowsOf(principal));
   }
 
   /** The caller's limit and how much of each window it has used, for `GET /api/user`. */
@@ -236,6 +253,11 @@ export class LimitService {
     } while (cursor);
     return resources;
   }
+}
+
+/** The owner, and the user acting on its resource when that is someone else (not the platform itself). */
+function principalsOf(owner: string, actor: string | undefined): string[] {
+  return actor === undefined || actor === owner || actor.startsWith('system:') ? [owner] : [owner, actor];
 }
 
 /** Whether the resource runs something now: a started deployment or workspace, a job with a run under way. */

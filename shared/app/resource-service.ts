@@ -40,10 +40,11 @@ export interface ResourceServiceDeps {
   attachments?: { check(owner: string, spec: Record<string, unknown>): Promise<void> };
   /** Usage limits (issue 15): refuse a recipe or a start the owner's limit does not allow, with 403 limit_exceeded. */
   limits?: {
-    checkApply(owner: string, type: ResourceType, spec: Record<string, unknown>): Promise<void>;
+    /** `actor`: the user applying, held to their own limit too. */
+    checkApply(owner: string, type: ResourceType, spec: Record<string, unknown>, actor: string): Promise<void>;
     /** The limits, read beside the resource's stream so a start stays one round trip of reads. */
     state(): Promise<UsageLimitsState>;
-    checkStart(resource: LiveResource, loaded: UsageLimitsState): Promise<void>;
+    checkStart(resource: LiveResource, loaded: UsageLimitsState, actor: string): Promise<void>;
   };
 }
 
@@ -76,7 +77,7 @@ export class ResourceService {
     }
     // Catalog attachments hook (issue 5): refuses references the owner cannot use, before anything is appended.
     await this.deps.attachments?.check(owner, recipe.spec);
-    await this.deps.limits?.checkApply(owner, recipe.type, recipe.spec);
+    await this.deps.limits?.checkApply(owner, recipe.type, recipe.spec, user.username);
     const model = resourceModel(resourceStreamId(recipe.type, owner, recipe.spec.name));
     const after = subdomainsOf({ type: recipe.type, name: recipe.spec.name, owner, spec: recipe.spec });
     const meta = this.meta(user);
@@ -137,7 +138,7 @@ export class ResourceService {
     const [loaded, limits] = await Promise.all([this.visibleStream(user, kind, id), action === 'stop' ? undefined : this.deps.limits?.state()]);
     const live = loaded.state.live;
     // Starting what already runs changes nothing, so no limit can refuse it; a restart starts anew.
-    if (limits && live?.id === id && (action === 'restart' || (action === 'start' && !isActive(live)))) await this.deps.limits?.checkStart(live, limits);
+    if (limits && live?.id === id && (action === 'restart' || (action === 'start' && !isActive(live)))) await this.deps.limits?.checkStart(live, limits, user.username);
     const command: ResourceCommand = { kind: ACTION_COMMANDS[action], id, ...this.meta(user) };
     return this.render((await runCommand(this.deps.store, resourceModel(loaded.state.streamId), command, { loaded })).state);
   }

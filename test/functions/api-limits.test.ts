@@ -182,6 +182,19 @@ describe('enforcement on apply and start', () => {
     await send('DELETE', `/api/limits/${limit.id}`, 'admin');
   });
 
+  it('holds a member to their own limit when they apply or start what their group owns', async () => {
+    // Prepare: ann may use small only; her group ml has no limit.
+    const limit = await createLimit({ name: 'ann-small', instance_sizes: ['small'], num_instances: 1 });
+    await send('PATCH', '/api/users/ann', 'admin', { limits_id: limit.id });
+    // Act + Assess
+    expectLimitExceeded(await send('PUT', '/api/recipes', 'ann', deployment('group-big', { owner: 'ml', instance_type: 'large' })), 'ann-small', 'spec.instance_type is large');
+    const pair = (await send('PUT', '/api/recipes', 'admin', deployment('group-pair', { owner: 'ml', instance_type: 'small', scale: 2 }))).json as { state: { id: string } };
+    expectLimitExceeded(await send('POST', `/api/deployments/${pair.state.id}/start`, 'ann'), 'ann-small', 'num_instances 1');
+    // Clean up
+    await send('PATCH', '/api/users/ann', 'admin', { limits_id: null });
+    await send('DELETE', `/api/limits/${limit.id}`, 'admin');
+  });
+
   it('refuses a start that would run more instances at once than num_instances, counting replicas and Dask workers', async () => {
     // Prepare: ann may run 4; api runs 2 replicas, dask runs 1 replica + scheduler + 2 workers.
     const limit = await createLimit({ name: 'four', num_instances: 4 });
