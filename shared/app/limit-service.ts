@@ -33,11 +33,10 @@ import { organizationNamed } from '../domain/identity/organization.ts';
 /** Bump when UsageLimitsState changes shape. */
 export const USAGE_LIMITS_SNAPSHOT_SCHEMA = 1;
 
-const usageLimitsModel: StreamModel<UsageLimitsCommand, LimitEvent, UsageLimitsState> = {
-  streamId: USAGE_LIMITS_STREAM,
-  decider: usageLimitsDecider,
-  snapshotSchema: USAGE_LIMITS_SNAPSHOT_SCHEMA,
-};
+/** The installation's one stream of usage limits. */
+export function usageLimitsModel(): StreamModel<UsageLimitsCommand, LimitEvent, UsageLimitsState> {
+  return { streamId: USAGE_LIMITS_STREAM, decider: usageLimitsDecider, snapshotSchema: USAGE_LIMITS_SNAPSHOT_SCHEMA };
+}
 
 /** Who stops what a limit's hours no longer allow. */
 export const LIMITS_ACTOR = 'system:limits';
@@ -78,11 +77,11 @@ export class LimitService {
 
   /** Every limit and assignment: one read of the limits' stream head, which a start may make beside its own. */
   async state(): Promise<UsageLimitsState> {
-    return (await loadState(this.deps.store, usageLimitsModel)).state;
+    return (await loadState(this.deps.store, usageLimitsModel())).state;
   }
 
   private async command(command: UsageLimitsCommand): Promise<UsageLimitsState> {
-    return (await runCommand(this.deps.store, usageLimitsModel, command)).state;
+    return (await runCommand(this.deps.store, usageLimitsModel(), command)).state;
   }
 
   private meta(actor: string) {
