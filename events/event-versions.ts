@@ -58,6 +58,7 @@ const ENTRIES: Record<EventType, EventVersioning> = {
   // principal events
   UserCreated: FIRST_VERSION,
   UserUpdated: FIRST_VERSION,
+  UserDeleted: FIRST_VERSION,
   GroupCreated: FIRST_VERSION,
   // token events
   TokenIssued: { version: 2, upcasters: { 1: (data) => ({ ...(data as object), scope: 'user', lineage: [] }) } },

@@ -6,12 +6,22 @@
 import * as z from 'zod';
 import type { DomainEvent } from './envelope.ts';
 
-const userSchema = z.object({ username: z.string(), email: z.string().nullable(), groups: z.array(z.string()), admin: z.boolean() });
+/** `full_name` and `locked` came later; events without them read as no name and unlocked. */
+const userSchema = z.object({
+  username: z.string(),
+  email: z.string().nullable(),
+  groups: z.array(z.string()),
+  admin: z.boolean(),
+  full_name: z.string().nullable().optional(),
+  locked: z.boolean().optional(),
+});
 
 export const principalEventSchemas = {
   UserCreated: userSchema,
-  /** The sign-in directory (Cognito) says otherwise about the user's e-mail, groups or admin role: the whole user as it now is. */
+  /** The sign-in directory (Cognito) or an admin changed the user: the whole user as it now is. */
   UserUpdated: userSchema,
+  /** The user is gone: their tokens are revoked and the name stays taken. */
+  UserDeleted: z.object({ username: z.string() }),
   GroupCreated: z.object({ name: z.string() }),
 } as const;
 

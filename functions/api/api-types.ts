@@ -13,6 +13,7 @@ import type { Size } from '../../shared/domain/sizes.ts';
 import type { SshKeyService } from '../../shared/app/ssh-key-service.ts';
 import type { UsageService } from '../../shared/app/usage-service.ts';
 import type { LimitService } from '../../shared/app/limit-service.ts';
+import type { Organization } from '../../shared/domain/identity/organization.ts';
 
 export interface ApiServices {
   identity: IdentityService;
@@ -30,6 +31,8 @@ export interface ApiServices {
   usage: UsageService;
   /** Usage limits (`/api/limits`), who has which, and what they refuse. */
   limits: LimitService;
+  /** The installation's one organization (`/api/orgs`); default `cassini`. */
+  organization?: Organization;
   /** The hardware sizes this platform offers (`offeredSizes`); default: every size. */
   sizes?: readonly Size[];
   version: string;

@@ -24,6 +24,10 @@ import { catalogRoutes } from './routes/catalog-routes.ts';
 import { daskRoutes } from './routes/dask-routes.ts';
 import { usageRoutes } from './routes/usage-routes.ts';
 import { limitRoutes } from './routes/limit-routes.ts';
+import { userRoutes } from './routes/user-routes.ts';
+import { organizationRoutes } from './routes/organization-routes.ts';
+import { saturnCatalogRoutes } from './routes/saturn-catalog-routes.ts';
+import { podSummaryRoutes } from './routes/pod-summary-routes.ts';
 import { openApiDocument } from './openapi.ts';
 import type { Log } from '../observability.ts';
 
@@ -46,7 +50,7 @@ export function apiRoutes(): RouteDefinition[] {
     response: { status: 200, description: 'OpenAPI 3.1' },
     handle: async ({ services }) => ({ status: 200, body: openApiDocument(routes, services.version) }),
   };
-  const routes = [openapi, ...platformInfoRoutes, ...identityRoutes, ...sshKeyRoutes, ...recipeRoutes, ...jobRunRoutes, ...catalogRoutes, ...daskRoutes, ...usageRoutes, ...limitRoutes, ...resourceRoutes];
+  const routes = [openapi, ...platformInfoRoutes, ...identityRoutes, ...sshKeyRoutes, ...userRoutes, ...organizationRoutes, ...recipeRoutes, ...jobRunRoutes, ...catalogRoutes, ...saturnCatalogRoutes, ...podSummaryRoutes, ...daskRoutes, ...usageRoutes, ...limitRoutes, ...resourceRoutes];
   return routes;
 }
 

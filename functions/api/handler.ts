@@ -25,6 +25,7 @@ import type { DaskRuntime } from '../../shared/ports/dask-runtime.ts';
 import type { ApiServices } from './api-types.ts';
 import { offeredSizes } from '../../shared/domain/sizes.ts';
 import { parsePriceTable } from '../../shared/domain/usage/instance-prices.ts';
+import { organizationFromSetting } from '../../shared/domain/identity/organization.ts';
 
 const telemetry = telemetryFor('api');
 
@@ -33,19 +34,23 @@ type Api = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatew
 let api: Api | undefined;
 
 function buildApi(): Api {
-  const { store, views, runViews, catalogViews, tokenViews, usageViews } = dynamoPlatformFromEnv();
+  const { store, views, runViews, catalogViews, tokenViews, principalViews, usageViews } = dynamoPlatformFromEnv();
   const domain = process.env.ROUTE_DOMAIN ?? 'localhost';
   // The Secrets Manager, ECS and CloudWatch Logs clients load with the first request that needs
   // them (lazy-adapter.ts): most requests read and append events only.
   const secretStore = lazyAdapter<SecretWriter>(async () => (await import('../../shared/adapters/aws/secrets/secrets-manager-store.ts')).secretsManagerStoreFromEnv(process.env));
   const cluster = process.env.ECS_CLUSTER;
   const shellAccess = cluster ? ecsExecShellAccess(cluster, process.env.AWS_REGION) : undefined;
+  // ORG_NAME comes from the CDK context value `orgName` (infra/aws/config.ts).
+  const organization = organizationFromSetting(process.env.ORG_NAME, 'ORG_NAME');
   const services = platformServices({
+    organization,
     store,
     views,
     runViews,
     catalogViews,
     tokenViews,
+    principalViews,
     usageViews,
     secretStore,
     clock: systemClock,
@@ -73,7 +78,7 @@ function buildApi(): Api {
   const gpuInstanceTypes = process.env.GPU_INSTANCE_TYPES;
   const sizes = offeredSizes(gpuInstanceTypes === undefined ? undefined : gpuInstanceTypes.split(',').filter(Boolean));
   return createApi({
-    services: { ...services, ...(taskLogs ? { taskLogs } : {}), dask, sizes, version: PLATFORM_VERSION },
+    services: { ...services, ...(taskLogs ? { taskLogs } : {}), dask, sizes, organization, version: PLATFORM_VERSION },
     // Per Lambda instance: API Gateway's throttles bound the total; this slows one address's guesses.
     failedLogins: DEFAULT_FAILED_LOGINS,
     logger: telemetry.logger,

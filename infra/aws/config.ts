@@ -6,6 +6,7 @@
 import type { Node } from 'constructs';
 import { GPU_INSTANCE_TYPES } from '../../shared/domain/sizes.ts';
 import { parsePriceTable, type PriceTable } from '../../shared/domain/usage/instance-prices.ts';
+import { organizationFromSetting, type Organization } from '../../shared/domain/identity/organization.ts';
 
 /** A VPC that already exists, named by id: imported without any lookup, so synth stays offline. */
 export interface ExistingVpc {
@@ -52,6 +53,8 @@ export interface PlatformConfig {
   imageCache: ImageCacheConfig;
   /** Prices per instance-hour by size for the usage answers (CASSINI_PRICES of the API); absent: hours only. */
   prices?: PriceTable;
+  /** The installation's one organization (`/api/orgs`, owner names `<org>/<name>`); default `cassini`. */
+  organization: Organization;
 }
 
 /** ECR reads a pull-through cache rule's credentials only from secrets named so ("Creating a pull through cache rule in Amazon ECR"). */
@@ -81,6 +84,7 @@ export const CONTEXT_KEYS = {
   dockerHubCredentialsSecret: 'dockerHubCredentialsSecret',
   githubCredentialsSecret: 'githubCredentialsSecret',
   prices: 'prices',
+  orgName: 'orgName',
 } as const;
 
 const DEFAULT_GPU_INSTANCE_TYPES = ['g5.xlarge', 'g4dn.xlarge'];
@@ -195,6 +199,12 @@ export function platformConfig(lookup: Lookup): PlatformConfig {
   const dockerHubCredentialsSecret = pullThroughSecret(lookup, CONTEXT_KEYS.dockerHubCredentialsSecret);
   const githubCredentialsSecret = pullThroughSecret(lookup, CONTEXT_KEYS.githubCredentialsSecret);
   const prices = priceTable(lookup);
+  let organization: Organization;
+  try {
+    organization = organizationFromSetting(text(lookup, CONTEXT_KEYS.orgName), `context "${CONTEXT_KEYS.orgName}"`);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
   return {
     ...(prices ? { prices } : {}),
     ...(ingress ? { ingress } : {}),
@@ -209,6 +219,7 @@ export function platformConfig(lookup: Lookup): PlatformConfig {
     ...(gitImage ? { gitImage } : {}),
     ...(edgeImage ? { edgeImage } : {}),
     imageCache: { ...(dockerHubCredentialsSecret ? { dockerHubCredentialsSecret } : {}), ...(githubCredentialsSecret ? { githubCredentialsSecret } : {}) },
+    organization,
   };
 }
 

@@ -28,6 +28,7 @@ import { DynamoUsageViews } from '../../shared/adapters/dynamodb/dynamodb-usage-
 import { DEFAULT_LIMITS_CHECK_MS, type LimitSettings } from './limit-settings.ts';
 import { startPeriodicPass } from './periodic-pass.ts';
 import { DynamoTokenViews } from '../../shared/adapters/dynamodb/dynamodb-token-views.ts';
+import { DynamoPrincipalViews } from '../../shared/adapters/dynamodb/dynamodb-principal-views.ts';
 import { LocalSecretStore } from './local-secret-store.ts';
 import { JobRunService } from '../../shared/app/job-run-service.ts';
 import { RunLauncher } from '../../shared/app/run-launcher.ts';
@@ -38,6 +39,7 @@ import { LocalTimers } from './local-timers.ts';
 import { LocalJobScheduler } from './local-job-scheduler.ts';
 import { recoverJobs } from './job-recovery.ts';
 import { PLATFORM_VERSION } from '../../shared/version.ts';
+import type { Organization } from '../../shared/domain/identity/organization.ts';
 import type { Duplex } from 'node:stream';
 import { RouteTable } from './proxy/route-table.ts';
 import { createLocalProxy, type LocalProxy } from './proxy/local-proxy.ts';
@@ -89,6 +91,8 @@ export interface LocalPlatformOptions {
   sshPort?: number;
   /** Prices for usage answers, the length of a usage limit's hour and how often limits are enforced (limit-settings.ts). */
   usage?: LimitSettings;
+  /** The installation's organization (`CASSINI_ORG_NAME`); `cassini` by default. */
+  organization?: Organization;
 }
 
 type PlatformServices = ReturnType<typeof platformServices>;
@@ -130,6 +134,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   const checkpoints = new DynamoCheckpoints(db.client, db.tables.views);
   const catalogViews = new DynamoCatalogViews(db.client, db.tables.views);
   const tokenViews = new DynamoTokenViews(db.client, db.tables.views);
+  const principalViews = new DynamoPrincipalViews(db.client, db.tables.views);
   const usageViews = new DynamoUsageViews(db.client, db.tables.views);
   // Secret values: files of mode 0600 under <DATA_DIR>/secrets (a temporary directory without one).
   const secretStore = new LocalSecretStore(options.dataDir ? { dir: join(options.dataDir, 'secrets') } : {});
@@ -174,8 +179,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     ...(options.sshPort === undefined ? {} : { shellAccess: (resource: LiveResource) => sshConnectCommand(workspaceLogin(resource.name, resource.owner), 'localhost', sshReady.port ?? options.sshPort!) }),
   };
   const usage = options.usage ?? {};
-  const usagePorts = { usageViews, ...(usage.prices ? { prices: usage.prices } : {}), ...(usage.limitHourMs ? { limitHourMs: usage.limitHourMs } : {}) };
-  const services = platformServices({ ...ports, ...usagePorts, catalogViews, tokenViews, secretStore, store: apiStore });
+  const usagePorts = { usageViews, ...(options.organization ? { organization: options.organization } : {}), ...(usage.prices ? { prices: usage.prices } : {}), ...(usage.limitHourMs ? { limitHourMs: usage.limitHourMs } : {}) };
+  const services = platformServices({ ...ports, ...usagePorts, catalogViews, tokenViews, principalViews, secretStore, store: apiStore });
   // Scheduled runs are held against the usage limits too: one a limit refuses is recorded skipped.
   const runtimeLimits = limitService({ ...ports, ...usagePorts, store: runtimeStore });
   const runtimeJobs = new JobRunService({ ...ports, store: runtimeStore, limits: runtimeLimits });
@@ -216,7 +221,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   const scheduler = new LocalJobScheduler((tick) => runtimeJobs.tick(tick.jobId, tick.scheduledFor), logError('schedule tick failed'));
   const pipeline = new ConsumerPipeline(
     {
-      readModels: new ReadModelProjector({ store: rawStore, views, runViews, catalogViews, tokenViews, usageViews }),
+      readModels: new ReadModelProjector({ store: rawStore, views, runViews, catalogViews, tokenViews, principalViews, usageViews }),
       daskClusters: daskReactor,
       jobRuns: new JobRunReactor({ jobs: runtimeJobs, launcher, scheduler, timers, clock: systemClock }),
       services: serviceReactor,
@@ -250,7 +255,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   // The hours windows of the usage limits, held against what runs (the reconciler's pass on AWS).
   const limitsCheck = startPeriodicPass(() => runtimeLimits.enforce(), usage.limitsCheckIntervalMs ?? DEFAULT_LIMITS_CHECK_MS, logError('usage limits check failed'));
 
-  const handler = createApi({ services: { ...services, taskLogs: driver, dask: new DaskService({ store: apiStore, clock: systemClock, runtime: daskRuntime }), version: PLATFORM_VERSION }, rateLimit: options.rateLimit, failedLogins: options.failedLogins }) as unknown as ApiHandler;
+  const handler = createApi({ services: { ...services, taskLogs: driver, dask: new DaskService({ store: apiStore, clock: systemClock, runtime: daskRuntime }), version: PLATFORM_VERSION, ...(options.organization ? { organization: options.organization } : {}) }, rateLimit: options.rateLimit, failedLogins: options.failedLogins }) as unknown as ApiHandler;
   const http = httpAdapter(handler, { maxBodyBytes: MAX_BODY_BYTES, tooLargeMessage: tooLargeMessage(MAX_BODY_BYTES) });
   await options.prepare?.(services);
   ready.proxy = createLocalProxy({

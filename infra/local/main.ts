@@ -17,6 +17,7 @@ import { serviceSettingsFromEnv } from './service-settings.ts';
 import { taskLogMaxBytesFromEnvironment } from './process-driver/task-log-cap.ts';
 import { HOST_KEY_FILE } from './ssh/ssh-host-key.ts';
 import { limitSettingsFromEnv } from './limit-settings.ts';
+import { organizationFromSetting } from '../../shared/domain/identity/organization.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -30,6 +31,7 @@ async function main(): Promise<void> {
   const services = serviceSettingsFromEnv(process.env);
   const taskLogMaxBytes = taskLogMaxBytesFromEnvironment(process.env);
   const usage = limitSettingsFromEnv(process.env);
+  const organization = organizationFromSetting(process.env.CASSINI_ORG_NAME, 'CASSINI_ORG_NAME');
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const lock = lockDataDir(dataDir, 'npm start');
 
@@ -49,6 +51,7 @@ async function main(): Promise<void> {
     taskLogMaxBytes,
     ...(sshPort === undefined ? {} : { sshPort }),
     usage,
+    organization,
     prepare: bootstrapAdmin,
   }).catch((error) => {
     lock.release();

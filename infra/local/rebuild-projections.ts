@@ -11,6 +11,7 @@ import { DynamoRunViews } from '../../shared/adapters/dynamodb/dynamodb-run-view
 import { DynamoCatalogViews } from '../../shared/adapters/dynamodb/dynamodb-catalog-views.ts';
 import { DynamoTokenViews } from '../../shared/adapters/dynamodb/dynamodb-token-views.ts';
 import { DynamoUsageViews } from '../../shared/adapters/dynamodb/dynamodb-usage-views.ts';
+import { DynamoPrincipalViews } from '../../shared/adapters/dynamodb/dynamodb-principal-views.ts';
 import { rebuildProjections } from '../../shared/app/consumers/rebuild-projections.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 
@@ -30,6 +31,7 @@ async function main(): Promise<void> {
       runViews: new DynamoRunViews(db.client, db.tables.views),
       catalogViews: new DynamoCatalogViews(db.client, db.tables.views),
       tokenViews: new DynamoTokenViews(db.client, db.tables.views),
+      principalViews: new DynamoPrincipalViews(db.client, db.tables.views),
       usageViews: new DynamoUsageViews(db.client, db.tables.views),
     });
     console.log(`Rebuilt the recipe, run, catalog, token and usage views from ${result.streams} streams in ${Date.now() - started} ms.`);

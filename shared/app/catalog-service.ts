@@ -25,7 +25,7 @@ import type { CatalogCommand, CatalogState } from '../domain/catalog/catalog-dec
 import { mayAccess } from '../domain/identity/access.ts';
 import type { User } from '../domain/identity/principal-decider.ts';
 import { resolveOwnerName } from '../domain/recipe/owner-name.ts';
-import { ForbiddenError, NotFoundError, ValidationError } from '../domain/errors.ts';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../domain/errors.ts';
 import { KIND_LABELS } from '../domain/catalog/attachment-access.ts';
 
 export interface CatalogServiceDeps {
@@ -45,6 +45,8 @@ export interface PutInput<K extends CatalogKind> {
   /** Per-owner kinds and images: defaults to the caller; `<org>/<name>` is read as `<name>`. */
   owner?: string;
   attributes: CatalogAttributes[K];
+  /** Refuse with a conflict when the object exists (Saturn's `POST` creates, it does not change). */
+  createOnly?: boolean;
 }
 
 export interface PutOutcome {
@@ -75,7 +77,7 @@ export class CatalogService {
 
   async putSharedFolder(user: User, input: PutInput<'shared_folder'>): Promise<PutOutcome> {
     const owner = await this.writableOwner(user, input.owner);
-    return this.put(user, { kind: 'shared_folder', owner, name: input.name, attributes: input.attributes }, await this.load('shared_folder', owner, input.name));
+    return this.put(user, { kind: 'shared_folder', owner, name: input.name, attributes: input.attributes }, await this.load('shared_folder', owner, input.name), false, input.createOnly);
   }
 
   async putImage(user: User, input: PutInput<'image'>): Promise<PutOutcome> {
@@ -95,7 +97,7 @@ export class CatalogService {
     }
     const loaded = await this.load('iam_role', '', input.name);
     const owner = loaded.state.object?.owner ?? user.username;
-    return this.put(user, { kind: 'iam_role', owner, name: input.name, attributes: input.attributes }, loaded);
+    return this.put(user, { kind: 'iam_role', owner, name: input.name, attributes: input.attributes }, loaded, false, input.createOnly);
   }
 
   async get(user: User, kind: CatalogKind, name: string, owner = user.username): Promise<CatalogObjectView> {
@@ -136,7 +138,8 @@ export class CatalogService {
     return (await this.load(kind, owner, name)).state.object ?? undefined;
   }
 
-  private async put(user: User, object: Extract<CatalogCommand, { kind: 'PutCatalogObject' }>['object'], loaded: LoadedStream<CatalogState>, valueStored = false): Promise<PutOutcome> {
+  private async put(user: User, object: Extract<CatalogCommand, { kind: 'PutCatalogObject' }>['object'], loaded: LoadedStream<CatalogState>, valueStored = false, createOnly = false): Promise<PutOutcome> {
+    if (createOnly && loaded.state.object) throw new ConflictError(`There is already a ${KIND_LABELS[object.kind]} named ${object.name}${PLATFORM_WIDE_KINDS.has(object.kind) ? '' : ` owned by ${object.owner}`}.`);
     const outcome = await runCommand(this.deps.store, catalogModel(object), { kind: 'PutCatalogObject', object, valueStored, ...this.meta(user) }, { loaded });
     const created = outcome.events.some((e) => e.type.endsWith('Created'));
     return { object: renderCatalogObject(outcome.state.object!), created };

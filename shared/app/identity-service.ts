@@ -6,7 +6,7 @@
 import type { EventStore } from '../ports/event-store.ts';
 import type { Clock, RandomSource } from '../ports/platform-clock.ts';
 import { loadState, runCommand, type StreamModel } from './command-runner.ts';
-import { principalDecider, principalStreamId, userKey, type PrincipalCommand, type PrincipalState, type User } from '../domain/identity/principal-decider.ts';
+import { principalDecider, principalStreamId, syncedUser, userKey, type PrincipalCommand, type PrincipalState, type User } from '../domain/identity/principal-decider.ts';
 import {
   childExpiry,
   MAX_TOKEN_LINEAGE,
@@ -20,11 +20,13 @@ import {
 import type { TokenScope } from '../domain/identity/token-scope.ts';
 import type { Caller, Credential } from '../domain/identity/credential.ts';
 import type { TokenViews } from '../ports/token-views.ts';
+import type { PrincipalPage, PrincipalViews } from '../ports/principal-views.ts';
 import { formatToken, TOKEN_BYTES, tokenHash, tokenId, tokenMatches } from '../domain/identity/api-token.ts';
 import { ConflictError, ForbiddenError, NotFoundError, UnauthenticatedError } from '../domain/errors.ts';
 import type { PrincipalEvent, TokenEvent } from '../../events/principal-events.ts';
 
-const SNAPSHOT_SCHEMA = 1;
+/** 2: users gained full_name and locked, and a deleted user's name a state of its own. */
+const SNAPSHOT_SCHEMA = 2;
 /** 2: token records gained scope, lineage, issuer and last use. */
 const TOKEN_SNAPSHOT_SCHEMA = 2;
 const DAY_MS = 86_400_000;
@@ -65,25 +67,34 @@ export interface TokenSummary {
 export const DIRECTORY_ACTOR = 'system:directory';
 
 export class IdentityService {
-  /** What this process last recorded per directory user, so a signed-in user's requests read nothing more. */
-  private readonly synced = new Map<string, string>();
-
-  constructor(private readonly deps: { store: EventStore; clock: Clock; random: RandomSource; tokenViews?: TokenViews }) {}
+  constructor(
+    private readonly deps: {
+      store: EventStore;
+      clock: Clock;
+      random: RandomSource;
+      tokenViews?: TokenViews;
+      principalViews?: PrincipalViews;
+      /** What a user still owns (resources, catalog objects), named for a person: a user who owns anything is not deleted. */
+      holdingsOf?: (username: string) => Promise<string[]>;
+    },
+  ) {}
 
   /**
    * Records a user who signed in through the directory (a verified Cognito token) as a platform
    * user, and their groups as groups: created at the first sign-in, then following the
    * directory's groups and admin role. Their platform user is what owns API tokens and what a
-   * task's SATURN_TOKEN acts as. Once recorded, the same description costs no read or write in
-   * this process.
+   * task's SATURN_TOKEN acts as. Each request reads the user once (an admin may have locked or
+   * deleted them since, which refuses the request) and writes only what changed.
    */
   async syncDirectoryUser(user: User): Promise<void> {
-    const key = userKey(user);
-    if (this.synced.get(user.username) === key) return;
+    const loaded = await loadState(this.deps.store, principalModel(user.username));
+    if (loaded.state.kind === 'deleted') throw new UnauthenticatedError('This user was deleted; ask an admin.');
+    const recorded = loaded.state.kind === 'user' ? loaded.state.user : undefined;
+    if (recorded?.locked) throw lockedError();
+    if (recorded && userKey(syncedUser(recorded, user)) === userKey(recorded)) return;
     const meta = this.meta(DIRECTORY_ACTOR);
     for (const group of user.groups) await runCommand(this.deps.store, principalModel(group), { kind: 'EnsureGroup', name: group, ...meta });
-    await runCommand(this.deps.store, principalModel(user.username), { kind: 'SyncUser', user, ...meta });
-    this.synced.set(user.username, key);
+    await runCommand(this.deps.store, principalModel(user.username), { kind: 'SyncUser', user, ...meta }, { loaded });
   }
 
   /**
@@ -106,6 +117,7 @@ export class IdentityService {
       throw new UnauthenticatedError('The API token is not valid: the token it was issued with was revoked or has expired.');
     }
     if (!user) throw new UnauthenticatedError('The API token is not valid.');
+    if (user.locked) throw lockedError();
     const credential: Credential = { kind: 'token', tokenId: id, scope: state.scope, expiresAt: state.expiresAt, lineage: state.lineage, lastUsedAt: state.lastUsedAt };
     return { user: state.scope === 'task' ? { ...user, admin: false } : user, credential };
   }
@@ -132,10 +144,66 @@ export class IdentityService {
     return state.kind === 'user' ? state.user : undefined;
   }
 
-  /** Whether a name is a known user or group: only those can own resources. */
+  /** Whether a name is a known user or group: only those can own resources (a deleted user's name no longer can). */
   async principalExists(name: string): Promise<boolean> {
     const { state } = await loadState(this.deps.store, principalModel(name));
-    return state.kind !== 'none';
+    return state.kind === 'user' || state.kind === 'group';
+  }
+
+  /** A page of users, or of groups, in name order (admin only). */
+  async listPrincipals(actor: User, options: { after: string | null; limit: number; kind?: 'user' | 'group' }): Promise<PrincipalPage> {
+    if (!actor.admin) throw new ForbiddenError('Only an admin can list users and groups.');
+    if (!this.deps.principalViews) throw new Error('listing users needs the principal views');
+    return this.deps.principalViews.list(options);
+  }
+
+  /** One user: an admin may read anyone, a user themselves; anyone else reads as missing. */
+  async getUser(actor: User, username: string): Promise<User> {
+    const user = actor.admin || actor.username === username ? await this.findUser(username) : undefined;
+    if (!user) throw new NotFoundError(`No user named ${username}.`);
+    return user;
+  }
+
+  /**
+   * An admin's change to a user (`PATCH /api/users/{id}`): `change` gives the user as it is to
+   * be from the user as it is. Locking takes effect at the user's next request, whatever token
+   * or session it comes with; an admin cannot lock themselves out, nor drop their own admin role.
+   */
+  async updateUser(actor: User, username: string, change: (user: User) => User): Promise<User> {
+    if (!actor.admin) throw new ForbiddenError('Only an admin can change users.');
+    const loaded = await loadState(this.deps.store, principalModel(username));
+    if (loaded.state.kind !== 'user') throw new NotFoundError(`No user named ${username}.`);
+    const user = change(loaded.state.user);
+    if (username === actor.username && (user.locked || !user.admin)) {
+      throw new ConflictError('You cannot lock yourself or drop your own admin role; ask another admin.');
+    }
+    for (const group of user.groups) {
+      await runCommand(this.deps.store, principalModel(group), { kind: 'EnsureGroup', name: group, ...this.meta(actor.username) });
+    }
+    const outcome = await runCommand(this.deps.store, principalModel(username), { kind: 'UpdateUser', user, ...this.meta(actor.username) }, { loaded });
+    return (outcome.state as Extract<PrincipalState, { kind: 'user' }>).user;
+  }
+
+  /**
+   * Deletes a user (admin only): refused with a conflict while the user owns anything, so that
+   * nothing is stopped or orphaned silently; otherwise every token of theirs is revoked and the
+   * name stays taken. An admin cannot delete themselves.
+   */
+  async deleteUser(actor: User, username: string): Promise<void> {
+    if (!actor.admin) throw new ForbiddenError('Only an admin can delete users.');
+    if (username === actor.username) throw new ConflictError('You cannot delete yourself; ask another admin.');
+    const loaded = await loadState(this.deps.store, principalModel(username));
+    if (loaded.state.kind === 'deleted') return;
+    if (loaded.state.kind !== 'user') throw new NotFoundError(`No user named ${username}.`);
+    const holdings = (await this.deps.holdingsOf?.(username)) ?? [];
+    if (holdings.length > 0) {
+      throw new ConflictError(`${username} still owns ${holdings.join(', ')}: delete those (or have an admin re-create them under another owner) first.`);
+    }
+    await runCommand(this.deps.store, principalModel(username), { kind: 'DeleteUser', name: username, ...this.meta(actor.username) }, { loaded });
+    // A token of a deleted user no longer authenticates (its user is gone); revoking says so in each token's own audit log too.
+    for (const token of (await this.deps.tokenViews?.list(username)) ?? []) {
+      if (!token.revoked) await runCommand(this.deps.store, tokenModel(token.tokenId), { kind: 'RevokeToken', tokenId: token.tokenId, ...this.meta(actor.username) });
+    }
   }
 
   async createUser(actor: User, user: User): Promise<User> {
@@ -252,4 +320,8 @@ export class IdentityService {
   private meta(actor: string): { at: string; actor: string } {
     return { at: this.deps.clock.now().toISOString(), actor };
   }
+}
+
+function lockedError(): UnauthenticatedError {
+  return new UnauthenticatedError('This user is locked; ask an admin to unlock it.');
 }

@@ -9,6 +9,7 @@ import { IdentityService } from './identity-service.ts';
 import { ResourceService } from './resource-service.ts';
 import type { CatalogViews } from '../ports/catalog-views.ts';
 import type { TokenViews } from '../ports/token-views.ts';
+import type { PrincipalViews } from '../ports/principal-views.ts';
 import type { SecretWriter } from '../ports/secret-store.ts';
 import { CatalogService } from './catalog-service.ts';
 import { AttachmentCheck, type AttachmentChecker } from './attachment-check.ts';
@@ -18,6 +19,7 @@ import { UsageService } from './usage-service.ts';
 import { limitService, type LimitService } from './limit-service.ts';
 import { organizationNamed, type Organization } from '../domain/identity/organization.ts';
 import type { PriceTable } from '../domain/usage/instance-prices.ts';
+import { userHoldings } from './user-holdings.ts';
 
 export interface PlatformPorts {
   store: EventStore;
@@ -32,6 +34,8 @@ export interface PlatformPorts {
   catalogViews: CatalogViews;
   /** Each user's tokens, for `GET /api/tokens`. */
   tokenViews: TokenViews;
+  /** Every user and group, for `GET /api/users` and the organization's owners. */
+  principalViews: PrincipalViews;
   /** Where secret values go: the data directory locally, Secrets Manager on AWS. */
   secretStore: SecretWriter;
   /** Replaces the catalog check of recipe attachments; for tests that apply arbitrary recipes. */
@@ -57,8 +61,10 @@ export interface PlatformServices {
 }
 
 export function platformServices(ports: PlatformPorts): PlatformServices {
-  const identity = new IdentityService(ports);
-  const principalExists = (name: string) => identity.principalExists(name);
+  // Resolved lazily: the services that know what a user owns are built after the identity service they depend on.
+  const holdingsOf = (username: string): Promise<string[]> => userHoldings(username, { views: ports.views, catalog });
+  const identity = new IdentityService({ ...ports, holdingsOf });
+  const principalExists = (name: string): Promise<boolean> => identity.principalExists(name);
   const limits = limitService(ports);
   const catalog = new CatalogService({ ...ports, secrets: ports.secretStore, principalExists });
   const attachments =

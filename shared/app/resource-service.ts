@@ -51,6 +51,8 @@ export interface ResourceServiceDeps {
 export interface ApplyOptions {
   createOnly: boolean;
   expectedVersion?: number;
+  /** Drop fields the type does not know, naming them in `warnings`, instead of refusing them (Saturn's `enforce_unknown=false`). */
+  dropUnknownFields?: boolean;
 }
 
 export interface AuditEvent {
@@ -68,8 +70,8 @@ export class ResourceService {
     this.claims = new SubdomainClaims(deps.store);
   }
 
-  async apply(user: User, body: unknown, options: ApplyOptions): Promise<{ recipe: RecipeResponse; created: boolean }> {
-    const recipe = parseRecipe(body, { caller: user.username, dindEnabled: this.deps.dindEnabled });
+  async apply(user: User, body: unknown, options: ApplyOptions): Promise<{ recipe: RecipeResponse; created: boolean; dropped: string[] }> {
+    const recipe = parseRecipe(body, { caller: user.username, dindEnabled: this.deps.dindEnabled, unknownFields: options.dropUnknownFields ? 'drop' : 'refuse' });
     const { owner } = recipe.spec;
     if (!mayAccess(user, owner)) throw new ForbiddenError(`You may only apply recipes owned by yourself or one of your groups, not by ${owner}.`);
     if (owner !== user.username && !(await this.deps.principalExists(owner))) {
@@ -99,7 +101,7 @@ export class ResourceService {
     const unused = subdomainsOf(outcome.before.live).filter((s) => !after.includes(s));
     if (unused.length > 0 && outcome.events.length > 0) await this.claims.release(unused, model.streamId, outcome.version, meta);
     const created = outcome.events.some((e) => e.type === 'ResourceCreated');
-    return { recipe: this.render(outcome.state), created };
+    return { recipe: this.render(outcome.state), created, dropped: recipe.dropped };
   }
 
   /** Refuses subdomains reserved for another user's or group's defaults (reserved-subdomains.ts), naming each field. */

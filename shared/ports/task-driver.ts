@@ -105,6 +105,13 @@ export interface TaskExit {
   finishedAt: string;
 }
 
+/**
+ * How a driver's log marks the moment the task's command starts: a `system` line beginning so.
+ * What comes before it is the preparation (git checkouts, package installs), which Saturn's
+ * client shows as the pod's init container.
+ */
+export const COMMAND_STARTED_PREFIX = 'started: pid ';
+
 export interface LogLine {
   timestamp: string;
   stream: 'stdout' | 'stderr' | 'system';

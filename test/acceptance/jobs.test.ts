@@ -10,6 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalServer, type Json } from './support/local-server.ts';
 import { waitUntil } from '../support/wait-until.ts';
+import { signUpUsers } from './support/users.ts';
 import {
   applyJob,
   getJob,
@@ -492,5 +493,49 @@ describe.concurrent('pods', () => {
       expect(pod).toMatchObject({ status: 'succeeded', start_time: expect.stringMatching(ISO_TIME), end_time: expect.stringMatching(ISO_TIME), last_seen: expect.stringMatching(ISO_TIME) });
     }
     expect(summaryAfter.json.pod_summaries).toEqual([]);
+  });
+  it("answers a pod's runtime summary as `SaturnConnection.get_logs` reads it for live logs: the preparation as an init container, the command as main", async () => {
+    // Prepare: a config file makes a preparation step, whose lines come before the command's.
+    const id = await applyJob(server, {
+      name: 'summarized',
+      command: 'echo from the command; echo to stderr >&2; exit 3',
+      config_files: { '/home/jovyan/.config/summary': { content: 'x', mode: '0600' } },
+    });
+    const ended = await runReaches(server, id, (await startRun(server, id)).id);
+    const live = await runReaches(server, id, (await startRun(server, id, { command: 'echo waiting; sleep 30' })).id, ['running']);
+    const { as } = await signUpUsers(server, ['pod-stranger']);
+
+    // Act
+    const endedPod = ended.tasks[0].name;
+    const summary = (await server.api('GET', `/api/pod/namespace/main-namespace/name/${endedPod}/runtimesummary`)).json;
+    const livePod = live.tasks[0].name;
+    const liveSummary = await waitUntil(
+      'the live pod to log',
+      async () => (await server.api('GET', `/api/pod/namespace/main-namespace/name/${livePod}/runtimesummary`)).json,
+      (s) => s.container_summaries[0].logs.includes('waiting'),
+    );
+
+    // Assess
+    expect(summary).toEqual({
+      name: endedPod,
+      status: 'failed',
+      labels: { 'saturncloud.io/resource-id': id, run: ended.id },
+      container_summaries: [
+        { name: 'main', status: 'terminated', logs: expect.any(String), started_at: expect.stringMatching(ISO_TIME), finished_at: expect.stringMatching(ISO_TIME), exit_code: 3 },
+      ],
+      init_container_summaries: [
+        { name: 'prepare', status: 'terminated', logs: expect.stringContaining('config file /home/jovyan/.config/summary'), started_at: expect.stringMatching(ISO_TIME), finished_at: null, exit_code: 0 },
+      ],
+    });
+    const main = summary.container_summaries[0].logs.split('\n');
+    expect(main).toEqual(expect.arrayContaining(['from the command', 'to stderr']));
+    expect(main[0]).toMatch(/^started: pid/);
+    expect(summary.init_container_summaries[0].logs).not.toContain('from the command');
+    expect(liveSummary).toMatchObject({ status: 'running', container_summaries: [{ name: 'main', status: 'running', finished_at: null, exit_code: null }] });
+    // 404 for a pod the caller may not see, and for a pod that does not exist.
+    await as('pod-stranger', 'GET', `/api/pod/namespace/main-namespace/name/${endedPod}/runtimesummary`, undefined, 404);
+    expect((await server.api('GET', `/api/pod/namespace/main-namespace/name/${'0'.repeat(32)}-0/runtimesummary`)).status).toBe(404);
+    expect((await server.api('GET', '/api/pod/namespace/main-namespace/name/no-such-pod/runtimesummary')).status).toBe(404);
+    await server.api('POST', `/api/jobs/${id}/stop/${live.id}`);
   });
 });

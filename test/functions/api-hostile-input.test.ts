@@ -7,11 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedDynamo, type EmbeddedDynamo } from '../../infra/local/embedded-dynamodb.ts';
 import type { ApiHandler } from '../../infra/local/http-adapter.ts';
-import { createApi } from '../../functions/api/create-api.ts';
-import { admin, ann, createUsers } from '../app/support/catalog-platform.ts';
-import { projectingStore } from '../app/support/projecting-store.ts';
-import { allReadModels, dynamoServices } from '../app/support/dynamo-services.ts';
-import { DynamoEventStore } from '../../shared/adapters/dynamodb/dynamodb-event-store.ts';
+import { projectedApi } from './support/projected-api.ts';
 import { apiEvent, callApi, type ApiReply } from './support/api-event.ts';
 
 const ADMIN_TOKEN = 'hostile-input-admin-token';
@@ -22,15 +18,10 @@ let annToken: string;
 
 beforeAll(async () => {
   dynamo = await startEmbeddedDynamo();
-  const raw = new DynamoEventStore({ client: dynamo.client, tableName: dynamo.tables.events });
-  const projector = allReadModels(dynamo, raw);
-  // A batch the projector cannot project fails the request that appended it, so no test misses it.
-  const store = projectingStore(raw, projector);
-  const { services } = dynamoServices(dynamo, { store });
-  await services.identity.bootstrapAdmin(ADMIN_TOKEN);
-  await createUsers(services);
-  annToken = (await services.identity.issueToken(admin, { kind: 'directory' }, ann.username)).token;
-  handler = createApi({ services: { ...services, version: '0.0.0-test' } }) as unknown as ApiHandler;
+  // Every append is projected at once: a batch the projector cannot project fails the request that appended it, so no test misses it.
+  const api = await projectedApi(dynamo, ADMIN_TOKEN);
+  annToken = api.tokens.ann!;
+  handler = api.handler;
 });
 
 afterAll(async () => {

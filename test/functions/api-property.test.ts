@@ -18,6 +18,7 @@ import { DynamoRunViews } from '../../shared/adapters/dynamodb/dynamodb-run-view
 import { DynamoCatalogViews } from '../../shared/adapters/dynamodb/dynamodb-catalog-views.ts';
 import { DynamoUsageViews } from '../../shared/adapters/dynamodb/dynamodb-usage-views.ts';
 import { DynamoTokenViews } from '../../shared/adapters/dynamodb/dynamodb-token-views.ts';
+import { DynamoPrincipalViews } from '../../shared/adapters/dynamodb/dynamodb-principal-views.ts';
 import { LocalSecretStore } from '../../infra/local/local-secret-store.ts';
 import { systemRandom } from '../../shared/adapters/node-platform.ts';
 import { platformServices } from '../../shared/app/platform-services.ts';
@@ -294,6 +295,7 @@ describe('valid recipes', () => {
       runViews: new DynamoRunViews(dynamo.client, dynamo.tables.views),
       catalogViews: new DynamoCatalogViews(dynamo.client, dynamo.tables.views),
       tokenViews: new DynamoTokenViews(dynamo.client, dynamo.tables.views),
+      principalViews: new DynamoPrincipalViews(dynamo.client, dynamo.tables.views),
       usageViews: new DynamoUsageViews(dynamo.client, dynamo.tables.views),
       secretStore: new LocalSecretStore(),
       // Catalog references are checked in test/functions/api-catalog.test.ts; arbitrary recipes name arbitrary secrets and roles.

@@ -7,8 +7,8 @@ import { DEFAULT_TOKEN_DAYS } from '../../../shared/app/identity-service.ts';
 import type { User } from '../../../shared/domain/identity/principal-decider.ts';
 import { scopeOf } from '../../../shared/domain/identity/credential.ts';
 import { limitBody } from './limit-routes.ts';
+import { userBody as saturnUserBody, userResponse as saturnUserResponse } from './user-body.ts';
 
-const userResponse = z.lazy(() => z.object({ username: z.string(), email: z.string().nullable(), groups: z.array(z.string()), admin: z.boolean() }));
 
 const callerResponse = z.lazy(() =>
   z.object({
@@ -31,6 +31,7 @@ export const createUserBody = z.lazy(() => z.strictObject({
   email: z.email().nullish(),
   groups: z.array(principalName).max(100).nullish(),
   admin: z.boolean().nullish(),
+  send_reset_email: z.boolean().nullish().describe("accepted for Saturn's client (create_user sends it); Cassini sends no e-mail"),
 }));
 
 export const issueTokenBody = z.lazy(() => z.strictObject({
@@ -81,7 +82,7 @@ export const identityRoutes: RouteDefinition[] = [
     summary: 'Creates a user (admin only). Groups named that do not exist yet are created.',
     access: 'user',
     body: createUserBody,
-    response: { status: 201, schema: userResponse, description: 'The new user.' },
+    response: { status: 201, schema: saturnUserResponse, description: 'The new user, as GET /api/users/{id} shows it.' },
     handle: async ({ user, body, services }) => {
       const input = validate(createUserBody, body ?? {}, 'body');
       const created = await services.identity.createUser(user, {
@@ -90,7 +91,7 @@ export const identityRoutes: RouteDefinition[] = [
         groups: [...new Set(input.groups ?? [])],
         admin: input.admin ?? false,
       });
-      return { status: 201, body: userBody(created) };
+      return { status: 201, body: saturnUserBody(created) };
     },
   },
   {

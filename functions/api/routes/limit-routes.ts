@@ -1,7 +1,7 @@
 /**
- * Usage limits in Saturn's shape (`/api/limits`, admin only), a user's limit through
- * `PATCH /api/users/{id}` `{"limits_id"}` as Saturn's client sets it, and a group's through our
- * extension `PATCH /api/groups/{name}` `{"limits_id"}`.
+ * Usage limits in Saturn's shape (`/api/limits`, admin only), and a group's limit through our
+ * extension `PATCH /api/groups/{name}` `{"limits_id"}` (a user's is `limits_id` of
+ * `PATCH /api/users/{id}`, user-routes.ts, as Saturn's client sets it).
  */
 import * as z from 'zod';
 import type { RouteContext, RouteDefinition } from '../api-types.ts';
@@ -151,20 +151,6 @@ export const limitRoutes: RouteDefinition[] = [
     handle: async ({ user, params, services }) => {
       await services.limits.delete(user, params.id!);
       return { status: 204 };
-    },
-  },
-  {
-    method: 'PATCH',
-    path: '/api/users/{id}',
-    summary: "Changes a user (admin). Here: `limits_id`, the user's own usage limit (null: none of its own).",
-    access: 'user',
-    body: limitsIdBody,
-    response: { status: 200, description: 'The user with its limits_id.' },
-    handle: async (context) => {
-      const name = context.params.id!;
-      const limitsId = await assign(context, 'user', name);
-      const user = await context.services.identity.findUser(name);
-      return { status: 200, body: { id: name, username: name, email: user?.email ?? null, groups: user?.groups ?? [], admin: user?.admin ?? false, limits_id: limitsId } };
     },
   },
   {

@@ -6,6 +6,10 @@ import { recipeEnvelopeSchema } from '../../../shared/domain/recipe/recipe.ts';
 import { RESOURCE_TYPES } from '../../../shared/domain/recipe/spec-schemas.ts';
 import { dnsLabel } from '../../../shared/domain/recipe/fields.ts';
 import { ValidationError } from '../../../shared/domain/errors.ts';
+import { resolveOwnerName } from '../../../shared/domain/recipe/owner-name.ts';
+import { recipeTemplate, type RecipeTemplate } from '../../../shared/domain/recipe/recipe-template.ts';
+import type { RecipeResponse } from '../../../shared/app/recipe-rendering.ts';
+import { queryFlag } from '../query-flag.ts';
 
 export const listQuery = z.lazy(() => z.object({
   type: z.enum(RESOURCE_TYPES).optional(),
@@ -14,9 +18,20 @@ export const listQuery = z.lazy(() => z.object({
   page_size: z.coerce.number().int().min(1).max(1000).optional(),
   next_key: z.string().optional(),
   last_key: z.string().optional().describe('alias of next_key for older Saturn clients'),
+  as_template: templateFlag(),
 }));
 
-const getQuery = z.lazy(() => z.object({ owner_name: z.string().min(1).optional() }));
+function templateFlag() {
+  return queryFlag.describe('recipes without state, ids or defaults derived from the name and owner, ready to apply elsewhere');
+}
+
+const getQuery = z.lazy(() => z.object({ owner_name: z.string().min(1).optional(), as_template: templateFlag() }));
+
+const applyQuery = z.lazy(() =>
+  z.object({
+    enforce_unknown: queryFlag.describe('true (default): fields the type does not know are refused; false: they are dropped and named in `warnings`'),
+  }),
+);
 
 const recipeResponse = z.lazy(() => z.object({ schema_version: z.string(), type: z.enum(RESOURCE_TYPES), spec: z.record(z.string(), z.unknown()), state: z.record(z.string(), z.unknown()) }));
 
@@ -30,7 +45,11 @@ function expectedVersion(headers: RouteContext['headers']): number | undefined {
 }
 
 function ownerName(owner: string | undefined): string | undefined {
-  return owner === undefined ? undefined : owner.slice(owner.lastIndexOf('/') + 1);
+  return owner === undefined ? undefined : resolveOwnerName(owner);
+}
+
+function asTemplateIf(template: boolean | undefined, recipe: RecipeResponse): RecipeResponse | RecipeTemplate {
+  return template ? recipeTemplate(recipe) : recipe;
 }
 
 export function wantsYaml(headers: RouteContext['headers']): boolean {
@@ -38,11 +57,15 @@ export function wantsYaml(headers: RouteContext['headers']): boolean {
 }
 
 async function apply(context: RouteContext, createOnly: boolean): Promise<RouteReply> {
-  const { recipe } = await context.services.resources.apply(context.user, context.body ?? {}, {
+  const dropUnknownFields = validate(applyQuery, context.query, 'query').enforce_unknown === false;
+  const { recipe, dropped } = await context.services.resources.apply(context.user, context.body ?? {}, {
     createOnly,
     expectedVersion: expectedVersion(context.headers),
+    dropUnknownFields,
   });
-  return { status: 201, body: recipe, yaml: wantsYaml(context.headers) };
+  const type = recipe.type;
+  const body = dropUnknownFields ? { ...recipe, warnings: dropped.map((path) => `${path}: a ${type} has no such field; it was dropped`) } : recipe;
+  return { status: 201, body, yaml: wantsYaml(context.headers) };
 }
 
 export const recipeRoutes: RouteDefinition[] = [
@@ -52,8 +75,9 @@ export const recipeRoutes: RouteDefinition[] = [
     summary: 'Applies a recipe: creates the resource, or updates the one with the same type, owner and name. Honours If-Match.',
     access: 'user',
     acceptsYaml: true,
+    query: applyQuery,
     body: recipeEnvelopeSchema,
-    response: { status: 201, schema: recipeResponse, description: 'The recipe with its resolved spec and state.' },
+    response: { status: 201, schema: recipeResponse, description: 'The recipe with its resolved spec and state (and `warnings` with enforce_unknown=false).' },
     handle: (context) => apply(context, false),
   },
   {
@@ -62,8 +86,9 @@ export const recipeRoutes: RouteDefinition[] = [
     summary: 'Creates a resource from a recipe; 409 when the name is taken.',
     access: 'user',
     acceptsYaml: true,
+    query: applyQuery,
     body: recipeEnvelopeSchema,
-    response: { status: 201, schema: recipeResponse, description: 'The new recipe with its state.' },
+    response: { status: 201, schema: recipeResponse, description: 'The new recipe with its state (and `warnings` with enforce_unknown=false).' },
     handle: (context) => apply(context, true),
   },
   {
@@ -82,7 +107,8 @@ export const recipeRoutes: RouteDefinition[] = [
         pageSize: q.page_size ?? 100,
         cursor: q.next_key ?? q.last_key,
       });
-      return { status: 200, body: { recipes: page.recipes, next_key: page.nextKey, next_last_key: page.nextKey } };
+      const recipes = page.recipes.map((recipe) => asTemplateIf(q.as_template, recipe));
+      return { status: 200, body: { recipes, next_key: page.nextKey, next_last_key: page.nextKey } };
     },
   },
   {
@@ -99,7 +125,7 @@ export const recipeRoutes: RouteDefinition[] = [
       const owner = ownerName(q.owner_name) ?? user.username;
       if (!name.success) throw new ValidationError('The name must be a DNS label.', [{ path: 'path.name', message: 'must be a DNS label' }]);
       const recipe = await services.resources.getByName(user, type, name.data, owner);
-      return { status: 200, body: recipe, yaml: wantsYaml(headers) };
+      return { status: 200, body: asTemplateIf(q.as_template, recipe), yaml: wantsYaml(headers) };
     },
   },
 ];

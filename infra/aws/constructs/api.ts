@@ -8,6 +8,7 @@
  * for the whole API, not per caller; the API Lambda's rate-limit middleware is the per-caller
  * line when it is configured.
  */
+import type { Organization } from '../../../shared/domain/identity/organization.ts';
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
@@ -56,6 +57,8 @@ export interface ApiProps {
   observability: Observability;
   /** Prices per instance-hour by size for the usage answers; absent: hours only. */
   prices?: PriceTable;
+  /** The installation's organization, given to the API as ORG_NAME. */
+  organization: Organization;
 }
 
 export class Api extends Construct {
@@ -76,7 +79,7 @@ export class Api extends Construct {
       entry: 'functions/api/handler.ts',
       description: 'Cassini HTTP API',
       timeout: Duration.seconds(15),
-      environment: { ROUTE_DOMAIN: props.routeDomain, SECRET_PREFIX: PLATFORM_SECRET_PREFIX, ...(props.prices ? { CASSINI_PRICES: JSON.stringify(props.prices) } : {}) },
+      environment: { ROUTE_DOMAIN: props.routeDomain, SECRET_PREFIX: PLATFORM_SECRET_PREFIX, ORG_NAME: props.organization.name, ...(props.prices ? { CASSINI_PRICES: JSON.stringify(props.prices) } : {}) },
     });
     props.eventStore.connect(this.handler);
     // Secret values (PUT and DELETE /api/secrets/{name}): written, restored and deleted under the

@@ -8,7 +8,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
-import type { TaskExit, TaskSpec } from '../../../shared/ports/task-driver.ts';
+import { COMMAND_STARTED_PREFIX, type TaskExit, type TaskSpec } from '../../../shared/ports/task-driver.ts';
 import { describeExit } from './exit-reason.ts';
 import { LineSplitter } from './line-splitter.ts';
 import { LogWriter } from './log-writer.ts';
@@ -222,7 +222,7 @@ export class RunningTask {
     this.#recordProcess(pid);
     this.#resolveStarted();
     const ports = Object.entries(this.#launch.ports).map(([name, port]) => `${name}=${port}`);
-    this.#log.write('system', `started: pid ${pid}, working directory ${this.#containerCwd()}, ${ports.join(', ')}`);
+    this.#log.write('system', `${COMMAND_STARTED_PREFIX}${pid}, working directory ${this.#containerCwd()}, ${ports.join(', ')}`);
     const stdioClosed = new Promise<void>((resolve) => child.once('close', () => resolve()));
     this.#capture(child);
     child.once('exit', (code, signal) => void this.#onLeaderExit(code, signal, pid, child, stdioClosed));

@@ -6,6 +6,7 @@ import { DynamoCheckpoints } from './dynamodb-checkpoints.ts';
 import { DynamoRunViews } from './dynamodb-run-views.ts';
 import { DynamoCatalogViews } from './dynamodb-catalog-views.ts';
 import { DynamoTokenViews } from './dynamodb-token-views.ts';
+import { DynamoPrincipalViews } from './dynamodb-principal-views.ts';
 import { DynamoDeferrals } from './dynamodb-deferrals.ts';
 import { DynamoUsageViews } from './dynamodb-usage-views.ts';
 import { systemClock } from '../node-platform.ts';
@@ -17,6 +18,7 @@ export interface DynamoPlatform {
   checkpoints: DynamoCheckpoints;
   catalogViews: DynamoCatalogViews;
   tokenViews: DynamoTokenViews;
+  principalViews: DynamoPrincipalViews;
   deferrals: DynamoDeferrals;
   usageViews: DynamoUsageViews;
 }
@@ -33,6 +35,7 @@ export function dynamoPlatformFromEnv(env: NodeJS.ProcessEnv = process.env): Dyn
     checkpoints: new DynamoCheckpoints(client, views),
     catalogViews: new DynamoCatalogViews(client, views),
     tokenViews: new DynamoTokenViews(client, views),
+    principalViews: new DynamoPrincipalViews(client, views),
     deferrals: new DynamoDeferrals(client, views, systemClock),
     usageViews: new DynamoUsageViews(client, views),
   };

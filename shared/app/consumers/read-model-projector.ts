@@ -13,6 +13,8 @@ import { TokenProjector } from './token-projector.ts';
 import type { TokenViews } from '../../ports/token-views.ts';
 import type { UsageViews } from '../../ports/usage-views.ts';
 import { UsageProjector } from './usage-projector.ts';
+import type { PrincipalViews } from '../../ports/principal-views.ts';
+import { PrincipalProjector } from './principal-projector.ts';
 import { loadState } from '../command-runner.ts';
 import { runModel } from '../job-run-service.ts';
 
@@ -25,6 +27,7 @@ export interface ReadModelPorts {
   tokenViews: TokenViews;
   /** Instance-hours per stream, for the usage routes and limits. */
   usageViews: UsageViews;
+  principalViews: PrincipalViews;
 }
 
 export class ReadModelProjector {
@@ -37,6 +40,7 @@ export class ReadModelProjector {
       new RunProjector({ runViews: deps.runViews, load: async (runId) => (await loadState(deps.store, runModel(runId))).state }),
       new CatalogProjector({ catalogViews: deps.catalogViews, store: deps.store }),
       new TokenProjector({ tokenViews: deps.tokenViews, store: deps.store }),
+      new PrincipalProjector({ principalViews: deps.principalViews, store: deps.store }),
       new UsageProjector({ usageViews: deps.usageViews, store: deps.store }),
     ];
   }

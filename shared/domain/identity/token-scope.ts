@@ -16,6 +16,10 @@ export const TASK_SCOPE_ROUTES: ReadonlySet<string> = new Set([
   // who the token acts for, with its scope
   'GET /api/user',
   'GET /api/info/servers',
+  // the organization, which Saturn's client reads to name owners (`<org>/<name>`), and the owners the caller may act as
+  'GET /api/orgs',
+  'GET /api/orgs/{id}',
+  'GET /api/orgs/{id}/owners',
   // list, get and apply recipes
   'GET /api/recipes',
   'GET /api/recipes/{type}/{name}',
@@ -44,6 +48,7 @@ export const TASK_SCOPE_ROUTES: ReadonlySet<string> = new Set([
   'GET /api/jobs/{id}/runtimesummary',
   'GET /api/{kind}/{id}/logs',
   'GET /api/jobs/{id}/logs',
+  'GET /api/pod/namespace/{namespace}/name/{pod}/runtimesummary',
   // a resource's Dask cluster (dask-saturn scales it from inside a workspace or job)
   'GET /api/{kind}/{id}/dask',
   'POST /api/{kind}/{id}/dask/scale',

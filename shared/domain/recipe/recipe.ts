@@ -13,6 +13,7 @@ import { DEFAULT_SIZE } from '../sizes.ts';
 import { DEFAULT_IMAGES } from './default-images.ts';
 import { principalName } from './fields.ts';
 import { resolveOwnerName } from './owner-name.ts';
+import { withoutUnknownFields } from './unknown-fields.ts';
 
 export const CURRENT_SCHEMA_VERSION = '2025.10.01';
 /** The oldest Saturn Cloud recipe layout accepted unchanged. */
@@ -38,6 +39,8 @@ export type NormalizedSpec = Record<string, unknown> & { name: string; owner: st
 export interface ParsedRecipe {
   type: ResourceType;
   spec: NormalizedSpec;
+  /** Paths of the fields dropped because the type does not know them (`unknownFields: 'drop'`); empty otherwise. */
+  dropped: string[];
 }
 
 export interface RecipeContext {
@@ -45,6 +48,8 @@ export interface RecipeContext {
   caller: string;
   /** Whether the platform runs Docker-in-Docker; without it `start_dind: true` is refused. */
   dindEnabled?: boolean;
+  /** `refuse` (default): an unknown field is a validation error; `drop`: it is dropped and named (Saturn's `enforce_unknown=false`). */
+  unknownFields?: 'refuse' | 'drop';
 }
 
 export function parseRecipe(body: unknown, context: RecipeContext): ParsedRecipe {
@@ -57,12 +62,13 @@ export function parseRecipe(body: unknown, context: RecipeContext): ParsedRecipe
   const envelope = recipeEnvelopeSchema.safeParse(envelopeInput);
   if (!envelope.success) throw invalid(fieldIssues(envelope.error, '', envelopeInput));
   const { type } = envelope.data;
-  const spec = dropAbsent(envelope.data.spec) as Record<string, unknown>;
+  const given = dropAbsent(envelope.data.spec) as Record<string, unknown>;
+  const { spec, dropped } = context.unknownFields === 'drop' ? withoutUnknownFields(specSchemas[type], given, 'spec') : { spec: given, dropped: [] };
   const result = specSchemas[type].safeParse(spec);
   const issues = result.success ? [] : fieldIssues(result.error, 'spec', spec);
   issues.push(...policyIssues(spec, context));
   if (!result.success || issues.length > 0) throw invalid(issues);
-  return { type, spec: applyDefaults(type, result.data as Record<string, unknown>, context) };
+  return { type, spec: applyDefaults(type, result.data as Record<string, unknown>, context), dropped };
 }
 
 function invalid(details: FieldIssue[]): ValidationError {

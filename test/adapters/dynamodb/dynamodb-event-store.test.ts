@@ -146,10 +146,10 @@ describe('DynamoEventStore', () => {
       await expect(store.append(freshStream(), { ...request, events: tooMany })).rejects.toThrow(/at most/);
     });
 
-    it('refuses to store an event type the catalog does not know', async () => {
+    it('refuses to store an event type the event registry does not know', async () => {
       const unknown = { type: 'SomethingHappened', data: {}, at: AT, actor: 'ann' } as DomainEvent;
       await expect(store.append(freshStream(), { expectedVersion: 0, events: [unknown], snapshot: { schema: 1, state: null }, recentCommands: [] })).rejects.toThrow(
-        /not in the catalog/,
+        /not a known event type/,
       );
     });
   });

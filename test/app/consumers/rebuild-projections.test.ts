@@ -7,6 +7,7 @@ import { DynamoCatalogViews } from '../../../shared/adapters/dynamodb/dynamodb-c
 import { tokenId } from '../../../shared/domain/identity/api-token.ts';
 import { DynamoUsageViews } from '../../../shared/adapters/dynamodb/dynamodb-usage-views.ts';
 import { DynamoTokenViews } from '../../../shared/adapters/dynamodb/dynamodb-token-views.ts';
+import { DynamoPrincipalViews } from '../../../shared/adapters/dynamodb/dynamodb-principal-views.ts';
 import { LocalSecretStore } from '../../../infra/local/local-secret-store.ts';
 import { rebuildProjections } from '../../../shared/app/consumers/rebuild-projections.ts';
 import { platformServices } from '../../../shared/app/platform-services.ts';
@@ -26,13 +27,14 @@ const admin: User = { username: 'admin', email: null, groups: [], admin: true };
 let counter = 0;
 
 describe('rebuildProjections', () => {
-  it('rebuilds the recipe, run, catalog and token views from the events alone', async () => {
+  it('rebuilds the recipe, run, catalog, token and principal views from the events alone', async () => {
     // Prepare: events written with no projector running, so every view is missing.
     const store = new DynamoEventStore({ client: dynamo.client, tableName: dynamo.tables.events });
     const views = new DynamoRecipeViews(dynamo.client, dynamo.tables.views);
     const runViews = new DynamoRunViews(dynamo.client, dynamo.tables.views);
     const catalogViews = new DynamoCatalogViews(dynamo.client, dynamo.tables.views);
     const tokenViews = new DynamoTokenViews(dynamo.client, dynamo.tables.views);
+    const principalViews = new DynamoPrincipalViews(dynamo.client, dynamo.tables.views);
     const usageViews = new DynamoUsageViews(dynamo.client, dynamo.tables.views);
     const services = platformServices({
       store,
@@ -40,6 +42,7 @@ describe('rebuildProjections', () => {
       runViews,
       catalogViews,
       tokenViews,
+      principalViews,
       usageViews,
       secretStore: new LocalSecretStore(),
       clock: { now: () => new Date(Date.UTC(2026, 0, 1, 0, 0, counter++)) },
@@ -53,11 +56,12 @@ describe('rebuildProjections', () => {
     await services.identity.bootstrapAdmin('rebuild-admin-token');
     const issued = await services.identity.issueToken(admin, { kind: 'directory' }, 'admin', 30);
     expect(await tokenViews.list('admin')).toEqual([]);
+    expect((await principalViews.list({ after: null, limit: 10 })).principals).toEqual([]);
     expect(await catalogViews.list('secret')).toEqual([]);
     expect((await views.list({ owners: 'all', pageSize: 10 })).views).toEqual([]);
 
     // Act
-    const result = await rebuildProjections({ store, views, runViews, catalogViews, tokenViews, usageViews });
+    const result = await rebuildProjections({ store, views, runViews, catalogViews, tokenViews, principalViews, usageViews });
 
     // Assess
     expect(result.streams).toBeGreaterThanOrEqual(3);
@@ -67,5 +71,6 @@ describe('rebuildProjections', () => {
     expect(runs.runs.map((r) => r.id)).toEqual([run.id]);
     expect((await catalogViews.list('secret')).map((o) => `${o.owner}/${o.name}`)).toEqual(['admin/db-password']);
     expect((await tokenViews.list('admin')).map((t) => t.tokenId).sort()).toEqual([issued.token_id, tokenId('rebuild-admin-token')].sort());
+    expect((await principalViews.list({ after: null, limit: 10 })).principals).toEqual([{ kind: 'user', user: admin }]);
   });
 });

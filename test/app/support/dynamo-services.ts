@@ -7,6 +7,7 @@ import { DynamoRunViews } from '../../../shared/adapters/dynamodb/dynamodb-run-v
 import { DynamoCatalogViews } from '../../../shared/adapters/dynamodb/dynamodb-catalog-views.ts';
 import { DynamoUsageViews } from '../../../shared/adapters/dynamodb/dynamodb-usage-views.ts';
 import { DynamoTokenViews } from '../../../shared/adapters/dynamodb/dynamodb-token-views.ts';
+import { DynamoPrincipalViews } from '../../../shared/adapters/dynamodb/dynamodb-principal-views.ts';
 import { systemClock, systemRandom } from '../../../shared/adapters/node-platform.ts';
 import { platformServices } from '../../../shared/app/platform-services.ts';
 import { ReadModelProjector } from '../../../shared/app/consumers/read-model-projector.ts';
@@ -25,6 +26,7 @@ export function dynamoServices(dynamo: EmbeddedDynamo, options: { clock?: Clock;
     runViews: new DynamoRunViews(dynamo.client, dynamo.tables.views),
     catalogViews,
     tokenViews: new DynamoTokenViews(dynamo.client, dynamo.tables.views),
+    principalViews: new DynamoPrincipalViews(dynamo.client, dynamo.tables.views),
     usageViews: new DynamoUsageViews(dynamo.client, dynamo.tables.views),
     secretStore,
     clock: options.clock ?? systemClock,
@@ -43,6 +45,7 @@ export function allReadModels(dynamo: EmbeddedDynamo, raw: EventStore): ReadMode
     runViews: new DynamoRunViews(dynamo.client, dynamo.tables.views),
     catalogViews: new DynamoCatalogViews(dynamo.client, dynamo.tables.views),
     tokenViews: new DynamoTokenViews(dynamo.client, dynamo.tables.views),
+    principalViews: new DynamoPrincipalViews(dynamo.client, dynamo.tables.views),
     usageViews: new DynamoUsageViews(dynamo.client, dynamo.tables.views),
   });
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { deciderSpec } from '../support/decider-spec.ts';
-import { ConflictError } from '../../../shared/domain/errors.ts';
+import { ConflictError, NotFoundError } from '../../../shared/domain/errors.ts';
 import {
   principalDecider,
   principalStreamId,
@@ -93,6 +93,37 @@ describe('principal decider', () => {
 
     it("refuses a directory user whose name is a group's", () => {
       given([groupCreated('ann')]).when(syncUser(ann)).then(ConflictError);
+    });
+  });
+
+  describe('UpdateUser and DeleteUser (an admin)', () => {
+    const updateUser = (user: User): PrincipalCommand => ({ kind: 'UpdateUser', user, ...meta });
+    const deleteUser = (name: string): PrincipalCommand => ({ kind: 'DeleteUser', name, ...meta });
+    const userDeleted = (username: string): PrincipalEvent => ({ type: 'UserDeleted', data: { username }, ...meta });
+
+    it('records the whole user as changed, and the same change again decides nothing', () => {
+      given([userCreated(ann)]).when(updateUser({ ...ann, locked: true, full_name: 'Ann Lee' })).then([userUpdated({ ...ann, locked: true, full_name: 'Ann Lee' })]);
+      given([userCreated(ann)]).when(updateUser({ ...ann, locked: false, full_name: null })).then([]);
+    });
+
+    it('refuses to change a name that is not a user', () => {
+      given([]).when(updateUser(ann)).then(NotFoundError);
+      given([groupCreated('ann')]).when(updateUser(ann)).then(NotFoundError);
+    });
+
+    it('keeps a lock and a full name when the directory describes the user again: signing in never unlocks', () => {
+      const recorded = { ...ann, locked: true, full_name: 'Ann Lee' };
+      given([userCreated(ann), userUpdated(recorded)]).when(syncUser(ann)).then([]);
+      given([userCreated(ann), userUpdated(recorded)]).when(syncUser({ ...ann, admin: true })).then([userUpdated({ ...recorded, admin: true })]);
+    });
+
+    it('deletes a user, keeping the name taken: no user, group or sign-in can have it again', () => {
+      const { state } = given([userCreated(ann)]).when(deleteUser('ann')).then([userDeleted('ann')]);
+      expect(state).toEqual({ kind: 'deleted', name: 'ann' });
+      given([userCreated(ann), userDeleted('ann')]).when(createUser(ann)).then(ConflictError);
+      given([userCreated(ann), userDeleted('ann')]).when(ensureGroup('ann')).then(ConflictError);
+      given([userCreated(ann), userDeleted('ann')]).when(syncUser(ann)).then(ConflictError);
+      given([groupCreated('ml')]).when(deleteUser('ml')).then(NotFoundError);
     });
   });
 });

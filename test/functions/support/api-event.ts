@@ -89,3 +89,10 @@ export async function callWithToken(
   });
   return { status: reply.status, body: reply.json ?? {}, text: reply.text };
 }
+
+/** A JSON request with a platform token, as Saturn's client sends it (`Authorization: token <t>`). */
+export async function sendWithToken(handler: ApiHandler, token: string | undefined, method: string, path: string, body?: unknown): Promise<ApiReply> {
+  const headers: Record<string, string> = { authorization: `token ${token}` };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  return callApi(handler, { method, path, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+}

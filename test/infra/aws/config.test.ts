@@ -20,7 +20,13 @@ describe('platformConfig', () => {
   });
 
   it('gives a complete platform without ingress when no parameter is set', () => {
-    expect(config({})).toEqual({ gpu: { instanceTypes: ['g5.xlarge', 'g4dn.xlarge'], maxInstances: 2 }, imageCache: {} });
+    expect(config({})).toEqual({ gpu: { instanceTypes: ['g5.xlarge', 'g4dn.xlarge'], maxInstances: 2 }, imageCache: {}, organization: { id: 'cassini', name: 'cassini' } });
+  });
+
+  it('names the organization from orgName, and refuses a name that could not appear in a path or owner name', () => {
+    expect(config({ orgName: 'acme-research' }).organization).toEqual({ id: 'acme-research', name: 'acme-research' });
+    expect(() => config({ orgName: 'Acme/Research' })).toThrow(ConfigError);
+    expect(() => config({ orgName: 'Acme/Research' })).toThrow(/orgName/);
   });
 
   it('reads lists and numbers as the command line gives them (strings) and as cdk.json gives them', () => {

@@ -120,7 +120,7 @@ describe('api.ts', () => {
     it('gives the API Lambda its tables, route domain and usage prices (cdk.json: the dated default table), and the authorizer its user pool', () => {
       template.hasResourceProperties('AWS::Lambda::Function', {
         Environment: {
-          Variables: Match.objectLike({ EVENTS_TABLE: ref(stack.eventStore.events), VIEWS_TABLE: ref(stack.eventStore.views), ROUTE_DOMAIN: 'localhost', CASSINI_PRICES: JSON.stringify(DEFAULT_PRICES) }),
+          Variables: Match.objectLike({ EVENTS_TABLE: ref(stack.eventStore.events), VIEWS_TABLE: ref(stack.eventStore.views), ROUTE_DOMAIN: 'localhost', ORG_NAME: 'cassini', CASSINI_PRICES: JSON.stringify(DEFAULT_PRICES) }),
         },
       });
       template.hasResourceProperties('AWS::Lambda::Function', {
