@@ -14,6 +14,7 @@ const INTEGRATION = [
   'test/infra/local/process-driver/task-attachments.test.ts',
   'test/infra/local/services/local-service-runtime.test.ts',
   'test/infra/local/ssh/local-ssh.test.ts',
+  'test/infra/local/revocation.test.ts',
   'test/functions/api-property.test.ts',
   'test/app/subdomain-claims-races.test.ts',
 ];

@@ -1,9 +1,10 @@
 /**
- * `npm run bench [-- --json] [-- --only event_store|lambdas]`: how long one command takes on
+ * `npm run bench [-- --json] [-- --only event_store|lambdas|data_plane]`: how long one command takes on
  * our event store, against the floor of the same dynalite and against Castore, at 1, 1,000 and
  * 10,000 events of history; then each Lambda function's bundle size and module initialisation
- * time (bench/lambda-bundles.ts). Prints tables and PASS/FAIL lines for the design goals; with
- * --json the last line of stdout is the results object ({ event_store, lambdas }, the parts
+ * time (bench/lambda-bundles.ts); then the data plane on a running `npm start`: the proxy, the
+API, dispatches and bursts (bench/data-plane/data-plane.ts). Prints tables and PASS/FAIL lines for the design goals; with
+ * --json the last line of stdout is the results object ({ event_store, lambdas, data_plane }, the parts
  * that ran). Progress goes to stderr so stdout stays parseable.
  */
 import './quiet-aws-sdk.ts';
@@ -17,6 +18,9 @@ import { measure, type Summary } from './measure.ts';
 import { oursStream, type OursStream } from './ours-subject.ts';
 import { HISTORIES, type BenchReport, type BenchResults, type History, type Numbers } from './results.ts';
 import { countRoundTrips } from './round-trip-counter.ts';
+import { API_CONNECTIONS, measureDataPlane, PROXY_CONNECTIONS, type DataPlaneResults } from './data-plane/data-plane.ts';
+import { dataPlaneGoals } from './data-plane/data-plane-goals.ts';
+import { dataPlaneEventRows, dataPlaneRows } from './data-plane/data-plane-table.ts';
 
 const CASTORE_TABLE = 'bench-castore-events';
 /** Ours, the floor and Castore at 1 event are cheap: many samples and a long warm-up (JIT, sockets). */
@@ -27,7 +31,7 @@ const CASTORE_ITERATIONS = { 1000: 100, 10000: 40 } as const;
 const CASTORE_WARMUP = { 1000: 10, 10000: 5 } as const;
 
 const json = process.argv.includes('--json');
-const PARTS = ['event_store', 'lambdas'] as const;
+const PARTS = ['event_store', 'lambdas', 'data_plane'] as const;
 type Part = (typeof PARTS)[number];
 const only = onlyPart(process.argv.slice(2));
 const progress = (message: string): void => void process.stderr.write(`${message}\n`);
@@ -51,8 +55,9 @@ function onlyPart(args: string[]): Part | undefined {
 async function main(): Promise<void> {
   const started = performance.now();
   const report: BenchReport = {};
-  if (only !== 'lambdas') report.event_store = await eventStore();
-  if (only !== 'event_store') {
+  const runs = (part: Part): boolean => only === undefined || only === part;
+  if (runs('event_store')) report.event_store = await eventStore();
+  if (runs('lambdas')) {
     const since = performance.now();
     const lambdas = await measureLambdas(progress);
     progress(`lambdas: measured in ${seconds(since)}`);
@@ -62,6 +67,7 @@ async function main(): Promise<void> {
     console.log('');
     for (const goal of lambdaGoals(lambdas)) console.log(`${goal.pass ? 'PASS' : 'FAIL'}  ${goal.text}`);
   }
+  if (runs('data_plane')) report.data_plane = await dataPlane();
   console.log(`\nTotal ${seconds(started)}.`);
   if (json) console.log(JSON.stringify(report));
 }
@@ -130,6 +136,19 @@ async function eventStore(): Promise<BenchResults['event_store']> {
   } finally {
     await dynamo.close();
   }
+}
+
+async function dataPlane(): Promise<DataPlaneResults> {
+  const since = performance.now();
+  const results = await measureDataPlane(progress);
+  progress(`data_plane: measured in ${seconds(since)}`);
+  console.log(`\nThe data plane on \`npm start\` (a child process), autocannon in this one: ${PROXY_CONNECTIONS} connections to the proxies, ${API_CONNECTIONS} to the API.\n`);
+  console.log(table(dataPlaneRows(results)));
+  console.log('');
+  console.log(table(dataPlaneEventRows(results)));
+  console.log('');
+  for (const goal of dataPlaneGoals(results)) console.log(`${goal.pass ? 'PASS' : 'FAIL'}  ${goal.text}`);
+  return results;
 }
 
 function row(name: string, history: string, s: Summary): string[] {

@@ -1,5 +1,6 @@
 /** The shape of `--json` output: what CI and the README's table read. */
 import type { Summary } from './measure.ts';
+import type { DataPlaneResults } from './data-plane/data-plane.ts';
 
 export const HISTORIES = [1, 1000, 10000] as const;
 export type History = (typeof HISTORIES)[number];
@@ -28,8 +29,9 @@ export interface LambdaNumbers {
   full_load_ms: number;
 }
 
-/** The `--json` last line: whichever parts ran (`--only event_store` or `--only lambdas`), both by default. */
+/** The `--json` last line: whichever parts ran (`--only <part>`), all by default. */
 export interface BenchReport {
   event_store?: BenchResults['event_store'];
   lambdas?: Record<string, LambdaNumbers>;
+  data_plane?: DataPlaneResults;
 }

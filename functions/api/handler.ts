@@ -26,6 +26,8 @@ import type { ApiServices } from './api-types.ts';
 import { offeredSizes } from '../../shared/domain/sizes.ts';
 import { parsePriceTable } from '../../shared/domain/usage/instance-prices.ts';
 import { organizationFromSetting } from '../../shared/domain/identity/organization.ts';
+import { StreamStateCache } from '../../shared/app/stream-state-cache.ts';
+import { authCacheSeconds } from './auth-cache-settings.ts';
 
 const telemetry = telemetryFor('api');
 
@@ -34,7 +36,12 @@ type Api = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatew
 let api: Api | undefined;
 
 function buildApi(): Api {
-  const { store, views, runViews, catalogViews, tokenViews, principalViews, usageViews } = dynamoPlatformFromEnv();
+  const platform = dynamoPlatformFromEnv();
+  const { views, runViews, catalogViews, tokenViews, principalViews, usageViews } = platform;
+  // Tokens and users from memory for AUTH_CACHE_SECONDS (auth-cache-settings.ts); this
+  // instance's own writes go through the cache's watch and are seen at once.
+  const identityCache = new StreamStateCache({ maxAgeMs: authCacheSeconds(process.env.AUTH_CACHE_SECONDS) * 1000 });
+  const store = identityCache.watching(platform.store);
   const domain = process.env.ROUTE_DOMAIN ?? 'localhost';
   // The Secrets Manager, ECS and CloudWatch Logs clients load with the first request that needs
   // them (lazy-adapter.ts): most requests read and append events only.
@@ -56,6 +63,7 @@ function buildApi(): Api {
     clock: systemClock,
     random: systemRandom,
     routeUrl: (subdomain) => `https://${subdomain}.${domain}/`,
+    identityCache,
     ...(shellAccess ? { shellAccess } : {}),
     // Prices per instance-hour for the usage answers: the stack's `prices` context (infra/aws/config.ts).
     ...(process.env.CASSINI_PRICES ? { prices: parsePriceTable(process.env.CASSINI_PRICES, 'CASSINI_PRICES') } : {}),

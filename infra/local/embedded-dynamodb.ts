@@ -56,6 +56,20 @@ export async function ensureTables(client: DynamoDBClient, tables: TableNames): 
       } catch (error) {
         if (!(error instanceof ResourceInUseException)) throw error;
       }
+      await untilActive(client, definition.TableName!);
     }
   }
+}
+
+/** How many times a new table's status is read before giving up; dynalite activates it within a tick or two. */
+const ACTIVATION_CHECKS = 200;
+
+/** A table is created CREATING, and answers "resource not found" to reads until it is ACTIVE. */
+async function untilActive(client: DynamoDBClient, tableName: string): Promise<void> {
+  for (let check = 0; check < ACTIVATION_CHECKS; check++) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    if (Table?.TableStatus === 'ACTIVE') return;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  throw new Error(`table ${tableName} did not become active`);
 }

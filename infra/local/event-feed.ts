@@ -38,7 +38,16 @@ export class LocalEventFeed {
     return next;
   }
 
-  async catchUp(): Promise<{ streams: number }> {
+  /**
+   * Delivers what a previous run committed and did not deliver, then retries what is deferred.
+   * `scanHistory: false` when nothing can be undelivered (clean-stop-mark.ts): the history is
+   * then not read at all, and the start costs the same however much of it there is.
+   */
+  async catchUp(options: { scanHistory: boolean } = { scanHistory: true }): Promise<{ streams: number }> {
+    if (!options.scanHistory) {
+      await this.deps.pipeline.retryDeferred();
+      return { streams: 0 };
+    }
     const batches = await newestBatches(this.deps.store);
     await Promise.all(batches.map((b) => this.publish(b)));
     await this.deps.pipeline.retryDeferred();

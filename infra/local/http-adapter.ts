@@ -85,8 +85,8 @@ export function writeResult(res: ServerResponse, result: APIGatewayProxyStructur
 
 export interface HttpAdapter {
   (req: IncomingMessage, res: ServerResponse): Promise<void>;
-  /** Resolves once no request is being handled (or after `timeoutMs`). */
-  drained(timeoutMs: number): Promise<void>;
+  /** Resolves once no request is being handled (true), or after `timeoutMs` with some still under way (false). */
+  drained(timeoutMs: number): Promise<boolean>;
 }
 
 /** How much of a refused body is read and dropped, for the client to finish writing and read its 413. */
@@ -139,12 +139,12 @@ export function httpAdapter(handler: ApiHandler, options: HttpAdapterOptions): H
     }
   };
   adapter.drained = (timeoutMs: number) =>
-    new Promise<void>((resolve) => {
-      if (inFlight === 0) return resolve();
-      const timer = setTimeout(resolve, timeoutMs);
+    new Promise<boolean>((resolve) => {
+      if (inFlight === 0) return resolve(true);
+      const timer = setTimeout(() => resolve(false), timeoutMs);
       onIdle = () => {
         clearTimeout(timer);
-        resolve();
+        resolve(true);
       };
     });
   return adapter;

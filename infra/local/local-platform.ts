@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { startEmbeddedDynamo, type EmbeddedDynamo } from './embedded-dynamodb.ts';
 import { DynamoEventStore } from '../../shared/adapters/dynamodb/dynamodb-event-store.ts';
 import { DynamoRecipeViews } from '../../shared/adapters/dynamodb/dynamodb-recipe-views.ts';
+import { MemoryRecipeViews } from '../../shared/adapters/memory/memory-recipe-views.ts';
 import { DynamoCheckpoints } from '../../shared/adapters/dynamodb/dynamodb-checkpoints.ts';
 import { systemClock, systemRandom } from '../../shared/adapters/node-platform.ts';
 import { platformServices } from '../../shared/app/platform-services.ts';
@@ -20,6 +21,7 @@ import type { RateLimitOptions } from '../../functions/api/middlewares/rate-limi
 import type { FailedLoginOptions } from '../../functions/api/middlewares/failed-logins.ts';
 import { MAX_BODY_BYTES, tooLargeMessage } from '../../functions/api/middlewares/request-body.ts';
 import { LocalEventFeed } from './event-feed.ts';
+import { takeCleanStopMark, writeCleanStopMark } from './clean-stop-mark.ts';
 import { feedingEventStore } from './feeding-event-store.ts';
 import { httpAdapter, writeResult, type ApiHandler } from './http-adapter.ts';
 import { DynamoRunViews } from '../../shared/adapters/dynamodb/dynamodb-run-views.ts';
@@ -50,6 +52,7 @@ import { accessCheckedDriver } from '../../shared/app/attachment-gate.ts';
 import type { RecipeViews } from '../../shared/ports/recipe-views.ts';
 import type { LiveResource } from '../../shared/domain/resource/resource-decider.ts';
 import { IdentityService } from '../../shared/app/identity-service.ts';
+import { StreamStateCache } from '../../shared/app/stream-state-cache.ts';
 import { taskTokenIssuer } from '../../shared/app/task-token-issuer.ts';
 import { LocalDaskRuntime } from './dask/local-dask-runtime.ts';
 import { LocalDaskCredentials } from './dask/local-dask-credentials.ts';
@@ -128,8 +131,12 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   const tasksDir = options.dataDir ? join(options.dataDir, 'tasks') : mkdtempSync(join(tmpdir(), 'cassini-tasks-'));
   mkdirSync(tasksDir, { recursive: true, mode: 0o700 });
   const db = await startEmbeddedDynamo({ path: dbPath });
-  const rawStore = new DynamoEventStore({ client: db.client, tableName: db.tables.events });
-  const views = new DynamoRecipeViews(db.client, db.tables.views);
+  // This process is the store's only writer, and every append passes through the cache's
+  // watch: tokens and users stay in memory, and a revocation is refused on the very next request.
+  const identityCache = new StreamStateCache();
+  const rawStore = identityCache.watching(new DynamoEventStore({ client: db.client, tableName: db.tables.events }));
+  // The only writer of its views: listings are answered from memory, kept by the projector's writes.
+  const views = await MemoryRecipeViews.load(new DynamoRecipeViews(db.client, db.tables.views));
   const runViews = new DynamoRunViews(db.client, db.tables.views);
   const checkpoints = new DynamoCheckpoints(db.client, db.tables.views);
   const catalogViews = new DynamoCatalogViews(db.client, db.tables.views);
@@ -180,7 +187,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   };
   const usage = options.usage ?? {};
   const usagePorts = { usageViews, ...(options.organization ? { organization: options.organization } : {}), ...(usage.prices ? { prices: usage.prices } : {}), ...(usage.limitHourMs ? { limitHourMs: usage.limitHourMs } : {}) };
-  const services = platformServices({ ...ports, ...usagePorts, catalogViews, tokenViews, principalViews, secretStore, store: apiStore });
+  const services = platformServices({ ...ports, ...usagePorts, catalogViews, tokenViews, principalViews, secretStore, store: apiStore, identityCache });
   // Scheduled runs are held against the usage limits too: one a limit refuses is recorded skipped.
   const runtimeLimits = limitService({ ...ports, ...usagePorts, store: runtimeStore });
   const runtimeJobs = new JobRunService({ ...ports, store: runtimeStore, limits: runtimeLimits });
@@ -195,7 +202,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     secrets: secretStore,
     daskCredentials,
     foldersDir: options.dataDir ? join(options.dataDir, 'shared-folders') : mkdtempSync(join(tmpdir(), 'cassini-shared-folders-')),
-    tokens: taskTokenIssuer(new IdentityService({ ...ports, store: runtimeStore })),
+    tokens: taskTokenIssuer(new IdentityService({ ...ports, store: runtimeStore, cache: identityCache })),
     ...(isolation.sandbox === undefined ? {} : { sandbox: isolation.sandbox }),
     ...(options.taskLogMaxBytes === undefined ? {} : { logMaxBytes: options.taskLogMaxBytes }),
     ...(options.stopGraceMs !== undefined ? { stopGraceMs: options.stopGraceMs } : {}),
@@ -242,7 +249,10 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     onError: (error, batch) => console.error(JSON.stringify({ level: 'error', message: 'delivery failed', stream: batch.streamId, version: batch.lastVersion, error: String(error) })),
   });
   feedRef.current = feed;
-  await feed.catchUp();
+  const consumerNames = pipeline.consumers.map((consumer) => consumer.name);
+  // Taken before anything is delivered: a crash from here on leaves no mark, and the next start scans.
+  const stoppedCleanly = options.dataDir !== undefined && takeCleanStopMark(options.dataDir, consumerNames);
+  await feed.catchUp({ scanHistory: !stoppedCleanly });
   feed.retryEvery(undefined, logError('deferred deliveries failed'));
   await daskReactor.recover(views);
   await recoverJobs({ views, jobs: runtimeJobs, launcher, driver, scheduler, timers, now: () => systemClock.now() });
@@ -299,7 +309,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       // the tasks (their ends are recorded); deliver what all that committed; then the store.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      await http.drained(SHUTDOWN_GRACE_MS);
+      // A request cut after the grace may still append after the last delivery: no clean-stop mark then.
+      const drained = await http.drained(SHUTDOWN_GRACE_MS);
       server.closeAllConnections();
       ready.proxy?.close();
       await sshReady.server?.close();
@@ -315,6 +326,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       await driver.close();
       await launcher.idle();
       await feed.idle();
+      // Everything committed is delivered: the next start need not read the history.
+      if (options.dataDir && drained) writeCleanStopMark(options.dataDir, consumerNames, systemClock.now());
       await db.close();
     },
   };

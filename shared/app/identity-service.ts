@@ -21,6 +21,7 @@ import type { TokenScope } from '../domain/identity/token-scope.ts';
 import type { Caller, Credential } from '../domain/identity/credential.ts';
 import type { TokenViews } from '../ports/token-views.ts';
 import type { PrincipalPage, PrincipalViews } from '../ports/principal-views.ts';
+import type { StreamStateCache } from './stream-state-cache.ts';
 import { formatToken, TOKEN_BYTES, tokenHash, tokenId, tokenMatches } from '../domain/identity/api-token.ts';
 import { ConflictError, ForbiddenError, NotFoundError, UnauthenticatedError } from '../domain/errors.ts';
 import type { PrincipalEvent, TokenEvent } from '../../events/principal-events.ts';
@@ -76,6 +77,8 @@ export class IdentityService {
       principalViews?: PrincipalViews;
       /** What a user still owns (resources, catalog objects), named for a person: a user who owns anything is not deleted. */
       holdingsOf?: (username: string) => Promise<string[]>;
+      /** Tokens and users held in memory (stream-state-cache.ts); `store` must then be `cache.watching(...)` of the process's store. */
+      cache?: StreamStateCache;
     },
   ) {}
 
@@ -104,14 +107,14 @@ export class IdentityService {
    */
   async authenticate(token: string): Promise<Caller> {
     const id = tokenId(token);
-    const { state } = await loadState(this.deps.store, tokenModel(id));
+    const state = await this.current(tokenModel(id));
     const now = this.deps.clock.now().toISOString();
     const refusal = tokenRefusal(state, now);
     if (refusal === 'expired') throw new UnauthenticatedError('The API token has expired; ask for a new one.');
     if (refusal || !state || !tokenMatches(token, state.hash)) throw new UnauthenticatedError('The API token is not valid.');
     const [user, ancestors] = await Promise.all([
       this.findUser(state.username),
-      Promise.all(state.lineage.map(async (ancestor) => (await loadState(this.deps.store, tokenModel(ancestor))).state)),
+      Promise.all(state.lineage.map((ancestor) => this.current(tokenModel(ancestor)))),
     ]);
     if (ancestors.some((ancestor) => tokenRefusal(ancestor, now) !== undefined)) {
       throw new UnauthenticatedError('The API token is not valid: the token it was issued with was revoked or has expired.');
@@ -140,8 +143,13 @@ export class IdentityService {
   }
 
   async findUser(username: string): Promise<User | undefined> {
-    const { state } = await loadState(this.deps.store, principalModel(username));
+    const state = await this.current(principalModel(username));
     return state.kind === 'user' ? state.user : undefined;
+  }
+
+  /** A stream's state, from the cache when there is one: what every request reads goes through here. */
+  private async current<S>(model: StreamModel<unknown, PrincipalEvent | TokenEvent, S>): Promise<S> {
+    return this.deps.cache ? this.deps.cache.load(this.deps.store, model) : (await loadState(this.deps.store, model)).state;
   }
 
   /** Whether a name is a known user or group: only those can own resources (a deleted user's name no longer can). */

@@ -9,6 +9,7 @@ import type { RunViews } from '../ports/run-views.ts';
 import type { Clock, RandomSource } from '../ports/platform-clock.ts';
 import { loadState, runCommand, type StreamModel } from './command-runner.ts';
 import { resourceModel } from './resource-model.ts';
+import { GroupCommit } from './group-commit.ts';
 import { loadVisibleResource } from './visible-resource.ts';
 import { runDecider, runStreamId, runFinished, type Run, type RunCommand, type RunState } from '../domain/run/run-decider.ts';
 import type { RunEvent } from '../../events/run-events.ts';
@@ -81,7 +82,12 @@ export interface JobRunServiceDeps {
 }
 
 export class JobRunService {
-  constructor(private readonly deps: JobRunServiceDeps) {}
+  /** Dispatches, ticks and finished runs queue per job: a burst to one job is decided in groups, not raced (group-commit.ts). */
+  private readonly jobCommits: GroupCommit;
+
+  constructor(private readonly deps: JobRunServiceDeps) {
+    this.jobCommits = new GroupCommit(deps.store);
+  }
 
   /** `POST /api/jobs/{id}/runs`: a run now, or the run an Idempotency-Key already started. */
   async dispatch(user: User, jobId: string, options: { overrides?: RunOverrides; idempotencyKey?: string } = {}): Promise<Run> {
@@ -96,7 +102,7 @@ export class JobRunService {
       const refusal = await this.deps.limits?.startRefusal(live, limits, user.username);
       if (refusal) throw new LimitExceededError(refusal);
     }
-    const outcome = await runCommand(this.deps.store, resourceModel(loaded.state.streamId), {
+    const outcome = await this.jobCommits.run(resourceModel(loaded.state.streamId), {
       kind: 'RequestJobRun',
       id: jobId,
       runId: this.newId(),
@@ -119,7 +125,7 @@ export class JobRunService {
     const { state } = await loadState(this.deps.store, resourceModel(address.streamId));
     if (!state.live || state.live.id !== jobId) return;
     const refusal = await this.deps.limits?.startRefusal(state.live);
-    await runCommand(this.deps.store, resourceModel(address.streamId), {
+    await this.jobCommits.run(resourceModel(address.streamId), {
       kind: 'RequestJobRun',
       id: jobId,
       runId: tickRunId(jobId, scheduledFor),
@@ -208,7 +214,7 @@ export class JobRunService {
     if (!runFinished(run)) return;
     const address = addressOf(run.jobId);
     if (!address) return;
-    await runCommand(this.deps.store, resourceModel(address.streamId), {
+    await this.jobCommits.run(resourceModel(address.streamId), {
       kind: 'RecordJobRunFinished',
       id: run.jobId,
       runId: run.id,

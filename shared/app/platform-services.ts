@@ -6,6 +6,7 @@ import type { RunViews } from '../ports/run-views.ts';
 import { JobRunService } from './job-run-service.ts';
 import type { Clock, RandomSource } from '../ports/platform-clock.ts';
 import { IdentityService } from './identity-service.ts';
+import type { StreamStateCache } from './stream-state-cache.ts';
 import { ResourceService } from './resource-service.ts';
 import type { CatalogViews } from '../ports/catalog-views.ts';
 import type { TokenViews } from '../ports/token-views.ts';
@@ -38,6 +39,8 @@ export interface PlatformPorts {
   principalViews: PrincipalViews;
   /** Where secret values go: the data directory locally, Secrets Manager on AWS. */
   secretStore: SecretWriter;
+  /** Tokens and users held in memory for authentication; `store` must be `identityCache.watching(...)` of the process's store. */
+  identityCache?: StreamStateCache;
   /** Replaces the catalog check of recipe attachments; for tests that apply arbitrary recipes. */
   attachments?: AttachmentChecker;
   /** Instance-hours per stream (the usage projector's read model). */
@@ -63,7 +66,7 @@ export interface PlatformServices {
 export function platformServices(ports: PlatformPorts): PlatformServices {
   // Resolved lazily: the services that know what a user owns are built after the identity service they depend on.
   const holdingsOf = (username: string): Promise<string[]> => userHoldings(username, { views: ports.views, catalog });
-  const identity = new IdentityService({ ...ports, holdingsOf });
+  const identity = new IdentityService({ ...ports, holdingsOf, ...(ports.identityCache ? { cache: ports.identityCache } : {}) });
   const principalExists = (name: string): Promise<boolean> => identity.principalExists(name);
   const limits = limitService(ports);
   const catalog = new CatalogService({ ...ports, secrets: ports.secretStore, principalExists });

@@ -26,6 +26,7 @@ import { acknowledgeWildcardResource } from '../nag.ts';
 import type { Identity } from './identity.ts';
 import type { Observability } from './observability.ts';
 import type { PriceTable } from '../../../shared/domain/usage/instance-prices.ts';
+import { DEFAULT_AUTH_CACHE_SECONDS } from '../../../functions/api/auth-cache-settings.ts';
 
 export interface RouteThrottle {
   /** `METHOD /path` as API Gateway writes route keys. */
@@ -79,7 +80,7 @@ export class Api extends Construct {
       entry: 'functions/api/handler.ts',
       description: 'Cassini HTTP API',
       timeout: Duration.seconds(15),
-      environment: { ROUTE_DOMAIN: props.routeDomain, SECRET_PREFIX: PLATFORM_SECRET_PREFIX, ORG_NAME: props.organization.name, ...(props.prices ? { CASSINI_PRICES: JSON.stringify(props.prices) } : {}) },
+      environment: { ROUTE_DOMAIN: props.routeDomain, SECRET_PREFIX: PLATFORM_SECRET_PREFIX, ORG_NAME: props.organization.name, AUTH_CACHE_SECONDS: String(DEFAULT_AUTH_CACHE_SECONDS), ...(props.prices ? { CASSINI_PRICES: JSON.stringify(props.prices) } : {}) },
     });
     props.eventStore.connect(this.handler);
     // Secret values (PUT and DELETE /api/secrets/{name}): written, restored and deleted under the

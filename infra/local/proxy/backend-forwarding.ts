@@ -4,7 +4,7 @@
  * The local proxy and the AWS edge sidecar (infra/aws/edge) both forward through here; each
  * decides beforehand who passes and with which headers.
  */
-import { request as httpRequest, type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import { Agent, request as httpRequest, type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { pipeline, type Duplex } from 'node:stream';
 import { clientResponseHeaders, requestHead } from './forwarded-headers.ts';
@@ -27,6 +27,36 @@ export interface ForwardingOptions {
   open: Set<ClientRequest | Duplex>;
   /** Called when the backend's answer cannot be passed on. */
   onBadHead?: (error: unknown) => void;
+  /** Keeps connections to backends open between requests (backendAgent); a connection per request when absent. */
+  agent?: Agent;
+}
+
+/**
+ * How long an idle connection to a backend is kept: well under the keep-alive timeouts servers
+ * commonly use (Node 5 s, gunicorn 2 s), so the proxy lets go of a connection before the backend
+ * does, rather than reusing one the backend is just closing. A backend's own `Keep-Alive:
+ * timeout=` hint, when shorter, is honoured by Node's agent.
+ */
+const IDLE_BACKEND_CONNECTION_MS = 1_000;
+
+/** An agent that reuses connections to backends: loopback connections are cheap, but not free at thousands per second. */
+export function backendAgent(): Agent {
+  return new Agent({ keepAlive: true, timeout: IDLE_BACKEND_CONNECTION_MS, scheduling: 'lifo' });
+}
+
+/**
+ * A request that met a reused connection closed under it (the backend timed it out just as it
+ * was taken) may go again on a new one, once, when sending it twice cannot do anything twice:
+ * a bodiless GET or HEAD that got no answer yet.
+ */
+function mayRetryOnFreshConnection(req: IncomingMessage, backend: ClientRequest, error: NodeJS.ErrnoException): boolean {
+  return (
+    backend.reusedSocket &&
+    (error.code === 'ECONNRESET' || error.code === 'EPIPE') &&
+    (req.method === 'GET' || req.method === 'HEAD') &&
+    req.headers['transfer-encoding'] === undefined &&
+    (req.headers['content-length'] === undefined || req.headers['content-length'] === '0')
+  );
 }
 
 /** TCP keep-alive on tunnels, so a peer that vanished without closing is noticed and the tunnel freed. */
@@ -42,19 +72,32 @@ class BackendTimeout extends Error {}
 
 /** Forwards `req` to `target` and streams the answer to `res`; `done` runs once when the exchange is over. */
 export function forwardRequest(req: IncomingMessage, res: ServerResponse, target: BackendTarget, options: ForwardingOptions, done: () => void): void {
-  const { open } = options;
-  // Without keep-alive to the backend: a pooled connection the backend closes just as it is
-  // reused would fail a request for nothing, and loopback connections are cheap.
-  const backend = httpRequest({ host: target.host, port: target.port, method: req.method, path: target.path, headers: target.headers, agent: false, timeout: options.responseTimeoutMs });
-  open.add(backend);
+  let finished = false;
   res.once('close', () => {
+    finished = true;
+    done();
+  });
+  send(req, res, target, options, options.agent ?? false, () => finished);
+}
+
+function send(req: IncomingMessage, res: ServerResponse, target: BackendTarget, options: ForwardingOptions, agent: Agent | false, finished: () => boolean): void {
+  const { open } = options;
+  const backend = httpRequest({ host: target.host, port: target.port, method: req.method, path: target.path, headers: target.headers, agent, timeout: options.responseTimeoutMs });
+  open.add(backend);
+  const settle = () => {
     // The caller went away, or the answer is complete: either way the backend request is done.
     if (!res.writableFinished) backend.destroy();
     open.delete(backend);
-    done();
-  });
+  };
+  if (finished()) settle();
+  else res.once('close', settle);
   backend.once('timeout', () => backend.destroy(new BackendTimeout()));
-  backend.on('error', (error) => {
+  backend.on('error', (error: NodeJS.ErrnoException) => {
+    if (!res.headersSent && !finished() && agent !== false && mayRetryOnFreshConnection(req, backend, error)) {
+      res.off('close', settle);
+      open.delete(backend);
+      return send(req, res, target, options, false, finished);
+    }
     if (res.headersSent) res.destroy();
     else writeReply(res, error instanceof BackendTimeout ? BACKEND_TIMEOUT : BACKEND_UNREACHABLE);
   });
@@ -72,7 +115,9 @@ export function forwardRequest(req: IncomingMessage, res: ServerResponse, target
     pipeline(answer, res, () => undefined);
   });
   req.once('error', () => backend.destroy());
-  req.pipe(backend);
+  // A retried request's body (none) was read by the first attempt.
+  if (req.readableEnded) backend.end();
+  else req.pipe(backend);
 }
 
 /** Tunnels an upgrade request to `target`: the backend's own answer (101, or a refusal) reaches the caller unchanged. */

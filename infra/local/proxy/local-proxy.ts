@@ -18,7 +18,7 @@ import type { RouteTable, ResolvedRoute } from './route-table.ts';
 import { admit, type Admission, type Authenticate } from './route-gate.ts';
 import { backendRequestHeaders } from './forwarded-headers.ts';
 import type { Scheme } from './proxy-credentials.ts';
-import { forwardRequest, tunnelUpgrade } from './backend-forwarding.ts';
+import { backendAgent, forwardRequest, tunnelUpgrade } from './backend-forwarding.ts';
 import { NO_ROUTE, NOT_RUNNING, PROXY_FAILED, writeReply, writeReplyOnSocket, type ProxyReply } from './proxy-replies.ts';
 
 export interface LocalProxyOptions {
@@ -81,6 +81,8 @@ export function createLocalProxy(options: LocalProxyOptions): LocalProxy {
   const suffix = `.${config.baseDomain.toLowerCase()}`;
   /** Backend requests and tunnel sockets under way, for `close`. */
   const open = new Set<ClientRequest | Duplex>();
+  /** Connections to replicas, kept between requests. */
+  const agent = backendAgent();
 
   function matches(host: string | undefined): string | undefined {
     if (!host) return undefined;
@@ -99,7 +101,7 @@ export function createLocalProxy(options: LocalProxyOptions): LocalProxy {
     const release = routes.connectionOpened(route.resourceId);
     const headers = withReplicaAuthorization(backendRequestHeaders(req, { user: admission.user, stripAuthorization: admission.stripAuthorization, upgrade: false, scheme: config.scheme }), route);
     const onBadHead = (error: unknown) => logFailure('backend answered a head that cannot be passed on', subdomain, error);
-    forwardRequest(req, res, { host: config.backendHost, port: route.port, path: admission.target, headers }, { ...config, open, onBadHead }, release);
+    forwardRequest(req, res, { host: config.backendHost, port: route.port, path: admission.target, headers }, { ...config, open, onBadHead, agent }, release);
   }
 
   async function handleRequest(req: IncomingMessage, res: ServerResponse, subdomain: string): Promise<void> {
@@ -149,6 +151,7 @@ export function createLocalProxy(options: LocalProxyOptions): LocalProxy {
   function close(): void {
     for (const connection of open) connection.destroy();
     open.clear();
+    agent.destroy();
   }
 
   return { matches, handleRequest, handleUpgrade, close };

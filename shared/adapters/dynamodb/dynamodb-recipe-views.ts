@@ -10,50 +10,19 @@ import {
   type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { createHash } from 'node:crypto';
 import type { RecipeKey, RecipePage, RecipeQuery, RecipeView, RecipeViews } from '../../ports/recipe-views.ts';
-import { InvalidCursorError } from '../../ports/recipe-views.ts';
+import { listPage, parseSortKey, sortKey } from '../recipe-listing.ts';
 import { conditionFailed } from './condition-failed.ts';
 
 const PARTITION = 'recipes';
 const onlyNewer = 'attribute_not_exists(pk) OR sv < :sv';
 const notTombstone = 'attribute_not_exists(gone)';
 
-interface Cursor {
-  /** Index into the owners list (0 for an `all` listing). */
-  o: number;
-  /** LastEvaluatedKey's sort key within that owner. */
-  k: string | null;
-  /** Fingerprint of the query the cursor belongs to: a cursor only continues its own listing. */
-  q: string;
-}
-
-function queryFingerprint(query: RecipeQuery, owners: Array<string | null>): string {
-  return createHash('sha256').update(JSON.stringify([owners, query.type ?? null, query.namePrefix ?? null])).digest('base64url').slice(0, 12);
-}
-
-function sortKey(key: RecipeKey): string {
-  return `${key.owner}#${key.type}#${key.name}`;
-}
-
-function encodeCursor(cursor: Cursor): string {
-  return Buffer.from(JSON.stringify(cursor)).toString('base64url');
-}
-
-function decodeCursor(value: string, fingerprint: string): Cursor {
-  let parsed: Cursor;
-  try {
-    parsed = JSON.parse(Buffer.from(value, 'base64url').toString('utf8')) as Cursor;
-  } catch {
-    throw new InvalidCursorError('next_key is not one this server issued');
-  }
-  const valid =
-    typeof parsed === 'object' && parsed !== null &&
-    Number.isInteger(parsed.o) && parsed.o >= 0 &&
-    (parsed.k === null || typeof parsed.k === 'string') &&
-    parsed.q === fingerprint;
-  if (!valid) throw new InvalidCursorError('next_key is not one this server issued for this listing');
-  return parsed;
+/** A stored view, or a tombstone (no view) that keeps an older version from coming back. */
+export interface RecipeEntry {
+  key: RecipeKey;
+  streamVersion: number;
+  view?: RecipeView;
 }
 
 export class DynamoRecipeViews implements RecipeViews {
@@ -86,16 +55,8 @@ export class DynamoRecipeViews implements RecipeViews {
     }
   }
 
-  async list(query: RecipeQuery): Promise<RecipePage> {
-    const owners = query.owners === 'all' ? [null] : [...query.owners].sort();
-    const q = queryFingerprint(query, owners);
-    let cursor: Cursor = query.cursor ? decodeCursor(query.cursor, q) : { o: 0, k: null, q };
-    const views: RecipeView[] = [];
-    while (cursor.o < owners.length) {
-      const owner = owners[cursor.o]!;
-      const prefix = owner === null ? '' : `${owner}#${query.type ? `${query.type}#${query.namePrefix ?? ''}` : ''}`;
-      // A forged cursor whose key lies outside this owner's range would make DynamoDB refuse the query.
-      if (cursor.k !== null && !cursor.k.startsWith(prefix)) throw new InvalidCursorError('next_key is not one this server issued for this listing');
+  list(query: RecipeQuery): Promise<RecipePage> {
+    return listPage(query, async (owner, prefix, after, limit) => {
       const filters = [notTombstone];
       const values: Record<string, AttributeValue> = { ':pk': { S: PARTITION } };
       if (prefix) values[':prefix'] = { S: prefix };
@@ -117,19 +78,33 @@ export class DynamoRecipeViews implements RecipeViews {
           FilterExpression: filters.join(' AND '),
           ExpressionAttributeValues: values,
           ...(Object.keys(names).length ? { ExpressionAttributeNames: names } : {}),
-          ExclusiveStartKey: cursor.k ? { pk: { S: PARTITION }, sk: { S: cursor.k } } : undefined,
-          Limit: query.pageSize - views.length,
+          // A cursor's key lies inside the range (listPage checked): a forged one would make DynamoDB refuse the query.
+          ExclusiveStartKey: after ? { pk: { S: PARTITION }, sk: { S: after } } : undefined,
+          Limit: limit,
         }),
       );
-      for (const item of page.Items ?? []) views.push(JSON.parse(item.d!.S!) as RecipeView);
-      const last = page.LastEvaluatedKey?.sk?.S;
-      cursor = last ? { o: cursor.o, k: last, q } : { o: cursor.o + 1, k: null, q };
-      if (views.length >= query.pageSize) break;
-    }
-    return { views, cursor: cursor.o < owners.length ? encodeCursor(cursor) : null };
+      return { views: (page.Items ?? []).map((item) => JSON.parse(item.d!.S!) as RecipeView), last: page.LastEvaluatedKey?.sk?.S ?? null };
+    });
   }
 
   clear(): Promise<void> {
     return clearPartition(this.client, this.tableName, PARTITION);
+  }
+
+  /** Every view and tombstone, in sort-key order: what an in-memory copy starts from (memory-recipe-views.ts). */
+  async *entries(): AsyncIterable<RecipeEntry> {
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({ TableName: this.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: PARTITION } }, ExclusiveStartKey: startKey }),
+      );
+      for (const item of page.Items ?? []) {
+        const key = parseSortKey(item.sk!.S!);
+        if (!key) continue;
+        const streamVersion = Number(item.sv!.N);
+        yield item.gone ? { key, streamVersion } : { key, streamVersion, view: JSON.parse(item.d!.S!) as RecipeView };
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
   }
 }

@@ -1,15 +1,26 @@
+/**
+ * The recipe views' contract, held by both adapters: the views table (DynamoRecipeViews) and
+ * the in-memory views in front of it that local mode lists from (MemoryRecipeViews); then what
+ * only the in-memory ones promise.
+ */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startEmbeddedDynamo, type EmbeddedDynamo } from '../../../infra/local/embedded-dynamodb.ts';
 import { DynamoRecipeViews } from '../../../shared/adapters/dynamodb/dynamodb-recipe-views.ts';
-import { InvalidCursorError, type RecipeKey, type RecipeQuery, type RecipeView } from '../../../shared/ports/recipe-views.ts';
+import { MemoryRecipeViews } from '../../../shared/adapters/memory/memory-recipe-views.ts';
+import { InvalidCursorError, type RecipeKey, type RecipeQuery, type RecipeView, type RecipeViews } from '../../../shared/ports/recipe-views.ts';
 import type { ResourceType } from '../../../shared/domain/recipe/spec-schemas.ts';
 
 let dynamo: EmbeddedDynamo;
-let views: DynamoRecipeViews;
+let views: RecipeViews;
+
+const durable = () => new DynamoRecipeViews(dynamo.client, dynamo.tables.views);
+const ADAPTERS: Array<[string, () => Promise<RecipeViews>]> = [
+  ['DynamoRecipeViews', async () => durable()],
+  ['MemoryRecipeViews', () => MemoryRecipeViews.load(durable())],
+];
 
 beforeAll(async () => {
   dynamo = await startEmbeddedDynamo();
-  views = new DynamoRecipeViews(dynamo.client, dynamo.tables.views);
 });
 
 afterAll(async () => {
@@ -78,7 +89,11 @@ const population = [
   key('ml', 'deployment', 'serve'),
 ];
 
-describe('DynamoRecipeViews', () => {
+describe.each(ADAPTERS)('%s', (_name, make) => {
+  beforeAll(async () => {
+    views = await make();
+  });
+
   describe('put and remove', () => {
     it('stores a view and lists it back', async () => {
       const k = key('ann', 'job', 'train');
@@ -228,5 +243,67 @@ describe('DynamoRecipeViews', () => {
       await views.put(key('user0', 'job', 'job-0'), viewOf(key('user0', 'job', 'job-0')), 1);
       expect(labels((await views.list({ owners: ['user0'], pageSize: 100 })).views)).toEqual(['user0/job/job-0']);
     });
+  });
+});
+
+describe('MemoryRecipeViews, beyond the contract', () => {
+  it('starts from what the durable views hold, tombstones included: a restart lists what was written', async () => {
+    // Prepare: written through one in-memory copy
+    const before = await MemoryRecipeViews.load(durable());
+    await before.clear();
+    await Promise.all(population.map((k) => before.put(k, viewOf(k), 1)));
+    await before.remove(key('ann', 'job', 'etl'), 2);
+
+    // Act
+    const after = await MemoryRecipeViews.load(durable());
+    await after.put(key('ann', 'job', 'etl'), viewOf(key('ann', 'job', 'etl')), 1);
+
+    // Assess: the same answers, and the tombstone still stops an older view
+    views = before;
+    const listedBefore = await pages({ owners: 'all', pageSize: 3 });
+    views = after;
+    expect(await pages({ owners: 'all', pageSize: 3 })).toEqual(listedBefore);
+    expect(listedBefore.flat()).not.toContain('ann/job/etl');
+  });
+
+  it('gives the same pages as the durable views for every kind of query', async () => {
+    // Prepare
+    const memory = await MemoryRecipeViews.load(durable());
+    await memory.clear();
+    await Promise.all(population.map((k) => memory.put(k, viewOf(k), 1)));
+    await memory.remove(key('bob', 'workspace', 'lab'), 2);
+    const queries: Array<Omit<RecipeQuery, 'cursor'>> = [
+      { owners: 'all', pageSize: 2 },
+      { owners: 'all', type: 'job', pageSize: 2 },
+      { owners: 'all', namePrefix: 'tr', pageSize: 1 },
+      { owners: ['ann', 'bob', 'ml'], pageSize: 3 },
+      { owners: ['ann', 'an'], type: 'job', namePrefix: 'tr', pageSize: 1 },
+      { owners: ['bob'], namePrefix: 'lab', pageSize: 5 },
+    ];
+
+    for (const query of queries) {
+      // Act
+      views = memory;
+      const fromMemory = await pages(query);
+      views = durable();
+      const fromTable = await pages(query);
+
+      // Assess
+      expect(fromMemory, JSON.stringify(query)).toEqual(fromTable);
+    }
+  });
+
+  it('hands out views no caller can change', async () => {
+    // Prepare
+    const memory = await MemoryRecipeViews.load(durable());
+    const k = key('ann', 'job', 'frozen');
+    await memory.put(k, viewOf(k), 1);
+
+    // Act
+    const [listed] = (await memory.list({ owners: ['ann'], type: 'job', namePrefix: 'frozen', pageSize: 1 })).views;
+
+    // Assess
+    expect(() => ((listed!.resource as { status: string }).status = 'running')).toThrow(TypeError);
+    expect((await memory.list({ owners: ['ann'], type: 'job', namePrefix: 'frozen', pageSize: 1 })).views[0]!.resource.status).toBe('stopped');
   });
 });

@@ -8,6 +8,7 @@ import { DEFAULT_PRICES } from '../../../shared/domain/usage/instance-prices.ts'
 import { describe, expect, it } from 'vitest';
 import { Match } from 'aws-cdk-lib/assertions';
 import { DEFAULT_THROTTLE, ROUTE_THROTTLES } from '../../../infra/aws/constructs/api.ts';
+import { DEFAULT_AUTH_CACHE_SECONDS, MAX_AUTH_CACHE_SECONDS } from '../../../functions/api/auth-cache-settings.ts';
 import { BATCH_DETAIL_TYPE, EVENT_SOURCE } from '../../../infra/aws/constructs/integrations.ts';
 import { STREAM_RETRY_ATTEMPTS } from '../../../infra/aws/constructs/processors.ts';
 import { PlatformFunction } from '../../../infra/aws/platform-function.ts';
@@ -88,6 +89,16 @@ describe('api.ts', () => {
         AuthorizerResultTtlInSeconds: 0,
         AuthorizerUri: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([getAtt(stack.api.authorizer.fn)])] }),
       });
+    });
+
+    it('bounds how long a warm API instance trusts the tokens and users it holds by AUTH_CACHE_SECONDS, the only auth cache there is', () => {
+      // The authorizer's cache is off (above), so no layer holds a platform token's decision longer than this.
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        FunctionName: Match.absent(),
+        Handler: Match.anyValue(),
+        Environment: { Variables: Match.objectLike({ AUTH_CACHE_SECONDS: String(DEFAULT_AUTH_CACHE_SECONDS), ROUTE_DOMAIN: Match.anyValue() }) },
+      });
+      expect(DEFAULT_AUTH_CACHE_SECONDS).toBeLessThanOrEqual(MAX_AUTH_CACHE_SECONDS);
     });
 
     it('puts the authorizer on the catch-all route and on every listed route except the public ones', () => {

@@ -1,0 +1,103 @@
+/**
+ * Streams' current states held in memory, so that what every request needs (its token, its
+ * user) costs no store read once it has been read. Authentication uses it: a token's stream and
+ * its user's stream, and the streams of the tokens it descends from.
+ *
+ * Kept current by the appends of this process: `watching(store)` wraps the event store so that
+ * every append drops the stream's entry, before the write (nothing read from then on is kept)
+ * and again once it is durable (nothing read during it is kept). Whatever event a stream gains
+ * — a token revoked, a user locked, regrouped or removed, events this code has never heard of —
+ * the next read is a fresh one. Locally the control plane is its store's only writer, so its
+ * cache is never stale, and a revocation is refused on the very next request.
+ *
+ * Where other processes write too (API Lambda instances), their appends are not seen here:
+ * `maxAgeMs` bounds how long an entry is trusted, which bounds how long a revocation made
+ * elsewhere can go unnoticed. Expiry needs no event: the cache holds states, and what they mean
+ * at "now" (expired or not) is decided on every request.
+ */
+import type { DomainEvent } from '../../events/envelope.ts';
+import type { AppendRequest, CommittedBatch, EventStore } from '../ports/event-store.ts';
+import { loadState, type StreamModel } from './command-runner.ts';
+
+/** Enough for every token and user of a large installation; beyond it the least recently used go. */
+export const DEFAULT_MAX_ENTRIES = 10_000;
+
+export interface StreamStateCacheOptions {
+  maxEntries?: number;
+  /** How long an entry is trusted; forever when absent (a single writer sees every append). */
+  maxAgeMs?: number;
+  nowMs?: () => number;
+}
+
+interface Entry {
+  schema: number;
+  state: unknown;
+  loadedAtMs: number;
+}
+
+export class StreamStateCache {
+  readonly #entries = new Map<string, Entry>();
+  /** The latest read under way per stream: only it may fill the entry, and an append cancels it. */
+  readonly #loading = new Map<string, object>();
+  readonly #maxEntries: number;
+  readonly #maxAgeMs: number;
+  readonly #nowMs: () => number;
+
+  constructor(options: StreamStateCacheOptions = {}) {
+    this.#maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
+    this.#maxAgeMs = options.maxAgeMs ?? Number.POSITIVE_INFINITY;
+    this.#nowMs = options.nowMs ?? Date.now;
+  }
+
+  /** The stream's current state: from memory when this cache holds it, else one read of the store. */
+  async load<C, E extends DomainEvent, S>(store: EventStore, model: StreamModel<C, E, S>): Promise<S> {
+    const id = model.streamId;
+    const entry = this.#entries.get(id);
+    if (entry && entry.schema === model.snapshotSchema && this.#nowMs() - entry.loadedAtMs < this.#maxAgeMs) {
+      // Map order is insertion order: re-inserting makes it the most recently used.
+      this.#entries.delete(id);
+      this.#entries.set(id, entry);
+      return entry.state as S;
+    }
+    const ticket = {};
+    this.#loading.set(id, ticket);
+    const loadedAtMs = this.#nowMs();
+    const { state } = await loadState(store, model);
+    if (this.#loading.get(id) === ticket) {
+      this.#loading.delete(id);
+      this.#entries.delete(id);
+      this.#entries.set(id, { schema: model.snapshotSchema, state, loadedAtMs });
+      if (this.#entries.size > this.#maxEntries) this.#entries.delete(this.#entries.keys().next().value!);
+    }
+    return state;
+  }
+
+  /** Forgets a stream: it gained events. */
+  invalidate(streamId: string): void {
+    this.#entries.delete(streamId);
+    this.#loading.delete(streamId);
+  }
+
+  /** How many streams are held. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** `store`, with every append forgetting its stream here. Every writer of this process must append through it. */
+  watching(store: EventStore): EventStore {
+    return {
+      head: (streamId) => store.head(streamId),
+      read: (streamId, after, limit) => store.read(streamId, after, limit),
+      batchesAfter: (streamId, after) => store.batchesAfter(streamId, after),
+      allBatches: () => store.allBatches(),
+      append: async (streamId: string, request: AppendRequest): Promise<CommittedBatch> => {
+        this.invalidate(streamId);
+        try {
+          return await store.append(streamId, request);
+        } finally {
+          this.invalidate(streamId);
+        }
+      },
+    };
+  }
+}
