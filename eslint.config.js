@@ -10,7 +10,7 @@ const ZOD_NAMESPACE_ONLY = ["ImportSpecifier[imported.name='z']", 'ImportDefault
 }));
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'cdk.out/**', '.data/**', 'coverage/**'] },
+  { ignores: ['node_modules/**', 'cdk.out/**', '.data/**', 'coverage/**', 'console/dist/**', 'console/dist.*/**', 'test-results/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -17,6 +17,7 @@ const INTEGRATION = [
   'test/infra/local/revocation.test.ts',
   'test/functions/api-property.test.ts',
   'test/app/subdomain-claims-races.test.ts',
+  'test/console/**/*.test.ts',
 ];
 
 export default defineConfig({

@@ -24,12 +24,14 @@ import { DaskNetwork } from './constructs/dask-network.ts';
 import { EventStore } from './constructs/event-store.ts';
 import { Identity } from './constructs/identity.ts';
 import { grantManageRoutes, grantManageSignInCallbacks, grantReadRouteTraffic, Ingress } from './constructs/ingress.ts';
+import { WebConsole } from './constructs/web-console.ts';
 import { Integrations } from './constructs/integrations.ts';
 import { acknowledgeGrantedWildcard } from './nag.ts';
 import { Observability } from './constructs/observability.ts';
 import { Processors } from './constructs/processors.ts';
 import { ResourceRoles } from './constructs/resource-roles.ts';
 import { Scheduling } from './constructs/scheduling.ts';
+import { SshGateway } from './constructs/ssh-gateway.ts';
 import { Storage } from './constructs/storage.ts';
 import { TaskLifecycle } from './constructs/task-lifecycle.ts';
 import { PlatformFunction } from './platform-function.ts';
@@ -53,10 +55,13 @@ export class CassiniStack extends Stack {
   readonly storage: Storage;
   /** The boundaries of the roles made per resource, and the grant to make them. */
   readonly resourceRoles: ResourceRoles;
+  readonly console: WebConsole;
   readonly ingress?: Ingress;
   readonly taskLifecycle: TaskLifecycle;
   readonly integrations: Integrations;
   readonly daskNetwork: DaskNetwork;
+  /** The SSH entry point, with context `sshPort` only. */
+  readonly sshGateway?: SshGateway;
 
   constructor(scope: Construct, id: string, props: CassiniStackProps) {
     super(scope, id, { description: 'Cassini: a self-hosted data-science platform (control plane, compute, storage, ingress)', ...props });
@@ -80,6 +85,10 @@ export class CassiniStack extends Stack {
       this.api.acceptTokensOf(this.ingress.client);
       observability.watchLoadBalancer(this.ingress.loadBalancer);
     }
+    if (config.sshPort !== undefined) {
+      this.sshGateway = new SshGateway(this, 'SshGateway', { vpc: this.compute.vpc, port: config.sshPort, tasksSecurityGroup: this.compute.tasksSecurityGroup });
+    }
+    this.console = new WebConsole(this, 'Console', { identity, api: this.api, ...(this.ingress ? { signInDomain: this.ingress.userPoolDomain } : {}) });
     this.taskLifecycle = new TaskLifecycle(this, 'TaskLifecycle', { cluster: this.compute.cluster, observability });
     // Each resource's own roles: its task role mounts its access points only, its execution role reads its secrets only.
     const resourceRoles = (this.resourceRoles = new ResourceRoles(this, 'ResourceRoles', {
@@ -187,12 +196,14 @@ export class CassiniStack extends Stack {
     observability.watchFunction(reconciler, 'Reconciler');
     observability.watchTasksWaitingToStart(reconciler);
 
+    new CfnOutput(this, 'ConsoleUrl', { value: this.console.url, description: 'The web console (sign in with Cognito)' });
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the HTTP API' });
     new CfnOutput(this, 'UserPoolId', { value: identity.userPool.userPoolId });
     new CfnOutput(this, 'ApiClientId', { value: identity.apiClient.userPoolClientId, description: 'Cognito app client for API sign-in' });
     new CfnOutput(this, 'EventBusName', { value: this.integrations.bus.eventBusName });
     new CfnOutput(this, 'ClusterName', { value: this.compute.cluster.clusterName });
     new CfnOutput(this, 'FileSystemId', { value: this.storage.fileSystem.fileSystemId });
+    if (this.sshGateway) new CfnOutput(this, 'SshHost', { value: this.sshGateway.loadBalancer.loadBalancerDnsName, description: `SSH entry point (port ${config.sshPort}); point a name of your own here if you like` });
     if (this.ingress) new CfnOutput(this, 'LoadBalancerDns', { value: this.ingress.loadBalancer.loadBalancerDnsName, description: `Point *.${config.ingress!.domainName} here if no hosted zone was given` });
   }
 

@@ -55,6 +55,8 @@ export interface PlatformConfig {
   prices?: PriceTable;
   /** The installation's one organization (`/api/orgs`, owner names `<org>/<name>`); default `cassini`. */
   organization: Organization;
+  /** The port of the SSH entry point (infra/aws/constructs/ssh-gateway.ts); without it the stack has none. */
+  sshPort?: number;
 }
 
 /** ECR reads a pull-through cache rule's credentials only from secrets named so ("Creating a pull through cache rule in Amazon ECR"). */
@@ -85,6 +87,7 @@ export const CONTEXT_KEYS = {
   githubCredentialsSecret: 'githubCredentialsSecret',
   prices: 'prices',
   orgName: 'orgName',
+  sshPort: 'sshPort',
 } as const;
 
 const DEFAULT_GPU_INSTANCE_TYPES = ['g5.xlarge', 'g4dn.xlarge'];
@@ -205,6 +208,8 @@ export function platformConfig(lookup: Lookup): PlatformConfig {
   } catch (error) {
     throw new ConfigError((error as Error).message);
   }
+  const sshPort = integer(lookup, CONTEXT_KEYS.sshPort, 1, 65535);
+  if (sshPort !== undefined && vpc && vpc.publicSubnetIds.length === 0) throw new ConfigError(`"${CONTEXT_KEYS.sshPort}" with an existing VPC needs "${CONTEXT_KEYS.vpcPublicSubnetIds}" for the SSH load balancer`);
   return {
     ...(prices ? { prices } : {}),
     ...(ingress ? { ingress } : {}),
@@ -218,6 +223,7 @@ export function platformConfig(lookup: Lookup): PlatformConfig {
     ...(alarmEmail ? { alarmEmail } : {}),
     ...(gitImage ? { gitImage } : {}),
     ...(edgeImage ? { edgeImage } : {}),
+    ...(sshPort !== undefined ? { sshPort } : {}),
     imageCache: { ...(dockerHubCredentialsSecret ? { dockerHubCredentialsSecret } : {}), ...(githubCredentialsSecret ? { githubCredentialsSecret } : {}) },
     organization,
   };

@@ -39,10 +39,24 @@ async function readBody(req: IncomingMessage): Promise<{ body: Buffer; truncated
   return { body: Buffer.concat(chunks), truncated };
 }
 
+/** What `apiGatewayEvent` needs of a request besides its body: an IncomingMessage has it all. */
+export interface RequestHead {
+  method?: string | undefined;
+  url?: string | undefined;
+  httpVersion: string;
+  headers: IncomingMessage['headers'];
+  socket: { remoteAddress?: string | undefined };
+}
+
 export async function toApiGatewayEvent(req: IncomingMessage): Promise<APIGatewayProxyEventV2> {
+  const { body, truncated } = await readBody(req);
+  return apiGatewayEvent(req, body, truncated);
+}
+
+/** The event API Gateway would hand the Lambda for this request head and body. */
+export function apiGatewayEvent(req: RequestHead, body: Buffer, truncated = false): APIGatewayProxyEventV2 {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const sourceIp = req.socket.remoteAddress ?? '127.0.0.1';
-  const { body, truncated } = await readBody(req);
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;

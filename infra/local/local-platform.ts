@@ -63,6 +63,7 @@ import { ConsumerPipeline } from '../../shared/app/consumers/consumer-pipeline.t
 import { SharedFolderReactor } from '../../shared/app/consumers/shared-folder-reactor.ts';
 import { startPeriodicAccessRecheck } from './periodic-access-recheck.ts';
 import { DynamoDeferrals } from '../../shared/adapters/dynamodb/dynamodb-deferrals.ts';
+import { consoleFront, type ConsoleFrontOptions } from './console/console-front.ts';
 
 import { loadOrCreateHostKey } from './ssh/ssh-host-key.ts';
 import { startLocalSshServer, type LocalSshServer } from './ssh/local-ssh-server.ts';
@@ -96,6 +97,8 @@ export interface LocalPlatformOptions {
   usage?: LimitSettings;
   /** The installation's organization (`CASSINI_ORG_NAME`); `cassini` by default. */
   organization?: Organization;
+  /** The web console at `/` (console-front.ts): where its build is; without it only the API answers there. */
+  console?: Pick<ConsoleFrontOptions, 'distDir' | 'building'>;
 }
 
 type PlatformServices = ReturnType<typeof platformServices>;
@@ -276,7 +279,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       return caller.user;
     },
   });
-  ready.serve = http;
+  const isAppAddress = (address: URL) => address.port === String(port) && ready.proxy?.matches(address.host) !== undefined;
+  ready.serve = options.console ? consoleFront({ api: http, handler, isAppAddress, ...options.console }) : http;
   if (hostKey !== undefined) {
     sshReady.server = await startLocalSshServer({
       port: options.sshPort!,

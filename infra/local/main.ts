@@ -18,6 +18,7 @@ import { taskLogMaxBytesFromEnvironment } from './process-driver/task-log-cap.ts
 import { HOST_KEY_FILE } from './ssh/ssh-host-key.ts';
 import { limitSettingsFromEnv } from './limit-settings.ts';
 import { organizationFromSetting } from '../../shared/domain/identity/organization.ts';
+import { CONSOLE_DIST, ensureConsoleBuilt } from './console/console-build.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -34,6 +35,8 @@ async function main(): Promise<void> {
   const organization = organizationFromSetting(process.env.CASSINI_ORG_NAME, 'CASSINI_ORG_NAME');
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const lock = lockDataDir(dataDir, 'npm start');
+  // The API answers at once; the console's page follows when its build (only after a change) is done.
+  let consoleBuilding = true;
 
   // The admin exists before the API answers anything, so its token works from the first request.
   const bootstrapAdmin = async (services: { identity: { bootstrapAdmin(token?: string): Promise<string> } }) => {
@@ -53,6 +56,7 @@ async function main(): Promise<void> {
     usage,
     organization,
     prepare: bootstrapAdmin,
+    console: { distDir: CONSOLE_DIST, building: () => consoleBuilding },
   }).catch((error) => {
     lock.release();
     throw error;
@@ -61,6 +65,10 @@ async function main(): Promise<void> {
   if (platform.ssh) {
     console.log(`SSH into workspaces with start_ssh: ssh -p ${platform.ssh.port} <workspace>.<owner>@localhost — host key ${platform.ssh.fingerprint} (${HOST_KEY_FILE} in the data directory)`);
   }
+  void ensureConsoleBuilt()
+    .then(() => console.log(`Console: ${platform.url}/ (sign in with the admin token)`))
+    .catch((error) => console.error(`The console could not be built (the API works without it): ${error instanceof Error ? error.message : String(error)}`))
+    .finally(() => (consoleBuilding = false));
   console.log(`Cassini ${platform.url} — data in ${dataDir}. Try: curl -H "Authorization: Bearer $(cat ${adminTokenPath(dataDir)})" ${platform.url}/api/user`);
 
   let stopping = false;

@@ -127,16 +127,22 @@ export function withoutSessionCookie(cookieHeader: string): string | undefined {
   return kept.length === 0 ? undefined : kept.map(([raw]) => raw).join('; ');
 }
 
-function cookieAttributes(scheme: Scheme): string {
-  return `Path=/; HttpOnly; SameSite=Lax${scheme === 'https' ? '; Secure' : ''}`;
+/**
+ * `Lax` for apps, whose visitors arrive by links from elsewhere; `Strict` for the console,
+ * which no other site has a reason to send its session to.
+ */
+export type SameSite = 'Lax' | 'Strict';
+
+function cookieAttributes(scheme: Scheme, sameSite: SameSite): string {
+  return `Path=/; HttpOnly; SameSite=${sameSite}${scheme === 'https' ? '; Secure' : ''}`;
 }
 
 /** `Set-Cookie` for a browser session on this host only: no Domain, so no sibling subdomain receives it. */
-export function sessionCookie(token: string, scheme: Scheme): string {
-  return `${sessionCookieName(scheme)}=${encodeURIComponent(token)}; ${cookieAttributes(scheme)}`;
+export function sessionCookie(token: string, scheme: Scheme, sameSite: SameSite = 'Lax'): string {
+  return `${sessionCookieName(scheme)}=${encodeURIComponent(token)}; ${cookieAttributes(scheme, sameSite)}`;
 }
 
 /** `Set-Cookie` that removes a session cookie the platform no longer accepts. */
-export function clearedSessionCookie(scheme: Scheme): string {
-  return `${sessionCookieName(scheme)}=; ${cookieAttributes(scheme)}; Max-Age=0`;
+export function clearedSessionCookie(scheme: Scheme, sameSite: SameSite = 'Lax'): string {
+  return `${sessionCookieName(scheme)}=; ${cookieAttributes(scheme, sameSite)}; Max-Age=0`;
 }

@@ -138,7 +138,8 @@ describe('api.ts', () => {
         Environment: {
           Variables: Match.objectLike({
             USER_POOL_ISSUER: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith(['https://cognito-idp.', ref(stack.identity.userPool)])] }),
-            USER_POOL_CLIENT_IDS: ref(stack.identity.apiClient),
+            // The console's client too (web-console.ts): its users call the API with its tokens.
+            USER_POOL_CLIENT_IDS: { 'Fn::Join': ['', [ref(stack.identity.apiClient), ',', ref(stack.console.client)]] },
           }),
         },
       });

@@ -50,7 +50,7 @@ function withLaterGrants(app: CassiniApp): CassiniApp {
 const SHAPES: Array<[string, () => CassiniApp]> = [
   ['no parameters', () => buildCassini()],
   ['domain, existing VPC, first admin', () => buildCassini({ ...DOMAIN_CONTEXT, ...EXISTING_VPC_CONTEXT, adminEmail: 'ops@example.com' })],
-  ['domain in a new VPC, with a grant to come', () => withLaterGrants(buildCassini(DOMAIN_CONTEXT))],
+  ['domain and SSH entry point in a new VPC, with a grant to come', () => withLaterGrants(buildCassini({ ...DOMAIN_CONTEXT, sshPort: '22' }))],
 ];
 
 describe('cdk-nag AwsSolutions', () => {

@@ -163,8 +163,10 @@ describe('ingress.ts', () => {
     it('is not created', () => {
       expect(stack.ingress).toBeUndefined();
       template.resourceCountIs('AWS::ElasticLoadBalancingV2::LoadBalancer', 0);
-      template.resourceCountIs('AWS::Cognito::UserPoolDomain', 0);
-      template.resourceCountIs('AWS::Cognito::UserPoolClient', 1);
+      // The web console's sign-in domain and client are the only ones besides the API's (web-console.ts).
+      template.resourceCountIs('AWS::Cognito::UserPoolDomain', 1);
+      expect(stack.console.signInDomain.node.id).toBe('ConsoleSignIn');
+      template.resourceCountIs('AWS::Cognito::UserPoolClient', 2);
     });
   });
 
