@@ -11,6 +11,7 @@ import { runEventSchemas } from './run-events.ts';
 import { subdomainEventSchemas } from './subdomain-events.ts';
 import { catalogObjectEventSchemas } from './catalog-object-events.ts';
 import { sshKeyClaimEventSchemas, sshKeyEventSchemas } from './ssh-key-events.ts';
+import { limitEventSchemas } from './limit-events.ts';
 
 export const EVENT_SCHEMAS: Readonly<Record<EventType, z.ZodType>> = {
   ...resourceEventSchemas,
@@ -21,6 +22,7 @@ export const EVENT_SCHEMAS: Readonly<Record<EventType, z.ZodType>> = {
   ...catalogObjectEventSchemas,
   ...sshKeyEventSchemas,
   ...sshKeyClaimEventSchemas,
+  ...limitEventSchemas,
 };
 
 /** The schema of an event type's data; undefined for a type the platform does not record. */

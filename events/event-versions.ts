@@ -15,8 +15,9 @@ import type { RunEvent } from './run-events.ts';
 import type { SubdomainEvent } from './subdomain-events.ts';
 import type { CatalogObjectEvent } from './catalog-object-events.ts';
 import type { SshKeyClaimEvent, SshKeyEvent } from './ssh-key-events.ts';
+import type { LimitEvent } from './limit-events.ts';
 
-export type EventType = ResourceEventType | PrincipalEvent['type'] | TokenEvent['type'] | RunEvent['type'] | SubdomainEvent['type'] | CatalogObjectEvent['type'] | SshKeyEvent['type'] | SshKeyClaimEvent['type'];
+export type EventType = ResourceEventType | PrincipalEvent['type'] | TokenEvent['type'] | RunEvent['type'] | SubdomainEvent['type'] | CatalogObjectEvent['type'] | SshKeyEvent['type'] | SshKeyClaimEvent['type'] | LimitEvent['type'];
 
 export interface EventVersioning {
   /** The version new events are written with. */
@@ -96,6 +97,11 @@ const ENTRIES: Record<EventType, EventVersioning> = {
   SshKeyRemoved: FIRST_VERSION,
   SshKeyClaimed: FIRST_VERSION,
   SshKeyReleased: FIRST_VERSION,
+  // usage limit events
+  UsageLimitCreated: FIRST_VERSION,
+  UsageLimitChanged: FIRST_VERSION,
+  UsageLimitDeleted: FIRST_VERSION,
+  UsageLimitAssigned: FIRST_VERSION,
 };
 
 export const EVENT_VERSIONS: Readonly<Record<string, EventVersioning>> = ENTRIES;

@@ -11,6 +11,8 @@ import type { TaskDriver } from '../../shared/ports/task-driver.ts';
 import type { DaskService } from '../../shared/app/dask-service.ts';
 import type { Size } from '../../shared/domain/sizes.ts';
 import type { SshKeyService } from '../../shared/app/ssh-key-service.ts';
+import type { UsageService } from '../../shared/app/usage-service.ts';
+import type { LimitService } from '../../shared/app/limit-service.ts';
 import type { Organization } from '../../shared/domain/identity/organization.ts';
 
 export interface ApiServices {
@@ -25,6 +27,10 @@ export interface ApiServices {
   taskLogs?: Pick<TaskDriver, 'logs'>;
   /** Dask clusters of resources (`/api/{kind}/{id}/dask`); absent where no Dask runtime is wired. */
   dask?: DaskService;
+  /** Usage per day (`/api/orgs/{org_id}/usage/daily`). */
+  usage: UsageService;
+  /** Usage limits (`/api/limits`), who has which, and what they refuse. */
+  limits: LimitService;
   /** The installation's one organization (`/api/orgs`); default `cassini`. */
   organization?: Organization;
   /** The hardware sizes this platform offers (`offeredSizes`); default: every size. */
@@ -62,6 +68,8 @@ export interface RouteReply {
   headers?: Record<string, string>;
   /** Reply in YAML instead of JSON (recipes, when the client asked for it). */
   yaml?: boolean;
+  /** A body already rendered in another format (CSV), sent as is with its content type. */
+  text?: { contentType: string; body: string };
 }
 
 export interface RouteDefinition {

@@ -22,6 +22,8 @@ import { resourceRoutes } from './routes/resource-routes.ts';
 import { jobRunRoutes } from './routes/job-run-routes.ts';
 import { catalogRoutes } from './routes/catalog-routes.ts';
 import { daskRoutes } from './routes/dask-routes.ts';
+import { usageRoutes } from './routes/usage-routes.ts';
+import { limitRoutes } from './routes/limit-routes.ts';
 import { userRoutes } from './routes/user-routes.ts';
 import { organizationRoutes } from './routes/organization-routes.ts';
 import { saturnCatalogRoutes } from './routes/saturn-catalog-routes.ts';
@@ -48,12 +50,13 @@ export function apiRoutes(): RouteDefinition[] {
     response: { status: 200, description: 'OpenAPI 3.1' },
     handle: async ({ services }) => ({ status: 200, body: openApiDocument(routes, services.version) }),
   };
-  const routes = [openapi, ...platformInfoRoutes, ...identityRoutes, ...sshKeyRoutes, ...userRoutes, ...organizationRoutes, ...recipeRoutes, ...jobRunRoutes, ...catalogRoutes, ...saturnCatalogRoutes, ...podSummaryRoutes, ...daskRoutes, ...resourceRoutes];
+  const routes = [openapi, ...platformInfoRoutes, ...identityRoutes, ...sshKeyRoutes, ...userRoutes, ...organizationRoutes, ...recipeRoutes, ...jobRunRoutes, ...catalogRoutes, ...saturnCatalogRoutes, ...podSummaryRoutes, ...daskRoutes, ...usageRoutes, ...limitRoutes, ...resourceRoutes];
   return routes;
 }
 
 async function toResult(reply: RouteReply): Promise<ApiResult> {
   const headers: Record<string, string> = { ...reply.headers };
+  if (reply.text) return { statusCode: reply.status, headers: { ...headers, 'content-type': reply.text.contentType }, body: reply.text.body };
   if (reply.body === undefined) return { statusCode: reply.status, headers };
   if (reply.yaml) return { statusCode: reply.status, headers: { ...headers, 'content-type': 'application/yaml' }, body: (await yamlModule()).stringify(reply.body) };
   return { statusCode: reply.status, headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(reply.body) };

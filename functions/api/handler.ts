@@ -24,6 +24,7 @@ import type { SecretWriter } from '../../shared/ports/secret-store.ts';
 import type { DaskRuntime } from '../../shared/ports/dask-runtime.ts';
 import type { ApiServices } from './api-types.ts';
 import { offeredSizes } from '../../shared/domain/sizes.ts';
+import { parsePriceTable } from '../../shared/domain/usage/instance-prices.ts';
 import { organizationFromSetting } from '../../shared/domain/identity/organization.ts';
 import { StreamStateCache } from '../../shared/app/stream-state-cache.ts';
 import { authCacheSeconds } from './auth-cache-settings.ts';
@@ -36,7 +37,7 @@ let api: Api | undefined;
 
 function buildApi(): Api {
   const platform = dynamoPlatformFromEnv();
-  const { views, runViews, catalogViews, tokenViews, principalViews } = platform;
+  const { views, runViews, catalogViews, tokenViews, principalViews, usageViews } = platform;
   // Tokens and users from memory for AUTH_CACHE_SECONDS (auth-cache-settings.ts); this
   // instance's own writes go through the cache's watch and are seen at once.
   const identityCache = new StreamStateCache({ maxAgeMs: authCacheSeconds(process.env.AUTH_CACHE_SECONDS) * 1000 });
@@ -47,19 +48,25 @@ function buildApi(): Api {
   const secretStore = lazyAdapter<SecretWriter>(async () => (await import('../../shared/adapters/aws/secrets/secrets-manager-store.ts')).secretsManagerStoreFromEnv(process.env));
   const cluster = process.env.ECS_CLUSTER;
   const shellAccess = cluster ? ecsExecShellAccess(cluster, process.env.AWS_REGION) : undefined;
+  // ORG_NAME comes from the CDK context value `orgName` (infra/aws/config.ts).
+  const organization = organizationFromSetting(process.env.ORG_NAME, 'ORG_NAME');
   const services = platformServices({
+    organization,
     store,
     views,
     runViews,
     catalogViews,
     tokenViews,
     principalViews,
+    usageViews,
     secretStore,
     clock: systemClock,
     random: systemRandom,
     routeUrl: (subdomain) => `https://${subdomain}.${domain}/`,
     identityCache,
     ...(shellAccess ? { shellAccess } : {}),
+    // Prices per instance-hour for the usage answers: the stack's `prices` context (infra/aws/config.ts).
+    ...(process.env.CASSINI_PRICES ? { prices: parsePriceTable(process.env.CASSINI_PRICES, 'CASSINI_PRICES') } : {}),
   });
   const logGroup = process.env.TASK_LOG_GROUP;
   const taskLogs =
@@ -78,8 +85,6 @@ function buildApi(): Api {
   // The GPU sizes offered are those whose instance type the stack provisions (GPU_INSTANCE_TYPES, comma-separated).
   const gpuInstanceTypes = process.env.GPU_INSTANCE_TYPES;
   const sizes = offeredSizes(gpuInstanceTypes === undefined ? undefined : gpuInstanceTypes.split(',').filter(Boolean));
-  // ORG_NAME comes from the CDK context value `orgName` (infra/aws/config.ts).
-  const organization = organizationFromSetting(process.env.ORG_NAME, 'ORG_NAME');
   return createApi({
     services: { ...services, ...(taskLogs ? { taskLogs } : {}), dask, sizes, organization, version: PLATFORM_VERSION },
     // Per Lambda instance: API Gateway's throttles bound the total; this slows one address's guesses.

@@ -54,7 +54,7 @@ export interface ReactorDeps {
 let deps: ReactorDeps | undefined;
 
 function buildDeps(env: NodeJS.ProcessEnv = process.env): ReactorDeps {
-  const { store, views, runViews, catalogViews, tokenViews, principalViews, checkpoints, deferrals } = dynamoPlatformFromEnv(env);
+  const { store, views, runViews, catalogViews, tokenViews, principalViews, usageViews, checkpoints, deferrals } = dynamoPlatformFromEnv(env);
   const jobs = new JobRunService({ store, runViews, clock: systemClock, random: systemRandom });
   const timers = new DeferredTimers(systemClock);
   // Tasks' SATURN_TOKENs are API tokens of their owner, issued and revoked through the event store.
@@ -83,7 +83,7 @@ function buildDeps(env: NodeJS.ProcessEnv = process.env): ReactorDeps {
   const folders = new SharedFolderReactor(folderStorage);
   const jobRuns = settledJobRuns(jobReactor, timers);
   const pipeline = new ConsumerPipeline(
-    { readModels: new ReadModelProjector({ store, views, runViews, catalogViews, tokenViews, principalViews }), daskClusters: dask, jobRuns, services, sharedFolders: folders },
+    { readModels: new ReadModelProjector({ store, views, runViews, catalogViews, tokenViews, principalViews, usageViews }), daskClusters: dask, jobRuns, services, sharedFolders: folders },
     {
       store,
       checkpoints,

@@ -9,7 +9,8 @@
  * and workspace has its owner's access to its attachments decided again; one whose owner lost
  * access is recorded failed, and the reactor stops it (shared/app/service-access-recheck.ts):
  * ECS replaces a crashed replica without asking, so this is where such a replica is stopped
- * from starting again.
+ * from starting again. Every owner that used up an hours window of its usage limit has what it
+ * runs stopped (shared/app/limit-service.ts).
  */
 import { dynamoPlatformFromEnv } from '../../shared/adapters/dynamodb/dynamodb-platform.ts';
 import { systemClock, systemRandom } from '../../shared/adapters/node-platform.ts';
@@ -23,6 +24,7 @@ import { reportIdleWorkspaces, type IdleWorkspacesDeps } from './idle-workspaces
 import { reconcile, type ReconcileDeps, type ReconcileSummary } from './reconcile.ts';
 import { reconcileDaskClusters, type DaskClustersDeps } from './dask-clusters.ts';
 import { MetricUnit, observed, telemetryFor } from '../observability.ts';
+import { limitService, type LimitService } from '../../shared/app/limit-service.ts';
 
 const telemetry = telemetryFor('reconciler');
 
@@ -30,9 +32,11 @@ let deps: ReconcileDeps | undefined;
 let idleDeps: IdleWorkspacesDeps | undefined;
 let daskDeps: DaskClustersDeps | undefined;
 let accessDeps: ServiceAccessRecheckDeps | undefined;
+let limits: LimitService | undefined;
 
 function buildDeps(env: NodeJS.ProcessEnv = process.env): ReconcileDeps {
-  const { store, views, runViews } = dynamoPlatformFromEnv(env);
+  const { store, views, runViews, usageViews } = dynamoPlatformFromEnv(env);
+  limits = limitService({ store, views, usageViews, clock: systemClock, random: systemRandom });
   const jobs = new JobRunService({ store, runViews, clock: systemClock, random: systemRandom });
   const reports = new ServiceReportRecorder({ store, clock: systemClock });
   // Relaunched runs' tasks get their SATURN_TOKEN as the reactor's do; lost tasks have theirs revoked.
@@ -79,7 +83,9 @@ export const handler = observed(telemetry, async (): Promise<ReconcileSummary> =
   const access = await besidePass(accessDeps && (() => recheckServiceAccess(accessDeps!)), 'could not re-check access to attachments', { checked: 0, refused: 0, failed: 0 });
   telemetry.metrics.addMetric('ServicesRefusedAccess', MetricUnit.Count, access.refused);
   telemetry.metrics.addMetric('ServicesFailedToRecheck', MetricUnit.Count, access.failed);
-  telemetry.logger.info('reconciled', { ...summary, dask, access });
+  const limited = await besidePass(limits && (async () => ({ stopped: (await limits!.enforce()).length, failed: 0 })), 'could not enforce the usage limits', { stopped: 0, failed: 0 });
+  telemetry.metrics.addMetric('ResourcesStoppedByLimits', MetricUnit.Count, limited.stopped);
+  telemetry.logger.info('reconciled', { ...summary, dask, access, limits: limited });
   const { metrics } = telemetry;
   metrics.addMetric('ActiveRuns', MetricUnit.Count, summary.activeRuns);
   metrics.addMetric('RunsLaunched', MetricUnit.Count, summary.launched);

@@ -11,6 +11,7 @@ import { dynamoPlatformFromEnv } from '../../shared/adapters/dynamodb/dynamodb-p
 import { systemClock, systemRandom } from '../../shared/adapters/node-platform.ts';
 import { parseScheduleEvent } from '../../shared/adapters/aws/schedules/schedule-event.ts';
 import { JobRunService } from '../../shared/app/job-run-service.ts';
+import { limitService } from '../../shared/app/limit-service.ts';
 import { ValidationError } from '../../shared/domain/errors.ts';
 import type { ScheduleTick } from '../../shared/ports/job-scheduler.ts';
 import { MetricUnit, observed, telemetryFor } from '../observability.ts';
@@ -36,8 +37,10 @@ export async function tickFromSchedule(event: unknown, target: Pick<JobRunServic
 
 export const handler = observed(telemetry, async (event: unknown): Promise<void> => {
   if (!jobs) {
-    const { store, runViews } = dynamoPlatformFromEnv();
-    jobs = new JobRunService({ store, runViews, clock: systemClock, random: systemRandom });
+    const { store, views, runViews, usageViews } = dynamoPlatformFromEnv();
+    // A tick the owner's usage limit refuses now is recorded skipped, with the limit in its reason.
+    const limits = limitService({ store, views, usageViews, clock: systemClock, random: systemRandom });
+    jobs = new JobRunService({ store, runViews, clock: systemClock, random: systemRandom, limits });
   }
   const tick = await tickFromSchedule(event, jobs);
   telemetry.metrics.addMetric(tick ? 'TicksRecorded' : 'TicksDropped', MetricUnit.Count, 1);

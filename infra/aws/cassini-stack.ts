@@ -72,7 +72,7 @@ export class CassiniStack extends Stack {
     observability.watchTable(eventStore.events, 'Events table');
     observability.watchTable(eventStore.views, 'Views table');
 
-    this.api = new Api(this, 'Api', { eventStore, identity, observability, routeDomain: config.ingress?.domainName ?? 'localhost', organization: config.organization });
+    this.api = new Api(this, 'Api', { eventStore, identity, observability, routeDomain: config.ingress?.domainName ?? 'localhost', organization: config.organization, ...(config.prices ? { prices: config.prices } : {}) });
     this.processors = new Processors(this, 'Processors', { eventStore, observability });
 
     this.scheduling = new Scheduling(this, 'Scheduling', { observability });

@@ -5,6 +5,7 @@
  */
 import type { Node } from 'constructs';
 import { GPU_INSTANCE_TYPES } from '../../shared/domain/sizes.ts';
+import { parsePriceTable, type PriceTable } from '../../shared/domain/usage/instance-prices.ts';
 import { organizationFromSetting, type Organization } from '../../shared/domain/identity/organization.ts';
 
 /** A VPC that already exists, named by id: imported without any lookup, so synth stays offline. */
@@ -50,6 +51,8 @@ export interface PlatformConfig {
   /** The image the edge sidecar of service tasks runs in (Node.js 22); default a pinned public one (shared/adapters/aws/services/edge-sidecar.ts). */
   edgeImage?: string;
   imageCache: ImageCacheConfig;
+  /** Prices per instance-hour by size for the usage answers (CASSINI_PRICES of the API); absent: hours only. */
+  prices?: PriceTable;
   /** The installation's one organization (`/api/orgs`, owner names `<org>/<name>`); default `cassini`. */
   organization: Organization;
   /** The port of the SSH entry point (infra/aws/constructs/ssh-gateway.ts); without it the stack has none. */
@@ -82,6 +85,7 @@ export const CONTEXT_KEYS = {
   edgeImage: 'edgeImage',
   dockerHubCredentialsSecret: 'dockerHubCredentialsSecret',
   githubCredentialsSecret: 'githubCredentialsSecret',
+  prices: 'prices',
   orgName: 'orgName',
   sshPort: 'sshPort',
 } as const;
@@ -165,6 +169,17 @@ function pullThroughSecret(get: Lookup, key: string): string | undefined {
   return name;
 }
 
+/** `"default"` (the dated on-demand table of instance-prices.ts) or an object of size to price per instance-hour. */
+function priceTable(get: Lookup): PriceTable | undefined {
+  const value = get(CONTEXT_KEYS.prices);
+  if (value === undefined || value === null || value === '') return undefined;
+  try {
+    return parsePriceTable(typeof value === 'string' ? (value.trim() === 'default' ? 'default' : value) : JSON.stringify(value), `context "${CONTEXT_KEYS.prices}"`);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+}
+
 /** Reads and checks the app's parameters; a wrong one stops synth with a message naming it. */
 export function platformConfig(lookup: Lookup): PlatformConfig {
   const ingress = ingressConfig(lookup);
@@ -186,6 +201,7 @@ export function platformConfig(lookup: Lookup): PlatformConfig {
   if (edgeImage && /\s/.test(edgeImage)) throw new ConfigError(`context "${CONTEXT_KEYS.edgeImage}" is not an image reference: ${edgeImage}`);
   const dockerHubCredentialsSecret = pullThroughSecret(lookup, CONTEXT_KEYS.dockerHubCredentialsSecret);
   const githubCredentialsSecret = pullThroughSecret(lookup, CONTEXT_KEYS.githubCredentialsSecret);
+  const prices = priceTable(lookup);
   let organization: Organization;
   try {
     organization = organizationFromSetting(text(lookup, CONTEXT_KEYS.orgName), `context "${CONTEXT_KEYS.orgName}"`);
@@ -195,6 +211,7 @@ export function platformConfig(lookup: Lookup): PlatformConfig {
   const sshPort = integer(lookup, CONTEXT_KEYS.sshPort, 1, 65535);
   if (sshPort !== undefined && vpc && vpc.publicSubnetIds.length === 0) throw new ConfigError(`"${CONTEXT_KEYS.sshPort}" with an existing VPC needs "${CONTEXT_KEYS.vpcPublicSubnetIds}" for the SSH load balancer`);
   return {
+    ...(prices ? { prices } : {}),
     ...(ingress ? { ingress } : {}),
     gpu: {
       instanceTypes: [...new Set(instanceTypes)],

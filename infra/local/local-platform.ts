@@ -14,6 +14,7 @@ import { MemoryRecipeViews } from '../../shared/adapters/memory/memory-recipe-vi
 import { DynamoCheckpoints } from '../../shared/adapters/dynamodb/dynamodb-checkpoints.ts';
 import { systemClock, systemRandom } from '../../shared/adapters/node-platform.ts';
 import { platformServices } from '../../shared/app/platform-services.ts';
+import { limitService } from '../../shared/app/limit-service.ts';
 import { ReadModelProjector } from '../../shared/app/consumers/read-model-projector.ts';
 import { createApi } from '../../functions/api/create-api.ts';
 import type { RateLimitOptions } from '../../functions/api/middlewares/rate-limit.ts';
@@ -25,6 +26,9 @@ import { feedingEventStore } from './feeding-event-store.ts';
 import { httpAdapter, writeResult, type ApiHandler } from './http-adapter.ts';
 import { DynamoRunViews } from '../../shared/adapters/dynamodb/dynamodb-run-views.ts';
 import { DynamoCatalogViews } from '../../shared/adapters/dynamodb/dynamodb-catalog-views.ts';
+import { DynamoUsageViews } from '../../shared/adapters/dynamodb/dynamodb-usage-views.ts';
+import { DEFAULT_LIMITS_CHECK_MS, type LimitSettings } from './limit-settings.ts';
+import { startPeriodicPass } from './periodic-pass.ts';
 import { DynamoTokenViews } from '../../shared/adapters/dynamodb/dynamodb-token-views.ts';
 import { DynamoPrincipalViews } from '../../shared/adapters/dynamodb/dynamodb-principal-views.ts';
 import { LocalSecretStore } from './local-secret-store.ts';
@@ -89,6 +93,8 @@ export interface LocalPlatformOptions {
   taskIsolation?: SandboxChoice;
   /** The SSH endpoint's port (0: any free one); no SSH endpoint when absent. */
   sshPort?: number;
+  /** Prices for usage answers, the length of a usage limit's hour and how often limits are enforced (limit-settings.ts). */
+  usage?: LimitSettings;
   /** The installation's organization (`CASSINI_ORG_NAME`); `cassini` by default. */
   organization?: Organization;
   /** The web console at `/` (console-front.ts): where its build is; without it only the API answers there. */
@@ -139,6 +145,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   const catalogViews = new DynamoCatalogViews(db.client, db.tables.views);
   const tokenViews = new DynamoTokenViews(db.client, db.tables.views);
   const principalViews = new DynamoPrincipalViews(db.client, db.tables.views);
+  const usageViews = new DynamoUsageViews(db.client, db.tables.views);
   // Secret values: files of mode 0600 under <DATA_DIR>/secrets (a temporary directory without one).
   const secretStore = new LocalSecretStore(options.dataDir ? { dir: join(options.dataDir, 'secrets') } : {});
 
@@ -181,8 +188,12 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     routeUrl: (subdomain: string) => `http://${subdomain}.localhost:${port}/`,
     ...(options.sshPort === undefined ? {} : { shellAccess: (resource: LiveResource) => sshConnectCommand(workspaceLogin(resource.name, resource.owner), 'localhost', sshReady.port ?? options.sshPort!) }),
   };
-  const services = platformServices({ ...ports, catalogViews, tokenViews, principalViews, secretStore, store: apiStore, identityCache });
-  const runtimeJobs = new JobRunService({ ...ports, store: runtimeStore });
+  const usage = options.usage ?? {};
+  const usagePorts = { usageViews, ...(options.organization ? { organization: options.organization } : {}), ...(usage.prices ? { prices: usage.prices } : {}), ...(usage.limitHourMs ? { limitHourMs: usage.limitHourMs } : {}) };
+  const services = platformServices({ ...ports, ...usagePorts, catalogViews, tokenViews, principalViews, secretStore, store: apiStore, identityCache });
+  // Scheduled runs are held against the usage limits too: one a limit refuses is recorded skipped.
+  const runtimeLimits = limitService({ ...ports, ...usagePorts, store: runtimeStore });
+  const runtimeJobs = new JobRunService({ ...ports, store: runtimeStore, limits: runtimeLimits });
 
   // Tasks read their secrets from the same store, share folders under <DATA_DIR>/shared-folders
   // (a temporary directory without one), and get a SATURN_TOKEN acting as their owner.
@@ -220,7 +231,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   const scheduler = new LocalJobScheduler((tick) => runtimeJobs.tick(tick.jobId, tick.scheduledFor), logError('schedule tick failed'));
   const pipeline = new ConsumerPipeline(
     {
-      readModels: new ReadModelProjector({ store: rawStore, views, runViews, catalogViews, tokenViews, principalViews }),
+      readModels: new ReadModelProjector({ store: rawStore, views, runViews, catalogViews, tokenViews, principalViews, usageViews }),
       daskClusters: daskReactor,
       jobRuns: new JobRunReactor({ jobs: runtimeJobs, launcher, scheduler, timers, clock: systemClock }),
       services: serviceReactor,
@@ -253,6 +264,9 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     { views, store: runtimeStore, reports: serviceReports, clock: systemClock, log: { error: (message, context) => logError(message)(context.error, context.resource ?? '') } },
     options.services?.accessRecheckIntervalMs ?? DEFAULT_SERVICE_OPTIONS.accessRecheckIntervalMs,
   );
+
+  // The hours windows of the usage limits, held against what runs (the reconciler's pass on AWS).
+  const limitsCheck = startPeriodicPass(() => runtimeLimits.enforce(), usage.limitsCheckIntervalMs ?? DEFAULT_LIMITS_CHECK_MS, logError('usage limits check failed'));
 
   const handler = createApi({ services: { ...services, taskLogs: driver, dask: new DaskService({ store: apiStore, clock: systemClock, runtime: daskRuntime }), version: PLATFORM_VERSION, ...(options.organization ? { organization: options.organization } : {}) }, rateLimit: options.rateLimit, failedLogins: options.failedLogins }) as unknown as ApiHandler;
   const http = httpAdapter(handler, { maxBodyBytes: MAX_BODY_BYTES, tooLargeMessage: tooLargeMessage(MAX_BODY_BYTES) });
@@ -308,6 +322,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       scheduler.close();
       timers.close();
       await accessRecheck.close();
+      await limitsCheck.close();
       feed.close();
       // Before the driver: replicas stopped by its close are not to be replaced.
       await serviceRuntime.close();

@@ -4,8 +4,9 @@
  * SSH_PORT (2222; the SSH endpoint into workspaces, `off` for none), RATE_LIMIT_PER_SECOND (100 requests per second per caller), FAILED_LOGINS_PER_MINUTE (10 per
  * client address, and as many at once; failed-logins.ts), as root the id ranges tasks run
  * under (task-sandbox-settings.ts: CASSINI_TASK_UIDS, CASSINI_FOLDER_GIDS), each task's log cap
- * (CASSINI_TASK_LOG_MAX_MB, 10), and the timings of deployments
- * and workspaces (service-settings.ts: CASSINI_HEALTH_GRACE_SECONDS, CASSINI_AUTO_SHUTOFF_SCALE, ...).
+ * (CASSINI_TASK_LOG_MAX_MB, 10), the timings of deployments
+ * and workspaces (service-settings.ts: CASSINI_HEALTH_GRACE_SECONDS, CASSINI_AUTO_SHUTOFF_SCALE, ...), and
+ * usage prices and limit timings (limit-settings.ts: CASSINI_PRICES, CASSINI_LIMIT_HOUR_SECONDS, ...).
  */
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -15,6 +16,7 @@ import { lockDataDir } from './data-dir-lock.ts';
 import { serviceSettingsFromEnv } from './service-settings.ts';
 import { taskLogMaxBytesFromEnvironment } from './process-driver/task-log-cap.ts';
 import { HOST_KEY_FILE } from './ssh/ssh-host-key.ts';
+import { limitSettingsFromEnv } from './limit-settings.ts';
 import { organizationFromSetting } from '../../shared/domain/identity/organization.ts';
 import { CONSOLE_DIST, ensureConsoleBuilt } from './console/console-build.ts';
 
@@ -29,6 +31,7 @@ async function main(): Promise<void> {
   if (!(failedLoginsPerMinute >= 1)) throw new Error(`FAILED_LOGINS_PER_MINUTE must be a number of at least 1 (got "${process.env.FAILED_LOGINS_PER_MINUTE}").`);
   const services = serviceSettingsFromEnv(process.env);
   const taskLogMaxBytes = taskLogMaxBytesFromEnvironment(process.env);
+  const usage = limitSettingsFromEnv(process.env);
   const organization = organizationFromSetting(process.env.CASSINI_ORG_NAME, 'CASSINI_ORG_NAME');
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const lock = lockDataDir(dataDir, 'npm start');
@@ -50,6 +53,7 @@ async function main(): Promise<void> {
     services,
     taskLogMaxBytes,
     ...(sshPort === undefined ? {} : { sshPort }),
+    usage,
     organization,
     prepare: bootstrapAdmin,
     console: { distDir: CONSOLE_DIST, building: () => consoleBuilding },

@@ -10,6 +10,7 @@ import { DynamoRecipeViews } from '../../shared/adapters/dynamodb/dynamodb-recip
 import { DynamoRunViews } from '../../shared/adapters/dynamodb/dynamodb-run-views.ts';
 import { DynamoCatalogViews } from '../../shared/adapters/dynamodb/dynamodb-catalog-views.ts';
 import { DynamoTokenViews } from '../../shared/adapters/dynamodb/dynamodb-token-views.ts';
+import { DynamoUsageViews } from '../../shared/adapters/dynamodb/dynamodb-usage-views.ts';
 import { DynamoPrincipalViews } from '../../shared/adapters/dynamodb/dynamodb-principal-views.ts';
 import { rebuildProjections } from '../../shared/app/consumers/rebuild-projections.ts';
 import { lockDataDir } from './data-dir-lock.ts';
@@ -31,8 +32,9 @@ async function main(): Promise<void> {
       catalogViews: new DynamoCatalogViews(db.client, db.tables.views),
       tokenViews: new DynamoTokenViews(db.client, db.tables.views),
       principalViews: new DynamoPrincipalViews(db.client, db.tables.views),
+      usageViews: new DynamoUsageViews(db.client, db.tables.views),
     });
-    console.log(`Rebuilt the recipe, run, catalog and token views from ${result.streams} streams in ${Date.now() - started} ms.`);
+    console.log(`Rebuilt the recipe, run, catalog, token and usage views from ${result.streams} streams in ${Date.now() - started} ms.`);
   } finally {
     await db.close();
     lock.release();

@@ -18,11 +18,12 @@ import { addressOf } from '../domain/resource/resource-identity.ts';
 import type { LiveResource } from '../domain/resource/resource-decider.ts';
 import { planRun, refuseOversizedPlan, type RunOverrides } from '../domain/planner/run-plan.ts';
 import type { User } from '../domain/identity/principal-decider.ts';
-import { ConflictError, NotFoundError } from '../domain/errors.ts';
+import { ConflictError, LimitExceededError, NotFoundError } from '../domain/errors.ts';
 import type { ResourceEvent } from '../../events/resource-events.ts';
 import { attachmentFacts } from './attachment-facts.ts';
 import { attachmentsRefusal } from './attachment-gate.ts';
 import type { RunTaskControl } from '../ports/run-task-control.ts';
+import type { UsageLimitsState } from '../domain/limits/usage-limits.ts';
 
 export const RUN_SNAPSHOT_SCHEMA = 1;
 const QUEUE_WAIT_MS = 3000;
@@ -76,6 +77,8 @@ export interface JobRunServiceDeps {
   runViews: RunViews;
   clock: Clock;
   random: RandomSource;
+  /** Usage limits: a run they refuse now is refused (403) or, when a schedule is due, recorded skipped. */
+  limits?: { state(): Promise<UsageLimitsState>; startRefusal(job: LiveResource, loaded?: UsageLimitsState, actor?: string): Promise<string | undefined> };
 }
 
 export class JobRunService {
@@ -89,8 +92,16 @@ export class JobRunService {
   /** `POST /api/jobs/{id}/runs`: a run now, or the run an Idempotency-Key already started. */
   async dispatch(user: User, jobId: string, options: { overrides?: RunOverrides; idempotencyKey?: string } = {}): Promise<Run> {
     // The decider tells an unknown id (404) from a deleted job (409).
-    const loaded = await loadVisibleResource(this.deps.store, user, 'job', jobId);
-    if (options.overrides && loaded.state.live) refuseOversizedPlan(planRun(loaded.state.live.spec, options.overrides));
+    // The limits are read beside the job's stream: one round trip of reads.
+    const [loaded, limits] = await Promise.all([loadVisibleResource(this.deps.store, user, 'job', jobId), this.deps.limits?.state()]);
+    const live = loaded.state.live;
+    if (options.overrides && live) refuseOversizedPlan(planRun(live.spec, options.overrides));
+    // A repeated request (same Idempotency-Key) answers with its run whatever the limits say now.
+    const repeat = live && options.idempotencyKey !== undefined && runForKey(live.runs ?? NO_RUNS, options.idempotencyKey, this.now());
+    if (live && live.id === jobId && !repeat) {
+      const refusal = await this.deps.limits?.startRefusal(live, limits, user.username);
+      if (refusal) throw new LimitExceededError(refusal);
+    }
     const outcome = await this.jobCommits.run(resourceModel(loaded.state.streamId), {
       kind: 'RequestJobRun',
       id: jobId,
@@ -113,12 +124,14 @@ export class JobRunService {
     if (!address) return;
     const { state } = await loadState(this.deps.store, resourceModel(address.streamId));
     if (!state.live || state.live.id !== jobId) return;
+    const refusal = await this.deps.limits?.startRefusal(state.live);
     await this.jobCommits.run(resourceModel(address.streamId), {
       kind: 'RequestJobRun',
       id: jobId,
       runId: tickRunId(jobId, scheduledFor),
       trigger: 'schedule',
       scheduledFor,
+      ...(refusal ? { refusal } : {}),
       ...this.meta('system:scheduler'),
     });
   }

@@ -15,6 +15,11 @@ import type { SecretWriter } from '../ports/secret-store.ts';
 import { CatalogService } from './catalog-service.ts';
 import { AttachmentCheck, type AttachmentChecker } from './attachment-check.ts';
 import { SshKeyService } from './ssh-key-service.ts';
+import type { UsageViews } from '../ports/usage-views.ts';
+import { UsageService } from './usage-service.ts';
+import { limitService, type LimitService } from './limit-service.ts';
+import { organizationNamed, type Organization } from '../domain/identity/organization.ts';
+import type { PriceTable } from '../domain/usage/instance-prices.ts';
 import { userHoldings } from './user-holdings.ts';
 
 export interface PlatformPorts {
@@ -38,19 +43,39 @@ export interface PlatformPorts {
   identityCache?: StreamStateCache;
   /** Replaces the catalog check of recipe attachments; for tests that apply arbitrary recipes. */
   attachments?: AttachmentChecker;
+  /** Instance-hours per stream (the usage projector's read model). */
+  usageViews: UsageViews;
+  /** The installation's organization; default `cassini`. */
+  organization?: Organization;
+  /** Prices per instance-hour by size, for cost in the usage answers. */
+  prices?: PriceTable;
+  /** How long a usage limit's hour lasts (ms); an hour unless a test platform shortens it. */
+  limitHourMs?: number;
 }
 
-export function platformServices(ports: PlatformPorts): { identity: IdentityService; resources: ResourceService; runs: JobRunService; catalog: CatalogService; sshKeys: SshKeyService } {
+export interface PlatformServices {
+  identity: IdentityService;
+  resources: ResourceService;
+  runs: JobRunService;
+  catalog: CatalogService;
+  sshKeys: SshKeyService;
+  usage: UsageService;
+  limits: LimitService;
+}
+
+export function platformServices(ports: PlatformPorts): PlatformServices {
   // Resolved lazily: the services that know what a user owns are built after the identity service they depend on.
   const holdingsOf = (username: string): Promise<string[]> => userHoldings(username, { views: ports.views, catalog });
   const identity = new IdentityService({ ...ports, holdingsOf, ...(ports.identityCache ? { cache: ports.identityCache } : {}) });
   const principalExists = (name: string): Promise<boolean> => identity.principalExists(name);
+  const limits = limitService(ports);
   const catalog = new CatalogService({ ...ports, secrets: ports.secretStore, principalExists });
   const attachments =
     ports.attachments ??
     new AttachmentCheck({ find: (kind, owner, name) => catalog.find(kind, owner, name), groupsOf: async (name) => (await identity.findUser(name))?.groups ?? [] });
-  const resources = new ResourceService({ ...ports, principalExists, attachments });
-  const runs = new JobRunService(ports);
+  const resources = new ResourceService({ ...ports, principalExists, attachments, limits });
+  const runs = new JobRunService({ ...ports, limits });
   const sshKeys = new SshKeyService({ ...ports, findUser: (username) => identity.findUser(username) });
-  return { identity, resources, runs, catalog, sshKeys };
+  const usage = new UsageService({ usageViews: ports.usageViews, clock: ports.clock, organization: ports.organization ?? organizationNamed(), ...(ports.prices ? { prices: ports.prices } : {}) });
+  return { identity, resources, runs, catalog, sshKeys, usage, limits };
 }

@@ -13,12 +13,13 @@ import { loadVisibleResource } from './visible-resource.ts';
 import { parseRecipe } from '../domain/recipe/recipe.ts';
 import type { ResourceType } from '../domain/recipe/spec-schemas.ts';
 import { addressOf, resourceStreamId } from '../domain/resource/resource-identity.ts';
-import { resourceVersion, type ConcurrencyPolicy, type ResourceCommand, type ResourceState } from '../domain/resource/resource-decider.ts';
+import { isActive, resourceVersion, type ConcurrencyPolicy, type LiveResource, type ResourceCommand, type ResourceState } from '../domain/resource/resource-decider.ts';
 import { mayAccess, visibleOwners } from '../domain/identity/access.ts';
 import type { User } from '../domain/identity/principal-decider.ts';
 import { ForbiddenError, NotFoundError, ValidationError } from '../domain/errors.ts';
 import type { Pod } from '../domain/resource/service-replicas.ts';
 import { ownerSuffixes, reservationIssue, subdomainField } from '../domain/resource/reserved-subdomains.ts';
+import type { UsageLimitsState } from '../domain/limits/usage-limits.ts';
 
 export const KIND_TYPES = { workspaces: 'workspace', deployments: 'deployment', jobs: 'job' } as const satisfies Record<string, ResourceType>;
 export type Kind = keyof typeof KIND_TYPES;
@@ -37,6 +38,14 @@ export interface ResourceServiceDeps {
   dindEnabled?: boolean;
   /** Catalog attachments (issue 5): checks the recipe's secrets, shared folders, IAM role and catalog image before it is recorded. */
   attachments?: { check(owner: string, spec: Record<string, unknown>): Promise<void> };
+  /** Usage limits (issue 15): refuse a recipe or a start the owner's limit does not allow, with 403 limit_exceeded. */
+  limits?: {
+    /** `actor`: the user applying, held to their own limit too. */
+    checkApply(owner: string, type: ResourceType, spec: Record<string, unknown>, actor: string): Promise<void>;
+    /** The limits, read beside the resource's stream so a start stays one round trip of reads. */
+    state(): Promise<UsageLimitsState>;
+    checkStart(resource: LiveResource, loaded: UsageLimitsState, actor: string): Promise<void>;
+  };
 }
 
 export interface ApplyOptions {
@@ -70,6 +79,7 @@ export class ResourceService {
     }
     // Catalog attachments hook (issue 5): refuses references the owner cannot use, before anything is appended.
     await this.deps.attachments?.check(owner, recipe.spec);
+    await this.deps.limits?.checkApply(owner, recipe.type, recipe.spec, user.username);
     const model = resourceModel(resourceStreamId(recipe.type, owner, recipe.spec.name));
     const after = subdomainsOf({ type: recipe.type, name: recipe.spec.name, owner, spec: recipe.spec });
     const meta = this.meta(user);
@@ -127,7 +137,12 @@ export class ResourceService {
   }
 
   async act(user: User, kind: Kind, id: string, action: LifecycleAction): Promise<RecipeResponse> {
-    return this.render(await this.command(user, kind, id, { kind: ACTION_COMMANDS[action], id, ...this.meta(user) }));
+    const [loaded, limits] = await Promise.all([this.visibleStream(user, kind, id), action === 'stop' ? undefined : this.deps.limits?.state()]);
+    const live = loaded.state.live;
+    // Starting what already runs changes nothing, so no limit can refuse it; a restart starts anew.
+    if (limits && live?.id === id && (action === 'restart' || (action === 'start' && !isActive(live)))) await this.deps.limits?.checkStart(live, limits, user.username);
+    const command: ResourceCommand = { kind: ACTION_COMMANDS[action], id, ...this.meta(user) };
+    return this.render((await runCommand(this.deps.store, resourceModel(loaded.state.streamId), command, { loaded })).state);
   }
 
   async delete(user: User, kind: Kind, id: string): Promise<void> {

@@ -35,6 +35,11 @@ export class ForbiddenError extends DomainError {
   readonly code = 'forbidden';
 }
 
+/** A start or apply would break a usage limit; the message names the limit and the number. */
+export class LimitExceededError extends DomainError {
+  readonly code = 'limit_exceeded';
+}
+
 export class UnauthenticatedError extends DomainError {
   readonly code = 'unauthenticated';
 }

@@ -28,7 +28,7 @@ function services() {
 }
 
 describe('commands by id', () => {
-  it('check access on the same read they decide on: one Query and one PutItem each', async () => {
+  it('check access on the same read they decide on: one Query and one PutItem each (a start also reads the usage limits, in parallel)', async () => {
     // Prepare
     const { resources, runs } = services();
     const { recipe } = await resources.apply(ann, { type: 'job', spec: { name: 'etl', command: 'true' } }, { createOnly: false });
@@ -38,6 +38,10 @@ describe('commands by id', () => {
     // Act / Assess
     sent.length = 0;
     await resources.act(ann, 'workspaces', lab.state.id as string, 'start');
+    expect(sent).toEqual(['QueryCommand', 'QueryCommand', 'PutItemCommand']);
+
+    sent.length = 0;
+    await resources.act(ann, 'workspaces', lab.state.id as string, 'stop');
     expect(sent).toEqual(['QueryCommand', 'PutItemCommand']);
 
     sent.length = 0;
@@ -46,7 +50,7 @@ describe('commands by id', () => {
 
     sent.length = 0;
     await runs.dispatch(ann, id);
-    // The job stream (one read, one write), then the new run's stream (one read, one write).
-    expect(sent).toEqual(['QueryCommand', 'PutItemCommand', 'QueryCommand', 'PutItemCommand']);
+    // The job stream and the limits (two reads at once, one write), then the new run's stream (one read, one write).
+    expect(sent).toEqual(['QueryCommand', 'QueryCommand', 'PutItemCommand', 'QueryCommand', 'PutItemCommand']);
   });
 });

@@ -17,6 +17,7 @@ import { runModel } from '../../shared/app/job-run-service.ts';
 import { resourceModel } from '../../shared/app/resource-model.ts';
 import { claimModel } from '../../shared/app/subdomain-claims.ts';
 import { sshKeyClaimModel, sshKeysModel } from '../../shared/app/ssh-key-service.ts';
+import { usageLimitsModel } from '../../shared/app/limit-service.ts';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -30,6 +31,7 @@ const MODELS = [
   { file: 'shared/app/subdomain-claims.ts', fn: 'claimModel', schema: claimModel('s').snapshotSchema },
   { file: 'shared/app/ssh-key-service.ts', fn: 'sshKeysModel', schema: sshKeysModel('u').snapshotSchema },
   { file: 'shared/app/ssh-key-service.ts', fn: 'sshKeyClaimModel', schema: sshKeyClaimModel('k').snapshotSchema },
+  { file: 'shared/app/limit-service.ts', fn: 'usageLimitsModel', schema: usageLimitsModel().snapshotSchema },
 ];
 
 const MAX_DEPTH = 12;

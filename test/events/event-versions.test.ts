@@ -1,3 +1,4 @@
+import { limitEventSchemas } from '../../events/limit-events.ts';
 import { subdomainEventSchemas } from '../../events/subdomain-events.ts';
 import * as z from 'zod';
 import { describe, expect, it } from 'vitest';
@@ -58,7 +59,7 @@ describe('upcast', () => {
 });
 
 describe('EVENT_VERSIONS', () => {
-  it('holds every resource, principal, token, run, catalog object, subdomain and SSH key event', () => {
+  it('holds every resource, principal, token, run, catalog object, subdomain, SSH key and usage limit event', () => {
     const types = [
       ...Object.keys(resourceEventSchemas),
       ...Object.keys(principalEventSchemas),
@@ -68,6 +69,7 @@ describe('EVENT_VERSIONS', () => {
       ...Object.keys(subdomainEventSchemas),
       ...Object.keys(sshKeyEventSchemas),
       ...Object.keys(sshKeyClaimEventSchemas),
+      ...Object.keys(limitEventSchemas),
     ];
     expect(Object.keys(EVENT_VERSIONS).sort()).toEqual(types.sort());
     expect(Object.keys(EVENT_SCHEMAS).sort()).toEqual(types.sort());

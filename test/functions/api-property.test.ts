@@ -16,6 +16,7 @@ import { DynamoEventStore } from '../../shared/adapters/dynamodb/dynamodb-event-
 import { DynamoRecipeViews } from '../../shared/adapters/dynamodb/dynamodb-recipe-views.ts';
 import { DynamoRunViews } from '../../shared/adapters/dynamodb/dynamodb-run-views.ts';
 import { DynamoCatalogViews } from '../../shared/adapters/dynamodb/dynamodb-catalog-views.ts';
+import { DynamoUsageViews } from '../../shared/adapters/dynamodb/dynamodb-usage-views.ts';
 import { DynamoTokenViews } from '../../shared/adapters/dynamodb/dynamodb-token-views.ts';
 import { DynamoPrincipalViews } from '../../shared/adapters/dynamodb/dynamodb-principal-views.ts';
 import { LocalSecretStore } from '../../infra/local/local-secret-store.ts';
@@ -295,6 +296,7 @@ describe('valid recipes', () => {
       catalogViews: new DynamoCatalogViews(dynamo.client, dynamo.tables.views),
       tokenViews: new DynamoTokenViews(dynamo.client, dynamo.tables.views),
       principalViews: new DynamoPrincipalViews(dynamo.client, dynamo.tables.views),
+      usageViews: new DynamoUsageViews(dynamo.client, dynamo.tables.views),
       secretStore: new LocalSecretStore(),
       // Catalog references are checked in test/functions/api-catalog.test.ts; arbitrary recipes name arbitrary secrets and roles.
       attachments: { check: async () => undefined },

@@ -59,7 +59,7 @@ describe('a task token on AWS', () => {
     const secret = await asTask(token, 'PUT', '/api/secrets/from-task', { value: 'nope' });
 
     // Assess
-    expect(me).toEqual({ status: 200, body: { username: 'ida', email: null, groups: [], admin: false, token_scope: 'task' } });
+    expect(me).toEqual({ status: 200, body: { username: 'ida', email: null, groups: [], admin: false, token_scope: 'task', limits_id: null, limits: null, limits_usage: null } });
     expect(applied.status).toBe(201);
     for (const refused of [listed, deleted, secret]) {
       expect(refused.status).toBe(403);

@@ -14,6 +14,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   invalid_json: 400,
   unauthenticated: 401,
   forbidden: 403,
+  limit_exceeded: 403,
   not_found: 404,
   conflict: 409,
   payload_too_large: 413,

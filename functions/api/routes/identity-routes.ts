@@ -6,6 +6,7 @@ import { principalName } from '../../../shared/domain/recipe/fields.ts';
 import { DEFAULT_TOKEN_DAYS } from '../../../shared/app/identity-service.ts';
 import type { User } from '../../../shared/domain/identity/principal-decider.ts';
 import { scopeOf } from '../../../shared/domain/identity/credential.ts';
+import { limitBody } from './limit-routes.ts';
 import { userBody as saturnUserBody, userResponse as saturnUserResponse } from './user-body.ts';
 
 
@@ -16,6 +17,12 @@ const callerResponse = z.lazy(() =>
     groups: z.array(z.string()),
     admin: z.boolean(),
     token_scope: z.enum(['task']).optional().describe('present when the request used a task token (a task\'s SATURN_TOKEN), which may act on its owner\'s resources only'),
+    limits_id: z.string().nullable().describe("the caller's own usage limit, if an admin gave it one"),
+    limits: z.record(z.string(), z.unknown()).nullable().describe("the usage limit that applies to the caller (its own, its group's or the default), in /api/limits' shape; null: none"),
+    limits_usage: z
+      .object({ hours_today: z.number(), hours_this_month: z.number(), hours_forever: z.number(), instances_running: z.number() })
+      .nullable()
+      .describe('instance-hours used in each window of the limits (UTC day and month) and instances running now; null when no limit applies'),
   }),
 );
 
@@ -62,9 +69,11 @@ export const identityRoutes: RouteDefinition[] = [
     summary: 'The caller.',
     access: 'user',
     response: { status: 200, schema: callerResponse, description: 'The user the token belongs to, and the token\'s scope when it is a task token.' },
-    handle: async ({ user, credential }) => {
+    handle: async ({ user, credential, services }) => {
       const scope = scopeOf(credential);
-      return { status: 200, body: { ...userBody(user), ...(scope === 'user' ? {} : { token_scope: scope }) } };
+      const [overview, limitsId] = await Promise.all([services.limits.overview(user), services.limits.assignedTo(user.username)]);
+      const limits = { limits_id: limitsId, limits: overview.limits ? limitBody(overview.limits) : null, limits_usage: overview.usage };
+      return { status: 200, body: { ...userBody(user), ...(scope === 'user' ? {} : { token_scope: scope }), ...limits } };
     },
   },
   {

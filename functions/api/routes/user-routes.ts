@@ -11,6 +11,7 @@ import { queryFlag } from '../query-flag.ts';
 import { ValidationError } from '../../../shared/domain/errors.ts';
 import { userBody, userResponse } from './user-body.ts';
 import { patchedUser, patchUserBody } from './user-changes.ts';
+import { limitsIdBody } from './limit-routes.ts';
 import { DEFAULT_PRINCIPAL_PAGE, principalPageQuery } from './principal-paging.ts';
 import { organizationOf } from './organization-of.ts';
 
@@ -61,12 +62,17 @@ export const userRoutes: RouteDefinition[] = [
     body: patchUserBody,
     response: { status: 200, schema: userResponse, description: 'The user as changed.' },
     handle: async ({ user, params, body, services }) => {
-      const patch = validate(patchUserBody, body ?? {}, 'body');
+      // `limits_id` is the user's own usage limit, kept with the limits (limit-service.ts), not on the user.
+      const { limits_id: limitsId, ...fields } = (body ?? {}) as Record<string, unknown>;
+      const patch = validate(patchUserBody, fields, 'body');
+      const limits = limitsId === undefined ? undefined : validate(limitsIdBody, { limits_id: limitsId }, 'body');
       const username = params.id!;
       if (patch.username !== undefined && patch.username !== username) {
         throw new ValidationError('Users cannot be renamed: resources, catalog objects and grants name their owner.', [{ path: 'username', message: `must be the current name, ${username}` }]);
       }
-      return { status: 200, body: userBody(await services.identity.updateUser(user, username, (current) => patchedUser(current, patch))) };
+      if (limits) await services.limits.assign(user, { kind: 'user', name: username }, limits.limits_id);
+      const updated = await services.identity.updateUser(user, username, (current) => patchedUser(current, patch));
+      return { status: 200, body: { ...userBody(updated), limits_id: await services.limits.assignedTo(username) } };
     },
   },
   {

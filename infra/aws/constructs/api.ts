@@ -25,6 +25,7 @@ import { PLATFORM_SECRET_PREFIX } from '../config.ts';
 import { acknowledgeWildcardResource } from '../nag.ts';
 import type { Identity } from './identity.ts';
 import type { Observability } from './observability.ts';
+import type { PriceTable } from '../../../shared/domain/usage/instance-prices.ts';
 import { DEFAULT_AUTH_CACHE_SECONDS } from '../../../functions/api/auth-cache-settings.ts';
 
 export interface RouteThrottle {
@@ -55,6 +56,8 @@ export interface ApiProps {
   /** The domain deployments and workspaces are served under (ROUTE_DOMAIN); `localhost` without ingress. */
   routeDomain: string;
   observability: Observability;
+  /** Prices per instance-hour by size for the usage answers; absent: hours only. */
+  prices?: PriceTable;
   /** The installation's organization, given to the API as ORG_NAME. */
   organization: Organization;
 }
@@ -77,7 +80,7 @@ export class Api extends Construct {
       entry: 'functions/api/handler.ts',
       description: 'Cassini HTTP API',
       timeout: Duration.seconds(15),
-      environment: { ROUTE_DOMAIN: props.routeDomain, SECRET_PREFIX: PLATFORM_SECRET_PREFIX, ORG_NAME: props.organization.name, AUTH_CACHE_SECONDS: String(DEFAULT_AUTH_CACHE_SECONDS) },
+      environment: { ROUTE_DOMAIN: props.routeDomain, SECRET_PREFIX: PLATFORM_SECRET_PREFIX, ORG_NAME: props.organization.name, AUTH_CACHE_SECONDS: String(DEFAULT_AUTH_CACHE_SECONDS), ...(props.prices ? { CASSINI_PRICES: JSON.stringify(props.prices) } : {}) },
     });
     props.eventStore.connect(this.handler);
     // Secret values (PUT and DELETE /api/secrets/{name}): written, restored and deleted under the

@@ -8,6 +8,7 @@ import { DynamoCatalogViews } from './dynamodb-catalog-views.ts';
 import { DynamoTokenViews } from './dynamodb-token-views.ts';
 import { DynamoPrincipalViews } from './dynamodb-principal-views.ts';
 import { DynamoDeferrals } from './dynamodb-deferrals.ts';
+import { DynamoUsageViews } from './dynamodb-usage-views.ts';
 import { systemClock } from '../node-platform.ts';
 
 export interface DynamoPlatform {
@@ -19,6 +20,7 @@ export interface DynamoPlatform {
   tokenViews: DynamoTokenViews;
   principalViews: DynamoPrincipalViews;
   deferrals: DynamoDeferrals;
+  usageViews: DynamoUsageViews;
 }
 
 export function dynamoPlatformFromEnv(env: NodeJS.ProcessEnv = process.env): DynamoPlatform {
@@ -35,5 +37,6 @@ export function dynamoPlatformFromEnv(env: NodeJS.ProcessEnv = process.env): Dyn
     tokenViews: new DynamoTokenViews(client, views),
     principalViews: new DynamoPrincipalViews(client, views),
     deferrals: new DynamoDeferrals(client, views, systemClock),
+    usageViews: new DynamoUsageViews(client, views),
   };
 }

@@ -11,6 +11,8 @@ import { RunProjector } from './run-projector.ts';
 import { CatalogProjector } from './catalog-projector.ts';
 import { TokenProjector } from './token-projector.ts';
 import type { TokenViews } from '../../ports/token-views.ts';
+import type { UsageViews } from '../../ports/usage-views.ts';
+import { UsageProjector } from './usage-projector.ts';
 import type { PrincipalViews } from '../../ports/principal-views.ts';
 import { PrincipalProjector } from './principal-projector.ts';
 import { loadState } from '../command-runner.ts';
@@ -23,6 +25,8 @@ export interface ReadModelPorts {
   runViews: RunViews;
   catalogViews: CatalogViews;
   tokenViews: TokenViews;
+  /** Instance-hours per stream, for the usage routes and limits. */
+  usageViews: UsageViews;
   principalViews: PrincipalViews;
 }
 
@@ -37,6 +41,7 @@ export class ReadModelProjector {
       new CatalogProjector({ catalogViews: deps.catalogViews, store: deps.store }),
       new TokenProjector({ tokenViews: deps.tokenViews, store: deps.store }),
       new PrincipalProjector({ principalViews: deps.principalViews, store: deps.store }),
+      new UsageProjector({ usageViews: deps.usageViews, store: deps.store }),
     ];
   }
 

@@ -1,4 +1,5 @@
 /**
+ * Rebuilds the read models from the events: drop every recipe, catalog, token and usage view, then project the newest
  * Rebuilds the read models from the events: drop every recipe, catalog, token and principal view, then project the newest
  * batch of every stream (each batch carries the stream's snapshot, so the newest is enough;
  * run views are overwritten in place).
@@ -20,6 +21,8 @@ export async function rebuildProjections(deps: ReadModelPorts): Promise<{ stream
   await deps.views.clear();
   await deps.catalogViews.clear();
   await deps.tokenViews.clear();
+  // The usage projector reads each stream's earlier events itself: it sees the newest batch after an empty fold.
+  await deps.usageViews.clear();
   await deps.principalViews.clear();
   const projector = new ReadModelProjector(deps);
   const batches = await newestBatches(deps.store);

@@ -35,6 +35,8 @@ export type JobRunCommand =
       scheduledFor?: string;
       idempotencyKey?: string;
       overrides?: RunOverrides;
+      /** Why a scheduled tick may not start a run now (a usage limit): the tick is recorded skipped with it. */
+      refusal?: string;
     })
   | (CommandMeta & {
       kind: 'RecordJobRunFinished';
@@ -93,6 +95,7 @@ export function decideJobRun(command: JobRunCommand, runs: JobRuns, policy: JobP
   if (!tick) throw new Error('a schedule tick needs the time it was due');
   // One run per tick: a tick fired twice, or late after a newer one, starts nothing.
   if (!policy.schedule || policy.scheduleSuspended || (runs.lastTick !== null && tick <= runs.lastTick)) return [];
+  if (command.refusal) return [{ type: 'JobTickSkipped', data: { run_id: command.runId, scheduled_for: tick, reason: `skipped: ${command.refusal}` }, ...meta }];
   const scheduled = { ...request, trigger: 'schedule' as const, scheduled_for: tick, idempotency_key: null };
   if (runs.active.length === 0 || policy.concurrencyPolicy === 'Allow') return [{ type: 'JobRunRequested', data: scheduled, ...meta }];
   if (policy.concurrencyPolicy === 'Forbid') {

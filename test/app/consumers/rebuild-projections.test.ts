@@ -5,6 +5,7 @@ import { DynamoRecipeViews } from '../../../shared/adapters/dynamodb/dynamodb-re
 import { DynamoRunViews } from '../../../shared/adapters/dynamodb/dynamodb-run-views.ts';
 import { DynamoCatalogViews } from '../../../shared/adapters/dynamodb/dynamodb-catalog-views.ts';
 import { tokenId } from '../../../shared/domain/identity/api-token.ts';
+import { DynamoUsageViews } from '../../../shared/adapters/dynamodb/dynamodb-usage-views.ts';
 import { DynamoTokenViews } from '../../../shared/adapters/dynamodb/dynamodb-token-views.ts';
 import { DynamoPrincipalViews } from '../../../shared/adapters/dynamodb/dynamodb-principal-views.ts';
 import { LocalSecretStore } from '../../../infra/local/local-secret-store.ts';
@@ -34,6 +35,7 @@ describe('rebuildProjections', () => {
     const catalogViews = new DynamoCatalogViews(dynamo.client, dynamo.tables.views);
     const tokenViews = new DynamoTokenViews(dynamo.client, dynamo.tables.views);
     const principalViews = new DynamoPrincipalViews(dynamo.client, dynamo.tables.views);
+    const usageViews = new DynamoUsageViews(dynamo.client, dynamo.tables.views);
     const services = platformServices({
       store,
       views,
@@ -41,6 +43,7 @@ describe('rebuildProjections', () => {
       catalogViews,
       tokenViews,
       principalViews,
+      usageViews,
       secretStore: new LocalSecretStore(),
       clock: { now: () => new Date(Date.UTC(2026, 0, 1, 0, 0, counter++)) },
       random: { bytes: (n) => new Uint8Array(n).fill(counter++ % 256) },
@@ -58,7 +61,7 @@ describe('rebuildProjections', () => {
     expect((await views.list({ owners: 'all', pageSize: 10 })).views).toEqual([]);
 
     // Act
-    const result = await rebuildProjections({ store, views, runViews, catalogViews, tokenViews, principalViews });
+    const result = await rebuildProjections({ store, views, runViews, catalogViews, tokenViews, principalViews, usageViews });
 
     // Assess
     expect(result.streams).toBeGreaterThanOrEqual(3);

@@ -5,15 +5,18 @@ import { DynamoEventStore } from '../../../shared/adapters/dynamodb/dynamodb-eve
 import { DynamoRecipeViews } from '../../../shared/adapters/dynamodb/dynamodb-recipe-views.ts';
 import { DynamoRunViews } from '../../../shared/adapters/dynamodb/dynamodb-run-views.ts';
 import { DynamoCatalogViews } from '../../../shared/adapters/dynamodb/dynamodb-catalog-views.ts';
+import { DynamoUsageViews } from '../../../shared/adapters/dynamodb/dynamodb-usage-views.ts';
 import { DynamoTokenViews } from '../../../shared/adapters/dynamodb/dynamodb-token-views.ts';
 import { DynamoPrincipalViews } from '../../../shared/adapters/dynamodb/dynamodb-principal-views.ts';
 import { systemClock, systemRandom } from '../../../shared/adapters/node-platform.ts';
 import { platformServices } from '../../../shared/app/platform-services.ts';
+import { ReadModelProjector } from '../../../shared/app/consumers/read-model-projector.ts';
 import type { Clock } from '../../../shared/ports/platform-clock.ts';
 import type { EventStore } from '../../../shared/ports/event-store.ts';
+import type { PriceTable } from '../../../shared/domain/usage/instance-prices.ts';
 
 /** `store` replaces the plain event store, e.g. by one that projects each append at once. */
-export function dynamoServices(dynamo: EmbeddedDynamo, options: { clock?: Clock; routeUrl?: (subdomain: string) => string; store?: EventStore } = {}) {
+export function dynamoServices(dynamo: EmbeddedDynamo, options: { clock?: Clock; routeUrl?: (subdomain: string) => string; store?: EventStore; prices?: PriceTable } = {}) {
   const store = options.store ?? new DynamoEventStore({ client: dynamo.client, tableName: dynamo.tables.events });
   const catalogViews = new DynamoCatalogViews(dynamo.client, dynamo.tables.views);
   const secretStore = new LocalSecretStore();
@@ -24,10 +27,25 @@ export function dynamoServices(dynamo: EmbeddedDynamo, options: { clock?: Clock;
     catalogViews,
     tokenViews: new DynamoTokenViews(dynamo.client, dynamo.tables.views),
     principalViews: new DynamoPrincipalViews(dynamo.client, dynamo.tables.views),
+    usageViews: new DynamoUsageViews(dynamo.client, dynamo.tables.views),
     secretStore,
     clock: options.clock ?? systemClock,
     random: systemRandom,
     routeUrl: options.routeUrl ?? ((subdomain) => `https://${subdomain}.example.test/`),
+    ...(options.prices ? { prices: options.prices } : {}),
   });
   return { store, services, catalogViews, secretStore };
+}
+
+/** Every read model over the embedded DynamoDB, fed from `raw`: with projectingStore, appends are projected at once. */
+export function allReadModels(dynamo: EmbeddedDynamo, raw: EventStore): ReadModelProjector {
+  return new ReadModelProjector({
+    store: raw,
+    views: new DynamoRecipeViews(dynamo.client, dynamo.tables.views),
+    runViews: new DynamoRunViews(dynamo.client, dynamo.tables.views),
+    catalogViews: new DynamoCatalogViews(dynamo.client, dynamo.tables.views),
+    tokenViews: new DynamoTokenViews(dynamo.client, dynamo.tables.views),
+    principalViews: new DynamoPrincipalViews(dynamo.client, dynamo.tables.views),
+    usageViews: new DynamoUsageViews(dynamo.client, dynamo.tables.views),
+  });
 }

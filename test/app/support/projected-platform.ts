@@ -5,25 +5,14 @@
  */
 import type { EmbeddedDynamo } from '../../../infra/local/embedded-dynamodb.ts';
 import { DynamoEventStore } from '../../../shared/adapters/dynamodb/dynamodb-event-store.ts';
-import { DynamoRecipeViews } from '../../../shared/adapters/dynamodb/dynamodb-recipe-views.ts';
-import { DynamoRunViews } from '../../../shared/adapters/dynamodb/dynamodb-run-views.ts';
-import { DynamoCatalogViews } from '../../../shared/adapters/dynamodb/dynamodb-catalog-views.ts';
-import { DynamoTokenViews } from '../../../shared/adapters/dynamodb/dynamodb-token-views.ts';
-import { DynamoPrincipalViews } from '../../../shared/adapters/dynamodb/dynamodb-principal-views.ts';
-import { ReadModelProjector } from '../../../shared/app/consumers/read-model-projector.ts';
+import type { Clock } from '../../../shared/ports/platform-clock.ts';
 import { projectingStore } from './projecting-store.ts';
-import { dynamoServices } from './dynamo-services.ts';
+import { allReadModels, dynamoServices } from './dynamo-services.ts';
 
-export function projectedPlatform(dynamo: EmbeddedDynamo) {
+/** `store` is the raw store (appends to it are not projected); the services write through the projecting one. */
+export function projectedPlatform(dynamo: EmbeddedDynamo, options: { clock?: Clock } = {}) {
   const raw = new DynamoEventStore({ client: dynamo.client, tableName: dynamo.tables.events });
-  const projector = new ReadModelProjector({
-    store: raw,
-    views: new DynamoRecipeViews(dynamo.client, dynamo.tables.views),
-    runViews: new DynamoRunViews(dynamo.client, dynamo.tables.views),
-    catalogViews: new DynamoCatalogViews(dynamo.client, dynamo.tables.views),
-    tokenViews: new DynamoTokenViews(dynamo.client, dynamo.tables.views),
-    principalViews: new DynamoPrincipalViews(dynamo.client, dynamo.tables.views),
-  });
-  const { services } = dynamoServices(dynamo, { store: projectingStore(raw, projector), routeUrl: (s) => `http://${s}.localhost/` });
-  return { services, store: raw };
+  const projecting = projectingStore(raw, allReadModels(dynamo, raw));
+  const { services } = dynamoServices(dynamo, { store: projecting, routeUrl: (s) => `http://${s}.localhost/`, ...options });
+  return { services, store: raw, projecting };
 }

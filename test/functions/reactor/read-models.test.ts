@@ -14,6 +14,8 @@ import { reactToRecords } from '../../../functions/reactor/handler.ts';
 import { DynamoCheckpoints } from '../../../shared/adapters/dynamodb/dynamodb-checkpoints.ts';
 import type { BatchConsumer } from '../../../shared/app/consumers/ordered-delivery.ts';
 import { pipelineWith } from './support/pipeline.ts';
+import { DynamoUsageViews } from '../../../shared/adapters/dynamodb/dynamodb-usage-views.ts';
+import { UsageProjector } from '../../../shared/app/consumers/usage-projector.ts';
 
 let dynamo: EmbeddedDynamo;
 let store: DynamoEventStore;
@@ -99,5 +101,30 @@ describe('consumers Lambda: read models', () => {
     const result = await project({ Records: [removed] }, { name: 'recording', handle: async (b) => void handled.push(b) });
     expect(result.batchItemFailures).toEqual([]);
     expect(handled).toEqual([]);
+  });
+});
+
+describe('consumers Lambda: usage', () => {
+  it('folds the task starts and exits the table\'s stream carries into the usage read model, whatever order the records come in', async () => {
+    // Prepare: a run of one rank that ran 90 s, committed in three batches as commands would.
+    const streamId = 'run-usage-on-aws';
+    const events = [
+      { type: 'RunQueued', data: { run_id: 'usage-on-aws', job_id: 'c'.repeat(32), owner: 'ann', plan: { instance_type: 'small', scale: 1 } }, at: '2026-01-01T00:00:00.000Z', actor: 'ann' },
+      { type: 'TaskStarted', data: { task_id: 't0' }, at: '2026-01-01T00:00:10.000Z', actor: 'system:task-state' },
+      { type: 'TaskExited', data: { task_id: 't0', exit_code: 0, reason: 'exited' }, at: '2026-01-01T00:01:40.000Z', actor: 'system:task-state' },
+    ];
+    for (const [i, event] of events.entries()) {
+      await store.append(streamId, { expectedVersion: i, events: [event], snapshot: { schema: -1, state: null }, recentCommands: [] });
+    }
+    const batches = await store.batchesAfter(streamId, 0);
+    const usageViews = new DynamoUsageViews(dynamo.client, dynamo.tables.views);
+    // Act: the stream delivers the newest batch first and the others after (no order across a Lambda batch is promised; gaps are read from the table)
+    const records = [batches[2]!, batches[0]!, batches[1]!].map((b, i) => insertRecord(b, `usage-${i}`));
+    const result = await project({ Records: records }, new UsageProjector({ usageViews, store }));
+    // Assess
+    expect(result.batchItemFailures).toEqual([]);
+    const usage = await usageViews.get(streamId);
+    expect(usage?.intervals).toEqual([expect.objectContaining({ kind: 'task', owner: 'ann', size: 'small', start: '2026-01-01T00:00:10.000Z', end: '2026-01-01T00:01:40.000Z' })]);
+    expect(usage?.version).toBe(3);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, platformConfig } from '../../../infra/aws/config.ts';
+import { DEFAULT_PRICES } from '../../../shared/domain/usage/instance-prices.ts';
 
 const VPC = 'vpc-0a1b2c3d4e5f60718';
 const [S1, S2, S3, S4] = ['subnet-0000000000000000a', 'subnet-0000000000000000b', 'subnet-0000000000000000c', 'subnet-0000000000000000d'];
@@ -10,6 +11,14 @@ function config(context: Record<string, unknown>) {
 }
 
 describe('platformConfig', () => {
+  it('takes prices per instance-hour: "default" for the dated on-demand table, or a table of its own, and refuses anything else', () => {
+    expect(config({ prices: 'default' }).prices).toEqual(DEFAULT_PRICES);
+    expect(config({ prices: { small: 0.05, large: 0.2 } }).prices).toEqual({ small: 0.05, large: 0.2 });
+    expect(config({ prices: '{"small": 0.05}' }).prices).toEqual({ small: 0.05 });
+    expect(() => config({ prices: { small: -1 } })).toThrow(ConfigError);
+    expect(() => config({ prices: 'cheap' })).toThrow(/context "prices" must be "default" or a JSON object/);
+  });
+
   it('gives a complete platform without ingress when no parameter is set', () => {
     expect(config({})).toEqual({ gpu: { instanceTypes: ['g5.xlarge', 'g4dn.xlarge'], maxInstances: 2 }, imageCache: {}, organization: { id: 'cassini', name: 'cassini' } });
   });

@@ -4,6 +4,7 @@
  * functions, one describe per construct file. One test file for all of them: each file pays
  * for loading aws-cdk-lib and synthesizing, and synthesis results are shared within a file.
  */
+import { DEFAULT_PRICES } from '../../../shared/domain/usage/instance-prices.ts';
 import { describe, expect, it } from 'vitest';
 import { Match } from 'aws-cdk-lib/assertions';
 import { DEFAULT_THROTTLE, ROUTE_THROTTLES } from '../../../infra/aws/constructs/api.ts';
@@ -127,9 +128,11 @@ describe('api.ts', () => {
       expect(stage.DependsOn).toEqual(expect.arrayContaining(routeIds));
     });
 
-    it('gives the API Lambda its tables and route domain, and the authorizer its user pool', () => {
+    it('gives the API Lambda its tables, route domain and usage prices (cdk.json: the dated default table), and the authorizer its user pool', () => {
       template.hasResourceProperties('AWS::Lambda::Function', {
-        Environment: { Variables: Match.objectLike({ EVENTS_TABLE: ref(stack.eventStore.events), VIEWS_TABLE: ref(stack.eventStore.views), ROUTE_DOMAIN: 'localhost', ORG_NAME: 'cassini' }) },
+        Environment: {
+          Variables: Match.objectLike({ EVENTS_TABLE: ref(stack.eventStore.events), VIEWS_TABLE: ref(stack.eventStore.views), ROUTE_DOMAIN: 'localhost', ORG_NAME: 'cassini', CASSINI_PRICES: JSON.stringify(DEFAULT_PRICES) }),
+        },
       });
       template.hasResourceProperties('AWS::Lambda::Function', {
         Environment: {

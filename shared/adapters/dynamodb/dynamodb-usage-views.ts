@@ -1,0 +1,44 @@
+/**
+ * Usage folds in the views table: partition `usage`, one item per stream (sort key the stream
+ * id) holding its intervals as JSON, with the stream version it reached (`sv`).
+ *
+ * One partition keeps the usage routes to one paged Query; an installation's streams number in
+ * the thousands, each fold a few hundred bytes per interval.
+ */
+import { GetItemCommand, QueryCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { UsageViews } from '../../ports/usage-views.ts';
+import type { UsageStreamState } from '../../domain/usage/usage-intervals.ts';
+import { putIfNewer } from './put-if-newer.ts';
+import { clearPartition } from './clear-partition.ts';
+
+const PARTITION = 'usage';
+
+export class DynamoUsageViews implements UsageViews {
+  constructor(private readonly client: DynamoDBClient, private readonly tableName: string) {}
+
+  async get(streamId: string): Promise<UsageStreamState | undefined> {
+    const { Item } = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: { pk: { S: PARTITION }, sk: { S: streamId } }, ConsistentRead: true }));
+    return Item ? (JSON.parse(Item.d!.S!) as UsageStreamState) : undefined;
+  }
+
+  async put(streamId: string, usage: UsageStreamState): Promise<void> {
+    await putIfNewer(this.client, this.tableName, { pk: { S: PARTITION }, sk: { S: streamId }, sv: { N: String(usage.version) }, d: { S: JSON.stringify(usage) } });
+  }
+
+  async all(): Promise<UsageStreamState[]> {
+    const folds: UsageStreamState[] = [];
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({ TableName: this.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: PARTITION } }, ExclusiveStartKey: startKey }),
+      );
+      for (const item of page.Items ?? []) folds.push(JSON.parse(item.d!.S!) as UsageStreamState);
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return folds;
+  }
+
+  clear(): Promise<void> {
+    return clearPartition(this.client, this.tableName, PARTITION);
+  }
+}
