@@ -4,7 +4,7 @@
  */
 import * as z from 'zod';
 import type { DomainEvent } from './envelope.ts';
-import type { TaskAttachments } from '../shared/ports/task-driver.ts';
+import type { TaskAttachments } from '../shared/domain/planner/task-spec.ts';
 
 export const RUN_TRIGGERS = ['api', 'schedule', 'retry'] as const;
 

@@ -8,59 +8,10 @@
  * checks and rolling updates with rollback; the control plane asks for a revision and
  * records what the runtime says happened.
  */
-import type { TaskSpec } from './task-driver.ts';
+import type { ServicePlan } from '../domain/planner/service-plan.ts';
 
-export type RouteVisibility = 'owner' | 'org' | 'unauthenticated';
-
-export interface ServiceRoute {
-  /** A DNS label, unique across the platform: `<subdomain>.<domain>` (locally `<subdomain>.localhost:<port>`). */
-  subdomain: string;
-  /** 8000 is the task's $PORT; any other port N is `PORT_N` locally and the container port on AWS. */
-  containerPort: number;
-  visibility: RouteVisibility;
-  /** Pages of other origins may send state-changing requests and open WebSockets with a visitor's session (spec `allow_cross_origin`). */
-  allowCrossOrigin?: boolean;
-}
-
-/** A user or group allowed through an `owner` route besides the owner, its group and admins. */
-export interface RouteViewer {
-  name: string;
-  type?: 'user' | 'group';
-}
-
-export interface ServicePlan {
-  resourceId: string;
-  type: 'deployment' | 'workspace';
-  owner: string;
-  name: string;
-  /**
-   * Increases with each start, restart and spec change: a plan with a higher revision than the
-   * one running is rolled out; the same revision again changes nothing (plans are idempotent).
-   */
-  revision: number;
-  /** Healthy replicas wanted: `scale` for deployments, 1 for workspaces. */
-  replicas: number;
-  /**
-   * What each replica runs: `taskId` and `group` are left empty here; the runtime names each
-   * replica `<resource id>-r<revision>-<n>` and groups them by resource id.
-   */
-  task: Omit<TaskSpec, 'taskId' | 'group'>;
-  image: string;
-  instanceType: string;
-  spot: boolean;
-  /** Path probed over HTTP on the main port ($PORT, container port 8000); 2xx–3xx is healthy. */
-  healthCheckPath: string;
-  /** How long a new replica has to pass its first health check before it counts as failed. */
-  healthGraceSeconds: number;
-  routes: ServiceRoute[];
-  viewers: RouteViewer[];
-  /** A workspace's persistent home, mounted at /home/jovyan; kept across stops, removed with the resource. */
-  homeVolume: string | null;
-  /** Shell access into replicas (ECS Exec on AWS). */
-  shellAccess: boolean;
-  /** Stop the service after this long with no proxied request or open connection (workspaces). */
-  idleShutoffSeconds: number | null;
-}
+export type { ServicePlan } from '../domain/planner/service-plan.ts';
+export type { RouteViewer, RouteVisibility, ServiceRoute } from '../domain/planner/service-routes.ts';
 
 export interface ServiceRuntime {
   /** Starts the service at the plan's revision, or rolls the running one to it. Idempotent. */

@@ -9,7 +9,7 @@
  */
 import { resolveOwnerName } from '../recipe/owner-name.ts';
 import type { FieldIssue } from '../errors.ts';
-import type { TaskAttachments } from '../../ports/task-driver.ts';
+import type { TaskAttachments } from '../planner/task-spec.ts';
 import { imageReference, mayAttach, PLATFORM_WIDE_KINDS, type CatalogAttributes, type CatalogKey, type CatalogKind, type CatalogObject } from './catalog-object.ts';
 
 export const KIND_LABELS: Record<CatalogKind, string> = { secret: 'secret', shared_folder: 'shared folder', image: 'image', iam_role: 'IAM role' };

@@ -2,7 +2,7 @@
  * Who may pass a deployment's or workspace route: the rule the proxy in front of it applies
  * (locally the embedded proxy; on AWS the load balancer signs people in and the same rule holds).
  */
-import type { RouteViewer, RouteVisibility } from '../../ports/service-runtime.ts';
+import type { RouteViewer, RouteVisibility } from '../planner/service-routes.ts';
 import { mayAccess } from './access.ts';
 import type { User } from './principal-decider.ts';
 

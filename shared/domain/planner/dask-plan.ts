@@ -8,7 +8,7 @@
  * (local processes, ECS tasks) realize the same plan.
  */
 import type { LiveResource } from '../resource/resource-decider.ts';
-import type { TaskAttachments } from '../../ports/task-driver.ts';
+import type { TaskAttachments } from './task-spec.ts';
 import { daskClusterOf, desiredDaskWorkers } from '../resource/dask-cluster.ts';
 import { planAttachments, type AttachmentCatalogFacts } from './task-attachments.ts';
 

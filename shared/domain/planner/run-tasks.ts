@@ -3,7 +3,7 @@
  * Cloud tells it (SATURN_JOB_RANK, SATURN_JOB_SCALE, SATURN_JOB_LEADER, SATURN_JOB_RUN), so
  * code written for Saturn Cloud runs unchanged. Rank 0 is the leader.
  */
-import type { TaskSpec } from '../../ports/task-driver.ts';
+import type { TaskSpec } from './task-spec.ts';
 import type { RunPlan } from '../../../events/run-events.ts';
 import { DASK_ADDRESS_VARIABLE } from './dask-plan.ts';
 

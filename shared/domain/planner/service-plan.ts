@@ -4,11 +4,46 @@
  * home volume and idle shutoff. Pure: the same resource and revision give the same plan.
  */
 import type { LiveResource } from '../resource/resource-decider.ts';
-import type { ServicePlan } from '../../ports/service-runtime.ts';
-import { MAIN_CONTAINER_PORT, routeViewers, serviceRoutes } from './service-routes.ts';
+import type { TaskSpec } from './task-spec.ts';
+import { MAIN_CONTAINER_PORT, routeViewers, serviceRoutes, type RouteViewer, type ServiceRoute } from './service-routes.ts';
 import { planAttachments, type AttachmentCatalogFacts } from './task-attachments.ts';
 import { DASK_ADDRESS_VARIABLE } from './dask-plan.ts';
 import { daskClusterOf } from '../resource/dask-cluster.ts';
+
+/** What the serving runtimes (shared/ports/service-runtime.ts) realize for one revision of a deployment or workspace. */
+export interface ServicePlan {
+  resourceId: string;
+  type: 'deployment' | 'workspace';
+  owner: string;
+  name: string;
+  /**
+   * Increases with each start, restart and spec change: a plan with a higher revision than the
+   * one running is rolled out; the same revision again changes nothing (plans are idempotent).
+   */
+  revision: number;
+  /** Healthy replicas wanted: `scale` for deployments, 1 for workspaces. */
+  replicas: number;
+  /**
+   * What each replica runs: `taskId` and `group` are left empty here; the runtime names each
+   * replica `<resource id>-r<revision>-<n>` and groups them by resource id.
+   */
+  task: Omit<TaskSpec, 'taskId' | 'group'>;
+  image: string;
+  instanceType: string;
+  spot: boolean;
+  /** Path probed over HTTP on the main port ($PORT, container port 8000); 2xx–3xx is healthy. */
+  healthCheckPath: string;
+  /** How long a new replica has to pass its first health check before it counts as failed. */
+  healthGraceSeconds: number;
+  routes: ServiceRoute[];
+  viewers: RouteViewer[];
+  /** A workspace's persistent home, mounted at /home/jovyan; kept across stops, removed with the resource. */
+  homeVolume: string | null;
+  /** Shell access into replicas (ECS Exec on AWS). */
+  shellAccess: boolean;
+  /** Stop the service after this long with no proxied request or open connection (workspaces). */
+  idleShutoffSeconds: number | null;
+}
 
 /** Where the IDEs listen: the loopback interface, never a network one. */
 export const IDE_BIND_ADDRESS = '127.0.0.1';

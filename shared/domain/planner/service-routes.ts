@@ -5,7 +5,24 @@
  * its owner says so.
  */
 import type { LiveResource } from '../resource/resource-decider.ts';
-import type { RouteViewer, RouteVisibility, ServiceRoute } from '../../ports/service-runtime.ts';
+
+export type RouteVisibility = 'owner' | 'org' | 'unauthenticated';
+
+export interface ServiceRoute {
+  /** A DNS label, unique across the platform: `<subdomain>.<domain>` (locally `<subdomain>.localhost:<port>`). */
+  subdomain: string;
+  /** 8000 is the task's $PORT; any other port N is `PORT_N` locally and the container port on AWS. */
+  containerPort: number;
+  visibility: RouteVisibility;
+  /** Pages of other origins may send state-changing requests and open WebSockets with a visitor's session (spec `allow_cross_origin`). */
+  allowCrossOrigin?: boolean;
+}
+
+/** A user or group allowed through an `owner` route besides the owner, its group and admins. */
+export interface RouteViewer {
+  name: string;
+  type?: 'user' | 'group';
+}
 
 /** The container port that is the task's $PORT. */
 export const MAIN_CONTAINER_PORT = 8000;

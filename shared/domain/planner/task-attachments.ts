@@ -5,7 +5,7 @@
  * the IAM role's ARN) comes in resolved, so jobs and services plan attachments the same way.
  * Secret values never pass through here: only owner and name travel in plans and task specs.
  */
-import type { CatalogRef, FolderMount, GitCheckout, SecretMount, TaskAttachments } from '../../ports/task-driver.ts';
+import type { CatalogRef, FolderMount, GitCheckout, SecretMount, TaskAttachments } from './task-spec.ts';
 import { resolveOwnerName } from '../recipe/owner-name.ts';
 
 /** What the catalog says about the objects a spec attaches, resolved by the caller. */
