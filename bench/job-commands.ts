@@ -16,13 +16,13 @@ export interface JobRecipe {
 }
 
 export function jobRecipe(name: string): JobRecipe {
-  const { type, spec } = parseRecipe(
+  const recipe = parseRecipe(
     { schema_version: '2025.10.01', type: 'job', spec: { name, command: 'python train.py --epochs 3', schedule: '0 * * * *' } },
     { caller: ACTOR },
   );
   return {
-    streamId: resourceStreamId(type, spec.owner, spec.name),
-    apply: { kind: 'ApplyRecipe', type, spec, createOnly: true, at: new Date().toISOString(), actor: ACTOR },
+    streamId: resourceStreamId(recipe.type, recipe.spec.owner, recipe.spec.name),
+    apply: { kind: 'ApplyRecipe', ...recipe, createOnly: true, at: new Date().toISOString(), actor: ACTOR },
   };
 }
 

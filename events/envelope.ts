@@ -11,8 +11,13 @@ export interface DomainEvent<Type extends string = string, Data = unknown> {
   actor: string;
 }
 
-/** An event as read back from a stream. */
-export interface RecordedEvent extends DomainEvent {
+/** An event as read back from a stream; `E` names its type and data once decoded (events/event-catalog.ts). */
+export type RecordedEvent<E extends DomainEvent = DomainEvent> = E & {
   stream: string;
   version: number;
+};
+
+/** The events of one type among `events`, typed as that event, in order. */
+export function ofType<E extends DomainEvent, T extends E['type']>(events: readonly E[], type: T): Array<Extract<E, { type: T }>> {
+  return events.filter((e): e is Extract<E, { type: T }> => e.type === type);
 }

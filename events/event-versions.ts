@@ -9,7 +9,8 @@
  * events never needs. The type below makes the list complete: a new event type that is not
  * listed here, or a listed one that does not exist, fails the type-check.
  */
-import type { ResourceEventType } from './resource-events.ts';
+import type { DomainEvent, RecordedEvent } from './envelope.ts';
+import type { ResourceEvent, ResourceEventType } from './resource-events.ts';
 import type { PrincipalEvent, TokenEvent } from './principal-events.ts';
 import type { RunEvent } from './run-events.ts';
 import type { SubdomainEvent } from './subdomain-events.ts';
@@ -29,8 +30,7 @@ export interface EventVersioning {
 /** A change to an event's data adds a version and its upcaster. */
 const FIRST_VERSION: EventVersioning = { version: 1, upcasters: {} };
 
-const ENTRIES: Record<EventType, EventVersioning> = {
-  // resource events
+const RESOURCE_ENTRIES: Record<ResourceEventType, EventVersioning> = {
   ResourceCreated: FIRST_VERSION,
   ResourceSpecUpdated: FIRST_VERSION,
   ResourceStartRequested: FIRST_VERSION,
@@ -55,16 +55,22 @@ const ENTRIES: Record<EventType, EventVersioning> = {
   DaskClusterScaled: FIRST_VERSION,
   SshSessionStarted: FIRST_VERSION,
   SshSessionEnded: FIRST_VERSION,
-  // principal events
+};
+
+const PRINCIPAL_ENTRIES: Record<PrincipalEvent['type'], EventVersioning> = {
   UserCreated: FIRST_VERSION,
   UserUpdated: FIRST_VERSION,
   UserDeleted: FIRST_VERSION,
   GroupCreated: FIRST_VERSION,
-  // token events
+};
+
+const TOKEN_ENTRIES: Record<TokenEvent['type'], EventVersioning> = {
   TokenIssued: { version: 2, upcasters: { 1: (data) => ({ ...(data as object), scope: 'user', lineage: [] }) } },
   TokenRevoked: FIRST_VERSION,
   TokenUsed: FIRST_VERSION,
-  // run events
+};
+
+const RUN_ENTRIES: Record<RunEvent['type'], EventVersioning> = {
   RunQueued: FIRST_VERSION,
   RunSkipped: FIRST_VERSION,
   RunTasksLaunched: FIRST_VERSION,
@@ -75,10 +81,14 @@ const ENTRIES: Record<EventType, EventVersioning> = {
   RunFailed: FIRST_VERSION,
   RunCancelled: FIRST_VERSION,
   RunTimedOut: FIRST_VERSION,
-  // subdomain events
+};
+
+const SUBDOMAIN_ENTRIES: Record<SubdomainEvent['type'], EventVersioning> = {
   SubdomainClaimed: FIRST_VERSION,
   SubdomainReleased: FIRST_VERSION,
-  // catalog object events (secrets, images, IAM roles, shared folders)
+};
+
+const CATALOG_OBJECT_ENTRIES: Record<CatalogObjectEvent['type'], EventVersioning> = {
   SecretCreated: FIRST_VERSION,
   SecretChanged: FIRST_VERSION,
   SecretValueSet: FIRST_VERSION,
@@ -92,19 +102,57 @@ const ENTRIES: Record<EventType, EventVersioning> = {
   IamRoleCreated: FIRST_VERSION,
   IamRoleChanged: FIRST_VERSION,
   IamRoleDeleted: FIRST_VERSION,
-  // SSH key events
+};
+
+const SSH_KEY_ENTRIES: Record<SshKeyEvent['type'], EventVersioning> = {
   SshKeyAdded: FIRST_VERSION,
   SshKeyRemoved: FIRST_VERSION,
+};
+
+const SSH_KEY_CLAIM_ENTRIES: Record<SshKeyClaimEvent['type'], EventVersioning> = {
   SshKeyClaimed: FIRST_VERSION,
   SshKeyReleased: FIRST_VERSION,
-  // usage limit events
+};
+
+const LIMIT_ENTRIES: Record<LimitEvent['type'], EventVersioning> = {
   UsageLimitCreated: FIRST_VERSION,
   UsageLimitChanged: FIRST_VERSION,
   UsageLimitDeleted: FIRST_VERSION,
   UsageLimitAssigned: FIRST_VERSION,
 };
 
+const ENTRIES: Record<EventType, EventVersioning> = {
+  ...RESOURCE_ENTRIES,
+  ...PRINCIPAL_ENTRIES,
+  ...TOKEN_ENTRIES,
+  ...RUN_ENTRIES,
+  ...SUBDOMAIN_ENTRIES,
+  ...CATALOG_OBJECT_ENTRIES,
+  ...SSH_KEY_ENTRIES,
+  ...SSH_KEY_CLAIM_ENTRIES,
+  ...LIMIT_ENTRIES,
+};
+
 export const EVENT_VERSIONS: Readonly<Record<string, EventVersioning>> = ENTRIES;
+
+/**
+ * The decoding of a stored event into an aggregate's event union: its type is one of that
+ * aggregate's. The data needs no check of its own: only deciders write events, from typed
+ * commands, and reading upcasts every stored version to the current shape (`upcast`).
+ */
+function eventOf<E extends DomainEvent>(entries: Record<E['type'], EventVersioning>) {
+  return (e: RecordedEvent): e is RecordedEvent<E> => Object.hasOwn(entries, e.type);
+}
+
+export const isResourceEvent = eventOf<ResourceEvent>(RESOURCE_ENTRIES);
+export const isPrincipalEvent = eventOf<PrincipalEvent>(PRINCIPAL_ENTRIES);
+export const isTokenEvent = eventOf<TokenEvent>(TOKEN_ENTRIES);
+export const isRunEvent = eventOf<RunEvent>(RUN_ENTRIES);
+export const isSubdomainEvent = eventOf<SubdomainEvent>(SUBDOMAIN_ENTRIES);
+export const isCatalogObjectEvent = eventOf<CatalogObjectEvent>(CATALOG_OBJECT_ENTRIES);
+export const isSshKeyEvent = eventOf<SshKeyEvent>(SSH_KEY_ENTRIES);
+export const isSshKeyClaimEvent = eventOf<SshKeyClaimEvent>(SSH_KEY_CLAIM_ENTRIES);
+export const isLimitEvent = eventOf<LimitEvent>(LIMIT_ENTRIES);
 
 export class UnknownEventError extends Error {}
 

@@ -75,7 +75,8 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileSummary> 
   do {
     const page = await deps.views.list({ owners: 'all', type: 'job', pageSize: PAGE_SIZE, ...(cursor ? { cursor } : {}) });
     for (const { resource: job } of page.views) {
-      for (const { id } of job.runs?.active ?? []) {
+      if (job.type !== 'job') continue;
+      for (const { id } of job.runs.active) {
         summary.activeRuns++;
         try {
           await reconcileRun(deps, id, liveTasks, summary);

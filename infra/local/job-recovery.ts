@@ -32,12 +32,14 @@ export async function recoverJobs(deps: JobRecoveryDeps): Promise<{ lostTasks: n
   do {
     const page = await deps.views.list({ owners: 'all', type: 'job', pageSize: 100, cursor });
     for (const { resource: job } of page.views) {
-      const schedule = job.spec.schedule as string | undefined;
+      if (job.type !== 'job') continue;
+      const { schedule } = job.spec;
       if (schedule) {
         schedules++;
-        await deps.scheduler.put({ jobId: job.id, schedule, timeZone: (job.spec.schedule_timezone as string) ?? 'UTC', suspended: job.scheduleSuspended });
+        // Specs recorded before `schedule_timezone` had a default have none.
+        await deps.scheduler.put({ jobId: job.id, schedule, timeZone: job.spec.schedule_timezone ?? 'UTC', suspended: job.scheduleSuspended });
       }
-      for (const { id } of job.runs?.active ?? []) {
+      for (const { id } of job.runs.active) {
         activeRuns++;
         await recoverRun(deps, id);
       }

@@ -10,12 +10,13 @@
  * references costs no read.
  */
 import { ValidationError, type FieldIssue } from '../domain/errors.ts';
+import type { ResourceSpec } from '../domain/recipe/spec-types.ts';
 import type { CatalogKind, CatalogObject } from '../domain/catalog/catalog-object.ts';
 import { attachmentIssues, attachmentReferences, referenceKey, type AttachmentReference } from '../domain/catalog/attachment-access.ts';
 
 /** What ResourceService.apply calls before it appends: throws ValidationError naming each bad field. */
 export interface AttachmentChecker {
-  check(owner: string, spec: Record<string, unknown>): Promise<void>;
+  check(owner: string, spec: ResourceSpec): Promise<void>;
 }
 
 /** Where the objects a spec names and the owner's groups are read. */
@@ -35,7 +36,7 @@ export interface AttachmentInspection {
 }
 
 /** Reads what the spec attaches as it is now and decides, for each, whether `owner` may use it. */
-export function inspectAttachments(deps: AttachmentCheckDeps, owner: string, spec: Record<string, unknown>): Promise<AttachmentInspection> {
+export function inspectAttachments(deps: AttachmentCheckDeps, owner: string, spec: ResourceSpec): Promise<AttachmentInspection> {
   return inspectReferences(deps, owner, attachmentReferences(owner, spec));
 }
 
@@ -52,7 +53,7 @@ export async function inspectReferences(deps: AttachmentCheckDeps, owner: string
 export class AttachmentCheck implements AttachmentChecker {
   constructor(private readonly deps: AttachmentCheckDeps) {}
 
-  async check(owner: string, spec: Record<string, unknown>): Promise<void> {
+  async check(owner: string, spec: ResourceSpec): Promise<void> {
     const { issues } = await inspectAttachments(this.deps, owner, spec);
     if (issues.length > 0) {
       throw new ValidationError(`The recipe attaches catalog objects its owner cannot use; fix these fields: ${issues.map((d) => d.path).join(', ')}.`, issues);

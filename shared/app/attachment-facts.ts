@@ -10,6 +10,7 @@
  * owner, deleted, or deleted and registered again by someone else under the name) gets a
  * refusal naming each attachment, and the caller starts nothing.
  */
+import type { ResourceSpec } from '../domain/recipe/spec-types.ts';
 import type { EventStore } from '../ports/event-store.ts';
 import { loadState } from './command-runner.ts';
 import { catalogModel } from './catalog-model.ts';
@@ -33,7 +34,7 @@ export function catalogLookup(store: EventStore): AttachmentCheckDeps {
   };
 }
 
-export async function attachmentFacts(store: EventStore, owner: string, spec: Record<string, unknown>): Promise<AttachmentPlanning> {
+export async function attachmentFacts(store: EventStore, owner: string, spec: ResourceSpec): Promise<AttachmentPlanning> {
   const { refs, objects, issues } = await inspectAttachments(catalogLookup(store), owner, spec);
   if (issues.length > 0) {
     return { refused: accessLostReason(owner, issues) };

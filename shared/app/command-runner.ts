@@ -11,22 +11,25 @@ import type { DomainEvent, RecordedEvent } from '../../events/envelope.ts';
 import type { EventStore, StreamHead } from '../ports/event-store.ts';
 import { ConflictError } from '../domain/errors.ts';
 import { WrongExpectedVersionError } from '../ports/event-store.ts';
+import { UnknownEventError } from '../../events/event-versions.ts';
 
 export interface StreamModel<Command, Event extends DomainEvent, State> {
   streamId: string;
   decider: Decider<Command, Event, State>;
   /** Bump when the state's shape changes: older snapshots are then ignored and the stream replayed. */
   snapshotSchema: number;
+  /** Whether a stored event is one of this stream's (events/event-catalog.ts): how replayed events are decoded. */
+  isEvent: (event: RecordedEvent) => event is RecordedEvent<Event>;
 }
 
-export interface CommandOutcome<State> {
+export interface CommandOutcome<State, Event extends DomainEvent = DomainEvent> {
   state: State;
   /** The state the command was decided on: what the stream held just before it. */
   before: State;
   /** Stream version after the command. */
   version: number;
   /** What this command appended; empty for a no-op or a repeated command. */
-  events: RecordedEvent[];
+  events: Array<RecordedEvent<Event>>;
   /** The command id had been applied before, so nothing was decided. */
   duplicate: boolean;
 }
@@ -56,10 +59,16 @@ export async function loadState<C, E extends DomainEvent, S>(
   let after = 0;
   for (;;) {
     const page = await store.read(model.streamId, after, 1000);
-    state = fold(model.decider, state, page.events as unknown as E[]);
+    state = fold(model.decider, state, page.events.map((e) => decoded(model, e)));
     if (page.nextAfterVersion === undefined) return { head, state };
     after = page.nextAfterVersion;
   }
+}
+
+/** A stored event as the stream's decider reads it; an event of another aggregate in the stream is a corrupt stream, never skipped. */
+function decoded<E extends DomainEvent>(model: StreamModel<unknown, E, unknown>, event: RecordedEvent): RecordedEvent<E> {
+  if (!model.isEvent(event)) throw new UnknownEventError(`stream ${model.streamId} holds a ${event.type} event, which is not one of its own`);
+  return event;
 }
 
 /** A command, or how to make it from the stream as one attempt read it (called again on each retry). */
@@ -70,7 +79,7 @@ export async function runCommand<C extends object, E extends DomainEvent, S>(
   model: StreamModel<C, E, S>,
   source: CommandSource<C, S>,
   options: RunOptions = {},
-): Promise<CommandOutcome<S>> {
+): Promise<CommandOutcome<S, E>> {
   const maxAttempts = options.maxAttempts ?? 5;
   for (let attempt = 1; ; attempt++) {
     const loaded = attempt === 1 && options.loaded ? (options.loaded as LoadedStream<S>) : await loadState(store, model);
@@ -90,7 +99,9 @@ export async function runCommand<C extends object, E extends DomainEvent, S>(
         commandId: options.commandId,
         recentCommands: head.recentCommands,
       });
-      return { state: next, before: state, version: batch.lastVersion, events: batch.events, duplicate: false };
+      // The decided events themselves, typed, at the versions the store gave them.
+      const recorded = events.map((e, i) => ({ ...e, stream: model.streamId, version: batch.firstVersion + i }));
+      return { state: next, before: state, version: batch.lastVersion, events: recorded, duplicate: false };
     } catch (error) {
       if (!(error instanceof WrongExpectedVersionError)) throw error;
       if (attempt >= maxAttempts) throw new ConflictError('Too many concurrent changes to the same object; retry the request.');

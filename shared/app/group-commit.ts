@@ -58,8 +58,8 @@ export class GroupCommit {
   }
 
   /** Runs a command as `runCommand` does, in a group with whatever else queues for its stream meanwhile. */
-  run<C extends object, E extends DomainEvent, S>(model: StreamModel<C, E, S>, source: CommandSource<C, S>, options: RunOptions = {}): Promise<CommandOutcome<S>> {
-    return new Promise<CommandOutcome<S>>((resolve, reject) => {
+  run<C extends object, E extends DomainEvent, S>(model: StreamModel<C, E, S>, source: CommandSource<C, S>, options: RunOptions = {}): Promise<CommandOutcome<S, E>> {
+    return new Promise<CommandOutcome<S, E>>((resolve, reject) => {
       const pending: Pending = { source: source as Pending['source'], options, resolve: resolve as Pending['resolve'], reject };
       const queue = this.#queues.get(model.streamId);
       if (queue) return void queue.pending.push(pending);

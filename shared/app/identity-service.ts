@@ -25,6 +25,7 @@ import type { StreamStateCache } from './stream-state-cache.ts';
 import { formatToken, TOKEN_BYTES, tokenHash, tokenId, tokenMatches } from '../domain/identity/api-token.ts';
 import { ConflictError, ForbiddenError, NotFoundError, UnauthenticatedError } from '../domain/errors.ts';
 import type { PrincipalEvent, TokenEvent } from '../../events/principal-events.ts';
+import { isPrincipalEvent, isTokenEvent } from '../../events/event-versions.ts';
 
 /** 2: users gained full_name and locked, and a deleted user's name a state of its own. */
 const SNAPSHOT_SCHEMA = 2;
@@ -41,11 +42,11 @@ export const DEFAULT_TOKEN_DAYS = 90;
 export const TASK_TOKEN_DAYS = 30;
 
 export function principalModel(name: string): StreamModel<PrincipalCommand, PrincipalEvent, PrincipalState> {
-  return { streamId: principalStreamId(name), decider: principalDecider, snapshotSchema: SNAPSHOT_SCHEMA };
+  return { streamId: principalStreamId(name), decider: principalDecider, snapshotSchema: SNAPSHOT_SCHEMA, isEvent: isPrincipalEvent };
 }
 
 export function tokenModel(id: string): StreamModel<TokenCommand, TokenEvent, TokenState> {
-  return { streamId: tokenStreamId(id), decider: tokenDecider, snapshotSchema: TOKEN_SNAPSHOT_SCHEMA };
+  return { streamId: tokenStreamId(id), decider: tokenDecider, snapshotSchema: TOKEN_SNAPSHOT_SCHEMA, isEvent: isTokenEvent };
 }
 
 export interface IssuedToken {

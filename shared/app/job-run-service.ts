@@ -15,7 +15,7 @@ import { runDecider, runStreamId, runFinished, type Run, type RunCommand, type R
 import type { RunEvent } from '../../events/run-events.ts';
 import { runForKey, NO_RUNS } from '../domain/resource/job-runs.ts';
 import { addressOf } from '../domain/resource/resource-identity.ts';
-import type { LiveResource } from '../domain/resource/resource-decider.ts';
+import type { LiveJob, LiveResource } from '../domain/resource/resource-decider.ts';
 import { planRun, refuseOversizedPlan, type RunOverrides } from '../domain/planner/run-plan.ts';
 import type { User } from '../domain/identity/principal-decider.ts';
 import { ConflictError, LimitExceededError, NotFoundError } from '../domain/errors.ts';
@@ -24,13 +24,15 @@ import { attachmentFacts } from './attachment-facts.ts';
 import { attachmentsRefusal } from './attachment-gate.ts';
 import type { RunTaskControl } from '../ports/run-task-control.ts';
 import type { UsageLimitsState } from '../domain/limits/usage-limits.ts';
+import { isRunEvent } from '../../events/event-versions.ts';
+import { ofType } from '../../events/envelope.ts';
 
 export const RUN_SNAPSHOT_SCHEMA = 1;
 const QUEUE_WAIT_MS = 3000;
 const QUEUE_POLL_MS = 50;
 
 export function runModel(runId: string): StreamModel<RunCommand, RunEvent, RunState> {
-  return { streamId: runStreamId(runId), decider: runDecider, snapshotSchema: RUN_SNAPSHOT_SCHEMA };
+  return { streamId: runStreamId(runId), decider: runDecider, snapshotSchema: RUN_SNAPSHOT_SCHEMA, isEvent: isRunEvent };
 }
 
 /** A scheduled tick's run id is derived from the job and the tick, so a double fire names one run. */
@@ -94,10 +96,10 @@ export class JobRunService {
     // The decider tells an unknown id (404) from a deleted job (409).
     // The limits are read beside the job's stream: one round trip of reads.
     const [loaded, limits] = await Promise.all([loadVisibleResource(this.deps.store, user, 'job', jobId), this.deps.limits?.state()]);
-    const live = loaded.state.live;
+    const live = loaded.state.live?.type === 'job' ? loaded.state.live : null;
     if (options.overrides && live) refuseOversizedPlan(planRun(live.spec, options.overrides));
     // A repeated request (same Idempotency-Key) answers with its run whatever the limits say now.
-    const repeat = live && options.idempotencyKey !== undefined && runForKey(live.runs ?? NO_RUNS, options.idempotencyKey, this.now());
+    const repeat = live && options.idempotencyKey !== undefined && runForKey(live.runs, options.idempotencyKey, this.now());
     if (live && live.id === jobId && !repeat) {
       const refusal = await this.deps.limits?.startRefusal(live, limits, user.username);
       if (refusal) throw new LimitExceededError(refusal);
@@ -111,9 +113,10 @@ export class JobRunService {
       overrides: options.overrides,
       ...this.meta(user.username),
     }, { loaded });
-    const requested = outcome.events.find((e) => e.type === 'JobRunRequested') as Extract<ResourceEvent, { type: 'JobRunRequested' }> | undefined;
-    if (requested) return this.queueRequested(outcome.state.live!, requested);
-    const runId = runForKey(outcome.state.live?.runs ?? NO_RUNS, options.idempotencyKey ?? '', this.now());
+    const job = outcome.state.live?.type === 'job' ? outcome.state.live : null;
+    const [requested] = ofType(outcome.events, 'JobRunRequested');
+    if (job && requested) return this.queueRequested(job, requested);
+    const runId = runForKey(job?.runs ?? NO_RUNS, options.idempotencyKey ?? '', this.now());
     if (!runId) throw new NotFoundError(`No job with id ${jobId}.`);
     return this.awaitQueued(jobId, runId);
   }
@@ -137,7 +140,7 @@ export class JobRunService {
   }
 
   /** Creates the run stream a JobRunRequested names (idempotent: the API and the reactor both may). */
-  async queueRequested(job: LiveResource, requested: Extract<ResourceEvent, { type: 'JobRunRequested' }>): Promise<Run> {
+  async queueRequested(job: LiveJob, requested: Extract<ResourceEvent, { type: 'JobRunRequested' }>): Promise<Run> {
     const d = requested.data;
     // Access to the attachments is decided now, for this run, not only when the job was applied.
     const planning = await attachmentFacts(this.deps.store, job.owner, job.spec);
@@ -172,7 +175,7 @@ export class JobRunService {
     return 'refused';
   }
 
-  async skipTick(job: LiveResource, skipped: Extract<ResourceEvent, { type: 'JobTickSkipped' }>): Promise<void> {
+  async skipTick(job: LiveJob, skipped: Extract<ResourceEvent, { type: 'JobTickSkipped' }>): Promise<void> {
     await runCommand(this.deps.store, runModel(skipped.data.run_id), {
       kind: 'SkipRun',
       runId: skipped.data.run_id,

@@ -29,13 +29,14 @@ import { isActive, type LiveResource } from '../domain/resource/resource-decider
 import { addressOf } from '../domain/resource/resource-identity.ts';
 import { IdentityService } from './identity-service.ts';
 import { organizationNamed } from '../domain/identity/organization.ts';
+import { isLimitEvent } from '../../events/event-versions.ts';
 
 /** Bump when UsageLimitsState changes shape. */
 export const USAGE_LIMITS_SNAPSHOT_SCHEMA = 1;
 
 /** The installation's one stream of usage limits. */
 export function usageLimitsModel(): StreamModel<UsageLimitsCommand, LimitEvent, UsageLimitsState> {
-  return { streamId: USAGE_LIMITS_STREAM, decider: usageLimitsDecider, snapshotSchema: USAGE_LIMITS_SNAPSHOT_SCHEMA };
+  return { streamId: USAGE_LIMITS_STREAM, decider: usageLimitsDecider, snapshotSchema: USAGE_LIMITS_SNAPSHOT_SCHEMA, isEvent: isLimitEvent };
 }
 
 /** Who stops what a limit's hours no longer allow. */

@@ -49,16 +49,17 @@ export function renderRecipe(resource: LiveResource, version: number, context: R
   if (resource.reason) state.reason = resource.reason;
   const subdomain = subdomainOf(resource);
   if (subdomain) state.url = context.routeUrl(subdomain);
-  if (resource.type !== 'job' && resource.spec.start_ssh === true && context.shellAccess) state.ssh = context.shellAccess(resource);
+  if (resource.type === 'workspace' && resource.spec.start_ssh === true && context.shellAccess) state.ssh = context.shellAccess(resource);
   if (resource.type === 'job') {
-    const schedule = resource.spec.schedule as string | undefined;
+    const { schedule } = resource.spec;
     state.scheduled = Boolean(schedule) && !resource.scheduleSuspended;
     if (schedule && !resource.scheduleSuspended) {
-      state.next_runs = nextRuns(schedule, (resource.spec.schedule_timezone as string) ?? 'UTC', context.now);
+      // Specs recorded before `schedule_timezone` had a default have none.
+      state.next_runs = nextRuns(schedule, resource.spec.schedule_timezone ?? 'UTC', context.now);
     }
-    const last = resource.runs?.last;
+    const { last } = resource.runs;
     state.last_run = last ? { id: last.id, status: last.status, finished_at: last.at } : null;
-    state.active_runs = resource.runs?.active.map((r) => r.id) ?? [];
+    state.active_runs = resource.runs.active.map((r) => r.id);
   }
   return { schema_version: CURRENT_SCHEMA_VERSION, type: resource.type, spec: resource.spec, state };
 }

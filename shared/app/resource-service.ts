@@ -13,13 +13,14 @@ import { loadVisibleResource } from './visible-resource.ts';
 import { parseRecipe } from '../domain/recipe/recipe.ts';
 import type { ResourceType } from '../domain/recipe/spec-schemas.ts';
 import { addressOf, resourceStreamId } from '../domain/resource/resource-identity.ts';
-import { isActive, resourceVersion, type ConcurrencyPolicy, type LiveResource, type ResourceCommand, type ResourceState } from '../domain/resource/resource-decider.ts';
+import { isActive, resourceVersion, serviceOf, type ConcurrencyPolicy, type LiveResource, type ResourceCommand, type ResourceState } from '../domain/resource/resource-decider.ts';
 import { mayAccess, visibleOwners } from '../domain/identity/access.ts';
 import type { User } from '../domain/identity/principal-decider.ts';
 import { ForbiddenError, NotFoundError, ValidationError } from '../domain/errors.ts';
 import type { Pod } from '../domain/resource/service-replicas.ts';
 import { ownerSuffixes, reservationIssue, subdomainField } from '../domain/resource/reserved-subdomains.ts';
 import type { UsageLimitsState } from '../domain/limits/usage-limits.ts';
+import type { ResourceSpec } from '../domain/recipe/spec-types.ts';
 
 export const KIND_TYPES = { workspaces: 'workspace', deployments: 'deployment', jobs: 'job' } as const satisfies Record<string, ResourceType>;
 export type Kind = keyof typeof KIND_TYPES;
@@ -37,7 +38,7 @@ export interface ResourceServiceDeps {
   principalExists(name: string): Promise<boolean>;
   dindEnabled?: boolean;
   /** Catalog attachments (issue 5): checks the recipe's secrets, shared folders, IAM role and catalog image before it is recorded. */
-  attachments?: { check(owner: string, spec: Record<string, unknown>): Promise<void> };
+  attachments?: { check(owner: string, spec: ResourceSpec): Promise<void> };
   /** Usage limits (issue 15): refuse a recipe or a start the owner's limit does not allow, with 403 limit_exceeded. */
   limits?: {
     /** `actor`: the user applying, held to their own limit too. */
@@ -81,9 +82,9 @@ export class ResourceService {
     await this.deps.attachments?.check(owner, recipe.spec);
     await this.deps.limits?.checkApply(owner, recipe.type, recipe.spec, user.username);
     const model = resourceModel(resourceStreamId(recipe.type, owner, recipe.spec.name));
-    const after = subdomainsOf({ type: recipe.type, name: recipe.spec.name, owner, spec: recipe.spec });
+    const after = subdomainsOf({ ...recipe, name: recipe.spec.name, owner });
     const meta = this.meta(user);
-    const command: ResourceCommand = { kind: 'ApplyRecipe', type: recipe.type, spec: recipe.spec, createOnly: options.createOnly, expectedVersion: options.expectedVersion, ...meta };
+    const command: ResourceCommand = { kind: 'ApplyRecipe', ...recipe, createOnly: options.createOnly, expectedVersion: options.expectedVersion, ...meta };
     const claimant = { holder: model.streamId, resource: `${recipe.type} ${owner}/${recipe.spec.name}` };
     // What to claim is decided on the state each attempt reads: a retry after a lost race claims anew.
     const outcome = await runCommand(this.deps.store, model, async ({ head, state }) => {
@@ -165,7 +166,7 @@ export class ResourceService {
   async pods(user: User, kind: Kind, id: string): Promise<Pod[]> {
     const { state } = await this.visibleStream(user, kind, id);
     if (!state.live || state.live.id !== id) throw new NotFoundError(`No ${KIND_TYPES[kind]} with id ${id}.`);
-    return state.live.service?.pods ?? [];
+    return serviceOf(state.live)?.pods ?? [];
   }
 
   /** The resource's domain events, oldest first, with versions as its clients count them. */

@@ -15,17 +15,18 @@ import { InvalidSshKeyError, parseSshPublicKey } from '../domain/ssh/ssh-public-
 import type { SshKeyClaimEvent, SshKeyEvent } from '../../events/ssh-key-events.ts';
 import type { User } from '../domain/identity/principal-decider.ts';
 import { NotFoundError, ValidationError } from '../domain/errors.ts';
+import { isSshKeyClaimEvent, isSshKeyEvent } from '../../events/event-versions.ts';
 
 const SNAPSHOT_SCHEMA = 1;
 /** Hex digits of SHA-256 of the key blob that name a key: unique in practice, short in a URL. */
 const KEY_ID_DIGITS = 24;
 
 export function sshKeysModel(username: string): StreamModel<SshKeyCommand, SshKeyEvent, SshKeysState> {
-  return { streamId: sshKeysStreamId(username), decider: sshKeysDecider, snapshotSchema: SNAPSHOT_SCHEMA };
+  return { streamId: sshKeysStreamId(username), decider: sshKeysDecider, snapshotSchema: SNAPSHOT_SCHEMA, isEvent: isSshKeyEvent };
 }
 
 export function sshKeyClaimModel(keyId: string): StreamModel<SshKeyClaimCommand, SshKeyClaimEvent, SshKeyClaimState> {
-  return { streamId: sshKeyClaimStreamId(keyId), decider: sshKeyClaimDecider, snapshotSchema: SNAPSHOT_SCHEMA };
+  return { streamId: sshKeyClaimStreamId(keyId), decider: sshKeyClaimDecider, snapshotSchema: SNAPSHOT_SCHEMA, isEvent: isSshKeyClaimEvent };
 }
 
 /** The id of a key, from its wire-format blob (base64). */

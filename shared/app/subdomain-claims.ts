@@ -18,18 +18,19 @@ import {
   type SubdomainClaimState,
 } from '../domain/resource/subdomain-claim.ts';
 import { serviceRoutes } from '../domain/planner/service-routes.ts';
-import type { LiveResource } from '../domain/resource/resource-decider.ts';
+import type { RoutedResource } from '../domain/planner/service-routes.ts';
 import type { SubdomainEvent } from '../../events/subdomain-events.ts';
+import { isSubdomainEvent } from '../../events/event-versions.ts';
 
 /** Bump when SubdomainClaimState changes shape (2: the holder's version and the claim's time). */
 const SNAPSHOT_SCHEMA = 2;
 
 export function claimModel(subdomain: string): StreamModel<SubdomainClaimCommand, SubdomainEvent, SubdomainClaimState> {
-  return { streamId: subdomainStreamId(subdomain), decider: subdomainClaimDecider, snapshotSchema: SNAPSHOT_SCHEMA };
+  return { streamId: subdomainStreamId(subdomain), decider: subdomainClaimDecider, snapshotSchema: SNAPSHOT_SCHEMA, isEvent: isSubdomainEvent };
 }
 
 /** The subdomains a resource's routes use; none for jobs. */
-export function subdomainsOf(resource: Pick<LiveResource, 'type' | 'name' | 'owner' | 'spec'> | null | undefined): string[] {
+export function subdomainsOf(resource: RoutedResource | null | undefined): string[] {
   return resource ? serviceRoutes(resource).map((r) => r.subdomain) : [];
 }
 

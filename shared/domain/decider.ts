@@ -25,3 +25,13 @@ export function fold<Command, Event, State>(
 ): State {
   return events.reduce((s, e) => decider.evolve(s, e), state);
 }
+
+/**
+ * The event constructor of a decider whose events are the union `E`: `type` picks the member,
+ * so `data` is checked against that event's own data, and the result is that member.
+ */
+export function eventsOf<E extends { type: string; data: unknown }>() {
+  return function event<T extends E['type']>(type: T, data: Extract<E, { type: T }>['data'], meta: CommandMeta): { type: T; data: Extract<E, { type: T }>['data']; at: string; actor: string } {
+    return { type, data, at: meta.at, actor: meta.actor };
+  };
+}

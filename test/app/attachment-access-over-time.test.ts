@@ -7,6 +7,7 @@
  * deployment whose owner lost access starts no replica, stops the ones serving, and records the
  * error with the reason.
  */
+import { liveJob } from '../domain/support/live-resource.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCommand } from '../../shared/app/command-runner.ts';
 import { catalogModel } from '../../shared/app/catalog-model.ts';
@@ -17,7 +18,7 @@ import { JobRunReactor } from '../../shared/app/consumers/job-run-reactor.ts';
 import { runStreamId } from '../../shared/domain/run/run-decider.ts';
 import type { CatalogCommand } from '../../shared/domain/catalog/catalog-decider.ts';
 import type { CatalogKey } from '../../shared/domain/catalog/catalog-object.ts';
-import { parseRecipe } from '../../shared/domain/recipe/recipe.ts';
+import { typedRecipe } from '../domain/support/typed-recipe.ts';
 import type { ResourceState } from '../../shared/domain/resource/resource-decider.ts';
 import { resourceStreamId } from '../../shared/domain/resource/resource-identity.ts';
 import type { ResourceEvent } from '../../events/resource-events.ts';
@@ -58,7 +59,7 @@ async function runOf(jobId: string, streamId: string, trigger: 'schedule' | 'api
   const requested = batches.flatMap((b) => b.events as unknown as ResourceEvent[]).find((e) => e.type === 'JobRunRequested');
   if (requested?.type !== 'JobRunRequested') throw new Error('no run was requested');
   const state = batches.at(-1)!.snapshot.state as ResourceState;
-  return f.jobs.queueRequested(state.live!, requested);
+  return f.jobs.queueRequested(liveJob(state), requested);
 }
 
 describe('access to attachments over time', () => {
@@ -132,7 +133,7 @@ describe('access to attachments over time', () => {
     const reports = new ServiceReportRecorder({ store: f.store, clock: f.clock });
     const reactor = new ServiceReactor({ runtime, platformEnvironment: {}, catalog: { store: f.store, reports, clock: f.clock } });
     const model = resourceModel(resourceStreamId('deployment', 'ann', 'web'));
-    const spec = parseRecipe({ type: 'deployment', spec: { name: 'web', command: 'serve', shared_folders: [{ name: 'data', owner: 'carol' }] } }, { caller: 'ann' }).spec;
+    const spec = typedRecipe({ type: 'deployment', spec: { name: 'web', command: 'serve', shared_folders: [{ name: 'data', owner: 'carol' }] } }, { caller: 'ann' }).spec;
     const applied = await runCommand(f.store, model, { kind: 'ApplyRecipe', type: 'deployment', spec, createOnly: false, ...meta('ann') });
     const id = (applied.state as ResourceState).live!.id;
     const deliverFrom = async (version: number) => {

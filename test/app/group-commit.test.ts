@@ -4,6 +4,7 @@
  * in far fewer batches; idempotency keys and the Forbid policy keep their meaning within a burst;
  * two processes (two services) racing for one job both get through; a refused command fails alone.
  */
+import { liveJob } from '../domain/support/live-resource.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedDynamo, type EmbeddedDynamo } from '../../infra/local/embedded-dynamodb.ts';
 import { dynamoServices } from './support/dynamo-services.ts';
@@ -66,7 +67,7 @@ describe('a burst of commands on one stream', () => {
     expect(requested(events)).toHaveLength(100);
     expect(batches).toBeLessThan(50);
     const { state } = await loadState(platform.store, resourceModel(job.streamId));
-    expect(state.live?.runs?.active).toHaveLength(100);
+    expect(liveJob(state).runs.active).toHaveLength(100);
   });
 
   it('keeps idempotency within a burst: one key, one run, however many times it is sent at once', async () => {

@@ -11,6 +11,7 @@
  * The cluster's tasks get the resource's attachments with the catalog's facts about them
  * (folder modes, the role's ARN) read as the service reactor reads them (attachment-facts.ts).
  */
+import { isResourceEvent } from '../../../events/event-versions.ts';
 import type { CommittedBatch, EventStore } from '../../ports/event-store.ts';
 import type { DaskRuntime } from '../../ports/dask-runtime.ts';
 import type { RecipeViews } from '../../ports/recipe-views.ts';
@@ -19,7 +20,7 @@ import { isActive, type LiveResource, type ResourceState } from '../../domain/re
 import { resourceId } from '../../domain/resource/resource-identity.ts';
 import { planDaskCluster, type DaskClusterPlan } from '../../domain/planner/dask-plan.ts';
 import { daskClusterOf } from '../../domain/resource/dask-cluster.ts';
-import type { ResourceEvent, ResourceEventType } from '../../../events/resource-events.ts';
+import type { ResourceEventType } from '../../../events/resource-events.ts';
 import { attachmentFacts } from '../attachment-facts.ts';
 
 /** Events after which the cluster may have to start, stop or change. */
@@ -77,7 +78,7 @@ export class DaskReactor {
   async handle(batch: CommittedBatch): Promise<void> {
     if (!batch.streamId.startsWith(RESOURCE_STREAM_PREFIX)) return;
     const state = batch.snapshot.state as ResourceState;
-    const events = batch.events as unknown as ResourceEvent[];
+    const events = batch.events.filter(isResourceEvent);
     if (events.some((e) => e.type === 'ResourceDeleted')) {
       await this.deps.runtime.stop(resourceId(state.streamId, state.incarnation), DELETED_REASON, state.address?.owner);
       return;

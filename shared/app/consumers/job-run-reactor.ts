@@ -7,6 +7,7 @@
  * Every reaction is idempotent (the commands it sends decide nothing when repeated), which is
  * what at-least-once delivery needs.
  */
+import { isResourceEvent } from '../../../events/event-versions.ts';
 import type { CommittedBatch } from '../../ports/event-store.ts';
 import type { JobScheduler } from '../../ports/job-scheduler.ts';
 import type { Timers } from '../../ports/timers.ts';
@@ -17,7 +18,6 @@ import { RESOURCE_STREAM_PREFIX } from '../resource-model.ts';
 import type { ResourceState } from '../../domain/resource/resource-decider.ts';
 import { resourceId } from '../../domain/resource/resource-identity.ts';
 import { runFinished, type Run } from '../../domain/run/run-decider.ts';
-import type { ResourceEvent } from '../../../events/resource-events.ts';
 import type { ResourceRoleRemoval } from '../../ports/resource-roles.ts';
 
 const SCHEDULE_EVENTS = new Set(['ResourceCreated', 'ResourceSpecUpdated', 'JobScheduleSet', 'JobScheduleSuspended', 'JobScheduleResumed', 'ResourceDeleted']);
@@ -46,14 +46,14 @@ export class JobRunReactor {
   private async onJobBatch(batch: CommittedBatch): Promise<void> {
     const state = batch.snapshot.state as ResourceState;
     if (state.address?.type !== 'job') return;
-    const events = batch.events as unknown as ResourceEvent[];
+    const events = batch.events.filter(isResourceEvent);
     for (const e of events) {
-      if (e.type === 'JobRunRequested' && state.live) {
+      if (e.type === 'JobRunRequested' && state.live?.type === 'job') {
         await this.deps.jobs.queueRequested(state.live, e);
         for (const replaced of e.data.replaces) await this.cancel(replaced, `replaced by run ${e.data.run_id} (concurrency policy Replace)`);
-      } else if (e.type === 'JobTickSkipped' && state.live) {
+      } else if (e.type === 'JobTickSkipped' && state.live?.type === 'job') {
         await this.deps.jobs.skipTick(state.live, e);
-      } else if (e.type === 'ResourceStopRequested' && state.live?.runs) {
+      } else if (e.type === 'ResourceStopRequested' && state.live?.type === 'job') {
         for (const run of state.live.runs.active) await this.cancel(run.id, `the job was stopped by ${e.actor}`);
       } else if (e.type === 'ResourceDeleted') {
         for (const runId of e.data.active_runs ?? []) await this.cancel(runId, `the job was deleted by ${e.actor}`);
@@ -64,10 +64,11 @@ export class JobRunReactor {
   }
 
   private async syncSchedule(state: ResourceState): Promise<void> {
-    const live = state.live;
-    const schedule = live?.spec.schedule as string | undefined;
+    const live = state.live?.type === 'job' ? state.live : null;
+    const schedule = live?.spec.schedule;
     if (live && schedule) {
-      await this.deps.scheduler.put({ jobId: live.id, schedule, timeZone: (live.spec.schedule_timezone as string) ?? 'UTC', suspended: live.scheduleSuspended });
+      // Specs recorded before `schedule_timezone` had a default have none.
+      await this.deps.scheduler.put({ jobId: live.id, schedule, timeZone: live.spec.schedule_timezone ?? 'UTC', suspended: live.scheduleSuspended });
     } else if (state.incarnation > 0) {
       await this.deps.scheduler.remove(resourceId(state.streamId, state.incarnation));
     }

@@ -10,14 +10,15 @@
  * Every reaction is idempotent (the runtime ignores a revision it already runs, and stopping
  * or removing twice is harmless), which is what at-least-once delivery needs.
  */
+import { isResourceEvent } from '../../../events/event-versions.ts';
+import { ofType } from '../../../events/envelope.ts';
 import type { CommittedBatch } from '../../ports/event-store.ts';
 import type { ServiceReports, ServiceRuntime } from '../../ports/service-runtime.ts';
 import type { Clock } from '../../ports/platform-clock.ts';
 import { RESOURCE_STREAM_PREFIX } from '../resource-model.ts';
-import { isActive, type LiveResource, type ResourceState } from '../../domain/resource/resource-decider.ts';
+import { isActive, serviceOf, type LiveResource, type ResourceState } from '../../domain/resource/resource-decider.ts';
 import { resourceId } from '../../domain/resource/resource-identity.ts';
 import { planService } from '../../domain/planner/service-plan.ts';
-import type { ResourceEvent } from '../../../events/resource-events.ts';
 import type { EventStore } from '../../ports/event-store.ts';
 import { attachmentFacts } from '../attachment-facts.ts';
 import { ACCESS_RECHECK_ACTOR } from '../service-report-recorder.ts';
@@ -49,7 +50,7 @@ export class ServiceReactor {
     const state = batch.snapshot.state as ResourceState;
     const type = state.address?.type;
     if (type !== 'deployment' && type !== 'workspace') return;
-    const events = batch.events as unknown as ResourceEvent[];
+    const events = batch.events.filter(isResourceEvent);
     const deleted = events.find((e) => e.type === 'ResourceDeleted');
     if (deleted) {
       await this.deps.runtime.remove(resourceId(state.streamId, state.incarnation));
@@ -57,11 +58,11 @@ export class ServiceReactor {
     }
     const live = state.live;
     if (!live) return;
-    const rolledOut = events.find((e): e is Extract<ResourceEvent, { type: 'ServiceRolledOut' }> => e.type === 'ServiceRolledOut');
+    const [rolledOut] = ofType(events, 'ServiceRolledOut');
     if (rolledOut) await this.deps.runtime.retireBefore?.(live.id, rolledOut.data.revision);
-    const stop = events.find((e): e is Extract<ResourceEvent, { type: 'ResourceStopRequested' }> => e.type === 'ResourceStopRequested');
+    const [stop] = ofType(events, 'ResourceStopRequested');
     if (stop) await this.deps.runtime.stop(live.id, stop.data.reason ?? `stopped by ${stop.actor}`);
-    const accessLost = events.find((e): e is Extract<ResourceEvent, { type: 'ResourceFailed' }> => e.type === 'ResourceFailed' && e.actor === ACCESS_RECHECK_ACTOR);
+    const accessLost = ofType(events, 'ResourceFailed').find((e) => e.actor === ACCESS_RECHECK_ACTOR);
     // Only while the failure stands: a start since then re-decides access itself. The failure is
     // recorded already; what is left is to stop the service even with no replica recorded as
     // live, since the runtime may be replacing one that crashed (ECS does so by itself).
@@ -77,7 +78,7 @@ export class ServiceReactor {
     const { reports, clock, running } = context;
     let recovered = 0;
     for (const resource of resources) {
-      if (!resource.service) continue;
+      if (resource.type === 'job') continue;
       const at = clock.now().toISOString();
       // Pods started since the restart (a redelivered start during catch-up) are not lost.
       for (const pod of resource.service.pods.filter((p) => p.endedAt === null && !running.has(p.name))) {
@@ -108,7 +109,7 @@ export class ServiceReactor {
    * after the failure leaves the error as it is: the resource decider keeps it).
    */
   private async refuse(live: LiveResource, reason: string): Promise<void> {
-    if (live.service?.pods.some((pod) => pod.endedAt === null)) await this.deps.runtime.stop(live.id, reason);
+    if (serviceOf(live)?.pods.some((pod) => pod.endedAt === null)) await this.deps.runtime.stop(live.id, reason);
     if (!this.deps.catalog) return;
     const { reports, clock } = this.deps.catalog;
     await reports.failed({ resourceId: live.id, reason, at: clock.now().toISOString() });

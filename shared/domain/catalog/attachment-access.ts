@@ -10,6 +10,7 @@
 import { resolveOwnerName } from '../recipe/owner-name.ts';
 import type { FieldIssue } from '../errors.ts';
 import type { TaskAttachments } from '../planner/task-spec.ts';
+import type { ResourceSpec } from '../recipe/spec-types.ts';
 import { imageReference, mayAttach, PLATFORM_WIDE_KINDS, type CatalogAttributes, type CatalogKey, type CatalogKind, type CatalogObject } from './catalog-object.ts';
 
 export const KIND_LABELS: Record<CatalogKind, string> = { secret: 'secret', shared_folder: 'shared folder', image: 'image', iam_role: 'IAM role' };
@@ -32,12 +33,10 @@ export interface AttachmentUser {
 }
 
 /** Every catalog object the spec of a resource owned by `owner` attaches; full image URIs are none. */
-export function attachmentReferences(owner: string, spec: Record<string, unknown>): AttachmentReference[] {
+export function attachmentReferences(owner: string, spec: Pick<ResourceSpec, 'secrets' | 'shared_folders' | 'iam_role'> & { image?: string }): AttachmentReference[] {
   const refs: AttachmentReference[] = [];
   const listed = (field: 'secrets' | 'shared_folders', kind: CatalogKind) => {
-    const items = spec[field];
-    if (!Array.isArray(items)) return;
-    items.forEach((item: { name: string; owner?: string }, i) => {
+    (spec[field] ?? []).forEach((item, i) => {
       refs.push({ kind, owner: resolveOwnerName(item.owner ?? owner), name: item.name, path: `spec.${field}[${i}].name` });
     });
   };

@@ -9,8 +9,9 @@
  */
 import type { LiveResource } from '../resource/resource-decider.ts';
 import type { TaskAttachments } from './task-spec.ts';
+import type { ResourceSpec } from '../recipe/spec-types.ts';
 import { daskClusterOf, desiredDaskWorkers } from '../resource/dask-cluster.ts';
-import { planAttachments, type AttachmentCatalogFacts } from './task-attachments.ts';
+import { planAttachments, type AttachingSpec, type AttachmentCatalogFacts } from './task-attachments.ts';
 
 /** The scheduler's port and its dashboard's, as dask's own defaults have them. */
 export const DASK_SCHEDULER_PORT = 8786;
@@ -53,7 +54,10 @@ export interface DaskClusterPlan {
 /** What a cluster's tasks carry: a task's attachments without the platform token. */
 export type DaskAttachments = Omit<TaskAttachments, 'platformTokenFor'>;
 
-export type DaskPlanInput = Pick<LiveResource, 'id' | 'type' | 'owner' | 'name' | 'spec' | 'daskScaledTo'>;
+export type DaskPlanInput = Pick<LiveResource, 'id' | 'type' | 'owner' | 'name' | 'daskScaledTo'> & {
+  /** Of any type's spec, only what a cluster reads. */
+  spec: AttachingSpec & Pick<ResourceSpec, 'dask_cluster' | 'instance_type' | 'image' | 'start_script' | 'environment_variables'> & Record<string, unknown>;
+};
 
 /**
  * The resource's cluster plan, or null when its spec attaches no `dask_cluster`. `catalog` is
@@ -64,15 +68,15 @@ export function planDaskCluster(resource: DaskPlanInput, catalog: AttachmentCata
   const numWorkers = desiredDaskWorkers(resource.spec, resource.daskScaledTo);
   if (!cluster || numWorkers === null) return null;
   const { spec } = resource;
-  const size = spec.instance_type as string;
-  const startScript = spec.start_script as string | undefined;
+  const size = spec.instance_type;
+  const startScript = spec.start_script;
   const attachments = daskAttachments(spec, resource.owner, catalog);
   return {
     resourceId: resource.id,
     type: resource.type,
     owner: resource.owner,
     name: resource.name,
-    image: spec.image as string,
+    image: spec.image,
     numWorkers,
     scheduler: { instanceType: cluster.scheduler?.instance_type ?? size },
     worker: {
@@ -81,7 +85,7 @@ export function planDaskCluster(resource: DaskPlanInput, catalog: AttachmentCata
       numThreads: cluster.worker?.num_threads ?? 1,
       spot: cluster.worker?.use_spot_instances === true,
     },
-    environment: { ...((spec.environment_variables as Record<string, string> | undefined) ?? {}) },
+    environment: { ...(spec.environment_variables ?? {}) },
     ...(startScript ? { startScript } : {}),
     ...(attachments ? { attachments } : {}),
     labels: { owner: resource.owner, resource: resource.id, [resource.type]: resource.name },
@@ -92,7 +96,7 @@ export function planDaskCluster(resource: DaskPlanInput, catalog: AttachmentCata
  * The resource's attachments for its cluster's tasks, or undefined when there are none, so a
  * cluster without any keeps the plan (and shape, and task definition) it had before attachments.
  */
-function daskAttachments(spec: Record<string, unknown>, owner: string, catalog: AttachmentCatalogFacts): DaskAttachments | undefined {
+function daskAttachments(spec: AttachingSpec, owner: string, catalog: AttachmentCatalogFacts): DaskAttachments | undefined {
   // A token per Dask task (issued at its start, revoked at its end) is not built yet (README).
   const { platformTokenFor: _token, ...attachments } = planAttachments(spec, owner, catalog);
   return Object.keys(attachments).length > 0 ? attachments : undefined;

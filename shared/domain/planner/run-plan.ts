@@ -4,7 +4,7 @@
  * and whether the job attaches a Dask cluster.
  */
 import type { RunPlan } from '../../../events/run-events.ts';
-import type { NormalizedSpec } from '../recipe/recipe.ts';
+import type { JobSpec } from '../recipe/spec-types.ts';
 import { durationSeconds } from '../recipe/duration.ts';
 import { planAttachments, type AttachmentCatalogFacts } from './task-attachments.ts';
 import { daskClusterOf } from '../resource/dask-cluster.ts';
@@ -35,17 +35,18 @@ export interface RunOverrides {
 }
 
 /** `catalog`: what the catalog says about the spec's attachments (folder modes, the role's ARN). */
-export function planRun(spec: NormalizedSpec, overrides: RunOverrides = {}, catalog: AttachmentCatalogFacts = {}): RunPlan {
-  const timeout = spec.timeout as number | string | undefined;
+export function planRun(spec: JobSpec, overrides: RunOverrides = {}, catalog: AttachmentCatalogFacts = {}): RunPlan {
+  const { timeout } = spec;
   return {
-    command: overrides.command ?? (spec.command as string),
-    environment: { ...((spec.environment_variables as Record<string, string> | undefined) ?? {}), ...(overrides.environment_variables ?? {}) },
-    image: spec.image as string,
-    instance_type: spec.instance_type as string,
-    scale: (spec.scale as number | undefined) ?? 1,
+    command: overrides.command ?? spec.command,
+    environment: { ...(spec.environment_variables ?? {}), ...(overrides.environment_variables ?? {}) },
+    image: spec.image,
+    instance_type: spec.instance_type,
+    // Specs recorded before `scale` had a default have none.
+    scale: spec.scale ?? 1,
     timeout_seconds: timeout === undefined ? null : (durationSeconds(timeout) ?? null),
-    start_script: (spec.start_script as string | undefined) ?? null,
-    working_directory: (spec.working_directory as string | undefined) ?? null,
+    start_script: spec.start_script ?? null,
+    working_directory: spec.working_directory ?? null,
     spot: spec.use_spot_instance === true,
     attachments: planAttachments(spec, spec.owner, catalog),
     ...(daskClusterOf(spec) ? { dask_cluster: true } : {}),

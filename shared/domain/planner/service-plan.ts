@@ -3,7 +3,7 @@
  * (a workspace's IDE unless `command` overrides it), its replicas, health check, routes,
  * home volume and idle shutoff. Pure: the same resource and revision give the same plan.
  */
-import type { LiveResource } from '../resource/resource-decider.ts';
+import type { LiveResource, LiveService } from '../resource/resource-decider.ts';
 import type { TaskSpec } from './task-spec.ts';
 import { MAIN_CONTAINER_PORT, routeViewers, serviceRoutes, type RouteViewer, type ServiceRoute } from './service-routes.ts';
 import { planAttachments, type AttachmentCatalogFacts } from './task-attachments.ts';
@@ -116,31 +116,41 @@ export function homeVolumeOf(resourceId: string): string {
   return `home-${resourceId}`;
 }
 
+/** What differs between a workspace (its IDE, unless `command` overrides it) and a deployment (its command and scale). */
+function servedCommand(resource: LiveService): { command: string; healthCheckPath: string; replicas: number; idleShutoffSeconds: number | null } {
+  if (resource.type === 'deployment') {
+    // The fallbacks read specs recorded before `healthcheck` and `scale` had defaults.
+    return { command: resource.spec.command, healthCheckPath: resource.spec.healthcheck ?? '/', replicas: resource.spec.scale ?? 1, idleShutoffSeconds: null };
+  }
+  const ide = resource.spec.ide ?? 'jupyter';
+  return {
+    command: resource.spec.command ?? IDE_COMMANDS[ide],
+    healthCheckPath: resource.spec.command === undefined ? IDE_HEALTH_PATHS[ide] : '/',
+    replicas: 1,
+    idleShutoffSeconds: AUTO_SHUTOFF_SECONDS[resource.spec.auto_shutoff ?? '1 hour'] ?? null,
+  };
+}
+
 export function planService(resource: LiveResource, context: ServicePlanContext): ServicePlan {
-  if (resource.type === 'job' || !resource.service) throw new Error(`planService: ${resource.type} ${resource.id} is not served`);
+  if (resource.type === 'job') throw new Error(`planService: ${resource.type} ${resource.id} is not served`);
   const { spec } = resource;
   const workspace = resource.type === 'workspace';
-  const ide = (spec.ide as keyof typeof IDE_COMMANDS | undefined) ?? 'jupyter';
-  const command = (spec.command as string | undefined) ?? (workspace ? IDE_COMMANDS[ide] : undefined);
-  if (!command) throw new Error(`planService: deployment ${resource.id} has no command`);
+  const { command, healthCheckPath, replicas, idleShutoffSeconds } = servedCommand(resource);
   const routes = serviceRoutes(resource);
   const extraPorts = [...new Set(routes.map((r) => r.containerPort).filter((p) => p !== MAIN_CONTAINER_PORT))];
-  const healthCheckPath =
-    (spec.healthcheck as string | undefined) ?? (workspace && spec.command === undefined ? IDE_HEALTH_PATHS[ide] : '/');
-  const autoShutoff = workspace ? AUTO_SHUTOFF_SECONDS[(spec.auto_shutoff as string | undefined) ?? '1 hour'] ?? null : null;
   return {
     resourceId: resource.id,
     type: resource.type,
     owner: resource.owner,
     name: resource.name,
     revision: resource.service.revision,
-    replicas: workspace ? 1 : ((spec.scale as number | undefined) ?? 1),
+    replicas,
     task: {
       command,
-      ...(spec.start_script ? { startScript: spec.start_script as string } : {}),
-      ...(spec.working_directory ? { workingDirectory: spec.working_directory as string } : {}),
+      ...(spec.start_script ? { startScript: spec.start_script } : {}),
+      ...(spec.working_directory ? { workingDirectory: spec.working_directory } : {}),
       environment: {
-        ...((spec.environment_variables as Record<string, string> | undefined) ?? {}),
+        ...(spec.environment_variables ?? {}),
         ...context.platformEnvironment,
         ...(daskClusterOf(spec) && context.daskSchedulerAddress ? { [DASK_ADDRESS_VARIABLE]: context.daskSchedulerAddress(resource.id) } : {}),
       },
@@ -150,15 +160,15 @@ export function planService(resource: LiveResource, context: ServicePlanContext)
       attachments: planAttachments(spec, resource.owner, context.catalog),
       ...(daskClusterOf(spec) ? { daskCluster: resource.id } : {}),
     },
-    image: spec.image as string,
-    instanceType: spec.instance_type as string,
+    image: spec.image,
+    instanceType: spec.instance_type,
     spot: spec.use_spot_instance === true,
     healthCheckPath,
     healthGraceSeconds: HEALTH_GRACE_SECONDS[resource.type],
     routes,
     viewers: routeViewers(spec),
     homeVolume: workspace ? homeVolumeOf(resource.id) : null,
-    shellAccess: spec.start_ssh === true,
-    idleShutoffSeconds: autoShutoff,
+    shellAccess: resource.type === 'workspace' && resource.spec.start_ssh === true,
+    idleShutoffSeconds,
   };
 }

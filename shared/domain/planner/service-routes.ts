@@ -4,7 +4,10 @@
  * port at a subdomain of its own. Visibility defaults to `owner`: nothing is public unless
  * its owner says so.
  */
-import type { LiveResource } from '../resource/resource-decider.ts';
+import type { SpecOf, SpecRoute, TypedSpec } from '../recipe/spec-types.ts';
+
+/** What routing reads of a resource: its type and spec, name and owner. */
+export type RoutedResource = TypedSpec & { name: string; owner: string };
 
 export type RouteVisibility = 'owner' | 'org' | 'unauthenticated';
 
@@ -28,12 +31,6 @@ export interface RouteViewer {
 export const MAIN_CONTAINER_PORT = 8000;
 const DNS_LABEL_MAX = 63;
 
-interface SpecRoute {
-  subdomain?: string;
-  container_port: number;
-  visibility?: RouteVisibility;
-  allow_cross_origin?: boolean;
-}
 
 function served(subdomain: string, containerPort: number, declared: SpecRoute | undefined): ServiceRoute {
   return {
@@ -49,17 +46,17 @@ function label(value: string): string {
 }
 
 /** `spec.subdomain`, or `<name>-<owner>`; jobs have none. */
-export function subdomainOf(resource: Pick<LiveResource, 'type' | 'name' | 'owner' | 'spec'>): string | undefined {
+export function subdomainOf(resource: RoutedResource): string | undefined {
   if (resource.type === 'job') return undefined;
-  if (typeof resource.spec.subdomain === 'string') return resource.spec.subdomain;
+  if (resource.type === 'deployment' && typeof resource.spec.subdomain === 'string') return resource.spec.subdomain;
   return label(`${resource.name}-${resource.owner}`);
 }
 
 /** Every route of the resource, the main one first, each subdomain once. */
-export function serviceRoutes(resource: Pick<LiveResource, 'type' | 'name' | 'owner' | 'spec'>): ServiceRoute[] {
+export function serviceRoutes(resource: RoutedResource): ServiceRoute[] {
   const main = subdomainOf(resource);
-  if (!main) return [];
-  const declared = (resource.spec.routes as SpecRoute[] | undefined) ?? [];
+  if (resource.type === 'job' || !main) return [];
+  const declared = resource.spec.routes ?? [];
   const mainDeclared = declared.find((r) => r.container_port === MAIN_CONTAINER_PORT && (r.subdomain === undefined || r.subdomain === main));
   const routes: ServiceRoute[] = [served(main, MAIN_CONTAINER_PORT, mainDeclared)];
   for (const route of declared) {
@@ -72,7 +69,6 @@ export function serviceRoutes(resource: Pick<LiveResource, 'type' | 'name' | 'ow
 }
 
 /** `viewers` as written (a name, or {name, type}) in one shape. */
-export function routeViewers(spec: Record<string, unknown>): RouteViewer[] {
-  const viewers = (spec.viewers as Array<string | RouteViewer> | undefined) ?? [];
-  return viewers.map((v) => (typeof v === 'string' ? { name: v } : v));
+export function routeViewers(spec: Pick<SpecOf<'workspace' | 'deployment'>, 'viewers'>): RouteViewer[] {
+  return (spec.viewers ?? []).map((v) => (typeof v === 'string' ? { name: v } : v));
 }

@@ -7,6 +7,7 @@
  */
 import type { CatalogRef, FolderMount, GitCheckout, SecretMount, TaskAttachments } from './task-spec.ts';
 import { resolveOwnerName } from '../recipe/owner-name.ts';
+import type { ExtraPackages, GitRepository, PackageList, ResourceSpec, SecretAttachment } from '../recipe/spec-types.ts';
 
 /** What the catalog says about the objects a spec attaches, resolved by the caller. */
 export interface AttachmentCatalogFacts {
@@ -25,31 +26,11 @@ const DEFAULT_CONFIG_FILE_MODE = 0o644;
  */
 const SSH_KEY_LOCATION = /^(?:\/home\/jovyan\/|~\/)?\.ssh\/id_[A-Za-z0-9_-]+$/;
 
-interface SpecSecret {
-  name: string;
-  owner?: string;
-  attachment_type: 'environment_variable' | 'file';
-  location: string;
-}
+/** A repository as a spec may hold it: `path` and `on_restart` are absent from specs recorded before normalization filled them in. */
+type RecordedRepository = Partial<GitRepository> & Pick<GitRepository, 'url'>;
 
-interface SpecRepository {
-  url: string;
-  path?: string;
-  reference?: string;
-  reference_type?: 'branch' | 'tag' | 'commit';
-  on_restart?: 'preserve changes' | 'reclone';
-  public?: boolean;
-}
-
-type PackageList = string | string[] | { install: string | string[]; channels?: string[] };
-
-interface SpecPackages {
-  pip?: PackageList;
-  conda?: PackageList;
-  apt?: PackageList;
-  cran?: PackageList;
-  use_mamba?: boolean;
-}
+/** What attaching reads of a spec: the fields every resource type shares. */
+export type AttachingSpec = Pick<ResourceSpec, 'secrets' | 'shared_folders' | 'config_files' | 'extra_packages'> & { git_repositories?: RecordedRepository[] };
 
 /** The key every shared folder is known by in `AttachmentCatalogFacts.readOnlyFolders`. */
 export function folderKey(ref: CatalogRef): string {
@@ -57,25 +38,22 @@ export function folderKey(ref: CatalogRef): string {
 }
 
 /** The catalog objects a spec attaches that planning needs facts about: its shared folders. */
-export function attachedFolders(spec: Record<string, unknown>, owner: string): CatalogRef[] {
-  const folders = (spec.shared_folders as Array<{ name: string; owner?: string }> | undefined) ?? [];
-  return folders.map((f) => ({ owner: resolveOwnerName(f.owner ?? owner), name: f.name }));
+export function attachedFolders(spec: Pick<ResourceSpec, 'shared_folders'>, owner: string): CatalogRef[] {
+  return (spec.shared_folders ?? []).map((f) => ({ owner: resolveOwnerName(f.owner ?? owner), name: f.name }));
 }
 
 /** The task attachments of a resource owned by `owner` whose spec is `spec`. */
-export function planAttachments(spec: Record<string, unknown>, owner: string, facts: AttachmentCatalogFacts = {}): TaskAttachments {
-  const secrets = ((spec.secrets as SpecSecret[] | undefined) ?? []).map((s) => secretMount(s, owner));
+export function planAttachments(spec: AttachingSpec, owner: string, facts: AttachmentCatalogFacts = {}): TaskAttachments {
+  const secrets = (spec.secrets ?? []).map((s) => secretMount(s, owner));
   const deployKey = secrets.find((s): s is Extract<SecretMount, { as: 'file' }> => s.as === 'file' && SSH_KEY_LOCATION.test(s.path));
-  const repositories = ((spec.git_repositories as SpecRepository[] | undefined) ?? []).map((r) => gitCheckout(r, deployKey));
+  const repositories = (spec.git_repositories ?? []).map((r) => gitCheckout(r, deployKey));
   const readOnly = new Set(facts.readOnlyFolders ?? []);
-  const folders = attachedFolders(spec, owner).map((ref, i): FolderMount => {
-    const path = (spec.shared_folders as Array<{ path?: string }>)[i]!.path;
-    return { ...ref, path: path ?? `${HOME}/shared/${ref.owner}/${ref.name}`, readOnly: readOnly.has(folderKey(ref)) };
+  const folders = (spec.shared_folders ?? []).map((folder): FolderMount => {
+    const ref = { owner: resolveOwnerName(folder.owner ?? owner), name: folder.name };
+    return { ...ref, path: folder.path ?? `${HOME}/shared/${ref.owner}/${ref.name}`, readOnly: readOnly.has(folderKey(ref)) };
   });
-  const configFiles = Object.entries((spec.config_files as Record<string, { content: string; mode?: string | number }> | undefined) ?? {}).map(
-    ([path, file]) => ({ path, content: file.content, mode: fileMode(file.mode) }),
-  );
-  const packages = extraPackages(spec.extra_packages as SpecPackages | undefined);
+  const configFiles = Object.entries(spec.config_files ?? {}).map(([path, file]) => ({ path, content: file.content, mode: fileMode(file.mode) }));
+  const packages = extraPackages(spec.extra_packages);
   return {
     ...(secrets.length > 0 ? { secrets } : {}),
     ...(repositories.length > 0 ? { gitRepositories: repositories } : {}),
@@ -87,7 +65,7 @@ export function planAttachments(spec: Record<string, unknown>, owner: string, fa
   };
 }
 
-function secretMount(secret: SpecSecret, owner: string): SecretMount {
+function secretMount(secret: SecretAttachment, owner: string): SecretMount {
   const ref = { owner: resolveOwnerName(secret.owner ?? owner), name: secret.name };
   return secret.attachment_type === 'environment_variable' ? { ...ref, as: 'environment_variable', variable: secret.location } : { ...ref, as: 'file', path: secret.location };
 }
@@ -97,7 +75,7 @@ export function repositoryName(url: string): string {
   return url.replace(/\/+$/, '').replace(/\.git$/, '').split(/[/:]/).pop() || 'repo';
 }
 
-function gitCheckout(repo: SpecRepository, deployKey: CatalogRef | undefined): GitCheckout {
+function gitCheckout(repo: RecordedRepository, deployKey: CatalogRef | undefined): GitCheckout {
   const reference = repo.reference;
   const overSsh = /^(?:ssh:\/\/|[\w.-]+@[\w.-]+:)/.test(repo.url);
   return {
@@ -124,7 +102,7 @@ export function fileMode(mode: string | number | undefined): number {
  * The spec's package lists in one shape. Each list may be written as a list, as one string of
  * space-separated names, or as `{install, channels}` (Saturn Cloud's form); channels count for conda.
  */
-export function extraPackages(spec: SpecPackages | undefined): TaskAttachments['extraPackages'] | undefined {
+export function extraPackages(spec: ExtraPackages | undefined): TaskAttachments['extraPackages'] | undefined {
   if (!spec) return undefined;
   const out: NonNullable<TaskAttachments['extraPackages']> = {};
   for (const manager of ['apt', 'conda', 'pip', 'cran'] as const) {

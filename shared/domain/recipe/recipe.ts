@@ -8,6 +8,7 @@ import { ValidationError, type FieldIssue } from '../errors.ts';
 import { dropAbsent, isPlainObject } from './absent-values.ts';
 import { fieldIssues } from './issues.ts';
 import { RESOURCE_TYPES, specSchemas, type ResourceType } from './spec-schemas.ts';
+import type { DeploymentSpec, GitRepository, JobSpec, SpecRoute, TypedSpec, WorkspaceSpec } from './spec-types.ts';
 import { DEFAULT_AUTO_SHUTOFF, DEFAULT_DISK_SPACE } from './choices.ts';
 import { DEFAULT_SIZE } from '../sizes.ts';
 import { DEFAULT_IMAGES } from './default-images.ts';
@@ -33,15 +34,12 @@ export const recipeEnvelopeSchema = z.lazy(() => z.strictObject({
   state: z.unknown().optional().describe('read-only; ignored on input'),
 }));
 
-/** A spec after normalization. Field names are the recipe's own (snake_case). */
-export type NormalizedSpec = Record<string, unknown> & { name: string; owner: string };
-
-export interface ParsedRecipe {
-  type: ResourceType;
-  spec: NormalizedSpec;
-  /** Paths of the fields dropped because the type does not know them (`unknownFields: 'drop'`); empty otherwise. */
-  dropped: string[];
-}
+/**
+ * A recipe's type and its normalized spec (field names are the recipe's own, snake_case), and
+ * the paths of the fields dropped because the type does not know them (`unknownFields: 'drop'`;
+ * empty otherwise).
+ */
+export type ParsedRecipe = TypedSpec & { dropped: string[] };
 
 export interface RecipeContext {
   /** The caller's username: the owner when the recipe names none. */
@@ -62,13 +60,26 @@ export function parseRecipe(body: unknown, context: RecipeContext): ParsedRecipe
   const envelope = recipeEnvelopeSchema.safeParse(envelopeInput);
   if (!envelope.success) throw invalid(fieldIssues(envelope.error, '', envelopeInput));
   const { type } = envelope.data;
-  const given = dropAbsent(envelope.data.spec) as Record<string, unknown>;
+  const absentDropped = dropAbsent(envelope.data.spec);
+  const given = isPlainObject(absentDropped) ? absentDropped : {};
   const { spec, dropped } = context.unknownFields === 'drop' ? withoutUnknownFields(specSchemas[type], given, 'spec') : { spec: given, dropped: [] };
-  const result = specSchemas[type].safeParse(spec);
+  switch (type) {
+    case 'workspace':
+      return { type, spec: workspaceDefaults(validSpec(specSchemas.workspace, spec, context), context), dropped };
+    case 'deployment':
+      return { type, spec: deploymentDefaults(validSpec(specSchemas.deployment, spec, context), context), dropped };
+    case 'job':
+      return { type, spec: jobDefaults(validSpec(specSchemas.job, spec, context), context), dropped };
+  }
+}
+
+/** The spec as its type's schema reads it, or the error naming every field to fix (schema and policy together). */
+function validSpec<S extends z.ZodType>(schema: S, spec: Record<string, unknown>, context: RecipeContext): z.infer<S> {
+  const result = schema.safeParse(spec);
   const issues = result.success ? [] : fieldIssues(result.error, 'spec', spec);
   issues.push(...policyIssues(spec, context));
   if (!result.success || issues.length > 0) throw invalid(issues);
-  return { type, spec: applyDefaults(type, result.data as Record<string, unknown>, context), dropped };
+  return result.data;
 }
 
 function invalid(details: FieldIssue[]): ValidationError {
@@ -103,46 +114,60 @@ function policyIssues(spec: Record<string, unknown>, context: RecipeContext): Fi
   return issues;
 }
 
-function applyDefaults(type: ResourceType, spec: Record<string, unknown>, context: RecipeContext): NormalizedSpec {
-  const owner = resolveOwnerName(typeof spec.owner === 'string' ? spec.owner : context.caller);
-  const out: Record<string, unknown> = { ...spec, owner, instance_type: spec.instance_type ?? DEFAULT_SIZE };
-  if (Array.isArray(spec.git_repositories)) out.git_repositories = spec.git_repositories.map(gitDefaults);
-  if (Array.isArray(spec.routes)) out.routes = spec.routes.map((r: Record<string, unknown>) => ({ visibility: 'owner', ...r }));
-  switch (type) {
-    case 'workspace': {
-      const ide = (spec.ide as 'jupyter' | 'rstudio' | undefined) ?? 'jupyter';
-      Object.assign(out, {
-        ide,
-        image: spec.image ?? DEFAULT_IMAGES[ide],
-        auto_shutoff: spec.auto_shutoff ?? DEFAULT_AUTO_SHUTOFF,
-        disk_space: spec.disk_space ?? DEFAULT_DISK_SPACE,
-      });
-      break;
-    }
-    case 'deployment':
-      Object.assign(out, {
-        image: spec.image ?? DEFAULT_IMAGES.command,
-        scale: spec.scale ?? 1,
-        healthcheck: spec.healthcheck ?? '/',
-        subdomain: spec.subdomain ?? defaultSubdomain(spec.name as string, owner),
-      });
-      break;
-    case 'job':
-      Object.assign(out, {
-        image: spec.image ?? DEFAULT_IMAGES.command,
-        scale: spec.scale ?? 1,
-        concurrency_policy: spec.concurrency_policy ?? 'Allow',
-        retries: spec.retries ?? 0,
-        schedule_timezone: spec.schedule_timezone ?? 'UTC',
-      });
-      break;
-  }
-  return out as NormalizedSpec;
+type SpecInput<T extends ResourceType> = z.infer<(typeof specSchemas)[T]>;
+
+/** What every type defaults the same way: the owner (the caller), the size, each repository's path and restart behaviour. */
+function commonDefaults<S extends SpecInput<ResourceType>>({ git_repositories, ...spec }: S, context: RecipeContext) {
+  return {
+    ...spec,
+    owner: resolveOwnerName(spec.owner ?? context.caller),
+    instance_type: spec.instance_type ?? DEFAULT_SIZE,
+    ...(git_repositories ? { git_repositories: git_repositories.map(gitDefaults) } : {}),
+  };
 }
 
-function gitDefaults(repo: Record<string, unknown>): Record<string, unknown> {
-  const url = String(repo.url);
-  const repoName = url.replace(/\/+$/, '').replace(/\.git$/, '').split(/[/:]/).pop() || 'repo';
+/** Each route's visibility, `owner` unless given: nothing is public unless its owner says so. */
+function routesDefaults(routes: SpecInput<'workspace' | 'deployment'>['routes']): { routes?: SpecRoute[] } {
+  return routes ? { routes: routes.map((route) => ({ visibility: 'owner', ...route })) } : {};
+}
+
+function workspaceDefaults({ routes, ...spec }: SpecInput<'workspace'>, context: RecipeContext): WorkspaceSpec {
+  const ide = spec.ide ?? 'jupyter';
+  return {
+    ...commonDefaults(spec, context),
+    ...routesDefaults(routes),
+    ide,
+    image: spec.image ?? DEFAULT_IMAGES[ide],
+    auto_shutoff: spec.auto_shutoff ?? DEFAULT_AUTO_SHUTOFF,
+    disk_space: spec.disk_space ?? DEFAULT_DISK_SPACE,
+  };
+}
+
+function deploymentDefaults({ routes, ...spec }: SpecInput<'deployment'>, context: RecipeContext): DeploymentSpec {
+  const common = commonDefaults(spec, context);
+  return {
+    ...common,
+    ...routesDefaults(routes),
+    image: spec.image ?? DEFAULT_IMAGES.command,
+    scale: spec.scale ?? 1,
+    healthcheck: spec.healthcheck ?? '/',
+    subdomain: spec.subdomain ?? defaultSubdomain(spec.name, common.owner),
+  };
+}
+
+function jobDefaults(spec: SpecInput<'job'>, context: RecipeContext): JobSpec {
+  return {
+    ...commonDefaults(spec, context),
+    image: spec.image ?? DEFAULT_IMAGES.command,
+    scale: spec.scale ?? 1,
+    concurrency_policy: spec.concurrency_policy ?? 'Allow',
+    retries: spec.retries ?? 0,
+    schedule_timezone: spec.schedule_timezone ?? 'UTC',
+  };
+}
+
+function gitDefaults(repo: NonNullable<SpecInput<ResourceType>['git_repositories']>[number]): GitRepository {
+  const repoName = repo.url.replace(/\/+$/, '').replace(/\.git$/, '').split(/[/:]/).pop() || 'repo';
   return {
     ...repo,
     path: repo.path ?? `/home/jovyan/workspace/${repoName}`,

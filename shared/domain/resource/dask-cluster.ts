@@ -9,20 +9,17 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { ConflictError } from '../errors.ts';
-import type { NormalizedSpec } from '../recipe/recipe.ts';
+import type { DaskClusterSpec, ResourceSpec } from '../recipe/spec-types.ts';
 
-/** `dask_cluster` of a spec, as the recipe schema accepts it. */
-export interface DaskClusterSpec {
-  num_workers: number;
-  scheduler?: { instance_type?: string };
-  worker?: { instance_type?: string; num_processes?: number; num_threads?: number; use_spot_instances?: boolean };
-}
+export type { DaskClusterSpec };
+/** What the cluster is read from: the spec's `dask_cluster`. */
+type WithDaskCluster = Pick<ResourceSpec, 'dask_cluster'>;
 
 /** The most workers a cluster may have, as the recipe schema allows in `num_workers`. */
 export const MAX_DASK_WORKERS = 500;
 
-export function daskClusterOf(spec: NormalizedSpec): DaskClusterSpec | null {
-  return (spec.dask_cluster as DaskClusterSpec | undefined) ?? null;
+export function daskClusterOf(spec: WithDaskCluster): DaskClusterSpec | null {
+  return spec.dask_cluster ?? null;
 }
 
 /** What the resource aggregate keeps about its cluster besides the spec. */
@@ -32,14 +29,14 @@ export interface DaskScale {
 }
 
 /** The worker count the cluster should have, or null when the spec attaches no cluster. */
-export function desiredDaskWorkers(spec: NormalizedSpec, scaledTo: number | null | undefined): number | null {
+export function desiredDaskWorkers(spec: WithDaskCluster, scaledTo: number | null | undefined): number | null {
   const cluster = daskClusterOf(spec);
   if (!cluster) return null;
   return scaledTo ?? cluster.num_workers;
 }
 
 /** Whether a scale asked for through the API still holds after the spec changed from `before` to `after`. */
-export function scaleSurvives(before: NormalizedSpec, after: NormalizedSpec): boolean {
+export function scaleSurvives(before: WithDaskCluster, after: WithDaskCluster): boolean {
   return isDeepStrictEqual(daskClusterOf(before), daskClusterOf(after));
 }
 
@@ -47,7 +44,7 @@ export function scaleSurvives(before: NormalizedSpec, after: NormalizedSpec): bo
  * Decides a scale: refused when the resource has no cluster; nothing to record when the
  * count is already the one asked for (a repeated request is a no-op).
  */
-export function decideDaskScale(input: { id: string; spec: NormalizedSpec; scaledTo: number | null | undefined; numWorkers: number }): { num_workers: number } | null {
+export function decideDaskScale(input: { id: string; spec: WithDaskCluster; scaledTo: number | null | undefined; numWorkers: number }): { num_workers: number } | null {
   const desired = desiredDaskWorkers(input.spec, input.scaledTo);
   if (desired === null) {
     throw new ConflictError(`Resource ${input.id} has no Dask cluster; add dask_cluster to its recipe and apply it first.`);

@@ -7,11 +7,12 @@
  * makes retried requests harmless.
  */
 import { isDeepStrictEqual } from 'node:util';
-import type { CommandMeta, Decider } from '../decider.ts';
+import { eventsOf, type CommandMeta, type Decider } from '../decider.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import type { ResourceEvent } from '../../../events/resource-events.ts';
 import type { ResourceType } from '../recipe/spec-schemas.ts';
-import type { NormalizedSpec } from '../recipe/recipe.ts';
+import type { ConcurrencyPolicy, DeploymentSpec, JobSpec, TypedSpec, WorkspaceSpec } from '../recipe/spec-types.ts';
+import { storedSpec } from '../recipe/stored-spec.ts';
 import { addressOf, resourceId } from './resource-identity.ts';
 import { decideJobRun, evolveJobRuns, NO_RUNS, runForKey, type JobRunCommand, type JobRuns } from './job-runs.ts';
 import { decideReplica, endLivePods, evolveReplicas, NO_SERVICE, type ReplicaCommand, type ServiceState } from './service-replicas.ts';
@@ -23,22 +24,16 @@ export type ResourceStatus = 'pending' | 'running' | 'stopping' | 'stopped' | 'e
 export function isActive(live: { status: ResourceStatus }): boolean {
   return live.status === 'pending' || live.status === 'running';
 }
-export type ConcurrencyPolicy = 'Allow' | 'Forbid' | 'Replace';
+export type { ConcurrencyPolicy };
 
-export interface LiveResource {
+/** What every live resource has, whatever its type. */
+interface LiveCommon {
   id: string;
-  type: ResourceType;
   owner: string;
   name: string;
-  spec: NormalizedSpec;
   status: ResourceStatus;
   /** Why the resource is in `error`, as the runtime reported it. */
   reason: string | null;
-  scheduleSuspended: boolean;
-  /** Jobs only: their active runs, recent idempotency keys and last outcome. */
-  runs: JobRuns | null;
-  /** Deployments and workspaces only: revisions and replicas as the runtime reported them. */
-  service: ServiceState | null;
   createdAt: string;
   updatedAt: string;
   /** Stream version of this incarnation's ResourceCreated. */
@@ -47,6 +42,38 @@ export interface LiveResource {
   daskScaledTo?: number | null;
   /** Workspaces only: the SSH sessions open now, by session id (absent: none). */
   sshSessions?: string[];
+}
+
+export interface LiveWorkspace extends LiveCommon {
+  type: 'workspace';
+  spec: WorkspaceSpec;
+  /** Revisions and replicas as the runtime reported them. */
+  service: ServiceState;
+}
+
+export interface LiveDeployment extends LiveCommon {
+  type: 'deployment';
+  spec: DeploymentSpec;
+  /** Revisions and replicas as the runtime reported them. */
+  service: ServiceState;
+}
+
+export interface LiveJob extends LiveCommon {
+  type: 'job';
+  spec: JobSpec;
+  scheduleSuspended: boolean;
+  /** Active runs, recent idempotency keys and the last outcome. */
+  runs: JobRuns;
+}
+
+/** A served resource: a deployment or a workspace. */
+export type LiveService = LiveWorkspace | LiveDeployment;
+/** A live resource; narrow it by `type` to reach what only its type has. */
+export type LiveResource = LiveService | LiveJob;
+
+/** The replicas and revisions of a served resource; null for a job. */
+export function serviceOf(live: LiveResource): ServiceState | null {
+  return live.type === 'job' ? null : live.service;
 }
 
 export interface ResourceState {
@@ -64,15 +91,14 @@ export interface ResourceState {
 
 
 export type ResourceCommand =
-  | (CommandMeta & {
-      kind: 'ApplyRecipe';
-      type: ResourceType;
-      spec: NormalizedSpec;
-      /** `POST /api/recipes`: refuse when the name is taken. */
-      createOnly: boolean;
-      /** `If-Match`: the version the caller last saw. */
-      expectedVersion?: number;
-    })
+  | (CommandMeta &
+      TypedSpec & {
+        kind: 'ApplyRecipe';
+        /** `POST /api/recipes`: refuse when the name is taken. */
+        createOnly: boolean;
+        /** `If-Match`: the version the caller last saw. */
+        expectedVersion?: number;
+      })
   | (CommandMeta & { kind: 'StartResource' | 'RestartResource' | 'DeleteResource'; id: string })
   | (CommandMeta & { kind: 'StopResource'; id: string; reason?: string })
   | (CommandMeta & { kind: 'SetJobSchedule'; id: string; schedule: string | null; concurrencyPolicy?: ConcurrencyPolicy })
@@ -101,9 +127,7 @@ export function resourceVersion(state: ResourceState): number {
   return state.live ? state.streamVersion - state.live.firstStreamVersion + 1 : 0;
 }
 
-function event<E extends ResourceEvent>(type: E['type'], data: E['data'], meta: CommandMeta): ResourceEvent {
-  return { type, data, at: meta.at, actor: meta.actor } as ResourceEvent;
-}
+const event = eventsOf<ResourceEvent>();
 
 function decideApply(command: Extract<ResourceCommand, { kind: 'ApplyRecipe' }>, state: ResourceState): ResourceEvent[] {
   const live = state.live;
@@ -158,23 +182,25 @@ function decide(command: ResourceCommand, state: ResourceState): ResourceEvent[]
         ? [event('ResourceRestartRequested', {}, command)]
         : [event('ResourceStartRequested', {}, command)];
     case 'DeleteResource': {
-      const activeRuns = live.runs?.active.map((r) => r.id) ?? [];
+      const activeRuns = live.type === 'job' ? live.runs.active.map((r) => r.id) : [];
       return [event('ResourceDeleted', activeRuns.length > 0 ? { active_runs: activeRuns } : {}, command)];
     }
     case 'SetJobSchedule': {
-      requireJob(live);
-      const concurrency_policy = command.concurrencyPolicy ?? (live.spec.concurrency_policy as ConcurrencyPolicy);
-      if (live.spec.schedule === (command.schedule ?? undefined) && live.spec.concurrency_policy === concurrency_policy) return [];
+      const job = requireJob(live);
+      const concurrency_policy = command.concurrencyPolicy ?? job.spec.concurrency_policy;
+      if (job.spec.schedule === (command.schedule ?? undefined) && job.spec.concurrency_policy === concurrency_policy) return [];
       return [event('JobScheduleSet', { schedule: command.schedule, concurrency_policy }, command)];
     }
-    case 'SuspendJobSchedule':
-      requireJob(live);
-      if (!live.spec.schedule) throw new ConflictError(`Job ${live.name} has no schedule to suspend; set one with PATCH /api/jobs/${live.id}.`);
-      return live.scheduleSuspended ? [] : [event('JobScheduleSuspended', {}, command)];
-    case 'ResumeJobSchedule':
-      requireJob(live);
-      if (!live.spec.schedule) throw new ConflictError(`Job ${live.name} has no schedule to resume; set one with PATCH /api/jobs/${live.id}.`);
-      return live.scheduleSuspended ? [event('JobScheduleResumed', {}, command)] : [];
+    case 'SuspendJobSchedule': {
+      const job = requireJob(live);
+      if (!job.spec.schedule) throw new ConflictError(`Job ${job.name} has no schedule to suspend; set one with PATCH /api/jobs/${job.id}.`);
+      return job.scheduleSuspended ? [] : [event('JobScheduleSuspended', {}, command)];
+    }
+    case 'ResumeJobSchedule': {
+      const job = requireJob(live);
+      if (!job.spec.schedule) throw new ConflictError(`Job ${job.name} has no schedule to resume; set one with PATCH /api/jobs/${job.id}.`);
+      return job.scheduleSuspended ? [event('JobScheduleResumed', {}, command)] : [];
+    }
     case 'ReportRunning':
       return status === 'pending' ? [event('ResourceBecameRunning', {}, command)] : [];
     case 'ReportStopped':
@@ -184,7 +210,7 @@ function decide(command: ResourceCommand, state: ResourceState): ResourceEvent[]
       return status === 'stopped' || status === 'pending' || status === 'error' ? [] : [event('ResourceBecameStopped', {}, command)];
     case 'ReportFailed':
       if (command.revision !== undefined) {
-        const current = command.revision === live.service?.revision && (status === 'pending' || status === 'running');
+        const current = command.revision === serviceOf(live)?.revision && (status === 'pending' || status === 'running');
         return current ? [event('ResourceFailed', { reason: command.reason, revision: command.revision }, command)] : [];
       }
       return status === 'error' && live.reason === command.reason ? [] : [event('ResourceFailed', { reason: command.reason }, command)];
@@ -203,7 +229,7 @@ function decide(command: ResourceCommand, state: ResourceState): ResourceEvent[]
     case 'ReportIdle': {
       requireService(live);
       if (live.type !== 'workspace' || status !== 'running') return [];
-      const shutoff = live.spec.auto_shutoff as string | undefined;
+      const shutoff = live.spec.auto_shutoff;
       const reason = `auto_shutoff: no request or open connection for ${formatIdle(command.idleSeconds)}${shutoff ? ` (auto_shutoff is ${shutoff})` : ''}`;
       return [event('ResourceStopRequested', { reason }, command)];
     }
@@ -225,16 +251,17 @@ function decide(command: ResourceCommand, state: ResourceState): ResourceEvent[]
       return decideReplica(command, requireService(live));
     case 'RequestJobRun':
     case 'RecordJobRunFinished': {
-      requireJob(live);
-      const repeated = command.kind === 'RequestJobRun' && command.idempotencyKey && runForKey(live.runs ?? NO_RUNS, command.idempotencyKey, command.at);
+      const job = requireJob(live);
+      const repeated = command.kind === 'RequestJobRun' && command.idempotencyKey && runForKey(job.runs, command.idempotencyKey, command.at);
       if (command.kind === 'RequestJobRun' && command.trigger === 'api' && status === 'stopping' && !repeated) {
-        throw new ConflictError(`Job ${live.name} is stopping; start a run once its runs have ended.`);
+        throw new ConflictError(`Job ${job.name} is stopping; start a run once its runs have ended.`);
       }
-      return decideJobRun(command, live.runs ?? NO_RUNS, {
-        schedule: live.spec.schedule as string | undefined,
-        scheduleSuspended: live.scheduleSuspended,
-        concurrencyPolicy: (live.spec.concurrency_policy as ConcurrencyPolicy) ?? 'Allow',
-        retries: (live.spec.retries as number | undefined) ?? 0,
+      // The fallbacks read specs recorded before these fields had defaults.
+      return decideJobRun(command, job.runs, {
+        schedule: job.spec.schedule,
+        scheduleSuspended: job.scheduleSuspended,
+        concurrencyPolicy: job.spec.concurrency_policy ?? 'Allow',
+        retries: job.spec.retries ?? 0,
         stopping: status === 'stopping',
       });
     }
@@ -242,13 +269,13 @@ function decide(command: ResourceCommand, state: ResourceState): ResourceEvent[]
 }
 
 /** A job is running while it has active runs; stopping ends once the last one has. */
-function jobStatus(live: LiveResource, runs: JobRuns): ResourceStatus {
+function jobStatus(live: LiveJob, runs: JobRuns): ResourceStatus {
   if (runs.active.length > 0) return live.status === 'stopping' ? 'stopping' : 'running';
   return 'stopped';
 }
 
 function requireService(live: LiveResource): ServiceState {
-  if (!live.service) throw new NotFoundError(`No deployment or workspace with id ${live.id}.`);
+  if (live.type === 'job') throw new NotFoundError(`No deployment or workspace with id ${live.id}.`);
   return live.service;
 }
 
@@ -259,12 +286,48 @@ function formatIdle(seconds: number): string {
 }
 
 /** A deployment or workspace asked to run a new revision: a start, a restart, or a spec change while it runs. */
-function nextRevision(live: LiveResource): LiveResource['service'] {
-  return live.service ? { ...live.service, revision: live.service.revision + 1, rolledBackRevision: null } : null;
+function nextRevision(service: ServiceState): ServiceState {
+  return { ...service, revision: service.revision + 1, rolledBackRevision: null };
 }
 
-function requireJob(live: LiveResource): void {
+/** The resource with its service changed by `change`; a job, which has none, unchanged. */
+function withService(live: LiveResource, change: (service: ServiceState) => ServiceState): LiveResource {
+  return live.type === 'job' ? live : { ...live, service: change(live.service) };
+}
+
+/** The resource with `change` applied if it is a job; a served resource unchanged. */
+function withJob(live: LiveResource, change: (job: LiveJob) => LiveJob): LiveResource {
+  return live.type === 'job' ? change(live) : live;
+}
+
+function requireJob(live: LiveResource): LiveJob {
   if (live.type !== 'job') throw new NotFoundError(`No job with id ${live.id}.`);
+  return live;
+}
+
+/** The live resource a `ResourceCreated` starts: stopped, with nothing run or served yet. */
+function created(data: Extract<ResourceEvent, { type: 'ResourceCreated' }>['data'], at: string, firstStreamVersion: number): LiveResource {
+  const common = { id: data.id, owner: data.owner, name: data.name, status: 'stopped' as const, reason: null, createdAt: at, updatedAt: at, firstStreamVersion };
+  switch (data.type) {
+    case 'job':
+      return { ...common, type: 'job', spec: storedSpec('job', data.spec), scheduleSuspended: false, runs: NO_RUNS };
+    case 'deployment':
+      return { ...common, type: 'deployment', spec: storedSpec('deployment', data.spec), service: NO_SERVICE };
+    case 'workspace':
+      return { ...common, type: 'workspace', spec: storedSpec('workspace', data.spec), service: NO_SERVICE };
+  }
+}
+
+/** The resource with a recorded spec of its own type. */
+function respecified(live: LiveResource, spec: Record<string, unknown>): LiveResource {
+  switch (live.type) {
+    case 'job':
+      return { ...live, spec: storedSpec('job', spec) };
+    case 'deployment':
+      return { ...live, spec: storedSpec('deployment', spec) };
+    case 'workspace':
+      return { ...live, spec: storedSpec('workspace', spec) };
+  }
 }
 
 function evolve(state: ResourceState, e: ResourceEvent): ResourceState {
@@ -276,74 +339,62 @@ function evolve(state: ResourceState, e: ResourceEvent): ResourceState {
       incarnation: e.data.incarnation,
       incarnationStarts: [...state.incarnationStarts, streamVersion],
       address: { type: e.data.type, owner: e.data.owner, name: e.data.name },
-      live: {
-        id: e.data.id,
-        type: e.data.type,
-        owner: e.data.owner,
-        name: e.data.name,
-        spec: e.data.spec as NormalizedSpec,
-        status: 'stopped',
-        reason: null,
-        scheduleSuspended: false,
-        runs: e.data.type === 'job' ? NO_RUNS : null,
-        service: e.data.type === 'job' ? null : NO_SERVICE,
-        createdAt: e.at,
-        updatedAt: e.at,
-        firstStreamVersion: streamVersion,
-      },
+      live: created(e.data, e.at, streamVersion),
     };
   }
   const live = state.live;
   if (!live) return next;
-  const touched = { ...live, updatedAt: e.at };
+  const touched: LiveResource = { ...live, updatedAt: e.at };
   switch (e.type) {
     case 'ResourceSpecUpdated': {
       const active = live.status === 'pending' || live.status === 'running';
-      const spec = e.data.spec as NormalizedSpec;
-      const daskScaledTo = scaleSurvives(live.spec, spec) ? (live.daskScaledTo ?? null) : null;
-      return { ...next, live: { ...touched, spec, service: active ? nextRevision(live) : live.service, daskScaledTo } };
+      const respecced = respecified(touched, e.data.spec);
+      const daskScaledTo = scaleSurvives(live.spec, respecced.spec) ? (live.daskScaledTo ?? null) : null;
+      return { ...next, live: { ...(active ? withService(respecced, nextRevision) : respecced), daskScaledTo } };
     }
     case 'ResourceStartRequested':
     case 'ResourceRestartRequested':
-      return { ...next, live: { ...touched, status: 'pending', reason: null, service: nextRevision(live) } };
+      return { ...next, live: { ...withService(touched, nextRevision), status: 'pending', reason: null } };
     case 'ResourceStopRequested':
       // Nothing runs for a resource in error, so there is nothing to wait for.
       return { ...next, live: { ...touched, status: live.status === 'error' ? 'stopped' : 'stopping', reason: null } };
     case 'ResourceBecameRunning':
       return { ...next, live: { ...touched, status: 'running', reason: null } };
     case 'ResourceBecameStopped': {
-      const service = live.service ? { ...endLivePods(live.service, e.at, 'the service stopped'), servingRevision: null } : null;
-      return { ...next, live: { ...touched, status: 'stopped', reason: null, service } };
+      const stopped = withService(touched, (service) => ({ ...endLivePods(service, e.at, 'the service stopped'), servingRevision: null }));
+      return { ...next, live: { ...stopped, status: 'stopped', reason: null } };
     }
     case 'ResourceFailed': {
-      const service = live.service && e.data.revision !== undefined ? { ...live.service, servingRevision: null } : live.service;
-      return { ...next, live: { ...touched, status: 'error', reason: e.data.reason, service } };
+      const failed = e.data.revision !== undefined ? withService(touched, (service) => ({ ...service, servingRevision: null })) : touched;
+      return { ...next, live: { ...failed, status: 'error', reason: e.data.reason } };
     }
     case 'ServiceRolledOut':
-      return { ...next, live: { ...touched, status: 'running', reason: null, service: { ...live.service!, servingRevision: e.data.revision } } };
-    case 'ServiceRolledBack':
-      return {
-        ...next,
-        live: { ...touched, status: 'running', reason: `revision ${e.data.revision} was rolled back: ${e.data.reason}`, service: { ...live.service!, rolledBackRevision: e.data.revision } },
-      };
+      return { ...next, live: { ...withService(touched, (service) => ({ ...service, servingRevision: e.data.revision })), status: 'running', reason: null } };
+    case 'ServiceRolledBack': {
+      const rolledBack = withService(touched, (service) => ({ ...service, rolledBackRevision: e.data.revision }));
+      return { ...next, live: { ...rolledBack, status: 'running', reason: `revision ${e.data.revision} was rolled back: ${e.data.reason}` } };
+    }
     case 'ReplicaStarted':
     case 'ReplicaReady':
     case 'ReplicaExposed':
     case 'ReplicaExited':
-      return { ...next, live: { ...touched, service: evolveReplicas(live.service ?? NO_SERVICE, e) } };
+      return { ...next, live: withService(touched, (service) => evolveReplicas(service, e)) };
     case 'ResourceDeleted':
       return { ...next, live: null };
-    case 'JobScheduleSet': {
-      const { schedule: _old, ...rest } = live.spec;
-      const spec = { ...rest, ...(e.data.schedule ? { schedule: e.data.schedule } : {}), concurrency_policy: e.data.concurrency_policy };
-      return { ...next, live: { ...touched, spec: spec as NormalizedSpec } };
-    }
+    case 'JobScheduleSet':
+      return {
+        ...next,
+        live: withJob(touched, (job) => {
+          const { schedule: _old, ...rest } = job.spec;
+          return { ...job, spec: { ...rest, ...(e.data.schedule ? { schedule: e.data.schedule } : {}), concurrency_policy: e.data.concurrency_policy } };
+        }),
+      };
     case 'JobScheduleSuspended':
-      return { ...next, live: { ...touched, scheduleSuspended: true } };
+      return { ...next, live: withJob(touched, (job) => ({ ...job, scheduleSuspended: true })) };
     case 'DaskClusterScaled':
       return { ...next, live: { ...touched, daskScaledTo: e.data.num_workers } };
     case 'JobScheduleResumed':
-      return { ...next, live: { ...touched, scheduleSuspended: false } };
+      return { ...next, live: withJob(touched, (job) => ({ ...job, scheduleSuspended: false })) };
     // A session is an audit fact, not a change to the resource: updated_at stays.
     case 'SshSessionStarted':
       return { ...next, live: { ...live, sshSessions: [...(live.sshSessions ?? []), e.data.session_id] } };
@@ -351,10 +402,14 @@ function evolve(state: ResourceState, e: ResourceEvent): ResourceState {
       return { ...next, live: { ...live, sshSessions: (live.sshSessions ?? []).filter((id) => id !== e.data.session_id) } };
     case 'JobRunRequested':
     case 'JobTickSkipped':
-    case 'JobRunFinished': {
-      const runs = evolveJobRuns(live.runs ?? NO_RUNS, e);
-      return { ...next, live: { ...touched, runs, status: jobStatus(live, runs) } };
-    }
+    case 'JobRunFinished':
+      return {
+        ...next,
+        live: withJob(touched, (job) => {
+          const runs = evolveJobRuns(job.runs, e);
+          return { ...job, runs, status: jobStatus(job, runs) };
+        }),
+      };
   }
 }
 

@@ -7,7 +7,7 @@
  * Reports are facts from an at-least-once channel: a repeated or late one decides nothing,
  * and one about an older revision never changes the status the current revision has.
  */
-import type { CommandMeta } from '../decider.ts';
+import { eventsOf, type CommandMeta } from '../decider.ts';
 import type { ResourceEvent } from '../../../events/resource-events.ts';
 
 export type PodStatus = 'starting' | 'running' | 'stopped' | 'failed';
@@ -46,9 +46,7 @@ export type ReplicaCommand =
   | (CommandMeta & { kind: 'ReportReplicaExited'; id: string; pod: string; revision: number; exitCode: number | null; reason: string; stoppedByPlatform?: boolean })
   | (CommandMeta & { kind: 'ReportReplicaExposed'; id: string; pod: string; revision: number; addresses: string[] });
 
-function event<E extends ResourceEvent>(type: E['type'], data: E['data'], meta: CommandMeta): ResourceEvent {
-  return { type, data, at: meta.at, actor: meta.actor } as ResourceEvent;
-}
+const event = eventsOf<ResourceEvent>();
 
 export function decideReplica(command: ReplicaCommand, service: ServiceState): ResourceEvent[] {
   const known = service.pods.find((p) => p.name === command.pod);

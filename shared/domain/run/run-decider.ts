@@ -3,7 +3,7 @@
  * every task exits 0, fails as soon as one fails, and can be cancelled or time out while it
  * has not ended. Once ended it stays ended: late task reports are recorded, nothing more.
  */
-import type { CommandMeta, Decider } from '../decider.ts';
+import { eventsOf, type CommandMeta, type Decider } from '../decider.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import type { RunEvent, RunPlan } from '../../../events/run-events.ts';
 
@@ -78,9 +78,7 @@ export function runFinished(run: Run): boolean {
   return FINISHED_RUN_STATUSES.includes(run.status);
 }
 
-function event<E extends RunEvent>(type: E['type'], data: E['data'], meta: CommandMeta): RunEvent {
-  return { type, data, at: meta.at, actor: meta.actor } as RunEvent;
-}
+const event = eventsOf<RunEvent>();
 
 function existing(state: RunState): Run {
   if (!state) throw new NotFoundError('No such run.');
@@ -126,7 +124,7 @@ function decide(command: RunCommand, state: RunState): RunEvent[] {
         ...(command.ref === undefined ? {} : { ref: command.ref }),
         ...(command.logStream === undefined ? {} : { log_stream: command.logStream }),
       };
-      const events = [event('TaskStarted', started, command)];
+      const events: RunEvent[] = [event('TaskStarted', started, command)];
       if (run.status === 'starting') events.push(event('RunStarted', {}, command));
       return events;
     }
@@ -134,7 +132,7 @@ function decide(command: RunCommand, state: RunState): RunEvent[] {
       const run = existing(state);
       const task = run.tasks.find((t) => t.taskId === command.taskId);
       if (!task || task.status === 'exited') return [];
-      const events = [event('TaskExited', { task_id: command.taskId, exit_code: command.exitCode, reason: command.reason }, command)];
+      const events: RunEvent[] = [event('TaskExited', { task_id: command.taskId, exit_code: command.exitCode, reason: command.reason }, command)];
       if (runFinished(run)) return events;
       // A task can end before its start was reported (a quick command): it did start.
       if (run.status === 'starting' && command.exitCode !== null) events.unshift(event('RunStarted', {}, command));

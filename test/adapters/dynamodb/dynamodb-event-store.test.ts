@@ -15,7 +15,8 @@ import { itemBytes, MAX_ITEM_BYTES } from '../../../shared/adapters/dynamodb/ite
 import { MAX_SNAPSHOT_JSON_BYTES } from '../../../shared/adapters/dynamodb/dynamodb-event-store.ts';
 import type { ResourceCommand } from '../../../shared/domain/resource/resource-decider.ts';
 import { resourceStreamId } from '../../../shared/domain/resource/resource-identity.ts';
-import type { NormalizedSpec } from '../../../shared/domain/recipe/recipe.ts';
+import { isResourceEvent } from '../../../events/event-versions.ts';
+import type { JobSpec } from '../../../shared/domain/recipe/spec-types.ts';
 import type { ResourceEvent } from '../../../events/resource-events.ts';
 import type { DomainEvent } from '../../../events/envelope.ts';
 
@@ -97,14 +98,14 @@ const tallyDecider: Decider<TallyCommand, ResourceEvent, Tally> = {
   }),
 };
 function tallyModel(streamId: string, snapshotSchema = 1): StreamModel<TallyCommand, ResourceEvent, Tally> {
-  return { streamId, decider: tallyDecider, snapshotSchema };
+  return { streamId, decider: tallyDecider, snapshotSchema, isEvent: isResourceEvent };
 }
 
-const jobSpec: NormalizedSpec = { name: 'train', owner: 'ann', command: 'python train.py', instance_type: 'medium', scale: 1, concurrency_policy: 'Allow', retries: 0, schedule_timezone: 'UTC' };
-function applyJob(spec: NormalizedSpec = jobSpec, createOnly = false): ResourceCommand {
+const jobSpec: JobSpec = { name: 'train', owner: 'ann', command: 'python train.py', image: 'python:3.12', instance_type: 'medium', scale: 1, concurrency_policy: 'Allow', retries: 0, schedule_timezone: 'UTC' };
+function applyJob(spec: JobSpec = jobSpec, createOnly = false): ResourceCommand {
   return { kind: 'ApplyRecipe', type: 'job', spec, createOnly, at: AT, actor: 'ann' };
 }
-function uniqueJobStream(): { streamId: string; spec: NormalizedSpec } {
+function uniqueJobStream(): { streamId: string; spec: JobSpec } {
   const name = `job-${randomUUID().slice(0, 8)}`;
   return { streamId: resourceStreamId('job', 'ann', name), spec: { ...jobSpec, name } };
 }

@@ -9,6 +9,9 @@ import { DynamoRecipeViews } from '../../../shared/adapters/dynamodb/dynamodb-re
 import { MemoryRecipeViews } from '../../../shared/adapters/memory/memory-recipe-views.ts';
 import { InvalidCursorError, type RecipeKey, type RecipeQuery, type RecipeView, type RecipeViews } from '../../../shared/ports/recipe-views.ts';
 import type { ResourceType } from '../../../shared/domain/recipe/spec-schemas.ts';
+import type { LiveResource } from '../../../shared/domain/resource/resource-decider.ts';
+import { NO_RUNS } from '../../../shared/domain/resource/job-runs.ts';
+import { NO_SERVICE } from '../../../shared/domain/resource/service-replicas.ts';
 
 let dynamo: EmbeddedDynamo;
 let views: RecipeViews;
@@ -32,24 +35,16 @@ beforeEach(async () => {
 });
 
 function viewOf(key: RecipeKey, version = 1): RecipeView {
-  return {
-    version,
-    resource: {
-      id: `${key.owner}-${key.type}-${key.name}`,
-      type: key.type,
-      owner: key.owner,
-      name: key.name,
-      spec: { name: key.name, owner: key.owner, scale: version },
-      status: 'stopped',
-      reason: null,
-      scheduleSuspended: false,
-      runs: null,
-      service: null,
-      createdAt: '2025-01-01T00:00:00.000Z',
-      updatedAt: '2025-01-01T00:00:00.000Z',
-      firstStreamVersion: 1,
-    },
-  };
+  const at = '2025-01-01T00:00:00.000Z';
+  const common = { id: `${key.owner}-${key.type}-${key.name}`, owner: key.owner, name: key.name, status: 'stopped' as const, reason: null, createdAt: at, updatedAt: at, firstStreamVersion: 1 };
+  const spec = { name: key.name, owner: key.owner, image: 'python:3.12', instance_type: 'medium', description: `version ${version}` };
+  const resource: LiveResource =
+    key.type === 'job'
+      ? { ...common, type: 'job', spec: { ...spec, command: 'run', scale: 1, concurrency_policy: 'Allow', retries: 0, schedule_timezone: 'UTC' }, scheduleSuspended: false, runs: NO_RUNS }
+      : key.type === 'deployment'
+        ? { ...common, type: 'deployment', spec: { ...spec, command: 'serve', scale: 1, healthcheck: '/', subdomain: key.name }, service: NO_SERVICE }
+        : { ...common, type: 'workspace', spec: { ...spec, ide: 'jupyter', auto_shutoff: '1 hour', disk_space: '10Gi' }, service: NO_SERVICE };
+  return { version, resource };
 }
 
 const key = (owner: string, type: ResourceType, name: string): RecipeKey => ({ owner, type, name });

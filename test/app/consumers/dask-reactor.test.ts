@@ -10,7 +10,7 @@ import { catalogModel } from '../../../shared/app/catalog-model.ts';
 import { resourceModel } from '../../../shared/app/resource-model.ts';
 import type { CatalogCommand } from '../../../shared/domain/catalog/catalog-decider.ts';
 import type { DaskClusterPlan } from '../../../shared/domain/planner/dask-plan.ts';
-import { parseRecipe } from '../../../shared/domain/recipe/recipe.ts';
+import { typedRecipe } from '../../domain/support/typed-recipe.ts';
 import type { ResourceState } from '../../../shared/domain/resource/resource-decider.ts';
 import { resourceStreamId } from '../../../shared/domain/resource/resource-identity.ts';
 import type { DaskRuntime } from '../../../shared/ports/dask-runtime.ts';
@@ -56,7 +56,7 @@ const ATTACHED = { dask_cluster: { num_workers: 1 }, iam_role: 'trainer', shared
 /** Applies and starts a deployment (by default with a cluster that attaches the role and the folder); the start's batch. */
 async function startedDeployment(name: string, extra: Record<string, unknown> = ATTACHED) {
   const model = resourceModel(resourceStreamId('deployment', 'ann', name));
-  const spec = parseRecipe({ type: 'deployment', spec: { name, command: 'python serve.py', ...extra } }, { caller: 'ann' }).spec;
+  const spec = typedRecipe({ type: 'deployment', spec: { name, command: 'python serve.py', ...extra } }, { caller: 'ann' }).spec;
   const meta = { at: f.clock.now().toISOString(), actor: 'ann' };
   const applied = await runCommand(f.store, model, { kind: 'ApplyRecipe', type: 'deployment', spec, createOnly: false, ...meta });
   await runCommand(f.store, model, { kind: 'StartResource', id: (applied.state as ResourceState).live!.id, ...meta });
@@ -66,7 +66,7 @@ async function startedDeployment(name: string, extra: Record<string, unknown> = 
 /** Re-applies a deployment's recipe with `extra` in place of what it had; the update's batch. */
 async function reapplied(name: string, extra: Record<string, unknown>) {
   const model = resourceModel(resourceStreamId('deployment', 'ann', name));
-  const spec = parseRecipe({ type: 'deployment', spec: { name, command: 'python serve.py', ...extra } }, { caller: 'ann' }).spec;
+  const spec = typedRecipe({ type: 'deployment', spec: { name, command: 'python serve.py', ...extra } }, { caller: 'ann' }).spec;
   const outcome = await runCommand(f.store, model, { kind: 'ApplyRecipe', type: 'deployment', spec, createOnly: false, at: f.clock.now().toISOString(), actor: 'ann' });
   return (await f.store.batchesAfter(model.streamId, outcome.version - 1)).at(-1)!;
 }

@@ -8,7 +8,7 @@ import { runCommand } from '../../../shared/app/command-runner.ts';
 import { resourceModel, RESOURCE_SNAPSHOT_SCHEMA } from '../../../shared/app/resource-model.ts';
 import type { ResourceCommand } from '../../../shared/domain/resource/resource-decider.ts';
 import { resourceStreamId } from '../../../shared/domain/resource/resource-identity.ts';
-import type { NormalizedSpec } from '../../../shared/domain/recipe/recipe.ts';
+import type { JobSpec } from '../../../shared/domain/recipe/spec-types.ts';
 import type { CommittedBatch } from '../../../shared/ports/event-store.ts';
 import type { ResourceEvent } from '../../../events/resource-events.ts';
 
@@ -33,14 +33,14 @@ afterAll(async () => {
 /** A job of an owner no other test uses, so each test sees only its own views. */
 function freshJob(name = 'train') {
   const owner = `u${randomUUID().slice(0, 8)}`;
-  const spec: NormalizedSpec = { name, owner, command: 'python train.py', instance_type: 'medium', scale: 1, concurrency_policy: 'Allow', retries: 0, schedule_timezone: 'UTC' };
+  const spec: JobSpec = { name, owner, command: 'python train.py', image: 'python:3.12', instance_type: 'medium', scale: 1, concurrency_policy: 'Allow', retries: 0, schedule_timezone: 'UTC' };
   const streamId = resourceStreamId('job', owner, name);
   const model = resourceModel(streamId);
   return {
     owner,
     spec,
     streamId,
-    apply: (s: NormalizedSpec = spec) => runCommand(store, model, { kind: 'ApplyRecipe', type: 'job', spec: s, createOnly: false, at: AT, actor: owner }),
+    apply: (s: JobSpec = spec) => runCommand(store, model, { kind: 'ApplyRecipe', type: 'job', spec: s, createOnly: false, at: AT, actor: owner }),
     act: (kind: 'StartResource' | 'DeleteResource', id: string) => runCommand(store, model, { kind, id, at: AT, actor: owner } as ResourceCommand),
     batches: () => store.batchesAfter(streamId, 0),
   };

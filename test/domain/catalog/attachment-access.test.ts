@@ -19,7 +19,7 @@ const role = (allowed: string[]): CatalogObject => ({ kind: 'iam_role', owner: '
 const bob = { name: 'bob', groups: ['analytics'] };
 
 /** Bob's job attaching alice's secret and folder, the `reader` role and nothing else. */
-const spec = { secrets: [{ name: 's', owner: 'alice', attachment_type: 'environment_variable', location: 'S' }], shared_folders: [{ name: 'data', owner: 'alice' }], iam_role: 'reader' };
+const spec = { secrets: [{ name: 's', owner: 'alice', attachment_type: 'environment_variable' as const, location: 'S' }], shared_folders: [{ name: 'data', owner: 'alice' }], iam_role: 'reader' };
 const refs = attachmentReferences('bob', spec);
 
 describe('attachment access', () => {

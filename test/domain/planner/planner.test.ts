@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { planRun } from '../../../shared/domain/planner/run-plan.ts';
 import { runTasks } from '../../../shared/domain/planner/run-tasks.ts';
-import { parseRecipe } from '../../../shared/domain/recipe/recipe.ts';
+import { typedRecipe } from '../support/typed-recipe.ts';
 import { IDE_BIND_ADDRESS, planService, takesIdeToken } from '../../../shared/domain/planner/service-plan.ts';
 import type { LiveResource } from '../../../shared/domain/resource/resource-decider.ts';
 
 const spec = (extra: Record<string, unknown> = {}) =>
-  parseRecipe({ type: 'job', spec: { name: 'etl', command: 'python etl.py', environment_variables: { STAGE: 'prod', LEVEL: 'info' }, ...extra } }, { caller: 'ann' }).spec;
+  typedRecipe({ type: 'job', spec: { name: 'etl', command: 'python etl.py', environment_variables: { STAGE: 'prod', LEVEL: 'info' }, ...extra } }, { caller: 'ann' }).spec;
 
 describe('planRun', () => {
   it('takes the job command, environment, image, size, scale and timeout', () => {
@@ -93,7 +93,7 @@ describe('the Dask scheduler address known before launch (AWS)', () => {
 
   it("puts it in a deployment's task environment, so it is part of the service's task definition", () => {
     // Prepare
-    const specOf = (extra: Record<string, unknown>) => parseRecipe({ type: 'deployment', spec: { name: 'api', command: 'serve', ...extra } }, { caller: 'ann' }).spec;
+    const specOf = (extra: Record<string, unknown>) => typedRecipe({ type: 'deployment', spec: { name: 'api', command: 'serve', ...extra } }, { caller: 'ann' }).spec;
     const resource = (extra: Record<string, unknown>) => ({ id: 'd1', type: 'deployment', owner: 'ann', name: 'api', spec: specOf(extra), status: 'running', service: { revision: 1, pods: [] } }) as unknown as LiveResource;
     const context = { platformEnvironment: {}, daskSchedulerAddress: (id: string) => `tcp://${id}.dask.cassini.internal:8786` };
 
@@ -126,7 +126,7 @@ describe('planService: IDEs', () => {
   const workspace = (ide: string) =>
     ({
       id: 'w1', type: 'workspace', owner: 'ann', name: 'lab', status: 'running', service: { revision: 1, pods: [] },
-      spec: parseRecipe({ type: 'workspace', spec: { name: 'lab', ide } }, { caller: 'ann' }).spec,
+      spec: typedRecipe({ type: 'workspace', spec: { name: 'lab', ide } }, { caller: 'ann' }).spec,
     }) as unknown as LiveResource;
 
   it.each([

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { serviceRoutes } from '../../../shared/domain/planner/service-routes.ts';
-import { CURRENT_SCHEMA_VERSION, parseRecipe } from '../../../shared/domain/recipe/recipe.ts';
+import { CURRENT_SCHEMA_VERSION } from '../../../shared/domain/recipe/recipe.ts';
+import { typedRecipe } from '../support/typed-recipe.ts';
 
 function deploymentRoutes(routes: unknown[]) {
-  const { spec } = parseRecipe({ schema_version: CURRENT_SCHEMA_VERSION, type: 'deployment', spec: { name: 'web', command: 'serve', routes } }, { caller: 'ann' });
+  const { spec } = typedRecipe({ schema_version: CURRENT_SCHEMA_VERSION, type: 'deployment', spec: { name: 'web', command: 'serve', routes } }, { caller: 'ann' });
   return serviceRoutes({ type: 'deployment', name: spec.name, owner: spec.owner, spec });
 }
 

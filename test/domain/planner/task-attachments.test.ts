@@ -3,12 +3,12 @@ import { extraPackages, fileMode, planAttachments } from '../../../shared/domain
 import { planRun } from '../../../shared/domain/planner/run-plan.ts';
 import { runTasks } from '../../../shared/domain/planner/run-tasks.ts';
 import { planService } from '../../../shared/domain/planner/service-plan.ts';
-import { parseRecipe } from '../../../shared/domain/recipe/recipe.ts';
+import { typedRecipe } from '../support/typed-recipe.ts';
 import { runPlanSchema } from '../../../events/run-events.ts';
 import type { LiveResource } from '../../../shared/domain/resource/resource-decider.ts';
 
 /** A job spec as the API stores it: parsed, with defaults applied. */
-const jobSpec = (extra: Record<string, unknown> = {}) => parseRecipe({ type: 'job', spec: { name: 'etl', command: 'python etl.py', ...extra } }, { caller: 'ann' }).spec;
+const jobSpec = (extra: Record<string, unknown> = {}) => typedRecipe({ type: 'job', spec: { name: 'etl', command: 'python etl.py', ...extra } }, { caller: 'ann' }).spec;
 
 describe('planAttachments', () => {
   it('takes secrets by reference, owned by the resource owner unless they name another', () => {
@@ -152,7 +152,7 @@ describe('attachments in plans', () => {
 
   it("go into a service plan's task", () => {
     // Given
-    const spec = parseRecipe({ type: 'deployment', spec: { name: 'api', command: 'serve', git_repositories: [{ url: 'https://x/y.git' }] } }, { caller: 'ann' }).spec;
+    const spec = typedRecipe({ type: 'deployment', spec: { name: 'api', command: 'serve', git_repositories: [{ url: 'https://x/y.git' }] } }, { caller: 'ann' }).spec;
     const resource = { id: 'd1', type: 'deployment', owner: 'ann', name: 'api', spec, status: 'running', service: { revision: 1, pods: [] } } as unknown as LiveResource;
 
     // When

@@ -3,17 +3,18 @@ import { ValidationError, type FieldIssue } from '../../../shared/domain/errors.
 import { CURRENT_SCHEMA_VERSION, defaultSubdomain, parseRecipe, type RecipeContext } from '../../../shared/domain/recipe/recipe.ts';
 import { resolveOwnerName } from '../../../shared/domain/recipe/owner-name.ts';
 import { DEFAULT_IMAGES } from '../../../shared/domain/recipe/default-images.ts';
+import { typedRecipe } from '../support/typed-recipe.ts';
 
 const caller: RecipeContext = { caller: 'ann' };
 
 function job(spec: Record<string, unknown> = {}, envelope: Record<string, unknown> = {}) {
-  return { schema_version: CURRENT_SCHEMA_VERSION, type: 'job', spec: { name: 'train', command: 'python train.py', ...spec }, ...envelope };
+  return { schema_version: CURRENT_SCHEMA_VERSION, type: 'job' as const, spec: { name: 'train', command: 'python train.py', ...spec }, ...envelope };
 }
 function workspace(spec: Record<string, unknown> = {}) {
-  return { schema_version: CURRENT_SCHEMA_VERSION, type: 'workspace', spec: { name: 'lab', ...spec } };
+  return { schema_version: CURRENT_SCHEMA_VERSION, type: 'workspace' as const, spec: { name: 'lab', ...spec } };
 }
 function deployment(spec: Record<string, unknown> = {}) {
-  return { schema_version: CURRENT_SCHEMA_VERSION, type: 'deployment', spec: { name: 'api', command: 'uvicorn app:app', ...spec } };
+  return { schema_version: CURRENT_SCHEMA_VERSION, type: 'deployment' as const, spec: { name: 'api', command: 'uvicorn app:app', ...spec } };
 }
 
 /** The field issues parseRecipe reports for a body it refuses. */
@@ -135,7 +136,7 @@ describe('parseRecipe', () => {
   describe('absent values', () => {
     it('reads null, "", [] and {} as absent, so defaults apply', () => {
       // Act
-      const { spec } = parseRecipe(
+      const { spec } = typedRecipe(
         job({ description: '', secrets: [], tags: {}, schedule: null, image: null, scale: null, git_repositories: [], environment_variables: {} }),
         caller,
       );
@@ -262,7 +263,7 @@ describe('parseRecipe', () => {
     });
 
     it('gives routes owner visibility', () => {
-      const { spec } = parseRecipe(deployment({ routes: [{ container_port: 8080 }] }), caller);
+      const { spec } = typedRecipe(deployment({ routes: [{ container_port: 8080 }] }), caller);
       expect(spec.routes).toEqual([{ container_port: 8080, visibility: 'owner' }]);
     });
   });
@@ -288,7 +289,7 @@ describe('parseRecipe', () => {
   describe('job schedule fields', () => {
     it('accepts cron expressions and macros', () => {
       for (const schedule of ['0 * * * *', '*/5 9-17 * * mon-fri', '0 0 1 jan,jul *', '0 0 ? * 0', '@daily', '@hourly']) {
-        expect(parseRecipe(job({ schedule }), caller).spec.schedule).toBe(schedule);
+        expect(typedRecipe(job({ schedule }), caller).spec.schedule).toBe(schedule);
       }
     });
 
@@ -299,12 +300,12 @@ describe('parseRecipe', () => {
     });
 
     it('accepts durations as seconds or as 90m and 1h30m, and refuses others', () => {
-      for (const timeout of [3600, '3600', '90m', '1h30m']) expect(parseRecipe(job({ timeout }), caller).spec.timeout).toBe(timeout);
+      for (const timeout of [3600, '3600', '90m', '1h30m']) expect(typedRecipe(job({ timeout }), caller).spec.timeout).toBe(timeout);
       for (const timeout of [0, -5, 1.5, '1.5h', 'soon', '0m']) expect(pathsOf(job({ timeout }))).toEqual(['spec.timeout']);
     });
 
     it('accepts IANA time zones and refuses others', () => {
-      expect(parseRecipe(job({ schedule_timezone: 'America/New_York' }), caller).spec.schedule_timezone).toBe('America/New_York');
+      expect(typedRecipe(job({ schedule_timezone: 'America/New_York' }), caller).spec.schedule_timezone).toBe('America/New_York');
       expect(pathsOf(job({ schedule_timezone: 'Mars/Olympus_Mons' }))).toEqual(['spec.schedule_timezone']);
     });
   });
@@ -315,7 +316,7 @@ describe('parseRecipe', () => {
     });
 
     it('accepts a timeout of exactly a year', () => {
-      expect(parseRecipe(job({ timeout: '365d' }), caller).spec.timeout).toBe('365d');
+      expect(typedRecipe(job({ timeout: '365d' }), caller).spec.timeout).toBe('365d');
     });
 
     it.each([

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fold } from '../../../shared/domain/decider.ts';
 import { ConflictError } from '../../../shared/domain/errors.ts';
-import type { NormalizedSpec } from '../../../shared/domain/recipe/recipe.ts';
+import type { DeploymentSpec } from '../../../shared/domain/recipe/spec-types.ts';
 import { resourceDecider, type ResourceCommand } from '../../../shared/domain/resource/resource-decider.ts';
 import { resourceId, resourceStreamId } from '../../../shared/domain/resource/resource-identity.ts';
 import type { ResourceEvent } from '../../../events/resource-events.ts';
@@ -13,7 +13,7 @@ const STREAM = resourceStreamId('deployment', 'ann', 'api');
 const ID = resourceId(STREAM, 1);
 const decider = resourceDecider(STREAM);
 
-const spec: NormalizedSpec = { name: 'api', owner: 'ann', command: 'serve', image: 'python:3.12', instance_type: 'medium', scale: 1, dask_cluster: { num_workers: 2 } };
+const spec: DeploymentSpec = { name: 'api', owner: 'ann', command: 'serve', image: 'python:3.12', instance_type: 'medium', scale: 1, healthcheck: '/', subdomain: 'api-ann', dask_cluster: { num_workers: 2 } };
 const created: ResourceEvent = { type: 'ResourceCreated', data: { id: ID, type: 'deployment', owner: 'ann', name: 'api', incarnation: 1, spec }, ...meta };
 const scale = (numWorkers: number): ResourceCommand => ({ kind: 'ScaleDaskCluster', id: ID, numWorkers, ...meta });
 

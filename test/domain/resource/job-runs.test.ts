@@ -1,9 +1,10 @@
+import { liveJob } from '../support/live-resource.ts';
 import { describe, expect, it } from 'vitest';
 import { deciderSpec } from '../support/decider-spec.ts';
 import { fold } from '../../../shared/domain/decider.ts';
 import { ConflictError, NotFoundError } from '../../../shared/domain/errors.ts';
 import type { RunOverrides } from '../../../shared/domain/planner/run-plan.ts';
-import type { NormalizedSpec } from '../../../shared/domain/recipe/recipe.ts';
+import type { ResourceSpec } from '../../../shared/domain/recipe/spec-types.ts';
 import { resourceDecider, type ResourceCommand, type ResourceState } from '../../../shared/domain/resource/resource-decider.ts';
 import { runForKey } from '../../../shared/domain/resource/job-runs.ts';
 import { resourceId, resourceStreamId } from '../../../shared/domain/resource/resource-identity.ts';
@@ -27,7 +28,7 @@ const job1 = resourceId(JOB_STREAM, 1);
 const workspace1 = resourceId(WORKSPACE_STREAM, 1);
 
 type Policy = 'Allow' | 'Forbid' | 'Replace';
-function jobSpec(options: { schedule?: string; policy?: Policy; retries?: number } = {}): NormalizedSpec {
+function jobSpec(options: { schedule?: string; policy?: Policy; retries?: number } = {}): ResourceSpec {
   return {
     name: 'train',
     owner: 'ann',
@@ -41,7 +42,7 @@ function jobSpec(options: { schedule?: string; policy?: Policy; retries?: number
     ...(options.schedule ? { schedule: options.schedule } : {}),
   };
 }
-const workspaceSpec: NormalizedSpec = {
+const workspaceSpec: ResourceSpec = {
   name: 'lab',
   owner: 'ann',
   ide: 'jupyter',
@@ -56,7 +57,7 @@ const workspaceSpec: NormalizedSpec = {
 function ev<T extends ResourceEvent['type']>(type: T, data: Extract<ResourceEvent, { type: T }>['data'] = {} as never, at = AT, actor = ACTOR): ResourceEvent {
   return { type, data, at, actor } as ResourceEvent;
 }
-function created(spec: NormalizedSpec = jobSpec()): ResourceEvent {
+function created(spec: ResourceSpec = jobSpec()): ResourceEvent {
   return ev('ResourceCreated', { id: job1, type: 'job', owner: 'ann', name: 'train', incarnation: 1, spec });
 }
 const hourly = (policy: Policy = 'Allow') => created(jobSpec({ schedule: '0 * * * *', policy }));
@@ -144,7 +145,7 @@ function given(events: ResourceEvent[], streamId = JOB_STREAM) {
 }
 
 function activeRuns(state: ResourceState): string[] | undefined {
-  return state.live?.runs?.active.map((r) => r.id);
+  return liveJob(state).runs.active.map((r) => r.id);
 }
 
 const T1 = '2025-01-01T01:00:00.000Z';
@@ -159,8 +160,8 @@ describe('job runs', () => {
 
       // Assess
       expect(state.live?.status).toBe('running');
-      expect(state.live?.runs?.active).toEqual([{ id: 'r1', attempt: 1, trigger: 'api' }]);
-      expect(state.live?.runs?.keys).toEqual([]);
+      expect(liveJob(state).runs.active).toEqual([{ id: 'r1', attempt: 1, trigger: 'api' }]);
+      expect(liveJob(state).runs.keys).toEqual([]);
     });
 
     it('starts another run for each request without an Idempotency-Key', () => {
@@ -187,8 +188,8 @@ describe('job runs', () => {
       const { state, andReplayDecidesNothing } = given([created()]).when(requestRun('r1', { key: 'k-1' })).then([apiRequested('r1', { key: 'k-1' })]);
 
       // Assess
-      expect(state.live?.runs?.keys).toEqual([{ key: 'k-1', runId: 'r1', at: AT }]);
-      expect(runForKey(state.live!.runs!, 'k-1', AT)).toBe('r1');
+      expect(liveJob(state).runs.keys).toEqual([{ key: 'k-1', runId: 'r1', at: AT }]);
+      expect(runForKey(liveJob(state).runs, 'k-1', AT)).toBe('r1');
       andReplayDecidesNothing();
     });
 
@@ -201,7 +202,7 @@ describe('job runs', () => {
       const { state } = given(history).when(requestRun('r2', { key: 'k-1', at: justInside })).then([]);
 
       // Assess
-      expect(runForKey(state.live!.runs!, 'k-1', justInside)).toBe('r1');
+      expect(runForKey(liveJob(state).runs, 'k-1', justInside)).toBe('r1');
     });
 
     it('starts a new run for a key last seen 24 hours ago, and forgets the old use', () => {
@@ -215,8 +216,8 @@ describe('job runs', () => {
         .then([apiRequested('r2', { key: 'k-1', at: aDayLater })]);
 
       // Assess
-      expect(state.live?.runs?.keys).toEqual([{ key: 'k-1', runId: 'r2', at: aDayLater }]);
-      expect(runForKey(state.live!.runs!, 'k-1', aDayLater)).toBe('r2');
+      expect(liveJob(state).runs.keys).toEqual([{ key: 'k-1', runId: 'r2', at: aDayLater }]);
+      expect(runForKey(liveJob(state).runs, 'k-1', aDayLater)).toBe('r2');
       andReplayDecidesNothing();
     });
 
@@ -229,7 +230,7 @@ describe('job runs', () => {
       const { state } = given(history).when(requestRun('r3', { at: nextDay })).then([apiRequested('r3', { at: nextDay })], { replayDecidesNothing: false });
 
       // Assess
-      expect(state.live?.runs?.keys.map((k) => k.key)).toEqual(['recent']);
+      expect(liveJob(state).runs.keys.map((k) => k.key)).toEqual(['recent']);
     });
 
     it('starts a run for another key', () => {
@@ -245,9 +246,9 @@ describe('job runs', () => {
       const { state } = given(history);
 
       // Assess
-      expect(state.live?.runs?.keys).toHaveLength(1000);
-      expect(runForKey(state.live!.runs!, 'k-0', at)).toBeUndefined();
-      expect(runForKey(state.live!.runs!, 'k-1', at)).toBe('r1');
+      expect(liveJob(state).runs.keys).toHaveLength(1000);
+      expect(runForKey(liveJob(state).runs, 'k-0', at)).toBeUndefined();
+      expect(runForKey(liveJob(state).runs, 'k-1', at)).toBe('r1');
       expect(resourceDecider(JOB_STREAM).decide(requestRun('again', { key: 'k-1', at }), state)).toEqual([]);
       expect(resourceDecider(JOB_STREAM).decide(requestRun('again', { key: 'k-0', at }), state)).toEqual([apiRequested('again', { key: 'k-0', at })]);
     });
@@ -270,7 +271,7 @@ describe('job runs', () => {
 
       // Assess
       expect(state.live?.status).toBe('running');
-      expect(state.live?.runs).toMatchObject({ active: [{ id: 'r1', attempt: 1, trigger: 'schedule' }], lastTick: T1 });
+      expect(liveJob(state).runs).toMatchObject({ active: [{ id: 'r1', attempt: 1, trigger: 'schedule' }], lastTick: T1 });
       andReplayDecidesNothing();
     });
 
@@ -288,12 +289,12 @@ describe('job runs', () => {
 
     it('starts a run for the next tick', () => {
       const { state } = given([hourly(), tickRequested('r1', T1), runFinished('r1', 'succeeded', 1, later(HOUR + 60))]).when(tick('r2', T2)).then([tickRequested('r2', T2)]);
-      expect(state.live?.runs?.lastTick).toBe(T2);
+      expect(liveJob(state).runs.lastTick).toBe(T2);
     });
 
     it('keeps the last tick when an API run is requested in between', () => {
       const { state } = given([hourly(), tickRequested('r1', T1)]).when(requestRun('r2')).then([apiRequested('r2')], { replayDecidesNothing: false });
-      expect(state.live?.runs?.lastTick).toBe(T1);
+      expect(liveJob(state).runs.lastTick).toBe(T1);
       given([hourly(), tickRequested('r1', T1), apiRequested('r2')]).when(tick('r1', T1)).then([], { replayDecidesNothing: false });
     });
 
@@ -337,7 +338,7 @@ describe('job runs', () => {
 
       // Assess
       expect(activeRuns(state)).toEqual(['r1']);
-      expect(state.live?.runs).toMatchObject({ lastTick: T2, last: { id: 'r2', status: 'skipped', at: T2 } });
+      expect(liveJob(state).runs).toMatchObject({ lastTick: T2, last: { id: 'r2', status: 'skipped', at: T2 } });
       expect(state.live?.status).toBe('running');
       andReplayDecidesNothing();
     });
@@ -373,7 +374,7 @@ describe('job runs', () => {
 
       // Assess: the replaced runs stay active until they are reported finished
       expect(activeRuns(state)).toEqual(['r1', 'a1', 'r2']);
-      expect(state.live?.runs?.lastTick).toBe(T2);
+      expect(liveJob(state).runs.lastTick).toBe(T2);
       andReplayDecidesNothing();
     });
 
@@ -391,7 +392,7 @@ describe('job runs', () => {
 
       // Assess
       expect(state.live?.status).toBe('stopped');
-      expect(state.live?.runs).toMatchObject({ active: [], last: { id: 'r1', status: 'succeeded', at: later(60) } });
+      expect(liveJob(state).runs).toMatchObject({ active: [], last: { id: 'r1', status: 'succeeded', at: later(60) } });
       andReplayDecidesNothing();
     });
 
@@ -400,7 +401,7 @@ describe('job runs', () => {
       const { state } = given([created(), apiRequested('r1')])
         .when(command)
         .then([{ ...runFinished('r1', 'failed'), data: { run_id: 'r1', status: 'failed', attempt: 1, finished_at: later(30) } } as ResourceEvent]);
-      expect(state.live?.runs?.last).toEqual({ id: 'r1', status: 'failed', at: later(30) });
+      expect(liveJob(state).runs.last).toEqual({ id: 'r1', status: 'failed', at: later(30) });
     });
 
     it('keeps the job running while another run is active', () => {
@@ -421,7 +422,7 @@ describe('job runs', () => {
     it('asks for no retry of a failed run when the job has no retries', () => {
       const { state } = given([withRetries(0), apiRequested('r1')]).when(finish('r1', 'failed')).then([runFinished('r1', 'failed')]);
       expect(state.live?.status).toBe('stopped');
-      expect(state.live?.runs?.last?.status).toBe('failed');
+      expect(liveJob(state).runs.last?.status).toBe('failed');
     });
 
     it('asks for a retry of a failed run with trigger retry, the next attempt and a backoff; recording it again asks for no second retry', () => {
@@ -435,8 +436,8 @@ describe('job runs', () => {
 
       // Assess: the job keeps running, now for the retry
       expect(state.live?.status).toBe('running');
-      expect(state.live?.runs?.active).toEqual([{ id: 'r1-retry', attempt: 2, trigger: 'retry' }]);
-      expect(state.live?.runs?.last).toEqual({ id: 'r1', status: 'failed', at: finishedAt });
+      expect(liveJob(state).runs.active).toEqual([{ id: 'r1-retry', attempt: 2, trigger: 'retry' }]);
+      expect(liveJob(state).runs.last).toEqual({ id: 'r1', status: 'failed', at: finishedAt });
       andReplayDecidesNothing();
     });
 
@@ -466,8 +467,8 @@ describe('job runs', () => {
 
     it.each<[FinishStatus]>([['succeeded'], ['timed_out'], ['cancelled']])('never retries a run that %s', (status) => {
       const { state } = given([withRetries(3), apiRequested('r1')]).when(finish('r1', status)).then([runFinished('r1', status)]);
-      expect(state.live?.runs?.active).toEqual([]);
-      expect(state.live?.runs?.last?.status).toBe(status);
+      expect(liveJob(state).runs.active).toEqual([]);
+      expect(liveJob(state).runs.last?.status).toBe(status);
     });
 
     it('retries a retry that failed, counting attempts on', () => {
@@ -525,8 +526,8 @@ describe('job runs', () => {
 
       // Assess
       expect(decided).toEqual([['JobRunRequested'], ['JobRunFinished', 'JobRunRequested'], [], ['JobRunFinished'], ['JobRunRequested']]);
-      expect(state.live?.runs?.active).toEqual([{ id: 'r2', attempt: 1, trigger: 'schedule' }]);
-      expect(state.live?.runs?.last).toEqual({ id: 'r1-2', status: 'failed', at: later(HOUR + 120) });
+      expect(liveJob(state).runs.active).toEqual([{ id: 'r2', attempt: 1, trigger: 'schedule' }]);
+      expect(liveJob(state).runs.last).toEqual({ id: 'r1-2', status: 'failed', at: later(HOUR + 120) });
     });
   });
 });

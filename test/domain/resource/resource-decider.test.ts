@@ -1,7 +1,9 @@
+import { liveJob } from '../support/live-resource.ts';
 import { describe, expect, it } from 'vitest';
 import { deciderSpec } from '../support/decider-spec.ts';
 import { ConflictError, NotFoundError } from '../../../shared/domain/errors.ts';
-import type { NormalizedSpec } from '../../../shared/domain/recipe/recipe.ts';
+import type { JobSpec, ResourceSpec, WorkspaceSpec } from '../../../shared/domain/recipe/spec-types.ts';
+import { storedSpec } from '../../../shared/domain/recipe/stored-spec.ts';
 import type { ResourceType } from '../../../shared/domain/recipe/spec-schemas.ts';
 import {
   resourceDecider,
@@ -22,7 +24,7 @@ const job1 = resourceId(JOB_STREAM, 1);
 const job2 = resourceId(JOB_STREAM, 2);
 const workspace1 = resourceId(WORKSPACE_STREAM, 1);
 
-const jobSpec: NormalizedSpec = {
+const jobSpec: JobSpec = {
   name: 'train',
   owner: 'ann',
   command: 'python train.py',
@@ -33,8 +35,8 @@ const jobSpec: NormalizedSpec = {
   retries: 0,
   schedule_timezone: 'UTC',
 };
-const scheduledJobSpec: NormalizedSpec = { ...jobSpec, schedule: '0 * * * *' };
-const workspaceSpec: NormalizedSpec = {
+const scheduledJobSpec: JobSpec = { ...jobSpec, schedule: '0 * * * *' };
+const workspaceSpec: WorkspaceSpec = {
   name: 'lab',
   owner: 'ann',
   ide: 'jupyter',
@@ -49,7 +51,7 @@ const workspaceSpec: NormalizedSpec = {
 function ev<T extends ResourceEvent['type']>(type: T, data: Extract<ResourceEvent, { type: T }>['data'] = {} as never): ResourceEvent {
   return { type, data, ...meta } as ResourceEvent;
 }
-function created(incarnation = 1, spec: NormalizedSpec = jobSpec, type: ResourceType = 'job', streamId = JOB_STREAM): ResourceEvent {
+function created(incarnation = 1, spec: ResourceSpec = jobSpec, type: ResourceType = 'job', streamId = JOB_STREAM): ResourceEvent {
   return ev('ResourceCreated', { id: resourceId(streamId, incarnation), type, owner: spec.owner, name: spec.name, incarnation, spec });
 }
 const startRequested = ev('ResourceStartRequested');
@@ -70,8 +72,16 @@ const history = {
 } satisfies Record<string, ResourceEvent[]>;
 type Status = keyof typeof history;
 
-function apply(spec: NormalizedSpec, options: { createOnly?: boolean; expectedVersion?: number; type?: ResourceType } = {}): ResourceCommand {
-  return { kind: 'ApplyRecipe', type: options.type ?? 'job', spec, createOnly: options.createOnly ?? false, expectedVersion: options.expectedVersion, ...meta };
+function apply(spec: ResourceSpec, options: { createOnly?: boolean; expectedVersion?: number; type?: ResourceType } = {}): ResourceCommand {
+  const command = { kind: 'ApplyRecipe' as const, createOnly: options.createOnly ?? false, expectedVersion: options.expectedVersion, ...meta };
+  switch (options.type ?? 'job') {
+    case 'job':
+      return { ...command, type: 'job', spec: storedSpec('job', spec) };
+    case 'deployment':
+      return { ...command, type: 'deployment', spec: storedSpec('deployment', spec) };
+    case 'workspace':
+      return { ...command, type: 'workspace', spec: storedSpec('workspace', spec) };
+  }
 }
 function act(kind: 'StartResource' | 'StopResource' | 'RestartResource' | 'DeleteResource', id = job1): ResourceCommand {
   return { kind, id, ...meta };
@@ -336,8 +346,8 @@ describe('resource decider', () => {
         .then([ev('JobScheduleSet', { schedule: '0 * * * *', concurrency_policy: 'Allow' })]);
 
       // Assess
-      expect(state.live?.spec.schedule).toBe('0 * * * *');
-      expect(state.live?.spec.concurrency_policy).toBe('Allow');
+      expect(liveJob(state).spec.schedule).toBe('0 * * * *');
+      expect(liveJob(state).spec.concurrency_policy).toBe('Allow');
       expect(state.live?.spec.command).toBe(jobSpec.command);
       andReplayDecidesNothing();
     });
@@ -346,7 +356,7 @@ describe('resource decider', () => {
       const { state, andReplayDecidesNothing } = given([created(1, scheduledJobSpec)])
         .when(setSchedule('0 * * * *', 'Forbid'))
         .then([ev('JobScheduleSet', { schedule: '0 * * * *', concurrency_policy: 'Forbid' })]);
-      expect(state.live?.spec.concurrency_policy).toBe('Forbid');
+      expect(liveJob(state).spec.concurrency_policy).toBe('Forbid');
       andReplayDecidesNothing();
     });
 
@@ -375,8 +385,8 @@ describe('resource decider', () => {
   describe('SuspendJobSchedule', () => {
     it('suspends a scheduled job, and suspending again is a no-op', () => {
       const { state, andReplayDecidesNothing } = given([created(1, scheduledJobSpec)]).when(schedule('SuspendJobSchedule')).then([ev('JobScheduleSuspended')]);
-      expect(state.live?.scheduleSuspended).toBe(true);
-      expect(state.live?.spec.schedule).toBe('0 * * * *');
+      expect(liveJob(state).scheduleSuspended).toBe(true);
+      expect(liveJob(state).spec.schedule).toBe('0 * * * *');
       andReplayDecidesNothing();
     });
 
@@ -394,7 +404,7 @@ describe('resource decider', () => {
       const { state, andReplayDecidesNothing } = given([created(1, scheduledJobSpec), ev('JobScheduleSuspended')])
         .when(schedule('ResumeJobSchedule'))
         .then([ev('JobScheduleResumed')]);
-      expect(state.live?.scheduleSuspended).toBe(false);
+      expect(liveJob(state).scheduleSuspended).toBe(false);
       andReplayDecidesNothing();
     });
 

@@ -1,7 +1,8 @@
+import { liveService } from '../support/live-resource.ts';
 import { describe, expect, it } from 'vitest';
 import { fold } from '../../../shared/domain/decider.ts';
 import { NotFoundError } from '../../../shared/domain/errors.ts';
-import type { NormalizedSpec } from '../../../shared/domain/recipe/recipe.ts';
+import type { DeploymentSpec, JobSpec, ResourceSpec, WorkspaceSpec } from '../../../shared/domain/recipe/spec-types.ts';
 import type { ResourceType } from '../../../shared/domain/recipe/spec-schemas.ts';
 import { resourceDecider, type ResourceCommand, type ResourceState } from '../../../shared/domain/resource/resource-decider.ts';
 import { resourceId, resourceStreamId } from '../../../shared/domain/resource/resource-identity.ts';
@@ -19,14 +20,14 @@ const deploymentId = resourceId(DEPLOYMENT, 1);
 const workspaceId = resourceId(WORKSPACE, 1);
 const jobId = resourceId(JOB, 1);
 
-const deploymentSpec: NormalizedSpec = { name: 'api', owner: 'ann', command: 'python serve.py', scale: 2, image: 'python:3.12', instance_type: 'medium' };
-const workspaceSpec: NormalizedSpec = { name: 'lab', owner: 'ann', ide: 'jupyter', auto_shutoff: '1 hour', image: 'jupyter', instance_type: 'medium' };
-const jobSpec: NormalizedSpec = { name: 'train', owner: 'ann', command: 'python train.py', image: 'python:3.12', instance_type: 'medium' };
+const deploymentSpec: DeploymentSpec = { name: 'api', owner: 'ann', command: 'python serve.py', scale: 2, image: 'python:3.12', instance_type: 'medium', healthcheck: '/', subdomain: 'api-ann' };
+const workspaceSpec: WorkspaceSpec = { name: 'lab', owner: 'ann', ide: 'jupyter', auto_shutoff: '1 hour', image: 'jupyter', instance_type: 'medium', disk_space: '10Gi' };
+const jobSpec: JobSpec = { name: 'train', owner: 'ann', command: 'python train.py', image: 'python:3.12', instance_type: 'medium', scale: 1, concurrency_policy: 'Allow', retries: 0, schedule_timezone: 'UTC' };
 
 function ev<T extends ResourceEvent['type']>(type: T, data: Extract<ResourceEvent, { type: T }>['data'] = {} as never): ResourceEvent {
   return { type, data, ...meta } as ResourceEvent;
 }
-function created(type: ResourceType, streamId: string, spec: NormalizedSpec): ResourceEvent {
+function created(type: ResourceType, streamId: string, spec: ResourceSpec): ResourceEvent {
   return ev('ResourceCreated', { id: resourceId(streamId, 1), type, owner: 'ann', name: spec.name, incarnation: 1, spec });
 }
 
@@ -61,20 +62,20 @@ const exited = (pod: string, exitCode: number | null, revision = 1): ResourceCom
 
 describe('service revisions', () => {
   it('a start asks for revision 1; a spec change while running asks for the next one', () => {
-    expect(stateAfter(deploymentStarted).live?.service?.revision).toBe(1);
+    expect(liveService(stateAfter(deploymentStarted)).service.revision).toBe(1);
     const updated = stateAfter([...deploymentServing, ev('ResourceSpecUpdated', { spec: { ...deploymentSpec, command: 'python serve2.py' } })]);
-    expect(updated.live?.service).toMatchObject({ revision: 2, servingRevision: 1 });
+    expect(liveService(updated).service).toMatchObject({ revision: 2, servingRevision: 1 });
     expect(updated.live?.status).toBe('running');
   });
 
   it('a spec change while stopped waits for the next start', () => {
     const state = stateAfter([created('deployment', DEPLOYMENT, deploymentSpec), ev('ResourceSpecUpdated', { spec: { ...deploymentSpec, scale: 3 } })]);
-    expect(state.live?.service?.revision).toBe(0);
+    expect(liveService(state).service.revision).toBe(0);
   });
 
   it('jobs have no service state, and service reports about them are refused', () => {
     const events = [created('job', JOB, jobSpec), ev('ResourceStartRequested')];
-    expect(stateAfter(events, JOB).live?.service).toBeNull();
+    expect(stateAfter(events, JOB).live).not.toHaveProperty('service');
     expect(() => decide(events, { kind: 'ReportRolledOut', id: jobId, revision: 1, ...meta }, JOB)).toThrow(NotFoundError);
   });
 });
@@ -140,7 +141,7 @@ describe('replica reports', () => {
       events = [...events, ...decided];
       void next;
     }
-    expect(stateAfter(events).live?.service?.pods).toEqual([
+    expect(liveService(stateAfter(events)).service.pods).toEqual([
       { name: 'p1', revision: 1, status: 'failed', startedAt: AT, endedAt: AT, lastSeen: AT, exitCode: 137, reason: 'exited with code 137' },
     ]);
   });
@@ -155,7 +156,7 @@ describe('replica reports', () => {
       ev('ReplicaExited', { pod: 'p3', revision: 1, exit_code: null, reason: 'killed by SIGKILL' }),
       ev('ReplicaExited', { pod: 'p4', revision: 1, exit_code: 3, reason: 'exited with code 3' }),
     ]);
-    expect(after.live?.service?.pods.map((p) => [p.name, p.status])).toEqual([
+    expect(liveService(after).service.pods.map((p) => [p.name, p.status])).toEqual([
       ['p4', 'failed'],
       ['p3', 'failed'],
       ['p2', 'stopped'],
@@ -181,7 +182,7 @@ describe('replica reports', () => {
       many.push(ev('ReplicaStarted', { pod: `p${i}`, revision: 1 }), ev('ReplicaExited', { pod: `p${i}`, revision: 1, exit_code: 1, reason: 'crash' }));
     }
     many.push(ev('ReplicaStarted', { pod: 'live', revision: 1 }));
-    const pods = stateAfter([...deploymentStarted, ...many]).live!.service!.pods;
+    const pods = liveService(stateAfter([...deploymentStarted, ...many])).service.pods;
     expect(pods).toHaveLength(ENDED_PODS_KEPT + 1);
     expect(pods[0]!.name).toBe('live');
     expect(pods[1]!.name).toBe(`p${ENDED_PODS_KEPT + 9}`);
@@ -190,8 +191,8 @@ describe('replica reports', () => {
   it('a stopped service has no live pod left, even one whose exit was never reported', () => {
     const events = [...deploymentServing, ev('ReplicaStarted', { pod: 'p1', revision: 1 }), ev('ResourceStopRequested'), ev('ResourceBecameStopped')];
     const state = stateAfter(events);
-    expect(state.live?.service?.pods[0]).toMatchObject({ name: 'p1', status: 'stopped', endedAt: AT });
-    expect(state.live?.service?.servingRevision).toBeNull();
+    expect(liveService(state).service.pods[0]).toMatchObject({ name: 'p1', status: 'stopped', endedAt: AT });
+    expect(liveService(state).service.servingRevision).toBeNull();
   });
 });
 
@@ -222,7 +223,7 @@ describe('a replica reachable without the proxy (issue 19 item 6)', () => {
   it('records where a live replica listens beyond loopback, once', () => {
     const { decided, next, replay } = decide(running, exposed('p1', ['0.0.0.0:41234']));
     expect(decided).toEqual([ev('ReplicaExposed', { pod: 'p1', revision: 1, addresses: ['0.0.0.0:41234'] })]);
-    expect(next.live?.service?.pods[0]?.exposedOn).toEqual(['0.0.0.0:41234']);
+    expect(liveService(next).service.pods[0]?.exposedOn).toEqual(['0.0.0.0:41234']);
     expect(replay()).toEqual([]);
   });
 

@@ -7,7 +7,7 @@ import { encodeBatch } from '../../../shared/adapters/dynamodb/batch-item.ts';
 import { RecipeProjector } from '../../../shared/app/consumers/recipe-projector.ts';
 import { runCommand } from '../../../shared/app/command-runner.ts';
 import { resourceModel } from '../../../shared/app/resource-model.ts';
-import { parseRecipe } from '../../../shared/domain/recipe/recipe.ts';
+import { typedRecipe } from '../../domain/support/typed-recipe.ts';
 import { resourceStreamId } from '../../../shared/domain/resource/resource-identity.ts';
 import type { CommittedBatch } from '../../../shared/ports/event-store.ts';
 import { reactToRecords } from '../../../functions/reactor/handler.ts';
@@ -44,7 +44,7 @@ const meta = { at: '2026-01-01T00:00:00.000Z', actor: 'ann' };
 /** Applies a job recipe and returns the committed batches, as the table's stream would carry them. */
 async function committedJob(name: string, start = false): Promise<CommittedBatch[]> {
   const model = resourceModel(resourceStreamId('job', 'ann', name));
-  const { spec } = parseRecipe({ type: 'job', spec: { name, command: 'echo hi' } }, { caller: 'ann' });
+  const { spec } = typedRecipe({ type: 'job', spec: { name, command: 'echo hi' } }, { caller: 'ann' });
   await runCommand(store, model, { kind: 'ApplyRecipe', type: 'job', spec, createOnly: false, ...meta });
   if (start) {
     const id = (await store.head(model.streamId)).snapshot!.state as { live: { id: string } };

@@ -15,7 +15,7 @@ import { resourceModel } from '../../../shared/app/resource-model.ts';
 import { catalogModel } from '../../../shared/app/catalog-model.ts';
 import type { CatalogCommand } from '../../../shared/domain/catalog/catalog-decider.ts';
 import type { DaskClusterPlan } from '../../../shared/domain/planner/dask-plan.ts';
-import { parseRecipe } from '../../../shared/domain/recipe/recipe.ts';
+import { typedRecipe } from '../../domain/support/typed-recipe.ts';
 import { resourceStreamId } from '../../../shared/domain/resource/resource-identity.ts';
 import type { LiveResource, ResourceState } from '../../../shared/domain/resource/resource-decider.ts';
 import type { ResourceCommand } from '../../../shared/domain/resource/resource-decider.ts';
@@ -54,7 +54,7 @@ function runtime(): EcsDaskRuntime {
 /** A started deployment with a Dask cluster of `workers` workers; returns it as the read model lists it now. */
 async function startedDeployment(name: string, workers = 2, attachments: Record<string, unknown> = {}): Promise<LiveResource> {
   const model = resourceModel(resourceStreamId('deployment', 'ann', name));
-  const spec = parseRecipe({ type: 'deployment', spec: { name, command: 'python serve.py', dask_cluster: { num_workers: workers }, ...attachments } }, { caller: 'ann' }).spec;
+  const spec = typedRecipe({ type: 'deployment', spec: { name, command: 'python serve.py', dask_cluster: { num_workers: workers }, ...attachments } }, { caller: 'ann' }).spec;
   const meta = { at: f.clock.now().toISOString(), actor: 'ann' };
   const applied = await runCommand(f.store, model, { kind: 'ApplyRecipe', type: 'deployment', spec, createOnly: false, ...meta });
   const id = (applied.state as ResourceState).live!.id;

@@ -22,7 +22,7 @@ const JOB_ID = '1'.repeat(32);
 
 /** The recipe views as the projector leaves them: one job listing these runs as active, over two pages. */
 function viewsListing(runIds: string[]): Pick<RecipeViews, 'list'> {
-  const job = (ids: string[]) => ({ resource: { id: JOB_ID, runs: { active: ids.map((id) => ({ id, attempt: 1, trigger: 'api' as const })) } }, version: 1 }) as never;
+  const job = (ids: string[]) => ({ resource: { id: JOB_ID, type: 'job', runs: { active: ids.map((id) => ({ id, attempt: 1, trigger: 'api' as const })) } }, version: 1 }) as never;
   return {
     list: async (query) => (query.cursor ? { views: [job(runIds.slice(1))], cursor: null } : { views: [job(runIds.slice(0, 1))], cursor: 'next' }),
   };

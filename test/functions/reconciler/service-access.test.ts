@@ -22,7 +22,7 @@ import { ServiceReportRecorder } from '../../../shared/app/service-report-record
 import { ServiceReactor } from '../../../shared/app/consumers/service-reactor.ts';
 import { recheckServiceAccess } from '../../../shared/app/service-access-recheck.ts';
 import type { CatalogCommand } from '../../../shared/domain/catalog/catalog-decider.ts';
-import { parseRecipe } from '../../../shared/domain/recipe/recipe.ts';
+import { typedRecipe } from '../../domain/support/typed-recipe.ts';
 import type { LiveResource, ResourceState } from '../../../shared/domain/resource/resource-decider.ts';
 import { resourceStreamId } from '../../../shared/domain/resource/resource-identity.ts';
 import type { RecipeViews } from '../../../shared/ports/recipe-views.ts';
@@ -64,7 +64,7 @@ async function runningDeployment(owner: string, name: string, attachesSecret: bo
   const model = resourceModel(resourceStreamId('deployment', owner, name));
   streams.push(model.streamId);
   const secrets = attachesSecret ? [{ name: 's', owner: 'alice', attachment_type: 'environment_variable', location: 'S' }] : [];
-  const spec = parseRecipe({ type: 'deployment', spec: { name, command: 'serve', secrets } }, { caller: owner }).spec;
+  const spec = typedRecipe({ type: 'deployment', spec: { name, command: 'serve', secrets } }, { caller: owner }).spec;
   const applied = await runCommand(f.store, model, { kind: 'ApplyRecipe', type: 'deployment', spec, createOnly: false, ...meta(owner) });
   const id = (applied.state as ResourceState).live!.id;
   await runCommand(f.store, model, { kind: 'StartResource', id, ...meta(owner) });

@@ -1,3 +1,4 @@
+import { liveJob } from '../../domain/support/live-resource.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tickFromSchedule } from '../../../functions/schedule-target/handler.ts';
 import { loadState } from '../../../shared/app/command-runner.ts';
@@ -18,7 +19,7 @@ afterAll(async () => {
 
 async function activeRuns(streamId: string) {
   const { state } = await loadState(f.store, resourceModel(streamId));
-  return (state as ResourceState).live!.runs!.active.map((r) => r.id);
+  return liveJob(state as ResourceState).runs.active.map((r) => r.id);
 }
 
 describe('schedule target handler', () => {

@@ -5,10 +5,11 @@
  */
 import type { ShellAccess } from '../../../app/recipe-rendering.ts';
 import { MAIN_CONTAINER } from '../services/service-names.ts';
+import { serviceOf } from '../../../domain/resource/resource-decider.ts';
 
 export function ecsExecShellAccess(cluster: string, region?: string): ShellAccess {
   return (resource) => {
-    const pods = resource.service?.pods.filter((p) => p.endedAt === null && p.status === 'running') ?? [];
+    const pods = serviceOf(resource)?.pods.filter((p) => p.endedAt === null && p.status === 'running') ?? [];
     const regionFlag = region ? ` --region ${region}` : '';
     if (pods.length === 0) {
       return { available: true, connect: [], note: 'No replica is running; start the resource, then open a shell in one of its tasks.' };

@@ -7,7 +7,7 @@ import { DynamoCheckpoints } from '../../../../shared/adapters/dynamodb/dynamodb
 import { runCommand } from '../../../../shared/app/command-runner.ts';
 import { resourceModel } from '../../../../shared/app/resource-model.ts';
 import { JobRunService } from '../../../../shared/app/job-run-service.ts';
-import { parseRecipe } from '../../../../shared/domain/recipe/recipe.ts';
+import { typedRecipe } from '../../../domain/support/typed-recipe.ts';
 import { resourceStreamId } from '../../../../shared/domain/resource/resource-identity.ts';
 import type { ResourceState } from '../../../../shared/domain/resource/resource-decider.ts';
 import type { RunPlan } from '../../../../events/run-events.ts';
@@ -41,7 +41,7 @@ export async function startJobRuns(start = '2026-01-01T00:00:00.000Z'): Promise<
 /** Applies a job recipe as `ann`; returns the job's id and stream. */
 export async function createJob(f: JobRunsFixture, name: string, spec: Record<string, unknown> = {}): Promise<{ id: string; streamId: string }> {
   const model = resourceModel(resourceStreamId('job', 'ann', name));
-  const parsed = parseRecipe({ type: 'job', spec: { name, command: 'python train.py', ...spec } }, { caller: 'ann' });
+  const parsed = typedRecipe({ type: 'job', spec: { name, command: 'python train.py', ...spec } }, { caller: 'ann' });
   const outcome = await runCommand(f.store, model, { kind: 'ApplyRecipe', type: 'job', spec: parsed.spec, createOnly: false, at: f.clock.now().toISOString(), actor: 'ann' });
   const state = outcome.state as ResourceState;
   return { id: state.live!.id, streamId: model.streamId };
