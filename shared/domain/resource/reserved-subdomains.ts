@@ -37,8 +37,8 @@ export function reservationIssue(subdomain: string, path: string, owner: string,
 }
 
 /** The spec field that gives a resource `subdomain`: its `subdomain`, a route's, or (a route's default) the routes. */
-export function subdomainField(spec: Record<string, unknown>, subdomain: string): string {
+export function subdomainField(spec: { subdomain?: string; routes?: Array<{ subdomain?: string }> }, subdomain: string): string {
   if (spec.subdomain === subdomain) return 'spec.subdomain';
-  const index = ((spec.routes as Array<{ subdomain?: string }> | undefined) ?? []).findIndex((route) => route.subdomain === subdomain);
+  const index = (spec.routes ?? []).findIndex((route) => route.subdomain === subdomain);
   return index >= 0 ? `spec.routes[${index}].subdomain` : 'spec.routes';
 }
