@@ -29,7 +29,7 @@ function recovery(options: { runs: Run[]; lost?: TaskExit[]; running?: string[] 
   const deps = {
     views: {
       list: vi.fn(async () => ({
-        views: [{ resource: { id: 'job-1', spec: {}, scheduleSuspended: false, runs: { active: options.runs.map((r) => ({ id: r.id })) } } }],
+        views: [{ resource: { id: 'job-1', type: 'job', spec: {}, scheduleSuspended: false, runs: { active: options.runs.map((r) => ({ id: r.id })) } } }],
         cursor: null,
       })),
     },
