@@ -29,18 +29,9 @@ export interface TaskExit {
   finishedAt: string;
 }
 
-/**
- * How a driver's log marks the moment the task's command starts: a `system` line beginning so.
- * What comes before it is the preparation (git checkouts, package installs), which Saturn's
- * client shows as the pod's init container.
- */
-export const COMMAND_STARTED_PREFIX = 'started: pid ';
+import type { LogLine } from '../domain/pod/task-log.ts';
 
-export interface LogLine {
-  timestamp: string;
-  stream: 'stdout' | 'stderr' | 'system';
-  message: string;
-}
+export { COMMAND_STARTED_PREFIX, type LogLine } from '../domain/pod/task-log.ts';
 
 export interface LogPage {
   lines: LogLine[];

@@ -5,7 +5,7 @@
  * container `prepare` where the log shows one. A restart is a new pod in Cassini (listed in the
  * resource's history), so a container never has a `previous`.
  */
-import { COMMAND_STARTED_PREFIX, type LogLine } from '../../ports/task-driver.ts';
+import { COMMAND_STARTED_PREFIX, type LogLine } from './task-log.ts';
 
 /** What the platform knows of a pod, whichever runtime ran it. */
 export interface PodFacts {
