@@ -137,7 +137,7 @@ describe('users', () => {
   it('answers GET /api/users/{id} as `SaturnConnection.get_user` reads it: to an admin or the user, 404 to anyone else', async () => {
     const byAdmin = await send('admin', 'GET', '/api/users/bob');
     expect(byAdmin.status).toBe(200);
-    expect(byAdmin.json).toEqual({ id: 'bob', username: 'bob', email: null, full_name: null, groups: ['data', 'ml'], admin: false, locked: false });
+    expect(byAdmin.json).toEqual({ id: 'bob', username: 'bob', email: null, full_name: null, groups: ['data', 'ml'], admin: false, locked: false, limits_id: null });
     expect((await send('bob', 'GET', '/api/users/bob')).json).toEqual(byAdmin.json);
     expect((await send('ann', 'GET', '/api/users/bob')).status).toBe(404);
     expect((await send('admin', 'GET', '/api/users/nobody')).status).toBe(404);
@@ -146,7 +146,7 @@ describe('users', () => {
   it('changes a user with the body `SaturnConnection.update_user` sends (admin and locked always present)', async () => {
     const reply = await send('admin', 'PATCH', '/api/users/cyd', { email: 'cyd@example.com', full_name: 'Cyd Charisse', admin: false, locked: false });
     expect(reply.status, reply.text).toBe(200);
-    expect(reply.json).toEqual({ id: 'cyd', username: 'cyd', email: 'cyd@example.com', full_name: 'Cyd Charisse', groups: [], admin: false, locked: false });
+    expect(reply.json).toEqual({ id: 'cyd', username: 'cyd', email: 'cyd@example.com', full_name: 'Cyd Charisse', groups: [], admin: false, locked: false, limits_id: null });
     const grouped = await send('admin', 'PATCH', '/api/users/cyd', { groups: ['ops', 'ml'], admin: false, locked: false });
     expect(grouped.json).toMatchObject({ groups: ['ml', 'ops'], full_name: 'Cyd Charisse' });
     expect((await send('cyd', 'GET', '/api/user')).json).toMatchObject({ groups: ['ml', 'ops'] });

@@ -11,6 +11,7 @@ export const userResponse = z.lazy(() =>
     groups: z.array(z.string()),
     admin: z.boolean(),
     locked: z.boolean(),
+    limits_id: z.string().nullable().optional().describe("the user's own usage limit (GET and PATCH of one user; not in listings)"),
   }),
 );
 

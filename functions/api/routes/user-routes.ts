@@ -52,7 +52,10 @@ export const userRoutes: RouteDefinition[] = [
     summary: 'One user (admin, or the user themselves).',
     access: 'user',
     response: { status: 200, schema: userResponse, description: 'The user.' },
-    handle: async ({ user, params, services }) => ({ status: 200, body: userBody(await services.identity.getUser(user, params.id!)) }),
+    handle: async ({ user, params, services }) => {
+      const found = await services.identity.getUser(user, params.id!);
+      return { status: 200, body: { ...userBody(found), limits_id: await services.limits.assignedTo(found.username) } };
+    },
   },
   {
     method: 'PATCH',

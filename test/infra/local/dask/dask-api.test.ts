@@ -74,7 +74,7 @@ describe('a Dask cluster attached to a job', () => {
     const running = await waitUntil('the cluster to run with 2 workers', () => api('GET', `/api/jobs/${id}/dask`), (r) => r.json.status === 'running' && r.json.running_workers === 2, 30_000);
     expect(running.json).toMatchObject({ status: 'running', num_workers: 2, running_workers: 2, scheduler_address: expect.stringMatching(/^tls:\/\/127\.0\.0\.1:\d+$/) });
     const address = running.json.scheduler_address as string;
-    const log = await waitUntil('the run to log', () => runLog(id, runId), (lines) => lines.length > 0);
+    const log = await waitUntil('the run to print the address it was given', () => runLog(id, runId), (lines) => lines.some((line) => line.startsWith('dask at ')));
     // Over TLS with the cluster's own credentials: the run is told to require it, and the workers' handshakes completed.
     expect(log).toContain(`dask at ${address}, encryption True`);
     expect(await waitUntil('2 workers to connect', () => connectedWorkers(running.json.dashboard_url.replace('/status', '/')), (n) => n === 2)).toBe(2);
