@@ -24,6 +24,7 @@ import {
   type UsageLimitsCommand,
   type UsageLimitsState,
 } from '../domain/limits/usage-limits.ts';
+import type { TypedSpec } from '../domain/recipe/spec-types.ts';
 import { hoursRefusal, instancesOf, instancesRefusal, specRefusal, windowUsage, type WindowUsage } from '../domain/limits/limit-checks.ts';
 import { isActive, type LiveResource } from '../domain/resource/resource-decider.ts';
 import { addressOf } from '../domain/resource/resource-identity.ts';
@@ -148,11 +149,11 @@ export class LimitService {
    * or the limit of the user applying it: a member limited to small sizes gets no large one by
    * making it their group's.
    */
-  async checkApply(owner: string, type: LiveResource['type'], spec: Record<string, unknown>, actor?: string): Promise<void> {
+  async checkApply(owner: string, recipe: TypedSpec, actor?: string): Promise<void> {
     const state = await this.state();
     for (const principal of principalsOf(owner, actor)) {
       const limit = await this.limitFor(principal, state);
-      const refusal = limit ? specRefusal(limit, type, spec) : undefined;
+      const refusal = limit ? specRefusal(limit, recipe) : undefined;
       if (refusal) throw new LimitExceededError(refusal);
     }
   }
@@ -177,12 +178,12 @@ export class LimitService {
   private async refusalFor(principal: string, resource: LiveResource, state: UsageLimitsState): Promise<string | undefined> {
     const limit = await this.limitFor(principal, state);
     if (!limit) return undefined;
-    const refused = specRefusal(limit, resource.type, resource.spec);
+    const refused = specRefusal(limit, resource);
     if (refused) return refused;
     if (limit.num_instances !== null) {
       // A job's new run adds to its runs under way; a restarted service replaces its own.
       const others = await this.instancesRunning(principal, resource.type === 'job' ? undefined : resource.id);
-      const refusedInstances = instancesRefusal(limit, others, instancesOf(resource.type, resource.spec, resource.daskScaledTo));
+      const refusedInstances = instancesRefusal(limit, others, instancesOf(resource, resource.daskScaledTo));
       if (refusedInstances) return refusedInstances;
     }
     if (limit.hours_per_day === null && limit.hours_per_month === null && limit.hours_forever === null) return undefined;
@@ -238,7 +239,7 @@ export class LimitService {
     for (const resource of await this.liveResources([owner])) {
       if (resource.id === except || !runsNow(resource)) continue;
       const runs = resource.type === 'job' ? (resource.runs?.active.length ?? 0) : 1;
-      count += runs * instancesOf(resource.type, resource.spec, resource.daskScaledTo);
+      count += runs * instancesOf(resource, resource.daskScaledTo);
     }
     return count;
   }

@@ -20,7 +20,7 @@ import { ForbiddenError, NotFoundError, ValidationError } from '../domain/errors
 import type { Pod } from '../domain/resource/service-replicas.ts';
 import { ownerSuffixes, reservationIssue, subdomainField } from '../domain/resource/reserved-subdomains.ts';
 import type { UsageLimitsState } from '../domain/limits/usage-limits.ts';
-import type { ResourceSpec } from '../domain/recipe/spec-types.ts';
+import type { ResourceSpec, TypedSpec } from '../domain/recipe/spec-types.ts';
 
 export const KIND_TYPES = { workspaces: 'workspace', deployments: 'deployment', jobs: 'job' } as const satisfies Record<string, ResourceType>;
 export type Kind = keyof typeof KIND_TYPES;
@@ -42,7 +42,7 @@ export interface ResourceServiceDeps {
   /** Usage limits (issue 15): refuse a recipe or a start the owner's limit does not allow, with 403 limit_exceeded. */
   limits?: {
     /** `actor`: the user applying, held to their own limit too. */
-    checkApply(owner: string, type: ResourceType, spec: Record<string, unknown>, actor: string): Promise<void>;
+    checkApply(owner: string, recipe: TypedSpec, actor: string): Promise<void>;
     /** The limits, read beside the resource's stream so a start stays one round trip of reads. */
     state(): Promise<UsageLimitsState>;
     checkStart(resource: LiveResource, loaded: UsageLimitsState, actor: string): Promise<void>;
@@ -80,7 +80,7 @@ export class ResourceService {
     }
     // Catalog attachments hook (issue 5): refuses references the owner cannot use, before anything is appended.
     await this.deps.attachments?.check(owner, recipe.spec);
-    await this.deps.limits?.checkApply(owner, recipe.type, recipe.spec, user.username);
+    await this.deps.limits?.checkApply(owner, recipe, user.username);
     const model = resourceModel(resourceStreamId(recipe.type, owner, recipe.spec.name));
     const after = subdomainsOf({ ...recipe, name: recipe.spec.name, owner });
     const meta = this.meta(user);

@@ -4,14 +4,10 @@
  * the instance-hours used in the day, month and forever windows (on start, and over time). Each
  * refusal names the limit, the setting and the number it would exceed.
  */
-import type { AUTO_SHUTOFF_CHOICES} from '../recipe/choices.ts';
-import { DEFAULT_AUTO_SHUTOFF, DEFAULT_DISK_SPACE } from '../recipe/choices.ts';
-import { DEFAULT_SIZE } from '../sizes.ts';
+import type { AUTO_SHUTOFF_CHOICES } from '../recipe/choices.ts';
+import type { ResourceSpec, TypedSpec } from '../recipe/spec-types.ts';
 import type { UsageLimit } from './usage-limits.ts';
 import type { UsageInterval } from '../usage/usage-intervals.ts';
-
-type Spec = Record<string, unknown>;
-type ResourceType = 'workspace' | 'deployment' | 'job';
 
 const AUTO_SHUTOFF_HOURS: Record<(typeof AUTO_SHUTOFF_CHOICES)[number], number> = {
   '1 hour': 1,
@@ -26,16 +22,10 @@ function named(limit: UsageLimit): string {
   return `Usage limit ${limit.name}`;
 }
 
-interface DaskShape {
-  num_workers?: number;
-  scheduler?: { instance_type?: string };
-  worker?: { instance_type?: string };
-}
-
 /** Every size the spec runs: its own, and its Dask scheduler's and workers'. */
-function sizesOf(spec: Spec): Array<{ field: string; size: string }> {
-  const size = (spec.instance_type as string | undefined) ?? DEFAULT_SIZE;
-  const dask = spec.dask_cluster as DaskShape | null | undefined;
+function sizesOf(spec: ResourceSpec): Array<{ field: string; size: string }> {
+  const size = spec.instance_type;
+  const dask = spec.dask_cluster;
   return [
     { field: 'spec.instance_type', size },
     ...(dask ? [{ field: 'spec.dask_cluster.scheduler.instance_type', size: dask.scheduler?.instance_type ?? size }, { field: 'spec.dask_cluster.worker.instance_type', size: dask.worker?.instance_type ?? size }] : []),
@@ -43,14 +33,15 @@ function sizesOf(spec: Spec): Array<{ field: string; size: string }> {
 }
 
 /** Instances one start of the resource runs at once: replicas or ranks, and its Dask cluster's scheduler and workers. */
-export function instancesOf(type: ResourceType, spec: Spec, daskScaledTo?: number | null): number {
-  const own = type === 'workspace' ? 1 : ((spec.scale as number | undefined) ?? 1);
-  const dask = spec.dask_cluster as DaskShape | null | undefined;
+export function instancesOf(resource: TypedSpec, daskScaledTo?: number | null): number {
+  const own = resource.type === 'workspace' ? 1 : resource.spec.scale;
+  const dask = resource.spec.dask_cluster;
   return own + (dask ? 1 + (daskScaledTo ?? dask.num_workers ?? 0) : 0);
 }
 
 /** Why the limit refuses this spec, or undefined: checked on apply and on every start. */
-export function specRefusal(limit: UsageLimit, type: ResourceType, spec: Spec): string | undefined {
+export function specRefusal(limit: UsageLimit, resource: TypedSpec): string | undefined {
+  const { type, spec } = resource;
   if (limit.resource_types && !limit.resource_types.includes(type)) {
     return `${named(limit)} allows resource_types ${limit.resource_types.join(', ') || '(none)'}; a ${type} is not one of them.`;
   }
@@ -58,16 +49,16 @@ export function specRefusal(limit: UsageLimit, type: ResourceType, spec: Spec): 
     const refused = sizesOf(spec).find((s) => !limit.instance_sizes!.includes(s.size));
     if (refused) return `${named(limit)} allows instance_sizes ${limit.instance_sizes.join(', ') || '(none)'}; ${refused.field} is ${refused.size}.`;
   }
-  if (type === 'workspace' && limit.auto_shutoff !== null) {
-    const shutoff = (spec.auto_shutoff as (typeof AUTO_SHUTOFF_CHOICES)[number] | undefined) ?? DEFAULT_AUTO_SHUTOFF;
+  if (resource.type === 'workspace' && limit.auto_shutoff !== null) {
+    const shutoff = resource.spec.auto_shutoff;
     if (AUTO_SHUTOFF_HOURS[shutoff] > limit.auto_shutoff) return `${named(limit)} allows an auto_shutoff of at most ${limit.auto_shutoff} hours; spec.auto_shutoff is ${shutoff}.`;
   }
-  if (type === 'workspace' && limit.storage_in_gb !== null) {
-    const disk = (spec.disk_space as string | undefined) ?? DEFAULT_DISK_SPACE;
+  if (resource.type === 'workspace' && limit.storage_in_gb !== null) {
+    const disk = resource.spec.disk_space;
     const gb = Number.parseInt(disk, 10);
     if (gb > limit.storage_in_gb) return `${named(limit)} allows storage_in_gb ${limit.storage_in_gb}; spec.disk_space is ${disk}.`;
   }
-  const folders = Array.isArray(spec.shared_folders) ? spec.shared_folders.length : 0;
+  const folders = spec.shared_folders?.length ?? 0;
   if (limit.num_shared_folders !== null && folders > limit.num_shared_folders) {
     return `${named(limit)} allows num_shared_folders ${limit.num_shared_folders}; spec.shared_folders has ${folders}.`;
   }
