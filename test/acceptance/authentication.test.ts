@@ -96,7 +96,8 @@ describe('GET /api/user', () => {
 
     // Assess
     expect(response.status).toBe(200);
-    expect(response.json).toEqual({ username: 'admin', email: null, groups: [], admin: true });
+    // The contract's fields, and the usage limit that applies with its use (none here).
+    expect(response.json).toEqual({ username: 'admin', email: null, groups: [], admin: true, limits_id: null, limits: null, limits_usage: null });
   });
 
   it('returns exactly the fields the user was created with', async () => {
@@ -109,7 +110,7 @@ describe('GET /api/user', () => {
 
     // Assess
     expect(response.status).toBe(200);
-    expect(response.json).toEqual({ username: 'shape-user', email: 'shape@example.com', groups: ['shape-team', 'shape-ops'], admin: false });
+    expect(response.json).toEqual({ username: 'shape-user', email: 'shape@example.com', groups: ['shape-team', 'shape-ops'], admin: false, limits_id: null, limits: null, limits_usage: null });
   });
 });
 

@@ -81,6 +81,7 @@ export const DYNAMODB_TABLE_OF_FILE: Record<string, 'events' | 'views'> = {
   'shared/adapters/dynamodb/dynamodb-catalog-views.ts': 'views',
   'shared/adapters/dynamodb/dynamodb-token-views.ts': 'views',
   'shared/adapters/dynamodb/dynamodb-principal-views.ts': 'views',
+  'shared/adapters/dynamodb/dynamodb-usage-views.ts': 'views',
   'shared/adapters/dynamodb/dynamodb-deferrals.ts': 'views',
   // Called by the views adapters only, with their table.
   'shared/adapters/dynamodb/clear-partition.ts': 'views',
