@@ -6,6 +6,7 @@
  * `ended` resolves. Nothing a task does (failing to start, flooding its output, outliving its
  * shell) throws into the control plane; it all ends as a reported exit.
  */
+import type { TaskUser } from './task-user.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { COMMAND_STARTED_PREFIX, type TaskExit, type TaskSpec } from '../../../shared/ports/task-driver.ts';
@@ -50,6 +51,8 @@ export interface TaskShellContext {
   pgid: number;
   /** The task's own uid, when it runs as one (the control plane runs as root). */
   uid?: number;
+  /** The task's own user in full, when it runs as one. */
+  user?: TaskUser;
 }
 
 export interface TaskEnd {
@@ -126,7 +129,7 @@ export class RunningTask {
   get shellContext(): TaskShellContext | undefined {
     const prepared = this.#prepared;
     if (prepared === undefined || this.#pgid === undefined || this.#leaderExited || this.#settling) return undefined;
-    return { env: prepared.env, cwd: this.#launch.cwd, home: this.#launch.tree.home, runAs: prepared.runAs, pgid: this.#pgid, ...(prepared.uid === undefined ? {} : { uid: prepared.uid }) };
+    return { env: prepared.env, cwd: this.#launch.cwd, home: this.#launch.tree.home, runAs: prepared.runAs, pgid: this.#pgid, ...(prepared.uid === undefined ? {} : { uid: prepared.uid }), ...(prepared.user === undefined ? {} : { user: prepared.user }) };
   }
 
   /** The id of the task's SATURN_TOKEN, once issued: revoked when the task ends. */

@@ -6,13 +6,15 @@
  */
 import { directTaskFiles } from './direct-task-files.ts';
 import type { TaskFiles } from './task-files.ts';
-import type { Command } from './task-user.ts';
+import type { Command, TaskUser } from './task-user.ts';
 
 export interface TaskAccess {
   /** Whether the task runs as a user of its own, not as the control plane's. */
   ownUser: boolean;
   /** That user's uid: recorded, so that a control plane restarted after a crash can end all its processes. */
   uid?: number;
+  /** That user in full (uid, gid, groups), for a process that must change to it itself (the SFTP worker). */
+  user?: TaskUser;
   files: TaskFiles;
   /** The command as the task's user runs it. */
   command(command: Command): Command;

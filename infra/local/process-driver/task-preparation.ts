@@ -18,7 +18,7 @@ import { PreparationFailed, type PreparationContext } from './preparation-step.t
 import { mountSecrets, readSecret } from './secret-mounts.ts';
 import { linkSharedFolders } from './shared-folder-links.ts';
 import type { TaskAccess } from './task-access.ts';
-import type { Command } from './task-user.ts';
+import type { Command, TaskUser } from './task-user.ts';
 
 export interface PreparationDeps {
   /** Where secret values are read: the platform's secret store. */
@@ -53,6 +53,8 @@ export interface PreparedTask {
   runAs(command: Command): Command;
   /** The task's own uid, when it has one. */
   uid?: number;
+  /** The task's own user in full, when it has one. */
+  user?: TaskUser;
 }
 
 export async function prepareTask(context: PreparationContext, deps: PreparationDeps, start: TaskStart): Promise<PreparedTask> {
@@ -79,7 +81,7 @@ async function prepare(context: PreparationContext, deps: PreparationDeps, start
   if (attachments.configFiles?.length) await writeConfigFiles(context, attachments.configFiles, files);
   if (attachments.extraPackages) await installPackages(context, attachments.extraPackages, { shell: deps.shell, cwd: start.cwd, env: start.environment(added), access: deps.access, hostPath: deps.hostPath });
   const runAs = (command: Command) => deps.access.command(command);
-  const user = deps.access.uid === undefined ? {} : { uid: deps.access.uid };
+  const user = deps.access.uid === undefined ? {} : { uid: deps.access.uid, ...(deps.access.user ? { user: deps.access.user } : {}) };
   if (context.signal.aborted) return { env: start.environment(added), addedNames: Object.keys(added), runAs, ...user };
   const token = attachments.platformTokenFor === undefined ? undefined : await platformToken(context, deps.tokens, attachments.platformTokenFor);
   if (token) added.SATURN_TOKEN = token.token;

@@ -11,6 +11,7 @@ import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { TaskShellContext } from '../process-driver/running-task.ts';
 import { shellQuote } from '../process-driver/git-checkouts.ts';
+import { SFTP_USER_VARIABLE } from './sftp-user.ts';
 
 export interface TerminalSize {
   rows: number;
@@ -47,11 +48,18 @@ export function startSessionProcess(task: TaskShellContext, command: string | un
   return spawn(argv.file, argv.args, { cwd: task.cwd, env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
 }
 
-/** The SFTP worker as the task's user, starting in its home as OpenSSH's sftp-server does. */
+/**
+ * The SFTP worker, serving files as the task's user, starting in its home as OpenSSH's
+ * sftp-server does. When the task has a user of its own, the worker starts as the control plane
+ * (its code and node_modules may sit where the task's user cannot read, a checkout under a 0700
+ * /root) and becomes the task's user once loaded, before it reads a byte from the client.
+ */
 export function startSftpProcess(task: TaskShellContext): ChildProcess {
-  const argv = task.runAs({ file: process.execPath, args: ['--import', TSX_LOADER, SFTP_WORKER] });
+  const node = { file: process.execPath, args: ['--import', TSX_LOADER, SFTP_WORKER] };
+  const argv = task.user ? node : task.runAs(node);
   // Only what Node needs: the worker serves files, and the task's secrets have no business in it.
-  return spawn(argv.file, argv.args, { cwd: task.home, env: { HOME: task.home, PATH: task.env.PATH ?? '/usr/bin:/bin' }, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+  const env = { HOME: task.home, PATH: task.env.PATH ?? '/usr/bin:/bin', ...(task.user ? { [SFTP_USER_VARIABLE]: JSON.stringify(task.user) } : {}) };
+  return spawn(argv.file, argv.args, { cwd: task.home, env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
 }
 
 /** Resizes the terminal `script` gave the session's shell; the kernel tells the shell (SIGWINCH). */

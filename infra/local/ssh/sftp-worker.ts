@@ -10,6 +10,7 @@ import { resolve } from 'node:path';
 import { createRequire } from 'node:module';
 // ssh2 is CommonJS: Node's ESM loader gives its exports as the default only.
 import ssh2 from 'ssh2';
+import { SFTP_USER_VARIABLE } from './sftp-user.ts';
 
 const { STATUS_CODE, OPEN_MODE } = ssh2.utils.sftp;
 // ssh2's SFTP class is internal (no types, not exported); it is the protocol implementation its own server uses.
@@ -199,6 +200,25 @@ function realpathOrResolved(path: string): string {
   }
 }
 
+/**
+ * Becomes the task's user, when the control plane started this worker as itself (root) to load
+ * its code: supplementary groups first, then the group, then the user, after which no way back
+ * is left (a root process's setuid sets the real, effective and saved ids). It happens before a
+ * byte of the client's is read; a failure ends the worker rather than serve as root.
+ */
+function becomeTaskUser(): void {
+  const setting = process.env[SFTP_USER_VARIABLE];
+  if (setting === undefined) return;
+  delete process.env[SFTP_USER_VARIABLE];
+  const user = JSON.parse(setting) as { uid: number; gid: number; groups: number[] };
+  if (!Number.isInteger(user.uid) || user.uid <= 0 || !Number.isInteger(user.gid) || user.gid <= 0) throw new Error('refusing to serve SFTP as root');
+  process.setgroups!(user.groups);
+  process.setgid!(user.gid);
+  process.setuid!(user.uid);
+  if (process.getuid!() !== user.uid || process.geteuid!() !== user.uid || process.getegid!() !== user.gid) throw new Error('could not become the task\'s user');
+}
+
+becomeTaskUser();
 const sftp = stdioChannel();
 serve(sftp);
 process.stdin.on('data', (chunk: Buffer) => sftp.push(chunk));
