@@ -266,7 +266,7 @@ export class LocalProcessDriver implements TaskDriver {
     const folders = (spec.attachments?.sharedFolders ?? []).map((folder) => sharedFolderPath(this.#foldersDir, folder));
     const user = await sandbox.claimUser(spec.taskId, { ...(volume === undefined ? {} : { volume }), volumesDir: this.#volumesDir, folders });
     await sandbox.placeTree(tree, user, volume);
-    return { ownUser: true, uid: user.uid, user, files: sandbox.files(user), command: (command) => sandbox.command(user, command), privateDir: privateDirOf(tree) };
+    return { ownUser: true, user, files: sandbox.files(user), command: (command) => sandbox.command(user, command), privateDir: privateDirOf(tree) };
   }
 
   /** A host port for $PORT (container port 8000) and each extra container port, none shared with a live task. */

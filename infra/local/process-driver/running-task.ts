@@ -49,9 +49,7 @@ export interface TaskShellContext {
   runAs: PreparedTask['runAs'];
   /** The task's process group (and session), led by its shell. */
   pgid: number;
-  /** The task's own uid, when it runs as one (the control plane runs as root). */
-  uid?: number;
-  /** The task's own user in full, when it runs as one. */
+  /** The task's own user, when it runs as one (the control plane runs as root). */
   user?: TaskUser;
 }
 
@@ -129,7 +127,7 @@ export class RunningTask {
   get shellContext(): TaskShellContext | undefined {
     const prepared = this.#prepared;
     if (prepared === undefined || this.#pgid === undefined || this.#leaderExited || this.#settling) return undefined;
-    return { env: prepared.env, cwd: this.#launch.cwd, home: this.#launch.tree.home, runAs: prepared.runAs, pgid: this.#pgid, ...(prepared.uid === undefined ? {} : { uid: prepared.uid }), ...(prepared.user === undefined ? {} : { user: prepared.user }) };
+    return { env: prepared.env, cwd: this.#launch.cwd, home: this.#launch.tree.home, runAs: prepared.runAs, pgid: this.#pgid, ...(prepared.user === undefined ? {} : { user: prepared.user }) };
   }
 
   /** The id of the task's SATURN_TOKEN, once issued: revoked when the task ends. */
@@ -341,7 +339,7 @@ export class RunningTask {
       ...(spec.homeVolume === undefined ? {} : { homeVolume: spec.homeVolume }),
       ...(spec.attachments === undefined ? {} : { attachments: recordedAttachments(spec.attachments) }),
       ...(prepared?.tokenId === undefined ? {} : { platformTokenId: prepared.tokenId }),
-      ...(prepared?.uid === undefined ? {} : { uid: prepared.uid }),
+      ...(prepared?.user === undefined ? {} : { uid: prepared.user.uid }),
       startedAt,
       port,
       ports,

@@ -11,9 +11,10 @@ import type { Command, TaskUser } from './task-user.ts';
 export interface TaskAccess {
   /** Whether the task runs as a user of its own, not as the control plane's. */
   ownUser: boolean;
-  /** That user's uid: recorded, so that a control plane restarted after a crash can end all its processes. */
-  uid?: number;
-  /** That user in full (uid, gid, groups), for a process that must change to it itself (the SFTP worker). */
+  /**
+   * That user: its uid is recorded, so that a control plane restarted after a crash can end all
+   * its processes; a process that must change to it itself (the SFTP worker) needs it whole.
+   */
   user?: TaskUser;
   files: TaskFiles;
   /** The command as the task's user runs it. */

@@ -51,9 +51,7 @@ export interface PreparedTask {
   tokenId?: string;
   /** The command as the task's user runs it. */
   runAs(command: Command): Command;
-  /** The task's own uid, when it has one. */
-  uid?: number;
-  /** The task's own user in full, when it has one. */
+  /** The task's own user, when it has one. */
   user?: TaskUser;
 }
 
@@ -81,7 +79,7 @@ async function prepare(context: PreparationContext, deps: PreparationDeps, start
   if (attachments.configFiles?.length) await writeConfigFiles(context, attachments.configFiles, files);
   if (attachments.extraPackages) await installPackages(context, attachments.extraPackages, { shell: deps.shell, cwd: start.cwd, env: start.environment(added), access: deps.access, hostPath: deps.hostPath });
   const runAs = (command: Command) => deps.access.command(command);
-  const user = deps.access.uid === undefined ? {} : { uid: deps.access.uid, ...(deps.access.user ? { user: deps.access.user } : {}) };
+  const user = deps.access.user === undefined ? {} : { user: deps.access.user };
   if (context.signal.aborted) return { env: start.environment(added), addedNames: Object.keys(added), runAs, ...user };
   const token = attachments.platformTokenFor === undefined ? undefined : await platformToken(context, deps.tokens, attachments.platformTokenFor);
   if (token) added.SATURN_TOKEN = token.token;

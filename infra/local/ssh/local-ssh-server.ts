@@ -94,7 +94,7 @@ export async function startLocalSshServer(options: LocalSshServerOptions): Promi
     client.on('tcpip', (accept, reject, target) => {
       if (session === undefined) return reject();
       const task = options.workspaces.shellContext(session.admission.workspace.id);
-      const owner: ListenerOwner | undefined = task === undefined ? undefined : task.uid !== undefined ? { uid: task.uid } : { home: task.home };
+      const owner: ListenerOwner | undefined = task === undefined ? undefined : task.user !== undefined ? { uid: task.user.uid } : { home: task.home };
       if (owner === undefined || !isLoopbackTarget(target.destIP) || !workspaceListensOn(target.destPort, owner)) return reject();
       const socket = connect({ host: target.destIP === 'localhost' ? '127.0.0.1' : target.destIP, port: target.destPort });
       socket.once('connect', () => {
