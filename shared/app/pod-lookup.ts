@@ -57,8 +57,11 @@ async function jobPod(user: User, podName: string, runId: string, deps: { resour
   };
 }
 
-async function servicePod(user: User, podName: string, resourceId: string, resources: ResourceService): Promise<PodFacts | undefined> {
-  for (const kind of ['deployments', 'workspaces'] as const) {
+const SERVICE_KINDS = ['deployments', 'workspaces'] as const;
+
+/** The pod among the resource's, trying each kind it may be (a local pod's name does not say which). */
+async function servicePod(user: User, podName: string, resourceId: string, resources: ResourceService, kinds: ReadonlyArray<(typeof SERVICE_KINDS)[number]> = SERVICE_KINDS): Promise<PodFacts | undefined> {
+  for (const kind of kinds) {
     let pods: Pod[];
     try {
       pods = await resources.pods(user, kind, resourceId);
@@ -75,12 +78,12 @@ async function servicePod(user: User, podName: string, resourceId: string, resou
 
 /** A service pod named by its ECS task id, among the caller's own and group's deployments and workspaces. */
 async function ecsServicePod(user: User, podName: string, resources: ResourceService): Promise<PodFacts | undefined> {
-  for (const type of ['deployment', 'workspace'] as const) {
+  for (const [type, kind] of [['deployment', 'deployments'], ['workspace', 'workspaces']] as const) {
     let cursor: string | undefined;
     do {
       const page = await resources.list(user, { type, pageSize: LISTING_PAGE, ...(cursor ? { cursor } : {}) });
       for (const { state } of page.recipes) {
-        const found = typeof state.id === 'string' ? await servicePod(user, podName, state.id, resources) : undefined;
+        const found = typeof state.id === 'string' ? await servicePod(user, podName, state.id, resources, [kind]) : undefined;
         if (found) return found;
       }
       cursor = page.nextKey ?? undefined;
