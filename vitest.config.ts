@@ -28,7 +28,7 @@ export default defineConfig({
     // by acceptance tests inherits them too). Time-zone behaviour is tested with explicit zones.
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', TZ: 'UTC', LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' },
     projects: [
-      { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: INTEGRATION } },
+      { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: INTEGRATION, isolate: false } },
       { extends: true, test: { name: 'integration', include: INTEGRATION } },
     ],
   },
