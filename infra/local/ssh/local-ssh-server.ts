@@ -16,13 +16,14 @@
 import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import type { ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 // ssh2 is CommonJS: Node's ESM loader gives its exports as the default only.
-import ssh2, { type Connection, type PublicKeyAuthContext, type ServerChannel, type Session } from 'ssh2';
+import ssh2, { type Connection, type PublicKeyAuthContext } from 'ssh2';
 import type { SshAdmission, SshGate } from '../../../shared/app/ssh-gate.ts';
 import type { TaskShellContext } from '../process-driver/running-task.ts';
 import type { HostKey } from './ssh-host-key.ts';
-import { resizeTerminal, startSessionProcess, startSftpProcess, type Pty } from './session-processes.ts';
+import { serveSessionChannel } from '../../ssh-session/session-channel.ts';
+import type { Command } from '../../ssh-session/session-context.ts';
 import { isLoopbackTarget, workspaceListensOn, type ListenerOwner } from './workspace-listeners.ts';
 
 /** What the endpoint needs of the runtime that runs workspaces here. */
@@ -47,6 +48,9 @@ export interface LocalSshServer {
   port: number;
   close(): Promise<void>;
 }
+
+/** The SFTP worker here: its TypeScript entry, through tsx as the control plane itself runs. */
+const SFTP_WORKER: Command = { file: process.execPath, args: ['--import', import.meta.resolve('tsx'), fileURLToPath(new URL('./sftp-worker.ts', import.meta.url))] };
 
 interface OpenSession {
   admission: SshAdmission;
@@ -89,7 +93,9 @@ export async function startLocalSshServer(options: LocalSshServerOptions): Promi
       });
     });
     client.on('session', (accept) => {
-      if (session !== undefined) serveSession(accept(), session, options.workspaces);
+      if (session === undefined) return;
+      const { admission: admitted } = session;
+      serveSessionChannel(accept(), { context: () => options.workspaces.shellContext(admitted.workspace.id) ?? notRunningMessage(admitted), sftpWorker: SFTP_WORKER });
     });
     client.on('tcpip', (accept, reject, target) => {
       if (session === undefined) return reject();
@@ -135,66 +141,6 @@ async function authenticate(gate: Pick<SshGate, 'admit'>, ctx: PublicKeyAuthCont
   const registered = ssh2.utils.parseKey(admission.publicKey);
   if (registered instanceof Error || ctx.blob === undefined) return undefined;
   return registered.verify(ctx.blob, ctx.signature, ctx.hashAlgo) === true ? admission : undefined;
-}
-
-function serveSession(channelSession: Session, session: OpenSession, workspaces: LocalWorkspaces): void {
-  const workspace = session.admission.workspace;
-  let pty: Pty | undefined;
-  let running: { child: ChildProcess; task: TaskShellContext } | undefined;
-  channelSession.on('pty', (accept, _reject, info) => {
-    pty = { rows: info.rows || 24, cols: info.cols || 80, term: info.term };
-    accept?.();
-  });
-  channelSession.on('window-change', (accept, _reject, info) => {
-    if (pty) Object.assign(pty, { rows: info.rows, cols: info.cols });
-    if (running?.child.pid !== undefined && pty) resizeTerminal(running.task, running.child.pid, pty);
-    accept?.();
-  });
-  channelSession.on('env', (_accept, reject) => reject?.());
-  channelSession.on('x11', (_accept, reject) => reject?.());
-  channelSession.on('auth-agent', (_accept, reject) => reject?.());
-  const start = (channel: ServerChannel, spawnIt: (task: TaskShellContext) => ChildProcess) => {
-    const task = workspaces.shellContext(workspace.id);
-    if (task === undefined) {
-      channel.stderr.write(`${notRunningMessage(session.admission)}\n`);
-      channel.exit(1);
-      channel.end();
-      return;
-    }
-    const child = spawnIt(task);
-    running = { child, task };
-    const pid = child.pid;
-    channel.pipe(child.stdin!);
-    child.stdout!.pipe(channel, { end: false });
-    child.stderr!.pipe(channel.stderr, { end: false });
-    child.stdin!.on('error', () => undefined);
-    child.once('error', (error) => {
-      channel.stderr.write(`cassini: could not start the session: ${error.message}\n`);
-      channel.exit(1);
-      channel.end();
-    });
-    child.once('close', (code, signal) => {
-      if (signal) channel.exit(signal.replace(/^SIG/, ''), false, '');
-      else channel.exit(code ?? 1);
-      channel.end();
-    });
-    // The client went away: the session's processes go too, as when an sshd session closes.
-    channel.once('close', () => {
-      if (child.exitCode === null && child.signalCode === null && pid !== undefined) {
-        try {
-          process.kill(-pid, 'SIGHUP');
-        } catch {
-          // Already gone.
-        }
-      }
-    });
-  };
-  channelSession.on('shell', (accept) => start(accept(), (task) => startSessionProcess(task, undefined, pty)));
-  channelSession.on('exec', (accept, _reject, info) => start(accept(), (task) => startSessionProcess(task, info.command, pty)));
-  channelSession.on('subsystem', (accept, reject, info) => {
-    if (info.name !== 'sftp') return reject?.();
-    start(accept(), startSftpProcess);
-  });
 }
 
 function notRunningMessage(admission: SshAdmission): string {

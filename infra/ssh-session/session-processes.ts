@@ -1,16 +1,16 @@
 /**
- * The processes of a local SSH session, run inside a workspace's task the way its own command
- * runs: its environment, its working directory, its user (setpriv when tasks have users of their
- * own). A PTY comes from util-linux's `script` (on every Debian, like `setpriv`): Node has no PTY
+ * The processes of an SSH session, run inside a workspace the way its own command runs: its
+ * environment, its working directory, its user (setpriv when local tasks have users of their
+ * own; on AWS the agent already is the container's user). Shared by the local endpoint
+ * (infra/local/ssh/) and the agent in AWS workspace tasks (infra/aws/ssh-agent/). A PTY comes from util-linux's `script` (on every Debian, like `setpriv`): Node has no PTY
  * of its own without a native module. `script` gives the shell a terminal whose size is set at
  * start and, on a window change, with `stty -F` on the terminal — the kernel then sends the shell
  * SIGWINCH, as for any terminal that was resized.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readlinkSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import type { TaskShellContext } from '../process-driver/running-task.ts';
-import { shellQuote } from '../process-driver/git-checkouts.ts';
+import { shellQuote } from '../local/process-driver/git-checkouts.ts';
+import type { Command, SessionContext } from './session-context.ts';
 import { SFTP_USER_VARIABLE } from './sftp-user.ts';
 
 export interface TerminalSize {
@@ -24,8 +24,6 @@ export interface Pty extends TerminalSize {
 
 const SCRIPT = '/usr/bin/script';
 const STTY = '/bin/stty';
-const SFTP_WORKER = fileURLToPath(new URL('./sftp-worker.ts', import.meta.url));
-const TSX_LOADER = import.meta.resolve('tsx');
 
 /** The shell users get: bash when the machine has it (what Jupyter's terminal starts), else sh. */
 export function sessionShell(): string {
@@ -37,7 +35,7 @@ export function sessionShell(): string {
  * own (so a listener it starts can be told apart from the control plane's), with a terminal when
  * `pty` is given. The client's `TERM` is the one variable a session adds.
  */
-export function startSessionProcess(task: TaskShellContext, command: string | undefined, pty: Pty | undefined): ChildProcess {
+export function startSessionProcess(task: SessionContext, command: string | undefined, pty: Pty | undefined): ChildProcess {
   const shell = sessionShell();
   const env = { ...task.env, ...(pty ? { TERM: pty.term || 'xterm' } : {}) };
   const run = command === undefined ? `exec ${shell} -i` : `exec ${shell} -c ${shellQuote(command)}`;
@@ -49,21 +47,21 @@ export function startSessionProcess(task: TaskShellContext, command: string | un
 }
 
 /**
- * The SFTP worker, serving files as the task's user, starting in its home as OpenSSH's
- * sftp-server does. When the task has a user of its own, the worker starts as the control plane
- * (its code and node_modules may sit where the task's user cannot read, a checkout under a 0700
- * /root) and becomes the task's user once loaded, before it reads a byte from the client.
+ * The SFTP worker (`worker`: a Node program calling sftp-server.ts's serveSftpOverStdio), serving
+ * files as the task's user, starting in its home as OpenSSH's sftp-server does. When the task has
+ * a user of its own, the worker starts as the server (its code and node_modules may sit where the
+ * task's user cannot read, a checkout under a 0700 /root) and becomes the task's user once
+ * loaded, before it reads a byte from the client.
  */
-export function startSftpProcess(task: TaskShellContext): ChildProcess {
-  const node = { file: process.execPath, args: ['--import', TSX_LOADER, SFTP_WORKER] };
-  const argv = task.user ? node : task.runAs(node);
+export function startSftpProcess(task: SessionContext, worker: Command): ChildProcess {
+  const argv = task.user ? worker : task.runAs(worker);
   // Only what Node needs: the worker serves files, and the task's secrets have no business in it.
   const env = { HOME: task.home, PATH: task.env.PATH ?? '/usr/bin:/bin', ...(task.user ? { [SFTP_USER_VARIABLE]: JSON.stringify(task.user) } : {}) };
   return spawn(argv.file, argv.args, { cwd: task.home, env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
 }
 
 /** Resizes the terminal `script` gave the session's shell; the kernel tells the shell (SIGWINCH). */
-export function resizeTerminal(task: TaskShellContext, scriptPid: number, size: TerminalSize): void {
+export function resizeTerminal(task: SessionContext, scriptPid: number, size: TerminalSize): void {
   const terminal = terminalOfChild(scriptPid);
   if (terminal === undefined) return;
   const argv = task.runAs({ file: STTY, args: ['-F', terminal, 'rows', String(Math.trunc(size.rows)), 'cols', String(Math.trunc(size.cols))] });
