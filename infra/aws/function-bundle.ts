@@ -44,9 +44,13 @@ export const REQUIRE_SHIM = "import { createRequire as cassiniCreateRequire } fr
  * file. Minified, without source maps (it must stay small), for the Node.js 22 of its image.
  */
 export function bundleEdgeSidecar(outdir: string): string {
-  const outfile = join(outdir, EDGE_SIDECAR_FILE);
+  return bundleNodeProgram('infra/aws/edge/main.ts', join(outdir, EDGE_SIDECAR_FILE));
+}
+
+/** One CommonJS file for Node.js 22, minified, without source maps: a program a task runs beside its image's own. */
+function bundleNodeProgram(entry: string, outfile: string, external: string[] = []): string {
   buildSync({
-    entryPoints: [join(REPO_ROOT, 'infra/aws/edge/main.ts')],
+    entryPoints: [join(REPO_ROOT, entry)],
     absWorkingDir: REPO_ROOT,
     outfile,
     bundle: true,
@@ -55,9 +59,23 @@ export function bundleEdgeSidecar(outdir: string): string {
     target: 'node22',
     minify: true,
     legalComments: 'none',
+    external,
     logLevel: 'warning',
   });
   return outfile;
+}
+
+/** The SSH agent's bundle file name (infra/aws/ssh-agent/main.ts). */
+export const SSH_AGENT_FILE = 'ssh-agent.cjs';
+
+/**
+ * Bundles the SSH agent (infra/aws/ssh-agent/main.ts) into one CommonJS file in `outdir`, for the
+ * Node.js 22 binary the workspace task's init container copies beside it. ssh2's optional native
+ * addons (its crypto binding, cpu-features) stay out: ssh2 loads them in a try and falls back
+ * to its JavaScript and Node's crypto, and a binary built here would not match the image anyway.
+ */
+export function bundleSshAgent(outdir: string): string {
+  return bundleNodeProgram('infra/aws/ssh-agent/main.ts', join(outdir, SSH_AGENT_FILE), ['*.node', 'cpu-features']);
 }
 
 /** The esbuild options of a function whose handler file is `entry` (absolute), written into `outdir`. */

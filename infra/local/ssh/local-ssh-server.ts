@@ -14,7 +14,6 @@
  * recorded on the workspace.
  */
 import { randomUUID } from 'node:crypto';
-import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 // ssh2 is CommonJS: Node's ESM loader gives its exports as the default only.
@@ -23,6 +22,7 @@ import type { SshAdmission, SshGate } from '../../../shared/app/ssh-gate.ts';
 import type { TaskShellContext } from '../process-driver/running-task.ts';
 import type { HostKey } from './ssh-host-key.ts';
 import { serveSessionChannel } from '../../ssh-session/session-channel.ts';
+import { forwardTcp } from '../../ssh-session/tcp-forward.ts';
 import type { Command } from '../../ssh-session/session-context.ts';
 import { isLoopbackTarget, workspaceListensOn, type ListenerOwner } from './workspace-listeners.ts';
 
@@ -102,14 +102,7 @@ export async function startLocalSshServer(options: LocalSshServerOptions): Promi
       const task = options.workspaces.shellContext(session.admission.workspace.id);
       const owner: ListenerOwner | undefined = task === undefined ? undefined : task.user !== undefined ? { uid: task.user.uid } : { home: task.home };
       if (owner === undefined || !isLoopbackTarget(target.destIP) || !workspaceListensOn(target.destPort, owner)) return reject();
-      const socket = connect({ host: target.destIP === 'localhost' ? '127.0.0.1' : target.destIP, port: target.destPort });
-      socket.once('connect', () => {
-        const channel = accept();
-        socket.pipe(channel).pipe(socket);
-        channel.on('error', () => socket.destroy());
-        socket.on('close', () => channel.close());
-      });
-      socket.once('error', () => reject());
+      forwardTcp(accept, reject, target.destIP === 'localhost' ? '127.0.0.1' : target.destIP, target.destPort);
     });
     // Global requests: -R (tcpip-forward), and anything else a client may ask.
     client.on('request', (_accept, reject) => reject?.());

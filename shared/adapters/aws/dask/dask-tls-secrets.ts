@@ -9,10 +9,10 @@
  * `remove` deletes at once (no recovery window: credentials have no use after their cluster) and
  * is a no-op when the secret is gone.
  */
-import { CreateSecretCommand, DeleteSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { makeDaskClusterCredentials, type DaskClusterCredentials } from '../../../app/dask-tls/dask-cluster-credentials.ts';
 import { DEFAULT_SECRET_PREFIX } from '../secrets/secret-names.ts';
-import { isNamed } from '../sdk-errors.ts';
+import { createSecretUnlessExists, deleteSecretNow } from '../secrets/platform-made-secrets.ts';
 import { DASK_CLUSTER_TAG } from './dask-cluster-security-groups.ts';
 import { daskTlsSecretPath, type DaskTlsCluster } from './dask-tls-task-parts.ts';
 
@@ -37,36 +37,25 @@ export class DaskTlsSecrets {
 
   /** Creates the cluster's credentials unless they exist. */
   async ensure(cluster: DaskTlsCluster): Promise<void> {
-    const name = this.nameOf(cluster);
     const credentials = (this.#options.makeCredentials ?? makeDaskClusterCredentials)(cluster.resourceId);
-    try {
-      await this.#options.client.send(
-        new CreateSecretCommand({
-          Name: name,
-          Description: `TLS credentials of the Dask cluster of Cassini resource ${cluster.resourceId}`,
-          SecretString: JSON.stringify(credentials),
-          Tags: [
-            { Key: 'owner', Value: cluster.owner },
-            { Key: 'managed-by', Value: 'cassini' },
-            { Key: DASK_CLUSTER_TAG, Value: cluster.resourceId },
-          ],
-        }),
-      );
-    } catch (error) {
-      if (isNamed(error, 'ResourceExistsException')) return;
-      // A secret deleted a moment ago is still being deleted (Secrets Manager deletes asynchronously):
-      // the next ensure (a retried reaction, the reconciler's pass a minute later) creates it.
-      if (isNamed(error, 'InvalidRequestException')) throw new Error(`the TLS credentials of the Dask cluster ${cluster.resourceId} are still being deleted after its last stop; the cluster starts at the next try`, { cause: error });
-      throw error;
-    }
+    await createSecretUnlessExists(
+      this.#options.client,
+      {
+        Name: this.nameOf(cluster),
+        Description: `TLS credentials of the Dask cluster of Cassini resource ${cluster.resourceId}`,
+        SecretString: JSON.stringify(credentials),
+        Tags: [
+          { Key: 'owner', Value: cluster.owner },
+          { Key: 'managed-by', Value: 'cassini' },
+          { Key: DASK_CLUSTER_TAG, Value: cluster.resourceId },
+        ],
+      },
+      `the TLS credentials of the Dask cluster ${cluster.resourceId} are still being deleted after its last stop; the cluster starts at the next try`,
+    );
   }
 
   /** Deletes the cluster's credentials at once; nothing to delete is fine. */
   async remove(cluster: DaskTlsCluster): Promise<void> {
-    try {
-      await this.#options.client.send(new DeleteSecretCommand({ SecretId: this.nameOf(cluster), ForceDeleteWithoutRecovery: true }));
-    } catch (error) {
-      if (!isNamed(error, 'ResourceNotFoundException', 'InvalidRequestException')) throw error;
-    }
+    await deleteSecretNow(this.#options.client, this.nameOf(cluster));
   }
 }
