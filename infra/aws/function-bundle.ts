@@ -17,6 +17,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSync, type BuildOptions, type Metafile } from 'esbuild';
 import { EDGE_SIDECAR_FILE } from '../../shared/adapters/aws/services/edge-sidecar.ts';
+import { SSH_AGENT_FILE } from '../../shared/adapters/aws/services/ssh-agent-task-parts.ts';
 
 /** The repository root: entries are given relative to it. */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -64,9 +65,6 @@ function bundleNodeProgram(entry: string, outfile: string, external: string[] = 
   });
   return outfile;
 }
-
-/** The SSH agent's bundle file name (infra/aws/ssh-agent/main.ts). */
-export const SSH_AGENT_FILE = 'ssh-agent.cjs';
 
 /**
  * Bundles the SSH agent (infra/aws/ssh-agent/main.ts) into one CommonJS file in `outdir`, for the

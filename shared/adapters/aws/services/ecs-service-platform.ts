@@ -15,6 +15,10 @@
  *   function's directory (`LAMBDA_TASK_ROOT`).
  * - `SECRET_PREFIX` (optional, default `cassini/`): where revisions' SATURN_TOKEN secrets go
  *   (`<prefix>_tasks/<family>`), given the caller's TaskTokens; without them replicas get none.
+ * - with the SSH gateway (infra/aws/constructs/ssh-gateway.ts): `SSH_AGENT_URL` and
+ *   `SSH_AGENT_SHA256`, where the stack published the agent's bundle and its SHA-256, and
+ *   `SSH_AGENT_IMAGE` (optional, default DEFAULT_SSH_AGENT_IMAGE): workspaces with `start_ssh`
+ *   then carry the SSH agent (ssh-agent-task-parts.ts).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,6 +35,8 @@ import { CognitoCallbackUrls, userPoolIdOf } from './cognito-callback-urls.ts';
 import { EcsServiceRuntime, UnrunnablePlanError, type EcsServiceRuntimeOptions, type ServiceRoutes, type SignInCallbacks } from './ecs-service-runtime.ts';
 import { EfsHomeVolumes } from '../storage/efs-home-volumes.ts';
 import { DEFAULT_EDGE_IMAGE, EDGE_SIDECAR_FILE, encodeEdgeCode, type EdgeSidecarSettings } from './edge-sidecar.ts';
+import { DEFAULT_SSH_AGENT_IMAGE, type SshAgentSettings } from './ssh-agent-task-parts.ts';
+import { SshAgentSecrets } from '../ssh/ssh-agent-secrets.ts';
 import { EfsSharedFolders } from '../storage/efs-shared-folders.ts';
 import { daskClusterGroupsOption, resourceRolesOption, secretArnsFromEnv, taskDefinitionsFromEnv, taskSubnetsFromEnv } from '../tasks/ecs-platform.ts';
 import { TaskTokenSecrets } from '../tasks/task-token-secrets.ts';
@@ -92,6 +98,14 @@ export function edgeSidecarFromEnv(env: NodeJS.ProcessEnv): EdgeSidecarSettings 
   };
 }
 
+/** The SSH agent of workspaces with `start_ssh`, when the stack has the SSH gateway (it then sets SSH_AGENT_URL). */
+export function sshAgentFromEnv(env: NodeJS.ProcessEnv): SshAgentSettings | undefined {
+  if (!env.SSH_AGENT_URL) return undefined;
+  const bundleSha256 = requiredEnv(env, 'SSH_AGENT_SHA256');
+  if (!/^[0-9a-f]{64}$/.test(bundleSha256)) throw new Error(`SSH_AGENT_SHA256 must be 64 lowercase hex digits, not ${JSON.stringify(bundleSha256)}`);
+  return { image: env.SSH_AGENT_IMAGE || DEFAULT_SSH_AGENT_IMAGE, bundleUrl: env.SSH_AGENT_URL, bundleSha256, secretArnPrefix: requiredEnv(env, 'TASK_SECRET_ARN_PREFIX') };
+}
+
 /** What the caller adds: who issues and revokes tokens (IdentityService over its event store), and where to log. */
 export interface EcsServiceExtras {
   tokens?: TaskTokens;
@@ -106,6 +120,7 @@ export function ecsServiceRuntimeFromEnv(reports: Pick<ServiceReports, 'failed' 
   const efs = new EFSClient({});
   const fileSystemId = requiredEnv(env, 'FILE_SYSTEM_ID');
   const edge = edgeSidecarFromEnv(env);
+  const sshAgent = sshAgentFromEnv(env);
   return new EcsServiceRuntime({
     client,
     cluster: requiredEnv(env, 'ECS_CLUSTER'),
@@ -124,6 +139,7 @@ export function ecsServiceRuntimeFromEnv(reports: Pick<ServiceReports, 'failed' 
     secretArns: secretArnsFromEnv(env),
     ...(tokenSecrets ? { tokenSecrets } : {}),
     ...(edge ? { edge } : {}),
+    ...(sshAgent ? { sshAgent: { settings: sshAgent, secrets: new SshAgentSecrets({ client: new SecretsManagerClient({}), ...(env.SECRET_PREFIX ? { prefix: env.SECRET_PREFIX } : {}) }) } } : {}),
     ...(extras.log ? { log: extras.log } : {}),
   });
 }

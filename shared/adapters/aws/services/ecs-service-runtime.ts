@@ -54,6 +54,8 @@ import { resolveAttachments, type AttachmentResolvers } from '../tasks/ecs-attac
 import { daskTlsClusterOf, withDaskTls } from '../dask/dask-tls-task-parts.ts';
 import type { EfsHomeVolumes } from '../storage/efs-home-volumes.ts';
 import { EDGE_CONTAINER, edgePortsFor, type EdgeSidecarSettings } from './edge-sidecar.ts';
+import { sshAgentStartLines, type SshAgentSettings } from './ssh-agent-task-parts.ts';
+import type { SshAgentSecrets } from '../ssh/ssh-agent-secrets.ts';
 import { MAIN_CONTAINER, type EcsTaskDefinitions, type ServiceContainerParams } from '../tasks/ecs-task-definitions.ts';
 import { serviceWoundDown } from './ecs-service-state.ts';
 import { MissingSecretError, type SecretArns } from '../secrets/secret-arns.ts';
@@ -114,6 +116,12 @@ export interface EcsServiceRuntimeOptions {
    * app's own ports are mapped.
    */
   edge?: EdgeSidecarSettings;
+  /**
+   * The SSH agent of workspaces with `start_ssh` (ssh-agent-task-parts.ts), when the stack has
+   * the SSH gateway: each such workspace's agent secret is made before its definition and
+   * service, and deleted with it. Without it `start_ssh` gives ECS Exec only.
+   */
+  sshAgent?: { settings: SshAgentSettings; secrets: Pick<SshAgentSecrets, 'ensure' | 'remove'> };
   /** Where a revision that gets no SATURN_TOKEN is said. */
   log?: { info(message: string, attributes: Record<string, unknown>): void };
   /** The resource's own roles (resource-roles.ts, made by `definitions`): deleted with the resource. */
@@ -134,18 +142,24 @@ export function serviceTags(plan: ServicePlan): Tag[] {
   return Object.entries(tags).map(([key, value]) => ({ key, value: value.slice(0, MAX_TAG_VALUE) }));
 }
 
-/** The container a revision runs: the plan's task as one script, $PORT and a PORT_N per other routed port, behind the edge sidecar. */
-export function serviceContainer(plan: ServicePlan, home: ServiceContainerParams['home'], edge?: EdgeSidecarSettings): ServiceContainerParams {
+/**
+ * The container a revision runs: the plan's task as one script, $PORT and a PORT_N per other
+ * routed port, behind the edge sidecar, with the SSH agent beside the command when the plan
+ * asks for shell access and the stack has the gateway.
+ */
+export function serviceContainer(plan: ServicePlan, home: ServiceContainerParams['home'], edge?: EdgeSidecarSettings, sshAgent?: SshAgentSettings): ServiceContainerParams {
   const family = serviceFamilyFor(plan.resourceId, plan.revision);
   const otherPorts = [...(plan.task.extraPorts ?? []), ...plan.routes.map((r) => r.containerPort)].filter((p) => p !== SERVICE_PORT);
   const spec: TaskSpec = { ...plan.task, taskId: family, group: serviceNameFor(plan.resourceId), extraPorts: [...new Set(otherPorts)] };
+  const agent = plan.shellAccess && sshAgent ? sshAgent : undefined;
   return {
     family,
-    script: containerScript(spec),
+    script: containerScript(spec, agent ? sshAgentStartLines() : []),
     environment: containerEnvironment(spec),
     ports: [SERVICE_PORT, ...spec.extraPorts!],
     ...(home ? { home } : {}),
     ...(edge ? { edge: { plan, settings: edge } } : {}),
+    ...(agent ? { sshAgent: { settings: agent, workspace: { owner: plan.owner, resourceId: plan.resourceId } } } : {}),
   };
 }
 
@@ -222,6 +236,7 @@ export class EcsServiceRuntime implements ServiceRuntime {
     await homes.removeOf(resourceId);
     await this.retireFrom(resourceId, newestRevisionOf(service));
     await this.options.roles?.removeOf(resourceId);
+    await this.removeSshAgentSecret(resourceId, service);
     if (serviceWoundDown(service && { ...service, status: 'DRAINING' })) await this.options.reports.stopped({ resourceId, at: this.now() });
   }
 
@@ -236,6 +251,8 @@ export class EcsServiceRuntime implements ServiceRuntime {
     const { folders, secretArns } = this.options;
     const resolved = await resolveAttachments(planned, { ...(folders ? { folders } : {}), ...(secretArns ? { secrets: secretArns() } : {}) });
     const platformTokenSecretArn = planned?.platformTokenFor === undefined ? undefined : await this.tokenSecretFor(plan, planned.platformTokenFor);
+    // Before the definition that names it: ECS reads it when a replica starts.
+    if (plan.shellAccess && this.options.sshAgent) await this.options.sshAgent.secrets.ensure({ owner: plan.owner, resourceId: plan.resourceId });
     const attachments = withDaskTls(resolved && platformTokenSecretArn ? { ...resolved, platformTokenSecretArn } : resolved, daskTlsClusterOf([plan.task]));
     const taskDefinition = await this.options.definitions.ensureService({
       resourceId: plan.resourceId,
@@ -243,7 +260,7 @@ export class EcsServiceRuntime implements ServiceRuntime {
       size,
       ...(planned?.taskRoleArn ? { taskRoleArn: planned.taskRoleArn } : {}),
       ...(attachments ? { attachments } : {}),
-      container: serviceContainer(plan, home, this.options.edge),
+      container: serviceContainer(plan, home, this.options.edge, this.options.sshAgent?.settings),
     });
     const { routes, callbacks } = this.options;
     const signIn = routes.signInHosts(plan);
@@ -349,6 +366,14 @@ export class EcsServiceRuntime implements ServiceRuntime {
     for (let r = revision; r >= 1; r--) {
       if (!(await tokenSecrets.remove(serviceFamilyFor(resourceId, r)))) return;
     }
+  }
+
+  /** The workspace's agent secret, if it may have one: its owner is read off the service's tags. */
+  private async removeSshAgentSecret(resourceId: string, service: Service | undefined): Promise<void> {
+    const owner = service?.tags?.find((tag) => tag.key === 'cassini:owner')?.value;
+    const type = service?.tags?.find((tag) => tag.key === 'cassini:type')?.value;
+    if (!this.options.sshAgent || owner === undefined || type !== 'workspace') return;
+    await this.options.sshAgent.secrets.remove({ owner, resourceId });
   }
 
   /** Takes the callback URLs of the resource's signed-in rules off the app client, but those of the hosts kept. */

@@ -34,13 +34,14 @@ function shellQuote(text: string): string {
   return `'${text.replaceAll("'", `'\\''`)}'`;
 }
 
-export function containerScript(spec: TaskSpec): string {
+export function containerScript(spec: TaskSpec, beforeCommand: string[] = []): string {
   const lines: string[] = [];
   // RunTask cannot override the working directory, so the script moves there itself; a
   // missing directory fails the task, as it fails to start locally.
   if (spec.workingDirectory) lines.push(`cd ${shellQuote(posix.resolve(CONTAINER_HOME, spec.workingDirectory))} || exit 1`);
   if (spec.startScript) lines.push(spec.startScript);
-  lines.push(spec.command);
+  // What starts beside the command (a workspace's SSH agent) gets its directory and environment; the command stays last, so its status is the script's.
+  lines.push(...beforeCommand, spec.command);
   return lines.join('\n');
 }
 

@@ -24,6 +24,8 @@ import {
 import type { Size } from '../../../domain/sizes.ts';
 import { renderAttachments, type AttachmentSettings, type ResolvedAttachments } from './ecs-attachments.ts';
 import { EDGE_CONTAINER, edgeContainerDefinition, type EdgePlan, type EdgeSidecarSettings } from '../services/edge-sidecar.ts';
+import { withSshAgent, type SshAgentSettings } from '../services/ssh-agent-task-parts.ts';
+import type { SshAgentWorkspace } from '../ssh/ssh-agent-contract.ts';
 import { cachedImage, type ImageCache } from './image-cache.ts';
 import { isNamed } from '../sdk-errors.ts';
 import type { ResourceRoles } from '../iam/resource-roles.ts';
@@ -152,6 +154,8 @@ export interface ServiceContainerParams {
    * sidecar holds them.
    */
   edge?: { plan: EdgePlan; settings: EdgeSidecarSettings };
+  /** The SSH agent (ssh-agent-task-parts.ts) of a workspace with `start_ssh`; the script already starts it. */
+  sshAgent?: { settings: SshAgentSettings; workspace: SshAgentWorkspace };
 }
 
 /** The RegisterTaskDefinition request of a service revision: a job task's shape, plus what `service` adds. */
@@ -164,7 +168,7 @@ export function serviceTaskDefinitionInput(params: TaskDefinitionParams, service
   const { edge } = service;
   const edgeContainer = edge && edgeContainerDefinition(edge.plan, { ...edge.settings, image: cachedImage(edge.settings.image, params.imageCache) }, service.ports[0]!, container.logConfiguration!);
   const dependsOn = [...(container.dependsOn ?? []), ...(edgeContainer ? [{ containerName: EDGE_CONTAINER, condition: 'HEALTHY' as const }] : [])];
-  return {
+  const rendered: RegisterTaskDefinitionCommandInput = {
     ...input,
     containerDefinitions: [
       ...containers.filter((c) => c !== container),
@@ -196,6 +200,7 @@ export function serviceTaskDefinitionInput(params: TaskDefinitionParams, service
         }
       : {}),
   };
+  return service.sshAgent ? withSshAgent(rendered, service.sshAgent.settings, service.sshAgent.workspace) : rendered;
 }
 
 /** The CloudWatch log stream awslogs writes a task's output to. */
