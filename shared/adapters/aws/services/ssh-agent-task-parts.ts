@@ -69,10 +69,10 @@ export const SSH_AGENT_INSTALL_SCRIPT = [
   ".catch(x=>{console.error('cassini: '+x.message+' (SSH into this workspace is off; the workspace runs)');process.exit(1)})",
 ].join('');
 
-/** The script lines that start the agent beside the workspace's command (which follows them). */
-export function sshAgentStartLines(): string[] {
-  const node = `${SSH_AGENT_DIR}/node`;
-  const bundle = `${SSH_AGENT_DIR}/${SSH_AGENT_FILE}`;
+/** The script lines that start the agent (installed in `dir`) beside the workspace's command, which follows them. */
+export function sshAgentStartLines(dir = SSH_AGENT_DIR): string[] {
+  const node = `${dir}/node`;
+  const bundle = `${dir}/${SSH_AGENT_FILE}`;
   return [
     `if [ -x ${node} ] && [ -f ${bundle} ]; then ${node} ${bundle} & else echo "cassini: the SSH agent is not installed (see the ${SSH_AGENT_INSTALL_CONTAINER} container's log): no SSH into this workspace" >&2; fi`,
     `unset ${SSH_AGENT_SECRET_VARIABLE}`,

@@ -15,11 +15,22 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { AlbRoutes, RouteLimitError, type RoutedPort, type RoutePlan } from '../../../../shared/adapters/aws/services/alb-routes.ts';
 import { CallbackUrlLimitError } from '../../../../shared/adapters/aws/services/cognito-callback-urls.ts';
-import { EcsServiceRuntime } from '../../../../shared/adapters/aws/services/ecs-service-runtime.ts';
+import { EcsServiceRuntime, type EcsServiceRuntimeOptions } from '../../../../shared/adapters/aws/services/ecs-service-runtime.ts';
 import { EcsTaskDefinitions } from '../../../../shared/adapters/aws/tasks/ecs-task-definitions.ts';
 import type { ServicePlan } from '../../../../shared/ports/service-runtime.ts';
 import { EDGE_CONFIG_VARIABLE } from '../../../../shared/adapters/aws/services/edge-config.ts';
-import type { EdgeSidecarSettings } from '../../../../shared/adapters/aws/services/edge-sidecar.ts';
+import { EDGE_CODE_BUDGET, type EdgeSidecarSettings } from '../../../../shared/adapters/aws/services/edge-sidecar.ts';
+import {
+  DEFAULT_SSH_AGENT_IMAGE,
+  SSH_AGENT_DIR,
+  SSH_AGENT_INSTALL_CONTAINER,
+  SSH_AGENT_INSTALL_SCRIPT,
+  SSH_AGENT_VOLUME,
+  sshAgentStartLines,
+  type SshAgentSettings,
+} from '../../../../shared/adapters/aws/services/ssh-agent-task-parts.ts';
+import { SSH_AGENT_SECRET_VARIABLE, WORKSPACE_SSH_PORT } from '../../../../shared/adapters/aws/ssh/ssh-agent-contract.ts';
+import { definitionNeeds, executionRolePolicy } from '../../../../shared/adapters/aws/iam/resource-role-policies.ts';
 
 const client = new ECSClient({ region: 'eu-west-1' });
 const ecs = mockClient(client);
@@ -96,7 +107,7 @@ const alb = new AlbRoutes({
 const API_CALLBACK = 'https://api-ada.apps.example.com/oauth2/idpresponse';
 
 /** `signedIn`: the hosts the resource's rules sign in on before the call. Routes and callback URLs are recorded in one list, in order. */
-function runtime(options: { routeError?: Error; callbackError?: Error; signedIn?: string[]; daskClusterGroups?: { ensure(resourceId: string): Promise<string> }; edge?: EdgeSidecarSettings } = {}) {
+function runtime(options: { routeError?: Error; callbackError?: Error; signedIn?: string[]; daskClusterGroups?: { ensure(resourceId: string): Promise<string> }; edge?: EdgeSidecarSettings; sshAgent?: EcsServiceRuntimeOptions['sshAgent'] } = {}) {
   const recorded: Recorded = { routes: [], homes: [], reports: [] };
   const routes = {
     signInHosts: (plan: Pick<RoutePlan, 'routes'>) => alb.signInHosts(plan),
@@ -156,6 +167,7 @@ function runtime(options: { routeError?: Error; callbackError?: Error; signedIn?
     clock: { now: () => NOW },
     ...(options.daskClusterGroups ? { daskClusterGroups: options.daskClusterGroups } : {}),
     ...(options.edge ? { edge: options.edge } : {}),
+    ...(options.sshAgent ? { sshAgent: options.sshAgent } : {}),
   });
   return { runtime: serviceRuntime, recorded };
 }
@@ -645,5 +657,182 @@ describe('EcsServiceRuntime.apply with the edge sidecar', () => {
     // One per routed app port (8000, 8501, 61000, 61002), then the health port.
     expect(ports).toEqual([61003, 61004, 61005, 61006, 61001]);
     for (const port of ports) expect([61000, 61002]).not.toContain(port);
+  });
+});
+
+describe('EcsServiceRuntime with the SSH agent (workspaces with start_ssh, a stack with the SSH gateway)', () => {
+  const BUNDLE_SHA256 = 'ab'.repeat(32);
+  const settings: SshAgentSettings = {
+    image: DEFAULT_SSH_AGENT_IMAGE,
+    bundleUrl: `https://console.example.com/ssh-agent/${BUNDLE_SHA256}.cjs`,
+    bundleSha256: BUNDLE_SHA256,
+    secretArnPrefix: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:cassini/',
+  };
+  const edge: EdgeSidecarSettings = {
+    image: 'public.ecr.aws/docker/library/node:22.12.0-alpine3.21',
+    // The sidecar at its whole budget: what the agent adds must fit beside it.
+    code: 'A'.repeat(EDGE_CODE_BUDGET),
+    region: 'eu-west-1',
+    loadBalancerArn: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/cassini/50dc6c495c0c9188',
+    apiUrl: 'https://abc123.execute-api.eu-west-1.amazonaws.com',
+  };
+
+  function withAgent() {
+    const calls: string[] = [];
+    const secrets = {
+      async ensure(workspace: { owner: string; resourceId: string }) {
+        calls.push(`ensure ${workspace.owner}/${workspace.resourceId}`);
+      },
+      async remove(workspace: { owner: string; resourceId: string }) {
+        calls.push(`remove ${workspace.owner}/${workspace.resourceId}`);
+      },
+    };
+    definitionsRegisterOnce();
+    ecs.on(RegisterTaskDefinitionCommand).callsFake((input: { family: string }) => {
+      calls.push('register');
+      return { taskDefinition: { taskDefinitionArn: `arn:aws:ecs:eu-west-1:123456789012:task-definition/${input.family}:1` } };
+    });
+    ecs.on(DescribeServicesCommand).resolves({ services: [], failures: [{ arn: SERVICE_ARN, reason: 'MISSING' }] });
+    ecs.on(CreateServiceCommand).callsFake(() => void calls.push('create service'));
+    return { calls, ...runtime({ edge, sshAgent: { settings, secrets } }) };
+  }
+
+  function registered() {
+    const input = ecs.commandCalls(RegisterTaskDefinitionCommand)[0]!.args[0].input;
+    const containers = input.containerDefinitions!;
+    return { input, install: containers.find((c) => c.name === SSH_AGENT_INSTALL_CONTAINER), main: containers.find((c) => c.name === 'main')! };
+  }
+
+  it("makes the workspace's agent secret before its definition and service exist", async () => {
+    // Prepare
+    const { runtime: serviceRuntime, calls } = withAgent();
+
+    // Act
+    await serviceRuntime.apply(workspace);
+
+    // Assess
+    expect(calls).toEqual([`ensure ada/${RESOURCE}`, 'register', 'create service']);
+  });
+
+  it('adds the init container, the volume, the read-only mount, the secret and the port to the definition', async () => {
+    // Prepare
+    const { runtime: serviceRuntime } = withAgent();
+
+    // Act
+    await serviceRuntime.apply(workspace);
+
+    // Assess
+    const { input, install, main } = registered();
+    // "Use bind mounts with Amazon ECS": a volume with a name only is an empty bind mount the task's containers share.
+    expect(input.volumes).toContainEqual({ name: SSH_AGENT_VOLUME });
+    expect(install).toEqual({
+      name: SSH_AGENT_INSTALL_CONTAINER,
+      image: DEFAULT_SSH_AGENT_IMAGE,
+      // "ContainerDependency" (Amazon ECS API Reference): COMPLETE and SUCCESS can't be set on an essential container.
+      essential: false,
+      entryPoint: ['node', '-e', SSH_AGENT_INSTALL_SCRIPT],
+      environment: [
+        { name: 'CASSINI_SSH_AGENT_URL', value: settings.bundleUrl },
+        { name: 'CASSINI_SSH_AGENT_SHA256', value: BUNDLE_SHA256 },
+        { name: 'CASSINI_SSH_AGENT_DIR', value: SSH_AGENT_DIR },
+      ],
+      mountPoints: [{ sourceVolume: SSH_AGENT_VOLUME, containerPath: SSH_AGENT_DIR, readOnly: false }],
+      logConfiguration: main.logConfiguration,
+    });
+    expect(main.mountPoints).toContainEqual({ sourceVolume: SSH_AGENT_VOLUME, containerPath: SSH_AGENT_DIR, readOnly: true });
+    // "ContainerDependency": COMPLETE waits for the init container to exit, whatever its status, so a failed install never stops the workspace.
+    expect(main.dependsOn).toEqual([
+      { containerName: 'edge', condition: 'HEALTHY' },
+      { containerName: SSH_AGENT_INSTALL_CONTAINER, condition: 'COMPLETE' },
+    ]);
+    // "Pass Secrets Manager secrets through Amazon ECS environment variables": `secrets` with the secret's ARN as valueFrom.
+    expect(main.secrets).toEqual([{ name: SSH_AGENT_SECRET_VARIABLE, valueFrom: `${settings.secretArnPrefix}ada/_ssh-${RESOURCE}` }]);
+    expect(main.portMappings).toEqual([{ containerPort: WORKSPACE_SSH_PORT, protocol: 'tcp' }]);
+  });
+
+  it("starts the agent after the working directory and start script, right before the workspace's command, which stays last", async () => {
+    // Prepare
+    const { runtime: serviceRuntime } = withAgent();
+
+    // Act
+    await serviceRuntime.apply({ ...workspace, task: { ...workspace.task, workingDirectory: 'project', startScript: 'source activate lab' } });
+
+    // Assess
+    const script = registered().main.command![0]!.split('\n');
+    expect(script).toEqual(["cd '/home/jovyan/project' || exit 1", 'source activate lab', ...sshAgentStartLines(), workspace.task.command]);
+    expect(sshAgentStartLines().at(-1)).toBe(`unset ${SSH_AGENT_SECRET_VARIABLE}`);
+  });
+
+  it('keeps the definition under the 64 KiB ECS allows, beside the edge sidecar at its whole budget', async () => {
+    // Prepare
+    const { runtime: serviceRuntime } = withAgent();
+
+    // Act
+    await serviceRuntime.apply(workspace);
+
+    // Assess: "Amazon ECS service quotas": task definition size, 64 KiB (the whole JSON of the definition).
+    expect(Buffer.byteLength(JSON.stringify(registered().input))).toBeLessThan(64 * 1024);
+  });
+
+  it("grants the workspace's execution role its own agent secret and no other secret", async () => {
+    // Prepare
+    const { runtime: serviceRuntime } = withAgent();
+    await serviceRuntime.apply(workspace);
+    const grantSettings = { partition: 'aws', region: 'eu-west-1', account: '123456789012' };
+
+    // Act
+    const policy = executionRolePolicy(definitionNeeds(registered().input), grantSettings, { tokenFiles: false });
+
+    // Assess: "Pass sensitive data to an Amazon ECS container": the execution role needs secretsmanager:GetSecretValue on
+    // each secret; "Permissions policy examples for AWS Secrets Manager": `-??????` matches the six-character suffix only.
+    const read = policy.Statement.find((statement) => statement.Sid === 'ReadNamedSecrets')!;
+    expect(read).toEqual({ Sid: 'ReadNamedSecrets', Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: [`${settings.secretArnPrefix}ada/_ssh-${RESOURCE}-??????`] });
+    const matches = (arn: string) => (read.Resource as string[]).some((pattern) => new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`).test(arn));
+    expect(matches(`${settings.secretArnPrefix}ada/_ssh-${RESOURCE}-AbC123`)).toBe(true);
+    expect(matches(`${settings.secretArnPrefix}ada/_ssh-${'f'.repeat(32)}-AbC123`)).toBe(false);
+    expect(matches(`${settings.secretArnPrefix}bob/_ssh-${RESOURCE}-AbC123`)).toBe(false);
+    expect(matches(`${settings.secretArnPrefix}ada/api-key-AbC123`)).toBe(false);
+  });
+
+  it('leaves a deployment, and a workspace without start_ssh, as they were', async () => {
+    // Prepare
+    const { runtime: serviceRuntime, calls } = withAgent();
+
+    // Act
+    await serviceRuntime.apply({ ...workspace, shellAccess: false });
+
+    // Assess
+    const { input, install, main } = registered();
+    expect(calls).toEqual(['register', 'create service']);
+    expect(install).toBeUndefined();
+    expect(input.volumes?.some((v) => v.name === SSH_AGENT_VOLUME)).toBeFalsy();
+    expect(main.secrets).toBeUndefined();
+    expect(main.command![0]).not.toContain(SSH_AGENT_DIR);
+  });
+
+  it("deletes the workspace's agent secret with it, its owner read off the service's tags", async () => {
+    // Prepare
+    const { runtime: serviceRuntime, calls } = withAgent();
+    existing({ tags: [{ key: 'cassini:owner', value: 'ada' }, { key: 'cassini:type', value: 'workspace' }] });
+    ecs.on(DeleteServiceCommand).resolves({});
+
+    // Act
+    await serviceRuntime.remove(RESOURCE);
+
+    // Assess
+    expect(calls).toEqual([`remove ada/${RESOURCE}`]);
+  });
+
+  it("deletes no secret with a deployment, which never has one", async () => {
+    // Prepare
+    const { runtime: serviceRuntime, calls } = withAgent();
+    existing({ tags: [{ key: 'cassini:owner', value: 'ada' }, { key: 'cassini:type', value: 'deployment' }] });
+    ecs.on(DeleteServiceCommand).resolves({});
+
+    // Act
+    await serviceRuntime.remove(RESOURCE);
+
+    // Assess
+    expect(calls).toEqual([]);
   });
 });
