@@ -32,6 +32,7 @@ import { Processors } from './constructs/processors.ts';
 import { ResourceRoles } from './constructs/resource-roles.ts';
 import { Scheduling } from './constructs/scheduling.ts';
 import { SshGateway } from './constructs/ssh-gateway.ts';
+import { grantKeepSshAgentSecrets, publishedSshAgent, sshAgentEnvironment } from './constructs/ssh-agent-delivery.ts';
 import { Storage } from './constructs/storage.ts';
 import { TaskLifecycle } from './constructs/task-lifecycle.ts';
 import { PlatformFunction } from './platform-function.ts';
@@ -88,7 +89,14 @@ export class CassiniStack extends Stack {
     if (config.sshPort !== undefined) {
       this.sshGateway = new SshGateway(this, 'SshGateway', { vpc: this.compute.vpc, port: config.sshPort, tasksSecurityGroup: this.compute.tasksSecurityGroup });
     }
-    this.console = new WebConsole(this, 'Console', { identity, api: this.api, ...(this.ingress ? { signInDomain: this.ingress.userPoolDomain } : {}) });
+    // With the SSH gateway, workspaces with start_ssh run the SSH agent, published beside the console (ssh-agent-delivery.ts).
+    const sshAgent = this.sshGateway ? publishedSshAgent() : undefined;
+    this.console = new WebConsole(this, 'Console', {
+      identity,
+      api: this.api,
+      ...(this.ingress ? { signInDomain: this.ingress.userPoolDomain } : {}),
+      ...(sshAgent ? { publishedFiles: [sshAgent.source] } : {}),
+    });
     this.taskLifecycle = new TaskLifecycle(this, 'TaskLifecycle', { cluster: this.compute.cluster, observability });
     // Each resource's own roles: its task role mounts its access points only, its execution role reads its secrets only.
     const resourceRoles = (this.resourceRoles = new ResourceRoles(this, 'ResourceRoles', {
@@ -125,9 +133,11 @@ export class CassiniStack extends Stack {
         ...(config.edgeImage ? { EDGE_IMAGE: config.edgeImage } : {}),
         ...daskNetwork.daskEnvironment(),
         ...resourceRoles.environment(),
+        ...(sshAgent ? sshAgentEnvironment(sshAgent, this.console.url) : {}),
       },
     }));
     resourceRoles.grantManageRoles(reactor);
+    if (sshAgent) grantKeepSshAgentSecrets(reactor);
     this.processors.retryDeferred(reactor);
     this.scheduling.grantManageSchedules(reactor);
     this.compute.grantRunTasks(reactor);

@@ -41,6 +41,11 @@ export interface WebConsoleProps {
   api: Api;
   /** The user pool's hosted sign-in domain when the ingress already made one (a pool has one prefix domain). */
   signInDomain?: cognito.UserPoolDomain;
+  /**
+   * More files the distribution serves beside the console (the SSH agent's bundle,
+   * ssh-agent-delivery.ts): part of the same deployment, so its pruning keeps them.
+   */
+  publishedFiles?: s3deploy.ISource[];
 }
 
 /** Builds the console into `outputDir` with the locally installed Vite. */
@@ -163,7 +168,7 @@ export class WebConsole extends Construct {
       redirectUri: this.url,
     });
     const deployment = new s3deploy.BucketDeployment(this, 'Deploy', {
-      sources: [build, config],
+      sources: [build, config, ...(props.publishedFiles ?? [])],
       destinationBucket: this.bucket,
       distribution: this.distribution,
       distributionPaths: ['/index.html', '/config.json'],
