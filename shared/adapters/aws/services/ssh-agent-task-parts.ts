@@ -116,6 +116,8 @@ export function withSshAgent(input: RegisterTaskDefinitionCommandInput, settings
           ? c
           : {
               ...c,
+              // The secret is ECS's to set: a variable of the same name from the spec would hide or replace it.
+              ...(c.environment ? { environment: c.environment.filter((variable) => variable.name !== SSH_AGENT_SECRET_VARIABLE) } : {}),
               mountPoints: [...(c.mountPoints ?? []), { sourceVolume: SSH_AGENT_VOLUME, containerPath: SSH_AGENT_DIR, readOnly: true }],
               dependsOn: [...(c.dependsOn ?? []), { containerName: SSH_AGENT_INSTALL_CONTAINER, condition: 'COMPLETE' as const }],
               secrets: [...(c.secrets ?? []), { name: SSH_AGENT_SECRET_VARIABLE, valueFrom: `${settings.secretArnPrefix}${sshAgentSecretPath(workspace)}` }],

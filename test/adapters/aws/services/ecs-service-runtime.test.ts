@@ -763,6 +763,20 @@ describe('EcsServiceRuntime with the SSH agent (workspaces with start_ssh, a sta
     expect(sshAgentStartLines().at(-1)).toBe(`unset ${SSH_AGENT_SECRET_VARIABLE}`);
   });
 
+  it("drops a variable of the workspace's spec that names the agent's secret, which only ECS may set", async () => {
+    // Prepare
+    const { runtime: serviceRuntime } = withAgent();
+
+    // Act
+    await serviceRuntime.apply({ ...workspace, task: { ...workspace.task, environment: { [SSH_AGENT_SECRET_VARIABLE]: '{"password":"chosen"}', KEPT: 'yes' } } });
+
+    // Assess
+    const { main } = registered();
+    expect(main.environment!.map((variable) => variable.name)).not.toContain(SSH_AGENT_SECRET_VARIABLE);
+    expect(main.environment).toContainEqual({ name: 'KEPT', value: 'yes' });
+    expect(main.secrets!.map((secret) => secret.name)).toEqual([SSH_AGENT_SECRET_VARIABLE]);
+  });
+
   it('keeps the definition under the 64 KiB ECS allows, beside the edge sidecar at its whole budget', async () => {
     // Prepare
     const { runtime: serviceRuntime } = withAgent();

@@ -179,6 +179,20 @@ describe('the SSH agent', () => {
     expect(stdout).toMatch(/\/dev\/pts\/\d+/);
   });
 
+  it("delivers a client's signal to the session's processes", async () => {
+    // Prepare
+    const client = await connectAgent();
+    const channel = await new Promise<ClientChannel>((resolve, reject) => client.exec('echo started; sleep 30', (error, opened) => (error ? reject(error) : resolve(opened))));
+    const ended = new Promise<unknown[]>((resolve) => channel.on('exit', (...args: unknown[]) => resolve(args)));
+    await new Promise<void>((resolve) => channel.once('data', () => resolve()));
+
+    // Act
+    channel.signal('TERM');
+
+    // Assess: ssh2's client reports an exit by signal as (null, 'SIG' + its name, core dumped, message)
+    expect((await ended).slice(0, 2)).toEqual([null, 'SIGTERM']);
+  });
+
   it('serves SFTP: an upload lands in the container\'s home', async () => {
     // Prepare
     const client = await connectAgent();
