@@ -15,7 +15,7 @@ export const RETRY_DEFERRED_EVERY_MS = 60_000;
 
 export class LocalEventFeed {
   /** The tail of each stream's delivery chain. */
-  private readonly chains = new Map<string, Promise<void>>();
+  private readonly chains = new Map<string, Promise<boolean>>();
   private retryTimer?: NodeJS.Timeout;
 
   constructor(
@@ -27,9 +27,12 @@ export class LocalEventFeed {
     },
   ) {}
 
-  /** Queues a committed batch; the promise settles once every consumer has taken it or been deferred on it. */
-  publish(batch: CommittedBatch): Promise<void> {
-    const previous = this.chains.get(batch.streamId) ?? Promise.resolve();
+  /**
+   * Queues a committed batch; the promise settles once every consumer has taken it or been
+   * deferred on it (true), or the delivery failed even to record its deferrals (false).
+   */
+  publish(batch: CommittedBatch): Promise<boolean> {
+    const previous: Promise<unknown> = this.chains.get(batch.streamId) ?? Promise.resolve();
     const next = previous.then(() => this.deliver(batch));
     this.chains.set(batch.streamId, next);
     void next.finally(() => {
@@ -40,18 +43,26 @@ export class LocalEventFeed {
 
   /**
    * Delivers what a previous run committed and did not deliver, then retries what is deferred.
-   * `scanHistory: false` when nothing can be undelivered (clean-stop-mark.ts): the history is
-   * then not read at all, and the start costs the same however much of it there is.
+   * `scanHistory: false` when the undelivered can only be in `streams` (the delivery journal's,
+   * none after a clean stop, clean-stop-mark.ts): the history is then not read at all, and the
+   * start costs what changed since the last stop, however much history there is.
    */
-  async catchUp(options: { scanHistory: boolean } = { scanHistory: true }): Promise<{ streams: number }> {
-    if (!options.scanHistory) {
-      await this.deps.pipeline.retryDeferred();
-      return { streams: 0 };
-    }
-    const batches = await newestBatches(this.deps.store);
-    await Promise.all(batches.map((b) => this.publish(b)));
+  async catchUp(options: { scanHistory: boolean; streams?: readonly string[] } = { scanHistory: true }): Promise<{ streams: number; undelivered: number }> {
+    const batches = options.scanHistory ? await newestBatches(this.deps.store) : await this.newestOf(options.streams ?? []);
+    const taken = await Promise.all(batches.map((b) => this.publish(b)));
     await this.deps.pipeline.retryDeferred();
-    return { streams: batches.length };
+    return { streams: batches.length, undelivered: taken.filter((delivered) => !delivered).length };
+  }
+
+  /** The newest batch of each stream named (the delivery journal's): each consumer fills its own gap from its checkpoint. */
+  private async newestOf(streams: readonly string[]): Promise<CommittedBatch[]> {
+    const newest = await Promise.all(
+      streams.map(async (streamId) => {
+        const { version } = await this.deps.store.head(streamId);
+        return version === 0 ? undefined : (await this.deps.store.batchesAfter(streamId, version - 1)).at(-1);
+      }),
+    );
+    return newest.filter((batch) => batch !== undefined);
   }
 
   /** Retries deferred deliveries every minute until `close`. */
@@ -70,11 +81,13 @@ export class LocalEventFeed {
     while (this.chains.size > 0) await Promise.all([...this.chains.values()]);
   }
 
-  private async deliver(batch: CommittedBatch): Promise<void> {
+  private async deliver(batch: CommittedBatch): Promise<boolean> {
     try {
       await this.deps.pipeline.deliver([batch]);
+      return true;
     } catch (error) {
       this.deps.onError?.(error, batch);
+      return false;
     }
   }
 }

@@ -1,9 +1,13 @@
 /**
  * An event store that hands every committed batch to the local feed, and waits for its
- * delivery briefly, so a listing right after an apply already shows it in local mode.
+ * delivery briefly, so a listing right after an apply already shows it in local mode. With a
+ * journal (delivery-journal.ts), each append is recorded before it is written, durable before it
+ * is acknowledged, and released once delivered: a crash in between loses no delivery.
  */
-import type { AppendRequest, CommittedBatch, EventStore } from '../../shared/ports/event-store.ts';
+import { WrongExpectedVersionError, type AppendRequest, type CommittedBatch, type EventStore } from '../../shared/ports/event-store.ts';
+import { PayloadTooLargeError } from '../../shared/domain/errors.ts';
 import type { LocalEventFeed } from './event-feed.ts';
+import type { DeliveryJournal } from './delivery-journal.ts';
 
 const DELIVERY_WAIT_MS = 2000;
 
@@ -11,15 +15,25 @@ const DELIVERY_WAIT_MS = 2000;
  * `awaitDelivery` is for the API (read-your-writes in listings). Consumers and the task driver
  * must not wait: a consumer appending to the stream it is being delivered would wait on itself.
  */
-export function feedingEventStore(store: EventStore, feed: () => LocalEventFeed, options: { awaitDelivery: boolean }): EventStore {
+export function feedingEventStore(store: EventStore, feed: () => LocalEventFeed, options: { awaitDelivery: boolean; journal?: DeliveryJournal }): EventStore {
   return {
     head: (streamId) => store.head(streamId),
     read: (streamId, after, limit) => store.read(streamId, after, limit),
     batchesAfter: (streamId, after) => store.batchesAfter(streamId, after),
     allBatches: () => store.allBatches(),
     async append(streamId: string, request: AppendRequest): Promise<CommittedBatch> {
-      const batch = await store.append(streamId, request);
+      const entry = options.journal?.record(streamId);
+      let batch: CommittedBatch;
+      try {
+        [batch] = await Promise.all([store.append(streamId, request), entry?.durable]);
+      } catch (error) {
+        // Only an append known not to be stored lets go of its line; after any other failure it may be, and the next start looks.
+        if (error instanceof WrongExpectedVersionError || error instanceof PayloadTooLargeError) entry?.release();
+        throw error;
+      }
       const delivered = feed().publish(batch);
+      // A delivery that could not even record its deferrals keeps its line: the next start delivers it.
+      void delivered.then((taken) => taken && entry?.release());
       if (options.awaitDelivery) await Promise.race([delivered, new Promise((resolve) => setTimeout(resolve, DELIVERY_WAIT_MS).unref())]);
       return batch;
     },

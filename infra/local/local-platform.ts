@@ -22,6 +22,8 @@ import type { FailedLoginOptions } from '../../functions/api/middlewares/failed-
 import { MAX_BODY_BYTES, tooLargeMessage } from '../../functions/api/middlewares/request-body.ts';
 import { LocalEventFeed } from './event-feed.ts';
 import { takeCleanStopMark, writeCleanStopMark } from './clean-stop-mark.ts';
+import { DeliveryJournal } from './delivery-journal.ts';
+import { LOCAL_CONSUMERS } from './local-consumers.ts';
 import { feedingEventStore } from './feeding-event-store.ts';
 import { httpAdapter, writeResult, type ApiHandler } from './http-adapter.ts';
 import { DynamoRunViews } from '../../shared/adapters/dynamodb/dynamodb-run-views.ts';
@@ -178,8 +180,10 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   // The feed's consumers need the stores that publish to the feed: tied through this reference.
   const feedRef: { current?: LocalEventFeed } = {};
   const feedOf = () => feedRef.current!;
-  const apiStore = feedingEventStore(rawStore, feedOf, { awaitDelivery: true });
-  const runtimeStore = feedingEventStore(rawStore, feedOf, { awaitDelivery: false });
+  // Every append is journaled until delivered: a start after a crash delivers what the journal names, not the history.
+  const journal = options.dataDir ? DeliveryJournal.open(join(options.dataDir, 'journal')) : undefined;
+  const apiStore = feedingEventStore(rawStore, feedOf, { awaitDelivery: true, journal });
+  const runtimeStore = feedingEventStore(rawStore, feedOf, { awaitDelivery: false, journal });
   const ports = {
     views,
     runViews,
@@ -253,9 +257,12 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   });
   feedRef.current = feed;
   const consumerNames = pipeline.consumers.map((consumer) => consumer.name);
-  // Taken before anything is delivered: a crash from here on leaves no mark, and the next start scans.
+  if (consumerNames.join() !== LOCAL_CONSUMERS.join()) throw new Error(`local-consumers.ts names ${LOCAL_CONSUMERS.join(', ')}, the pipeline ${consumerNames.join(', ')}`);
+  // Taken before anything is delivered: a crash from here on leaves no mark, and the journal says what to deliver.
   const stoppedCleanly = options.dataDir !== undefined && takeCleanStopMark(options.dataDir, consumerNames);
-  await feed.catchUp({ scanHistory: !stoppedCleanly });
+  const journalCovers = journal?.covers(consumerNames) ?? false;
+  const caughtUp = await feed.catchUp({ scanHistory: !stoppedCleanly && !journalCovers, streams: journal?.pending() ?? [] });
+  if (caughtUp.undelivered === 0) journal?.markComplete(consumerNames);
   feed.retryEvery(undefined, logError('deferred deliveries failed'));
   await daskReactor.recover(views);
   await recoverJobs({ views, jobs: runtimeJobs, launcher, driver, scheduler, timers, now: () => systemClock.now() });
@@ -330,6 +337,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       await driver.close();
       await launcher.idle();
       await feed.idle();
+      journal?.close();
       // Everything committed is delivered: the next start need not read the history.
       if (options.dataDir && drained) writeCleanStopMark(options.dataDir, consumerNames, systemClock.now());
       await db.close();
