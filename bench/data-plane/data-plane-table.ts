@@ -34,6 +34,11 @@ export function dataPlaneEventRows(results: DataPlaneResults): string[][] {
     ['dispatch → process running, p50', `${results.dispatch_p50_ms} ms`, '', '', '', '', ''],
     ['deployment start → first 200', `${results.deployment_start_to_healthy_ms} ms`, '', '', '', '', ''],
     ['ready, empty data directory', `${results.ready_empty_ms} ms`, '', '', '', '', ''],
-    ...(results.ready_history_ms === undefined ? [] : [['ready, with history', `${results.ready_history_ms} ms`, '', '', '', '', '']]),
+    ...(results.ready_with_history === undefined
+      ? []
+      : [
+          [`ready, ${results.ready_with_history.resources} resources and ${results.ready_with_history.runs} runs, after a clean stop`, `${results.ready_with_history.after_clean_stop_ms} ms`, '', '', '', '', ''],
+          ['ready, the same after a crash (SIGKILL)', `${results.ready_with_history.after_crash_ms} ms`, '', '', '', '', ''],
+        ]),
   ];
 }

@@ -9,7 +9,8 @@
  * - Deployment start → first healthy answer through the proxy; dispatch latency
  *   (`POST /api/jobs/{id}/runs` → the run's process running, p50 of DISPATCHES sequential runs).
  * - BURST concurrent dispatches to one job, beside the same burst spread over BURST jobs.
- * - Ready time of an empty data directory.
+ * - Ready time of an empty data directory, and of one with a history after a clean stop and
+ *   after a crash (ready-time.ts; BENCH_HISTORY=off skips it).
  *
  * BENCH_DATA_PLANE_SECONDS sets each load run's length (default 5).
  */
@@ -25,6 +26,7 @@ import { BASELINE_PROXY, TRIVIAL_BACKEND } from './baseline-servers.ts';
 import { burst, type BurstFigures } from './bursts.ts';
 import { load, type LoadFigures } from './load.ts';
 import { startNodeProgram, startPlatformProcess } from './platform-process.ts';
+import { measureReadyWithHistory, type ReadyWithHistory } from './ready-time.ts';
 
 export const PROXY_CONNECTIONS = 32;
 export const API_CONNECTIONS = 16;
@@ -50,8 +52,8 @@ export interface DataPlaneResults {
   burst_one_job: BurstFigures;
   burst_spread: BurstFigures;
   ready_empty_ms: number;
-  /** Ready time with HISTORY_RESOURCES resources and HISTORY_RUNS finished runs; absent when not measured. */
-  ready_history_ms?: number;
+  /** Ready times with HISTORY_RESOURCES resources and HISTORY_RUNS finished runs; absent when not measured. */
+  ready_with_history?: ReadyWithHistory;
 }
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
@@ -115,6 +117,12 @@ async function dispatchLatencies(api: ApiClient, jobId: string, marks: string): 
 }
 
 export async function measureDataPlane(progress: (message: string) => void): Promise<DataPlaneResults> {
+  const results = await measureRunningPlatform(progress);
+  if (process.env.BENCH_HISTORY === 'off') return results;
+  return { ...results, ready_with_history: await measureReadyWithHistory(progress) };
+}
+
+async function measureRunningPlatform(progress: (message: string) => void): Promise<DataPlaneResults> {
   const seconds = Number(process.env.BENCH_DATA_PLANE_SECONDS ?? 5);
   const workDir = mkdtempSync(join(tmpdir(), 'cassini-bench-data-plane-'));
   // Tasks run as users of their own under root: the marks directory must be theirs to write.

@@ -23,6 +23,8 @@ export interface PlatformProcess {
   /** From spawning the process to the first `GET /api/status` that is not 503. */
   readyMs: number;
   stop(): Promise<void>;
+  /** SIGKILL: a crash, leaving whatever it was doing undone. */
+  kill(): Promise<void>;
 }
 
 async function statusIsUp(url: string): Promise<boolean> {
@@ -75,6 +77,11 @@ export async function startPlatformProcess(options: { dataDir: string; adminToke
       const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
       await exited;
       clearTimeout(timer);
+    },
+    async kill() {
+      if (child.exitCode !== null) return;
+      child.kill('SIGKILL');
+      await exited;
     },
   };
 }

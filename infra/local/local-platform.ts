@@ -114,6 +114,8 @@ export interface LocalPlatform {
   driver: LocalProcessDriver;
   /** What tasks can read on this machine, for the start-up message. */
   isolationNotice: string;
+  /** What the start caught up on: the whole history (`scanned`) or the streams the delivery journal named. */
+  catchUp: { scanned: boolean; streams: number };
   /** The SSH endpoint, when one was asked for: its port and host key fingerprint. */
   ssh?: { port: number; fingerprint: string; publicKey: string };
   handler: ApiHandler;
@@ -261,7 +263,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   // Taken before anything is delivered: a crash from here on leaves no mark, and the journal says what to deliver.
   const stoppedCleanly = options.dataDir !== undefined && takeCleanStopMark(options.dataDir, consumerNames);
   const journalCovers = journal?.covers(consumerNames) ?? false;
-  const caughtUp = await feed.catchUp({ scanHistory: !stoppedCleanly && !journalCovers, streams: journal?.pending() ?? [] });
+  const scanHistory = !stoppedCleanly && !journalCovers;
+  const caughtUp = await feed.catchUp({ scanHistory, streams: journal?.pending() ?? [] });
   if (caughtUp.undelivered === 0) journal?.markComplete(consumerNames);
   feed.retryEvery(undefined, logError('deferred deliveries failed'));
   await daskReactor.recover(views);
@@ -313,6 +316,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     db,
     driver,
     isolationNotice: isolation.notice,
+    catchUp: { scanned: scanHistory, streams: caughtUp.streams },
     ...(hostKey === undefined || sshReady.port === undefined ? {} : { ssh: { port: sshReady.port, fingerprint: hostKey.fingerprint, publicKey: hostKey.publicKey } }),
     handler,
     async close() {

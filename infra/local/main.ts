@@ -62,6 +62,7 @@ async function main(): Promise<void> {
     throw error;
   });
   console.log(platform.isolationNotice);
+  console.log(platform.catchUp.scanned ? `Caught up by reading the whole event history (${platform.catchUp.streams} streams).` : `Caught up on ${platform.catchUp.streams} streams written since the last complete delivery.`);
   if (platform.ssh) {
     console.log(`SSH into workspaces with start_ssh: ssh -p ${platform.ssh.port} <workspace>.<owner>@localhost — host key ${platform.ssh.fingerprint} (${HOST_KEY_FILE} in the data directory)`);
   }
