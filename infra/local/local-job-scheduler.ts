@@ -10,7 +10,15 @@ import type { JobSchedule, JobScheduler, ScheduleTick } from '../../shared/ports
 const MACRO_ALIASES: Record<string, string> = { '@midnight': '@daily' };
 
 export class LocalJobScheduler implements JobScheduler {
-  private readonly crons = new Map<string, Cron>();
+  /**
+   * One croner timer per distinct (time zone, expression), firing every job that shares it:
+   * schedules cluster on a few expressions (hourly, nightly), and arming a timer (parsing,
+   * finding the next run) is what a start with thousands of scheduled jobs would otherwise pay
+   * per job.
+   */
+  private readonly timers = new Map<string, { cron: Cron; jobs: Set<string> }>();
+  /** Each armed job's timer key. */
+  private readonly armed = new Map<string, string>();
   private closed = false;
 
   constructor(
@@ -22,28 +30,47 @@ export class LocalJobScheduler implements JobScheduler {
     await this.remove(schedule.jobId);
     if (schedule.suspended || this.closed) return;
     const expression = MACRO_ALIASES[schedule.schedule.trim()] ?? schedule.schedule;
-    const cron = new Cron(expression, { timezone: schedule.timeZone, protect: false }, (self: Cron) => {
-      // The time the tick was due, whole minutes, however late the timer fired.
-      const due = self.currentRun() ?? new Date();
-      due.setUTCSeconds(0, 0);
-      const tick = { jobId: schedule.jobId, scheduledFor: due.toISOString() };
-      this.onTick(tick).catch((error) => this.onError(tick, error));
-    });
-    this.crons.set(schedule.jobId, cron);
+    const key = `${schedule.timeZone}\n${expression}`;
+    const timer = this.timers.get(key) ?? this.arm(key, expression, schedule.timeZone);
+    timer.jobs.add(schedule.jobId);
+    this.armed.set(schedule.jobId, key);
   }
 
   async remove(jobId: string): Promise<void> {
-    this.crons.get(jobId)?.stop();
-    this.crons.delete(jobId);
+    const key = this.armed.get(jobId);
+    if (key === undefined) return;
+    this.armed.delete(jobId);
+    const timer = this.timers.get(key)!;
+    timer.jobs.delete(jobId);
+    if (timer.jobs.size > 0) return;
+    timer.cron.stop();
+    this.timers.delete(key);
   }
 
   scheduledJobs(): string[] {
-    return [...this.crons.keys()];
+    return [...this.armed.keys()];
   }
 
   close(): void {
     this.closed = true;
-    for (const cron of this.crons.values()) cron.stop();
-    this.crons.clear();
+    for (const { cron } of this.timers.values()) cron.stop();
+    this.timers.clear();
+    this.armed.clear();
+  }
+
+  private arm(key: string, expression: string, timeZone: string): { cron: Cron; jobs: Set<string> } {
+    const jobs = new Set<string>();
+    const cron = new Cron(expression, { timezone: timeZone, protect: false }, (self: Cron) => {
+      // The time the tick was due, whole minutes, however late the timer fired.
+      const due = self.currentRun() ?? new Date();
+      due.setUTCSeconds(0, 0);
+      for (const jobId of [...jobs]) {
+        const tick = { jobId, scheduledFor: due.toISOString() };
+        this.onTick(tick).catch((error) => this.onError(tick, error));
+      }
+    });
+    const timer = { cron, jobs };
+    this.timers.set(key, timer);
+    return timer;
   }
 }
