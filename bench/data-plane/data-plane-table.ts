@@ -37,6 +37,7 @@ export function dataPlaneEventRows(results: DataPlaneResults): string[][] {
     ...(results.ready_with_history === undefined
       ? []
       : [
+          ['ready, empty data directory (median of the starts between those with history)', `${results.ready_with_history.empty_ms} ms`, '', '', '', '', ''],
           [`ready, ${results.ready_with_history.resources} resources and ${results.ready_with_history.runs} runs, after a clean stop`, `${results.ready_with_history.after_clean_stop_ms} ms`, '', '', '', '', ''],
           ['ready, the same after a crash (SIGKILL)', `${results.ready_with_history.after_crash_ms} ms`, '', '', '', '', ''],
         ]),
