@@ -5,7 +5,7 @@
  * delivered some of them, abandoned without closing anything: the next start opens the same
  * journal directory.
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -18,7 +18,7 @@ import { DynamoCheckpoints } from '../../../shared/adapters/dynamodb/dynamodb-ch
 import { DynamoDeferrals } from '../../../shared/adapters/dynamodb/dynamodb-deferrals.ts';
 import { ConsumerPipeline, type PipelineConsumers } from '../../../shared/app/consumers/consumer-pipeline.ts';
 import type { BatchConsumer } from '../../../shared/app/consumers/ordered-delivery.ts';
-import type { EventStore } from '../../../shared/ports/event-store.ts';
+import { WrongExpectedVersionError, type AppendRequest, type EventStore } from '../../../shared/ports/event-store.ts';
 
 const CONSUMERS = ['journal-read-models', 'journal-dask', 'journal-jobs', 'journal-services', 'journal-folders'];
 let dir: string;
@@ -84,6 +84,50 @@ describe('DeliveryJournal', () => {
     expect(next.covers(CONSUMERS)).toBe(true);
     expect(next.covers([...CONSUMERS, 'a-consumer-an-upgrade-added']), 'a new consumer needs the history scanned').toBe(false);
     expect(DeliveryJournal.open(dir).pending(), 'the inherited segment is gone').toEqual([]);
+  });
+});
+
+describe('the journaling store', () => {
+  /** A store whose appends succeed or fail as told, over a journal, feeding a pipeline that fails as told. */
+  function journaled(options: { append: 'stored' | 'conflict'; delivery: 'taken' | 'lost' }) {
+    const journal = DeliveryJournal.open(dir);
+    const store = {
+      append: async (streamId: string, request: AppendRequest) => {
+        if (options.append === 'conflict') throw new WrongExpectedVersionError(streamId, request.expectedVersion);
+        return { streamId, firstVersion: 1, lastVersion: 1, events: [], committedAt: '2026-12-06T08:00:00.000Z', snapshot: request.snapshot };
+      },
+    } as unknown as EventStore;
+    const pipeline = {
+      // Losing a delivery here means its deferral could not even be recorded.
+      deliver: async () => (options.delivery === 'lost' ? Promise.reject(new Error('the views table is unreachable')) : { deferred: [] }),
+      retryDeferred: async () => ({ retried: 0, stillDeferred: 0 }),
+    };
+    const feed = new LocalEventFeed({ store, pipeline });
+    return { journal, feed, writer: feedingEventStore(store, () => feed, { awaitDelivery: false, journal }) };
+  }
+  const request: AppendRequest = { expectedVersion: 0, events: [], snapshot: { schema: 1, state: null }, recentCommands: [] };
+
+  it('keeps the line of a batch whose delivery failed, for the next start, in a file only the control plane reads', async () => {
+    const { journal, feed, writer } = journaled({ append: 'stored', delivery: 'lost' });
+
+    await writer.append('resource-lost', request);
+    await feed.idle();
+    journal.close();
+
+    expect(DeliveryJournal.open(dir).pending()).toEqual(['resource-lost']);
+    for (const name of segments()) expect(statSync(join(dir, name)).mode & 0o777).toBe(0o600);
+  });
+
+  it('lets go of the line of an append that lost its race (nothing was stored) and of one delivered', async () => {
+    const lost = journaled({ append: 'conflict', delivery: 'taken' });
+    await expect(lost.writer.append('resource-raced', request)).rejects.toThrow(WrongExpectedVersionError);
+    lost.journal.close();
+    const delivered = journaled({ append: 'stored', delivery: 'taken' });
+    await delivered.writer.append('resource-delivered', request);
+    await delivered.feed.idle();
+    delivered.journal.close();
+
+    await expect.poll(segments, { message: 'every segment is released and deleted' }).toEqual([]);
   });
 });
 
