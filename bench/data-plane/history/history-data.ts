@@ -37,12 +37,13 @@ import type { ResourceState } from '../../../shared/domain/resource/resource-dec
 import { isResourceEvent } from '../../../events/event-versions.ts';
 import { ofType } from '../../../events/envelope.ts';
 import { MemoryEventStore } from './memory-event-store.ts';
+import { boundedParallel } from '../../bounded-parallel.ts';
 import { BatchingDynamoClient } from './batching-dynamo-client.ts';
 
 export const HISTORY_RESOURCES = 10_000;
 export const HISTORY_RUNS = 100_000;
 /** Bump when what the generator writes changes: the cached directory is then built again. */
-const GENERATOR_SCHEMA = 1;
+const GENERATOR_SCHEMA = 2;
 
 const USERS = 12;
 const GROUPS = 3;
@@ -50,6 +51,7 @@ const GROUPS = 3;
 const JOB_SHARE = 0.6;
 const DEPLOYMENT_SHARE = 0.2;
 const FAILED_EVERY = 10;
+const PROJECTING_STREAMS = 8;
 
 const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
 const CACHE_DIR = join(REPO_ROOT, 'node_modules', '.cache', 'cassini-bench-history');
@@ -86,7 +88,9 @@ async function buildHistory(dataDir: string, size: { resources: number; runs: nu
   const bulk = new BatchingDynamoClient(db.client);
   const client = bulk.asClient();
   // Runs happen over the past days; the users and tokens exist as of now.
-  let now = new Date(Date.now() - 90 * 86_400_000);
+  // Whole minutes, as schedule ticks are.
+  const historyStart = () => new Date(Math.floor(Date.now() / 60_000 - 90 * 1440) * 60_000);
+  let now = historyStart();
   const clock = { now: () => now };
   const durable = new DynamoEventStore({ client, tableName: db.tables.events, now: clock.now });
   const store = new MemoryEventStore({
@@ -121,7 +125,7 @@ async function buildHistory(dataDir: string, size: { resources: number; runs: nu
     users.push(await services.identity.createUser(admin, user));
   }
 
-  now = new Date(Date.now() - 90 * 86_400_000);
+  now = historyStart();
   const jobs = Math.round(size.resources * JOB_SHARE);
   const deployments = Math.round(size.resources * DEPLOYMENT_SHARE);
   const scheduled: Array<{ id: string; user: User }> = [];
@@ -160,12 +164,15 @@ async function buildHistory(dataDir: string, size: { resources: number; runs: nu
   // Everything was delivered: the read models from each stream's newest batch, every consumer's checkpoint at its version.
   const projector = new ReadModelProjector({ store, ...readModels });
   const checkpoints = new DynamoCheckpoints(client, table);
+  // Each stream is projected once and on its own: several at a time keep dynalite busy during the reads.
+  const newest = [...store.newestBatches()];
   let projected = 0;
-  for (const batch of store.newestBatches()) {
+  await boundedParallel(newest.length, PROJECTING_STREAMS, async (index) => {
+    const batch = newest[index]!;
     await projector.handle(batch);
     for (const consumer of LOCAL_CONSUMERS) await checkpoints.advance(consumer, batch.streamId, batch.lastVersion);
     if (++projected % 20_000 === 0) progress(`data_plane: history: ${projected} streams projected`);
-  }
+  });
   await bulk.flush();
   await db.close();
   writeCleanStopMark(dataDir, LOCAL_CONSUMERS, new Date());
