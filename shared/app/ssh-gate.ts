@@ -51,19 +51,32 @@ export class SshGate {
   }
 
   async sessionStarted(admission: SshAdmission, session: { id: string; from: string }): Promise<void> {
-    await this.record(admission, { kind: 'RecordSshSessionStarted', sessionId: session.id, from: session.from, keyFingerprint: admission.fingerprint });
+    await this.record(admission.workspace.id, admission.user.username, { kind: 'RecordSshSessionStarted', sessionId: session.id, from: session.from, keyFingerprint: admission.fingerprint });
   }
 
   async sessionEnded(admission: SshAdmission, session: { id: string; from: string }): Promise<void> {
-    await this.record(admission, { kind: 'RecordSshSessionEnded', sessionId: session.id, from: session.from });
+    await this.record(admission.workspace.id, admission.user.username, { kind: 'RecordSshSessionEnded', sessionId: session.id, from: session.from });
+  }
+
+  /**
+   * The end of a session known by its login and user only (the gateway on AWS, whose admission
+   * may no longer hold: the key removed, the user deleted meanwhile). The workspace's decider
+   * records an end only for a session it saw start, so nothing else can be recorded this way.
+   */
+  async sessionEndedFor(login: string, username: string, session: { id: string; from: string }): Promise<void> {
+    const target = parseWorkspaceLogin(login);
+    if (target === undefined) return;
+    const { state } = await loadState(this.deps.store, resourceModel(resourceStreamId('workspace', target.owner, target.name)));
+    if (state.live === null || state.live.type !== 'workspace') return;
+    await this.record(state.live.id, username, { kind: 'RecordSshSessionEnded', sessionId: session.id, from: session.from });
   }
 
   private async record(
-    admission: SshAdmission,
+    workspaceId: string,
+    username: string,
     command: { kind: 'RecordSshSessionStarted'; sessionId: string; from: string; keyFingerprint: string } | { kind: 'RecordSshSessionEnded'; sessionId: string; from: string },
   ): Promise<void> {
-    const { workspace, user } = admission;
-    const address = addressOf(workspace.id)!;
-    await runCommand(this.deps.store, resourceModel(address.streamId), { ...command, id: workspace.id, user: user.username, at: this.deps.clock.now().toISOString(), actor: user.username });
+    const address = addressOf(workspaceId)!;
+    await runCommand(this.deps.store, resourceModel(address.streamId), { ...command, id: workspaceId, user: username, at: this.deps.clock.now().toISOString(), actor: username });
   }
 }

@@ -28,15 +28,10 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { PLATFORM_SECRET_PREFIX } from '../config.ts';
+import { GATEWAY_SSH_PORT, WORKSPACE_SSH_PORT } from '../ssh-gateway/ssh-ports.ts';
 
-/** Where the gateway's tasks listen; the load balancer's port is the configured one. */
-export const GATEWAY_SSH_PORT = 2222;
-/**
- * Where a workspace task's SSH server (in its edge sidecar) listens for the gateway: below
- * Linux's ephemeral range (32768–60999), so never an outgoing connection's port, and below the
- * edge ports (61000 and up), which the web load balancer reaches and the gateway must not.
- */
-export const WORKSPACE_SSH_PORT = 22022;
+export { GATEWAY_SSH_PORT, WORKSPACE_SSH_PORT };
+
 /**
  * The secret the host key is derived from: outside the platform prefix (`cassini/`), where the
  * API writes users' secrets (`PUT /api/secrets/{name}`), so no API call can overwrite it.

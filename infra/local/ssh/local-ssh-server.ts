@@ -17,7 +17,9 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 // ssh2 is CommonJS: Node's ESM loader gives its exports as the default only.
-import ssh2, { type Connection, type PublicKeyAuthContext } from 'ssh2';
+import ssh2, { type Connection } from 'ssh2';
+import { admitPublicKeyLogin } from '../../../shared/adapters/ssh/public-key-login.ts';
+import { workspaceNotRunningMessage } from '../../../shared/domain/ssh/workspace-not-running.ts';
 import type { SshAdmission, SshGate } from '../../../shared/app/ssh-gate.ts';
 import type { TaskShellContext } from '../process-driver/running-task.ts';
 import type { HostKey } from './ssh-host-key.ts';
@@ -68,7 +70,7 @@ export async function startLocalSshServer(options: LocalSshServerOptions): Promi
     let admission: SshAdmission | undefined;
     client.on('authentication', (ctx) => {
       if (ctx.method !== 'publickey') return ctx.reject(['publickey']);
-      void authenticate(options.gate, ctx).then(
+      void admitPublicKeyLogin((login, key) => options.gate.admit(login, key), ctx).then(
         (admitted) => {
           if (admitted === undefined) return ctx.reject(['publickey']);
           admission = admitted;
@@ -95,7 +97,7 @@ export async function startLocalSshServer(options: LocalSshServerOptions): Promi
     client.on('session', (accept) => {
       if (session === undefined) return;
       const { admission: admitted } = session;
-      serveSessionChannel(accept(), { context: () => options.workspaces.shellContext(admitted.workspace.id) ?? notRunningMessage(admitted), sftpWorker: SFTP_WORKER });
+      serveSessionChannel(accept(), { context: () => options.workspaces.shellContext(admitted.workspace.id) ?? workspaceNotRunningMessage(admitted.workspace), sftpWorker: SFTP_WORKER });
     });
     client.on('tcpip', (accept, reject, target) => {
       if (session === undefined) return reject();
@@ -123,21 +125,4 @@ export async function startLocalSshServer(options: LocalSshServerOptions): Promi
       await closed;
     },
   };
-}
-
-/** Admits the login, and checks the signature when the client sent one (ssh2 leaves that to us). */
-async function authenticate(gate: Pick<SshGate, 'admit'>, ctx: PublicKeyAuthContext): Promise<SshAdmission | undefined> {
-  const admission = await gate.admit(ctx.username, ctx.key.data.toString('base64'));
-  if (admission === undefined) return undefined;
-  // Without a signature the client only asks whether this key would do; it proves it holds the key next.
-  if (ctx.signature === undefined) return admission;
-  const registered = ssh2.utils.parseKey(admission.publicKey);
-  if (registered instanceof Error || ctx.blob === undefined) return undefined;
-  return registered.verify(ctx.blob, ctx.signature, ctx.hashAlgo) === true ? admission : undefined;
-}
-
-function notRunningMessage(admission: SshAdmission): string {
-  const { workspace } = admission;
-  const status = workspace.status === 'pending' || workspace.status === 'running' ? 'is starting' : `is ${workspace.status}`;
-  return `cassini: workspace ${workspace.name} of ${workspace.owner} ${status}, so there is nothing to connect to. Start it (sc start workspace ${workspace.name} --owner ${workspace.owner}, or POST /api/workspaces/${workspace.id}/start), wait until it runs, and connect again.`;
 }
