@@ -18,7 +18,7 @@ import { platformServices } from '../../shared/app/platform-services.ts';
 import { systemClock, systemRandom } from '../../shared/adapters/node-platform.ts';
 import { PLATFORM_VERSION } from '../../shared/version.ts';
 import { observed, telemetryFor } from '../observability.ts';
-import { ecsExecShellAccess } from '../../shared/adapters/aws/tasks/ecs-exec-shell.ts';
+import { awsShellAccess } from '../../shared/adapters/aws/tasks/aws-shell-access.ts';
 import { DaskService } from '../../shared/app/dask-service.ts';
 import type { SecretWriter } from '../../shared/ports/secret-store.ts';
 import type { DaskRuntime } from '../../shared/ports/dask-runtime.ts';
@@ -47,7 +47,8 @@ function buildApi(): Api {
   // them (lazy-adapter.ts): most requests read and append events only.
   const secretStore = lazyAdapter<SecretWriter>(async () => (await import('../../shared/adapters/aws/secrets/secrets-manager-store.ts')).secretsManagerStoreFromEnv(process.env));
   const cluster = process.env.ECS_CLUSTER;
-  const shellAccess = cluster ? ecsExecShellAccess(cluster, process.env.AWS_REGION) : undefined;
+  // `ssh` through the SSH gateway when the stack has one, else ECS Exec.
+  const shellAccess = awsShellAccess(process.env);
   // ORG_NAME comes from the CDK context value `orgName` (infra/aws/config.ts).
   const organization = organizationFromSetting(process.env.ORG_NAME, 'ORG_NAME');
   const services = platformServices({

@@ -33,6 +33,7 @@ import { ResourceRoles } from './constructs/resource-roles.ts';
 import { Scheduling } from './constructs/scheduling.ts';
 import { SshGateway } from './constructs/ssh-gateway.ts';
 import { grantKeepSshAgentSecrets, publishedSshAgent, sshAgentEnvironment } from './constructs/ssh-agent-delivery.ts';
+import { SshGatewayService } from './constructs/ssh-gateway-service.ts';
 import { Storage } from './constructs/storage.ts';
 import { TaskLifecycle } from './constructs/task-lifecycle.ts';
 import { PlatformFunction } from './platform-function.ts';
@@ -63,6 +64,9 @@ export class CassiniStack extends Stack {
   readonly daskNetwork: DaskNetwork;
   /** The SSH entry point, with context `sshPort` only. */
   readonly sshGateway?: SshGateway;
+  /** The SSH gateway's tasks, and the function they ask who may log in (with `sshPort` only). */
+  readonly sshGatewayService?: SshGatewayService;
+  readonly sshAdmission?: PlatformFunction;
 
   constructor(scope: Construct, id: string, props: CassiniStackProps) {
     super(scope, id, { description: 'Cassini: a self-hosted data-science platform (control plane, compute, storage, ingress)', ...props });
@@ -201,6 +205,7 @@ export class CassiniStack extends Stack {
     // Dask clusters on AWS: the API describes them from their tasks (ListTasks by startedBy, DescribeTasks).
     this.api.handler.addEnvironment('DASK_NAMESPACE_NAME', daskNetwork.namespace.namespaceName);
     this.compute.grantListTasks(this.api.handler);
+    if (this.sshGateway) ({ admission: this.sshAdmission, service: this.sshGatewayService } = this.serveSsh(this.sshGateway, config));
     observability.watchFunction(scheduleTarget, 'Schedule target');
     observability.watchFunction(taskState, 'Task state');
     observability.watchFunction(reconciler, 'Reconciler');
@@ -215,6 +220,27 @@ export class CassiniStack extends Stack {
     new CfnOutput(this, 'FileSystemId', { value: this.storage.fileSystem.fileSystemId });
     if (this.sshGateway) new CfnOutput(this, 'SshHost', { value: this.sshGateway.loadBalancer.loadBalancerDnsName, description: `SSH entry point (port ${config.sshPort}); point a name of your own here if you like` });
     if (this.ingress) new CfnOutput(this, 'LoadBalancerDns', { value: this.ingress.loadBalancer.loadBalancerDnsName, description: `Point *.${config.ingress!.domainName} here if no hosted zone was given` });
+  }
+
+  /**
+   * SSH on AWS: the admission function (SshGate over the events table, nothing else), the
+   * gateway's service that invokes it, and `state.ssh` naming the gateway's host in the API.
+   */
+  private serveSsh(gateway: SshGateway, config: PlatformConfig): { admission: PlatformFunction; service: SshGatewayService } {
+    const admission = new PlatformFunction(this, 'SshAdmission', {
+      entry: 'functions/ssh-admission/handler.ts',
+      description: 'Cassini SSH admission: who may open an SSH session into which workspace, and the sessions\' start and end',
+    });
+    this.eventStore.connectEventsOnly(admission);
+    const service = new SshGatewayService(this, 'SshGatewayService', {
+      gateway,
+      compute: this.compute,
+      admission: admission.fn,
+      ...(config.edgeImage ? { image: config.edgeImage } : {}),
+    });
+    for (const [key, value] of Object.entries(gateway.environment())) this.api.handler.addEnvironment(key, value);
+    this.observability.watchFunction(admission, 'SSH admission');
+    return { admission, service };
   }
 
   /**

@@ -48,8 +48,8 @@ export function bundleEdgeSidecar(outdir: string): string {
   return bundleNodeProgram('infra/aws/edge/main.ts', join(outdir, EDGE_SIDECAR_FILE));
 }
 
-/** One CommonJS file for Node.js 22, minified, without source maps: a program a task runs beside its image's own. */
-function bundleNodeProgram(entry: string, outfile: string, external: string[] = []): string {
+/** One CommonJS file for Node.js 22, minified, without source maps: a program a task runs beside its image's own (the edge sidecar, the SSH agent, the SSH gateway). */
+export function bundleNodeProgram(entry: string, outfile: string, external: string[] = []): string {
   buildSync({
     entryPoints: [join(REPO_ROOT, entry)],
     absWorkingDir: REPO_ROOT,
@@ -60,6 +60,8 @@ function bundleNodeProgram(entry: string, outfile: string, external: string[] = 
     target: 'node22',
     minify: true,
     legalComments: 'none',
+    // Prefer ESM builds of dependencies: they tree-shake (the SSH gateway's AWS SDK clients above all).
+    mainFields: ['module', 'main'],
     external,
     logLevel: 'warning',
   });
@@ -73,7 +75,15 @@ function bundleNodeProgram(entry: string, outfile: string, external: string[] = 
  * to its JavaScript and Node's crypto, and a binary built here would not match the image anyway.
  */
 export function bundleSshAgent(outdir: string): string {
-  return bundleNodeProgram('infra/aws/ssh-agent/main.ts', join(outdir, SSH_AGENT_FILE), ['*.node', 'cpu-features']);
+  return bundleNodeProgram('infra/aws/ssh-agent/main.ts', join(outdir, SSH_AGENT_FILE), SSH2_OPTIONAL_NATIVES);
+}
+
+/** ssh2's optional native addons, left out of every bundle with ssh2 (see bundleSshAgent). */
+const SSH2_OPTIONAL_NATIVES = ['*.node', 'cpu-features'];
+
+/** Bundles the SSH gateway's program (`entry`, infra/aws/ssh-gateway/) into `outfile`, ssh2's native addons left out as for the agent. */
+export function bundleSshGateway(entry: string, outfile: string): string {
+  return bundleNodeProgram(entry, outfile, SSH2_OPTIONAL_NATIVES);
 }
 
 /** The esbuild options of a function whose handler file is `entry` (absolute), written into `outdir`. */

@@ -63,4 +63,13 @@ export class EventStore extends Construct {
     fn.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...EVENT_STORE_ACTIONS], resources: [this.events.tableArn] }));
     fn.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...VIEWS_ACTIONS], resources: [this.views.tableArn] }));
   }
+
+  /**
+   * Gives a function the event store alone (a DynamoEventStore on EVENTS_TABLE): reading
+   * streams and appending events, no views. The SSH admission function's whole access.
+   */
+  connectEventsOnly(fn: PlatformFunction): void {
+    fn.addEnvironment('EVENTS_TABLE', this.events.tableName);
+    fn.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...EVENT_STORE_ACTIONS], resources: [this.events.tableArn] }));
+  }
 }

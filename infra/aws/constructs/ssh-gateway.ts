@@ -57,7 +57,7 @@ export class SshGateway extends Construct {
   readonly targetGroup: elbv2.NetworkTargetGroup;
   /** The secret the host key is derived from; only `taskRole` reads it. */
   readonly hostKeySeed: secretsmanager.Secret;
-  /** What the gateway's code runs as: reads the host key secret, nothing else of AWS. */
+  /** What the gateway's code runs as: the host key secret here; the rest its service grants (ssh-gateway-service.ts). */
   readonly taskRole: iam.Role;
   readonly port: number;
 
@@ -125,7 +125,7 @@ export class SshGateway extends Construct {
     });
 
     this.taskRole = new iam.Role(this, 'TaskRole', {
-      description: 'Cassini SSH gateway tasks: read the host key secret, nothing more',
+      description: 'Cassini SSH gateway tasks: the host key, workspaces\' agent secrets and task addresses, the admission function',
       assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com').withConditions({ StringEquals: { 'aws:SourceAccount': Stack.of(this).account } }),
     });
     this.taskRole.addToPolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [this.hostKeySeed.secretArn] }));

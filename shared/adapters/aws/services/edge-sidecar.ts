@@ -35,8 +35,8 @@ export const EDGE_CODE_BUDGET = 24 * 1024;
 /** The unprivileged user of the Node.js image: edge ports are above 1024. */
 const EDGE_USER = '1000';
 
-/** Runs the code given as the first argument: base64 of gzip of a CommonJS bundle. */
-const LOADER = "eval(require('zlib').gunzipSync(Buffer.from(process.argv[1],'base64')).toString())";
+/** Runs the code given as the first argument: base64 of gzip of a CommonJS bundle (`encodeEdgeCode`). */
+export const INLINE_CODE_LOADER = "eval(require('zlib').gunzipSync(Buffer.from(process.argv[1],'base64')).toString())";
 
 export interface EdgeSidecarSettings {
   image: string;
@@ -109,7 +109,7 @@ export function edgeContainerDefinition(plan: EdgePlan, settings: EdgeSidecarSet
     essential: true,
     user: EDGE_USER,
     readonlyRootFilesystem: true,
-    entryPoint: ['node', '-e', LOADER],
+    entryPoint: ['node', '-e', INLINE_CODE_LOADER],
     command: [settings.code],
     environment: [{ name: EDGE_CONFIG_VARIABLE, value: JSON.stringify(config) }],
     portMappings: [...config.routes.map((r) => r.listenPort), healthPort].map((containerPort) => ({ containerPort, protocol: 'tcp' as const })),

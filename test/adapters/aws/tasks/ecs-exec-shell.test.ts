@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ecsExecShellAccess } from '../../../../shared/adapters/aws/tasks/ecs-exec-shell.ts';
+import { awsShellAccess } from '../../../../shared/adapters/aws/tasks/aws-shell-access.ts';
 import type { LiveResource } from '../../../../shared/domain/resource/resource-decider.ts';
 import type { Pod } from '../../../../shared/domain/resource/service-replicas.ts';
 
@@ -36,5 +37,18 @@ describe('ECS Exec shell access', () => {
 
   it('says to start the resource when nothing runs', () => {
     expect(ecsExecShellAccess('c')(workspace([]))).toMatchObject({ available: true, connect: [], note: expect.stringContaining('start the resource') });
+  });
+});
+
+describe('state.ssh on AWS (aws-shell-access.ts)', () => {
+  it('is the plain ssh command through the gateway when the stack has one', () => {
+    const access = awsShellAccess({ SSH_GATEWAY_HOST: 'ssh-nlb.elb.eu-west-1.amazonaws.com', SSH_GATEWAY_PORT: '2200', ECS_CLUSTER: 'cassini-cluster' });
+    expect(access?.(workspace([pod('task1', 'running')]))).toBe('ssh -p 2200 lab.ann@ssh-nlb.elb.eu-west-1.amazonaws.com');
+    expect(awsShellAccess({ SSH_GATEWAY_HOST: 'h.example', SSH_GATEWAY_PORT: '22' })?.(workspace([]))).toBe('ssh lab.ann@h.example');
+  });
+
+  it('is ECS Exec without the gateway, and nothing without a cluster either', () => {
+    expect(awsShellAccess({ ECS_CLUSTER: 'cassini-cluster', AWS_REGION: 'eu-west-1' })?.(workspace([]))).toMatchObject({ available: true, connect: [] });
+    expect(awsShellAccess({})).toBeUndefined();
   });
 });
