@@ -46,7 +46,8 @@ export class SshGate {
     const workspace = state.live;
     if (owner === undefined || workspace === null || workspace.type !== 'workspace' || workspace.spec.start_ssh !== true) return undefined;
     const user = await this.deps.findUser(owner.username);
-    if (user === undefined || !mayAccess(user, workspace.owner)) return undefined;
+    // A locked user's tokens and sessions are refused until an admin unlocks them; so are their SSH logins.
+    if (user === undefined || user.locked === true || !mayAccess(user, workspace.owner)) return undefined;
     return { user, workspace, publicKey: owner.key.publicKey, fingerprint: owner.key.fingerprint };
   }
 

@@ -400,6 +400,18 @@ describe('the SSH gateway', () => {
     expect(reached.filter((line) => /^(env|auth-agent|x11|request)/.test(line))).toEqual([]);
   });
 
+  it('refuses a locked user, who was admitted before', async () => {
+    // Prepare
+    const before = await login('data.team', 'cat');
+    before.end();
+
+    // Act
+    await platform.services.identity.updateUser(users.root!, 'cat', (user) => ({ ...user, locked: true }));
+
+    // Assess
+    await expect(login('data.team', 'cat')).rejects.toThrow(/authentication methods failed/);
+  });
+
   it('closes a connection that does not start with the load balancer\'s proxy header', async () => {
     const client = new ssh2.Client();
     const failed = new Promise((_resolve, reject) => client.once('error', reject));
