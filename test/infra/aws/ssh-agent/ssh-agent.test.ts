@@ -4,16 +4,15 @@
  * container's, spoken to by ssh2's client exactly as the gateway speaks the contract
  * (shared/adapters/aws/ssh/ssh-agent-contract.ts).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, utils, type ClientChannel, type ConnectConfig, type SFTPWrapper } from 'ssh2';
-import { bundleSshAgent } from '../../../../infra/aws/function-bundle.ts';
+import { startAgentProcess } from '../support/ssh-agent-process.ts';
 import { allowedForwardAddress } from '../../../../infra/aws/ssh-agent/agent-forwards.ts';
 import { hostKeyFromSeed } from '../../../../infra/aws/ssh-gateway/host-key-from-seed.ts';
 import { SSH_AGENT_SECRET_VARIABLE, SSH_AGENT_USER, WORKSPACE_SSH_PORT } from '../../../../shared/adapters/aws/ssh/ssh-agent-contract.ts';
@@ -36,23 +35,7 @@ const clients: Client[] = [];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'cassini-ssh-agent-'));
-  home = join(dir, 'home');
-  project = join(home, 'project');
-  mkdirSync(project, { recursive: true });
-  const bundle = bundleSshAgent(join(dir, 'opt'));
-  // What ECS gives the main container: its environment, the secret among it, and its working directory.
-  agent = spawn(process.execPath, [bundle, '0'], {
-    cwd: project,
-    env: { PATH: process.env.PATH, HOME: home, GREETING: 'hello', [SSH_AGENT_SECRET_VARIABLE]: JSON.stringify(secret) },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  agentPort = await new Promise<number>((resolve, reject) => {
-    agent.once('exit', (code) => reject(new Error(`the agent exited (${code}) before listening`)));
-    createInterface({ input: agent.stdout! }).on('line', (line) => {
-      const logged = JSON.parse(line) as { message?: string; port?: number };
-      if (logged.message === 'listening' && logged.port !== undefined) resolve(logged.port);
-    });
-  });
+  ({ child: agent, port: agentPort, home, project } = await startAgentProcess(dir, secret));
   // On every address, so that a forward the agent does not refuse would reach it.
   web = createServer((_request, response) => response.end('inside the workspace'));
   await new Promise<void>((resolve) => web.listen(0, '0.0.0.0', resolve));
