@@ -20,7 +20,7 @@ import { hostKeyFromSeed } from '../ssh-gateway/host-key-from-seed.ts';
 import { serveSessionChannel } from '../../ssh-session/session-channel.ts';
 import type { Command, SessionContext } from '../../ssh-session/session-context.ts';
 import { forwardTcp } from '../../ssh-session/tcp-forward.ts';
-import { allowedForwardAddress } from './agent-forwards.ts';
+import { allowedForwardAddress } from '../../../shared/adapters/aws/ssh/workspace-forwards.ts';
 
 export interface SshAgentOptions {
   port: number;

@@ -27,7 +27,7 @@ import { admitPublicKeyLogin } from '../../../shared/adapters/ssh/public-key-log
 import type { GatewayAdmission } from '../../../shared/domain/ssh/ssh-admission-protocol.ts';
 import { workspaceNotRunningMessage } from '../../../shared/domain/ssh/workspace-not-running.ts';
 import { createProxiedServer } from './proxied-connections.ts';
-import { forwardAllowed } from './forward-policy.ts';
+import { allowedForwardAddress } from '../../../shared/adapters/aws/ssh/workspace-forwards.ts';
 
 /** How long the agent may take to answer the gateway's connection. */
 const AGENT_READY_TIMEOUT_MS = 10_000;
@@ -157,7 +157,7 @@ function serveClient(client: Connection, from: string, options: SshGatewayOption
     forwardSession(accept(), agent);
   });
   client.on('tcpip', (accept, reject, target) => {
-    if (agent === undefined || !forwardAllowed(target.destIP, target.destPort)) return reject();
+    if (agent === undefined || allowedForwardAddress(target.destIP, target.destPort) === undefined) return reject();
     void agent.then((reached) => {
       if (reached.kind !== 'connected') return reject();
       reached.connection.forwardOut(target.srcIP, target.srcPort, target.destIP, target.destPort, (error, upstream) => {

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, utils, type ClientChannel, type ConnectConfig, type SFTPWrapper } from 'ssh2';
 import { startAgentProcess } from '../support/ssh-agent-process.ts';
-import { allowedForwardAddress } from '../../../../infra/aws/ssh-agent/agent-forwards.ts';
+import { allowedForwardAddress } from '../../../../shared/adapters/aws/ssh/workspace-forwards.ts';
 import { hostKeyFromSeed } from '../../../../infra/aws/ssh-gateway/host-key-from-seed.ts';
 import { SSH_AGENT_SECRET_VARIABLE, SSH_AGENT_USER, WORKSPACE_SSH_PORT } from '../../../../shared/adapters/aws/ssh/ssh-agent-contract.ts';
 import { makeSshAgentSecret } from '../../../../shared/adapters/aws/ssh/ssh-agent-secrets.ts';
