@@ -6,7 +6,7 @@ import { isResourceEvent } from '../../events/event-versions.ts';
 
 export const RESOURCE_STREAM_PREFIX = 'resource-';
 /** Bump when ResourceState changes shape. */
-export const RESOURCE_SNAPSHOT_SCHEMA = 5;
+export const RESOURCE_SNAPSHOT_SCHEMA = 6;
 
 export function resourceModel(streamId: string): StreamModel<ResourceCommand, ResourceEvent, ResourceState> {
   return { streamId, decider: resourceDecider(streamId), snapshotSchema: RESOURCE_SNAPSHOT_SCHEMA, isEvent: isResourceEvent };

@@ -42,6 +42,8 @@ interface LiveCommon {
   daskScaledTo?: number | null;
   /** Workspaces only: the SSH sessions open now, by session id (absent: none). */
   sshSessions?: string[];
+  /** Workspaces only: when an SSH session last started or ended (absent: never); activity for auto_shutoff. */
+  sshActiveAt?: string;
 }
 
 export interface LiveWorkspace extends LiveCommon {
@@ -397,9 +399,9 @@ function evolve(state: ResourceState, e: ResourceEvent): ResourceState {
       return { ...next, live: withJob(touched, (job) => ({ ...job, scheduleSuspended: false })) };
     // A session is an audit fact, not a change to the resource: updated_at stays.
     case 'SshSessionStarted':
-      return { ...next, live: { ...live, sshSessions: [...(live.sshSessions ?? []), e.data.session_id] } };
+      return { ...next, live: { ...live, sshSessions: [...(live.sshSessions ?? []), e.data.session_id], sshActiveAt: e.at } };
     case 'SshSessionEnded':
-      return { ...next, live: { ...live, sshSessions: (live.sshSessions ?? []).filter((id) => id !== e.data.session_id) } };
+      return { ...next, live: { ...live, sshSessions: (live.sshSessions ?? []).filter((id) => id !== e.data.session_id), sshActiveAt: e.at } };
     case 'JobRunRequested':
     case 'JobTickSkipped':
     case 'JobRunFinished':
