@@ -1,8 +1,10 @@
 /**
- * An event store that hands every committed batch to the local feed, and waits for its
- * delivery briefly, so a listing right after an apply already shows it in local mode. With a
- * journal (delivery-journal.ts), each append is recorded before it is written, durable before it
- * is acknowledged, and released once delivered: a crash in between loses no delivery.
+ * An event store that hands every committed batch to the local feed, and waits briefly for the
+ * read models to take it, so a listing right after an apply already shows it in local mode.
+ * It does not wait for the reactions (a run's launch, a replica's start): nothing a caller reads
+ * next depends on them, and under a burst each write would queue behind every launch before it.
+ * With a journal (delivery-journal.ts), each append is recorded before it is written, durable
+ * before it is acknowledged, and released once delivered: a crash in between loses no delivery.
  */
 import { WrongExpectedVersionError, type AppendRequest, type CommittedBatch, type EventStore } from '../../shared/ports/event-store.ts';
 import { PayloadTooLargeError } from '../../shared/domain/errors.ts';
@@ -31,10 +33,10 @@ export function feedingEventStore(store: EventStore, feed: () => LocalEventFeed,
         if (error instanceof WrongExpectedVersionError || error instanceof PayloadTooLargeError) entry?.release();
         throw error;
       }
-      const delivered = feed().publish(batch);
+      const { viewed, delivered } = feed().publish(batch);
       // A delivery that could not even record its deferrals keeps its line: the next start delivers it.
       void delivered.then((taken) => taken && entry?.release());
-      if (options.awaitDelivery) await Promise.race([delivered, new Promise((resolve) => setTimeout(resolve, DELIVERY_WAIT_MS).unref())]);
+      if (options.awaitDelivery) await Promise.race([viewed, new Promise((resolve) => setTimeout(resolve, DELIVERY_WAIT_MS).unref())]);
       return batch;
     },
   };
