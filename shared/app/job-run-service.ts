@@ -79,6 +79,8 @@ export interface JobRunServiceDeps {
   runViews: RunViews;
   clock: Clock;
   random: RandomSource;
+  /** The queue per stream this process's commands go through; share it with ResourceService, whose starts and stops write the same job streams. */
+  commits?: GroupCommit;
   /** Usage limits: a run they refuse now is refused (403) or, when a schedule is due, recorded skipped. */
   limits?: { state(): Promise<UsageLimitsState>; startRefusal(job: LiveResource, loaded?: UsageLimitsState, actor?: string): Promise<string | undefined> };
 }
@@ -88,7 +90,7 @@ export class JobRunService {
   private readonly jobCommits: GroupCommit;
 
   constructor(private readonly deps: JobRunServiceDeps) {
-    this.jobCommits = new GroupCommit(deps.store);
+    this.jobCommits = deps.commits ?? new GroupCommit(deps.store);
   }
 
   /** `POST /api/jobs/{id}/runs`: a run now, or the run an Idempotency-Key already started. */
