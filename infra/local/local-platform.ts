@@ -12,6 +12,7 @@ import { DynamoEventStore } from '../../shared/adapters/dynamodb/dynamodb-event-
 import { DynamoRecipeViews } from '../../shared/adapters/dynamodb/dynamodb-recipe-views.ts';
 import { MemoryRecipeViews } from '../../shared/adapters/memory/memory-recipe-views.ts';
 import { DynamoCheckpoints } from '../../shared/adapters/dynamodb/dynamodb-checkpoints.ts';
+import { RememberedCheckpoints } from '../../shared/adapters/memory/remembered-checkpoints.ts';
 import { systemClock, systemRandom } from '../../shared/adapters/node-platform.ts';
 import { platformServices } from '../../shared/app/platform-services.ts';
 import { limitService } from '../../shared/app/limit-service.ts';
@@ -145,7 +146,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   // The only writer of its views: listings are answered from memory, kept by the projector's writes.
   const views = await MemoryRecipeViews.load(new DynamoRecipeViews(db.client, db.tables.views));
   const runViews = new DynamoRunViews(db.client, db.tables.views);
-  const checkpoints = new DynamoCheckpoints(db.client, db.tables.views);
+  // The only writer of its checkpoints too: each is read once, then every delivery reads it from memory.
+  const checkpoints = new RememberedCheckpoints(new DynamoCheckpoints(db.client, db.tables.views));
   const catalogViews = new DynamoCatalogViews(db.client, db.tables.views);
   const tokenViews = new DynamoTokenViews(db.client, db.tables.views);
   const principalViews = new DynamoPrincipalViews(db.client, db.tables.views);
