@@ -10,6 +10,12 @@ import { dynamoServices } from './support/dynamo-services.ts';
 import { addressOf } from '../../shared/domain/resource/resource-identity.ts';
 import { ConflictError } from '../../shared/domain/errors.ts';
 import type { User } from '../../shared/domain/identity/principal-decider.ts';
+import { loadState } from '../../shared/app/command-runner.ts';
+import { resourceModel } from '../../shared/app/resource-model.ts';
+import { runStreamId } from '../../shared/domain/run/run-decider.ts';
+import { liveJob } from '../domain/support/live-resource.ts';
+import { ofType, type RecordedEvent } from '../../events/envelope.ts';
+import type { ResourceEvent } from '../../events/resource-events.ts';
 import { DynamoEventStore } from '../../shared/adapters/dynamodb/dynamodb-event-store.ts';
 import { WrongExpectedVersionError, type EventStore } from '../../shared/ports/event-store.ts';
 
@@ -153,5 +159,27 @@ describe('a burst of lifecycle commands on one resource', () => {
     expect(count(types, 'ResourceStopRequested')).toBe(1);
     const stopAt = types.indexOf('ResourceStopRequested');
     expect(types.slice(stopAt)).not.toContain('JobRunRequested');
+  });
+});
+
+describe("a dispatch's new run stream", () => {
+  beforeEach(() => {
+    lostRaces = 0;
+  });
+
+  it('is written without being read, and a run the reactor queued first is answered as it is, not queued twice', async () => {
+    // Prepare: the reactor queued the requested run before the API's own write
+    const job = await newResource('job');
+    const run = await platform.services.runs.dispatch(ann, job.id);
+    const { state } = await loadState(platform.store, resourceModel(job.streamId));
+    const [requested] = ofType((await platform.store.read(job.streamId, 0, 100)).events as Array<RecordedEvent<ResourceEvent>>, 'JobRunRequested');
+
+    // Act: the API's write of the same run comes second
+    const again = await platform.services.runs.queueRequested(liveJob(state), requested!, { newStream: true });
+
+    // Assess
+    expect(again).toEqual(run);
+    expect((await stream(runStreamId(run.id))).types).toEqual(['RunQueued']);
+    expect(lostRaces).toBe(1);
   });
 });
