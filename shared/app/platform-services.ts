@@ -52,6 +52,8 @@ export interface PlatformPorts {
   prices?: PriceTable;
   /** How long a usage limit's hour lasts (ms); an hour unless a test platform shortens it. */
   limitHourMs?: number;
+  /** The process's queue per stream (over `store`), when other services of the process write the same streams (the local runtime's finished runs and ticks). */
+  commits?: GroupCommit;
 }
 
 export interface PlatformServices {
@@ -75,7 +77,7 @@ export function platformServices(ports: PlatformPorts): PlatformServices {
     ports.attachments ??
     new AttachmentCheck({ find: (kind, owner, name) => catalog.find(kind, owner, name), groupsOf: async (name) => (await identity.findUser(name))?.groups ?? [] });
   // One queue per stream for both: a job's dispatches and its starts, stops and applies are grouped together, not raced.
-  const commits = new GroupCommit(ports.store);
+  const commits = ports.commits ?? new GroupCommit(ports.store);
   const resources = new ResourceService({ ...ports, principalExists, attachments, limits, commits });
   const runs = new JobRunService({ ...ports, limits, commits });
   const sshKeys = new SshKeyService({ ...ports, findUser: (username) => identity.findUser(username) });
