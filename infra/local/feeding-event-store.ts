@@ -29,7 +29,16 @@ function routedByProxy(batch: CommittedBatch): boolean {
  * `awaitDelivery` is for the API (read-your-writes in listings and the proxy). Consumers and the
  * task driver must not wait: a consumer appending to the stream it is being delivered would wait on itself.
  */
-export function feedingEventStore(store: EventStore, feed: () => LocalEventFeed, options: { awaitDelivery: boolean; journal?: DeliveryJournal }): EventStore {
+export function feedingEventStore(
+  store: EventStore,
+  feed: () => LocalEventFeed,
+  options: {
+    awaitDelivery: boolean;
+    journal?: DeliveryJournal;
+    /** Told of each stream whose first batch this store wrote, before the batch is delivered. */
+    onStreamCreated?: (streamId: string) => void;
+  },
+): EventStore {
   return {
     head: (streamId) => store.head(streamId),
     read: (streamId, after, limit) => store.read(streamId, after, limit),
@@ -45,6 +54,7 @@ export function feedingEventStore(store: EventStore, feed: () => LocalEventFeed,
         if (error instanceof WrongExpectedVersionError || error instanceof PayloadTooLargeError) entry?.release();
         throw error;
       }
+      if (batch.firstVersion === 1) options.onStreamCreated?.(streamId);
       const { viewed, delivered } = feed().publish(batch);
       // A delivery that could not even record its deferrals keeps its line: the next start delivers it.
       void delivered.then((taken) => taken && entry?.release());

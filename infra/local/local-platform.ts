@@ -188,8 +188,10 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   const feedOf = () => feedRef.current!;
   // Every append is journaled until delivered: a start after a crash delivers what the journal names, not the history.
   const journal = options.dataDir ? DeliveryJournal.open(join(options.dataDir, 'journal')) : undefined;
-  const apiStore = feedingEventStore(rawStore, feedOf, { awaitDelivery: true, journal });
-  const runtimeStore = feedingEventStore(rawStore, feedOf, { awaitDelivery: false, journal });
+  // A stream written first here has no checkpoint yet: its deliveries read none.
+  const onStreamCreated = (streamId: string) => checkpoints.streamCreated(streamId);
+  const apiStore = feedingEventStore(rawStore, feedOf, { awaitDelivery: true, journal, onStreamCreated });
+  const runtimeStore = feedingEventStore(rawStore, feedOf, { awaitDelivery: false, journal, onStreamCreated });
   const ports = {
     views,
     runViews,

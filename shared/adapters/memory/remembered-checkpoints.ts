@@ -6,8 +6,12 @@
  * so this halves the store requests of every delivery. A checkpoint only moves forward, here as
  * in the store: a read that returns after an advance cannot take the remembered one back.
  *
- * At most `capacity` checkpoints are remembered, the least recently used forgotten first (a
- * finished run's stream is not written again): forgetting costs one read, never correctness.
+ * A stream this process has just created (`streamCreated`) has no checkpoint anywhere yet: its
+ * checkpoints are known to be 0 without a read (every run and every task token is a new stream).
+ *
+ * At most `capacity` checkpoints (and as many new streams) are remembered, the least recently
+ * used forgotten first (a finished run's stream is not written again): forgetting costs one
+ * read, never correctness.
  */
 import type { Checkpoints } from '../../ports/checkpoints.ts';
 
@@ -15,6 +19,7 @@ export const DEFAULT_REMEMBERED_CHECKPOINTS = 20_000;
 
 export class RememberedCheckpoints implements Checkpoints {
   readonly #known = new Map<string, number>();
+  readonly #created = new Set<string>();
 
   constructor(
     private readonly durable: Checkpoints,
@@ -25,7 +30,14 @@ export class RememberedCheckpoints implements Checkpoints {
     const key = keyOf(consumer, streamId);
     const known = this.#known.get(key);
     if (known !== undefined) return this.#remember(key, known);
+    if (this.#created.has(streamId)) return this.#remember(key, 0);
     return this.#remember(key, await this.durable.get(consumer, streamId));
+  }
+
+  /** Says that this process wrote the stream's first batch just now: no consumer has handled any of it. */
+  streamCreated(streamId: string): void {
+    this.#created.add(streamId);
+    if (this.#created.size > this.capacity) this.#created.delete(this.#created.values().next().value!);
   }
 
   async advance(consumer: string, streamId: string, version: number): Promise<void> {

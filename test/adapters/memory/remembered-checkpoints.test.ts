@@ -74,6 +74,24 @@ describe('RememberedCheckpoints', () => {
     expect(store.reads() - before).toBe(1);
   });
 
+  it('answers 0 without a read for every consumer of a stream this process has just created, and advances from there', async () => {
+    // Prepare
+    const store = durable();
+    const checkpoints = new RememberedCheckpoints(store.checkpoints);
+
+    // Act
+    checkpoints.streamCreated('run-new');
+    const first = [await checkpoints.get('projector', 'run-new'), await checkpoints.get('reactor', 'run-new')];
+    await checkpoints.advance('projector', 'run-new', 1);
+
+    // Assess
+    expect(first).toEqual([0, 0]);
+    expect(await checkpoints.get('projector', 'run-new')).toBe(1);
+    expect(store.reads()).toBe(0);
+    expect(await checkpoints.get('projector', 'run-old')).toBe(0);
+    expect(store.reads()).toBe(1);
+  });
+
   it('keeps consumers apart: one consumer\'s checkpoint on a stream is not another\'s', async () => {
     // Prepare
     const checkpoints = new RememberedCheckpoints(durable().checkpoints);
