@@ -49,6 +49,8 @@ export async function startPlatformProcess(options: { dataDir: string; adminToke
       DATA_DIR: options.dataDir,
       ADMIN_TOKEN: options.adminToken,
       RATE_LIMIT_PER_SECOND: UNLIMITED_RATE,
+      // No SSH endpoint: its default port (2222) is taken whenever another `npm start` runs on the machine.
+      SSH_PORT: 'off',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       ...options.env,
     },

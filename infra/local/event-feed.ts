@@ -2,7 +2,10 @@
  * The local stand-in for DynamoDB Streams: committed batches are handed, in process, to the
  * consumer pipeline the events stream feeds on AWS (shared/app/consumers/consumer-pipeline.ts):
  * the same consumers, order, checkpoints and deferrals. Each stream's batches are delivered one
- * after another, in order; on start, `catchUp` delivers whatever a previous run committed but
+ * after another, in order, in two stages: the read models, then the reactions. A batch's
+ * reactions follow its read models, and a stream's next batch may reach the read models while
+ * the reactions to the previous one still run (a launch, a schedule): a writer waits only for
+ * the views its next read needs, never behind a process being started. On start, `catchUp` delivers whatever a previous run committed but
  * did not deliver (a crash between the write and the delivery), using the consumers'
  * checkpoints, and retries what was deferred; `retryDeferred` is also run every minute.
  */
@@ -13,30 +16,48 @@ import { newestBatches } from '../../shared/app/consumers/rebuild-projections.ts
 /** As on AWS, where a rule invokes the consumers Lambda every minute for it. */
 export const RETRY_DEFERRED_EVERY_MS = 60_000;
 
+/** A published batch: when its read models are current, and when every consumer has taken it (or been deferred on it). */
+export interface Publication {
+  viewed: Promise<boolean>;
+  delivered: Promise<boolean>;
+}
+
 export class LocalEventFeed {
-  /** The tail of each stream's delivery chain. */
-  private readonly chains = new Map<string, Promise<boolean>>();
+  /** The tail of each stream's delivery chain, per stage; each step says whether its delivery was taken. */
+  private readonly viewChains = new Map<string, Promise<boolean>>();
+  private readonly reactionChains = new Map<string, Promise<boolean>>();
   private retryTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly deps: {
       store: EventStore;
-      pipeline: Pick<ConsumerPipeline, 'deliver' | 'retryDeferred'>;
+      pipeline: Pick<ConsumerPipeline, 'deliver' | 'retryDeferred' | 'views' | 'reactions'>;
       /** A delivery that could not even record its deferrals: the next batch of the stream, or the next start, brings it again. */
       onError?: (error: unknown, batch: CommittedBatch) => void;
     },
   ) {}
 
   /**
-   * Queues a committed batch; the promise settles once every consumer has taken it or been
-   * deferred on it (true), or the delivery failed even to record its deferrals (false).
+   * Queues a committed batch for the read models, then for the reactions; neither promise
+   * rejects. Each settles true once its consumers have taken the batch or been deferred on it,
+   * false when the delivery failed even to record its deferrals (`delivered` covers both stages).
    */
-  publish(batch: CommittedBatch): Promise<boolean> {
-    const previous: Promise<unknown> = this.chains.get(batch.streamId) ?? Promise.resolve();
-    const next = previous.then(() => this.deliver(batch));
-    this.chains.set(batch.streamId, next);
+  publish(batch: CommittedBatch): Publication {
+    const { views, reactions } = this.deps.pipeline;
+    const viewed = this.chain(this.viewChains, batch.streamId, () => this.deliver(batch, views));
+    const delivered = this.chain(this.reactionChains, batch.streamId, async () => {
+      const viewsTook = await viewed;
+      return (await this.deliver(batch, reactions)) && viewsTook;
+    });
+    return { viewed, delivered };
+  }
+
+  /** Runs `step` after the stream's previous step in `chains`, and keeps it as the tail until it is done. */
+  private chain(chains: Map<string, Promise<boolean>>, streamId: string, step: () => Promise<boolean>): Promise<boolean> {
+    const next = (chains.get(streamId) ?? Promise.resolve(true)).then(step);
+    chains.set(streamId, next);
     void next.finally(() => {
-      if (this.chains.get(batch.streamId) === next) this.chains.delete(batch.streamId);
+      if (chains.get(streamId) === next) chains.delete(streamId);
     });
     return next;
   }
@@ -49,7 +70,7 @@ export class LocalEventFeed {
    */
   async catchUp(options: { scanHistory: boolean; streams?: readonly string[] } = { scanHistory: true }): Promise<{ streams: number; undelivered: number }> {
     const batches = options.scanHistory ? await newestBatches(this.deps.store) : await this.newestOf(options.streams ?? []);
-    const taken = await Promise.all(batches.map((b) => this.publish(b)));
+    const taken = await Promise.all(batches.map((b) => this.publish(b).delivered));
     await this.deps.pipeline.retryDeferred();
     return { streams: batches.length, undelivered: taken.filter((delivered) => !delivered).length };
   }
@@ -78,12 +99,12 @@ export class LocalEventFeed {
 
   /** Resolves when everything published so far has been delivered. */
   async idle(): Promise<void> {
-    while (this.chains.size > 0) await Promise.all([...this.chains.values()]);
+    while (this.viewChains.size + this.reactionChains.size > 0) await Promise.all([...this.viewChains.values(), ...this.reactionChains.values()]);
   }
 
-  private async deliver(batch: CommittedBatch): Promise<boolean> {
+  private async deliver(batch: CommittedBatch, consumers: ConsumerPipeline['views']): Promise<boolean> {
     try {
-      await this.deps.pipeline.deliver([batch]);
+      await this.deps.pipeline.deliver([batch], consumers);
       return true;
     } catch (error) {
       this.deps.onError?.(error, batch);

@@ -12,6 +12,7 @@ import { DynamoEventStore } from '../../shared/adapters/dynamodb/dynamodb-event-
 import { DynamoRecipeViews } from '../../shared/adapters/dynamodb/dynamodb-recipe-views.ts';
 import { MemoryRecipeViews } from '../../shared/adapters/memory/memory-recipe-views.ts';
 import { DynamoCheckpoints } from '../../shared/adapters/dynamodb/dynamodb-checkpoints.ts';
+import { RememberedCheckpoints } from '../../shared/adapters/memory/remembered-checkpoints.ts';
 import { systemClock, systemRandom } from '../../shared/adapters/node-platform.ts';
 import { platformServices } from '../../shared/app/platform-services.ts';
 import { limitService } from '../../shared/app/limit-service.ts';
@@ -35,11 +36,13 @@ import { DynamoTokenViews } from '../../shared/adapters/dynamodb/dynamodb-token-
 import { DynamoPrincipalViews } from '../../shared/adapters/dynamodb/dynamodb-principal-views.ts';
 import { LocalSecretStore } from './local-secret-store.ts';
 import { JobRunService } from '../../shared/app/job-run-service.ts';
+import { GroupCommit } from '../../shared/app/group-commit.ts';
 import { RunLauncher } from '../../shared/app/run-launcher.ts';
 import { JobRunReactor } from '../../shared/app/consumers/job-run-reactor.ts';
 import { LocalProcessDriver } from './process-driver/local-process-driver.ts';
 import { taskSandboxFromEnvironment, type SandboxChoice } from './process-driver/task-sandbox-settings.ts';
 import { LocalTimers } from './local-timers.ts';
+import { BoundedRunLaunches } from './bounded-run-launches.ts';
 import { LocalJobScheduler } from './local-job-scheduler.ts';
 import { recoverJobs } from './job-recovery.ts';
 import { PLATFORM_VERSION } from '../../shared/version.ts';
@@ -145,7 +148,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   // The only writer of its views: listings are answered from memory, kept by the projector's writes.
   const views = await MemoryRecipeViews.load(new DynamoRecipeViews(db.client, db.tables.views));
   const runViews = new DynamoRunViews(db.client, db.tables.views);
-  const checkpoints = new DynamoCheckpoints(db.client, db.tables.views);
+  // The only writer of its checkpoints too: each is read once, then every delivery reads it from memory.
+  const checkpoints = new RememberedCheckpoints(new DynamoCheckpoints(db.client, db.tables.views));
   const catalogViews = new DynamoCatalogViews(db.client, db.tables.views);
   const tokenViews = new DynamoTokenViews(db.client, db.tables.views);
   const principalViews = new DynamoPrincipalViews(db.client, db.tables.views);
@@ -184,8 +188,10 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   const feedOf = () => feedRef.current!;
   // Every append is journaled until delivered: a start after a crash delivers what the journal names, not the history.
   const journal = options.dataDir ? DeliveryJournal.open(join(options.dataDir, 'journal')) : undefined;
-  const apiStore = feedingEventStore(rawStore, feedOf, { awaitDelivery: true, journal });
-  const runtimeStore = feedingEventStore(rawStore, feedOf, { awaitDelivery: false, journal });
+  // A stream written first here has no checkpoint yet: its deliveries read none.
+  const onStreamCreated = (streamId: string) => checkpoints.streamCreated(streamId);
+  const apiStore = feedingEventStore(rawStore, feedOf, { awaitDelivery: true, journal, onStreamCreated });
+  const runtimeStore = feedingEventStore(rawStore, feedOf, { awaitDelivery: false, journal, onStreamCreated });
   const ports = {
     views,
     runViews,
@@ -196,10 +202,12 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   };
   const usage = options.usage ?? {};
   const usagePorts = { usageViews, ...(options.organization ? { organization: options.organization } : {}), ...(usage.prices ? { prices: usage.prices } : {}), ...(usage.limitHourMs ? { limitHourMs: usage.limitHourMs } : {}) };
-  const services = platformServices({ ...ports, ...usagePorts, catalogViews, tokenViews, principalViews, secretStore, store: apiStore, identityCache });
+  // One queue per stream for the whole process: the runtime's finished runs and schedule ticks join the API's dispatches and starts in groups instead of racing them.
+  const commits = new GroupCommit(apiStore);
+  const services = platformServices({ ...ports, ...usagePorts, catalogViews, tokenViews, principalViews, secretStore, store: apiStore, identityCache, commits });
   // Scheduled runs are held against the usage limits too: one a limit refuses is recorded skipped.
   const runtimeLimits = limitService({ ...ports, ...usagePorts, store: runtimeStore });
-  const runtimeJobs = new JobRunService({ ...ports, store: runtimeStore, limits: runtimeLimits });
+  const runtimeJobs = new JobRunService({ ...ports, store: runtimeStore, limits: runtimeLimits, commits });
 
   // Tasks read their secrets from the same store, share folders under <DATA_DIR>/shared-folders
   // (a temporary directory without one), and get a SATURN_TOKEN acting as their owner.
@@ -239,7 +247,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     {
       readModels: new ReadModelProjector({ store: rawStore, views, runViews, catalogViews, tokenViews, principalViews, usageViews }),
       daskClusters: daskReactor,
-      jobRuns: new JobRunReactor({ jobs: runtimeJobs, launcher, scheduler, timers, clock: systemClock }),
+      jobRuns: new JobRunReactor({ jobs: runtimeJobs, launcher: new BoundedRunLaunches(launcher), scheduler, timers, clock: systemClock }),
       services: serviceReactor,
       // Local folders are plain directories, mounted by path: a deleted folder has no way in to remove.
       sharedFolders: new SharedFolderReactor({ remove: async () => {} }),

@@ -146,7 +146,8 @@ export class GroupCommit {
       }
       try {
         const source = pending.source;
-        const command = typeof source === 'function' ? await (source as (l: LoadedStream<unknown>) => Promise<object>)({ head: loaded.head, state }) : source;
+        // A source sees the stream as its command will meet it: the version the group reached so far (what a subdomain claim names).
+        const command = typeof source === 'function' ? await (source as (l: LoadedStream<unknown>) => Promise<object>)({ head: { ...loaded.head, version }, state }) : source;
         const events = model.decider.decide(command, state);
         const after = events.length === 0 ? state : fold(model.decider, state, events);
         state = after;

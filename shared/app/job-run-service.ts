@@ -31,6 +31,9 @@ export const RUN_SNAPSHOT_SCHEMA = 1;
 const QUEUE_WAIT_MS = 3000;
 const QUEUE_POLL_MS = 50;
 
+/** A run stream as it is before its first event: what a dispatch decides its new run on without reading it. */
+const NEW_RUN_STREAM = { head: { version: 0, snapshot: undefined, recentCommands: [] }, state: runDecider.initialState };
+
 export function runModel(runId: string): StreamModel<RunCommand, RunEvent, RunState> {
   return { streamId: runStreamId(runId), decider: runDecider, snapshotSchema: RUN_SNAPSHOT_SCHEMA, isEvent: isRunEvent };
 }
@@ -79,6 +82,8 @@ export interface JobRunServiceDeps {
   runViews: RunViews;
   clock: Clock;
   random: RandomSource;
+  /** The queue per stream this process's commands go through; share it with ResourceService, whose starts and stops write the same job streams. */
+  commits?: GroupCommit;
   /** Usage limits: a run they refuse now is refused (403) or, when a schedule is due, recorded skipped. */
   limits?: { state(): Promise<UsageLimitsState>; startRefusal(job: LiveResource, loaded?: UsageLimitsState, actor?: string): Promise<string | undefined> };
 }
@@ -88,7 +93,7 @@ export class JobRunService {
   private readonly jobCommits: GroupCommit;
 
   constructor(private readonly deps: JobRunServiceDeps) {
-    this.jobCommits = new GroupCommit(deps.store);
+    this.jobCommits = deps.commits ?? new GroupCommit(deps.store);
   }
 
   /** `POST /api/jobs/{id}/runs`: a run now, or the run an Idempotency-Key already started. */
@@ -115,7 +120,8 @@ export class JobRunService {
     }, { loaded });
     const job = outcome.state.live?.type === 'job' ? outcome.state.live : null;
     const [requested] = ofType(outcome.events, 'JobRunRequested');
-    if (job && requested) return this.queueRequested(job, requested);
+    // The run id was drawn for this request just now: its stream is new, unless the reactor got there first (then the write is refused and read again).
+    if (job && requested) return this.queueRequested(job, requested, { newStream: true });
     const runId = runForKey(job?.runs ?? NO_RUNS, options.idempotencyKey ?? '', this.now());
     if (!runId) throw new NotFoundError(`No job with id ${jobId}.`);
     return this.awaitQueued(jobId, runId);
@@ -139,8 +145,11 @@ export class JobRunService {
     });
   }
 
-  /** Creates the run stream a JobRunRequested names (idempotent: the API and the reactor both may). */
-  async queueRequested(job: LiveJob, requested: Extract<ResourceEvent, { type: 'JobRunRequested' }>): Promise<Run> {
+  /**
+   * Creates the run stream a JobRunRequested names (idempotent: the API and the reactor both may).
+   * `newStream`: the caller knows the stream is almost surely new, so it is not read first.
+   */
+  async queueRequested(job: LiveJob, requested: Extract<ResourceEvent, { type: 'JobRunRequested' }>, options: { newStream?: boolean } = {}): Promise<Run> {
     const d = requested.data;
     // Access to the attachments is decided now, for this run, not only when the job was applied.
     const planning = await attachmentFacts(this.deps.store, job.owner, job.spec);
@@ -156,7 +165,7 @@ export class JobRunService {
       plan: planRun(job.spec, d.overrides ?? undefined, planning.refused === undefined ? planning.facts : {}),
       ...(planning.refused === undefined ? {} : { refusal: planning.refused }),
       ...this.meta(requested.actor),
-    });
+    }, options.newStream ? { loaded: NEW_RUN_STREAM } : {});
     return outcome.state!;
   }
 

@@ -21,6 +21,7 @@ import { limitService, type LimitService } from './limit-service.ts';
 import { organizationNamed, type Organization } from '../domain/identity/organization.ts';
 import type { PriceTable } from '../domain/usage/instance-prices.ts';
 import { userHoldings } from './user-holdings.ts';
+import { GroupCommit } from './group-commit.ts';
 
 export interface PlatformPorts {
   store: EventStore;
@@ -51,6 +52,8 @@ export interface PlatformPorts {
   prices?: PriceTable;
   /** How long a usage limit's hour lasts (ms); an hour unless a test platform shortens it. */
   limitHourMs?: number;
+  /** The process's queue per stream (over `store`), when other services of the process write the same streams (the local runtime's finished runs and ticks). */
+  commits?: GroupCommit;
 }
 
 export interface PlatformServices {
@@ -73,8 +76,10 @@ export function platformServices(ports: PlatformPorts): PlatformServices {
   const attachments =
     ports.attachments ??
     new AttachmentCheck({ find: (kind, owner, name) => catalog.find(kind, owner, name), groupsOf: async (name) => (await identity.findUser(name))?.groups ?? [] });
-  const resources = new ResourceService({ ...ports, principalExists, attachments, limits });
-  const runs = new JobRunService({ ...ports, limits });
+  // One queue per stream for both: a job's dispatches and its starts, stops and applies are grouped together, not raced.
+  const commits = ports.commits ?? new GroupCommit(ports.store);
+  const resources = new ResourceService({ ...ports, principalExists, attachments, limits, commits });
+  const runs = new JobRunService({ ...ports, limits, commits });
   const sshKeys = new SshKeyService({ ...ports, findUser: (username) => identity.findUser(username) });
   const usage = new UsageService({ usageViews: ports.usageViews, clock: ports.clock, organization: ports.organization ?? organizationNamed(), ...(ports.prices ? { prices: ports.prices } : {}) });
   return { identity, resources, runs, catalog, sshKeys, usage, limits };

@@ -5,7 +5,8 @@
 import type { EventStore } from '../ports/event-store.ts';
 import type { RecipeViews } from '../ports/recipe-views.ts';
 import type { Clock } from '../ports/platform-clock.ts';
-import { loadState, runCommand, type LoadedStream } from './command-runner.ts';
+import { loadState, type LoadedStream } from './command-runner.ts';
+import { GroupCommit } from './group-commit.ts';
 import { resourceModel } from './resource-model.ts';
 import { SubdomainClaims, subdomainsOf } from './subdomain-claims.ts';
 import { renderRecipe, type RecipeResponse, type ShellAccess } from './recipe-rendering.ts';
@@ -30,6 +31,8 @@ const ACTION_COMMANDS = { start: 'StartResource', stop: 'StopResource', restart:
 
 export interface ResourceServiceDeps {
   store: EventStore;
+  /** The queue per stream this process's commands go through; share it with JobRunService, whose dispatches write the same job streams. */
+  commits?: GroupCommit;
   views: RecipeViews;
   clock: Clock;
   routeUrl(subdomain: string): string;
@@ -66,9 +69,16 @@ export interface AuditEvent {
 
 export class ResourceService {
   private readonly claims: SubdomainClaims;
+  /**
+   * Applies, starts, stops, restarts, deletes and schedule changes of one resource queue in this
+   * process and are decided in groups (group-commit.ts): a burst of them is all answered, each
+   * decided once on the state the previous one left, and only a real conflict (If-Match, state) is 409.
+   */
+  private readonly commits: GroupCommit;
 
   constructor(private readonly deps: ResourceServiceDeps) {
     this.claims = new SubdomainClaims(deps.store);
+    this.commits = deps.commits ?? new GroupCommit(deps.store);
   }
 
   async apply(user: User, body: unknown, options: ApplyOptions): Promise<{ recipe: RecipeResponse; created: boolean; dropped: string[] }> {
@@ -87,7 +97,7 @@ export class ResourceService {
     const command: ResourceCommand = { kind: 'ApplyRecipe', ...recipe, createOnly: options.createOnly, expectedVersion: options.expectedVersion, ...meta };
     const claimant = { holder: model.streamId, resource: `${recipe.type} ${owner}/${recipe.spec.name}` };
     // What to claim is decided on the state each attempt reads: a retry after a lost race claims anew.
-    const outcome = await runCommand(this.deps.store, model, async ({ head, state }) => {
+    const outcome = await this.commits.run(model, async ({ head, state }) => {
       // Decided once before claiming, so a recipe refused for its name or version claims nothing.
       model.decider.decide(command, state);
       const before = subdomainsOf(state.live);
@@ -143,13 +153,13 @@ export class ResourceService {
     // Starting what already runs changes nothing, so no limit can refuse it; a restart starts anew.
     if (limits && live?.id === id && (action === 'restart' || (action === 'start' && !isActive(live)))) await this.deps.limits?.checkStart(live, limits, user.username);
     const command: ResourceCommand = { kind: ACTION_COMMANDS[action], id, ...this.meta(user) };
-    return this.render((await runCommand(this.deps.store, resourceModel(loaded.state.streamId), command, { loaded })).state);
+    return this.render((await this.commits.run(resourceModel(loaded.state.streamId), command, { loaded })).state);
   }
 
   async delete(user: User, kind: Kind, id: string): Promise<void> {
     const loaded = await this.visibleStream(user, kind, id);
     const meta = this.meta(user);
-    const outcome = await runCommand(this.deps.store, resourceModel(loaded.state.streamId), { kind: 'DeleteResource', id, ...meta }, { loaded });
+    const outcome = await this.commits.run(resourceModel(loaded.state.streamId), { kind: 'DeleteResource', id, ...meta }, { loaded });
     if (outcome.events.length > 0) await this.claims.release(subdomainsOf(outcome.before.live), loaded.state.streamId, outcome.version, meta);
   }
 
@@ -190,7 +200,7 @@ export class ResourceService {
   /** One read (which also checks access) and one conditional write. */
   private async command(user: User, kind: Kind, id: string, command: ResourceCommand): Promise<ResourceState> {
     const loaded = await this.visibleStream(user, kind, id);
-    return (await runCommand(this.deps.store, resourceModel(loaded.state.streamId), command, { loaded })).state;
+    return (await this.commits.run(resourceModel(loaded.state.streamId), command, { loaded })).state;
   }
 
   private render(state: ResourceState): RecipeResponse {

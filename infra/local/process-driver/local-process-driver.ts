@@ -222,7 +222,8 @@ export class LocalProcessDriver implements TaskDriver {
         cwd,
         prepare: async (context) => {
           const access = await this.#access(spec, tree, volume);
-          await access.files.makeDirectory(cwd);
+          // The home was made (and given to the task's user) above: only another working directory costs a process as that user.
+          if (cwd !== tree.home) await access.files.makeDirectory(cwd);
           return prepareTask(
             context,
             {

@@ -47,6 +47,14 @@ export class TaskSandbox {
   readonly #options: TaskSandboxOptions;
   /** Task id → its uid, while it runs. */
   readonly #users = new Map<string, number>();
+  /**
+   * Tasks whose uid a sweep left without a process since their command ended. No process of that
+   * uid can appear again before the uid is freed (its processes are gone, and nothing else starts
+   * one for an ended task), so `release` need not read /proc a second time: each look reads the
+   * status of every process on the machine, in the event loop, which is what a burst of runs
+   * ending at once waits on.
+   */
+  readonly #sweptClean = new Set<string>();
   /** Allocation is one at a time: two launches must never pick the same free id. */
   #allocating: Promise<unknown> = Promise.resolve();
 
@@ -108,12 +116,13 @@ export class TaskSandbox {
     const uid = this.#users.get(taskId);
     if (uid === undefined) return;
     const siblings = [...this.#users].filter(([other, otherUid]) => other !== taskId && otherUid === uid);
-    if (siblings.length === 0) killProcessesOfUser(uid);
+    if (siblings.length === 0 && killProcessesOfUser(uid)) this.#sweptClean.add(taskId);
   }
 
-  /** Sweeps, closes the task's tree and frees its uid. */
+  /** Sweeps (unless a sweep already left the uid without a process), closes the task's tree and frees its uid. */
   async release(taskId: string, tree: TaskTree): Promise<void> {
-    this.sweep(taskId);
+    if (!this.#sweptClean.delete(taskId)) this.sweep(taskId);
+    this.#sweptClean.delete(taskId);
     this.#users.delete(taskId);
     await chmod(tree.dir, PRIVATE_DIR).catch((error: NodeJS.ErrnoException) => {
       if (error.code !== 'ENOENT') throw error; // a launch that failed before the tree was made

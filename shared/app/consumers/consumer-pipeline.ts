@@ -50,12 +50,17 @@ export interface DeliveryReport {
 
 export class ConsumerPipeline {
   readonly consumers: readonly BatchConsumer[];
+  /** The read models: what answers to reads (and a caller's next read) need current. */
+  readonly views: readonly BatchConsumer[];
+  /** Everything after the read models: what reacts (launches, schedules, clusters, folders). */
+  readonly reactions: readonly BatchConsumer[];
 
   constructor(
     consumers: PipelineConsumers,
     private readonly deps: PipelineDeps,
   ) {
     this.consumers = consumerPipeline(consumers);
+    [this.views, this.reactions] = [this.consumers.slice(0, 1), this.consumers.slice(1)];
     const names = this.consumers.map((c) => c.name);
     if (new Set(names).size !== names.length) throw new Error(`pipeline consumers need distinct names (their checkpoints): ${names.join(', ')}`);
   }
@@ -63,11 +68,13 @@ export class ConsumerPipeline {
   /**
    * Delivers batches in the order given (a stream's batches must come in its order). Each
    * consumer takes every batch before the next consumer starts: the read models of a whole
-   * Lambda batch are written before the first launch waits on ECS.
+   * Lambda batch are written before the first launch waits on ECS. `consumers` narrows the
+   * delivery to one stage (`views` or `reactions`, in that order for each batch): the local feed
+   * answers a write once its views are current, while its reactions go on.
    */
-  async deliver(batches: readonly CommittedBatch[]): Promise<DeliveryReport> {
+  async deliver(batches: readonly CommittedBatch[], consumers: readonly BatchConsumer[] = this.consumers): Promise<DeliveryReport> {
     const deferred: DeliveryReport['deferred'] = [];
-    for (const consumer of this.consumers) {
+    for (const consumer of consumers) {
       const behind = new Map<string, string>();
       for (const batch of batches) {
         if (behind.has(batch.streamId)) {

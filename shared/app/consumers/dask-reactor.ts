@@ -75,8 +75,12 @@ export class DaskReactor {
 
   constructor(private readonly deps: DaskReactorDeps) {}
 
+  reactsTo(streamId: string): boolean {
+    return streamId.startsWith(RESOURCE_STREAM_PREFIX);
+  }
+
   async handle(batch: CommittedBatch): Promise<void> {
-    if (!batch.streamId.startsWith(RESOURCE_STREAM_PREFIX)) return;
+    if (!this.reactsTo(batch.streamId)) return;
     const state = batch.snapshot.state as ResourceState;
     const events = batch.events.filter(isResourceEvent);
     if (events.some((e) => e.type === 'ResourceDeleted')) {

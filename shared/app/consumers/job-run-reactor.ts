@@ -38,6 +38,10 @@ export class JobRunReactor {
 
   constructor(private readonly deps: JobRunReactorDeps) {}
 
+  reactsTo(streamId: string): boolean {
+    return streamId.startsWith(RESOURCE_STREAM_PREFIX) || streamId.startsWith('run-');
+  }
+
   async handle(batch: CommittedBatch): Promise<void> {
     if (batch.streamId.startsWith(RESOURCE_STREAM_PREFIX)) return this.onJobBatch(batch);
     if (batch.streamId.startsWith('run-')) return this.onRunBatch(batch);

@@ -12,6 +12,12 @@ export interface BatchConsumer {
   name: string;
   /** Handles one batch; must tolerate being called again for the same batch after a crash. */
   handle(batch: CommittedBatch): Promise<void>;
+  /**
+   * The streams the consumer acts on, when not all: it is given no batch of another stream and
+   * keeps no checkpoint for one (a run's every batch would otherwise cost each such consumer a
+   * checkpoint write). A stream it starts to act on later is caught up from its first batch.
+   */
+  reactsTo?(streamId: string): boolean;
 }
 
 export async function deliverInOrder(
@@ -19,6 +25,7 @@ export async function deliverInOrder(
   batch: CommittedBatch,
   deps: { store: EventStore; checkpoints: Checkpoints },
 ): Promise<void> {
+  if (consumer.reactsTo?.(batch.streamId) === false) return;
   const done = await deps.checkpoints.get(consumer.name, batch.streamId);
   if (batch.lastVersion <= done) return;
   const pending = batch.firstVersion === done + 1 ? [batch] : await deps.store.batchesAfter(batch.streamId, done);

@@ -45,8 +45,12 @@ export class ServiceReactor {
 
   constructor(private readonly deps: ServiceReactorDeps) {}
 
+  reactsTo(streamId: string): boolean {
+    return streamId.startsWith(RESOURCE_STREAM_PREFIX);
+  }
+
   async handle(batch: CommittedBatch): Promise<void> {
-    if (!batch.streamId.startsWith(RESOURCE_STREAM_PREFIX)) return;
+    if (!this.reactsTo(batch.streamId)) return;
     const state = batch.snapshot.state as ResourceState;
     const type = state.address?.type;
     if (type !== 'deployment' && type !== 'workspace') return;

@@ -17,6 +17,10 @@ export class SharedFolderReactor {
 
   constructor(private readonly storage: SharedFolderStorage) {}
 
+  reactsTo(streamId: string): boolean {
+    return catalogKeyOf(streamId)?.kind === 'shared_folder';
+  }
+
   async handle(batch: CommittedBatch): Promise<void> {
     const key = catalogKeyOf(batch.streamId);
     if (key?.kind !== 'shared_folder') return;

@@ -84,7 +84,7 @@ const wirings: Record<string, (pipeline: ConsumerPipeline) => Wiring> = {
     const feed = new LocalEventFeed({ store, pipeline, onError: (error) => expect.fail(String(error)) });
     return {
       async deliver(batches) {
-        await Promise.all(batches.map((b) => feed.publish(b)));
+        await Promise.all(batches.map((b) => feed.publish(b).delivered));
       },
       retry: async () => void (await pipeline.retryDeferred()),
     };

@@ -50,7 +50,7 @@ describe('LocalEventFeed.catchUp', () => {
         scans++;
       },
     } as unknown as EventStore;
-    const pipeline = { deliver: async () => ({ deferred: [] }), retryDeferred: async () => (retries++, { retried: 0, stillDeferred: 0 }) };
+    const pipeline = { views: [], reactions: [], deliver: async () => ({ deferred: [] }), retryDeferred: async () => (retries++, { retried: 0, stillDeferred: 0 }) };
     return { feed: new LocalEventFeed({ store, pipeline }), scans: () => scans, retries: () => retries };
   }
 

@@ -98,6 +98,8 @@ describe('the journaling store', () => {
       },
     } as unknown as EventStore;
     const pipeline = {
+      views: [],
+      reactions: [],
       // Losing a delivery here means its deferral could not even be recorded.
       deliver: async () => (options.delivery === 'lost' ? Promise.reject(new Error('the views table is unreachable')) : { deferred: [] }),
       retryDeferred: async () => ({ retried: 0, stillDeferred: 0 }),
