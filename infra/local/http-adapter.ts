@@ -91,9 +91,13 @@ export function apiGatewayEvent(req: RequestHead, body: Buffer, truncated = fals
 }
 
 export function writeResult(res: ServerResponse, result: APIGatewayProxyStructuredResultV2): void {
-  const headers = Object.fromEntries(Object.entries(result.headers ?? {}).map(([k, v]) => [k, String(v)]));
-  const body = result.body === undefined ? undefined : Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8');
-  res.writeHead(result.statusCode ?? 200, { ...headers, ...(body ? { 'content-length': String(body.length) } : {}) });
+  const headers: Record<string, string> = {};
+  for (const name in result.headers) headers[name] = String(result.headers[name]);
+  // A text body is written as the string it is: copying it into a Buffer first cost as much as
+  // writing it, for a listing's tens of kilobytes.
+  const body = result.body === undefined ? undefined : result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body;
+  if (body !== undefined) headers['content-length'] = String(typeof body === 'string' ? Buffer.byteLength(body) : body.length);
+  res.writeHead(result.statusCode ?? 200, headers);
   res.end(body);
 }
 
