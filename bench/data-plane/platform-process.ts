@@ -5,6 +5,7 @@
  * not the limiter). Ready is when `GET /api/status` stops answering 503.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomInt } from 'node:crypto';
 import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { resolve } from 'node:path';
@@ -16,6 +17,18 @@ const READY_TIMEOUT_MS = 300_000;
 const STOP_TIMEOUT_MS = 45_000;
 /** Far above anything one load generator sends: the limiter stays in the path but never refuses. */
 const UNLIMITED_RATE = '100000000';
+
+/**
+ * Task uids of a block of the default range's upper half, chosen at random. Every platform
+ * takes the first free uid of its range, and sweeps every process of a task's uid when the task
+ * ends: a test's platform on the same machine (task-sandbox-settings.ts' default range) would
+ * otherwise be given the bench replica's uid and kill it mid-measurement (seen as the replica
+ * "killed by SIGKILL", then every proxied answer a 503).
+ */
+function benchTaskUids(): string {
+  const first = 1_000_500_000 + randomInt(0, 49) * 10_000;
+  return `${first}-${first + 9_999}`;
+}
 
 export interface PlatformProcess {
   url: string;
@@ -51,6 +64,7 @@ export async function startPlatformProcess(options: { dataDir: string; adminToke
       RATE_LIMIT_PER_SECOND: UNLIMITED_RATE,
       // No SSH endpoint: its default port (2222) is taken whenever another `npm start` runs on the machine.
       SSH_PORT: 'off',
+      CASSINI_TASK_UIDS: process.env.CASSINI_TASK_UIDS ?? benchTaskUids(),
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       ...options.env,
     },

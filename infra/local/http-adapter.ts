@@ -19,7 +19,11 @@ const READ_LIMIT = 512 * 1024;
 
 export type ApiHandler = (event: APIGatewayProxyEventV2, context: object) => Promise<APIGatewayProxyStructuredResultV2>;
 
+const NO_BODY = Buffer.alloc(0);
+
 async function readBody(req: IncomingMessage): Promise<{ body: Buffer; truncated: boolean }> {
+  // A request with neither header has no body (RFC 9112 §6.3): most reads, spared an async iterator each.
+  if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) return { body: NO_BODY, truncated: false };
   const chunks: Buffer[] = [];
   let size = 0;
   let truncated = false;
@@ -91,9 +95,13 @@ export function apiGatewayEvent(req: RequestHead, body: Buffer, truncated = fals
 }
 
 export function writeResult(res: ServerResponse, result: APIGatewayProxyStructuredResultV2): void {
-  const headers = Object.fromEntries(Object.entries(result.headers ?? {}).map(([k, v]) => [k, String(v)]));
-  const body = result.body === undefined ? undefined : Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8');
-  res.writeHead(result.statusCode ?? 200, { ...headers, ...(body ? { 'content-length': String(body.length) } : {}) });
+  const headers: Record<string, string> = {};
+  for (const name in result.headers) headers[name] = String(result.headers[name]);
+  // A text body is written as the string it is: copying it into a Buffer first cost as much as
+  // writing it, for a listing's tens of kilobytes.
+  const body = result.body === undefined ? undefined : result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body;
+  if (body !== undefined) headers['content-length'] = String(typeof body === 'string' ? Buffer.byteLength(body) : body.length);
+  res.writeHead(result.statusCode ?? 200, headers);
   res.end(body);
 }
 

@@ -11,6 +11,7 @@ import { startEmbeddedDynamo, type EmbeddedDynamo } from './embedded-dynamodb.ts
 import { DynamoEventStore } from '../../shared/adapters/dynamodb/dynamodb-event-store.ts';
 import { DynamoRecipeViews } from '../../shared/adapters/dynamodb/dynamodb-recipe-views.ts';
 import { MemoryRecipeViews } from '../../shared/adapters/memory/memory-recipe-views.ts';
+import { MemoryUsageViews } from '../../shared/adapters/memory/memory-usage-views.ts';
 import { DynamoCheckpoints } from '../../shared/adapters/dynamodb/dynamodb-checkpoints.ts';
 import { RememberedCheckpoints } from '../../shared/adapters/memory/remembered-checkpoints.ts';
 import { systemClock, systemRandom } from '../../shared/adapters/node-platform.ts';
@@ -153,7 +154,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   const catalogViews = new DynamoCatalogViews(db.client, db.tables.views);
   const tokenViews = new DynamoTokenViews(db.client, db.tables.views);
   const principalViews = new DynamoPrincipalViews(db.client, db.tables.views);
-  const usageViews = new DynamoUsageViews(db.client, db.tables.views);
+  // Usage folds too: the limit windows of GET /api/user and the usage answers read no table.
+  const usageViews = await MemoryUsageViews.load(new DynamoUsageViews(db.client, db.tables.views));
   // Secret values: files of mode 0600 under <DATA_DIR>/secrets (a temporary directory without one).
   const secretStore = new LocalSecretStore(options.dataDir ? { dir: join(options.dataDir, 'secrets') } : {});
 

@@ -31,6 +31,7 @@ import { addressOf } from '../domain/resource/resource-identity.ts';
 import { IdentityService } from './identity-service.ts';
 import { organizationNamed } from '../domain/identity/organization.ts';
 import { isLimitEvent } from '../../events/event-versions.ts';
+import type { StreamStateCache } from './stream-state-cache.ts';
 
 /** Bump when UsageLimitsState changes shape. */
 export const USAGE_LIMITS_SNAPSHOT_SCHEMA = 1;
@@ -57,6 +58,11 @@ export interface LimitServiceDeps {
   principalKind(name: string): Promise<'user' | 'group' | 'none'>;
   /** How long a limit's hour lasts (ms): an hour, unless a test platform makes it short. */
   hourMs?: number;
+  /**
+   * Holds the limits' stream in memory for what `GET /api/user` shows at every call; `store`
+   * must then be `cache.watching(...)` of the process's store, so a change is seen at once.
+   */
+  cache?: StreamStateCache;
 }
 
 /** What `GET /api/user` shows of the caller's limit. */
@@ -80,6 +86,16 @@ export class LimitService {
   /** Every limit and assignment: one read of the limits' stream head, which a start may make beside its own. */
   async state(): Promise<UsageLimitsState> {
     return (await loadState(this.deps.store, usageLimitsModel())).state;
+  }
+
+  /**
+   * The limits as the caller's own answers show them (`GET /api/user`), from memory when there
+   * is a cache. Refusals and admin reads keep reading the store: on AWS the cache of one Lambda
+   * instance may be AUTH_CACHE_SECONDS behind another's writes, which a display may be and a
+   * decision must not.
+   */
+  private async shownState(): Promise<UsageLimitsState> {
+    return this.deps.cache ? this.deps.cache.load(this.deps.store, usageLimitsModel()) : this.state();
   }
 
   private async command(command: UsageLimitsCommand): Promise<UsageLimitsState> {
@@ -134,7 +150,7 @@ export class LimitService {
 
   /** The limit id a user or group was given itself (not through a group or the default). */
   async assignedTo(principal: string): Promise<string | null> {
-    return (await this.state()).assignments[principal] ?? null;
+    return (await this.shownState()).assignments[principal] ?? null;
   }
 
   /** The limit that applies to what `owner` runs, or null. */
@@ -192,7 +208,7 @@ export class LimitService {
 
   /** The caller's limit and how much of each window it has used, for `GET /api/user`. */
   async overview(user: User): Promise<LimitOverview> {
-    const limits = await this.limitFor(user.username);
+    const limits = await this.limitFor(user.username, await this.shownState());
     if (!limits) return { limits, usage: null };
     const [windows, instances] = await Promise.all([this.windowsOf(user.username), this.instancesRunning(user.username)]);
     return { limits, usage: { ...windows, instances_running: instances } };
@@ -275,13 +291,17 @@ export interface LimitPorts {
   random: RandomSource;
   organization?: Organization;
   limitHourMs?: number;
+  /** Tokens, users and the limits' stream in memory; `store` must then be `identityCache.watching(...)` of the process's store. */
+  identityCache?: StreamStateCache;
 }
 
 /** The usage limits over the platform's ports, for the services that start what they limit. */
 export function limitService(ports: LimitPorts): LimitService {
-  const identity = new IdentityService(ports);
+  const cache = ports.identityCache ? { cache: ports.identityCache } : {};
+  const identity = new IdentityService({ ...ports, ...cache });
   return new LimitService({
     ...ports,
+    ...cache,
     organization: ports.organization ?? organizationNamed(),
     groupsOf: async (name) => (await identity.findUser(name))?.groups ?? [],
     principalKind: async (name) => ((await identity.findUser(name)) ? 'user' : (await identity.principalExists(name)) ? 'group' : 'none'),

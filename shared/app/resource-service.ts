@@ -3,13 +3,14 @@
  * resource's stream: apply, look up, list, start/stop/restart/delete, schedules, the audit log.
  */
 import type { EventStore } from '../ports/event-store.ts';
-import type { RecipeViews } from '../ports/recipe-views.ts';
+import type { RecipePage, RecipeView, RecipeViews } from '../ports/recipe-views.ts';
 import type { Clock } from '../ports/platform-clock.ts';
 import { loadState, type LoadedStream } from './command-runner.ts';
 import { GroupCommit } from './group-commit.ts';
 import { resourceModel } from './resource-model.ts';
 import { SubdomainClaims, subdomainsOf } from './subdomain-claims.ts';
 import { renderRecipe, type RecipeResponse, type ShellAccess } from './recipe-rendering.ts';
+import { RecipeJsonCache } from './recipe-json-cache.ts';
 import { loadVisibleResource } from './visible-resource.ts';
 import { parseRecipe } from '../domain/recipe/recipe.ts';
 import type { ResourceType } from '../domain/recipe/spec-schemas.ts';
@@ -67,6 +68,15 @@ export interface AuditEvent {
   data: unknown;
 }
 
+/** What a listing asks for: `owner` narrows to one owner the caller may see. */
+export interface RecipeListQuery {
+  type?: ResourceType;
+  owner?: string;
+  namePrefix?: string;
+  pageSize: number;
+  cursor?: string;
+}
+
 export class ResourceService {
   private readonly claims: SubdomainClaims;
   /**
@@ -75,6 +85,7 @@ export class ResourceService {
    * decided once on the state the previous one left, and only a real conflict (If-Match, state) is 409.
    */
   private readonly commits: GroupCommit;
+  private readonly listedJson = new RecipeJsonCache();
 
   constructor(private readonly deps: ResourceServiceDeps) {
     this.claims = new SubdomainClaims(deps.store);
@@ -138,13 +149,25 @@ export class ResourceService {
     return this.render(state);
   }
 
-  async list(user: User, query: { type?: ResourceType; owner?: string; namePrefix?: string; pageSize: number; cursor?: string }) {
+  async list(user: User, query: RecipeListQuery): Promise<{ recipes: RecipeResponse[]; nextKey: string | null }> {
+    const page = await this.visibleViews(user, query);
+    const now = this.deps.clock.now();
+    return { recipes: page.views.map((v) => renderRecipe(v.resource, v.version, { now, routeUrl: this.deps.routeUrl, shellAccess: this.deps.shellAccess })), nextKey: page.cursor };
+  }
+
+  /** `list`, each recipe as its JSON text (recipe-json-cache.ts): what a listing's answer is made of. */
+  async listAsJson(user: User, query: RecipeListQuery): Promise<{ recipes: string[]; nextKey: string | null }> {
+    const page = await this.visibleViews(user, query);
+    const now = this.deps.clock.now();
+    const render = (v: RecipeView) => renderRecipe(v.resource, v.version, { now, routeUrl: this.deps.routeUrl, shellAccess: this.deps.shellAccess });
+    return { recipes: page.views.map((v) => this.listedJson.text(v, render)), nextKey: page.cursor };
+  }
+
+  private visibleViews(user: User, query: RecipeListQuery): Promise<RecipePage> {
     let owners: string[] | 'all';
     if (query.owner !== undefined) owners = mayAccess(user, query.owner) ? [query.owner] : [];
     else owners = user.admin ? 'all' : visibleOwners(user);
-    const page = await this.deps.views.list({ owners, type: query.type, namePrefix: query.namePrefix, pageSize: query.pageSize, cursor: query.cursor });
-    const now = this.deps.clock.now();
-    return { recipes: page.views.map((v) => renderRecipe(v.resource, v.version, { now, routeUrl: this.deps.routeUrl, shellAccess: this.deps.shellAccess })), nextKey: page.cursor };
+    return this.deps.views.list({ owners, type: query.type, namePrefix: query.namePrefix, pageSize: query.pageSize, cursor: query.cursor });
   }
 
   async act(user: User, kind: Kind, id: string, action: LifecycleAction): Promise<RecipeResponse> {

@@ -35,10 +35,20 @@ interface Entry {
   loadedAtMs: number;
 }
 
+/** A read under way: loads of the same stream that arrive meanwhile wait for it instead of reading again. */
+interface Loading {
+  schema: number;
+  state: Promise<unknown>;
+}
+
 export class StreamStateCache {
   readonly #entries = new Map<string, Entry>();
-  /** The latest read under way per stream: only it may fill the entry, and an append cancels it. */
-  readonly #loading = new Map<string, object>();
+  /**
+   * The latest read under way per stream: only it may fill the entry, and loads that arrive
+   * while it runs share it (a cold stream under concurrent requests is read once, not once per
+   * request). An append cancels it: loads from then on read afresh.
+   */
+  readonly #loading = new Map<string, Loading>();
   readonly #maxEntries: number;
   readonly #maxAgeMs: number;
   readonly #nowMs: () => number;
@@ -59,10 +69,18 @@ export class StreamStateCache {
       this.#entries.set(id, entry);
       return entry.state as S;
     }
-    const ticket = {};
-    this.#loading.set(id, ticket);
+    const underWay = this.#loading.get(id);
+    if (underWay && underWay.schema === model.snapshotSchema) return underWay.state as Promise<S>;
     const loadedAtMs = this.#nowMs();
-    const { state } = await loadState(store, model);
+    const ticket: Loading = { schema: model.snapshotSchema, state: loadState(store, model).then((loaded) => loaded.state) };
+    this.#loading.set(id, ticket);
+    let state: S;
+    try {
+      state = (await ticket.state) as S;
+    } catch (error) {
+      if (this.#loading.get(id) === ticket) this.#loading.delete(id);
+      throw error;
+    }
     if (this.#loading.get(id) === ticket) {
       this.#loading.delete(id);
       this.#entries.delete(id);

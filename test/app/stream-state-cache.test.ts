@@ -1,7 +1,7 @@
 /**
  * The stream-state cache (shared/app/stream-state-cache.ts) over an embedded DynamoDB: what it
  * holds costs no read, an append through its watch is seen by the very next load, a read under
- * way when an append happens is not kept, entries age out after `maxAgeMs` (how appends of
+ * way when an append happens is not kept, concurrent loads share one read, entries age out after `maxAgeMs` (how appends of
  * other processes are bounded), and it holds at most `maxEntries`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -52,6 +52,18 @@ function counted(store: EventStore): EventStore & { heads: number } {
   return wrapped;
 }
 
+/** The store, with every read held until `release`: a read under way for as long as a test needs. */
+function heldReads(): { store: EventStore; release: () => void } {
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  const store = withHead(raw, async (id: string): Promise<StreamHead> => {
+    const head = await raw.head(id);
+    await held;
+    return head;
+  });
+  return { store, release };
+}
+
 async function groupsOf(cache: StreamStateCache, store: EventStore, username: string): Promise<string[] | undefined> {
   const state = await cache.load(store, principalModel(username));
   return state.kind === 'user' ? state.user.groups : undefined;
@@ -92,13 +104,7 @@ describe('StreamStateCache', () => {
     const cache = new StreamStateCache();
     const watched = cache.watching(raw);
     const user = await newUser(watched);
-    let releaseRead!: () => void;
-    const readHeld = new Promise<void>((resolve) => (releaseRead = resolve));
-    const slow = withHead(raw, async (id: string): Promise<StreamHead> => {
-      const head = await raw.head(id);
-      await readHeld;
-      return head;
-    });
+    const { store: slow, release: releaseRead } = heldReads();
     const stale = groupsOf(cache, slow, user.username);
 
     // Act: the append happens while the old state is in flight
@@ -108,6 +114,45 @@ describe('StreamStateCache', () => {
     // Assess: the late read answered its caller, but the cache did not keep it
     expect(await stale).toEqual(['ml']);
     expect(await groupsOf(cache, raw, user.username)).toEqual(['finance']);
+  });
+
+  it('reads a stream once for loads that arrive while it is read, and afresh for those after an append', async () => {
+    // Prepare: a read held open, so that the loads below arrive while it is under way
+    const cache = new StreamStateCache();
+    const watched = cache.watching(raw);
+    const user = await newUser(watched);
+    const held = heldReads();
+    const slow = counted(held.store);
+    const releaseRead = held.release;
+    const fresh = counted(raw);
+
+    // Act: ten concurrent loads, then an append, then one more load while the first read is still held
+    const concurrent = Array.from({ length: 10 }, () => groupsOf(cache, slow, user.username));
+    await runCommand(watched, principalModel(user.username), { kind: 'SyncUser', user: { ...user, groups: ['finance'] }, ...meta });
+    const afterAppend = await groupsOf(cache, fresh, user.username);
+    releaseRead();
+
+    // Assess: one read served the ten; the load after the append did not join it
+    expect(await Promise.all(concurrent)).toEqual(Array.from({ length: 10 }, () => ['ml']));
+    expect(slow.heads).toBe(1);
+    expect(afterAppend).toEqual(['finance']);
+    expect(fresh.heads).toBe(1);
+  });
+
+  it('lets the next load read again when a read fails', async () => {
+    // Prepare
+    const cache = new StreamStateCache();
+    const user = await newUser(raw);
+    const failing = withHead(raw, async () => {
+      throw new Error('store unavailable');
+    });
+
+    // Act
+    const failed = groupsOf(cache, failing, user.username);
+
+    // Assess
+    await expect(failed).rejects.toThrow('store unavailable');
+    expect(await groupsOf(cache, raw, user.username)).toEqual(['ml']);
   });
 
   it('trusts an entry for maxAgeMs only: an append by another process is seen once it aged out', async () => {

@@ -100,15 +100,15 @@ export const recipeRoutes: RouteDefinition[] = [
     response: { status: 200, description: '{recipes, next_key}' },
     handle: async ({ query, user, services }) => {
       const q = validate(listQuery, query, 'query');
-      const page = await services.resources.list(user, {
-        type: q.type,
-        owner: ownerName(q.owner_name),
-        namePrefix: q.name,
-        pageSize: q.page_size ?? 100,
-        cursor: q.next_key ?? q.last_key,
-      });
-      const recipes = page.recipes.map((recipe) => asTemplateIf(q.as_template, recipe));
-      return { status: 200, body: { recipes, next_key: page.nextKey, next_last_key: page.nextKey } };
+      const listing = { type: q.type, owner: ownerName(q.owner_name), namePrefix: q.name, pageSize: q.page_size ?? 100, cursor: q.next_key ?? q.last_key };
+      if (q.as_template) {
+        const page = await services.resources.list(user, listing);
+        return { status: 200, body: { recipes: page.recipes.map((recipe) => recipeTemplate(recipe)), next_key: page.nextKey, next_last_key: page.nextKey } };
+      }
+      // Assembled from each recipe's JSON text, which is serialised once per version where it can be.
+      const page = await services.resources.listAsJson(user, listing);
+      const nextKey = JSON.stringify(page.nextKey);
+      return { status: 200, text: { contentType: 'application/json', body: `{"recipes":[${page.recipes.join(',')}],"next_key":${nextKey},"next_last_key":${nextKey}}` } };
     },
   },
   {

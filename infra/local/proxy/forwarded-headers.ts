@@ -12,20 +12,32 @@
  */
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import type { User } from '../../../shared/domain/identity/principal-decider.ts';
-import { IDENTITY_HEADER, withoutIdentityHeaders } from '../../../shared/domain/identity/identity-header.ts';
+import { IDENTITY_HEADER, isIdentityHeader } from '../../../shared/domain/identity/identity-header.ts';
 import { withoutSessionCookie } from './proxy-credentials.ts';
 
-const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
 
-function withoutHopByHop(headers: IncomingHttpHeaders): Record<string, string | string[]> {
-  const named = String(headers.connection ?? '')
+/** The header names a `Connection` header lists: hop-by-hop too. Undefined when it lists none (the common case, at no cost). */
+function connectionOptions(connection: string | string[] | undefined): Set<string> | undefined {
+  if (connection === undefined) return undefined;
+  const named = String(connection)
     .split(',')
     .map((token) => token.trim().toLowerCase())
     .filter(Boolean);
-  const dropped = new Set([...HOP_BY_HOP, ...named]);
+  return named.length === 0 ? undefined : new Set(named);
+}
+
+/**
+ * The headers without hop-by-hop ones and without those `drop` names, copied in one pass: this
+ * runs for every proxied request and answer, so it makes no intermediate copies.
+ */
+function withoutHopByHop(headers: IncomingHttpHeaders, drop?: (name: string) => boolean): Record<string, string | string[]> {
+  const named = connectionOptions(headers.connection);
   const kept: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value !== undefined && !dropped.has(name)) kept[name] = value;
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined || HOP_BY_HOP.has(name) || named?.has(name) || drop?.(name)) continue;
+    kept[name] = value;
   }
   return kept;
 }
@@ -40,11 +52,16 @@ export interface ForwardedFor {
   scheme?: 'http' | 'https';
 }
 
-export function backendRequestHeaders(req: IncomingMessage, forwarded: ForwardedFor): OutgoingHttpHeaders {
-  const headers: OutgoingHttpHeaders = withoutIdentityHeaders(withoutHopByHop(req.headers));
-  if (forwarded.stripAuthorization) delete headers.authorization;
+/** What never reaches a backend from the caller: any spelling of the identity header, `Expect`, and the platform's own Authorization. */
+function droppedForBackend(stripAuthorization: boolean): (name: string) => boolean {
   // The caller was already told to continue (Node answers `Expect: 100-continue` itself).
-  delete headers.expect;
+  return (name) => name === 'expect' || (stripAuthorization && name === 'authorization') || isIdentityHeader(name);
+}
+const DROP_KEEPING_AUTHORIZATION = droppedForBackend(false);
+const DROP_WITH_AUTHORIZATION = droppedForBackend(true);
+
+export function backendRequestHeaders(req: IncomingMessage, forwarded: ForwardedFor): OutgoingHttpHeaders {
+  const headers: OutgoingHttpHeaders = withoutHopByHop(req.headers, forwarded.stripAuthorization ? DROP_WITH_AUTHORIZATION : DROP_KEEPING_AUTHORIZATION);
   if (typeof headers.cookie === 'string') {
     const cookie = withoutSessionCookie(headers.cookie);
     if (cookie === undefined) delete headers.cookie;

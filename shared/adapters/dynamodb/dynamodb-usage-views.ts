@@ -13,6 +13,12 @@ import { clearPartition } from './clear-partition.ts';
 
 const PARTITION = 'usage';
 
+/** One stream's fold as the table holds it. */
+export interface UsageEntry {
+  streamId: string;
+  usage: UsageStreamState;
+}
+
 export class DynamoUsageViews implements UsageViews {
   constructor(private readonly client: DynamoDBClient, private readonly tableName: string) {}
 
@@ -27,15 +33,20 @@ export class DynamoUsageViews implements UsageViews {
 
   async all(): Promise<UsageStreamState[]> {
     const folds: UsageStreamState[] = [];
+    for await (const { usage } of this.entries()) folds.push(usage);
+    return folds;
+  }
+
+  /** Every fold with its stream, in stream id order: what memory views load at start. */
+  async *entries(): AsyncIterable<UsageEntry> {
     let startKey: Record<string, AttributeValue> | undefined;
     do {
       const page = await this.client.send(
         new QueryCommand({ TableName: this.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: PARTITION } }, ExclusiveStartKey: startKey }),
       );
-      for (const item of page.Items ?? []) folds.push(JSON.parse(item.d!.S!) as UsageStreamState);
+      for (const item of page.Items ?? []) yield { streamId: item.sk!.S!, usage: JSON.parse(item.d!.S!) as UsageStreamState };
       startKey = page.LastEvaluatedKey;
     } while (startKey);
-    return folds;
   }
 
   clear(): Promise<void> {

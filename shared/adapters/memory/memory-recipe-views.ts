@@ -12,6 +12,7 @@
 import type { RecipeKey, RecipePage, RecipeQuery, RecipeView, RecipeViews } from '../../ports/recipe-views.ts';
 import type { RecipeEntry } from '../dynamodb/dynamodb-recipe-views.ts';
 import { listPage, sortKey } from '../recipe-listing.ts';
+import { deepFreeze } from './deep-freeze.ts';
 
 /** Durable views that can hand over everything they hold. */
 export interface DurableRecipeViews extends RecipeViews {
@@ -23,14 +24,6 @@ interface Held {
   key: RecipeKey;
   streamVersion: number;
   view?: RecipeView;
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const inner of Object.values(value)) deepFreeze(inner);
-  }
-  return value;
 }
 
 export class MemoryRecipeViews implements RecipeViews {

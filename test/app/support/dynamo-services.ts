@@ -14,9 +14,16 @@ import { ReadModelProjector } from '../../../shared/app/consumers/read-model-pro
 import type { Clock } from '../../../shared/ports/platform-clock.ts';
 import type { EventStore } from '../../../shared/ports/event-store.ts';
 import type { PriceTable } from '../../../shared/domain/usage/instance-prices.ts';
+import type { StreamStateCache } from '../../../shared/app/stream-state-cache.ts';
 
-/** `store` replaces the plain event store, e.g. by one that projects each append at once. */
-export function dynamoServices(dynamo: EmbeddedDynamo, options: { clock?: Clock; routeUrl?: (subdomain: string) => string; store?: EventStore; prices?: PriceTable } = {}) {
+/**
+ * `store` replaces the plain event store, e.g. by one that projects each append at once;
+ * `identityCache` holds tokens, users and limits in memory as local mode does (`store` must then go through its watch).
+ */
+export function dynamoServices(
+  dynamo: EmbeddedDynamo,
+  options: { clock?: Clock; routeUrl?: (subdomain: string) => string; store?: EventStore; prices?: PriceTable; identityCache?: StreamStateCache } = {},
+) {
   const store = options.store ?? new DynamoEventStore({ client: dynamo.client, tableName: dynamo.tables.events });
   const catalogViews = new DynamoCatalogViews(dynamo.client, dynamo.tables.views);
   const secretStore = new LocalSecretStore();
@@ -33,6 +40,7 @@ export function dynamoServices(dynamo: EmbeddedDynamo, options: { clock?: Clock;
     random: systemRandom,
     routeUrl: options.routeUrl ?? ((subdomain) => `https://${subdomain}.example.test/`),
     ...(options.prices ? { prices: options.prices } : {}),
+    ...(options.identityCache ? { identityCache: options.identityCache } : {}),
   });
   return { store, services, catalogViews, secretStore };
 }

@@ -7,10 +7,10 @@ import type { ApiHandler } from '../../../infra/local/http-adapter.ts';
 import { createApi } from '../../../functions/api/create-api.ts';
 import type { ApiServices } from '../../../functions/api/api-types.ts';
 import { admin, ann, bob, createUsers } from '../../app/support/catalog-platform.ts';
-import { projectedPlatform } from '../../app/support/projected-platform.ts';
+import { projectedPlatform, type ProjectedPlatformOptions } from '../../app/support/projected-platform.ts';
 
-export async function projectedApi(dynamo: EmbeddedDynamo, adminToken: string, extra: Partial<ApiServices> = {}) {
-  const { services } = projectedPlatform(dynamo);
+export async function projectedApi(dynamo: EmbeddedDynamo, adminToken: string, extra: Partial<ApiServices> = {}, platform: ProjectedPlatformOptions = {}) {
+  const { services } = projectedPlatform(dynamo, platform);
   await services.identity.bootstrapAdmin(adminToken);
   await createUsers(services);
   const tokens: Record<string, string> = { admin: adminToken };

@@ -304,6 +304,33 @@ describe('the local proxy, routing', () => {
     // Assess
     await expect(replicaClosed).resolves.toBeDefined();
   });
+
+  it('cuts the caller\'s answer when the replica dies mid-answer, so it never looks complete', async () => {
+    // Prepare: the replica announces ten bytes, sends five, and its connection is cut.
+    const b = await backend((_req, res) => {
+      res.writeHead(200, { 'content-length': '10' });
+      res.write('12345', () => res.socket?.destroy());
+      return true;
+    });
+    const routes = new RouteTable();
+    openRoute(routes, [b.port]);
+    const f = await front(routes);
+
+    // Act
+    const req = request({ host: '127.0.0.1', port: f.port, path: '/', headers: { host: 'app-ann.localhost' } });
+    req.end();
+    const [res] = (await once(req, 'response')) as [IncomingMessage];
+    const cut = new Promise<string>((resolve) => {
+      res.once('end', () => resolve('ended as if complete'));
+      res.once('aborted', () => resolve('cut'));
+      res.once('error', () => resolve('cut'));
+    });
+    res.resume();
+
+    // Assess
+    expect(res.statusCode).toBe(200);
+    await expect(cut).resolves.toBe('cut');
+  });
 });
 
 describe('the local proxy, idle tracking', () => {
