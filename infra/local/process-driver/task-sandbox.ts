@@ -36,6 +36,14 @@ export interface TaskSandboxOptions {
   uids: IdRange;
   /** Shared folders' groups; must not overlap `uids`, or a task's own group could be a folder's. */
   folderGids: IdRange;
+  /**
+   * Where in each range the search for a free id begins (then on, wrapping round); by default a
+   * random place, drawn once per sandbox. Two control planes on one machine (two data
+   * directories, or the test suite's platforms running side by side) know nothing of each other's
+   * tasks: starting both at the range's first id would give their first tasks the same uid, and
+   * the end of one would sweep (kill) the other's processes of that uid.
+   */
+  searchFrom?: { uid: number; gid: number };
 }
 
 const SEARCHABLE_DIR = 0o711;
@@ -45,6 +53,7 @@ const SHARED_FOLDER_DIR = 0o2770;
 
 export class TaskSandbox {
   readonly #options: TaskSandboxOptions;
+  readonly #searchFrom: { uid: number; gid: number };
   /** Task id → its uid, while it runs. */
   readonly #users = new Map<string, number>();
   /**
@@ -61,6 +70,7 @@ export class TaskSandbox {
   constructor(options: TaskSandboxOptions) {
     if (overlaps(options.uids, options.folderGids)) throw new Error('the task uid range and the shared folder gid range overlap; a task would share a group with a folder');
     this.#options = options;
+    this.#searchFrom = options.searchFrom ?? { uid: randomIn(options.uids), gid: randomIn(options.folderGids) };
   }
 
   /**
@@ -149,7 +159,7 @@ export class TaskSandbox {
       const owner = (await lstat(join(volumesDir, entry)).catch(() => undefined))?.uid;
       if (owner !== undefined) taken.add(owner);
     }
-    return firstFree(this.#options.uids, taken, 'task uids (CASSINI_TASK_UIDS)');
+    return firstFree(this.#options.uids, this.#searchFrom.uid, taken, 'task uids (CASSINI_TASK_UIDS)');
   }
 
   async #folderGroup(folder: string): Promise<number> {
@@ -157,7 +167,7 @@ export class TaskSandbox {
     await mkdir(folder, { recursive: true });
     const current = (await lstat(folder)).gid;
     const others = await this.#folderGids(folder);
-    const gid = within(this.#options.folderGids, current) && !others.has(current) ? current : firstFree(this.#options.folderGids, others, 'shared folder gids (CASSINI_FOLDER_GIDS)');
+    const gid = within(this.#options.folderGids, current) && !others.has(current) ? current : firstFree(this.#options.folderGids, this.#searchFrom.gid, others, 'shared folder gids (CASSINI_FOLDER_GIDS)');
     await lchown(folder, 0, gid);
     await chmod(folder, SHARED_FOLDER_DIR);
     return gid;
@@ -211,8 +221,15 @@ function overlaps(a: IdRange, b: IdRange): boolean {
   return a.first <= b.last && b.first <= a.last;
 }
 
-function firstFree(range: IdRange, taken: Set<number>, what: string): number {
-  for (let id = range.first; id <= range.last; id++) if (!taken.has(id)) return id;
+/** The first id of `range` not taken, looking from `from` to the end and then from the start. */
+function firstFree(range: IdRange, from: number, taken: Set<number>, what: string): number {
+  const start = within(range, from) ? from : range.first;
+  for (let id = start; id <= range.last; id++) if (!taken.has(id)) return id;
+  for (let id = range.first; id < start; id++) if (!taken.has(id)) return id;
   throw new Error(`no free id left among the ${what} ${range.first}-${range.last}; widen the range`);
+}
+
+function randomIn(range: IdRange): number {
+  return range.first + Math.floor(Math.random() * (range.last - range.first + 1));
 }
 

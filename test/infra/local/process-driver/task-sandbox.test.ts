@@ -15,7 +15,7 @@ import { LocalSecretStore } from '../../../../infra/local/local-secret-store.ts'
 import { exitsOf } from './task-exits.ts';
 import { LocalProcessDriver } from '../../../../infra/local/process-driver/local-process-driver.ts';
 import { DEFAULT_TASK_UIDS, taskSandboxFromEnvironment } from '../../../../infra/local/process-driver/task-sandbox-settings.ts';
-import type { TaskSandbox } from '../../../../infra/local/process-driver/task-sandbox.ts';
+import { TaskSandbox } from '../../../../infra/local/process-driver/task-sandbox.ts';
 import { processesOfUser } from '../../../../infra/local/process-driver/user-processes.ts';
 import type { LogLine, TaskAttachments, TaskExit, TaskSpec } from '../../../../shared/ports/task-driver.ts';
 
@@ -247,6 +247,22 @@ describe('task sandbox settings', () => {
     expect(() => taskSandboxFromEnvironment({ CASSINI_TASK_UIDS: '5-2' }, 0)).toThrow(/CASSINI_TASK_UIDS="5-2" is not a range of ids/);
     expect(() => taskSandboxFromEnvironment({ CASSINI_TASK_UIDS: '0-10' }, 0)).toThrow(/CASSINI_TASK_UIDS/);
     expect(() => taskSandboxFromEnvironment({ CASSINI_TASK_UIDS: '100-200', CASSINI_FOLDER_GIDS: '150-300' }, 0)).toThrow(/overlap/);
+  });
+
+  it('looks for a free uid from where it was told, wrapping round to the start of the range', async () => {
+    const sandbox = new TaskSandbox({ setprivPath: '/usr/bin/setpriv', uids: { first: 10, last: 14 }, folderGids: { first: 20, last: 24 }, searchFrom: { uid: 13, gid: 20 } });
+    const place = { volumesDir: join(tmpdir(), 'cassini-no-volumes-here'), folders: [] };
+    const uids = [];
+    for (const task of ['a', 'b', 'c']) uids.push((await sandbox.claimUser(task, place)).uid);
+    expect(uids).toEqual([13, 14, 10]);
+  });
+
+  it('starts two control planes of one machine at different places of the range, so their first tasks do not share a uid (the end of one would kill the other)', async () => {
+    const place = { volumesDir: join(tmpdir(), 'cassini-no-volumes-here'), folders: [] };
+    const first = (sandbox: TaskSandbox) => sandbox.claimUser('t', place).then((user) => user.uid);
+    const options = { setprivPath: '/usr/bin/setpriv', uids: DEFAULT_TASK_UIDS, folderGids: { first: 1, last: 999 } };
+    // One chance in a million of the same draw.
+    expect(await first(new TaskSandbox(options))).not.toBe(await first(new TaskSandbox(options)));
   });
 
   it('finds no process for a uid nobody runs as', () => {
