@@ -35,6 +35,8 @@ export default defineConfig({
     // Hermetic: the machine's time zone and locale never change an outcome (the platform started
     // by acceptance tests inherits them too). Time-zone behaviour is tested with explicit zones.
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', TZ: 'UTC', LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' },
+    // Two workers never share task uids (a task's end kills every process of its uid).
+    setupFiles: ['test/support/worker-task-uids.ts'],
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: [...STACK, ...INTEGRATION], isolate: false } },
       // Workers reused between files: aws-cdk-lib is loaded once per worker rather than once per
