@@ -19,13 +19,25 @@ export interface HostKey {
   fingerprint: string;
 }
 
+/**
+ * A new ed25519 key that ssh2 can read back. ssh2 1.17 strips a public key's leading zero bytes
+ * when it writes one, so about one key in 256 comes out malformed (mscdex/ssh2 issues 1390 and
+ * 1513): such a key is drawn again rather than kept, and kept in a data directory for good.
+ */
+function generateReadableKey(): string {
+  for (;;) {
+    const { private: privateKey } = ssh2.utils.generateKeyPairSync('ed25519');
+    if (!(ssh2.utils.parseKey(privateKey) instanceof Error)) return privateKey;
+  }
+}
+
 export function loadOrCreateHostKey(dataDir: string | undefined): HostKey {
   const path = dataDir === undefined ? undefined : join(dataDir, HOST_KEY_FILE);
   let privateKey: string;
   if (path !== undefined && existsSync(path)) {
     privateKey = readFileSync(path, 'utf8');
   } else {
-    privateKey = ssh2.utils.generateKeyPairSync('ed25519').private;
+    privateKey = generateReadableKey();
     // `wx`: two starts racing on one data directory cannot both write a key (the data directory lock prevents it anyway).
     if (path !== undefined) writeFileSync(path, privateKey, { mode: 0o600, flag: 'wx' });
   }

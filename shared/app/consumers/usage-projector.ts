@@ -6,7 +6,7 @@
  */
 import type { CommittedBatch, EventStore } from '../../ports/event-store.ts';
 import type { UsageViews } from '../../ports/usage-views.ts';
-import { carriesUsage, EMPTY_USAGE_STREAM, foldUsage } from '../../domain/usage/usage-intervals.ts';
+import { carriesUsage, EMPTY_USAGE_STREAM, foldUsage, usageEventsOf } from '../../domain/usage/usage-intervals.ts';
 
 const PAGE = 500;
 
@@ -23,11 +23,11 @@ export class UsageProjector {
     while (after < batch.firstVersion - 1) {
       const page = await this.deps.store.read(batch.streamId, after, PAGE);
       const missing = page.events.filter((e) => e.version < batch.firstVersion);
-      usage = foldUsage(batch.streamId, missing, usage);
+      usage = foldUsage(batch.streamId, usageEventsOf(missing), usage);
       if (page.nextAfterVersion === undefined || missing.length < page.events.length) break;
       after = page.nextAfterVersion;
     }
-    usage = foldUsage(batch.streamId, batch.events, usage);
+    usage = foldUsage(batch.streamId, usageEventsOf(batch.events), usage);
     await this.deps.usageViews.put(batch.streamId, usage);
   }
 }

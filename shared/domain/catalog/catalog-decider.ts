@@ -4,7 +4,7 @@
  * value was stored. The value itself never reaches the decider: the service writes it to the
  * secret store and tells the decider only that it did (`valueStored`).
  */
-import type { CommandMeta, Decider } from '../decider.ts';
+import { eventsOf, type CommandMeta, type Decider } from '../decider.ts';
 import { NotFoundError } from '../errors.ts';
 import type { CatalogObjectEvent } from '../../../events/catalog-object-events.ts';
 import type { CatalogAttributes, CatalogKind, CatalogObject } from './catalog-object.ts';
@@ -12,7 +12,7 @@ import type { CatalogAttributes, CatalogKind, CatalogObject } from './catalog-ob
 export type CatalogCommand =
   | (CommandMeta & {
       kind: 'PutCatalogObject';
-      object: { [K in CatalogKind]: { kind: K; owner: string; name: string; attributes: CatalogAttributes[K] } }[CatalogKind];
+      object: PutObject;
       /** Secrets only: a new value was written to the secret store for this command. */
       valueStored?: boolean;
     })
@@ -23,15 +23,50 @@ export interface CatalogState {
   object: CatalogObject | null;
 }
 
-const EVENT_PREFIX = { secret: 'Secret', shared_folder: 'SharedFolder', image: 'Image', iam_role: 'IamRole' } as const satisfies Record<CatalogKind, string>;
-const KIND_OF_PREFIX = Object.fromEntries(Object.entries(EVENT_PREFIX).map(([kind, prefix]) => [prefix, kind as CatalogKind]));
+/** One kind's object as a put command carries it: `attributes` are that kind's own. */
+type PutObject<K extends CatalogKind = CatalogKind> = { [P in K]: { kind: P; owner: string; name: string; attributes: CatalogAttributes[P] } }[K];
 
-function event(kind: CatalogKind, fact: 'Created' | 'Changed' | 'Deleted', data: object, meta: CommandMeta): CatalogObjectEvent {
-  return { type: `${EVENT_PREFIX[kind]}${fact}`, data, at: meta.at, actor: meta.actor } as CatalogObjectEvent;
+/** How a kind's facts become its events: the one place each kind's event names are written. */
+interface KindEvents<K extends CatalogKind> {
+  created(object: PutObject<K>, meta: CommandMeta): CatalogObjectEvent;
+  changed(attributes: CatalogAttributes[K], meta: CommandMeta): CatalogObjectEvent;
+  deleted(meta: CommandMeta): CatalogObjectEvent;
 }
+
+const event = eventsOf<CatalogObjectEvent>();
+
+const EVENTS_OF: { [K in CatalogKind]: KindEvents<K> } = {
+  secret: {
+    created: ({ owner, name, attributes }, meta) => event('SecretCreated', { owner, name, ...attributes }, meta),
+    changed: (attributes, meta) => event('SecretChanged', { ...attributes }, meta),
+    deleted: (meta) => event('SecretDeleted', {}, meta),
+  },
+  shared_folder: {
+    created: ({ owner, name, attributes }, meta) => event('SharedFolderCreated', { owner, name, ...attributes }, meta),
+    changed: (attributes, meta) => event('SharedFolderChanged', { ...attributes }, meta),
+    deleted: (meta) => event('SharedFolderDeleted', {}, meta),
+  },
+  image: {
+    created: ({ owner, name, attributes }, meta) => event('ImageCreated', { owner, name, ...attributes }, meta),
+    changed: (attributes, meta) => event('ImageChanged', { ...attributes }, meta),
+    deleted: (meta) => event('ImageDeleted', {}, meta),
+  },
+  iam_role: {
+    created: ({ owner, name, attributes }, meta) => event('IamRoleCreated', { owner, name, ...attributes }, meta),
+    changed: (attributes, meta) => event('IamRoleChanged', { ...attributes }, meta),
+    deleted: (meta) => event('IamRoleDeleted', {}, meta),
+  },
+};
 
 function sameAttributes(a: object, b: object): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** A put of an object of kind `K`: generic so that its attributes and its kind's events stay paired. */
+function put<K extends CatalogKind>(object: PutObject<K>, existing: CatalogObject | null, meta: CommandMeta): CatalogObjectEvent[] {
+  const events: KindEvents<K> = EVENTS_OF[object.kind];
+  if (!existing) return [events.created(object, meta)];
+  return sameAttributes(existing.attributes, object.attributes) ? [] : [events.changed(object.attributes, meta)];
 }
 
 function decide(command: CatalogCommand, state: CatalogState): CatalogObjectEvent[] {
@@ -39,30 +74,49 @@ function decide(command: CatalogCommand, state: CatalogState): CatalogObjectEven
   switch (command.kind) {
     case 'PutCatalogObject': {
       const { object } = command;
-      const valueSet: CatalogObjectEvent[] = object.kind === 'secret' && command.valueStored ? [{ type: 'SecretValueSet', data: {}, ...meta }] : [];
-      if (!state.object) return [event(object.kind, 'Created', { owner: object.owner, name: object.name, ...object.attributes }, meta)];
-      const changed = sameAttributes(state.object.attributes, object.attributes) ? [] : [event(object.kind, 'Changed', { ...object.attributes }, meta)];
-      return [...valueSet, ...changed];
+      const valueSet: CatalogObjectEvent[] = object.kind === 'secret' && command.valueStored && state.object ? [event('SecretValueSet', {}, meta)] : [];
+      return [...valueSet, ...put(object, state.object, meta)];
     }
     case 'DeleteCatalogObject':
       if (!state.object) throw new NotFoundError(`No ${command.objectKind.replace('_', ' ')} named ${command.name}.`);
-      return [event(command.objectKind, 'Deleted', {}, meta)];
+      return [EVENTS_OF[command.objectKind].deleted(meta)];
   }
 }
 
+/** The object an event creates: its identity out of the event's data, the rest its attributes. */
+function created<K extends CatalogKind>(object: PutObject<K>, at: string): CatalogState {
+  return { object: { ...object, created_at: at, updated_at: at } };
+}
+
 function evolve(state: CatalogState, e: CatalogObjectEvent): CatalogState {
-  const fact = /(Created|Changed|Deleted|ValueSet)$/.exec(e.type)![1]!;
-  const kind = KIND_OF_PREFIX[e.type.slice(0, -fact.length)]!;
-  switch (fact) {
-    case 'Created': {
-      const { owner, name, ...attributes } = e.data as { owner: string; name: string };
-      return { object: { kind, owner, name, attributes, created_at: e.at, updated_at: e.at } as CatalogObject };
+  switch (e.type) {
+    case 'SecretCreated': {
+      const { owner, name, ...attributes } = e.data;
+      return created({ kind: 'secret', owner, name, attributes }, e.at);
     }
-    case 'Changed':
-      return state.object ? { object: { ...state.object, attributes: { ...(e.data as object) } as CatalogObject['attributes'], updated_at: e.at } } : state;
-    case 'ValueSet':
+    case 'SharedFolderCreated': {
+      const { owner, name, ...attributes } = e.data;
+      return created({ kind: 'shared_folder', owner, name, attributes }, e.at);
+    }
+    case 'ImageCreated': {
+      const { owner, name, ...attributes } = e.data;
+      return created({ kind: 'image', owner, name, attributes }, e.at);
+    }
+    case 'IamRoleCreated': {
+      const { owner, name, ...attributes } = e.data;
+      return created({ kind: 'iam_role', owner, name, attributes }, e.at);
+    }
+    case 'SecretChanged':
+    case 'SharedFolderChanged':
+    case 'ImageChanged':
+    case 'IamRoleChanged':
+      return state.object ? { object: { ...state.object, attributes: { ...e.data }, updated_at: e.at } } : state;
+    case 'SecretValueSet':
       return state.object ? { object: { ...state.object, updated_at: e.at } } : state;
-    default:
+    case 'SecretDeleted':
+    case 'SharedFolderDeleted':
+    case 'ImageDeleted':
+    case 'IamRoleDeleted':
       return { object: null };
   }
 }

@@ -14,6 +14,13 @@
  *   deployment or workspace started, a job with an active run), at the worker count and sizes
  *   of the spec or the last scale.
  */
+import type { RecordedEvent } from '../../../events/envelope.ts';
+import { isResourceEvent, isRunEvent } from '../../../events/event-versions.ts';
+import type { ResourceEvent } from '../../../events/resource-events.ts';
+import type { RunEvent, RunPlan } from '../../../events/run-events.ts';
+import { storedSpec } from '../recipe/stored-spec.ts';
+import type { ResourceSpec } from '../recipe/spec-types.ts';
+
 export const USAGE_KINDS = ['task', 'replica', 'dask-scheduler', 'dask-worker'] as const;
 export type UsageKind = (typeof USAGE_KINDS)[number];
 
@@ -58,24 +65,51 @@ export interface UsageStreamState {
 
 export const EMPTY_USAGE_STREAM: UsageStreamState = { version: 0, intervals: [], resource: null, run: null, names: {} };
 
-/** The subset of a recorded event the fold reads. */
-export interface UsageEvent {
-  type: string;
-  data: unknown;
-  at: string;
-  version: number;
+type FoldedEvent = ResourceEvent | RunEvent;
+type DataOf<T extends FoldedEvent['type']> = Extract<FoldedEvent, { type: T }>['data'];
+
+/**
+ * A recorded event of type `T` as the fold reads it: the data fields it needs (`Needs`), any
+ * other field as the event's schema types it. Every stored resource and run event is one, and
+ * property tests build them with the fields that matter and nothing else.
+ */
+type Reads<T extends FoldedEvent['type'], Needs = unknown> = T extends FoldedEvent['type']
+  ? { type: T; data: Needs & Partial<Omit<DataOf<T>, keyof Needs>>; at: string; version: number }
+  : never;
+
+/** The events whose data the fold reads; of the others it reads only their type, if that. */
+type ReadType = Extract<
+  FoldedEvent['type'],
+  'ResourceCreated' | 'ResourceSpecUpdated' | 'DaskClusterScaled' | 'ReplicaStarted' | 'ReplicaExited' | 'JobRunRequested' | 'JobRunFinished' | 'RunQueued' | 'TaskStarted' | 'TaskExited'
+>;
+
+/** A resource or run stream's events as the fold reads them: those it reads data of, with the fields it reads; the others by their type alone. */
+export type UsageEvent =
+  | Reads<'ResourceCreated', Pick<DataOf<'ResourceCreated'>, 'id' | 'type' | 'owner' | 'name' | 'spec'>>
+  | Reads<'ResourceSpecUpdated', Pick<DataOf<'ResourceSpecUpdated'>, 'spec'>>
+  | Reads<'DaskClusterScaled', Pick<DataOf<'DaskClusterScaled'>, 'num_workers'>>
+  | Reads<'ReplicaStarted' | 'ReplicaExited', { pod: string }>
+  | Reads<'JobRunRequested' | 'JobRunFinished', { run_id: string }>
+  | Reads<'RunQueued', Pick<DataOf<'RunQueued'>, 'job_id' | 'owner'> & { plan: Pick<RunPlan, 'instance_type'> & Partial<RunPlan> }>
+  | Reads<'TaskStarted' | 'TaskExited', { task_id: string }>
+  | Reads<Exclude<FoldedEvent['type'], ReadType>>;
+
+/**
+ * The decoding boundary of the fold: a usage stream's stored events, as resource or run events
+ * (the registry knows their types). An event of another aggregate carries no usage and is left out.
+ */
+export function usageEventsOf(events: readonly RecordedEvent[]): UsageEvent[] {
+  return events.filter((e) => isResourceEvent(e) || isRunEvent(e));
 }
 
 const DEFAULT_SIZE = 'medium';
-
-type Data = Record<string, unknown>;
 
 function str(value: unknown, fallback: string): string {
   return typeof value === 'string' && value !== '' ? value : fallback;
 }
 
-function daskOf(spec: Data, instanceType: string): ResourceContext['dask'] {
-  const cluster = spec.dask_cluster as { num_workers?: number; scheduler?: { instance_type?: string }; worker?: { instance_type?: string } } | null | undefined;
+function daskOf(spec: Pick<ResourceSpec, 'dask_cluster'>, instanceType: string): ResourceContext['dask'] {
+  const cluster = spec.dask_cluster;
   if (!cluster) return null;
   return { schedulerSize: str(cluster.scheduler?.instance_type, instanceType), workerSize: str(cluster.worker?.instance_type, instanceType), workers: cluster.num_workers ?? 0 };
 }
@@ -111,18 +145,17 @@ function followDask(state: UsageStreamState, resource: ResourceContext, event: U
 }
 
 function evolveResource(state: UsageStreamState, event: UsageEvent): UsageStreamState {
-  const data = event.data as Data;
   const resource = state.resource;
   switch (event.type) {
     case 'ResourceCreated': {
-      const spec = data.spec as Data;
+      const { id, type, owner, name } = event.data;
+      const spec = storedSpec(type, event.data.spec);
       const instanceType = str(spec.instance_type, DEFAULT_SIZE);
-      const id = data.id as string;
       const created: ResourceContext = {
         id,
-        type: data.type as ResourceContext['type'],
-        owner: data.owner as string,
-        name: data.name as string,
+        type,
+        owner,
+        name,
         instanceType,
         dask: daskOf(spec, instanceType),
         daskScaledTo: null,
@@ -133,7 +166,7 @@ function evolveResource(state: UsageStreamState, event: UsageEvent): UsageStream
     }
     case 'ResourceSpecUpdated': {
       if (!resource) return state;
-      const spec = data.spec as Data;
+      const spec = storedSpec(resource.type, event.data.spec);
       const instanceType = str(spec.instance_type, DEFAULT_SIZE);
       const dask = daskOf(spec, instanceType);
       const keepsScale = JSON.stringify(dask) === JSON.stringify(resource.dask);
@@ -142,7 +175,7 @@ function evolveResource(state: UsageStreamState, event: UsageEvent): UsageStream
     }
     case 'DaskClusterScaled': {
       if (!resource) return state;
-      const updated = { ...resource, daskScaledTo: data.num_workers as number };
+      const updated = { ...resource, daskScaledTo: event.data.num_workers };
       return followDask({ ...state, resource: updated }, updated, event);
     }
     case 'ResourceStartRequested':
@@ -164,7 +197,7 @@ function evolveResource(state: UsageStreamState, event: UsageEvent): UsageStream
     }
     case 'ReplicaStarted': {
       if (!resource) return state;
-      const key = `replica:${data.pod as string}`;
+      const key = `replica:${event.data.pod}`;
       if (state.intervals.some((i) => i.key === key)) return state;
       const interval: UsageInterval = {
         key,
@@ -180,15 +213,15 @@ function evolveResource(state: UsageStreamState, event: UsageEvent): UsageStream
       return { ...state, intervals: [...state.intervals, interval] };
     }
     case 'ReplicaExited':
-      return { ...state, intervals: closeWhere(state.intervals, event.at, (i) => i.key === `replica:${data.pod as string}`) };
+      return { ...state, intervals: closeWhere(state.intervals, event.at, (i) => i.key === `replica:${event.data.pod}`) };
     case 'JobRunRequested': {
       if (!resource) return state;
-      const updated = { ...resource, activeRuns: [...new Set([...resource.activeRuns, data.run_id as string])] };
+      const updated = { ...resource, activeRuns: [...new Set([...resource.activeRuns, event.data.run_id])] };
       return followDask({ ...state, resource: updated }, updated, event);
     }
     case 'JobRunFinished': {
       if (!resource) return state;
-      const updated = { ...resource, activeRuns: resource.activeRuns.filter((r) => r !== data.run_id) };
+      const updated = { ...resource, activeRuns: resource.activeRuns.filter((r) => r !== event.data.run_id) };
       return followDask({ ...state, resource: updated }, updated, event);
     }
     default:
@@ -203,21 +236,20 @@ function followStatus(state: UsageStreamState, resource: ResourceContext, status
 }
 
 function evolveRun(state: UsageStreamState, event: UsageEvent): UsageStreamState {
-  const data = event.data as Data;
   switch (event.type) {
     case 'RunQueued': {
-      const plan = data.plan as Data;
-      return { ...state, run: { jobId: data.job_id as string, owner: data.owner as string, size: str(plan.instance_type, DEFAULT_SIZE) } };
+      const { job_id, owner, plan } = event.data;
+      return { ...state, run: { jobId: job_id, owner, size: str(plan.instance_type, DEFAULT_SIZE) } };
     }
     case 'TaskStarted': {
       const run = state.run;
-      const key = `task:${data.task_id as string}`;
+      const key = `task:${event.data.task_id}`;
       if (!run || state.intervals.some((i) => i.key === key)) return state;
       const interval: UsageInterval = { key, kind: 'task', resourceId: run.jobId, resourceType: 'job', owner: run.owner, size: run.size, instances: 1, start: event.at, end: null };
       return { ...state, intervals: [...state.intervals, interval] };
     }
     case 'TaskExited':
-      return { ...state, intervals: closeWhere(state.intervals, event.at, (i) => i.key === `task:${data.task_id as string}`) };
+      return { ...state, intervals: closeWhere(state.intervals, event.at, (i) => i.key === `task:${event.data.task_id}`) };
     case 'RunSucceeded':
     case 'RunFailed':
     case 'RunCancelled':

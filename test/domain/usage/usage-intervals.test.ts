@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { foldUsage, type UsageEvent } from '../../../shared/domain/usage/usage-intervals.ts';
+import { foldUsage, usageEventsOf, type UsageEvent } from '../../../shared/domain/usage/usage-intervals.ts';
 import { dailyUsage } from '../../../shared/domain/usage/daily-usage.ts';
 
 const JOB = 'a'.repeat(32);
@@ -8,9 +8,12 @@ const SERVICE = 'b'.repeat(32);
 const T0 = Date.parse('2026-11-30T22:00:00.000Z');
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/** An event as a test writes it: its time in milliseconds, its version not yet given. */
+type Unrecorded<E> = E extends UsageEvent ? Omit<E, 'at' | 'version'> & { atMs: number } : never;
+
 /** A stream's events, versions numbered in order of time (the order the log records them). */
-function stream(events: Array<{ type: string; data: unknown; atMs: number }>): UsageEvent[] {
-  return [...events].sort((a, b) => a.atMs - b.atMs).map((e, i) => ({ type: e.type, data: e.data, at: iso(e.atMs), version: i + 1 }));
+function stream(events: Array<Unrecorded<UsageEvent>>): UsageEvent[] {
+  return [...events].sort((a, b) => a.atMs - b.atMs).map(({ atMs, ...e }, i) => ({ ...e, at: iso(atMs), version: i + 1 }));
 }
 
 /** One instance's true life: started at `start`, its end recorded at `end` (null: still running). */
@@ -50,12 +53,10 @@ describe('usage from the event log', () => {
       fc.property(fc.array(life, { minLength: 1, maxLength: 8 }), (lives) => {
         const events = stream([
           { type: 'RunQueued', data: { run_id: 'r1', job_id: JOB, owner: 'ann', plan: { instance_type: 'large', scale: lives.length } }, atMs: T0 - 1 },
-          ...lives.flatMap((l, rank) => {
+          ...lives.flatMap((l, rank): Array<Unrecorded<UsageEvent>> => {
             const end = recordedEnd(l);
-            return [
-              { type: 'TaskStarted', data: { task_id: `t${rank}` }, atMs: T0 + l.start },
-              ...(end === null ? [] : [{ type: 'TaskExited', data: { task_id: `t${rank}`, exit_code: l.ending === 'exited' ? 0 : null, reason: l.ending }, atMs: end }]),
-            ];
+            const started: Unrecorded<UsageEvent> = { type: 'TaskStarted', data: { task_id: `t${rank}` }, atMs: T0 + l.start };
+            return end === null ? [started] : [started, { type: 'TaskExited', data: { task_id: `t${rank}`, exit_code: l.ending === 'exited' ? 0 : null, reason: l.ending }, atMs: end }];
           }),
         ]);
         expect(totalSeconds(events, 'run-r1')).toBe(trueSeconds(lives));
@@ -69,12 +70,10 @@ describe('usage from the event log', () => {
         const events = stream([
           { type: 'ResourceCreated', data: { id: SERVICE, type: 'deployment', owner: 'ann', name: 'api', incarnation: 1, spec: { instance_type: 'small' } }, atMs: T0 - 2 },
           { type: 'ResourceStartRequested', data: {}, atMs: T0 - 1 },
-          ...lives.flatMap((l, i) => {
+          ...lives.flatMap((l, i): Array<Unrecorded<UsageEvent>> => {
             const end = recordedEnd(l);
-            return [
-              { type: 'ReplicaStarted', data: { pod: `p${i}`, revision: 1 }, atMs: T0 + l.start },
-              ...(end === null ? [] : [{ type: 'ReplicaExited', data: { pod: `p${i}`, revision: 1, exit_code: null, reason: l.ending }, atMs: end }]),
-            ];
+            const started: Unrecorded<UsageEvent> = { type: 'ReplicaStarted', data: { pod: `p${i}`, revision: 1 }, atMs: T0 + l.start };
+            return end === null ? [started] : [started, { type: 'ReplicaExited', data: { pod: `p${i}`, revision: 1, exit_code: null, reason: l.ending }, atMs: end }];
           }),
         ]);
         expect(totalSeconds(events, 'resource-x')).toBe(trueSeconds(lives));
@@ -87,9 +86,10 @@ describe('usage from the event log', () => {
       fc.property(fc.array(life, { minLength: 1, maxLength: 6 }), fc.array(fc.nat(), { maxLength: 5 }), (lives, cuts) => {
         const events = stream([
           { type: 'RunQueued', data: { run_id: 'r1', job_id: JOB, owner: 'ann', plan: { instance_type: 'small', scale: 1 } }, atMs: T0 - 1 },
-          ...lives.flatMap((l, rank) => {
+          ...lives.flatMap((l, rank): Array<Unrecorded<UsageEvent>> => {
             const end = recordedEnd(l);
-            return [{ type: 'TaskStarted', data: { task_id: `t${rank}` }, atMs: T0 + l.start }, ...(end === null ? [] : [{ type: 'TaskExited', data: { task_id: `t${rank}` }, atMs: end }])];
+            const started: Unrecorded<UsageEvent> = { type: 'TaskStarted', data: { task_id: `t${rank}` }, atMs: T0 + l.start };
+            return end === null ? [started] : [started, { type: 'TaskExited', data: { task_id: `t${rank}` }, atMs: end }];
           }),
         ]);
         let state = foldUsage('run-r1', []);
@@ -158,6 +158,16 @@ describe('usage from the event log', () => {
       { type: 'RunCancelled', data: { reason: 'x' }, atMs: T0 + 5000 },
     ]);
     expect(foldUsage('run-r1', run).intervals[0]!.end).toBe(iso(T0 + 5000));
+  });
+});
+
+describe('usageEventsOf', () => {
+  it('reads a stream\'s stored resource and run events as the fold\'s, and leaves out an event of another aggregate', () => {
+    const recorded = { at: iso(T0), actor: 'ann', stream: 'run-r1' };
+    const queued = { ...recorded, type: 'RunQueued', version: 1, data: { run_id: 'r1', job_id: JOB, owner: 'ann', plan: { instance_type: 'small' } } };
+    const foreign = { ...recorded, type: 'SecretCreated', version: 2, data: { owner: 'ann', name: 's', description: null, access: 'owner' } };
+    const started = { ...recorded, type: 'TaskStarted', version: 3, data: { task_id: 't0' } };
+    expect(usageEventsOf([queued, foreign, started])).toEqual([queued, started]);
   });
 });
 

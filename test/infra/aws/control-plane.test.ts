@@ -1,8 +1,8 @@
 /**
  * The control plane's constructs (infra/aws/constructs/: event-store, api and identity,
  * processors, scheduling, task-lifecycle, integrations, observability) and the platform
- * functions, one describe per construct file. One test file for all of them: each file pays
- * for loading aws-cdk-lib and synthesizing, and synthesis results are shared within a file.
+ * functions, one describe per construct file. One test file for all of them, sharing the
+ * synthesized app with the other template tests (support/synth.ts).
  */
 import { DEFAULT_PRICES } from '../../../shared/domain/usage/instance-prices.ts';
 import { describe, expect, it } from 'vitest';

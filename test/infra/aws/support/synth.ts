@@ -47,15 +47,23 @@ export function synthesize(app: CassiniApp): Synthesized {
   return { ...app, template, json: template.toJSON() as Synthesized['json'] };
 }
 
+/**
+ * Synthesized apps by context, newest use last. The `stack` lane reuses its workers between files
+ * (vitest.config.ts), so files that read the same context share one synthesis; a few are kept,
+ * since an app holds its whole construct tree.
+ */
 const synthesized = new Map<string, Synthesized>();
+const KEPT_SYNTHESES = 4;
 
-/** The synthesized app for a context; synthesized once per test file and context (do not add to it: use buildCassini). */
+/** The synthesized app for a context, shared by every test that reads it (do not add to it: use buildCassini). */
 export function synthCassini(context: Record<string, unknown> = {}): Synthesized {
   const key = JSON.stringify(context);
-  let result = synthesized.get(key);
-  if (!result) {
-    result = synthesize(buildCassini(context));
-    synthesized.set(key, result);
+  const result = synthesized.get(key) ?? synthesize(buildCassini(context));
+  synthesized.delete(key);
+  synthesized.set(key, result);
+  for (const oldest of synthesized.keys()) {
+    if (synthesized.size <= KEPT_SYNTHESES) break;
+    synthesized.delete(oldest);
   }
   return result;
 }

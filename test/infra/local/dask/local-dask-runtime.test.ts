@@ -287,7 +287,7 @@ describe('LocalDaskRuntime with TLS credentials', () => {
   /** As `npm start` wires it (local-platform.ts): one credential store for the runtime and the driver; a sandbox when root. */
   function startWithTls(options: { sandboxed?: boolean } = {}) {
     dataDir = mkdtempSync(join(tmpdir(), 'dask-tls-'));
-    const sandbox = options.sandboxed ? taskSandboxFromEnvironment({}).sandbox : undefined;
+    const sandbox = options.sandboxed ? taskSandboxFromEnvironment(process.env).sandbox : undefined;
     sandbox?.openDirectory(dataDir);
     credentials = new LocalDaskCredentials({ dir: join(dataDir, 'dask-tls') });
     const tlsDriver = new LocalProcessDriver({ rootDir: join(dataDir, 'tasks'), stopGraceMs: 2_000, daskCredentials: credentials, ...(sandbox ? { sandbox } : {}) });

@@ -96,7 +96,7 @@ async function launchAndCrash(rootDir: string, tasks: TaskSpec[], sandboxed = fa
   const script = `
     const { LocalProcessDriver } = await import(${JSON.stringify(DRIVER_MODULE)});
     const { taskSandboxFromEnvironment } = await import(${JSON.stringify(SANDBOX_SETTINGS_MODULE)});
-    const sandbox = ${sandboxed} ? taskSandboxFromEnvironment({}).sandbox : undefined;
+    const sandbox = ${sandboxed} ? taskSandboxFromEnvironment(process.env).sandbox : undefined;
     const driver = new LocalProcessDriver({ rootDir: ${JSON.stringify(rootDir)}, sandbox });
     for (const task of ${JSON.stringify(tasks)}) await driver.launch(task);
     process.stdout.write('launched\\n');
@@ -613,7 +613,7 @@ describe('LocalProcessDriver', () => {
       await holds('the child to write its pid', () => existsSync(childFile) && readFileSync(childFile, 'utf8').endsWith('\n'));
       const child = Number(readFileSync(childFile, 'utf8'));
       expect(isRunning(child)).toBe(true);
-      const { driver } = newDriver({ rootDir, sandbox: taskSandboxFromEnvironment({}).sandbox! });
+      const { driver } = newDriver({ rootDir, sandbox: taskSandboxFromEnvironment(process.env).sandbox! });
 
       // Act
       await driver.recover();

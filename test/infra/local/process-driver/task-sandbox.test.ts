@@ -36,7 +36,7 @@ interface DataDir {
 /** A data directory laid out as `npm start` lays it out (local-platform.ts), with a sandboxed driver. */
 async function dataDirWithSandbox(): Promise<DataDir> {
   const dataDir = fixtures.newDir();
-  const { sandbox } = taskSandboxFromEnvironment({});
+  const { sandbox } = taskSandboxFromEnvironment(process.env);
   sandbox!.openDirectory(dataDir);
   writeAdminToken(dataDir, ADMIN_TOKEN);
   mkdirSync(join(dataDir, 'dynamodb'), { mode: 0o700 });
@@ -223,7 +223,7 @@ describe.skipIf(!IS_ROOT)('a local task of a control plane running as root (skip
   it('refuses to start when tasks could not reach their directories, naming the one to fix', () => {
     const closed = mkdtempSync(join(tmpdir(), 'task-sandbox-closed-'));
     fixtures.removeAfter(closed);
-    const { sandbox } = taskSandboxFromEnvironment({});
+    const { sandbox } = taskSandboxFromEnvironment(process.env);
     expect(() => newDriver(join(closed, 'data'), new LocalSecretStore({ dir: join(closed, 'secrets') }), sandbox)).toThrow(`${closed} does not let others search it (mode 0700)`);
   });
 });
