@@ -5,7 +5,8 @@
  * caller reads next depends on them, and under a burst each write would queue behind every
  * launch before it. It does wait for the reactions to a deployment's or workspace's batch: they
  * keep the proxy's routes (who may pass), which the caller's very next request meets, so a
- * viewer removed is refused at once. With a journal (delivery-journal.ts), each append is
+ * viewer removed is refused at once. It waits for them too when a Dask cluster is scaled: the
+ * answer to the scale reports the workers the runtime runs, which the Dask reactor changes. With a journal (delivery-journal.ts), each append is
  * recorded before it is written, durable before it is acknowledged, and released once
  * delivered: a crash in between loses no delivery.
  */
@@ -18,11 +19,14 @@ import type { DeliveryJournal } from './delivery-journal.ts';
 
 const DELIVERY_WAIT_MS = 2000;
 
-/** Whether the proxy serves what the batch's stream is: its routes follow the batch's reactions. */
-function routedByProxy(batch: CommittedBatch): boolean {
+/**
+ * Whether what the caller reads next follows the batch's reactions: the proxy's routes (a
+ * deployment's or workspace's batch) or a Dask cluster's workers (a scale).
+ */
+function answeredAfterReactions(batch: CommittedBatch): boolean {
   if (!batch.streamId.startsWith(RESOURCE_STREAM_PREFIX)) return false;
   const type = (batch.snapshot.state as ResourceState).address?.type;
-  return type === 'deployment' || type === 'workspace';
+  return type === 'deployment' || type === 'workspace' || batch.events.some((event) => event.type === 'DaskClusterScaled');
 }
 
 /**
@@ -59,7 +63,7 @@ export function feedingEventStore(
       // A delivery that could not even record its deferrals keeps its line: the next start delivers it.
       void delivered.then((taken) => taken && entry?.release());
       if (options.awaitDelivery) {
-        const answerable = routedByProxy(batch) ? delivered : viewed;
+        const answerable = answeredAfterReactions(batch) ? delivered : viewed;
         await Promise.race([answerable, new Promise((resolve) => setTimeout(resolve, DELIVERY_WAIT_MS).unref())]);
       }
       return batch;
