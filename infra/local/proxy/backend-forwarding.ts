@@ -39,9 +39,14 @@ export interface ForwardingOptions {
  */
 const IDLE_BACKEND_CONNECTION_MS = 1_000;
 
-/** An agent that reuses connections to backends: loopback connections are cheap, but not free at thousands per second. */
-export function backendAgent(): Agent {
-  return new Agent({ keepAlive: true, timeout: IDLE_BACKEND_CONNECTION_MS, scheduling: 'lifo' });
+/**
+ * An agent that reuses connections to backends: loopback connections are cheap, but not free at
+ * thousands per second. Its idle timeout is also the silence timer of the requests on its
+ * connections (`send` counts the backend's silence from it), so it is never longer than the
+ * response timeout: a request then sets no timer of its own.
+ */
+export function backendAgent(responseTimeoutMs: number = IDLE_BACKEND_CONNECTION_MS): Agent {
+  return new Agent({ keepAlive: true, timeout: Math.min(IDLE_BACKEND_CONNECTION_MS, responseTimeoutMs), scheduling: 'lifo' });
 }
 
 /**
@@ -72,37 +77,58 @@ class BackendTimeout extends Error {}
 
 /** Forwards `req` to `target` and streams the answer to `res`; `done` runs once when the exchange is over. */
 export function forwardRequest(req: IncomingMessage, res: ServerResponse, target: BackendTarget, options: ForwardingOptions, done: () => void): void {
-  let finished = false;
+  const exchange: Exchange = { backend: undefined, finished: false };
+  // One listener for the whole exchange (a retry replaces `exchange.backend`): listeners cost at thousands of requests per second.
   res.once('close', () => {
-    finished = true;
+    exchange.finished = true;
+    const { backend } = exchange;
+    if (backend !== undefined) {
+      // The caller went away, or the answer is complete: either way the backend request is done.
+      if (!res.writableFinished) backend.destroy();
+      options.open.delete(backend);
+    }
     done();
   });
-  send(req, res, target, options, options.agent ?? false, () => finished);
+  send(req, res, target, options, options.agent ?? false, exchange);
 }
 
-function send(req: IncomingMessage, res: ServerResponse, target: BackendTarget, options: ForwardingOptions, agent: Agent | false, finished: () => boolean): void {
+/** The backend request under way for one caller's request, and whether the caller's side is over. */
+interface Exchange {
+  backend: ClientRequest | undefined;
+  finished: boolean;
+}
+
+function send(req: IncomingMessage, res: ServerResponse, target: BackendTarget, options: ForwardingOptions, agent: Agent | false, exchange: Exchange): void {
   const { open } = options;
-  const backend = httpRequest({ host: target.host, port: target.port, method: req.method, path: target.path, headers: target.headers, agent, timeout: options.responseTimeoutMs });
+  // On a kept connection the agent's idle timeout is already the socket's silence timer: no timer per request.
+  const backend = httpRequest({ host: target.host, port: target.port, method: req.method, path: target.path, headers: target.headers, agent, ...(agent === false ? { timeout: options.responseTimeoutMs } : {}) });
+  exchange.backend = backend;
   open.add(backend);
-  const settle = () => {
-    // The caller went away, or the answer is complete: either way the backend request is done.
-    if (!res.writableFinished) backend.destroy();
+  if (exchange.finished) {
+    backend.destroy();
     open.delete(backend);
-  };
-  if (finished()) settle();
-  else res.once('close', settle);
-  backend.once('timeout', () => backend.destroy(new BackendTimeout()));
+  }
+  /** How long the backend has been silent so far, counted in whole socket timeouts. */
+  let silentMs = 0;
+  let answered = false;
+  backend.on('timeout', () => {
+    // Once the response has started it may stream for as long as the caller reads.
+    if (answered) return;
+    const timer = backend.socket?.timeout ?? 0;
+    silentMs += timer;
+    if (timer === 0 || silentMs >= options.responseTimeoutMs) backend.destroy(new BackendTimeout());
+    else backend.setTimeout(options.responseTimeoutMs - silentMs);
+  });
   backend.on('error', (error: NodeJS.ErrnoException) => {
-    if (!res.headersSent && !finished() && agent !== false && mayRetryOnFreshConnection(req, backend, error)) {
-      res.off('close', settle);
+    if (!res.headersSent && !exchange.finished && agent !== false && mayRetryOnFreshConnection(req, backend, error)) {
       open.delete(backend);
-      return send(req, res, target, options, false, finished);
+      return send(req, res, target, options, false, exchange);
     }
     if (res.headersSent) res.destroy();
     else writeReply(res, error instanceof BackendTimeout ? BACKEND_TIMEOUT : BACKEND_UNREACHABLE);
   });
   backend.once('response', (answer) => {
-    backend.setTimeout(0);
+    answered = true;
     try {
       // The status code is kept; the reason phrase is Node's own, as the backend's may hold bytes Node refuses to write.
       res.writeHead(answer.statusCode ?? 502, clientResponseHeaders(answer.headers));
@@ -115,7 +141,7 @@ function send(req: IncomingMessage, res: ServerResponse, target: BackendTarget, 
     // `pipe`, not `pipeline`: pipeline allocates an AbortController per call and a DOMException
     // when it finishes (a tenth of the proxy's time under load). What pipeline would add is done
     // here: an answer cut short by the backend cuts the caller's response (it must not look
-    // complete), and a caller that leaves destroys the backend request (`settle` above).
+    // complete), and a caller that leaves destroys the backend request (`forwardRequest`'s close).
     answer.once('error', () => res.destroy());
     answer.pipe(res);
   });

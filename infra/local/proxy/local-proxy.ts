@@ -82,7 +82,7 @@ export function createLocalProxy(options: LocalProxyOptions): LocalProxy {
   /** Backend requests and tunnel sockets under way, for `close`. */
   const open = new Set<ClientRequest | Duplex>();
   /** Connections to replicas, kept between requests. */
-  const agent = backendAgent();
+  const agent = backendAgent(config.responseTimeoutMs);
 
   function matches(host: string | undefined): string | undefined {
     if (!host) return undefined;
@@ -105,16 +105,14 @@ export function createLocalProxy(options: LocalProxyOptions): LocalProxy {
   }
 
   async function handleRequest(req: IncomingMessage, res: ServerResponse, subdomain: string): Promise<void> {
-    let gone = false;
-    res.once('close', () => (gone = true));
     try {
       const route = routes.resolve(subdomain);
       if (!route) return writeReply(res, NO_ROUTE);
       const admission = await admit(req, route, authenticate, { upgrade: false, scheme: config.scheme });
       if (admission.outcome !== 'pass') return writeReply(res, refusalReply(admission));
       if (route.port === undefined) return writeReply(res, NOT_RUNNING);
-      // The caller left while its credentials were checked: nothing to forward.
-      if (gone) return;
+      // The caller left while its credentials were checked: nothing to forward (Node marks the response destroyed when its connection closes).
+      if (res.destroyed) return;
       forward(req, res, subdomain, { ...route, port: route.port }, admission);
     } catch (error) {
       logFailure('proxy failed', subdomain, error);

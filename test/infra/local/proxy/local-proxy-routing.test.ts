@@ -140,6 +140,39 @@ describe('the local proxy, routing', () => {
     expect(answer.json().code).toBe('gateway_timeout');
   });
 
+  it('waits for a replica silent longer than a kept connection idles, within the response timeout', async () => {
+    // The kept connection's idle timer (1 s) is the request's first silence timer: it must not cut an answer still due.
+    const b = await backend((_req, res) => {
+      setTimeout(() => res.end('late'), 1_300);
+      return true;
+    });
+    const routes = new RouteTable();
+    openRoute(routes, [b.port]);
+    const f = await front(routes, { responseTimeoutMs: 5_000 });
+
+    const answer = await call(f, 'app-ann.localhost');
+
+    expect(answer.status).toBe(200);
+    expect(answer.body).toBe('late');
+  });
+
+  it('lets a started response stream past the response timeout', async () => {
+    const b = await backend((_req, res) => {
+      res.writeHead(200);
+      res.write('first ');
+      setTimeout(() => res.end('last'), 400);
+      return true;
+    });
+    const routes = new RouteTable();
+    openRoute(routes, [b.port]);
+    const f = await front(routes, { responseTimeoutMs: 200 });
+
+    const answer = await call(f, 'app-ann.localhost');
+
+    expect(answer.status).toBe(200);
+    expect(answer.body).toBe('first last');
+  });
+
   it('answers 500 without internals when checking credentials fails on our side', async () => {
     // Prepare
     const routes = new RouteTable();
