@@ -25,8 +25,8 @@ export interface ForwardingOptions {
   connectTimeoutMs: number;
   /** Backend requests and sockets under way, so their owner can cut them all. */
   open: Set<ClientRequest | Duplex>;
-  /** Called when the backend's answer cannot be passed on. */
-  onBadHead?: (error: unknown) => void;
+  /** Called when the backend's answer to `req` cannot be passed on. */
+  onBadHead?: (error: unknown, req: IncomingMessage) => void;
   /** Keeps connections to backends open between requests (backendAgent); a connection per request when absent. */
   agent?: Agent;
 }
@@ -133,7 +133,7 @@ function send(req: IncomingMessage, res: ServerResponse, target: BackendTarget, 
       // The status code is kept; the reason phrase is Node's own, as the backend's may hold bytes Node refuses to write.
       res.writeHead(answer.statusCode ?? 502, clientResponseHeaders(answer.headers));
     } catch (error) {
-      options.onBadHead?.(error);
+      options.onBadHead?.(error, req);
       answer.destroy();
       writeReply(res, BACKEND_UNREACHABLE);
       return;

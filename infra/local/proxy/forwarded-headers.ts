@@ -17,9 +17,17 @@ import { withoutSessionCookie } from './proxy-credentials.ts';
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
 
+/** What nearly every request and answer says, `Connection: keep-alive` or `close`, parsed once. */
+const COMMON_CONNECTION_OPTIONS = new Map<string, ReadonlySet<string>>([
+  ['keep-alive', new Set(['keep-alive'])],
+  ['close', new Set(['close'])],
+]);
+
 /** The header names a `Connection` header lists: hop-by-hop too. Undefined when it lists none (the common case, at no cost). */
-function connectionOptions(connection: string | string[] | undefined): Set<string> | undefined {
+function connectionOptions(connection: string | string[] | undefined): ReadonlySet<string> | undefined {
   if (connection === undefined) return undefined;
+  const common = typeof connection === 'string' ? COMMON_CONNECTION_OPTIONS.get(connection) : undefined;
+  if (common !== undefined) return common;
   const named = String(connection)
     .split(',')
     .map((token) => token.trim().toLowerCase())

@@ -18,7 +18,7 @@ import type { RouteTable, ResolvedRoute } from './route-table.ts';
 import { admit, type Admission, type Authenticate } from './route-gate.ts';
 import { backendRequestHeaders } from './forwarded-headers.ts';
 import type { Scheme } from './proxy-credentials.ts';
-import { backendAgent, forwardRequest, tunnelUpgrade } from './backend-forwarding.ts';
+import { backendAgent, forwardRequest, tunnelUpgrade, type ForwardingOptions } from './backend-forwarding.ts';
 import { NO_ROUTE, NOT_RUNNING, PROXY_FAILED, writeReply, writeReplyOnSocket, type ProxyReply } from './proxy-replies.ts';
 
 export interface LocalProxyOptions {
@@ -83,6 +83,13 @@ export function createLocalProxy(options: LocalProxyOptions): LocalProxy {
   const open = new Set<ClientRequest | Duplex>();
   /** Connections to replicas, kept between requests. */
   const agent = backendAgent(config.responseTimeoutMs);
+  // Made once, not per request: the proxy's hot path allocates only what the request needs.
+  const forwarding: ForwardingOptions = {
+    ...config,
+    open,
+    agent,
+    onBadHead: (error, req) => logFailure('backend answered a head that cannot be passed on', matches(req.headers.host) ?? '', error),
+  };
 
   function matches(host: string | undefined): string | undefined {
     if (!host) return undefined;
@@ -96,12 +103,11 @@ export function createLocalProxy(options: LocalProxyOptions): LocalProxy {
     logger.error(JSON.stringify({ level: 'error', message, subdomain, error: String(error) }));
   }
 
-  function forward(req: IncomingMessage, res: ServerResponse, subdomain: string, route: ResolvedRoute & { port: number }, admission: Extract<Admission, { outcome: 'pass' }>): void {
+  function forward(req: IncomingMessage, res: ServerResponse, route: ResolvedRoute, port: number, admission: Extract<Admission, { outcome: 'pass' }>): void {
     routes.touch(route.resourceId);
     const release = routes.connectionOpened(route.resourceId);
     const headers = withReplicaAuthorization(backendRequestHeaders(req, { user: admission.user, stripAuthorization: admission.stripAuthorization, upgrade: false, scheme: config.scheme }), route);
-    const onBadHead = (error: unknown) => logFailure('backend answered a head that cannot be passed on', subdomain, error);
-    forwardRequest(req, res, { host: config.backendHost, port: route.port, path: admission.target, headers }, { ...config, open, onBadHead, agent }, release);
+    forwardRequest(req, res, { host: config.backendHost, port, path: admission.target, headers }, forwarding, release);
   }
 
   async function handleRequest(req: IncomingMessage, res: ServerResponse, subdomain: string): Promise<void> {
@@ -113,7 +119,7 @@ export function createLocalProxy(options: LocalProxyOptions): LocalProxy {
       if (route.port === undefined) return writeReply(res, NOT_RUNNING);
       // The caller left while its credentials were checked: nothing to forward (Node marks the response destroyed when its connection closes).
       if (res.destroyed) return;
-      forward(req, res, subdomain, { ...route, port: route.port }, admission);
+      forward(req, res, route, route.port, admission);
     } catch (error) {
       logFailure('proxy failed', subdomain, error);
       writeReply(res, PROXY_FAILED);

@@ -44,6 +44,19 @@ interface Activity {
   openConnections: number;
 }
 
+/** The next replica, round-robin, of those that serve `containerPort`: counted, not copied, as every proxied request asks. */
+function nextServing(entry: Entry, containerPort: number): ReadyReplica | undefined {
+  let serving = 0;
+  for (const replica of entry.replicas) if (replica.ports[containerPort] !== undefined) serving++;
+  if (serving === 0) return undefined;
+  let wanted = entry.next++ % serving;
+  for (const replica of entry.replicas) {
+    if (replica.ports[containerPort] === undefined) continue;
+    if (wanted-- === 0) return replica;
+  }
+  return undefined;
+}
+
 export class RouteTable {
   readonly #services = new Map<string, Entry>();
   readonly #bySubdomain = new Map<string, { resourceId: string; route: ServiceRoute }>();
@@ -84,8 +97,7 @@ export class RouteTable {
     const found = this.#bySubdomain.get(subdomain);
     if (!found) return undefined;
     const entry = this.#services.get(found.resourceId)!;
-    const serving = entry.replicas.filter((r) => r.ports[found.route.containerPort] !== undefined);
-    const replica = serving.length === 0 ? undefined : serving[entry.next++ % serving.length]!;
+    const replica = nextServing(entry, found.route.containerPort);
     const port = replica?.ports[found.route.containerPort];
     return {
       resourceId: entry.resourceId,
