@@ -14,6 +14,7 @@ import {
   tokenRefusal,
   tokenStreamId,
   useIsDue,
+  TOKEN_USE_RESOLUTION_MS,
   type TokenCommand,
   type TokenState,
 } from '../domain/identity/token-decider.ts';
@@ -22,6 +23,7 @@ import type { Caller, Credential } from '../domain/identity/credential.ts';
 import type { TokenViews } from '../ports/token-views.ts';
 import type { PrincipalPage, PrincipalViews } from '../ports/principal-views.ts';
 import type { StreamStateCache } from './stream-state-cache.ts';
+import { ResolvedCallers } from './resolved-callers.ts';
 import { formatToken, TOKEN_BYTES, tokenHash, tokenId, tokenMatches } from '../domain/identity/api-token.ts';
 import { ConflictError, ForbiddenError, NotFoundError, UnauthenticatedError } from '../domain/errors.ts';
 import type { PrincipalEvent, TokenEvent } from '../../events/principal-events.ts';
@@ -69,6 +71,9 @@ export interface TokenSummary {
 export const DIRECTORY_ACTOR = 'system:directory';
 
 export class IdentityService {
+  /** Tokens already resolved, where the cache sees every append; otherwise every request resolves its token. */
+  readonly #resolved: ResolvedCallers | undefined;
+
   constructor(
     private readonly deps: {
       store: EventStore;
@@ -81,7 +86,9 @@ export class IdentityService {
       /** Tokens and users held in memory (stream-state-cache.ts); `store` must then be `cache.watching(...)` of the process's store. */
       cache?: StreamStateCache;
     },
-  ) {}
+  ) {
+    this.#resolved = deps.cache?.seesEveryAppend ? new ResolvedCallers(deps.cache) : undefined;
+  }
 
   /**
    * Records a user who signed in through the directory (a verified Cognito token) as a platform
@@ -107,9 +114,13 @@ export class IdentityService {
    * MAX_TOKEN_LINEAGE). A task token's caller has no admin powers, whatever its user has.
    */
   async authenticate(token: string): Promise<Caller> {
+    const nowDate = this.deps.clock.now();
+    const remembered = this.#resolved?.get(token, nowDate.getTime());
+    if (remembered !== undefined) return remembered;
+    const generation = this.deps.cache?.generation ?? 0;
     const id = tokenId(token);
     const state = await this.current(tokenModel(id));
-    const now = this.deps.clock.now().toISOString();
+    const now = nowDate.toISOString();
     const refusal = tokenRefusal(state, now);
     if (refusal === 'expired') throw new UnauthenticatedError('The API token has expired; ask for a new one.');
     if (refusal || !state || !tokenMatches(token, state.hash)) throw new UnauthenticatedError('The API token is not valid.');
@@ -123,7 +134,9 @@ export class IdentityService {
     if (!user) throw new UnauthenticatedError('The API token is not valid.');
     if (user.locked) throw lockedError();
     const credential: Credential = { kind: 'token', tokenId: id, scope: state.scope, expiresAt: state.expiresAt, lineage: state.lineage, lastUsedAt: state.lastUsedAt };
-    return { user: state.scope === 'task' ? { ...user, admin: false } : user, credential };
+    const caller = { user: state.scope === 'task' ? { ...user, admin: false } : user, credential };
+    this.#resolved?.remember(token, caller, generation, recheckAtMs([state, ...ancestors], state.lastUsedAt));
+    return caller;
   }
 
   /**
@@ -133,8 +146,9 @@ export class IdentityService {
    */
   async recordTokenUse(credential: Credential): Promise<void> {
     if (credential.kind !== 'token') return;
-    const command: TokenCommand = { kind: 'RecordTokenUse', tokenId: credential.tokenId, ...this.meta(`token:${credential.tokenId}`) };
-    if (!useIsDue(credential.lastUsedAt, command.at)) return;
+    const at = this.deps.clock.now().toISOString();
+    if (!useIsDue(credential.lastUsedAt, at)) return;
+    const command: TokenCommand = { kind: 'RecordTokenUse', tokenId: credential.tokenId, at, actor: `token:${credential.tokenId}` };
     try {
       await runCommand(this.deps.store, tokenModel(credential.tokenId), command, { maxAttempts: 1 });
     } catch (error) {
@@ -329,6 +343,16 @@ export class IdentityService {
   private meta(actor: string): { at: string; actor: string } {
     return { at: this.deps.clock.now().toISOString(), actor };
   }
+}
+
+/**
+ * When a resolved token must be checked again: the first expiry among it and the tokens it
+ * descends from, or when its next use is due to be recorded (`useIsDue`), whichever comes first.
+ */
+function recheckAtMs(lineage: Array<{ expiresAt: string | null } | null>, lastUsedAt: string | null): number {
+  let untilMs = lastUsedAt === null ? Number.NEGATIVE_INFINITY : Date.parse(lastUsedAt) + TOKEN_USE_RESOLUTION_MS;
+  for (const token of lineage) if (token?.expiresAt) untilMs = Math.min(untilMs, Date.parse(token.expiresAt));
+  return untilMs;
 }
 
 function lockedError(): UnauthenticatedError {

@@ -51,6 +51,8 @@ export class StreamStateCache {
   readonly #loading = new Map<string, Loading>();
   readonly #maxEntries: number;
   readonly #maxAgeMs: number;
+  /** Counts forgotten streams: what was derived from this cache's states holds while it has not moved. */
+  #generation = 0;
   readonly #nowMs: () => number;
 
   constructor(options: StreamStateCacheOptions = {}) {
@@ -92,8 +94,23 @@ export class StreamStateCache {
 
   /** Forgets a stream: it gained events. */
   invalidate(streamId: string): void {
+    this.#generation++;
     this.#entries.delete(streamId);
     this.#loading.delete(streamId);
+  }
+
+  /**
+   * Moves whenever any stream gains events. Something computed from states this cache gave,
+   * with the generation read before the first of them, is still what they say while the
+   * generation is unchanged — when this cache sees every append (`seesEveryAppend`).
+   */
+  get generation(): number {
+    return this.#generation;
+  }
+
+  /** No entry ages out: this process is its store's only writer, so every append passes through `watching`. */
+  get seesEveryAppend(): boolean {
+    return this.#maxAgeMs === Number.POSITIVE_INFINITY;
   }
 
   /** How many streams are held. */

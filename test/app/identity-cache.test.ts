@@ -15,6 +15,7 @@ import { UnauthenticatedError } from '../../shared/domain/errors.ts';
 import type { EventStore } from '../../shared/ports/event-store.ts';
 import type { User } from '../../shared/domain/identity/principal-decider.ts';
 import type { Credential } from '../../shared/domain/identity/credential.ts';
+import { TOKEN_USE_RESOLUTION_MS } from '../../shared/domain/identity/token-decider.ts';
 
 const DAY_MS = 86_400_000;
 let dynamo: EmbeddedDynamo;
@@ -52,6 +53,13 @@ async function refusal(identity: IdentityService, token: string): Promise<string
   return (error as Error).message;
 }
 
+/** A token whose use was recorded: from then on its caller is remembered until something changes. */
+async function remembered(identity: IdentityService, token: string): Promise<void> {
+  await identity.recordTokenUse((await identity.authenticate(token)).credential);
+  const first = await identity.authenticate(token);
+  expect(await identity.authenticate(token), 'the second request is answered from memory').toBe(first);
+}
+
 describe('authentication from memory', () => {
   it('reads a token and its user once, then nothing per request', async () => {
     // Prepare
@@ -82,12 +90,15 @@ describe('authentication from memory', () => {
     expect(await refusal(identity, issued.token)).toMatch(/not valid/);
   });
 
-  it('refuses a token once its expiry passes, with no event to say so', async () => {
+  it.each([
+    ['resolved once', async (identity: IdentityService, token: string) => void (await identity.authenticate(token))],
+    ['remembered after its use was recorded', remembered],
+  ])('refuses a token %s once its expiry passes, with no event to say so', async (_how, warm) => {
     // Prepare
     const { identity } = cachedIdentity();
     const user = await newUser(identity);
     const { token } = await identity.issueToken(admin, signedIn, user.username, 1);
-    await identity.authenticate(token);
+    await warm(identity, token);
 
     // Act
     const issuedAt = now;
@@ -129,6 +140,49 @@ describe('authentication from memory', () => {
 
     // Assess
     expect((await identity.authenticate(token)).user).toMatchObject({ groups: ['finance'], admin: true });
+  });
+
+  describe('a token seen before, answered without resolving it again', () => {
+    it('is refused on the very next request once revoked', async () => {
+      const { identity } = cachedIdentity();
+      const user = await newUser(identity);
+      const issued = await identity.issueToken(admin, signedIn, user.username);
+      await remembered(identity, issued.token);
+
+      await identity.revokeToken(admin, issued.token_id);
+
+      expect(await refusal(identity, issued.token)).toMatch(/not valid/);
+    });
+
+    it('is refused on the very next request once its user is locked', async () => {
+      const { identity } = cachedIdentity();
+      const user = await newUser(identity);
+      const { token } = await identity.issueToken(admin, signedIn, user.username);
+      await remembered(identity, token);
+
+      await identity.updateUser(admin, user.username, (current) => ({ ...current, locked: true }));
+
+      expect(await refusal(identity, token)).toMatch(/locked/);
+    });
+
+    it('has its use recorded again once due (TOKEN_USE_RESOLUTION_MS)', async () => {
+      const { identity } = cachedIdentity();
+      const user = await newUser(identity);
+      const { token } = await identity.issueToken(admin, signedIn, user.username);
+      await remembered(identity, token);
+      const issuedAt = now;
+
+      now = new Date(issuedAt.getTime() + TOKEN_USE_RESOLUTION_MS);
+
+      try {
+        const due = await identity.authenticate(token);
+        expect(due.credential).toMatchObject({ lastUsedAt: issuedAt.toISOString() });
+        await identity.recordTokenUse(due.credential);
+        expect((await identity.authenticate(token)).credential).toMatchObject({ lastUsedAt: now.toISOString() });
+      } finally {
+        now = issuedAt;
+      }
+    });
   });
 
   it('starts a restart from what is stored: a new cache sees what the previous process recorded', async () => {
