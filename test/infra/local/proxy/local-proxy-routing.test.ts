@@ -143,7 +143,7 @@ describe('the local proxy, routing', () => {
   it('waits for a replica silent longer than a kept connection idles, within the response timeout', async () => {
     // The kept connection's idle timer (1 s) is the request's first silence timer: it must not cut an answer still due.
     const b = await backend((_req, res) => {
-      setTimeout(() => res.end('late'), 1_300);
+      setTimeout(() => res.end('late'), 1_100);
       return true;
     });
     const routes = new RouteTable();
