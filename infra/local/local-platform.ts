@@ -291,13 +291,15 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   const handler = createApi({ services: { ...services, taskLogs: driver, dask: new DaskService({ store: apiStore, clock: systemClock, runtime: daskRuntime }), version: PLATFORM_VERSION, ...(options.organization ? { organization: options.organization } : {}) }, rateLimit: options.rateLimit, failedLogins: options.failedLogins }) as unknown as ApiHandler;
   const http = httpAdapter(handler, { maxBodyBytes: MAX_BODY_BYTES, tooLargeMessage: tooLargeMessage(MAX_BODY_BYTES) });
   await options.prepare?.(services);
+  const resolveProxyCaller = async (token: string) => {
+    const caller = await services.identity.authenticate(token);
+    await services.identity.recordTokenUse(caller.credential);
+    return caller.user;
+  };
   ready.proxy = createLocalProxy({
     routes,
-    authenticate: async (token) => {
-      const caller = await services.identity.authenticate(token);
-      await services.identity.recordTokenUse(caller.credential);
-      return caller.user;
-    },
+    // A remembered caller's use is not due to be recorded yet: that ends the remembering.
+    authenticate: (token) => services.identity.rememberedCaller(token)?.user ?? resolveProxyCaller(token),
   });
   const isAppAddress = (address: URL) => address.port === String(port) && ready.proxy?.matches(address.host) !== undefined;
   ready.serve = options.console ? consoleFront({ api: http, handler, isAppAddress, ...options.console }) : http;

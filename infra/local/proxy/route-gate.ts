@@ -22,7 +22,8 @@ import { clearedSessionCookie, originForm, presentedCredentials, sessionCookie, 
 import { sameHostLocation } from './same-host-location.ts';
 import { changesState, otherOrigin } from './cross-origin.ts';
 
-export type Authenticate = (token: string) => Promise<User>;
+/** A token's user; synchronously when it is known without a read (the proxy's hot path then takes no await). */
+export type Authenticate = (token: string) => User | Promise<User>;
 
 export type Admission =
   /** Forward the request to `target` on behalf of `user` (null: anonymous). */
@@ -49,13 +50,20 @@ export const SIGN_IN_MESSAGE =
 type Checked = { user: User } | { refusal: string };
 
 /** Errors other than a refused token (the identity store is down, ...) propagate: they are not the caller's fault. */
-async function check(authenticate: Authenticate, token: string): Promise<Checked> {
+function refusalOf(error: unknown): Checked {
+  if (error instanceof UnauthenticatedError) return { refusal: error.message };
+  throw error;
+}
+
+/** A token checked; without a promise when `authenticate` answered without one. */
+function check(authenticate: Authenticate, token: string): Checked | Promise<Checked> {
+  let user: User | Promise<User>;
   try {
-    return { user: await authenticate(token) };
+    user = authenticate(token);
   } catch (error) {
-    if (error instanceof UnauthenticatedError) return { refusal: error.message };
-    throw error;
+    return refusalOf(error);
   }
+  return user instanceof Promise ? user.then((resolved) => ({ user: resolved }), refusalOf) : { user };
 }
 
 function unauthenticated(message: string, setCookie?: string): Admission {
@@ -81,6 +89,7 @@ function crossOriginRefusal(evidence: string, upgrade: boolean): Admission {
   };
 }
 
+// A check answered from memory is not awaited: an await of a plain value still costs a turn of the microtask queue.
 export async function admit(req: IncomingMessage, rule: GateRule, authenticate: Authenticate, options: AdmitOptions): Promise<Admission> {
   const guarded = rule.visibility !== 'unauthenticated';
   const presented = presentedCredentials(req, options.scheme);
@@ -90,7 +99,8 @@ export async function admit(req: IncomingMessage, rule: GateRule, authenticate: 
   let signedInByCookie = false;
 
   if (presented.query !== undefined) {
-    const checked = await check(authenticate, presented.query);
+    const pending = check(authenticate, presented.query);
+    const checked = pending instanceof Promise ? await pending : pending;
     if ('user' in checked) {
       if (!mayUseRoute(checked.user, rule)) return forbidden(checked.user);
       const location = withoutTokenParameter(target);
@@ -107,7 +117,8 @@ export async function admit(req: IncomingMessage, rule: GateRule, authenticate: 
   }
 
   if (presented.header !== undefined) {
-    const checked = await check(authenticate, presented.header);
+    const pending = check(authenticate, presented.header);
+    const checked = pending instanceof Promise ? await pending : pending;
     if ('user' in checked) {
       user ??= checked.user;
       stripAuthorization = true;
@@ -117,7 +128,8 @@ export async function admit(req: IncomingMessage, rule: GateRule, authenticate: 
   }
 
   if (user === null && presented.cookie !== undefined) {
-    const checked = await check(authenticate, presented.cookie);
+    const pending = check(authenticate, presented.cookie);
+    const checked = pending instanceof Promise ? await pending : pending;
     if ('user' in checked) {
       user = checked.user;
       signedInByCookie = true;

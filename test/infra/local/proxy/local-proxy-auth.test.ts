@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RouteTable } from '../../../../infra/local/proxy/route-table.ts';
 import type { RouteViewer, RouteVisibility } from '../../../../shared/ports/service-runtime.ts';
 import { call, startBackend, startFront, stop, type Backend, type Front } from './proxy-harness.ts';
+import { UnauthenticatedError } from '../../../../shared/domain/errors.ts';
+import type { User } from '../../../../shared/domain/identity/principal-decider.ts';
 
 let backend: Backend;
 let front: Front;
@@ -277,5 +279,38 @@ describe("the local proxy and an IDE's own token", () => {
     expect(answer.status).toBe(403);
     expect(backend.seen.length).toBe(before);
     expect(answer.body).not.toContain('ide-secret-0');
+  });
+});
+
+describe('the local proxy, with a caller known without a read (authenticate answers synchronously)', () => {
+  it('lets the owner through, and refuses another user with 403 and an unknown token with 401, as when it answers later', async () => {
+    // Prepare: the platform's authenticate answers remembered tokens synchronously, and throws synchronously too
+    const routes = new RouteTable();
+    publish(routes, 'private-ann', 'ann', 'owner');
+    const known: Record<string, User> = { 'tok-ann': { username: 'ann', email: null, groups: [], admin: false }, 'tok-bob': { username: 'bob', email: null, groups: [], admin: false } };
+    const sync = await startFront(routes, {
+      authenticate: (token) => {
+        const user = known[token];
+        if (user === undefined) throw new UnauthenticatedError('The API token is not valid.');
+        return user;
+      },
+    });
+
+    try {
+      // Act
+      const owner = await call(sync, 'private-ann.localhost', '/', { headers: bearer('tok-ann') });
+      const other = await call(sync, 'private-ann.localhost', '/', { headers: bearer('tok-bob') });
+      const unknown = await call(sync, 'private-ann.localhost', '/', { headers: bearer('tok-nobody') });
+
+      // Assess
+      expect(owner.status).toBe(200);
+      expect(owner.json<{ headers: Record<string, string> }>().headers['x-cassini-user']).toBe('ann');
+      expect(other.status).toBe(403);
+      expect(unknown.status).toBe(401);
+      expect(unknown.json()).toMatchObject({ code: 'unauthenticated', message: expect.stringContaining('not valid') });
+    } finally {
+      sync.proxy.close();
+      await stop(sync.server);
+    }
   });
 });
