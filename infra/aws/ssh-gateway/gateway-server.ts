@@ -23,7 +23,7 @@ import { finished } from 'node:stream';
 // ssh2 is CommonJS: Node's ESM loader gives its exports as the default only.
 import ssh2, { type ClientCallback, type ClientChannel, type Connection, type PseudoTtyInfo, type PseudoTtyOptions, type ServerChannel, type Session } from 'ssh2';
 import { SSH_AGENT_USER } from '../../../shared/adapters/aws/ssh/ssh-agent-contract.ts';
-import { admitPublicKeyLogin } from '../../../shared/adapters/ssh/public-key-login.ts';
+import { answerPublicKeyLogins } from '../../../shared/adapters/ssh/public-key-login.ts';
 import type { GatewayAdmission } from '../../../shared/domain/ssh/ssh-admission-protocol.ts';
 import { workspaceNotRunningMessage } from '../../../shared/domain/ssh/workspace-not-running.ts';
 import { createProxiedServer } from './proxied-connections.ts';
@@ -113,21 +113,9 @@ export async function startSshGateway(options: SshGatewayOptions): Promise<Runni
 function serveClient(client: Connection, from: string, options: SshGatewayOptions, log: (line: Record<string, unknown>) => void): void {
   let login: Login | undefined;
   let agent: Promise<Agent> | undefined;
-  client.on('authentication', (ctx) => {
-    if (ctx.method !== 'publickey') return ctx.reject(['publickey']);
-    const keyBlob = ctx.key.data.toString('base64');
-    void admitPublicKeyLogin((name, key) => options.admissions.admit(name, key), ctx).then(
-      (admission) => {
-        if (admission === undefined) return ctx.reject(['publickey']);
-        // Only a login proved by a signature is kept: ssh2 is ready only after one.
-        if (ctx.signature !== undefined) login = { login: ctx.username, keyBlob, admission };
-        ctx.accept();
-      },
-      (error: unknown) => {
-        log({ level: 'error', component: 'ssh-gateway', message: 'login check failed', error: String(error) });
-        ctx.reject(['publickey']);
-      },
-    );
+  answerPublicKeyLogins(client, (name, key) => options.admissions.admit(name, key), {
+    proved: (admission, ctx) => (login = { login: ctx.username, keyBlob: ctx.key.data.toString('base64'), admission }),
+    failed: (error) => log({ level: 'error', component: 'ssh-gateway', message: 'login check failed', error: String(error) }),
   });
   client.on('ready', () => {
     if (login === undefined) return client.end();

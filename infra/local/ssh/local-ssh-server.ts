@@ -18,7 +18,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 // ssh2 is CommonJS: Node's ESM loader gives its exports as the default only.
 import ssh2, { type Connection } from 'ssh2';
-import { admitPublicKeyLogin } from '../../../shared/adapters/ssh/public-key-login.ts';
+import { answerPublicKeyLogins } from '../../../shared/adapters/ssh/public-key-login.ts';
 import { workspaceNotRunningMessage } from '../../../shared/domain/ssh/workspace-not-running.ts';
 import type { SshAdmission, SshGate } from '../../../shared/app/ssh-gate.ts';
 import type { TaskShellContext } from '../process-driver/running-task.ts';
@@ -68,19 +68,9 @@ export async function startLocalSshServer(options: LocalSshServerOptions): Promi
     const from = `${info.ip}:${info.port}`;
     let session: OpenSession | undefined;
     let admission: SshAdmission | undefined;
-    client.on('authentication', (ctx) => {
-      if (ctx.method !== 'publickey') return ctx.reject(['publickey']);
-      void admitPublicKeyLogin((login, key) => options.gate.admit(login, key), ctx).then(
-        (admitted) => {
-          if (admitted === undefined) return ctx.reject(['publickey']);
-          admission = admitted;
-          ctx.accept();
-        },
-        (error: unknown) => {
-          log({ level: 'error', component: 'ssh', message: 'login check failed', error: String(error) });
-          ctx.reject(['publickey']);
-        },
-      );
+    answerPublicKeyLogins(client, (login, key) => options.gate.admit(login, key), {
+      proved: (admitted) => (admission = admitted),
+      failed: (error) => log({ level: 'error', component: 'ssh', message: 'login check failed', error: String(error) }),
     });
     client.on('ready', () => {
       if (admission === undefined) return client.end();

@@ -6,7 +6,7 @@
  * that check to the server: without it, offering someone's public key would be enough.
  */
 // ssh2 is CommonJS: Node's ESM loader gives its exports as the default only.
-import ssh2, { type PublicKeyAuthContext } from 'ssh2';
+import ssh2, { type Connection, type PublicKeyAuthContext } from 'ssh2';
 
 /** The admission of a login with a key (its wire-format blob, base64), if any. */
 export type AdmitLogin<A> = (login: string, keyBlobBase64: string) => Promise<A | undefined>;
@@ -22,4 +22,30 @@ export async function admitPublicKeyLogin<A extends { publicKey: string }>(admit
   const registered = ssh2.utils.parseKey(admission.publicKey);
   if (registered instanceof Error || ctx.blob === undefined) return undefined;
   return registered.verify(ctx.blob, ctx.signature, ctx.hashAlgo) === true ? admission : undefined;
+}
+
+/**
+ * Answers a client's authentication attempts: public keys only, each admitted as above. `proved`
+ * gets the admission of an attempt that carried a verified signature (ssh2 is `ready` only
+ * after one); an admission that fails to be checked is `failed` and refused.
+ */
+export function answerPublicKeyLogins<A extends { publicKey: string }>(
+  client: Connection,
+  admit: AdmitLogin<A>,
+  handlers: { proved(admission: A, ctx: PublicKeyAuthContext): void; failed(error: unknown): void },
+): void {
+  client.on('authentication', (ctx) => {
+    if (ctx.method !== 'publickey') return ctx.reject(['publickey']);
+    void admitPublicKeyLogin(admit, ctx).then(
+      (admission) => {
+        if (admission === undefined) return ctx.reject(['publickey']);
+        if (ctx.signature !== undefined) handlers.proved(admission, ctx);
+        ctx.accept();
+      },
+      (error: unknown) => {
+        handlers.failed(error);
+        ctx.reject(['publickey']);
+      },
+    );
+  });
 }
