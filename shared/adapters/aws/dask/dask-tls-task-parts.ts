@@ -21,23 +21,17 @@ import type { Secret } from '@aws-sdk/client-ecs';
 import type { TaskSpec } from '../../../ports/task-driver.ts';
 import type { ResolvedAttachments } from '../tasks/ecs-attachments.ts';
 import { daskTlsEnvironment, DASK_TLS_FILES } from '../../../app/dask-tls/dask-tls-environment.ts';
+import { resourceSecretPath, type SecretResource } from '../secrets/resource-secret-path.ts';
 
 /** Under the owner's folder of the platform prefix; a catalog name never starts with `_`, so no user secret is ever named so. */
 export const DASK_TLS_SECRET_PREFIX = '_dask-tls-';
-const OWNER = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
-const RESOURCE_ID = /^[0-9a-f]{32}$/;
 
 /** The cluster whose credentials a task carries: its resource, and that resource's owner. */
-export interface DaskTlsCluster {
-  owner: string;
-  resourceId: string;
-}
+export type DaskTlsCluster = SecretResource;
 
 /** The credentials' secret name under the platform prefix: `<owner>/_dask-tls-<resource id>`. */
 export function daskTlsSecretPath(cluster: DaskTlsCluster): string {
-  if (!OWNER.test(cluster.owner)) throw new Error(`not an owner name: ${JSON.stringify(cluster.owner)}`);
-  if (!RESOURCE_ID.test(cluster.resourceId)) throw new Error(`not a resource id: ${JSON.stringify(cluster.resourceId)}`);
-  return `${cluster.owner}/${DASK_TLS_SECRET_PREFIX}${cluster.resourceId}`;
+  return resourceSecretPath(DASK_TLS_SECRET_PREFIX, cluster);
 }
 
 /** The variables that carry each JSON key of the secret until the prelude writes it out. */

@@ -10,6 +10,7 @@
  * No SDK and no CDK here: the agent's bundle, the gateway and the Lambdas all read this file.
  */
 import * as z from 'zod';
+import { resourceSecretPath, type SecretResource } from '../secrets/resource-secret-path.ts';
 
 /** The port the agent listens on (0.0.0.0) inside the task; the tasks' security group admits it only from the gateway's. */
 export const WORKSPACE_SSH_PORT = 22022;
@@ -23,20 +24,12 @@ export const SSH_AGENT_SECRET_VARIABLE = 'CASSINI_SSH_AGENT_SECRET';
 /** Under the owner's folder of the platform prefix; a catalog name never starts with `_`, so no user secret is ever named so. */
 export const SSH_AGENT_SECRET_PREFIX = '_ssh-';
 
-const OWNER = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
-const RESOURCE_ID = /^[0-9a-f]{32}$/;
-
 /** The workspace whose agent a secret serves. */
-export interface SshAgentWorkspace {
-  owner: string;
-  resourceId: string;
-}
+export type SshAgentWorkspace = SecretResource;
 
 /** The secret's name under the platform prefix: `<owner>/_ssh-<resource id>`. */
 export function sshAgentSecretPath(workspace: SshAgentWorkspace): string {
-  if (!OWNER.test(workspace.owner)) throw new Error(`not an owner name: ${JSON.stringify(workspace.owner)}`);
-  if (!RESOURCE_ID.test(workspace.resourceId)) throw new Error(`not a resource id: ${JSON.stringify(workspace.resourceId)}`);
-  return `${workspace.owner}/${SSH_AGENT_SECRET_PREFIX}${workspace.resourceId}`;
+  return resourceSecretPath(SSH_AGENT_SECRET_PREFIX, workspace);
 }
 
 /** 32 random bytes in base64url without padding: 43 characters. */
