@@ -45,7 +45,14 @@ export class ReadModelProjector {
     ];
   }
 
+  /**
+   * The read models are independent of one another: a batch goes to all of them side by side,
+   * so it is viewed after the slowest write, not after the sum of them. Every projector gets the
+   * batch even when another fails; the first failure is then the consumer's.
+   */
   async handle(batch: CommittedBatch): Promise<void> {
-    for (const projector of this.projectors) await projector.handle(batch);
+    const outcomes = await Promise.allSettled(this.projectors.map((projector) => projector.handle(batch)));
+    const failed = outcomes.find((outcome) => outcome.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 }
