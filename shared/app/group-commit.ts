@@ -62,7 +62,8 @@ export class GroupCommit {
     return new Promise<CommandOutcome<S, E>>((resolve, reject) => {
       const pending: Pending = { source: source as Pending['source'], options, resolve: resolve as Pending['resolve'], reject };
       const queue = this.#queues.get(model.streamId);
-      if (queue) return void queue.pending.push(pending);
+      // Behind a drain, the stream its caller read is older than what the drain leaves: it is read again.
+      if (queue) return void queue.pending.push({ ...pending, options: { ...options, loaded: undefined } });
       const started: Queue = { model: model as unknown as Queue['model'], pending: [pending] };
       this.#queues.set(model.streamId, started);
       void this.#drain(started);
@@ -73,7 +74,13 @@ export class GroupCommit {
     try {
       while (queue.pending.length > 0) {
         const group = this.#nextGroup(queue.pending);
-        await this.#commit(queue.model, group);
+        try {
+          await this.#commit(queue.model, group);
+        } catch (error) {
+          // The stream could not even be read: the group fails with that (settled commands stay
+          // as they are), and the commands behind it still get their turn.
+          for (const pending of group) pending.reject(error);
+        }
       }
     } finally {
       this.#queues.delete(queue.model.streamId);

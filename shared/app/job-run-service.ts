@@ -89,7 +89,7 @@ export interface JobRunServiceDeps {
 }
 
 export class JobRunService {
-  /** Dispatches, ticks and finished runs queue per job: a burst to one job is decided in groups, not raced (group-commit.ts). */
+  /** Dispatches, ticks and finished runs queue per job, and new runs per run: a burst to one job is decided in groups, not raced (group-commit.ts). */
   private readonly jobCommits: GroupCommit;
 
   constructor(private readonly deps: JobRunServiceDeps) {
@@ -153,7 +153,9 @@ export class JobRunService {
     const d = requested.data;
     // Access to the attachments is decided now, for this run, not only when the job was applied.
     const planning = await attachmentFacts(this.deps.store, job.owner, job.spec);
-    const outcome = await runCommand(this.deps.store, runModel(d.run_id), {
+    // Through the process's queue for the stream: the API and the reactor both queue each run, and
+    // the second then decides on the first's outcome (nothing to do) instead of racing it.
+    const outcome = await this.jobCommits.run(runModel(d.run_id), {
       kind: 'QueueRun',
       runId: d.run_id,
       jobId: job.id,

@@ -17,6 +17,8 @@ import { addressOf } from '../../shared/domain/resource/resource-identity.ts';
 import { loadState } from '../../shared/app/command-runner.ts';
 import type { User } from '../../shared/domain/identity/principal-decider.ts';
 import type { ResourceEvent } from '../../events/resource-events.ts';
+import type { EventStore } from '../../shared/ports/event-store.ts';
+import { ofType } from '../../events/envelope.ts';
 
 let dynamo: EmbeddedDynamo;
 let platform: ReturnType<typeof dynamoServices>;
@@ -112,6 +114,56 @@ describe('a burst of commands on one stream', () => {
     // Assess
     expect(new Set(runs.map((r) => r.id)).size).toBe(60);
     expect(requested((await jobStream(job.streamId)).events)).toHaveLength(60);
+  });
+
+  it('writes a run queued by the API and by the reactor at once in one append: the second decides on the first, not against it', async () => {
+    // Prepare: the API (knowing the run stream is new) and the reactor both queue the run a dispatch requested, through one process queue
+    const job = await newJob();
+    const appends: string[] = [];
+    const store: EventStore = {
+      head: (streamId) => platform.store.head(streamId),
+      read: (...args) => platform.store.read(...args),
+      batchesAfter: (...args) => platform.store.batchesAfter(...args),
+      allBatches: () => platform.store.allBatches(),
+      append: (streamId, request) => (appends.push(streamId), platform.store.append(streamId, request)),
+    };
+    const commits = new GroupCommit(store);
+    const runs = new JobRunService({ store, commits, runViews: new DynamoRunViews(dynamo.client, dynamo.tables.views), clock: { now: () => new Date() }, random: systemRandom });
+    const dispatched = await commits.run(resourceModel(job.streamId), { kind: 'RequestJobRun', id: job.id, runId: 'a'.repeat(32), trigger: 'api', at: new Date().toISOString(), actor: 'admin' });
+    const [request] = ofType(dispatched.events, 'JobRunRequested');
+    const live = dispatched.state.live!;
+    if (live.type !== 'job') throw new Error('not a job');
+    appends.length = 0;
+
+    // Act: the reactor gets there first; the API, sure the stream is new, right behind it
+    const [fromReactor, fromApi] = await Promise.all([runs.queueRequested(live, request!), runs.queueRequested(live, request!, { newStream: true })]);
+
+    // Assess
+    expect(appends).toEqual([`run-${'a'.repeat(32)}`]);
+    expect(fromReactor).toEqual(fromApi);
+  });
+
+  it('answers a group whose stream cannot be read with the error, and still decides the commands behind it', async () => {
+    // Prepare: the first read of the stream fails (the table unreachable a moment)
+    const job = await newJob();
+    let reads = 0;
+    const store: EventStore = {
+      head: (streamId) => (++reads === 1 ? Promise.reject(new Error('the events table is unreachable')) : platform.store.head(streamId)),
+      read: (...args) => platform.store.read(...args),
+      batchesAfter: (...args) => platform.store.batchesAfter(...args),
+      allBatches: () => platform.store.allBatches(),
+      append: (streamId, request) => platform.store.append(streamId, request),
+    };
+    const commits = new GroupCommit(store);
+    const request = (n: number) => ({ kind: 'RequestJobRun' as const, id: job.id, runId: `${n}`.padStart(32, 'b'), trigger: 'api' as const, at: new Date().toISOString(), actor: 'admin' });
+
+    // Act: one command starts the drain (and meets the failed read); another queues behind it
+    const first = commits.run(resourceModel(job.streamId), request(1), { commandId: 'alone' });
+    const second = commits.run(resourceModel(job.streamId), request(2));
+    const outcomes = await Promise.allSettled([first, second]);
+
+    // Assess
+    expect(outcomes.map((o) => (o.status === 'rejected' ? String(o.reason) : o.status))).toEqual(['Error: the events table is unreachable', 'fulfilled']);
   });
 
   it('fails a refused command alone; the rest of its group is appended', async () => {
