@@ -39,6 +39,8 @@ export function feedingEventStore(
   options: {
     awaitDelivery: boolean;
     journal?: DeliveryJournal;
+    /** Resolves once the views and checkpoints written so far are in the table: a journal line is kept until then (write-behind-items.ts). */
+    deliveryPersisted?: () => Promise<void>;
     /** Told of each stream whose first batch this store wrote, before the batch is delivered. */
     onStreamCreated?: (streamId: string) => void;
   },
@@ -61,7 +63,12 @@ export function feedingEventStore(
       if (batch.firstVersion === 1) options.onStreamCreated?.(streamId);
       const { viewed, delivered } = feed().publish(batch);
       // A delivery that could not even record its deferrals keeps its line: the next start delivers it.
-      void delivered.then((taken) => taken && entry?.release());
+      // Nor one whose views and checkpoints are still to be written: the next start must still know to deliver it.
+      void delivered.then(async (taken) => {
+        if (!taken) return;
+        await options.deliveryPersisted?.();
+        entry?.release();
+      });
       if (options.awaitDelivery) {
         const answerable = answeredAfterReactions(batch) ? delivered : viewed;
         await Promise.race([answerable, new Promise((resolve) => setTimeout(resolve, DELIVERY_WAIT_MS).unref())]);

@@ -12,7 +12,9 @@ import { DynamoEventStore } from '../../shared/adapters/dynamodb/dynamodb-event-
 import { DynamoRecipeViews } from '../../shared/adapters/dynamodb/dynamodb-recipe-views.ts';
 import { MemoryRecipeViews } from '../../shared/adapters/memory/memory-recipe-views.ts';
 import { MemoryUsageViews } from '../../shared/adapters/memory/memory-usage-views.ts';
-import { DynamoCheckpoints } from '../../shared/adapters/dynamodb/dynamodb-checkpoints.ts';
+import { DynamoCheckpoints, isCheckpointItem } from '../../shared/adapters/dynamodb/dynamodb-checkpoints.ts';
+import { WriteBehindItems } from '../../shared/adapters/dynamodb/write-behind-items.ts';
+import { RememberedHeads } from '../../shared/adapters/dynamodb/remembered-heads.ts';
 import { RememberedCheckpoints } from '../../shared/adapters/memory/remembered-checkpoints.ts';
 import { systemClock, systemRandom } from '../../shared/adapters/node-platform.ts';
 import { platformServices } from '../../shared/app/platform-services.ts';
@@ -145,17 +147,21 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   // This process is the store's only writer, and every append passes through the cache's
   // watch: tokens and users stay in memory, and a revocation is refused on the very next request.
   const identityCache = new StreamStateCache();
-  const rawStore = identityCache.watching(new DynamoEventStore({ client: db.client, tableName: db.tables.events }));
-  // The only writer of its views: listings are answered from memory, kept by the projector's writes.
-  const views = await MemoryRecipeViews.load(new DynamoRecipeViews(db.client, db.tables.views));
+  // Each stream's head, too, once read or written: a command loads its stream from memory.
+  const rawStore = identityCache.watching(new RememberedHeads(new DynamoEventStore({ client: db.client, tableName: db.tables.events })));
+  // The only writer of its views table: what memory fronts answer (recipe and usage views,
+  // checkpoints) is written behind, in rounds; a journal line is kept until its round is written.
+  const viewWrites = new WriteBehindItems(db.client, db.tables.views, { writeLast: isCheckpointItem, onError: logError('writing views behind failed') });
+  // Listings are answered from memory, kept by the projector's writes.
+  const views = await MemoryRecipeViews.load(new DynamoRecipeViews(db.client, db.tables.views, viewWrites));
   const runViews = new DynamoRunViews(db.client, db.tables.views);
-  // The only writer of its checkpoints too: each is read once, then every delivery reads it from memory.
-  const checkpoints = new RememberedCheckpoints(new DynamoCheckpoints(db.client, db.tables.views));
+  // Checkpoints too: each is read once, then every delivery reads it from memory.
+  const checkpoints = new RememberedCheckpoints(new DynamoCheckpoints(db.client, db.tables.views, viewWrites));
   const catalogViews = new DynamoCatalogViews(db.client, db.tables.views);
   const tokenViews = new DynamoTokenViews(db.client, db.tables.views);
   const principalViews = new DynamoPrincipalViews(db.client, db.tables.views);
   // Usage folds too: the limit windows of GET /api/user and the usage answers read no table.
-  const usageViews = await MemoryUsageViews.load(new DynamoUsageViews(db.client, db.tables.views));
+  const usageViews = await MemoryUsageViews.load(new DynamoUsageViews(db.client, db.tables.views, viewWrites));
   // Secret values: files of mode 0600 under <DATA_DIR>/secrets (a temporary directory without one).
   const secretStore = new LocalSecretStore(options.dataDir ? { dir: join(options.dataDir, 'secrets') } : {});
 
@@ -192,8 +198,9 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   const journal = options.dataDir ? DeliveryJournal.open(join(options.dataDir, 'journal')) : undefined;
   // A stream written first here has no checkpoint yet: its deliveries read none.
   const onStreamCreated = (streamId: string) => checkpoints.streamCreated(streamId);
-  const apiStore = feedingEventStore(rawStore, feedOf, { awaitDelivery: true, journal, onStreamCreated });
-  const runtimeStore = feedingEventStore(rawStore, feedOf, { awaitDelivery: false, journal, onStreamCreated });
+  const deliveryPersisted = () => viewWrites.persisted();
+  const apiStore = feedingEventStore(rawStore, feedOf, { awaitDelivery: true, journal, onStreamCreated, deliveryPersisted });
+  const runtimeStore = feedingEventStore(rawStore, feedOf, { awaitDelivery: false, journal, onStreamCreated, deliveryPersisted });
   const ports = {
     views,
     runViews,
@@ -353,6 +360,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       await driver.close();
       await launcher.idle();
       await feed.idle();
+      await viewWrites.flush();
       journal?.close();
       // Everything committed is delivered: the next start need not read the history.
       if (options.dataDir && drained) writeCleanStopMark(options.dataDir, consumerNames, systemClock.now());

@@ -21,11 +21,11 @@ export class DynamoCatalogViews implements CatalogViews {
   constructor(private readonly client: DynamoDBClient, private readonly tableName: string) {}
 
   async put(object: CatalogObject, streamVersion: number): Promise<void> {
-    await putIfNewer(this.client, this.tableName, { pk: { S: PARTITION }, sk: { S: sortKey(object) }, sv: { N: String(streamVersion) }, d: { S: JSON.stringify(object) } });
+    await putIfNewer(this.client, this.tableName, { pk: { S: PARTITION }, sk: { S: sortKey(object) }, sv: { N: String(streamVersion) }, d: { S: JSON.stringify(object) } }, 'sv');
   }
 
   async remove(key: CatalogKey, streamVersion: number): Promise<void> {
-    await putIfNewer(this.client, this.tableName, { pk: { S: PARTITION }, sk: { S: sortKey(key) }, sv: { N: String(streamVersion) }, gone: { BOOL: true } });
+    await putIfNewer(this.client, this.tableName, { pk: { S: PARTITION }, sk: { S: sortKey(key) }, sv: { N: String(streamVersion) }, gone: { BOOL: true } }, 'sv');
   }
 
   async list(kind: CatalogKind): Promise<CatalogObject[]> {

@@ -19,7 +19,7 @@ export class DynamoPrincipalViews implements PrincipalViews {
   constructor(private readonly client: DynamoDBClient, private readonly tableName: string) {}
 
   async put(principal: PrincipalView, streamVersion: number): Promise<void> {
-    await putIfNewer(this.client, this.tableName, { pk: { S: PARTITION }, sk: { S: nameOf(principal) }, sv: { N: String(streamVersion) }, k: { S: principal.kind }, d: { S: JSON.stringify(principal) } });
+    await putIfNewer(this.client, this.tableName, { pk: { S: PARTITION }, sk: { S: nameOf(principal) }, sv: { N: String(streamVersion) }, k: { S: principal.kind }, d: { S: JSON.stringify(principal) } }, 'sv');
   }
 
   async list(options: { after: string | null; limit: number; kind?: 'user' | 'group' }): Promise<PrincipalPage> {

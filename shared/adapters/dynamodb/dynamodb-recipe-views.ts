@@ -4,18 +4,12 @@
  * tombstone holding the stream version, which stops a late, older batch from resurrecting it.
  */
 import { clearPartition } from './clear-partition.ts';
-import {
-  PutItemCommand,
-  QueryCommand,
-  type AttributeValue,
-  type DynamoDBClient,
-} from '@aws-sdk/client-dynamodb';
+import { QueryCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { RecipeKey, RecipePage, RecipeQuery, RecipeView, RecipeViews } from '../../ports/recipe-views.ts';
 import { listPage, parseSortKey, sortKey } from '../recipe-listing.ts';
-import { conditionFailed } from './condition-failed.ts';
+import { directItemWriter, type ItemWriter } from './item-writer.ts';
 
 const PARTITION = 'recipes';
-const onlyNewer = 'attribute_not_exists(pk) OR sv < :sv';
 const notTombstone = 'attribute_not_exists(gone)';
 
 /** A stored view, or a tombstone (no view) that keeps an older version from coming back. */
@@ -26,33 +20,26 @@ export interface RecipeEntry {
 }
 
 export class DynamoRecipeViews implements RecipeViews {
-  constructor(private readonly client: DynamoDBClient, private readonly tableName: string) {}
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+    /** Directly by default; written behind only behind a memory front (memory-recipe-views.ts, write-behind-items.ts). */
+    private readonly writes: ItemWriter = directItemWriter(client, tableName),
+  ) {}
 
   async put(key: RecipeKey, view: RecipeView, streamVersion: number): Promise<void> {
-    await this.conditionalPut({
+    await this.writes.put({
       pk: { S: PARTITION },
       sk: { S: sortKey(key) },
       sv: { N: String(streamVersion) },
       type: { S: key.type },
       name: { S: key.name },
       d: { S: JSON.stringify(view) },
-    });
+    }, 'sv');
   }
 
   async remove(key: RecipeKey, streamVersion: number): Promise<void> {
-    await this.conditionalPut({ pk: { S: PARTITION }, sk: { S: sortKey(key) }, sv: { N: String(streamVersion) }, gone: { BOOL: true } });
-  }
-
-  private async conditionalPut(item: Record<string, AttributeValue>): Promise<void> {
-    try {
-      await this.client.send(
-        new PutItemCommand({ TableName: this.tableName, Item: item, ConditionExpression: onlyNewer, ExpressionAttributeValues: { ':sv': item.sv! } }),
-      );
-    } catch (error) {
-      // A newer view is already there: this write is stale, and dropping it is correct.
-      if (conditionFailed(error)) return;
-      throw error;
-    }
+    await this.writes.put({ pk: { S: PARTITION }, sk: { S: sortKey(key) }, sv: { N: String(streamVersion) }, gone: { BOOL: true } }, 'sv');
   }
 
   list(query: RecipeQuery): Promise<RecipePage> {
@@ -87,7 +74,9 @@ export class DynamoRecipeViews implements RecipeViews {
     });
   }
 
-  clear(): Promise<void> {
+  async clear(): Promise<void> {
+    // Nothing written behind may land after the clear.
+    await this.writes.flush();
     return clearPartition(this.client, this.tableName, PARTITION);
   }
 

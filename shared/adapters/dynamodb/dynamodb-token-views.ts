@@ -25,7 +25,7 @@ export class DynamoTokenViews implements TokenViews {
       lastUsedAt: token.lastUsedAt,
       revoked: token.revoked,
     };
-    await putIfNewer(this.client, this.tableName, { pk: { S: PARTITION }, sk: { S: `${token.username}/${token.tokenId}` }, sv: { N: String(streamVersion) }, d: { S: JSON.stringify(view) } });
+    await putIfNewer(this.client, this.tableName, { pk: { S: PARTITION }, sk: { S: `${token.username}/${token.tokenId}` }, sv: { N: String(streamVersion) }, d: { S: JSON.stringify(view) } }, 'sv');
   }
 
   async list(username: string): Promise<TokenView[]> {

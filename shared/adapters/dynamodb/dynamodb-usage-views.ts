@@ -8,7 +8,7 @@
 import { GetItemCommand, QueryCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { UsageViews } from '../../ports/usage-views.ts';
 import type { UsageStreamState } from '../../domain/usage/usage-intervals.ts';
-import { putIfNewer } from './put-if-newer.ts';
+import { directItemWriter, type ItemWriter } from './item-writer.ts';
 import { clearPartition } from './clear-partition.ts';
 
 const PARTITION = 'usage';
@@ -20,7 +20,12 @@ export interface UsageEntry {
 }
 
 export class DynamoUsageViews implements UsageViews {
-  constructor(private readonly client: DynamoDBClient, private readonly tableName: string) {}
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+    /** Directly by default; written behind only behind a memory front (memory-usage-views.ts, write-behind-items.ts). */
+    private readonly writes: ItemWriter = directItemWriter(client, tableName),
+  ) {}
 
   async get(streamId: string): Promise<UsageStreamState | undefined> {
     const { Item } = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: { pk: { S: PARTITION }, sk: { S: streamId } }, ConsistentRead: true }));
@@ -28,7 +33,7 @@ export class DynamoUsageViews implements UsageViews {
   }
 
   async put(streamId: string, usage: UsageStreamState): Promise<void> {
-    await putIfNewer(this.client, this.tableName, { pk: { S: PARTITION }, sk: { S: streamId }, sv: { N: String(usage.version) }, d: { S: JSON.stringify(usage) } });
+    await this.writes.put({ pk: { S: PARTITION }, sk: { S: streamId }, sv: { N: String(usage.version) }, d: { S: JSON.stringify(usage) } }, 'sv');
   }
 
   async all(): Promise<UsageStreamState[]> {
@@ -49,7 +54,9 @@ export class DynamoUsageViews implements UsageViews {
     } while (startKey);
   }
 
-  clear(): Promise<void> {
+  async clear(): Promise<void> {
+    // Nothing written behind may land after the clear.
+    await this.writes.flush();
     return clearPartition(this.client, this.tableName, PARTITION);
   }
 }

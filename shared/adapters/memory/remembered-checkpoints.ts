@@ -41,8 +41,11 @@ export class RememberedCheckpoints implements Checkpoints {
   }
 
   async advance(consumer: string, streamId: string, version: number): Promise<void> {
+    const key = keyOf(consumer, streamId);
+    // Never back, so checkpoints written behind (write-behind-items.ts) are never put older than the table's.
+    if (version <= (this.#known.get(key) ?? 0)) return;
     await this.durable.advance(consumer, streamId, version);
-    this.#remember(keyOf(consumer, streamId), version);
+    this.#remember(key, version);
   }
 
   /** Keeps the higher of what is known and `version` as the most recently used; returns it. */
