@@ -1,45 +1,56 @@
 /**
  * DynamoDB served in-process by dynalite: on disk under a directory (local mode) or in
- * memory (tests, benchmarks). The same client code talks to it as to DynamoDB on AWS.
+ * memory (tests, benchmarks). The same client code talks to it as to DynamoDB on AWS, through an
+ * HTTP handler that gives each request to dynalite in this process (in-process-handler.ts): the
+ * store listens on no port another process of the machine could reach.
  */
-import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import dynalite from 'dynalite';
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { Agent } from 'node:http';
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceInUseException, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DEFAULT_TABLE_NAMES, eventsTableDefinition, viewsTableDefinition, type TableNames } from '../../shared/adapters/dynamodb/tables.ts';
+import { inProcessHandler, type InProcessListener } from './in-process-handler.ts';
 
 export interface EmbeddedDynamo {
   client: DynamoDBClient;
-  endpoint: string;
+  /** What a client of this store is made with: for another client of it (with middleware of its own, say). */
+  clientConfig: DynamoDBClientConfig;
   tables: TableNames;
   close(): Promise<void>;
 }
 
 export async function startEmbeddedDynamo(options: { path?: string; tables?: TableNames } = {}): Promise<EmbeddedDynamo> {
   const server = dynalite({ ...(options.path ? { path: options.path } : {}), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
-  const client = new DynamoDBClient({
-    endpoint,
+  // dynalite closes its LevelDB only as its server closes, so the server listens: on a Unix socket
+  // in a directory of this process's own, removed at once, so that nothing can ever connect to it.
+  const socketDir = mkdtempSync(join(tmpdir(), 'cassini-dynalite-'));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(join(socketDir, 'closed'), () => resolve());
+    });
+  } finally {
+    rmSync(socketDir, { recursive: true, force: true });
+  }
+  const [listener] = server.listeners('request') as InProcessListener[];
+  const clientConfig: DynamoDBClientConfig = {
+    // Names no host: every request is given to dynalite in this process.
+    endpoint: 'http://dynalite.in-process',
     region: 'local',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    requestHandler: new NodeHttpHandler({ httpAgent: agent }),
+    requestHandler: inProcessHandler(listener!),
     maxAttempts: 3,
-  });
+  };
+  const client = new DynamoDBClient(clientConfig);
   const tables = options.tables ?? DEFAULT_TABLE_NAMES;
   await ensureTables(client, tables);
   return {
     client,
-    endpoint,
+    clientConfig,
     tables,
     async close() {
       client.destroy();
-      agent.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };

@@ -1,6 +1,4 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Agent } from 'node:http';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedDynamo, type EmbeddedDynamo } from '../../../infra/local/embedded-dynamodb.ts';
@@ -44,15 +42,9 @@ function failed(reason: string, actor = 'runtime'): ResourceEvent {
   return { type: 'ResourceFailed', data: { reason }, at: AT, actor };
 }
 
-/** A store on its own client that records each HTTP request it sends, by command name. */
+/** A store on its own client that records each request it sends, by command name. */
 function countingStore(): { store: DynamoEventStore; requests: string[]; client: DynamoDBClient } {
-  const client = new DynamoDBClient({
-    endpoint: dynamo.endpoint,
-    region: 'local',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    requestHandler: new NodeHttpHandler({ httpAgent: new Agent({ keepAlive: true }) }),
-    maxAttempts: 1,
-  });
+  const client = new DynamoDBClient({ ...dynamo.clientConfig, maxAttempts: 1 });
   const requests: string[] = [];
   client.middlewareStack.add(
     (next, context) => async (args) => {
