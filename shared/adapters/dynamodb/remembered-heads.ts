@@ -10,13 +10,15 @@
  * retry reads the store, but a read that decides nothing would see the stale head. Never on
  * AWS, where API Lambda instances write side by side.
  *
- * What a read returns is a copy: callers may do what they like with it without changing what
- * the next caller is given (as with a head decoded from the table). A read from the store that
- * overlapped an append of its stream is not kept, so a slow read never puts an older head back.
+ * A head is frozen as it enters, and callers get the object held here: one that tried to change
+ * it would throw rather than change what every later reader is given (a copy per read cost more
+ * than the read it saves, for a job holding many runs). A read from the store that overlapped an
+ * append of its stream is not kept, so a slow read never puts an older head back.
  * At most `capacity` heads are kept, the least recently used forgotten first.
  */
 import type { AppendRequest, CommittedBatch, EventStore, StreamHead } from '../../ports/event-store.ts';
 import { REMEMBERED_COMMANDS } from './batch-item.ts';
+import { deepFreeze } from '../memory/deep-freeze.ts';
 
 export const DEFAULT_REMEMBERED_HEADS = 20_000;
 
@@ -35,14 +37,15 @@ export class RememberedHeads implements EventStore {
     const known = this.#heads.get(streamId);
     if (known) {
       this.#touch(streamId, known);
-      return structuredClone(known);
+      return known;
     }
     const read = { tainted: this.#appendsUnderWay.has(streamId) };
     const reads = this.#readsUnderWay.get(streamId) ?? new Set();
     this.#readsUnderWay.set(streamId, reads.add(read));
     try {
       const head = await this.store.head(streamId);
-      if (!read.tainted && !this.#heads.has(streamId)) this.#touch(streamId, structuredClone(head));
+      if (read.tainted || this.#heads.has(streamId)) return head;
+      this.#touch(streamId, deepFreeze(head));
       return head;
     } finally {
       reads.delete(read);
@@ -58,7 +61,8 @@ export class RememberedHeads implements EventStore {
       const recentCommands = [...request.recentCommands, ...(request.commandId ? [{ id: request.commandId, version: batch.lastVersion }] : [])];
       const head: StreamHead = { version: batch.lastVersion, snapshot: request.snapshot, recentCommands: recentCommands.slice(-REMEMBERED_COMMANDS) };
       const known = this.#heads.get(streamId);
-      if (!known || known.version < head.version) this.#touch(streamId, structuredClone(head));
+      // A copy: the caller's state object stays its own to change.
+      if (!known || known.version < head.version) this.#touch(streamId, deepFreeze(structuredClone(head)));
       return batch;
     } catch (error) {
       // Lost a race, or the write's fate is unknown: the next read asks the store.

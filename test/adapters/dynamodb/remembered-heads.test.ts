@@ -91,19 +91,25 @@ describe('RememberedHeads', () => {
     expect(head.recentCommands).toHaveLength(REMEMBERED_COMMANDS);
   });
 
-  it('hands out copies: changing one changes nothing the next reader is given', async () => {
-    // Prepare
-    const streamId = `test-${randomUUID()}`;
+  it('hands out frozen heads: a caller that tried to change one throws, and the next reader is given what the store holds', async () => {
+    // Prepare: one head remembered from an append, one from a read
+    const appended = `test-${randomUUID()}`;
+    const read = `test-${randomUUID()}`;
     const heads = new RememberedHeads(durable);
-    await heads.append(streamId, request(await heads.head(streamId), 1));
+    const mine = request(await heads.head(appended), 1);
+    await heads.append(appended, mine);
+    await durable.append(read, request({ version: 0, snapshot: undefined, recentCommands: [] }, 1));
+    await heads.head(read);
 
-    // Act
-    const mine = await heads.head(streamId);
-    (mine.snapshot!.state as { nested: { list: number[] } }).nested.list.push(99);
-    mine.recentCommands.push({ id: 'forged', version: 9 });
-
-    // Assess
-    expect(await heads.head(streamId)).toEqual(await durable.head(streamId));
+    // Act and assess
+    for (const streamId of [appended, read]) {
+      const head = await heads.head(streamId);
+      expect(() => (head.snapshot!.state as { nested: { list: number[] } }).nested.list.push(99)).toThrow(TypeError);
+      expect(() => head.recentCommands.push({ id: 'forged', version: 9 })).toThrow(TypeError);
+      expect(await heads.head(streamId)).toEqual(await durable.head(streamId));
+    }
+    // The appender's own state object is still its own.
+    (mine.snapshot.state as { nested: { list: number[] } }).nested.list.push(1);
   });
 
   it('does not keep a read that overlapped an append: a slow read never puts an older head back', async () => {
