@@ -61,8 +61,11 @@ export function inProcessHandler(listener: InProcessListener): HttpHandler {
         const res = new InProcessResponse((response) => resolve({ response }));
         listener(req, res);
         const body: unknown = request.body;
-        if (typeof body === 'string' || body instanceof Uint8Array) {
+        if (typeof body === 'string') {
           if (body.length > 0) req.emit('data', Buffer.from(body));
+        } else if (body instanceof Uint8Array) {
+          // A view of the bytes: Buffer.from(body) would ask the SDK's byte body for its string form first.
+          if (body.byteLength > 0) req.emit('data', Buffer.from(body.buffer, body.byteOffset, body.byteLength));
         } else if (body !== undefined && body !== null) {
           throw new Error('the in-process handler takes string or byte bodies only (DynamoDB JSON)');
         }
