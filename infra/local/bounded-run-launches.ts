@@ -7,6 +7,10 @@
  * A slot is given back when its launch is over, or after `holdMs` at most: a launch resolves
  * once its tasks' commands run, after their preparation (a clone, a package install), and a
  * slow preparation must not hold up the runs queued behind it.
+ *
+ * A launch that has its slot first gives way to the API (`giveWay`): it starts once no request is
+ * under way, or after LAUNCH_GIVES_WAY_MS. A burst of dispatches is answered before its runs
+ * take the event loop, and a launch waits a quarter of a second at most however busy the API.
  */
 import type { Run } from '../../shared/domain/run/run-decider.ts';
 import type { RunTaskControl } from '../../shared/ports/run-task-control.ts';
@@ -17,6 +21,15 @@ import type { RunTaskControl } from '../../shared/ports/run-task-control.ts';
  */
 export const LOCAL_LAUNCHES_AT_ONCE = 1;
 export const LAUNCH_SLOT_HOLD_MS = 1_000;
+/** The longest a launch waits for the API to have no request under way. */
+export const LAUNCH_GIVES_WAY_MS = 250;
+
+export interface BoundedLaunchOptions {
+  atOnce: number;
+  holdMs: number;
+  /** Resolves when the launch may start: once the API is quiet, or after a bound (local-platform.ts). */
+  giveWay?: () => Promise<unknown>;
+}
 
 export class BoundedRunLaunches implements RunTaskControl {
   #inFlight = 0;
@@ -24,11 +37,12 @@ export class BoundedRunLaunches implements RunTaskControl {
 
   constructor(
     private readonly control: RunTaskControl,
-    private readonly options: { atOnce: number; holdMs: number } = { atOnce: LOCAL_LAUNCHES_AT_ONCE, holdMs: LAUNCH_SLOT_HOLD_MS },
+    private readonly options: BoundedLaunchOptions = { atOnce: LOCAL_LAUNCHES_AT_ONCE, holdMs: LAUNCH_SLOT_HOLD_MS },
   ) {}
 
   async launch(run: Run): Promise<void> {
     await this.#slot();
+    await this.options.giveWay?.();
     let released = false;
     const release = () => {
       if (released) return;

@@ -142,7 +142,8 @@ function declaredTooLarge(req: IncomingMessage, maxBodyBytes: number): boolean {
 
 export function httpAdapter(handler: ApiHandler, options: HttpAdapterOptions): HttpAdapter {
   let inFlight = 0;
-  let onIdle: (() => void) | undefined;
+  /** Who waits for no request to be under way: a stop, and launches giving way (bounded-run-launches.ts). */
+  const idleWaiters = new Set<() => void>();
   const adapter = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     if (declaredTooLarge(req, options.maxBodyBytes)) {
       refuseUnread(req, res, options.tooLargeMessage);
@@ -157,17 +158,22 @@ export function httpAdapter(handler: ApiHandler, options: HttpAdapterOptions): H
       if (!res.headersSent) writeResult(res, { statusCode: 500, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code: 'internal_error', message: 'Something went wrong on our side; try again shortly.' }) });
     } finally {
       inFlight--;
-      if (inFlight === 0) onIdle?.();
+      if (inFlight === 0) for (const wake of idleWaiters) wake();
     }
   };
   adapter.drained = (timeoutMs: number) =>
     new Promise<boolean>((resolve) => {
       if (inFlight === 0) return resolve(true);
-      const timer = setTimeout(() => resolve(false), timeoutMs);
-      onIdle = () => {
+      const wake = () => {
         clearTimeout(timer);
+        idleWaiters.delete(wake);
         resolve(true);
       };
+      const timer = setTimeout(() => {
+        idleWaiters.delete(wake);
+        resolve(false);
+      }, timeoutMs);
+      idleWaiters.add(wake);
     });
   return adapter;
 }

@@ -29,7 +29,7 @@ import { takeCleanStopMark, writeCleanStopMark } from './clean-stop-mark.ts';
 import { DeliveryJournal } from './delivery-journal.ts';
 import { LOCAL_CONSUMERS } from './local-consumers.ts';
 import { feedingEventStore } from './feeding-event-store.ts';
-import { httpAdapter, writeResult, type ApiHandler } from './http-adapter.ts';
+import { httpAdapter, writeResult, type ApiHandler, type HttpAdapter } from './http-adapter.ts';
 import { DynamoRunViews } from '../../shared/adapters/dynamodb/dynamodb-run-views.ts';
 import { DynamoCatalogViews } from '../../shared/adapters/dynamodb/dynamodb-catalog-views.ts';
 import { DynamoUsageViews } from '../../shared/adapters/dynamodb/dynamodb-usage-views.ts';
@@ -45,7 +45,7 @@ import { JobRunReactor } from '../../shared/app/consumers/job-run-reactor.ts';
 import { LocalProcessDriver } from './process-driver/local-process-driver.ts';
 import { taskSandboxFromEnvironment, type SandboxChoice } from './process-driver/task-sandbox-settings.ts';
 import { LocalTimers } from './local-timers.ts';
-import { BoundedRunLaunches } from './bounded-run-launches.ts';
+import { BoundedRunLaunches, LAUNCH_GIVES_WAY_MS, LAUNCH_SLOT_HOLD_MS, LOCAL_LAUNCHES_AT_ONCE } from './bounded-run-launches.ts';
 import { LocalJobScheduler } from './local-job-scheduler.ts';
 import { recoverJobs } from './job-recovery.ts';
 import { PLATFORM_VERSION } from '../../shared/version.ts';
@@ -252,11 +252,18 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   const serviceRuntime = new LocalServiceRuntime({ driver: taskDriver, routes, reports: serviceReports, clock: systemClock, ...(options.services ? { options: options.services } : {}) });
   const serviceReactor = new ServiceReactor({ runtime: serviceRuntime, platformEnvironment: { SATURN_BASE_URL: url }, catalog: { store: runtimeStore, reports: serviceReports, clock: systemClock } });
   const scheduler = new LocalJobScheduler((tick) => runtimeJobs.tick(tick.jobId, tick.scheduledFor), logError('schedule tick failed'));
+  // Launches give way to the API, made further down: a burst of dispatches is answered first.
+  const apiRef: { http?: HttpAdapter } = {};
+  const boundedLaunches = new BoundedRunLaunches(launcher, {
+    atOnce: LOCAL_LAUNCHES_AT_ONCE,
+    holdMs: LAUNCH_SLOT_HOLD_MS,
+    giveWay: () => apiRef.http?.drained(LAUNCH_GIVES_WAY_MS) ?? Promise.resolve(),
+  });
   const pipeline = new ConsumerPipeline(
     {
       readModels: new ReadModelProjector({ store: rawStore, views, runViews, catalogViews, tokenViews, principalViews, usageViews }),
       daskClusters: daskReactor,
-      jobRuns: new JobRunReactor({ jobs: runtimeJobs, launcher: new BoundedRunLaunches(launcher), scheduler, timers, clock: systemClock }),
+      jobRuns: new JobRunReactor({ jobs: runtimeJobs, launcher: boundedLaunches, scheduler, timers, clock: systemClock }),
       services: serviceReactor,
       // Local folders are plain directories, mounted by path: a deleted folder has no way in to remove.
       sharedFolders: new SharedFolderReactor({ remove: async () => {} }),
@@ -297,6 +304,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
 
   const handler = createApi({ services: { ...services, taskLogs: driver, dask: new DaskService({ store: apiStore, clock: systemClock, runtime: daskRuntime }), version: PLATFORM_VERSION, ...(options.organization ? { organization: options.organization } : {}) }, rateLimit: options.rateLimit, failedLogins: options.failedLogins }) as unknown as ApiHandler;
   const http = httpAdapter(handler, { maxBodyBytes: MAX_BODY_BYTES, tooLargeMessage: tooLargeMessage(MAX_BODY_BYTES) });
+  apiRef.http = http;
   await options.prepare?.(services);
   const resolveProxyCaller = async (token: string) => {
     const caller = await services.identity.authenticate(token);

@@ -46,6 +46,26 @@ describe('BoundedRunLaunches', () => {
     await Promise.all(done);
   });
 
+  it('starts a launch that has its slot only once the API gives way', async () => {
+    // Prepare: the API is busy until told otherwise
+    const held = heldControl();
+    let quiet!: () => void;
+    const apiQuiet = new Promise<void>((resolve) => (quiet = resolve));
+    const launches = new BoundedRunLaunches(held.control, { atOnce: 1, holdMs: 60_000, giveWay: () => apiQuiet });
+
+    // Act
+    const done = launches.launch(run('after-the-burst'));
+    await Promise.resolve();
+    const startedWhileBusy = [...held.started];
+    quiet();
+
+    // Assess
+    expect(startedWhileBusy).toEqual([]);
+    await expect.poll(() => held.started, { message: 'the launch to start once the API is quiet' }).toEqual(['after-the-burst']);
+    held.finish('after-the-burst');
+    await done;
+  });
+
   it('gives a slot back after holdMs to the launch behind one whose preparation is slow', async () => {
     // Prepare
     vi.useFakeTimers();

@@ -72,3 +72,35 @@ describe('httpAdapter', () => {
     expect(handled).toBe(1);
   });
 });
+
+describe('httpAdapter.drained', () => {
+  it('wakes everyone waiting once the last request under way ends, and says false to one whose bound passed first', async () => {
+    // Prepare: a request held inside the handler
+    let answer!: () => void;
+    const held = new Promise<void>((resolve) => (answer = resolve));
+    const adapter = httpAdapter(
+      async () => {
+        await held;
+        return { statusCode: 200, body: 'ok' };
+      },
+      { maxBodyBytes: MAX, tooLargeMessage: 'too large' },
+    );
+    const busy = createServer(adapter).listen(0, '127.0.0.1');
+    await once(busy, 'listening');
+    const req = request({ host: '127.0.0.1', port: (busy.address() as AddressInfo).port, path: '/api/status' });
+    req.end();
+    await expect.poll(async () => adapter.drained(0), { message: 'the request to be under way' }).toBe(false);
+
+    // Act
+    const waiters = [adapter.drained(60_000), adapter.drained(60_000), adapter.drained(1)];
+    await waiters[2];
+    answer();
+    const [res] = (await once(req, 'response')) as [IncomingMessage];
+    res.resume();
+
+    // Assess
+    expect(await Promise.all(waiters)).toEqual([true, true, false]);
+    busy.closeAllConnections();
+    await new Promise((resolve) => busy.close(resolve));
+  });
+});
