@@ -40,6 +40,7 @@ export function dataPlaneEventRows(results: DataPlaneResults): string[][] {
           ['ready, empty data directory (median of the starts between those with history)', `${results.ready_with_history.empty_ms} ms`, '', '', '', '', ''],
           [`ready, ${results.ready_with_history.resources} resources and ${results.ready_with_history.runs} runs, after a clean stop`, `${results.ready_with_history.after_clean_stop_ms} ms`, '', '', '', '', ''],
           ['ready, the same after a crash (SIGKILL)', `${results.ready_with_history.after_crash_ms} ms`, '', '', '', '', ''],
+          ['usage answered after ready (its history read behind)', `${results.ready_with_history.usage_after_ready_ms} ms`, '', '', '', '', ''],
         ]),
   ];
 }

@@ -160,8 +160,9 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   const catalogViews = new DynamoCatalogViews(db.client, db.tables.views);
   const tokenViews = new DynamoTokenViews(db.client, db.tables.views);
   const principalViews = new DynamoPrincipalViews(db.client, db.tables.views);
-  // Usage folds too: the limit windows of GET /api/user and the usage answers read no table.
-  const usageViews = await MemoryUsageViews.load(new DynamoUsageViews(db.client, db.tables.views, viewWrites));
+  // Usage folds too: the limit windows of GET /api/user and the usage answers read no table. There
+  // is one per run ever made: they are read behind, and only what needs them all waits for it.
+  const usageViews = MemoryUsageViews.readInBackground(new DynamoUsageViews(db.client, db.tables.views, viewWrites), logError('reading the usage views failed'));
   // Secret values: files of mode 0600 under <DATA_DIR>/secrets (a temporary directory without one).
   const secretStore = new LocalSecretStore(options.dataDir ? { dir: join(options.dataDir, 'secrets') } : {});
 

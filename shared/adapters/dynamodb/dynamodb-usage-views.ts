@@ -28,6 +28,8 @@ export class DynamoUsageViews implements UsageViews {
   ) {}
 
   async get(streamId: string): Promise<UsageStreamState | undefined> {
+    const pending = this.writes.pending(PARTITION, streamId);
+    if (pending) return JSON.parse(pending.d!.S!) as UsageStreamState;
     const { Item } = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: { pk: { S: PARTITION }, sk: { S: streamId } }, ConsistentRead: true }));
     return Item ? (JSON.parse(Item.d!.S!) as UsageStreamState) : undefined;
   }

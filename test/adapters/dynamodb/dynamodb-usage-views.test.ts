@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startEmbeddedDynamo, type EmbeddedDynamo } from '../../../infra/local/embedded-dynamodb.ts';
 import { DynamoUsageViews } from '../../../shared/adapters/dynamodb/dynamodb-usage-views.ts';
-import { MemoryUsageViews } from '../../../shared/adapters/memory/memory-usage-views.ts';
+import { MemoryUsageViews, type DurableUsageViews } from '../../../shared/adapters/memory/memory-usage-views.ts';
 import type { UsageViews } from '../../../shared/ports/usage-views.ts';
 import type { UsageStreamState } from '../../../shared/domain/usage/usage-intervals.ts';
 
@@ -17,6 +17,16 @@ const durable = () => new DynamoUsageViews(dynamo.client, dynamo.tables.views);
 const ADAPTERS: Array<[string, () => Promise<UsageViews>]> = [
   ['DynamoUsageViews', async () => durable()],
   ['MemoryUsageViews', () => MemoryUsageViews.load(durable())],
+  [
+    'MemoryUsageViews read in the background',
+    async () => {
+      const views = MemoryUsageViews.readInBackground(durable(), (error) => {
+        throw error;
+      });
+      await views.loaded;
+      return views;
+    },
+  ],
 ];
 
 beforeAll(async () => {
@@ -147,5 +157,45 @@ describe('MemoryUsageViews, beyond the contract', () => {
 
     // Assess
     expect(await views.get('resource#deployment#ann#api')).toEqual(foldAt('ann', 1));
+  });
+
+  it('read in the background: answers before the history is read, each fold on its own meanwhile, and what needs them all after', async () => {
+    // Prepare: two folds on disk, and durable views whose full read is held until released
+    await durable().put('resource#deployment#ann#api', foldAt('ann', 2));
+    await durable().put('resource#deployment#bob#api', foldAt('bob', 1));
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const real = durable();
+    // What the read will find: the table as it was when the read began.
+    const found: Array<{ streamId: string; usage: UsageStreamState }> = [];
+    for await (const entry of real.entries()) found.push(entry);
+    const slow: DurableUsageViews = {
+      get: (streamId) => real.get(streamId),
+      put: (streamId, usage) => real.put(streamId, usage),
+      all: () => real.all(),
+      clear: () => real.clear(),
+      async *entries() {
+        await held;
+        yield* found;
+      },
+    };
+
+    // Act
+    const views = MemoryUsageViews.readInBackground(slow, (error) => {
+      throw error;
+    });
+    const one = await views.get('resource#deployment#ann#api');
+    await views.put('resource#deployment#bob#api', foldAt('bob', 3));
+    let everything: UsageStreamState[] | undefined;
+    const all = views.all().then((folds) => (everything = folds));
+    await Promise.resolve();
+    const beforeTheRead = everything;
+    release();
+    await all;
+
+    // Assess: the write made meanwhile is not taken back by the older fold the read found
+    expect(one).toEqual(foldAt('ann', 2));
+    expect(beforeTheRead).toBeUndefined();
+    expect(everything).toEqual([foldAt('ann', 2), foldAt('bob', 3)]);
   });
 });
