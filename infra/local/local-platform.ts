@@ -150,15 +150,16 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   // Each stream's head, too, once read or written: a command loads its stream from memory.
   const rawStore = identityCache.watching(new RememberedHeads(new DynamoEventStore({ client: db.client, tableName: db.tables.events })));
   // The only writer of its views table: what memory fronts answer (recipe and usage views,
-  // checkpoints) is written behind, in rounds; a journal line is kept until its round is written.
+  // checkpoints), and the run and token views, whose listings first write what is pending, are
+  // written behind, in rounds; a journal line is kept until its round is written.
   const viewWrites = new WriteBehindItems(db.client, db.tables.views, { writeLast: isCheckpointItem, onError: logError('writing views behind failed') });
   // Listings are answered from memory, kept by the projector's writes.
   const views = await MemoryRecipeViews.load(new DynamoRecipeViews(db.client, db.tables.views, viewWrites));
-  const runViews = new DynamoRunViews(db.client, db.tables.views);
+  const runViews = new DynamoRunViews(db.client, db.tables.views, viewWrites);
   // Checkpoints too: each is read once, then every delivery reads it from memory.
   const checkpoints = new RememberedCheckpoints(new DynamoCheckpoints(db.client, db.tables.views, viewWrites));
   const catalogViews = new DynamoCatalogViews(db.client, db.tables.views);
-  const tokenViews = new DynamoTokenViews(db.client, db.tables.views);
+  const tokenViews = new DynamoTokenViews(db.client, db.tables.views, viewWrites);
   const principalViews = new DynamoPrincipalViews(db.client, db.tables.views);
   // Usage folds too: the limit windows of GET /api/user and the usage answers read no table. There
   // is one per run ever made: they are read behind, and only what needs them all waits for it.

@@ -2,38 +2,31 @@
  * Run views in the views table: partition `runs#<job id>`, sorted by creation time then run
  * id, read newest first. Each item carries the run stream's version; older writes are dropped.
  */
-import { PutItemCommand, QueryCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { QueryCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { RunPage, RunPageQuery, RunViews } from '../../ports/run-views.ts';
 import { InvalidCursorError } from '../../ports/recipe-views.ts';
 import type { Run } from '../../domain/run/run-decider.ts';
-import { conditionFailed } from './condition-failed.ts';
-
-const onlyNewer = 'attribute_not_exists(pk) OR sv < :sv';
+import { directItemWriter, type ItemWriter } from './item-writer.ts';
 
 function partition(jobId: string): string {
   return `runs#${jobId}`;
 }
 
 export class DynamoRunViews implements RunViews {
-  constructor(private readonly client: DynamoDBClient, private readonly tableName: string) {}
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+    /** Directly by default; written behind locally, where a listing first writes what is pending (write-behind-items.ts). */
+    private readonly writes: ItemWriter = directItemWriter(client, tableName),
+  ) {}
 
   async put(run: Run, streamVersion: number): Promise<void> {
-    try {
-      await this.client.send(
-        new PutItemCommand({
-          TableName: this.tableName,
-          Item: { pk: { S: partition(run.jobId) }, sk: { S: `${run.createdAt}#${run.id}` }, sv: { N: String(streamVersion) }, d: { S: JSON.stringify(run) } },
-          ConditionExpression: onlyNewer,
-          ExpressionAttributeValues: { ':sv': { N: String(streamVersion) } },
-        }),
-      );
-    } catch (error) {
-      if (conditionFailed(error)) return;
-      throw error;
-    }
+    await this.writes.put({ pk: { S: partition(run.jobId) }, sk: { S: `${run.createdAt}#${run.id}` }, sv: { N: String(streamVersion) }, d: { S: JSON.stringify(run) } }, 'sv');
   }
 
   async list(query: RunPageQuery): Promise<RunPage> {
+    // A listing shows every run written so far, even one whose view is still to be written behind.
+    await this.writes.flush();
     const pk = partition(query.jobId);
     let startKey;
     if (query.cursor) {

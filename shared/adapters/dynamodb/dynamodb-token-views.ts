@@ -6,12 +6,17 @@
 import { QueryCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { TokenView, TokenViews } from '../../ports/token-views.ts';
 import { clearPartition } from './clear-partition.ts';
-import { putIfNewer } from './put-if-newer.ts';
+import { directItemWriter, type ItemWriter } from './item-writer.ts';
 
 const PARTITION = 'tokens';
 
 export class DynamoTokenViews implements TokenViews {
-  constructor(private readonly client: DynamoDBClient, private readonly tableName: string) {}
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+    /** Directly by default; written behind locally, where a listing first writes what is pending (write-behind-items.ts). */
+    private readonly writes: ItemWriter = directItemWriter(client, tableName),
+  ) {}
 
   async put(token: TokenView, streamVersion: number): Promise<void> {
     const view: TokenView = {
@@ -25,10 +30,12 @@ export class DynamoTokenViews implements TokenViews {
       lastUsedAt: token.lastUsedAt,
       revoked: token.revoked,
     };
-    await putIfNewer(this.client, this.tableName, { pk: { S: PARTITION }, sk: { S: `${token.username}/${token.tokenId}` }, sv: { N: String(streamVersion) }, d: { S: JSON.stringify(view) } }, 'sv');
+    await this.writes.put({ pk: { S: PARTITION }, sk: { S: `${token.username}/${token.tokenId}` }, sv: { N: String(streamVersion) }, d: { S: JSON.stringify(view) } }, 'sv');
   }
 
   async list(username: string): Promise<TokenView[]> {
+    // A listing shows every token written so far, even one whose view is still to be written behind.
+    await this.writes.flush();
     const tokens: TokenView[] = [];
     let startKey: Record<string, AttributeValue> | undefined;
     do {
@@ -47,7 +54,9 @@ export class DynamoTokenViews implements TokenViews {
     return tokens.filter((token) => token.username === username);
   }
 
-  clear(): Promise<void> {
+  async clear(): Promise<void> {
+    // Nothing written behind may land after the clear.
+    await this.writes.flush();
     return clearPartition(this.client, this.tableName, PARTITION);
   }
 }

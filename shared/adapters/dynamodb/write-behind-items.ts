@@ -1,15 +1,20 @@
 /**
  * Versioned items of the views table written behind, for a process that is the table's only
- * writer and keeps in memory what it reads back (the local control plane: recipe and usage views
- * behind their memory fronts, consumer checkpoints behind RememberedCheckpoints). A put is
- * answered at once; within `delayMs`, every item put meanwhile is written in one round of
- * BatchWriteItem requests, each key once, at its newest version. A run's every batch moves each
- * consumer's checkpoint and its usage fold: one round writes the lot in a request or two where
- * each used to be a conditional PutItem of its own.
+ * writer (the local control plane). A put is answered at once; within `delayMs`, every item put
+ * meanwhile is written in one round of BatchWriteItem requests, each key once, at its newest
+ * version. A run's every batch moves each consumer's checkpoint, its usage fold and its run view:
+ * one round writes the lot in a request or two where each used to be a conditional PutItem.
  *
- * Why unconditional writes are safe here: rounds run one after another, each writes the newest
- * item of each key put so far, and the memory fronts never put an older version than one they
- * hold. No other process writes the table (the data directory's lock).
+ * Who reads what is not yet written: the recipe and usage views and the checkpoints are answered
+ * by memory fronts; the run and token views' listings first `flush()`; a checkpoint or usage fold
+ * read from the table first looks at `pending`.
+ *
+ * Why unconditional writes are safe here: rounds run one after another, and each writes the
+ * newest item of each key put so far. A key's versions are put in order: each stream's batches
+ * reach its consumers one after another (the local feed), and the memory fronts refuse an older
+ * version than they hold. The one exception is a start after a crash going over batches again
+ * from a checkpoint, and it goes on to the stream's newest batch, whose version then wins. No
+ * other process writes the table (the data directory's lock).
  *
  * What a crash loses is only what at-least-once delivery already allows, provided the caller keeps
  * its own record of a delivery until `persisted()` (the delivery journal keeps the stream's line):

@@ -5,6 +5,10 @@ import { startEmbeddedDynamo, type EmbeddedDynamo } from '../../../infra/local/e
 import { MAX_BATCH_WRITE_ITEMS, WriteBehindItems } from '../../../shared/adapters/dynamodb/write-behind-items.ts';
 import { DynamoCheckpoints, isCheckpointItem } from '../../../shared/adapters/dynamodb/dynamodb-checkpoints.ts';
 import type { VersionedItem } from '../../../shared/adapters/dynamodb/put-if-newer.ts';
+import { DynamoRunViews } from '../../../shared/adapters/dynamodb/dynamodb-run-views.ts';
+import { DynamoTokenViews } from '../../../shared/adapters/dynamodb/dynamodb-token-views.ts';
+import type { Run } from '../../../shared/domain/run/run-decider.ts';
+import type { TokenView } from '../../../shared/ports/token-views.ts';
 
 let dynamo: EmbeddedDynamo;
 
@@ -176,5 +180,25 @@ describe('WriteBehindItems', () => {
     expect(await stored(`checkpoint#${consumer}`, 'run-1')).toBeUndefined();
     await writes.flush();
     expect(await new DynamoCheckpoints(dynamo.client, dynamo.tables.views).get(consumer, 'run-1')).toBe(5);
+  });
+
+  it('lists runs and tokens put and not yet written: a listing first writes what is pending', async () => {
+    // Prepare: a delay no test waits out
+    const writes = new WriteBehindItems(dynamo.client, dynamo.tables.views, { delayMs: 3_600_000 });
+    const runs = new DynamoRunViews(dynamo.client, dynamo.tables.views, writes);
+    const tokens = new DynamoTokenViews(dynamo.client, dynamo.tables.views, writes);
+    const jobId = randomUUID().replaceAll('-', '');
+    const run: Run = { id: 'a'.repeat(32), jobId, owner: 'ann', trigger: 'api', attempt: 1, scheduledFor: null, notBefore: null, status: 'queued', plan: null, tasks: [], createdAt: '2026-12-06T10:00:00.000Z', startedAt: null, finishedAt: null, exitCode: null, reason: null };
+    const username = `ann-${randomUUID()}`;
+    const token = { tokenId: 'b'.repeat(32), username, expiresAt: null, issuedAt: '2026-12-06T10:00:00.000Z', issuedBy: username, scope: 'user', lineage: [], lastUsedAt: null, revoked: false } as unknown as TokenView;
+
+    // Act
+    await runs.put(run, 1);
+    await tokens.put(token, 1);
+    const listed = { runs: await runs.list({ jobId, limit: 10 }), tokens: await tokens.list(username) };
+
+    // Assess
+    expect(listed.runs.runs).toEqual([run]);
+    expect(listed.tokens.map((t) => t.tokenId)).toEqual([token.tokenId]);
   });
 });
