@@ -86,9 +86,39 @@ export function backendRequestHeaders(req: IncomingMessage, forwarded: Forwarded
   return headers;
 }
 
-/** The backend's response headers for the caller: everything but hop-by-hop, each `Set-Cookie` kept. */
-export function clientResponseHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
-  return withoutHopByHop(headers);
+/**
+ * The backend's response headers for the caller, from its raw headers (name, value, name, value,
+ * as received): everything but hop-by-hop, each `Set-Cookie` kept, names as the backend spelled
+ * them. Read from the raw list, the answer's `headers` object is never built, and the flat list
+ * goes to `writeHead` as it is: per answer, no object and no `setHeader` per header.
+ */
+export function clientResponseHeaders(rawHeaders: readonly string[]): string[] {
+  let named: ReadonlySet<string> | undefined;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    if (rawHeaders[i]!.length === 10 && rawHeaders[i]!.toLowerCase() === 'connection') {
+      const listed = connectionOptions(rawHeaders[i + 1]);
+      if (listed !== undefined) named = named === undefined ? listed : new Set([...named, ...listed]);
+    }
+  }
+  const kept: string[] = [];
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!.toLowerCase();
+    if (HOP_BY_HOP.has(name) || named?.has(name)) continue;
+    kept.push(rawHeaders[i]!, rawHeaders[i + 1]!);
+  }
+  return kept;
+}
+
+/** Headers as the flat list (name, value, ...) `http.request` takes without a `setHeader` per header. */
+export function flatHeaders(headers: OutgoingHttpHeaders): string[] {
+  const flat: string[] = [];
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined) continue;
+    if (Array.isArray(value)) for (const one of value) flat.push(name, one);
+    else flat.push(name, String(value));
+  }
+  return flat;
 }
 
 /** A request head written as HTTP/1.1 text, for the upgrade path, which speaks to the backend over a plain socket. */

@@ -239,6 +239,25 @@ describe('the local proxy, routing', () => {
     expect(answer.headers['keep-alive']).not.toBe('timeout=99');
   });
 
+  it('passes the headers of an answer as the backend spelled them, each repeated one as often', async () => {
+    const b = await backend((_req, res) => {
+      res.writeHead(200, ['X-Spelled-So', 'Yes', 'Content-Length', '2', 'Link', '</a>; rel=preload', 'link', '</b>; rel=preload', 'Connection', 'X-Spelled-Hop', 'x-spelled-hop', 'no']);
+      res.end('ok');
+      return true;
+    });
+    const routes = new RouteTable();
+    openRoute(routes, [b.port]);
+    const f = await front(routes);
+
+    const answer = await call(f, 'app-ann.localhost', '/');
+
+    expect(answer.status).toBe(200);
+    expect(answer.body).toBe('ok');
+    expect(answer.rawHeaders.filter((_, i) => i % 2 === 0)).toContain('X-Spelled-So');
+    expect(answer.rawHeaders.filter((name, i) => i % 2 === 1 && answer.rawHeaders[i - 1]!.toLowerCase() === 'link')).toEqual(['</a>; rel=preload', '</b>; rel=preload']);
+    expect(answer.headers['x-spelled-hop']).toBeUndefined();
+  });
+
   it('forwards method, path, body and the original Host, and adds X-Forwarded headers', async () => {
     const b = await backend();
     const routes = new RouteTable();

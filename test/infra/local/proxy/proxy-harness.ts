@@ -118,6 +118,8 @@ export async function stop(...servers: Server[]): Promise<void> {
 export interface Answer {
   status: number;
   headers: IncomingHttpHeaders;
+  /** The headers as received: name, value, name, value, names as spelled. */
+  rawHeaders: string[];
   body: string;
   json<T = Record<string, unknown>>(): T;
 }
@@ -135,7 +137,7 @@ export async function call(
   const chunks: Buffer[] = [];
   for await (const chunk of res) chunks.push(chunk as Buffer);
   const body = Buffer.concat(chunks).toString();
-  return { status: res.statusCode ?? 0, headers: res.headers, body, json: <T>() => JSON.parse(body) as T };
+  return { status: res.statusCode ?? 0, headers: res.headers, rawHeaders: res.rawHeaders, body, json: <T>() => JSON.parse(body) as T };
 }
 
 /**
