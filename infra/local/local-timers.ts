@@ -11,15 +11,21 @@ export class LocalTimers implements Timers {
   private readonly pending = new Map<string, NodeJS.Timeout>();
   private closed = false;
 
-  constructor(private readonly onError: (key: string, error: unknown) => void = () => {}) {}
+  constructor(
+    private readonly onError: (key: string, error: unknown) => void = () => {},
+    /** The wall clock `when` is read on; Date.now by default. */
+    private readonly nowMs: () => number = Date.now,
+  ) {}
 
   at(key: string, when: Date, action: () => Promise<void>): void {
     if (this.closed) return;
     this.cancel(key);
-    const delay = Math.max(0, when.getTime() - Date.now());
+    const delay = Math.max(0, when.getTime() - this.nowMs());
     const timer = setTimeout(() => {
       this.pending.delete(key);
-      if (delay > MAX_DELAY_MS) return this.at(key, when, action);
+      // Not yet `when` by the wall clock: a wait longer than setTimeout's, or the event loop's
+      // monotonic timer firing a millisecond ahead of it (a run timed out after 1,999 ms of 2 s).
+      if (this.nowMs() < when.getTime()) return this.at(key, when, action);
       action().catch((error) => this.onError(key, error));
     }, Math.min(delay, MAX_DELAY_MS));
     this.pending.set(key, timer);
