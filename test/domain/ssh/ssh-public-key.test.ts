@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { utils } from 'ssh2';
 import { InvalidSshKeyError, MIN_RSA_BITS, parseSshPublicKey } from '../../../shared/domain/ssh/ssh-public-key.ts';
+import { readableKeyPair } from '../../support/ssh-key-pair.ts';
 
 /** A wire-format string: uint32 length, then the bytes (RFC 4251, section 5). */
 function wire(...parts: Buffer[]): Buffer {
@@ -43,7 +44,7 @@ describe('parseSshPublicKey', () => {
   });
 
   it('refuses DSA, a type that disagrees with the blob, truncation, trailing bytes, two lines and a private key', () => {
-    const { public: ed } = utils.generateKeyPairSync('ed25519');
+    const { public: ed } = readableKeyPair();
     const [, blob] = ed.split(' ') as [string, string];
     const bytes = Buffer.from(blob, 'base64');
     const cases = [

@@ -11,13 +11,14 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Client, utils, type ClientChannel, type ConnectConfig, type SFTPWrapper } from 'ssh2';
+import { Client, type ClientChannel, type ConnectConfig, type SFTPWrapper } from 'ssh2';
 import { startAgentProcess } from '../support/ssh-agent-process.ts';
 import { allowedForwardAddress } from '../../../../shared/adapters/aws/ssh/workspace-forwards.ts';
 import { hostKeyFromSeed } from '../../../../infra/aws/ssh-gateway/host-key-from-seed.ts';
 import { SSH_AGENT_SECRET_VARIABLE, SSH_AGENT_USER, WORKSPACE_SSH_PORT } from '../../../../shared/adapters/aws/ssh/ssh-agent-contract.ts';
 import { makeSshAgentSecret } from '../../../../shared/adapters/aws/ssh/ssh-agent-secrets.ts';
 import { EDGE_HEALTH_PORT } from '../../../../shared/adapters/aws/services/edge-sidecar.ts';
+import { readableKeyPair } from '../../../support/ssh-key-pair.ts';
 
 const secret = makeSshAgentSecret();
 const hostKey = hostKeyFromSeed(secret.hostKeySeed);
@@ -114,7 +115,7 @@ describe('the SSH agent', () => {
 
   it('refuses a wrong password, another user and a public key', async () => {
     // Prepare
-    const key = utils.generateKeyPairSync('ed25519');
+    const key = readableKeyPair();
 
     // Act / Assess
     await expect(connectAgent({ password: makeSshAgentSecret().password })).rejects.toThrow(/authentication methods failed/);

@@ -29,6 +29,7 @@ import { SSH_AGENT_USER } from '../../../../shared/adapters/aws/ssh/ssh-agent-co
 import { systemClock, systemRandom } from '../../../../shared/adapters/node-platform.ts';
 import type { User } from '../../../../shared/domain/identity/principal-decider.ts';
 import { dynamoServices } from '../../../app/support/dynamo-services.ts';
+import { readableKeyPair } from '../../../support/ssh-key-pair.ts';
 
 const CLUSTER = 'cassini-cluster';
 const FUNCTION = 'cassini-ssh-admission';
@@ -48,8 +49,8 @@ const users: Record<string, User> = {
   vic: { username: 'vic', email: null, groups: [], admin: false },
   bob: { username: 'bob', email: null, groups: [], admin: false },
 };
-const keys = Object.fromEntries(Object.keys(users).map((name) => [name, ssh2.utils.generateKeyPairSync('ed25519')]));
-const spareKey = ssh2.utils.generateKeyPairSync('ed25519');
+const keys = Object.fromEntries(Object.keys(users).map((name) => [name, readableKeyPair()]));
+const spareKey = readableKeyPair();
 
 let dynamo: EmbeddedDynamo;
 let platform: ReturnType<typeof dynamoServices>;

@@ -11,18 +11,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import ssh2 from 'ssh2';
 import { startAgentProcess } from '../support/ssh-agent-process.ts';
 import { startSshGateway, type RunningSshGateway } from '../../../../infra/aws/ssh-gateway/gateway-server.ts';
 import { hostKeyFromSeed } from '../../../../infra/aws/ssh-gateway/host-key-from-seed.ts';
 import { SSH_AGENT_SECRET_VARIABLE } from '../../../../shared/adapters/aws/ssh/ssh-agent-contract.ts';
 import { makeSshAgentSecret } from '../../../../shared/adapters/aws/ssh/ssh-agent-secrets.ts';
 import type { GatewayAdmission } from '../../../../shared/domain/ssh/ssh-admission-protocol.ts';
+import { readableKeyPair } from '../../../support/ssh-key-pair.ts';
 
 const RELAY = fileURLToPath(new URL('../fixtures/proxy-v2-relay.mjs', import.meta.url));
 const GATEWAY_KEY = hostKeyFromSeed('the-gateway-and-agent-test-seed-long-enough');
 const secret = makeSshAgentSecret();
-const userKey = ssh2.utils.generateKeyPairSync('ed25519');
+const userKey = readableKeyPair();
 const admission: GatewayAdmission = {
   username: 'ann',
   workspace: { id: 'c'.repeat(32), name: 'lab', owner: 'ann', status: 'running' },

@@ -4,13 +4,14 @@
  * start and end recorded with the same id and address) and with a workspace that is not running.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { Client, utils } from 'ssh2';
+import { Client } from 'ssh2';
 import { startLocalSshServer, type LocalSshServer } from '../../../../infra/local/ssh/local-ssh-server.ts';
 import { loadOrCreateHostKey } from '../../../../infra/local/ssh/ssh-host-key.ts';
 import type { SshAdmission } from '../../../../shared/app/ssh-gate.ts';
 import type { LiveResource } from '../../../../shared/domain/resource/resource-decider.ts';
+import { readableKeyPair } from '../../../support/ssh-key-pair.ts';
 
-const key = utils.generateKeyPairSync('ed25519');
+const key = readableKeyPair();
 const blob = key.public.split(' ')[1]!;
 const workspace = { id: 'a'.repeat(32), type: 'workspace', owner: 'ann', name: 'lab', status: 'stopped', spec: { start_ssh: true } } as unknown as LiveResource;
 const admission: SshAdmission = { user: { username: 'ann', email: null, groups: [], admin: false }, workspace, publicKey: key.public.split(' ').slice(0, 2).join(' '), fingerprint: 'SHA256:x' };
