@@ -99,6 +99,8 @@ export interface LocalPlatformOptions {
   taskLogMaxBytes?: number;
   /** Whether tasks run as users of their own; by default decided from the environment (as root, they do). */
   taskIsolation?: SandboxChoice;
+  /** How long a views-table write waits to join a round (write-behind-items.ts; `VIEW_WRITE_BEHIND_MS`, 50 by default). */
+  viewWriteBehindMs?: number;
   /** The SSH endpoint's port (0: any free one); no SSH endpoint when absent. */
   sshPort?: number;
   /** Prices for usage answers, the length of a usage limit's hour and how often limits are enforced (limit-settings.ts). */
@@ -152,7 +154,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   // The only writer of its views table: what memory fronts answer (recipe and usage views,
   // checkpoints), and the run and token views, whose listings first write what is pending, are
   // written behind, in rounds; a journal line is kept until its round is written.
-  const viewWrites = new WriteBehindItems(db.client, db.tables.views, { writeLast: isCheckpointItem, onError: logError('writing views behind failed') });
+  const viewWrites = new WriteBehindItems(db.client, db.tables.views, { writeLast: isCheckpointItem, onError: logError('writing views behind failed'), ...(options.viewWriteBehindMs === undefined ? {} : { delayMs: options.viewWriteBehindMs }) });
   // Listings are answered from memory, kept by the projector's writes.
   const views = await MemoryRecipeViews.load(new DynamoRecipeViews(db.client, db.tables.views, viewWrites));
   const runViews = new DynamoRunViews(db.client, db.tables.views, viewWrites);

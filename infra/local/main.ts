@@ -19,6 +19,7 @@ import { HOST_KEY_FILE } from './ssh/ssh-host-key.ts';
 import { limitSettingsFromEnv } from './limit-settings.ts';
 import { organizationFromSetting } from '../../shared/domain/identity/organization.ts';
 import { CONSOLE_DIST, ensureConsoleBuilt } from './console/console-build.ts';
+import { DEFAULT_WRITE_BEHIND_MS } from '../../shared/adapters/dynamodb/write-behind-items.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -29,6 +30,8 @@ async function main(): Promise<void> {
   const rate = Number(process.env.RATE_LIMIT_PER_SECOND ?? 100);
   const failedLoginsPerMinute = Number(process.env.FAILED_LOGINS_PER_MINUTE ?? 10);
   if (!(failedLoginsPerMinute >= 1)) throw new Error(`FAILED_LOGINS_PER_MINUTE must be a number of at least 1 (got "${process.env.FAILED_LOGINS_PER_MINUTE}").`);
+  const viewWriteBehindMs = Number(process.env.VIEW_WRITE_BEHIND_MS ?? DEFAULT_WRITE_BEHIND_MS);
+  if (!Number.isInteger(viewWriteBehindMs) || viewWriteBehindMs < 0) throw new Error(`VIEW_WRITE_BEHIND_MS must be a whole number of milliseconds, 0 or more (got "${process.env.VIEW_WRITE_BEHIND_MS}").`);
   const services = serviceSettingsFromEnv(process.env);
   const taskLogMaxBytes = taskLogMaxBytesFromEnvironment(process.env);
   const usage = limitSettingsFromEnv(process.env);
@@ -52,6 +55,7 @@ async function main(): Promise<void> {
     failedLogins: { ratePerSecond: failedLoginsPerMinute / 60, burst: failedLoginsPerMinute },
     services,
     taskLogMaxBytes,
+    viewWriteBehindMs,
     ...(sshPort === undefined ? {} : { sshPort }),
     usage,
     organization,

@@ -12,6 +12,9 @@ import { waitUntil } from '../support/wait-until.ts';
 const CATCH_UP_TIMEOUT_MS = 15_000;
 /** Each test restarts `npm start` once or twice, a few seconds each. */
 const RESTART_TEST_TIMEOUT_MS = 90_000;
+/** A run appends about eight batches (its own, its job's, its task token's): 150 of them fill more than one journal segment. */
+const RUNS_PAST_A_SEGMENT = 150;
+const RUNS_TIMEOUT_MS = 60_000;
 
 let server: LocalServer;
 
@@ -147,5 +150,45 @@ describe('a crash (SIGKILL of the process group)', () => {
     expect((await server.api('GET', '/api/user', undefined, {}, issued.token)).json.username).toBe('survivor');
     for (const kept of await listedNames('kept')) expect(kept).toMatch(/^kept-\d{2}$/);
     expect(await listedNames('kept')).toHaveLength(30);
+  }, RESTART_TEST_TIMEOUT_MS);
+
+  it('lists every run as it ended after a crash, though its views were still to be written', async () => {
+    // Prepare: a platform whose views wait an hour to be written (VIEW_WRITE_BEHIND_MS), so that at
+    // the kill every run's views are still in memory only, and a burst of runs followed to their
+    // end through their own streams (not the listing, which would write them first)
+    const behind = await LocalServer.start({ env: { VIEW_WRITE_BEHIND_MS: '3600000' } });
+    try {
+      const job = await behind.api('PUT', '/api/recipes', { type: 'job', spec: { name: 'crash-runs', command: 'true' } });
+      const jobId = job.json.state.id as string;
+      // More appends than a journal segment holds (SEGMENT_ENTRIES): a segment whose lines were all
+      // let go is deleted, so only lines kept until their views were written bring them back.
+      const dispatched = await Promise.all(
+        Array.from({ length: RUNS_PAST_A_SEGMENT }, async (_, i) => {
+          const response = await behind.api('POST', `/api/jobs/${jobId}/runs`, {}, { 'idempotency-key': `crash-run-${i}` });
+          expect(response.status, response.text).toBe(202);
+          return response.json.run.id as string;
+        }),
+      );
+      const statusOf = async (runId: string) => (await behind.api('GET', `/api/jobs/${jobId}/runs/${runId}`)).json.run.status as string;
+      for (const runId of dispatched) await waitUntil(`run ${runId} to succeed`, () => statusOf(runId), (status) => status === 'succeeded', RUNS_TIMEOUT_MS);
+
+      // Act
+      await behind.stop('SIGKILL');
+      await behind.restart();
+
+      // Assess: the journal kept each stream until its views were written, so the start delivered them again
+      const listed = new Map<string, string>();
+      let nextKey: string | null = null;
+      do {
+        const response = await behind.api('GET', `/api/jobs/${jobId}/runs${nextKey ? `?next_key=${encodeURIComponent(nextKey)}` : ''}`);
+        expect(response.status, response.text).toBe(200);
+        for (const run of response.json.runs as Json[]) listed.set(run.id as string, run.status as string);
+        nextKey = response.json.next_key as string | null;
+      } while (nextKey);
+      expect(dispatched.map((id) => listed.get(id))).toEqual(dispatched.map(() => 'succeeded'));
+      expect((await behind.api('GET', '/api/recipes/job/crash-runs')).json.state.last_run).toMatchObject({ status: 'succeeded' });
+    } finally {
+      await behind.dispose();
+    }
   }, RESTART_TEST_TIMEOUT_MS);
 });
