@@ -19,7 +19,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { versioningOf, upcast } from '../../../events/event-versions.ts';
 import type { DomainEvent, RecordedEvent } from '../../../events/envelope.ts';
-import type { CommittedBatch, Snapshot } from '../../ports/event-store.ts';
+import type { AppendRequest, CommittedBatch, Snapshot, StreamHead } from '../../ports/event-store.ts';
 
 export type Item = Record<string, AttributeValue>;
 
@@ -51,15 +51,26 @@ export interface BatchItemInput {
   firstVersion: number;
   events: DomainEvent[];
   snapshot: Snapshot;
+  /** The stream's command ids after this batch, as recentCommandsAfter gives them. */
   recentCommands: Array<{ id: string; version: number }>;
   committedAt: string;
+}
+
+/**
+ * The command ids a stream remembers after a batch: those it had, then the batch's own (at the
+ * version the batch reached), the newest REMEMBERED_COMMANDS of them. What the item stores, and
+ * so what the stream's head says next (remembered-heads.ts answers the same without a read).
+ */
+export function recentCommandsAfter(request: Pick<AppendRequest, 'recentCommands' | 'commandId'>, lastVersion: number): StreamHead['recentCommands'] {
+  const recent = request.commandId ? [...request.recentCommands, { id: request.commandId, version: lastVersion }] : request.recentCommands;
+  return recent.slice(-REMEMBERED_COMMANDS);
 }
 
 export function encodeBatch(input: BatchItemInput): Item {
   const payload: Payload = {
     e: input.events.map((e) => ({ t: e.type, v: versioningOf(e.type).version, at: e.at, a: e.actor, d: e.data })),
     s: input.snapshot.state,
-    r: input.recentCommands.slice(-REMEMBERED_COMMANDS).map((c) => [c.id, c.version]),
+    r: input.recentCommands.map((c) => [c.id, c.version]),
   };
   const item: Item = {
     pk: { S: input.streamId },

@@ -17,7 +17,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { AppendRequest, CommittedBatch, EventPage, EventStore, StreamHead } from '../../ports/event-store.ts';
 import { WrongExpectedVersionError } from '../../ports/event-store.ts';
-import { decodeBatch, encodeBatch, MAX_BATCH_EVENTS, type Item } from './batch-item.ts';
+import { decodeBatch, encodeBatch, MAX_BATCH_EVENTS, recentCommandsAfter, type Item } from './batch-item.ts';
 import { conditionFailed } from './condition-failed.ts';
 import { itemBytes, MAX_ITEM_BYTES } from './item-size.ts';
 import { PayloadTooLargeError } from '../../domain/errors.ts';
@@ -76,8 +76,7 @@ export class DynamoEventStore implements EventStore {
     if (request.events.length > MAX_BATCH_EVENTS) throw new Error(`a batch holds at most ${MAX_BATCH_EVENTS} events`);
     const firstVersion = request.expectedVersion + 1;
     const lastVersion = request.expectedVersion + request.events.length;
-    const recentCommands = [...request.recentCommands];
-    if (request.commandId) recentCommands.push({ id: request.commandId, version: lastVersion });
+    const recentCommands = recentCommandsAfter(request, lastVersion);
     const committedAt = this.now().toISOString();
     const item = encodeBatch({ streamId, firstVersion, events: request.events, snapshot: request.snapshot, recentCommands, committedAt });
     refuseOversized(item, request.snapshot.state);

@@ -17,7 +17,7 @@
  * At most `capacity` heads are kept, the least recently used forgotten first.
  */
 import type { AppendRequest, CommittedBatch, EventStore, StreamHead } from '../../ports/event-store.ts';
-import { REMEMBERED_COMMANDS } from './batch-item.ts';
+import { recentCommandsAfter } from './batch-item.ts';
 import { deepFreeze } from '../memory/deep-freeze.ts';
 
 export const DEFAULT_REMEMBERED_HEADS = 20_000;
@@ -57,9 +57,8 @@ export class RememberedHeads implements EventStore {
     this.#appendBegins(streamId);
     try {
       const batch = await this.store.append(streamId, request);
-      // The head the store now holds: the batch's snapshot, and the command ids it keeps (batch-item.ts).
-      const recentCommands = [...request.recentCommands, ...(request.commandId ? [{ id: request.commandId, version: batch.lastVersion }] : [])];
-      const head: StreamHead = { version: batch.lastVersion, snapshot: request.snapshot, recentCommands: recentCommands.slice(-REMEMBERED_COMMANDS) };
+      // The head the store now holds: the batch's snapshot, and the command ids its item keeps.
+      const head: StreamHead = { version: batch.lastVersion, snapshot: request.snapshot, recentCommands: recentCommandsAfter(request, batch.lastVersion) };
       const known = this.#heads.get(streamId);
       // A copy: the caller's state object stays its own to change.
       if (!known || known.version < head.version) this.#touch(streamId, deepFreeze(structuredClone(head)));
