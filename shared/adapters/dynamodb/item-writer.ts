@@ -1,8 +1,9 @@
 /**
  * How a view adapter or the checkpoints put their versioned items (put-if-newer.ts): directly,
  * one conditional PutItem each, as every process on AWS does; or written behind
- * (write-behind-items.ts), where one process is the table's only writer and a memory front
- * answers the reads (the local control plane's recipe and usage views and checkpoints).
+ * (write-behind-items.ts), where one process is the table's only writer and what is not yet
+ * written is still read right: memory fronts answer the recipe and usage views and the
+ * checkpoints, and the run and token views' listings flush first (the local control plane).
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { putIfNewer, type VersionAttribute, type VersionedItem } from './put-if-newer.ts';

@@ -48,13 +48,9 @@ export interface WriteBehindOptions {
   pause?: (attempt: number) => Promise<void>;
 }
 
-interface Pending {
-  item: VersionedItem;
-  versionAttribute: VersionAttribute;
-}
-
 export class WriteBehindItems implements ItemWriter {
-  readonly #pending = new Map<string, Pending>();
+  /** Items put and not yet in the table, by key: the newest of each. */
+  readonly #pending = new Map<string, VersionedItem>();
   /** Puts so far, and how many of them are in the table. */
   #put = 0;
   #durable = 0;
@@ -72,13 +68,13 @@ export class WriteBehindItems implements ItemWriter {
   async put<A extends VersionAttribute>(item: VersionedItem & Record<A, { N: string }>, versionAttribute: A): Promise<void> {
     const key = keyOf(item.pk.S, item.sk.S);
     const held = this.#pending.get(key);
-    if (!held || Number(held.item[versionAttribute]?.N) < Number(item[versionAttribute].N)) this.#pending.set(key, { item, versionAttribute });
+    if (!held || Number(held[versionAttribute]?.N) < Number(item[versionAttribute].N)) this.#pending.set(key, item);
     this.#put++;
     this.#schedule();
   }
 
   pending(pk: string, sk: string): VersionedItem | undefined {
-    return this.#pending.get(keyOf(pk, sk))?.item;
+    return this.#pending.get(keyOf(pk, sk));
   }
 
   /** Resolves once every item put before this call is in the table. */
@@ -125,8 +121,8 @@ export class WriteBehindItems implements ItemWriter {
     const round = [...this.#pending.entries()];
     const last = this.options.writeLast ?? (() => false);
     try {
-      await this.#writeAll(round.filter(([, p]) => !last(p.item)).map(([, p]) => p.item));
-      await this.#writeAll(round.filter(([, p]) => last(p.item)).map(([, p]) => p.item));
+      await this.#writeAll(round.filter(([, item]) => !last(item)).map(([, item]) => item));
+      await this.#writeAll(round.filter(([, item]) => last(item)).map(([, item]) => item));
     } catch (error) {
       this.options.onError?.(error);
       return false;
