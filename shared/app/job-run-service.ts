@@ -90,10 +90,10 @@ export interface JobRunServiceDeps {
 
 export class JobRunService {
   /** Dispatches, ticks and finished runs queue per job, and new runs per run: a burst to one job is decided in groups, not raced (group-commit.ts). */
-  private readonly jobCommits: GroupCommit;
+  private readonly commits: GroupCommit;
 
   constructor(private readonly deps: JobRunServiceDeps) {
-    this.jobCommits = deps.commits ?? new GroupCommit(deps.store);
+    this.commits = deps.commits ?? new GroupCommit(deps.store);
   }
 
   /** `POST /api/jobs/{id}/runs`: a run now, or the run an Idempotency-Key already started. */
@@ -109,7 +109,7 @@ export class JobRunService {
       const refusal = await this.deps.limits?.startRefusal(live, limits, user.username);
       if (refusal) throw new LimitExceededError(refusal);
     }
-    const outcome = await this.jobCommits.run(resourceModel(loaded.state.streamId), {
+    const outcome = await this.commits.run(resourceModel(loaded.state.streamId), {
       kind: 'RequestJobRun',
       id: jobId,
       runId: this.newId(),
@@ -134,7 +134,7 @@ export class JobRunService {
     const { state } = await loadState(this.deps.store, resourceModel(address.streamId));
     if (!state.live || state.live.id !== jobId) return;
     const refusal = await this.deps.limits?.startRefusal(state.live);
-    await this.jobCommits.run(resourceModel(address.streamId), {
+    await this.commits.run(resourceModel(address.streamId), {
       kind: 'RequestJobRun',
       id: jobId,
       runId: tickRunId(jobId, scheduledFor),
@@ -155,7 +155,7 @@ export class JobRunService {
     const planning = await attachmentFacts(this.deps.store, job.owner, job.spec);
     // Through the process's queue for the stream: the API and the reactor both queue each run, and
     // the second then decides on the first's outcome (nothing to do) instead of racing it.
-    const outcome = await this.jobCommits.run(runModel(d.run_id), {
+    const outcome = await this.commits.run(runModel(d.run_id), {
       kind: 'QueueRun',
       runId: d.run_id,
       jobId: job.id,
@@ -228,7 +228,7 @@ export class JobRunService {
     if (!runFinished(run)) return;
     const address = addressOf(run.jobId);
     if (!address) return;
-    await this.jobCommits.run(resourceModel(address.streamId), {
+    await this.commits.run(resourceModel(address.streamId), {
       kind: 'RecordJobRunFinished',
       id: run.jobId,
       runId: run.id,
